@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { authorizerConfigurationSchema } from './authorizer-config.ts';
+
+const headerName = z.string().min(1).max(256);
+
+export const agentSourceSchema = z.union([
+  z.strictObject({
+    command: z.array(z.string().min(1)).min(1),
+    cwd: z.string().optional(),
+    env: z.record(z.string(), z.string()).default({}),
+  }),
+  z.strictObject({ url: z.string().url() }),
+]);
+
+export const runtimeSchema = z
+  .strictObject({
+    agentRuntimeName: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,47}$/, 'must start with a letter; letters, digits and _ only, ≤ 48 chars'),
+    description: z.string().optional(),
+    agent: agentSourceSchema,
+    authorizerConfiguration: authorizerConfigurationSchema.optional(),
+    allowedOrigins: z.array(z.string().url()).default([]),
+    requestHeaderConfiguration: z
+      .strictObject({ requestHeaderAllowlist: z.array(headerName).min(1).max(20) })
+      .optional(),
+    lifecycleConfiguration: z
+      .strictObject({
+        idleRuntimeSessionTimeout: z.number().int().min(60).max(28_800).default(900),
+        maxLifetime: z.number().int().min(60).max(28_800).default(28_800),
+      })
+      .refine((value) => value.idleRuntimeSessionTimeout <= value.maxLifetime, 'idleRuntimeSessionTimeout must not exceed maxLifetime')
+      .default({ idleRuntimeSessionTimeout: 900, maxLifetime: 28_800 }),
+    environmentVariables: z.record(z.string(), z.string()).default({}),
+    /** How the agent gets a credential for the gateway: a token minted by exchange (default) or, opt-in, the user's own token. */
+    workloadIdentity: z
+      .strictObject({ mode: z.enum(['token-exchange', 'passthrough']).default('token-exchange'), audience: z.string().optional() })
+      .default({ mode: 'token-exchange' }),
+    limits: z
+      .strictObject({
+        maxConcurrentSessions: z.number().int().positive().default(100),
+        maxPayloadBytes: z.number().int().positive().max(100_000_000).default(100_000_000),
+        startTimeoutSeconds: z.number().positive().default(30),
+        requestsPerMinutePerPrincipal: z.number().int().positive().default(600),
+        warmPoolSize: z.number().int().min(0).max(16).default(1),
+        websocket: z
+          .strictObject({
+            maxFrameBytes: z.number().int().positive().default(65_536),
+            maxFramesPerSecond: z.number().int().positive().default(250),
+            maxConnectionSeconds: z.number().int().positive().default(3600),
+          })
+          .default({ maxFrameBytes: 65_536, maxFramesPerSecond: 250, maxConnectionSeconds: 3600 }),
+      })
+      .default({
+        maxConcurrentSessions: 100,
+        maxPayloadBytes: 100_000_000,
+        startTimeoutSeconds: 30,
+        requestsPerMinutePerPrincipal: 600,
+        warmPoolSize: 1,
+        websocket: { maxFrameBytes: 65_536, maxFramesPerSecond: 250, maxConnectionSeconds: 3600 },
+      }),
+  });
+
+export type AgentSource = z.infer<typeof agentSourceSchema>;
+export type RuntimeConfig = z.infer<typeof runtimeSchema>;

@@ -1,0 +1,89 @@
+/**
+ * State that several instances must agree on (session ownership and routing, rate-limit counters,
+ * revoked tokens, MCP session bindings, cached STS credentials). Embedded by default; a Redis
+ * implementation makes instances interchangeable behind a round-robin load balancer.
+ * Every method may reject with `StoreUnavailableError`; callers fail closed (503), never open.
+ */
+export interface SharedStore {
+  readonly kind: 'embedded' | 'redis';
+  get(key: string): Promise<string | undefined>;
+  /** Sets a value, optionally expiring after `ttlSeconds`. */
+  set(key: string, value: string, ttlSeconds?: number): Promise<void>;
+  /** Sets only when absent; true when this call set it (atomic across instances). */
+  setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  /** Increments a counter that expires `windowSeconds` after its first increment; returns the new count. */
+  increment(key: string, windowSeconds: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export class StoreUnavailableError extends Error {
+  readonly code = 'StoreUnavailable';
+  constructor(cause?: unknown) {
+    super('The shared state store is unavailable', { cause });
+  }
+}
+
+interface Entry {
+  value: string;
+  expiresAt: number | undefined;
+}
+
+/** In-process implementation: correct for one instance, and the default. */
+export class EmbeddedStore implements SharedStore {
+  readonly kind = 'embedded' as const;
+  readonly #entries = new Map<string, Entry>();
+  readonly #now: () => number;
+  #sweeps = 0;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  #live(key: string): Entry | undefined {
+    const entry = this.#entries.get(key);
+    if (entry && entry.expiresAt !== undefined && entry.expiresAt <= this.#now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #put(key: string, value: string, ttlSeconds?: number): void {
+    this.#entries.set(key, { value, expiresAt: ttlSeconds === undefined ? undefined : this.#now() + ttlSeconds * 1000 });
+    if (++this.#sweeps % 1024 === 0) this.#sweep();
+  }
+
+  #sweep(): void {
+    const now = this.#now();
+    for (const [key, entry] of this.#entries) if (entry.expiresAt !== undefined && entry.expiresAt <= now) this.#entries.delete(key);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return this.#live(key)?.value;
+  }
+  async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
+    this.#put(key, value, ttlSeconds);
+  }
+  async setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean> {
+    if (this.#live(key)) return false;
+    this.#put(key, value, ttlSeconds);
+    return true;
+  }
+  async delete(key: string): Promise<void> {
+    this.#entries.delete(key);
+  }
+  async increment(key: string, windowSeconds: number): Promise<number> {
+    const entry = this.#live(key);
+    if (!entry) {
+      this.#put(key, '1', windowSeconds);
+      return 1;
+    }
+    const next = Number(entry.value) + 1;
+    entry.value = String(next);
+    return next;
+  }
+  async close(): Promise<void> {
+    this.#entries.clear();
+  }
+}
