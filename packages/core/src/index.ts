@@ -25,3 +25,4 @@ export type { ToolsConfig, AccountConfig } from './config/tools-config.ts';
 export { EmbeddedStore, StoreUnavailableError } from './shared-store.ts';
 export type { SharedStore } from './shared-store.ts';
 export type { Platform } from './platform.ts';
+export type { CommandContext, CommandHandler } from './command.ts';
