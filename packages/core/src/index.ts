@@ -26,3 +26,5 @@ export { EmbeddedStore, StoreUnavailableError } from './shared-store.ts';
 export type { SharedStore } from './shared-store.ts';
 export type { Platform } from './platform.ts';
 export type { CommandContext, CommandHandler } from './command.ts';
+export { createAppServer } from './app-server.ts';
+export type { BenchRow, BenchSection } from './bench.ts';

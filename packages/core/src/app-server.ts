@@ -1,0 +1,56 @@
+import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { HttpComponent } from './http.ts';
+import { isWireError } from './wire-error.ts';
+import type { Logger } from './logger.ts';
+
+/**
+ * The one-port server: asks each component in order whether a request is its own.
+ * Unclaimed requests get 404; a component that throws gets its wire error or a bare 500
+ * (the stack goes to the log, never to the client).
+ */
+export function createAppServer(components: readonly HttpComponent[], logger?: Logger): Server {
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (request, response) => {
+    void dispatch(components, request, response, logger);
+  });
+  server.on('upgrade', (request: IncomingMessage, socket, head: Buffer) => {
+    const url = requestUrl(request);
+    for (const component of components) {
+      if (component.upgrade?.(request, socket, head, url)) return;
+    }
+    socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
+  return server;
+}
+
+function requestUrl(request: IncomingMessage): URL {
+  return new URL(request.url ?? '/', 'http://gatehouse.invalid');
+}
+
+async function dispatch(components: readonly HttpComponent[], request: IncomingMessage, response: ServerResponse, logger?: Logger): Promise<void> {
+  let url: URL;
+  try {
+    url = requestUrl(request);
+  } catch {
+    response.writeHead(400, { 'content-type': 'application/json' }).end('{"message":"Malformed request URL"}');
+    return;
+  }
+  try {
+    for (const component of components) {
+      if (await component.handle(request, response, url)) return;
+    }
+    const body = JSON.stringify({ message: `No route for ${request.method ?? 'GET'} ${url.pathname}` });
+    response.writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'ResourceNotFoundException', 'content-length': Buffer.byteLength(body) });
+    response.end(body);
+  } catch (error) {
+    if (isWireError(error)) {
+      const wire = error.toResponse();
+      if (!response.headersSent) response.writeHead(wire.status, wire.headers).end(wire.body);
+      else response.destroy();
+      return;
+    }
+    logger?.error({ err: error, path: url.pathname }, 'unhandled error');
+    if (!response.headersSent) {
+      response.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'InternalServerException' }).end('{"message":"Internal error"}');
+    } else response.destroy();
+  }
+}
