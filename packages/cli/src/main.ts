@@ -1,0 +1,158 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type CommandContext, type CommandHandler } from '@gatehouse/core';
+import { identityCommands } from '@gatehouse/identity';
+import { gatewayCommands } from '@gatehouse/gateway';
+import { toolsCommands } from '@gatehouse/tools';
+import { agentCommands } from '@gatehouse/agent';
+import { startGatehouse, type ComponentName } from './start-gatehouse.ts';
+
+const USAGE = `Usage: gatehouse <command> [options]
+
+Serve:
+  up                    the whole local stack on one port (identity, runtime, gateway, sandbox accounts, web UI)
+  identity | runtime | gateway
+                        one component alone (scale-out: share --data-dir and store: redis://…)
+  Options: --port N (default 8080, GATEHOUSE_PORT)  --host H (default 127.0.0.1)
+           --data-dir D (default .gatehouse)  --config F (default gatehouse.yaml if present)
+           --public-url URL (default http://localhost:{port})
+
+Administer (work on --data-dir directly):
+  users create|set-password|list|disable|delete|add-to-group …
+  clients create|list …
+  keys rotate
+  accounts add|list|disable|remove …
+  audit [--user U] [--tool T] [--limit N] [--json]
+  doctor [--url URL]     check config, issuer, agents, targets and model access
+
+Run \`gatehouse <command> --help\` for a command's own options.`;
+
+const SERVE: Record<string, readonly ComponentName[]> = {
+  up: ['identity', 'runtime', 'gateway'],
+  identity: ['identity'],
+  runtime: ['runtime'],
+  gateway: ['gateway'],
+};
+
+const VERBS: Record<string, CommandHandler> = {
+  users: identityCommands.users,
+  clients: identityCommands.clients,
+  keys: identityCommands.keys,
+  accounts: toolsCommands.accounts,
+  audit: gatewayCommands.audit,
+  doctor: agentCommands.doctor,
+};
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return command ? 0 : 1;
+  }
+  try {
+    const serve = SERVE[command];
+    if (serve) return await serveCommand(serve, rest);
+    const verb = VERBS[command];
+    if (verb) return await verbCommand(verb, rest);
+    console.error(`gatehouse: unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 78; // EX_CONFIG
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`gatehouse ${command}: ${message}`);
+    return 1;
+  }
+}
+
+const SHARED_OPTIONS = {
+  'data-dir': { type: 'string' },
+  config: { type: 'string' },
+  'public-url': { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+async function serveCommand(components: readonly ComponentName[], args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({ args: [...args], options: SHARED_OPTIONS, strict: true, allowPositionals: false });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const port = values.port === undefined ? (process.env.GATEHOUSE_PORT ? Number(process.env.GATEHOUSE_PORT) : undefined) : Number(values.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
+    console.error(`--port must be an integer 0–65535 (got ${values.port ?? process.env.GATEHOUSE_PORT})`);
+    return 2;
+  }
+  const running = await startGatehouse({
+    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : process.env.GATEHOUSE_DATA_DIR ? { dataDir: process.env.GATEHOUSE_DATA_DIR } : {}),
+    ...(values.config ? { configFile: values.config } : {}),
+    ...(values['public-url'] ? { publicUrl: values['public-url'] } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(values.host ? { host: values.host } : {}),
+    only: components,
+  });
+  const lines = [
+    `Gatehouse is running at ${running.url}  (${components.join(', ')})`,
+    `  web UI            ${running.url}/`,
+    `  issuer            ${running.settings.issuer}`,
+    `  runtime ARN       ${running.settings.runtimeArn}`,
+    `  MCP gateway       ${running.settings.gatewayUrl}`,
+    `  data directory    ${running.dataDir}`,
+    `  admin SigV4 key   ${running.adminCredentialsFile}  (AWS shared-credentials format, profile default)`,
+  ];
+  if (running.firstRun) {
+    lines.push(
+      '',
+      'First start: an admin user was created. This password is shown only once:',
+      `  username: ${running.firstRun.username}`,
+      `  password: ${running.firstRun.password}`,
+    );
+  }
+  console.log(lines.join('\n'));
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`\n${signal}: stopping (draining open streams)…`);
+      void running.close().then(resolve, resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
+async function verbCommand(handler: CommandHandler, args: readonly string[]): Promise<number> {
+  // Shared options may appear anywhere; the rest belongs to the verb.
+  const rest: string[] = [];
+  let dataDir = process.env.GATEHOUSE_DATA_DIR;
+  let configFile: string | undefined;
+  let publicUrl: string | undefined;
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    const next = (): string => {
+      const value = args[++index];
+      if (value === undefined) throw new Error(`${arg} needs a value`);
+      return value;
+    };
+    if (arg === '--data-dir') dataDir = next();
+    else if (arg.startsWith('--data-dir=')) dataDir = arg.slice('--data-dir='.length);
+    else if (arg === '--config') configFile = next();
+    else if (arg === '--public-url') publicUrl = next();
+    else rest.push(arg);
+  }
+  const { config } = loadConfig({ file: configFile ?? 'gatehouse.yaml', required: configFile !== undefined });
+  const context: CommandContext = {
+    config,
+    dataDir: path.resolve(dataDir ?? config.dataDir ?? '.gatehouse'),
+    baseUrl: (publicUrl ?? config.publicUrl ?? `http://localhost:${config.port ?? 8080}`).replace(/\/+$/, ''),
+    stdout: (line) => console.log(line),
+    stderr: (line) => console.error(line),
+  };
+  return handler(rest, context);
+}

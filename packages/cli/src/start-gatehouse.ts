@@ -1,0 +1,208 @@
+import { mkdirSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import {
+  closeServer,
+  createAppServer,
+  createLogger,
+  listen,
+  loadConfig,
+  parseConfig,
+  systemClock,
+  type GatehouseConfig,
+  type HttpComponent,
+  type Logger,
+  type Platform,
+  type SharedStore,
+} from '@gatehouse/core';
+import { createJwtAuthorizer, type SigV4Key } from '@gatehouse/auth';
+import { createIdentity, type IdentityService } from '@gatehouse/identity';
+import { createRuntime, type RuntimeService } from '@gatehouse/runtime';
+import { createGateway, type GatewayService } from '@gatehouse/gateway';
+import { agentEntryPath } from '@gatehouse/agent';
+import { createAccountRegistry, createOpsTools, createSandbox, type SandboxService } from '@gatehouse/tools';
+import { createMetrics, createStore, type Metrics } from '@gatehouse/cluster';
+import { withDefaults, OPS_TOOLS_FUNCTION, DEFAULT_RUNTIME_NAME, DEFAULT_GATEWAY_NAME } from './default-config.ts';
+import { createWebComponent, type WebSettings } from './web-component.ts';
+
+export type ComponentName = 'identity' | 'runtime' | 'gateway';
+
+export interface StartOptions {
+  /** Data directory; created when missing. Default `.gatehouse` in the working directory. */
+  readonly dataDir?: string;
+  /** Port to listen on; 0 picks a free one. Default: config `port`, then 8080. */
+  readonly port?: number;
+  readonly host?: string;
+  readonly configFile?: string;
+  /** An already-parsed `gatehouse.yaml` object (tests); validated like a file. */
+  readonly config?: unknown;
+  readonly publicUrl?: string;
+  readonly logLevel?: string;
+  /** Serve only these components (scale-out: `gatehouse runtime`); all by default. */
+  readonly only?: readonly ComponentName[];
+  readonly logger?: Logger;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningGatehouse {
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly config: Readonly<GatehouseConfig>;
+  readonly firstRun: { readonly username: string; readonly password: string } | undefined;
+  readonly adminCredentialsFile: string;
+  readonly identity: IdentityService;
+  readonly runtime: RuntimeService | undefined;
+  readonly gateway: GatewayService | undefined;
+  readonly sandbox: SandboxService | undefined;
+  readonly settings: WebSettings;
+  readonly store: SharedStore;
+  readonly metrics: Metrics;
+  close(): Promise<void>;
+}
+
+/**
+ * `gatehouse up`: one port, every component. The server listens first (port 0 resolves to a real
+ * port), because issuers, `/config.json` and the default client's callback derive from the public URL.
+ */
+export async function startGatehouse(options: StartOptions = {}): Promise<RunningGatehouse> {
+  const env = options.env ?? process.env;
+  const loaded =
+    options.config !== undefined
+      ? { config: parseConfig(applyEnv(options.config, env), 'the given configuration') }
+      : loadConfig({ file: options.configFile ?? 'gatehouse.yaml', required: options.configFile !== undefined, env });
+  const base = loaded.config;
+  const dataDir = path.resolve(options.dataDir ?? base.dataDir ?? '.gatehouse');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const logger = options.logger ?? createLogger({ level: options.logLevel ?? base.logLevel, name: 'gatehouse' });
+  const metrics = createMetrics();
+  const store = await createStore(base.store, { logger });
+
+  const components: HttpComponent[] = [];
+  const pending: HttpComponent = {
+    name: 'starting',
+    handle(_request, response) {
+      response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"message":"Gatehouse is starting"}');
+      return true;
+    },
+    async close() {},
+  };
+  components.push(pending);
+  const server: Server = createAppServer(components, logger);
+  const port = await listen(server, options.port ?? base.port ?? 8080, options.host ?? '127.0.0.1');
+  const baseUrl = (options.publicUrl ?? base.publicUrl ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const only = new Set<ComponentName>(options.only ?? ['identity', 'runtime', 'gateway']);
+
+  const started: HttpComponent[] = [];
+  try {
+    const basePlatform: Platform = { config: base, dataDir: realpathSync(dataDir), baseUrl, logger, clock: systemClock, store };
+    const identity = await createIdentity(basePlatform);
+    started.push(identity);
+    const pool = identity.defaultPool;
+    const config = parseConfig(withDefaults(base, pool, baseUrl, [process.execPath, agentEntryPath]), 'configuration with defaults');
+    const platform: Platform = { ...basePlatform, config };
+
+    let sandbox: SandboxService | undefined;
+    if (config.tools.sandbox.enabled) {
+      const webIdentity = createJwtAuthorizer(
+        { discoveryUrl: pool.discoveryUrl, allowedAudience: ['sts'] },
+        { isRevoked: (claims) => identity.isRevoked(claims) },
+      );
+      sandbox = await createSandbox(platform, {
+        lookupAccessKey: (id) => identity.lookupAccessKey(id),
+        verifyWebIdentity: (token) => webIdentity.verify(token),
+      });
+      started.push(sandbox);
+    }
+    const lookupAccessKey = async (accessKeyId: string): Promise<SigV4Key | undefined> =>
+      (await identity.lookupAccessKey(accessKeyId)) ?? (await sandbox?.lookupTemporaryKey(accessKeyId));
+
+    let gateway: GatewayService | undefined;
+    if (only.has('gateway')) {
+      const registry = await createAccountRegistry(config.tools.registry, platform.dataDir);
+      const ops = createOpsTools({
+        registry,
+        region: config.region,
+        ...(sandbox ? { stsEndpoint: sandbox.stsEndpoint, s3Endpoint: sandbox.s3Endpoint } : {}),
+        allowOperations: config.tools.allowOperations,
+        logger,
+      });
+      gateway = await createGateway(platform, {
+        serviceClient: identity.serviceClient('gateway'),
+        // No credentials of the gateway's own: the default target derives them per user by web identity.
+        sts: sandbox ? { endpoint: sandbox.stsEndpoint, region: config.region } : { region: env.AWS_REGION ?? config.region },
+        isRevoked: (claims) => identity.isRevoked(claims),
+        functions: { [OPS_TOOLS_FUNCTION]: { handler: ops.handler, toolSchema: ops.toolSchema } },
+      });
+      started.push(gateway);
+    }
+
+    let runtime: RuntimeService | undefined;
+    if (only.has('runtime')) {
+      runtime = await createRuntime(platform, {
+        lookupAccessKey,
+        tokenExchange: identity.serviceClient('runtime'),
+        defaultWorkloadAudience: `${baseUrl}/mcp`,
+        isRevoked: (claims) => identity.isRevoked(claims),
+      });
+      started.push(runtime);
+    }
+
+    const runtimeEntry = runtime?.runtimes.find((entry) => entry.name === DEFAULT_RUNTIME_NAME) ?? runtime?.runtimes[0];
+    const gatewayEntry = gateway?.gateways.find((entry) => entry.name === DEFAULT_GATEWAY_NAME) ?? gateway?.gateways[0];
+    const settings: WebSettings = {
+      region: config.region,
+      userPoolId: pool.userPoolId,
+      clientId: pool.webClientId,
+      issuer: pool.issuer,
+      authority: pool.issuer,
+      runtimeArn: runtimeEntry?.arn ?? `arn:aws:bedrock-agentcore:${config.region}:${config.accountId}:runtime/${DEFAULT_RUNTIME_NAME}`,
+      gatewayUrl: gatewayEntry?.url ?? `${baseUrl}/mcp`,
+    };
+
+    // Order matters: specific API prefixes first, the identity's `POST /` + OAuth paths, then the web UI.
+    const mounted: HttpComponent[] = [];
+    if (runtime) mounted.push(runtime);
+    if (gateway) mounted.push(gateway);
+    if (sandbox) mounted.push(sandbox);
+    if (only.has('identity')) mounted.push(identity);
+    mounted.push(createWebComponent(() => settings, { metrics: () => metrics.render() }));
+    components.splice(0, components.length, ...mounted);
+
+    let closed = false;
+    return {
+      url: baseUrl,
+      port,
+      dataDir: platform.dataDir,
+      config,
+      firstRun: identity.firstRun,
+      adminCredentialsFile: identity.adminCredentialsFile,
+      identity,
+      runtime,
+      gateway,
+      sandbox,
+      settings,
+      store,
+      metrics,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await closeServer(server);
+        for (const component of [...started].reverse()) await component.close().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await closeServer(server);
+    for (const component of started.reverse()) await component.close().catch(() => undefined);
+    await store.close();
+    throw error;
+  }
+}
+
+function applyEnv(config: unknown, env: NodeJS.ProcessEnv): unknown {
+  if (!config || typeof config !== 'object') return config;
+  const copy: Record<string, unknown> = { ...(config as Record<string, unknown>) };
+  if (env.GATEHOUSE_STORE) copy.store = env.GATEHOUSE_STORE;
+  return copy;
+}

@@ -1,0 +1,97 @@
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpComponent } from '@gatehouse/core';
+import { sendJson } from '@gatehouse/core';
+
+/** The web UI's public settings (DESIGN: `/config.json`). Nothing secret goes here. */
+export interface WebSettings {
+  readonly region: string;
+  readonly userPoolId: string;
+  readonly clientId: string;
+  readonly issuer: string;
+  readonly authority: string;
+  readonly runtimeArn: string;
+  readonly gatewayUrl: string;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+export const webDistDirectory = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
+
+/**
+ * Serves `/config.json`, `/ping` and the built web UI with SPA fallback: a GET that accepts HTML and
+ * matches no file gets index.html. Registered last, so every API path is claimed before it.
+ */
+export function createWebComponent(settings: () => WebSettings | undefined, options: { distDirectory?: string; metrics?: () => string } = {}): HttpComponent {
+  const root = options.distDirectory ?? webDistDirectory;
+  const security = {
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+  };
+  const serveFile = (request: IncomingMessage, response: ServerResponse, file: string, cache: string): void => {
+    const type = CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream';
+    const size = statSync(file).size;
+    response.writeHead(200, { 'content-type': type, 'content-length': size, 'cache-control': cache, ...security });
+    if (request.method === 'HEAD') {
+      response.end();
+      return;
+    }
+    createReadStream(file).pipe(response);
+  };
+  return {
+    name: 'web',
+    handle(request, response, url) {
+      const method = request.method ?? 'GET';
+      if (method !== 'GET' && method !== 'HEAD') return false;
+      if (url.pathname === '/ping') {
+        sendJson(response, 200, { status: 'Healthy', time_of_last_update: Math.floor(Date.now() / 1000) });
+        return true;
+      }
+      if (url.pathname === '/metrics' && options.metrics) {
+        const body = options.metrics();
+        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(body) });
+        response.end(body);
+        return true;
+      }
+      if (url.pathname === '/config.json') {
+        const current = settings();
+        if (!current) {
+          sendJson(response, 503, { message: 'Gatehouse is starting' });
+          return true;
+        }
+        sendJson(response, 200, current, { 'cache-control': 'no-store', ...security });
+        return true;
+      }
+      if (!existsSync(root)) return false;
+      const relative = decodeURIComponent(url.pathname).replace(/^\/+/, '');
+      const candidate = path.resolve(root, relative);
+      if (candidate.startsWith(root + path.sep) && existsSync(candidate) && statSync(candidate).isFile()) {
+        const immutable = relative.startsWith('assets/');
+        serveFile(request, response, candidate, immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+        return true;
+      }
+      const accept = request.headers.accept ?? '';
+      const index = path.join(root, 'index.html');
+      if ((url.pathname === '/' || accept.includes('text/html')) && existsSync(index)) {
+        serveFile(request, response, index, 'no-cache');
+        return true;
+      }
+      return false;
+    },
+    async close() {},
+  };
+}

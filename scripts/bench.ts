@@ -1,0 +1,42 @@
+// `npm run bench`: runs every package's bench (packages/*/bench/index.ts), prints the tables and
+// writes docs/benchmarks.md. Each package measures its ratios side by side in one run.
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BenchSection } from '@gatehouse/core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const only = process.argv.slice(2);
+const packages = readdirSync(path.join(root, 'packages'))
+  .filter((name) => existsSync(path.join(root, 'packages', name, 'bench', 'index.ts')))
+  .filter((name) => only.length === 0 || only.includes(name))
+  .sort();
+
+const sections: BenchSection[] = [];
+for (const name of packages) {
+  const started = Date.now();
+  console.error(`[bench] ${name} …`);
+  const module = (await import(pathToFileURL(path.join(root, 'packages', name, 'bench', 'index.ts')).href)) as { bench: () => Promise<BenchSection[]> };
+  const result = await module.bench();
+  sections.push(...result);
+  console.error(`[bench] ${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+const format = (value: number): string => (Number.isInteger(value) ? String(value) : value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toPrecision(3));
+const lines: string[] = [
+  '# Benchmarks',
+  '',
+  `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, loopback only.`,
+  'Each ratio is measured side by side in the same run (through Gatehouse vs direct to the same server); latencies are medians (p50) unless marked p99.',
+  '',
+];
+for (const section of sections) {
+  lines.push(`## ${section.title}`, '', '| measurement | value | unit | note |', '|---|---:|---|---|');
+  for (const row of section.rows) lines.push(`| ${row.name} | ${format(row.value)} | ${row.unit} | ${row.note ?? ''} |`);
+  if (section.notes?.length) lines.push('', ...section.notes.map((note) => `- ${note}`));
+  lines.push('');
+}
+const text = lines.join('\n');
+console.log(text);
+if (only.length === 0) writeFileSync(path.join(root, 'docs', 'benchmarks.md'), text);
