@@ -1,1 +1,7 @@
-export {};
+export { AuthError } from './auth-error.ts';
+export type { AuthFailureReason, AuthStatus } from './auth-error.ts';
+export type { Principal } from './principal.ts';
+export { createJwtAuthorizer } from './jwt-authorizer.ts';
+export type { JwtAuthorizer, JwtAuthorizerOptions } from './jwt-authorizer.ts';
+export { readCredential, bearerFromWebSocketProtocols } from './read-credential.ts';
+export type { Credential } from './read-credential.ts';

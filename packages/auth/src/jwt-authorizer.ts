@@ -1,0 +1,155 @@
+import { customJwtAuthorizerSchema, epochSeconds, systemClock, type Clock, type CustomJwtAuthorizerConfig, type Logger } from '@gatehouse/core';
+import { z } from 'zod';
+import { AuthError } from './auth-error.ts';
+import { checkAuthorization, checkTokenClaims } from './check-claims.ts';
+import { IssuerKeys } from './issuer-keys.ts';
+import { verifySignature } from './jwk-key.ts';
+import { parseJwt } from './parse-jwt.ts';
+import type { Principal } from './principal.ts';
+import { VerifiedTokenCache } from './verified-token-cache.ts';
+
+export interface JwtAuthorizerOptions {
+  clock?: Clock;
+  fetch?: typeof fetch;
+  /** Symmetric leeway for exp/nbf/iat; default 60, max 300. */
+  clockToleranceSeconds?: number;
+  /** Deny-list hook (e.g. by `origin_jti`), consulted on every call including cache hits. */
+  isRevoked?: (claims: Readonly<Record<string, unknown>>) => Promise<boolean>;
+  /** Minimum time between JWKS reloads caused by unknown kids; default 30. */
+  jwksCooldownSeconds?: number;
+  /** Keys older than this are refreshed in the background; default 600. */
+  jwksMaxAgeSeconds?: number;
+  /** Per request to the issuer; default 5000. */
+  timeoutMs?: number;
+  /** Default 'access'; false accepts any token kind (only for issuers that mark none). */
+  requireTokenUse?: 'access' | false;
+  /** Verified-token cache entries; default 10 000, 0 disables. */
+  cacheSize?: number;
+  logger?: Logger;
+}
+
+export interface JwtAuthorizer {
+  verify(token: string): Promise<Principal>;
+  readonly discoveryUrl: string;
+  close(): void;
+}
+
+const optionsSchema = z.object({
+  clockToleranceSeconds: z.number().int().min(0).max(300).default(60),
+  jwksCooldownSeconds: z.number().min(0).max(3600).default(30),
+  jwksMaxAgeSeconds: z.number().min(1).max(86_400).default(600),
+  timeoutMs: z.number().int().min(1).max(60_000).default(5000),
+  requireTokenUse: z.union([z.literal('access'), z.literal(false)]).default('access'),
+  cacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
+});
+
+/**
+ * AgentCore `customJWTAuthorizer` semantics for any OIDC issuer. Verification order: strict parse →
+ * key by `kid` from the configured issuer only → algorithm pinned by that key → signature with
+ * node:crypto → time, issuer, token kind (401) → client, audience, scopes, custom claims (403) → revocation.
+ */
+export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: JwtAuthorizerOptions = {}): JwtAuthorizer {
+  const checkedConfig = Object.freeze(customJwtAuthorizerSchema.parse(config));
+  const settings = optionsSchema.parse({
+    clockToleranceSeconds: options.clockToleranceSeconds,
+    jwksCooldownSeconds: options.jwksCooldownSeconds,
+    jwksMaxAgeSeconds: options.jwksMaxAgeSeconds,
+    timeoutMs: options.timeoutMs,
+    requireTokenUse: options.requireTokenUse,
+    cacheSize: options.cacheSize,
+  });
+  const clock = options.clock ?? systemClock;
+  const keys = new IssuerKeys({
+    discoveryUrl: checkedConfig.discoveryUrl,
+    clock,
+    fetch: options.fetch ?? globalThis.fetch,
+    cooldownMs: settings.jwksCooldownSeconds * 1000,
+    maxAgeMs: settings.jwksMaxAgeSeconds * 1000,
+    timeoutMs: settings.timeoutMs,
+    logger: options.logger,
+  });
+  const cache = new VerifiedTokenCache(settings.cacheSize);
+
+  async function checkRevoked(claims: Readonly<Record<string, unknown>>): Promise<void> {
+    if (options.isRevoked && (await options.isRevoked(claims))) {
+      throw new AuthError('revoked', 'The token has been revoked; sign in again.');
+    }
+  }
+
+  async function verifyFresh(token: string): Promise<Principal> {
+    const { header, payload, signingInput, signature } = parseJwt(token);
+    // Keys named by the token itself are never trusted (RFC 8725 §3.1): refuse rather than ignore, so misuse is visible.
+    for (const member of ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256'] as const) {
+      if (member in header) throw new AuthError('malformed', `Header '${member}' is not accepted; keys come from the issuer's JWKS only.`);
+    }
+    if ('crit' in header) throw new AuthError('malformed', "Header 'crit' names extensions this server does not understand.");
+    if (typeof header.alg !== 'string') throw new AuthError('malformed', "Header 'alg' is required.");
+    if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 256) {
+      throw new AuthError('malformed', "Header 'kid' is required and names one of the issuer's signing keys.");
+    }
+    const { issuer, result } = await keys.lookup(header.kid);
+    if ('refused' in result) {
+      throw result.refused === 'duplicate'
+        ? new AuthError('unknown_key', "The issuer publishes header 'kid' more than once; tokens signed with it are refused.")
+        : new AuthError('unknown_key', "Header 'kid' names no signing key of the configured issuer.");
+    }
+    if (header.alg !== result.key.alg) throw new AuthError('bad_signature', `Header 'alg' must be ${result.key.alg} for this key.`);
+    if (!verifySignature(result.key, signingInput, signature)) throw new AuthError('bad_signature', 'The token signature is invalid.');
+    const exp = checkTokenClaims(header, payload, {
+      issuer,
+      nowSeconds: epochSeconds(clock),
+      toleranceSeconds: settings.clockToleranceSeconds,
+      requireTokenUse: settings.requireTokenUse,
+      config: checkedConfig,
+    });
+    checkAuthorization(payload, checkedConfig);
+    await checkRevoked(payload);
+    return toPrincipal(payload, issuer, token, exp);
+  }
+
+  return {
+    discoveryUrl: checkedConfig.discoveryUrl,
+    async verify(token: string): Promise<Principal> {
+      if (typeof token !== 'string' || token.length === 0) throw new AuthError('missing', 'A bearer token is required.');
+      if (token.length > 16 * 1024) return verifyFresh(token);
+      const cacheKey = VerifiedTokenCache.keyOf(token);
+      const cached = cache.get(cacheKey);
+      if (cached !== undefined) {
+        if (epochSeconds(clock) <= (cached.expiresAt ?? 0) + settings.clockToleranceSeconds) {
+          await checkRevoked(cached.claims);
+          return cached;
+        }
+        cache.delete(cacheKey);
+      }
+      const principal = await verifyFresh(token);
+      cache.set(cacheKey, principal);
+      return principal;
+    },
+    close(): void {
+      keys.close();
+      cache.clear();
+    },
+  };
+}
+
+function toPrincipal(payload: Readonly<Record<string, unknown>>, issuer: string, token: string, exp: number): Principal {
+  const stringOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  const clientId = stringOf(payload.client_id) ?? stringOf(payload.azp);
+  const username = stringOf(payload.username) ?? stringOf(payload['cognito:username']);
+  const groups = Array.isArray(payload['cognito:groups']) ? payload['cognito:groups'].filter((group): group is string => typeof group === 'string') : [];
+  const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter((scope) => scope.length > 0) : [];
+  const principal: Principal = {
+    method: 'jwt',
+    subject: payload.sub as string,
+    issuer,
+    ...(clientId !== undefined ? { clientId } : {}),
+    ...(username !== undefined ? { username } : {}),
+    scopes: Object.freeze(scopes),
+    groups: Object.freeze(groups),
+    claims: Object.freeze(payload),
+    token,
+    expiresAt: exp,
+    permissions: Object.freeze([]),
+  };
+  return Object.freeze(principal);
+}

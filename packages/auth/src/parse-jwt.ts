@@ -1,0 +1,103 @@
+import { AuthError } from './auth-error.ts';
+
+/** Larger than any real access token (Cognito's are ~1 KiB with many groups) and small enough to refuse floods cheaply. */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
+
+export interface ParsedJwt {
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly payload: Readonly<Record<string, unknown>>;
+  /** `header.payload` as ASCII bytes: what the signature covers. */
+  readonly signingInput: Buffer;
+  readonly signature: Buffer;
+}
+
+const base64UrlSegment = /^[A-Za-z0-9_-]*$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const droppedKeys = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Strict compact-JWS parse, done before any crypto so malformed input costs little and never
+ * reaches a key: size cap, exactly three unpadded base64url segments, UTF-8 JSON objects without
+ * duplicate members (`{"sub":"u1","sub":"admin"}` is ambiguous across parsers), prototype keys dropped.
+ */
+export function parseJwt(token: string): ParsedJwt {
+  if (token.length === 0) throw new AuthError('missing', 'A bearer token is required.');
+  if (token.length > MAX_TOKEN_LENGTH) throw new AuthError('malformed', `The token is longer than ${MAX_TOKEN_LENGTH} characters; send a compact access token.`);
+  const first = token.indexOf('.');
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+  if (first < 0 || second < 0 || token.indexOf('.', second + 1) >= 0) {
+    throw new AuthError('malformed', 'The token must be a JWS in compact form: three base64url segments separated by dots.');
+  }
+  const headerPart = token.slice(0, first);
+  const payloadPart = token.slice(first + 1, second);
+  const signaturePart = token.slice(second + 1);
+  if (!base64UrlSegment.test(headerPart) || !base64UrlSegment.test(payloadPart) || !base64UrlSegment.test(signaturePart) || headerPart.length === 0 || payloadPart.length === 0) {
+    throw new AuthError('malformed', 'The token segments must be unpadded base64url.');
+  }
+  if (signaturePart.length === 0) throw new AuthError('bad_signature', 'The token is unsigned; a signed access token is required.');
+  const header = decodeJsonObject(headerPart, 'header');
+  const payload = decodeJsonObject(payloadPart, 'payload');
+  return {
+    header,
+    payload,
+    signingInput: Buffer.from(token.slice(0, second), 'latin1'),
+    signature: Buffer.from(signaturePart, 'base64url'),
+  };
+}
+
+function decodeJsonObject(segment: string, part: 'header' | 'payload'): Record<string, unknown> {
+  if (segment.length % 4 === 1) throw new AuthError('malformed', `The token ${part} is not valid base64url.`);
+  let text: string;
+  try {
+    text = utf8.decode(Buffer.from(segment, 'base64url'));
+  } catch {
+    throw new AuthError('malformed', `The token ${part} is not valid UTF-8.`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text, (key, inner: unknown) => (droppedKeys.has(key) ? undefined : inner));
+  } catch {
+    throw new AuthError('malformed', `The token ${part} is not valid JSON.`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AuthError('malformed', `The token ${part} must be a JSON object.`);
+  }
+  if (hasDuplicateMembers(text)) throw new AuthError('malformed', `The token ${part} repeats a member name; each claim may appear once.`);
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Walks already-valid JSON text and reports whether any object repeats a member name.
+ * JSON.parse keeps the last duplicate silently, other parsers keep the first; refusing is the only safe answer.
+ */
+export function hasDuplicateMembers(text: string): boolean {
+  const stack: Array<Set<string> | undefined> = [];
+  let expectingKey = false;
+  for (let index = 0; index < text.length; index++) {
+    const char = text.charCodeAt(index);
+    if (char === 0x22 /* " */) {
+      let end = index + 1;
+      while (end < text.length && text.charCodeAt(end) !== 0x22) end += text.charCodeAt(end) === 0x5c ? 2 : 1;
+      if (expectingKey) {
+        const names = stack[stack.length - 1];
+        const name = JSON.parse(text.slice(index, end + 1)) as string;
+        if (names?.has(name)) return true;
+        names?.add(name);
+        expectingKey = false;
+      }
+      index = end;
+    } else if (char === 0x7b /* { */) {
+      stack.push(new Set());
+      expectingKey = true;
+    } else if (char === 0x5b /* [ */) {
+      stack.push(undefined);
+      expectingKey = false;
+    } else if (char === 0x7d /* } */ || char === 0x5d /* ] */) {
+      stack.pop();
+      expectingKey = false;
+    } else if (char === 0x2c /* , */) {
+      expectingKey = stack[stack.length - 1] !== undefined;
+    }
+  }
+  return false;
+}
