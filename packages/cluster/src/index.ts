@@ -1,1 +1,11 @@
-export const clusterPlaceholder = true;
+export { RedisStore } from './redis-store.ts';
+export type { RedisStoreOptions } from './redis-store.ts';
+export { createStore, StoreUrlError } from './create-store.ts';
+export type { CreateStoreOptions } from './create-store.ts';
+export { createMetrics, METRICS_CONTENT_TYPE, DEFAULT_BUCKETS } from './metrics.ts';
+export type { Metrics, MetricsOptions, Counter, Gauge, Histogram, Labels } from './metrics.ts';
+export { standardMetrics } from './standard-metrics.ts';
+export type { StandardMetrics, AuthFailureReason } from './standard-metrics.ts';
+export { instrumentComponent } from './instrument-component.ts';
+export { sealJson, openJson, SealedValueError } from './seal-json.ts';
+export { loadSealingKey, SEALING_KEY_FILE } from './load-sealing-key.ts';

@@ -1,0 +1,156 @@
+import { Redis } from 'ioredis';
+import { StoreUnavailableError, redactText, type Logger, type SharedStore } from '@gatehouse/core';
+
+export interface RedisStoreOptions {
+  readonly logger?: Logger | undefined;
+  /** Prepended to every key, so several deployments (or tests) can share one Redis. */
+  readonly keyPrefix?: string | undefined;
+  /** How long one command may take before the store counts as unavailable (ms). */
+  readonly commandTimeoutMs?: number | undefined;
+  /** Longest pause between reconnection attempts while Redis is down (ms). */
+  readonly maxReconnectDelayMs?: number | undefined;
+}
+
+/**
+ * Increments a windowed counter and starts its window on the first increment, in one atomic step:
+ * INCR followed by a separate EXPIRE could leave a counter without expiry (a permanent rate limit)
+ * if the client died in between. A key that somehow has no TTL gets one here too.
+ */
+const INCREMENT_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 or redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return count
+`;
+
+/** `SharedStore` on Redis or Valkey. Fails closed: while Redis is unreachable, every call rejects with `StoreUnavailableError` at once. */
+export class RedisStore implements SharedStore {
+  readonly kind = 'redis' as const;
+  readonly #client: Redis;
+  readonly #logger: Logger | undefined;
+  readonly #where: string;
+  #available = false;
+  #closed = false;
+
+  constructor(url: string, options: RedisStoreOptions = {}) {
+    this.#logger = options.logger;
+    this.#where = describeUrl(url);
+    const maxDelay = options.maxReconnectDelayMs ?? 1000;
+    this.#client = new Redis(url, {
+      lazyConnect: true,
+      // Commands issued while disconnected fail now instead of queueing: a request that needs shared
+      // state gets a 503 in milliseconds rather than hanging until Redis returns.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs ?? 2000,
+      connectTimeout: 2000,
+      // Keep trying for ever (never give up): recovery after an outage needs no restart.
+      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay),
+      ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
+    });
+    this.#client.on('ready', () => {
+      if (!this.#available) this.#logger?.info({ store: this.#where }, 'shared store available');
+      this.#available = true;
+    });
+    this.#client.on('close', () => {
+      if (this.#available && !this.#closed) this.#logger?.warn({ store: this.#where }, 'shared store unavailable; requests that need it fail with 503 until it returns');
+      this.#available = false;
+    });
+    // Without a listener, ioredis would print every failed reconnection to stderr; the transitions above are what an operator needs.
+    this.#client.on('error', (error: Error) => {
+      this.#logger?.debug({ store: this.#where, reason: redactText(error.message) }, 'shared store connection error');
+    });
+  }
+
+  /** Connects once, waiting at most `timeoutMs`; rejects with `StoreUnavailableError` naming the address when Redis cannot be reached. */
+  async connect(timeoutMs = 5000): Promise<void> {
+    if (this.#client.status === 'ready') return;
+    let timer: NodeJS.Timeout | undefined;
+    const ready = new Promise<void>((resolve) => this.#client.once('ready', () => resolve()));
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreUnavailableError(new Error(`Redis at ${this.#where} did not answer within ${timeoutMs} ms; check the store URL and that Redis is running`))), timeoutMs);
+    });
+    // With lazyConnect the first connect() may reject (refused); the retry strategy keeps going, so wait for 'ready'.
+    this.#client.connect().catch(() => undefined);
+    try {
+      await Promise.race([ready, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** True while the connection is up: what a readiness endpoint reports. */
+  get available(): boolean {
+    return this.#available && this.#client.status === 'ready';
+  }
+
+  /** Round-trips to Redis; rejects with `StoreUnavailableError` when it does not answer. */
+  async ping(): Promise<void> {
+    await this.#run(() => this.#client.ping());
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const value = await this.#run(() => this.#client.get(key));
+    return value ?? undefined;
+  }
+
+  async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
+    if (ttlSeconds === undefined) {
+      await this.#run(() => this.#client.set(key, value));
+      return;
+    }
+    const milliseconds = toMilliseconds(ttlSeconds);
+    await this.#run(() => this.#client.set(key, value, 'PX', milliseconds));
+  }
+
+  async setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean> {
+    const milliseconds = ttlSeconds === undefined ? undefined : toMilliseconds(ttlSeconds);
+    const reply = milliseconds === undefined
+      ? await this.#run(() => this.#client.set(key, value, 'NX'))
+      : await this.#run(() => this.#client.set(key, value, 'PX', milliseconds, 'NX'));
+    return reply === 'OK';
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#run(() => this.#client.del(key));
+  }
+
+  async increment(key: string, windowSeconds: number): Promise<number> {
+    const milliseconds = toMilliseconds(windowSeconds);
+    const count = await this.#run(() => this.#client.eval(INCREMENT_SCRIPT, 1, key, String(milliseconds)));
+    return Number(count);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#client.status === 'ready') {
+      await this.#client.quit().catch(() => this.#client.disconnect());
+    } else this.#client.disconnect();
+  }
+
+  async #run<T>(command: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StoreUnavailableError(new Error('The store was closed'));
+    try {
+      return await command();
+    } catch (error) {
+      throw new StoreUnavailableError(error);
+    }
+  }
+}
+
+function toMilliseconds(seconds: number): number {
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new RangeError(`A TTL must be a positive number of seconds (got ${seconds})`);
+  return Math.max(1, Math.ceil(seconds * 1000));
+}
+
+/** host:port/db without credentials, for logs and error messages. */
+function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+  } catch {
+    return 'the configured Redis URL';
+  }
+}
