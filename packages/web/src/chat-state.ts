@@ -1,0 +1,144 @@
+import type { ChatError } from './chat-error.ts';
+import type { StreamEvent } from './stream-event.ts';
+
+export interface ToolActivity {
+  readonly id: string;
+  readonly name: string;
+  readonly arguments: Record<string, unknown>;
+  readonly status: 'running' | 'ok' | 'refused';
+  readonly summary?: string;
+  readonly result?: unknown;
+}
+
+export interface ErrorNote {
+  readonly code: string;
+  readonly title: string;
+  readonly message: string;
+  readonly fix?: string;
+  readonly action: 'sign-in' | 'retry' | 'none';
+  readonly errorType?: string;
+}
+
+export type Part =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'tool'; readonly tool: ToolActivity }
+  | { readonly kind: 'error'; readonly error: ErrorNote };
+
+export interface Entry {
+  readonly id: string;
+  readonly role: 'user' | 'assistant';
+  readonly parts: readonly Part[];
+  /** For assistant entries: the prompt it answers, so a failed turn can be retried. */
+  readonly prompt?: string;
+  readonly done: boolean;
+}
+
+export type ChatAction =
+  | { readonly type: 'ask'; readonly prompt: string }
+  | { readonly type: 'event'; readonly event: StreamEvent }
+  | { readonly type: 'fail'; readonly error: ChatError }
+  | { readonly type: 'finish' }
+  | { readonly type: 'load'; readonly entries: readonly Entry[] };
+
+let counter = 0;
+const nextId = (): string => `${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+/** The transcript as a pure reducer, so every stream event has exactly one effect. */
+export function chatReducer(entries: readonly Entry[], action: ChatAction): readonly Entry[] {
+  switch (action.type) {
+    case 'load':
+      return action.entries.map((entry) => (entry.done ? entry : { ...entry, done: true }));
+    case 'ask':
+      return [
+        ...entries,
+        { id: nextId(), role: 'user', parts: [{ kind: 'text', text: action.prompt }], done: true },
+        { id: nextId(), role: 'assistant', parts: [], prompt: action.prompt, done: false },
+      ];
+    case 'event':
+      return updateLast(entries, (parts) => applyEvent(parts, action.event));
+    case 'fail':
+      return updateLast(entries, (parts) => [...parts, { kind: 'error', error: toNote(action.error) }], true);
+    case 'finish':
+      return updateLast(entries, (parts) => parts, true);
+  }
+}
+
+function updateLast(entries: readonly Entry[], change: (parts: readonly Part[]) => readonly Part[], done = false): readonly Entry[] {
+  const last = entries.at(-1);
+  if (!last || last.role !== 'assistant') return entries;
+  return [...entries.slice(0, -1), { ...last, parts: change(last.parts), done: done || last.done }];
+}
+
+function applyEvent(parts: readonly Part[], event: StreamEvent): readonly Part[] {
+  const last = parts.at(-1);
+  switch (event.type) {
+    case 'text-delta':
+      if (last?.kind === 'text') return [...parts.slice(0, -1), { kind: 'text', text: last.text + event.delta }];
+      return [...parts, { kind: 'text', text: event.delta }];
+    case 'tool-call':
+      return [...parts, { kind: 'tool', tool: { id: event.id, name: event.name, arguments: event.arguments, status: 'running' } }];
+    case 'tool-result': {
+      const index = parts.findIndex((part) => part.kind === 'tool' && part.tool.id === event.id);
+      const base: ToolActivity =
+        index >= 0 && parts[index]?.kind === 'tool' ? parts[index].tool : { id: event.id, name: event.name, arguments: {}, status: 'running' };
+      const tool: ToolActivity = {
+        ...base,
+        name: base.name || event.name,
+        status: event.ok ? 'ok' : 'refused',
+        summary: event.summary,
+        ...('result' in event ? { result: event.result } : {}),
+      };
+      if (index < 0) return [...parts, { kind: 'tool', tool }];
+      return parts.map((part, i) => (i === index ? { kind: 'tool', tool } : part));
+    }
+    case 'message': {
+      // The final answer repeats what the deltas streamed; only add what was not already shown.
+      const streamed = parts.filter((part) => part.kind === 'text').map((part) => part.text).join('');
+      if (streamed.trim() === event.text.trim()) return parts;
+      if (last?.kind === 'text' && event.text.startsWith(last.text)) return [...parts.slice(0, -1), { kind: 'text', text: event.text }];
+      if (streamed.trim() !== '' && event.text.trim().endsWith(streamed.trim())) return parts;
+      return [...parts, { kind: 'text', text: event.text }];
+    }
+    case 'error':
+      return [
+        ...parts,
+        {
+          kind: 'error',
+          error: {
+            code: event.code,
+            title: 'The agent reported a problem',
+            message: event.message,
+            ...(event.fix === undefined ? {} : { fix: event.fix }),
+            action: 'retry',
+            errorType: event.code,
+          },
+        },
+      ];
+  }
+}
+
+function toNote(error: ChatError): ErrorNote {
+  return {
+    code: error.code,
+    title: error.title,
+    message: error.message,
+    action: error.action,
+    ...(error.fix === undefined ? {} : { fix: error.fix }),
+    ...(error.errorType === undefined ? {} : { errorType: error.errorType }),
+  };
+}
+
+/** Splits `target___tool` (the gateway's naming) for display. */
+export function splitToolName(name: string): { target: string | undefined; tool: string } {
+  const at = name.indexOf('___');
+  return at < 0 ? { target: undefined, tool: name } : { target: name.slice(0, at), tool: name.slice(at + 3) };
+}
+
+/** The account a tool call acts in, from its arguments (`account`, `accountName`, `accountId`). */
+export function toolAccount(args: Record<string, unknown>): string | undefined {
+  for (const key of ['account', 'accountName', 'account_name', 'accountId', 'account_id']) {
+    const value = args[key];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
+}

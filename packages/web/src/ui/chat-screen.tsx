@@ -1,0 +1,88 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { User } from 'oidc-client-ts';
+import type { AuthClient } from '../auth-client.ts';
+import type { WebSettings } from '../web-settings.ts';
+import { AccountsPanel } from './accounts-panel.tsx';
+import { Composer } from './composer.tsx';
+import { StatusBadge } from './status-badge.tsx';
+import { Transcript } from './transcript.tsx';
+import { useChat } from './use-chat.ts';
+
+export const EXAMPLE_PROMPTS = [
+  'List S3 buckets in the Production account',
+  'List accounts',
+  'List objects in the buckets of the Staging account',
+  'Who am I in the Development account?',
+];
+
+interface ChatScreenProps {
+  readonly settings: WebSettings;
+  readonly auth: AuthClient;
+  readonly user: User;
+  readonly onSignIn: () => void;
+}
+
+export function ChatScreen({ settings, auth, user, onSignIn }: ChatScreenProps) {
+  const userKey = user.profile.sub;
+  const composerRef = useRef<HTMLTextAreaElement>(null);
+  const [needsSignIn, setNeedsSignIn] = useState(false);
+  const chat = useChat(settings, auth, userKey, useCallback(() => setNeedsSignIn(true), []));
+  const displayName = (typeof user.profile.email === 'string' && user.profile.email) || (user.profile['cognito:username'] as string | undefined) || user.profile.preferred_username || 'you';
+
+  useEffect(() => {
+    composerRef.current?.focus();
+  }, []);
+
+  const signOut = useCallback(() => {
+    void auth.signOut();
+  }, [auth]);
+
+  const retry = useCallback(
+    (prompt: string) => {
+      void chat.send(prompt);
+    },
+    [chat],
+  );
+
+  return (
+    <div className="layout">
+      <header className="topbar">
+        <h1 className="brand">Gatehouse</h1>
+        <StatusBadge status={chat.status} mode={chat.mode} socketState={chat.socketState} />
+        <fieldset className="transport" disabled={chat.busy}>
+          <legend className="visually-hidden">Connection type</legend>
+          <label>
+            <input type="radio" name="transport" value="sse" checked={chat.mode === 'sse'} onChange={() => chat.setMode('sse')} /> SSE
+          </label>
+          <label>
+            <input type="radio" name="transport" value="websocket" checked={chat.mode === 'websocket'} onChange={() => chat.setMode('websocket')} /> WebSocket
+          </label>
+        </fieldset>
+        <div className="account-menu">
+          <span className="user" title="Signed in as">
+            {displayName}
+          </span>
+          <button type="button" onClick={chat.newConversation} disabled={chat.busy}>
+            New conversation
+          </button>
+          <button type="button" onClick={signOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <AccountsPanel accounts={chat.accounts} onReload={() => void chat.loadAccounts()} examples={EXAMPLE_PROMPTS} onExample={(prompt) => void chat.send(prompt)} busy={chat.busy} />
+      <main className="chat" aria-label="Conversation">
+        {needsSignIn ? (
+          <div className="notice notice-warn" role="alert">
+            <p>Your sign-in has expired. Your message is kept.</p>
+            <button type="button" className="primary" onClick={onSignIn}>
+              Sign in again
+            </button>
+          </div>
+        ) : null}
+        <Transcript entries={chat.entries} onRetry={retry} onSignIn={onSignIn} busy={chat.busy} />
+        <Composer ref={composerRef} busy={chat.busy} onSend={(text) => void chat.send(text)} sessionId={chat.sessionId} />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,169 @@
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import type { AuthClient } from '../auth-client.ts';
+import { ChatError, networkError } from '../chat-error.ts';
+import { chatReducer, type Entry } from '../chat-state.ts';
+import { ConversationStore, saveDraft, saveTransport, loadTransport, type TransportMode } from '../conversation-store.ts';
+import { extractAccounts, type AccountSummary } from '../extract-accounts.ts';
+import { invokeSse } from '../invoke-sse.ts';
+import { RuntimeSocket, type SocketState } from '../runtime-socket.ts';
+import type { StreamEvent } from '../stream-event.ts';
+import type { WebSettings } from '../web-settings.ts';
+
+export type ConnectionStatus = 'ready' | 'connecting' | 'streaming' | 'offline' | 'interrupted';
+export type AccountsState = { readonly status: 'loading' | 'unavailable' } | { readonly status: 'loaded'; readonly accounts: readonly AccountSummary[] };
+
+const isAccountsResult = (event: StreamEvent): event is Extract<StreamEvent, { type: 'tool-result' }> =>
+  event.type === 'tool-result' && event.ok && /(^|_)list_accounts$/.test(event.name);
+
+/** Everything the chat screen does: turns over SSE or WebSocket, refresh-and-retry, persistence, accounts. */
+export function useChat(settings: WebSettings, auth: AuthClient, userKey: string, onSignInNeeded: (prompt: string) => void) {
+  const store = useRef(new ConversationStore(userKey)).current;
+  const [sessionId, setSessionId] = useState(() => store.sessionId());
+  const [entries, dispatch] = useReducer(chatReducer, [] as readonly Entry[], () => store.transcript<readonly Entry[]>(store.sessionId()) ?? []);
+  const [mode, setModeState] = useState<TransportMode>(loadTransport);
+  const [busy, setBusy] = useState(false);
+  const [socketState, setSocketState] = useState<SocketState>('closed');
+  const [online, setOnline] = useState(() => navigator.onLine);
+  const [interrupted, setInterrupted] = useState(false);
+  const [accounts, setAccounts] = useState<AccountsState>(() => {
+    const known = store.accounts<AccountSummary[]>();
+    return known ? { status: 'loaded', accounts: known } : { status: 'loading' };
+  });
+  const socket = useRef<RuntimeSocket | undefined>(undefined);
+
+  useEffect(() => {
+    store.saveTranscript(sessionId, entries);
+  }, [store, sessionId, entries]);
+
+  useEffect(() => {
+    const update = () => setOnline(navigator.onLine);
+    window.addEventListener('online', update);
+    window.addEventListener('offline', update);
+    return () => {
+      window.removeEventListener('online', update);
+      window.removeEventListener('offline', update);
+    };
+  }, []);
+
+  useEffect(() => () => socket.current?.close(), []);
+
+  const rememberAccounts = useCallback(
+    (event: StreamEvent) => {
+      if (!isAccountsResult(event)) return false;
+      const found = extractAccounts(event.result ?? event.summary);
+      if (!found) return false;
+      store.saveAccounts(found);
+      setAccounts({ status: 'loaded', accounts: found });
+      return true;
+    },
+    [store],
+  );
+
+  const transport = useCallback(
+    async (prompt: string, conversation: string, via: TransportMode, onEvent: (event: StreamEvent) => void) => {
+      let received = false;
+      const relay = (event: StreamEvent) => {
+        received = true;
+        onEvent(event);
+      };
+      const attempt = async (forceRefresh: boolean) => {
+        const accessToken = await auth.freshAccessToken(forceRefresh);
+        if (via === 'sse') {
+          await invokeSse({ runtimeBase: settings.runtimeBase, sessionId: conversation, accessToken, prompt, onEvent: relay });
+          return;
+        }
+        if (socket.current?.sessionId !== conversation) {
+          socket.current?.close();
+          socket.current = new RuntimeSocket(settings.runtimeBase, conversation, setSocketState);
+        }
+        await socket.current.send(prompt, accessToken, relay);
+      };
+      try {
+        await attempt(false);
+      } catch (error) {
+        // One refresh-and-retry when the runtime says the token is no good and nothing was streamed yet.
+        if (error instanceof ChatError && error.code === 'signin_expired' && !received) await attempt(true);
+        else throw error;
+      }
+    },
+    [auth, settings.runtimeBase],
+  );
+
+  const loadAccounts = useCallback(async () => {
+    setAccounts({ status: 'loading' });
+    let found = false;
+    try {
+      await transport('List accounts', store.accountsSessionId(), 'sse', (event) => {
+        found = rememberAccounts(event) || found;
+      });
+    } catch {
+      // The panel says it could not load and offers a retry; the chat itself is unaffected.
+    }
+    if (!found) setAccounts((current) => (current.status === 'loaded' ? current : { status: 'unavailable' }));
+  }, [transport, store, rememberAccounts]);
+
+  const started = useRef(false);
+  useEffect(() => {
+    if (started.current) return;
+    started.current = true;
+    if (accounts.status === 'loading') void loadAccounts();
+  }, [accounts.status, loadAccounts]);
+
+  const send = useCallback(
+    async (prompt: string) => {
+      const text = prompt.trim();
+      if (text === '' || busy) return;
+      setBusy(true);
+      setInterrupted(false);
+      dispatch({ type: 'ask', prompt: text });
+      try {
+        await transport(text, sessionId, mode, (event) => {
+          rememberAccounts(event);
+          dispatch({ type: 'event', event });
+        });
+        dispatch({ type: 'finish' });
+      } catch (error) {
+        const failure = error instanceof ChatError ? error : networkError();
+        if (failure.code === 'network') setInterrupted(true);
+        if (failure.code === 'signin_expired') {
+          saveDraft(text);
+          onSignInNeeded(text);
+        }
+        dispatch({ type: 'fail', error: failure });
+      } finally {
+        setBusy(false);
+      }
+    },
+    [busy, transport, sessionId, mode, rememberAccounts, onSignInNeeded],
+  );
+
+  const newConversation = useCallback(() => {
+    socket.current?.close();
+    socket.current = undefined;
+    const id = store.newConversation();
+    setSessionId(id);
+    dispatch({ type: 'load', entries: [] });
+    setInterrupted(false);
+  }, [store]);
+
+  const setMode = useCallback((next: TransportMode) => {
+    saveTransport(next);
+    if (next === 'sse') {
+      socket.current?.close();
+      socket.current = undefined;
+    }
+    setModeState(next);
+  }, []);
+
+  const status: ConnectionStatus = !online
+    ? 'offline'
+    : busy
+      ? 'streaming'
+      : socketState === 'connecting'
+        ? 'connecting'
+        : interrupted
+          ? 'interrupted'
+          : 'ready';
+
+  return { sessionId, entries, mode, setMode, busy, status, socketState, accounts, loadAccounts, send, newConversation };
+}
