@@ -10,9 +10,9 @@ import { useChat } from './use-chat.ts';
 
 export const EXAMPLE_PROMPTS = [
   'List S3 buckets in the Production account',
-  'List accounts',
-  'List objects in the buckets of the Staging account',
-  'Who am I in the Development account?',
+  'List my accounts',
+  'Describe resources in the Staging account',
+  'List S3 buckets in the Development account',
 ];
 
 interface ChatScreenProps {

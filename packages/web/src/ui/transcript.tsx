@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import Markdown, { type Components } from 'react-markdown';
+import { toMarkdown } from '../to-markdown.ts';
 import { splitToolName, toolAccount, type Entry, type ErrorNote, type ToolActivity } from '../chat-state.ts';
 
 // react-markdown renders no raw HTML and drops unsafe URL schemes by default; links open outside the app
@@ -39,7 +40,7 @@ export function Transcript({ entries, busy, onRetry, onSignIn }: TranscriptProps
                 </p>
               ) : (
                 <div key={key} className="markdown">
-                  <Markdown components={markdownComponents}>{part.text}</Markdown>
+                  <Markdown components={markdownComponents}>{toMarkdown(part.text)}</Markdown>
                 </div>
               );
             }

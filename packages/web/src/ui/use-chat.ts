@@ -93,7 +93,7 @@ export function useChat(settings: WebSettings, auth: AuthClient, userKey: string
     setAccounts({ status: 'loading' });
     let found = false;
     try {
-      await transport('List accounts', store.accountsSessionId(), 'sse', (event) => {
+      await transport('List my accounts', store.accountsSessionId(), 'sse', (event) => {
         found = rememberAccounts(event) || found;
       });
     } catch {

@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chatErrorFromStatus } from '../src/chat-error.ts';
+import { chatReducer, splitToolName, toolAccount, type Entry } from '../src/chat-state.ts';
+import { extractAccounts } from '../src/extract-accounts.ts';
+import { isSessionId, newSessionId } from '../src/session-id.ts';
+import { toMarkdown } from '../src/to-markdown.ts';
+
+const strip = (entries: readonly Entry[]) => entries.map(({ role, parts, done }) => ({ role, parts, done }));
+
+test('a turn streams text, pairs a tool result with its call, and does not repeat the final message', () => {
+  let state = chatReducer([], { type: 'ask', prompt: 'List S3 buckets in the Production account' });
+  state = chatReducer(state, { type: 'event', event: { type: 'tool-call', id: 'c1', name: 'ops___call_aws', arguments: { account: 'Production' } } });
+  state = chatReducer(state, { type: 'event', event: { type: 'tool-result', id: 'c1', name: 'ops___call_aws', ok: true, summary: '2 buckets', result: ['a', 'b'] } });
+  state = chatReducer(state, { type: 'event', event: { type: 'text-delta', delta: 'Found ' } });
+  state = chatReducer(state, { type: 'event', event: { type: 'text-delta', delta: '2 buckets' } });
+  state = chatReducer(state, { type: 'event', event: { type: 'message', text: 'Found 2 buckets' } });
+  state = chatReducer(state, { type: 'finish' });
+  assert.deepEqual(strip(state), [
+    { role: 'user', parts: [{ kind: 'text', text: 'List S3 buckets in the Production account' }], done: true },
+    {
+      role: 'assistant',
+      parts: [
+        { kind: 'tool', tool: { id: 'c1', name: 'ops___call_aws', arguments: { account: 'Production' }, status: 'ok', summary: '2 buckets', result: ['a', 'b'] } },
+        { kind: 'text', text: 'Found 2 buckets' },
+      ],
+      done: true,
+    },
+  ]);
+});
+
+test('a final message with no deltas is shown, and a refused tool is marked refused', () => {
+  let state = chatReducer([], { type: 'ask', prompt: 'write' });
+  state = chatReducer(state, { type: 'event', event: { type: 'tool-call', id: 'c1', name: 'ops___bucket_objects_put', arguments: { accountName: 'Staging' } } });
+  state = chatReducer(state, { type: 'event', event: { type: 'tool-result', id: 'c1', name: 'ops___bucket_objects_put', ok: false, summary: 'AccessDenied' } });
+  state = chatReducer(state, { type: 'event', event: { type: 'message', text: 'Not allowed.' } });
+  const parts = state.at(-1)?.parts;
+  assert.deepEqual(parts, [
+    { kind: 'tool', tool: { id: 'c1', name: 'ops___bucket_objects_put', arguments: { accountName: 'Staging' }, status: 'refused', summary: 'AccessDenied' } },
+    { kind: 'text', text: 'Not allowed.' },
+  ]);
+});
+
+test('HTTP failures become errors that say what to do, with the action the UI offers', () => {
+  const cases = [
+    [401, 'UnauthorizedException', 'signin_expired', 'sign-in'],
+    [403, 'AccessDeniedException', 'access_denied', 'none'],
+    [429, 'ThrottlingException', 'throttled', 'retry'],
+    [424, 'RuntimeClientError', 'agent_failed', 'retry'],
+    [500, 'InternalServerException', 'server_error', 'retry'],
+  ] as const;
+  for (const [status, type, code, action] of cases) {
+    const error = chatErrorFromStatus(status, 'msg', type, '30');
+    assert.equal(error.code, code);
+    assert.equal(error.action, action);
+    assert.equal(error.message, 'msg');
+    assert.ok(error.fix && error.fix.length > 10, `${status} has a fix`);
+  }
+  assert.match(chatErrorFromStatus(429, '', 'ThrottlingException', '30').fix ?? '', /30 seconds/);
+  let state = chatReducer([], { type: 'ask', prompt: 'hi' });
+  state = chatReducer(state, { type: 'fail', error: chatErrorFromStatus(403, 'Claim client_id mismatch', 'AccessDeniedException') });
+  const last = state.at(-1);
+  assert.equal(last?.done, true);
+  assert.equal(last?.prompt, 'hi');
+  assert.deepEqual(last?.parts[0], {
+    kind: 'error',
+    error: {
+      code: 'access_denied',
+      title: 'The runtime refused this request',
+      message: 'Claim client_id mismatch',
+      action: 'none',
+      fix: chatErrorFromStatus(403, '', undefined).fix,
+      errorType: 'AccessDeniedException',
+    },
+  });
+});
+
+test('finds the account list in a list_accounts result in its usual wrappings', () => {
+  const accounts = [
+    { accountId: '111111111111', name: 'Production', environment: 'prod', roleName: 'R', enabled: true },
+    { accountId: '222222222222', name: 'Staging', environment: 'staging', roleName: 'R', enabled: true },
+  ];
+  const expected = [
+    { name: 'Production', accountId: '111111111111', description: 'prod' },
+    { name: 'Staging', accountId: '222222222222', description: 'staging' },
+  ];
+  assert.deepEqual(extractAccounts({ accounts }), expected);
+  assert.deepEqual(extractAccounts({ content: [{ type: 'text', text: JSON.stringify({ accounts }) }] }), expected);
+  assert.deepEqual(extractAccounts({ structuredContent: { accounts } }), expected);
+  assert.equal(extractAccounts({ content: [{ type: 'text', text: 'no json here' }] }), undefined);
+});
+
+test('session ids are long enough for AgentCore and unique', () => {
+  const ids = new Set(Array.from({ length: 100 }, newSessionId));
+  assert.equal(ids.size, 100);
+  for (const id of ids) {
+    assert.ok(id.length >= 33 && id.length <= 100, `length ${id.length}`);
+    assert.ok(isSessionId(id));
+  }
+  assert.equal(isSessionId('short'), false);
+});
+
+test('tool names and accounts are split out for display; bullets become list items', () => {
+  assert.deepEqual(splitToolName('ops___call_aws'), { target: 'ops', tool: 'call_aws' });
+  assert.deepEqual(splitToolName('plain'), { target: undefined, tool: 'plain' });
+  assert.equal(toolAccount({ account: 'Production', service: 's3' }), 'Production');
+  assert.equal(toolAccount({ service: 's3' }), undefined);
+  assert.equal(toMarkdown('Found 2:\n• a\n• b'), 'Found 2:\n- a\n- b');
+});
