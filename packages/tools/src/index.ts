@@ -1,1 +1,15 @@
-export {};
+export type { Account } from './account.ts';
+export { parseAccount, roleArnFor } from './account.ts';
+export type { AccountRegistry } from './account-registry.ts';
+export { createAccountRegistry, findAccount } from './account-registry.ts';
+export { createSqliteAccountRegistry } from './sqlite-account-registry.ts';
+export { createDynamoDbAccountRegistry } from './dynamodb-account-registry.ts';
+export type { DynamoDbRegistryOptions } from './dynamodb-account-registry.ts';
+export { createSandbox } from './create-sandbox.ts';
+export type { SandboxService, SandboxDeps, SandboxObservations } from './create-sandbox.ts';
+export type { SigV4Key, WebIdentityPrincipal } from './sandbox-key.ts';
+export { SANDBOX_ACCOUNTS } from './sandbox-accounts.ts';
+export { READ_ONLY_ROLE, READ_WRITE_ROLE, BRIDGE_ROLE } from './sandbox-roles.ts';
+export { StsError } from './sts-error.ts';
+export { S3Error } from './s3-error.ts';
+export { ToolError } from './tool-error.ts';

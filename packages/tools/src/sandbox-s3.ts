@@ -1,0 +1,255 @@
+import { request as httpRequest, Agent, type IncomingMessage, type ServerResponse, type IncomingHttpHeaders } from 'node:http';
+import { createHash } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { BodyTooLargeError, readBody, type Logger } from '@gatehouse/core';
+import { S3Error, type S3ErrorCode } from './s3-error.ts';
+import { SigV4Failure, verifySigV4, type SigV4FailureCode } from './verify-sigv4.ts';
+import { roleAllowsS3, type RoleKind } from './sandbox-roles.ts';
+import type { SandboxCredentialStore } from './sandbox-credential-store.ts';
+import type { SigV4Key } from './sandbox-key.ts';
+
+export interface S3Observation {
+  readonly accountId: string | undefined;
+  readonly method: string;
+  readonly path: string;
+  readonly action: string;
+  readonly accessKeyId: string | undefined;
+  readonly outcome: 'forwarded' | S3ErrorCode;
+}
+
+export interface SandboxS3Options {
+  readonly store: SandboxCredentialStore;
+  readonly centralAccountId: string;
+  readonly lookupAccessKey: (accessKeyId: string) => Promise<SigV4Key | undefined>;
+  /** Where s3rver listens (loopback). */
+  readonly upstreamPort: number;
+  readonly now: () => number;
+  readonly logger: Logger;
+  readonly observe: (observation: S3Observation) => void;
+}
+
+const PREFIX = '/s3';
+const MAX_BODY = 16 * 1024 * 1024;
+const FORWARDED_REQUEST_HEADERS = /^(content-type|content-md5|content-length|cache-control|content-disposition|content-encoding|content-language|expires|range|if-match|if-none-match|if-modified-since|if-unmodified-since|x-amz-meta-.*|x-amz-tagging|x-amz-storage-class)$/;
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'server']);
+const SIGV4_TO_S3: Record<SigV4FailureCode, S3ErrorCode> = {
+  MissingAuthentication: 'AccessDenied',
+  IncompleteSignature: 'AccessDenied',
+  InvalidAccessKeyId: 'InvalidAccessKeyId',
+  SignatureDoesNotMatch: 'SignatureDoesNotMatch',
+  RequestTimeTooSkewed: 'RequestTimeTooSkewed',
+  ExpiredToken: 'ExpiredToken',
+  InvalidToken: 'InvalidToken',
+  XAmzContentSHA256Mismatch: 'XAmzContentSHA256Mismatch',
+};
+
+/** Namespaced bucket name in the one s3rver: accounts never see each other's buckets. */
+export function storedBucketName(accountId: string, bucket: string): string {
+  return `${accountId}-${bucket}`;
+}
+
+interface Target {
+  readonly bucket: string | undefined;
+  /** Raw (still percent-encoded) key path after the bucket, with its leading slash, or ''. */
+  readonly rawKey: string;
+  readonly query: URLSearchParams;
+  readonly rawQuery: string;
+}
+
+function parseTarget(rawUrl: string): Target {
+  const questionMark = rawUrl.indexOf('?');
+  const rawPath = (questionMark < 0 ? rawUrl : rawUrl.slice(0, questionMark)).slice(PREFIX.length);
+  const rawQuery = questionMark < 0 ? '' : rawUrl.slice(questionMark + 1);
+  const match = /^\/([^/]+)(\/.*)?$/.exec(rawPath);
+  const bucket = match?.[1] ? decodeURIComponent(match[1]) : undefined;
+  return { bucket, rawKey: match?.[2] ?? '', query: new URLSearchParams(rawQuery), rawQuery };
+}
+
+/** The IAM action a path-style S3 request needs (enough of S3's table for the tools and the AWS CLI's s3 commands). */
+function actionFor(method: string, target: Target): string {
+  const { bucket, rawKey, query } = target;
+  const hasKey = rawKey.length > 1;
+  if (!bucket) return method === 'GET' ? 's3:ListAllMyBuckets' : `s3:Unsupported${method}`;
+  if (!hasKey) {
+    if (method === 'GET' || method === 'HEAD') {
+      if (query.has('location')) return 's3:GetBucketLocation';
+      if (query.has('versions')) return 's3:ListBucketVersions';
+      if (query.has('uploads')) return 's3:ListBucketMultipartUploads';
+      for (const sub of ['acl', 'cors', 'policy', 'tagging', 'versioning', 'website', 'lifecycle', 'logging', 'notification']) if (query.has(sub)) return `s3:GetBucket${sub.charAt(0).toUpperCase()}${sub.slice(1)}`;
+      return 's3:ListBucket';
+    }
+    if (method === 'PUT') return query.size === 0 ? 's3:CreateBucket' : 's3:PutBucketConfiguration';
+    if (method === 'DELETE') return 's3:DeleteBucket';
+    if (method === 'POST' && query.has('delete')) return 's3:DeleteObject';
+    return `s3:Unsupported${method}`;
+  }
+  if (method === 'GET' || method === 'HEAD') return query.has('tagging') ? 's3:GetObjectTagging' : query.has('acl') ? 's3:GetObjectAcl' : 's3:GetObject';
+  if (method === 'PUT') return query.has('tagging') ? 's3:PutObjectTagging' : 's3:PutObject';
+  if (method === 'DELETE') return 's3:DeleteObject';
+  return `s3:Unsupported${method}`;
+}
+
+interface Caller {
+  readonly accessKeyId: string;
+  readonly accountId: string;
+  readonly kind: RoleKind | 'admin';
+  readonly arn: string;
+}
+
+/**
+ * The sandbox's S3 front at `{base}/s3` (path-style). Verifies SigV4 against sandbox sessions (and admin keys),
+ * enforces the role's permissions, maps buckets into the caller's account namespace, re-signs for s3rver
+ * with its fixed key and streams the answer back. A refused request is never forwarded.
+ */
+export function createSandboxS3(options: SandboxS3Options) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  const upstreamSigner = new SignatureV4({
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    region: 'us-east-1',
+    service: 's3',
+    sha256: Sha256,
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
+
+  async function authenticate(request: IncomingMessage, body: Buffer): Promise<Caller> {
+    try {
+      const verified = await verifySigV4<SigV4Key & { caller: Caller }>(
+        { method: request.method ?? 'GET', rawUrl: request.url ?? '/', headers: request.headers, body },
+        {
+          service: 's3',
+          now: options.now(),
+          lookup: async (accessKeyId) => {
+            const credential = options.store.find(accessKeyId);
+            if (credential) {
+              const arn = `arn:aws:sts::${credential.accountId}:assumed-role/${credential.roleName}/${credential.sessionName}`;
+              return {
+                secretAccessKey: credential.secretAccessKey,
+                sessionToken: credential.sessionToken,
+                expiresAt: credential.expiresAt,
+                principal: { subject: credential.user.sub, arn, permissions: [] },
+                caller: { accessKeyId, accountId: credential.accountId, kind: credential.roleKind, arn },
+              };
+            }
+            const key = await options.lookupAccessKey(accessKeyId);
+            return key ? { ...key, caller: { accessKeyId, accountId: options.centralAccountId, kind: 'admin', arn: key.principal.arn } } : undefined;
+          },
+        },
+      );
+      return verified.key.caller;
+    } catch (error) {
+      if (error instanceof SigV4Failure) throw new S3Error(SIGV4_TO_S3[error.code], error.message);
+      throw error;
+    }
+  }
+
+  function forward(method: string, path: string, headers: Record<string, string>, body: Buffer): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const upstream = httpRequest({ host: '127.0.0.1', port: options.upstreamPort, method, path, headers, agent }, resolve);
+      upstream.on('error', reject);
+      upstream.end(body);
+    });
+  }
+
+  async function readAll(stream: IncomingMessage, limit: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of stream) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new S3Error('InternalError', 'listing too large');
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const method = request.method ?? 'GET';
+    const rawUrl = request.url ?? '/';
+    const target = parseTarget(rawUrl);
+    const action = actionFor(method, target);
+    let caller: Caller | undefined;
+    try {
+      let body: Buffer;
+      try {
+        body = await readBody(request, MAX_BODY);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) throw new S3Error('EntityTooLarge', `The sandbox accepts bodies up to ${MAX_BODY} bytes`);
+        throw error;
+      }
+      if (/aws-chunked/.test(String(request.headers['content-encoding'] ?? '')) || String(request.headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-')) {
+        throw new S3Error('NotImplemented', 'Streaming (aws-chunked) uploads are not supported by the sandbox; send the body with a known length');
+      }
+      caller = await authenticate(request, body);
+      const resource = target.bucket ? `arn:aws:s3:::${target.bucket}${target.rawKey ? decodeURIComponent(target.rawKey) : ''}` : '*';
+      const allowed = caller.kind === 'admin' ? !action.startsWith('s3:Unsupported') : roleAllowsS3(caller.kind, action);
+      if (!allowed || action === 's3:CreateBucket' || action === 's3:PutBucketConfiguration') {
+        throw new S3Error('AccessDenied', `User: ${caller.arn} is not authorized to perform: ${action} on resource: "${resource}" because no identity-based policy allows the ${action} action`, resource);
+      }
+      let stored: string | undefined;
+      if (target.bucket) {
+        stored = storedBucketName(caller.accountId, target.bucket);
+        if (stored.length > 63 || !/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(target.bucket)) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', target.bucket);
+      }
+      const upstreamPath = `/${stored ?? ''}${target.rawKey}${target.rawQuery ? `?${target.rawQuery}` : ''}`;
+      const headers: Record<string, string> = { host: `127.0.0.1:${options.upstreamPort}` };
+      for (const [name, value] of Object.entries(request.headers)) {
+        if (value !== undefined && FORWARDED_REQUEST_HEADERS.test(name)) headers[name] = Array.isArray(value) ? value.join(',') : value;
+      }
+      headers['x-amz-content-sha256'] = createHash('sha256').update(body).digest('hex');
+      const query: Record<string, string | string[]> = {};
+      for (const [name, value] of target.query) {
+        const existing = query[name];
+        query[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+      }
+      const signed = await upstreamSigner.sign({
+        method,
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        port: options.upstreamPort,
+        path: `/${stored ?? ''}${target.rawKey}`,
+        query,
+        headers,
+        body,
+      });
+      options.observe({ accountId: caller.accountId, method, path: rawUrl, action, accessKeyId: caller.accessKeyId, outcome: 'forwarded' });
+      const upstream = await forward(method, upstreamPath, signed.headers, body);
+      const responseHeaders: IncomingHttpHeaders = {};
+      for (const [name, value] of Object.entries(upstream.headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) responseHeaders[name] = value;
+      const status = upstream.statusCode ?? 502;
+      const rewrite = action !== 's3:GetObject' && /xml/.test(String(upstream.headers['content-type'] ?? '')) && method !== 'HEAD';
+      if (!rewrite) {
+        if (upstream.headers['content-length'] !== undefined) responseHeaders['content-length'] = upstream.headers['content-length'];
+        response.writeHead(status, responseHeaders);
+        upstream.pipe(response);
+        return;
+      }
+      let xml = (await readAll(upstream, MAX_BODY)).toString('utf8');
+      if (action === 's3:ListAllMyBuckets') xml = onlyAccountBuckets(xml, caller.accountId);
+      else if (stored && target.bucket) xml = xml.split(stored).join(target.bucket);
+      const payload = Buffer.from(xml, 'utf8');
+      response.writeHead(status, { ...responseHeaders, 'content-length': String(payload.length) }).end(payload);
+    } catch (error) {
+      const s3Error = error instanceof S3Error ? error : new S3Error('InternalError', 'internal');
+      if (!(error instanceof S3Error)) options.logger.error({ err: error, action }, 'sandbox S3 failed');
+      options.observe({ accountId: caller?.accountId, method, path: rawUrl, action, accessKeyId: caller?.accessKeyId, outcome: s3Error.code });
+      const wire = s3Error.toResponse();
+      if (!response.headersSent) response.writeHead(wire.status, { ...wire.headers, 'content-length': String(Buffer.byteLength(wire.body)) }).end(method === 'HEAD' ? undefined : wire.body);
+      else response.destroy();
+    }
+  }
+
+  return {
+    handle,
+    close(): void {
+      agent.destroy();
+    },
+  };
+}
+
+/** Keeps only the caller's account's buckets in a ListAllMyBuckets answer, under their own names. */
+function onlyAccountBuckets(xml: string, accountId: string): string {
+  const prefix = `${accountId}-`;
+  return xml.replace(/<Bucket>\s*<Name>([^<]*)<\/Name>([\s\S]*?)<\/Bucket>/g, (_whole, name: string, rest: string) =>
+    name.startsWith(prefix) ? `<Bucket><Name>${name.slice(prefix.length)}</Name>${rest}</Bucket>` : '');
+}

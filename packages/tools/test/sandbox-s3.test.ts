@@ -1,0 +1,80 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { S3Client, ListBucketsCommand, ListObjectsV2Command, GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { adminCredentials, startStack, type TestStack } from './helpers.ts';
+
+let stack: TestStack;
+before(async () => {
+  stack = await startStack();
+});
+after(async () => {
+  await stack.close();
+});
+
+async function roleCredentials(accountId: string, role: string, groups: string) {
+  const sts = new STSClient({ endpoint: stack.sandbox.stsEndpoint, region: 'local', credentials: adminCredentials() });
+  const result = await sts.send(new AssumeRoleCommand({
+    RoleArn: `arn:aws:iam::${accountId}:role/${role}`,
+    RoleSessionName: 'tester',
+    Tags: [{ Key: 'sub', Value: 'sub-tester' }, { Key: 'groups', Value: groups }],
+  }));
+  return { accessKeyId: result.Credentials!.AccessKeyId!, secretAccessKey: result.Credentials!.SecretAccessKey!, sessionToken: result.Credentials!.SessionToken! };
+}
+
+function s3(credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) {
+  return new S3Client({ endpoint: stack.sandbox.s3Endpoint, forcePathStyle: true, region: 'us-east-1', credentials, maxAttempts: 1 });
+}
+
+test('each account lists only its own seeded buckets', async () => {
+  const production = await s3(await roleCredentials('111111111111', 'GatehouseOpsReadOnly', 'ops-readonly')).send(new ListBucketsCommand({}));
+  assert.deepEqual(production.Buckets?.map((bucket) => bucket.Name).sort(), ['prod-app-logs', 'prod-backups', 'prod-customer-assets']);
+  const staging = await s3(await roleCredentials('222222222222', 'GatehouseOpsReadOnly', 'ops-readonly')).send(new ListBucketsCommand({}));
+  assert.deepEqual(staging.Buckets?.map((bucket) => bucket.Name).sort(), ['staging-app-logs', 'staging-build-artifacts']);
+});
+
+test('lists and reads objects under the bucket name the account knows', async () => {
+  const client = s3(await roleCredentials('111111111111', 'GatehouseOpsReadOnly', 'ops-readonly'));
+  const listing = await client.send(new ListObjectsV2Command({ Bucket: 'prod-customer-assets', Prefix: 'invoices/' }));
+  assert.equal(listing.Name, 'prod-customer-assets');
+  assert.deepEqual(listing.Contents?.map((object) => object.Key), ['invoices/INV-1001.txt']);
+  const object = await client.send(new GetObjectCommand({ Bucket: 'prod-customer-assets', Key: 'invoices/INV-1001.txt' }));
+  assert.match(await object.Body!.transformToString(), /Invoice INV-1001/);
+});
+
+test('another account cannot reach a bucket of Production', async () => {
+  const client = s3(await roleCredentials('333333333333', 'GatehouseOpsReadOnly', 'ops-readonly'));
+  await assert.rejects(client.send(new ListObjectsV2Command({ Bucket: 'prod-customer-assets' })), { name: 'NoSuchBucket' });
+});
+
+test('the read-only role cannot put, and the refused request never reaches the store', async () => {
+  const client = s3(await roleCredentials('222222222222', 'GatehouseOpsReadOnly', 'ops-readonly'));
+  const forwardedBefore = stack.sandbox.observed.s3.filter((entry) => entry.outcome === 'forwarded').length;
+  const error = await client.send(new PutObjectCommand({ Bucket: 'staging-app-logs', Key: 'evil.txt', Body: 'x' })).catch((caught: unknown) => caught);
+  assert.ok(error instanceof S3ServiceException);
+  assert.equal(error.name, 'AccessDenied');
+  assert.equal(error.$metadata.httpStatusCode, 403);
+  assert.match(error.message, /s3:PutObject/);
+  assert.equal(stack.sandbox.observed.s3.filter((entry) => entry.outcome === 'forwarded').length, forwardedBefore);
+  const listing = await client.send(new ListObjectsV2Command({ Bucket: 'staging-app-logs' }));
+  assert.ok(!listing.Contents?.some((object) => object.Key === 'evil.txt'));
+});
+
+test('the read-write role puts an object that the read-only role then reads', async () => {
+  const writer = s3(await roleCredentials('333333333333', 'GatehouseOpsReadWrite', 'ops-readwrite'));
+  await writer.send(new PutObjectCommand({ Bucket: 'dev-scratch', Key: 'notes/hello world.txt', Body: 'hello from the test', ContentType: 'text/plain' }));
+  const reader = s3(await roleCredentials('333333333333', 'GatehouseOpsReadOnly', 'ops-readonly'));
+  const object = await reader.send(new GetObjectCommand({ Bucket: 'dev-scratch', Key: 'notes/hello world.txt' }));
+  assert.equal(await object.Body!.transformToString(), 'hello from the test');
+});
+
+test('refuses a forged signature and a missing session token, forwarding nothing', async () => {
+  const real = await roleCredentials('111111111111', 'GatehouseOpsReadOnly', 'ops-readonly');
+  const forwardedBefore = stack.sandbox.observed.s3.filter((entry) => entry.outcome === 'forwarded').length;
+  await assert.rejects(s3({ ...real, secretAccessKey: 'forged' }).send(new ListBucketsCommand({})), { name: 'SignatureDoesNotMatch' });
+  await assert.rejects(s3({ accessKeyId: real.accessKeyId, secretAccessKey: real.secretAccessKey }).send(new ListBucketsCommand({})), { name: 'InvalidToken' });
+  const anonymous = await fetch(`${stack.sandbox.s3Endpoint}/prod-customer-assets`);
+  assert.equal(anonymous.status, 403);
+  assert.match(await anonymous.text(), /<Code>AccessDenied<\/Code>/);
+  assert.equal(stack.sandbox.observed.s3.filter((entry) => entry.outcome === 'forwarded').length, forwardedBefore);
+});
