@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+import { createLogger, listen } from '@gatehouse/core';
+import { createAgentServer } from './agent-server.ts';
+import { readAgentSettings, AgentSettingsError } from './agent-settings.ts';
+import { createModelProvider } from './create-model-provider.ts';
+
+/** The reference agent process: what the runtime starts with PORT, or what runs in an AgentCore container. */
+async function main(): Promise<void> {
+  const logger = createLogger({ name: 'agent' });
+  let settings;
+  try {
+    settings = readAgentSettings(process.env);
+  } catch (error) {
+    if (error instanceof AgentSettingsError) {
+      process.stderr.write(`gatehouse agent: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const model = createModelProvider(settings.model, { env: process.env, logger });
+  const { server } = createAgentServer({ model, gatewayUrl: settings.gatewayUrl, logger });
+  const port = await listen(server, settings.port, settings.host);
+  logger.info({ port, host: settings.host, model: model.label, gatewayUrl: settings.gatewayUrl }, 'agent listening');
+  const stop = (): void => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+await main();
