@@ -4,16 +4,16 @@
  */
 export interface SigV4Key {
   readonly secretAccessKey: string;
-  readonly sessionToken?: string;
+  readonly sessionToken?: string | undefined;
   /** Epoch seconds. */
-  readonly expiresAt?: number;
+  readonly expiresAt?: number | undefined;
   readonly principal: { readonly subject: string; readonly arn: string; readonly permissions: readonly string[] };
 }
 
 export interface WebIdentityPrincipal {
   readonly subject: string;
-  readonly username?: string;
+  readonly username?: string | undefined;
   readonly groups: readonly string[];
-  readonly issuer?: string;
+  readonly issuer?: string | undefined;
   readonly claims: Readonly<Record<string, unknown>>;
 }

@@ -30,9 +30,9 @@ export interface SignedRequest {
 export interface SigningSecret {
   readonly secretAccessKey: string;
   /** Present for temporary credentials: the request must carry and sign the same token. */
-  readonly sessionToken?: string;
+  readonly sessionToken?: string | undefined;
   /** Epoch seconds. */
-  readonly expiresAt?: number;
+  readonly expiresAt?: number | undefined;
 }
 
 export interface VerifiedSignature<K> {
