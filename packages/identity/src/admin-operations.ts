@@ -1,0 +1,136 @@
+import { CognitoError } from './cognito-error.ts';
+import type { IdentityContext } from './identity-context.ts';
+import type { Operation } from './cognito-api.ts';
+import {
+  adminCreateUserSchema, adminGroupSchema, adminInitiateAuthSchema, adminRespondSchema, adminSetPasswordSchema, adminUserSchema, listUsersSchema, parseInput,
+} from './cognito-input.ts';
+import { initiateAuth, respondToAuthChallenge } from './auth-flows.ts';
+import { passwordSecrets } from './user-secrets.ts';
+import { UsernameTakenError, type PoolRecord, type UserRecord } from './user-store.ts';
+import { attributeList } from './user-operations.ts';
+import { newPassword } from './bootstrap-pools.ts';
+import { deliver } from './outbox.ts';
+
+function poolOf(context: IdentityContext, poolId: string): PoolRecord {
+  const pool = context.users.poolById(poolId);
+  if (!pool) throw new CognitoError('ResourceNotFoundException', `User pool ${poolId} does not exist.`);
+  return pool;
+}
+
+function userOf(context: IdentityContext, poolId: string, username: string): UserRecord {
+  const user = context.users.user(poolOf(context, poolId).id, username);
+  if (!user) throw new CognitoError('UserNotFoundException', 'User does not exist.');
+  return user;
+}
+
+export function userShape(user: UserRecord): Record<string, unknown> {
+  return {
+    Username: user.username, Attributes: attributeList(user), UserCreateDate: user.createdAt / 1000, UserLastModifiedDate: user.updatedAt / 1000,
+    Enabled: user.enabled, UserStatus: user.status,
+  };
+}
+
+/** ListUsers' Filter: `name = "value"` or `name ^= "value"` (exact or prefix), as Cognito. */
+function filterMatcher(filter: string | undefined): (user: UserRecord) => boolean {
+  if (!filter) return () => true;
+  const match = /^\s*([\w:]+)\s*(\^?=)\s*"((?:[^"\\]|\\.)*)"\s*$/.exec(filter);
+  if (!match) throw new CognitoError('InvalidParameterException', 'Filter must look like attribute = "value" or attribute ^= "value"');
+  const [, name = '', operator, value = ''] = match;
+  const read = (user: UserRecord): string | undefined => (name === 'username' ? user.username : name === 'status' ? (user.enabled ? 'Enabled' : 'Disabled') : user.attributes[name]);
+  return (user) => {
+    const actual = read(user);
+    return actual !== undefined && (operator === '=' ? actual === value : actual.startsWith(value));
+  };
+}
+
+/** SigV4-authenticated operations (an admin access key). */
+export const adminOperations: Record<string, Operation> = {
+  async AdminCreateUser(context, body) {
+    const input = parseInput(adminCreateUserSchema, body);
+    const pool = poolOf(context, input.UserPoolId);
+    const password = input.TemporaryPassword ?? newPassword();
+    const secrets = await passwordSecrets(pool.id, input.Username, password);
+    const attributes: Record<string, string> = {};
+    for (const attribute of input.UserAttributes ?? []) if (attribute.Name !== 'sub') attributes[attribute.Name] = attribute.Value ?? '';
+    let user: UserRecord;
+    try {
+      user = context.users.createUser(pool.id, { username: input.Username, ...secrets, status: 'FORCE_CHANGE_PASSWORD', attributes });
+    } catch (error) {
+      if (error instanceof UsernameTakenError) throw new CognitoError('UsernameExistsException', 'User account already exists');
+      throw error;
+    }
+    if (input.MessageAction !== 'SUPPRESS' && input.TemporaryPassword === undefined) {
+      deliver(context.platform.dataDir, { to: attributes.email ?? user.username, username: user.username, subject: 'Your temporary password', body: `Your temporary password is ${password}` }, context.now());
+    }
+    return { User: userShape(user) };
+  },
+  async AdminSetUserPassword(context, body) {
+    const input = parseInput(adminSetPasswordSchema, body);
+    const user = userOf(context, input.UserPoolId, input.Username);
+    const secrets = await passwordSecrets(user.poolId, user.username, input.Password);
+    context.users.setPassword(user.poolId, user.username, secrets, input.Permanent ? 'CONFIRMED' : 'FORCE_CHANGE_PASSWORD');
+    return {};
+  },
+  async AdminGetUser(context, body) {
+    const input = parseInput(adminUserSchema, body);
+    const user = userOf(context, input.UserPoolId, input.Username);
+    const { Attributes, ...rest } = userShape(user);
+    return { ...rest, UserAttributes: Attributes, MFAOptions: [], UserMFASettingList: [] };
+  },
+  async AdminDeleteUser(context, body) {
+    const input = parseInput(adminUserSchema, body);
+    const user = userOf(context, input.UserPoolId, input.Username);
+    context.users.deleteUser(user.poolId, user.username);
+    return {};
+  },
+  async AdminDisableUser(context, body) {
+    const input = parseInput(adminUserSchema, body);
+    const user = userOf(context, input.UserPoolId, input.Username);
+    context.users.setEnabled(user.poolId, user.username, false);
+    context.tokens.revokeUser(user.poolId, user.username);
+    return {};
+  },
+  async AdminEnableUser(context, body) {
+    const input = parseInput(adminUserSchema, body);
+    const user = userOf(context, input.UserPoolId, input.Username);
+    context.users.setEnabled(user.poolId, user.username, true);
+    return {};
+  },
+  async AdminConfirmSignUp(context, body) {
+    const input = parseInput(adminUserSchema, body);
+    const user = userOf(context, input.UserPoolId, input.Username);
+    if (user.status !== 'UNCONFIRMED') throw new CognitoError('NotAuthorizedException', `User cannot be confirmed. Current status is ${user.status}`);
+    context.users.setStatus(user.poolId, user.username, 'CONFIRMED');
+    return {};
+  },
+  async AdminAddUserToGroup(context, body) {
+    const input = parseInput(adminGroupSchema, body);
+    const user = userOf(context, input.UserPoolId, input.Username);
+    if (!context.users.groupExists(user.poolId, input.GroupName)) throw new CognitoError('ResourceNotFoundException', `Group ${input.GroupName} not found.`);
+    context.users.addToGroup(user.poolId, input.GroupName, user.username);
+    return {};
+  },
+  async AdminUserGlobalSignOut(context, body) {
+    const input = parseInput(adminUserSchema, body);
+    const user = userOf(context, input.UserPoolId, input.Username);
+    context.tokens.revokeUser(user.poolId, user.username);
+    return {};
+  },
+  async AdminInitiateAuth(context, body, caller) {
+    const input = parseInput(adminInitiateAuthSchema, body);
+    poolOf(context, input.UserPoolId);
+    return initiateAuth(context, input, { ip: caller.ip, admin: true });
+  },
+  async AdminRespondToAuthChallenge(context, body, caller) {
+    const input = parseInput(adminRespondSchema, body);
+    poolOf(context, input.UserPoolId);
+    return respondToAuthChallenge(context, input, { ip: caller.ip, admin: true });
+  },
+  async ListUsers(context, body) {
+    const input = parseInput(listUsersSchema, body);
+    const pool = poolOf(context, input.UserPoolId);
+    const matches = filterMatcher(input.Filter);
+    const users = context.users.listUsers(pool.id, 10_000).filter(matches).slice(0, input.Limit || 60);
+    return { Users: users.map(userShape) };
+  },
+};

@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import { CognitoError, INCORRECT_CREDENTIALS } from './cognito-error.ts';
+import { issueTokens, type IdentityContext, type IssuedTokens } from './identity-context.ts';
+import type { ClientRecord, PoolRecord, UserRecord } from './user-store.ts';
+import { checkSecretHash, constantTimeEqual } from './client-secret.ts';
+import { DUMMY_HASH, verifyPassword } from './password-hash.ts';
+import { createVerifier, isValidClientPublic, parseSrpTimestamp, startServer, verifyPasswordClaim } from './srp.ts';
+import { passwordSecrets, poolSuffix } from './user-secrets.ts';
+import { randomToken } from './token-store.ts';
+
+export const API_SCOPE = 'aws.cognito.signin.user.admin';
+const CHALLENGE_TTL_SECONDS = 180;
+const MAX_FAILURES = 5;
+const FAILURE_WINDOW_SECONDS = 900;
+const SRP_CLOCK_SKEW_MS = 5 * 60_000;
+
+export type AuthResponse =
+  | { readonly AuthenticationResult: IssuedTokens; readonly ChallengeParameters: Record<string, never> }
+  | { readonly ChallengeName: string; readonly Session: string; readonly ChallengeParameters: Record<string, string> };
+
+interface ChallengeSession {
+  readonly kind: 'PASSWORD_VERIFIER' | 'NEW_PASSWORD_REQUIRED';
+  readonly poolId: string;
+  readonly clientId: string;
+  readonly username: string;
+  readonly known: boolean;
+  readonly srp?: { serverPublic: string; serverSecret: string; clientPublic: string; secretBlock: string; salt: string; verifier: string };
+}
+
+export interface CallerInfo {
+  readonly ip: string;
+  readonly admin: boolean;
+}
+
+const FLOW_PERMISSION: Record<string, string> = {
+  USER_PASSWORD_AUTH: 'ALLOW_USER_PASSWORD_AUTH',
+  ADMIN_USER_PASSWORD_AUTH: 'ALLOW_ADMIN_USER_PASSWORD_AUTH',
+  ADMIN_NO_SRP_AUTH: 'ALLOW_ADMIN_USER_PASSWORD_AUTH',
+  REFRESH_TOKEN_AUTH: 'ALLOW_REFRESH_TOKEN_AUTH',
+  REFRESH_TOKEN: 'ALLOW_REFRESH_TOKEN_AUTH',
+  USER_SRP_AUTH: 'ALLOW_USER_SRP_AUTH',
+};
+const ADMIN_ONLY = new Set(['ADMIN_USER_PASSWORD_AUTH', 'ADMIN_NO_SRP_AUTH']);
+
+export function clientFor(context: IdentityContext, clientId: string, poolId?: string): { client: ClientRecord; pool: PoolRecord } {
+  const client = context.users.clientById(clientId);
+  if (!client || (poolId !== undefined && client.poolId !== poolId)) throw new CognitoError('ResourceNotFoundException', `User pool client ${clientId} does not exist.`);
+  const pool = context.users.poolById(client.poolId)!;
+  return { client, pool };
+}
+
+function param(parameters: Record<string, string> | undefined, name: string): string {
+  const value = parameters?.[name];
+  if (value === undefined || value === '') throw new CognitoError('InvalidParameterException', `Missing required parameter ${name}`);
+  return value;
+}
+
+function failureKey(poolId: string, username: string, ip: string): string {
+  return `identity:failures:${poolId}:${username.toLowerCase()}:${ip}`;
+}
+
+async function checkThrottle(context: IdentityContext, poolId: string, username: string, ip: string): Promise<void> {
+  const count = Number((await context.store.get(failureKey(poolId, username, ip))) ?? 0);
+  if (count >= MAX_FAILURES) throw new CognitoError('TooManyRequestsException', 'Password attempts exceeded. Wait 15 minutes before trying again.');
+}
+
+async function recordFailure(context: IdentityContext, pool: PoolRecord, username: string, ip: string, known: boolean): Promise<never> {
+  await context.store.increment(failureKey(pool.id, username, ip), FAILURE_WINDOW_SECONDS);
+  if (!known && pool.settings.preventUserExistenceErrors === 'LEGACY') throw new CognitoError('UserNotFoundException', 'User does not exist.');
+  throw new CognitoError('NotAuthorizedException', INCORRECT_CREDENTIALS);
+}
+
+async function newChallenge(context: IdentityContext, session: ChallengeSession): Promise<string> {
+  const id = randomToken(48);
+  await context.store.set(`identity:challenge:${id}`, JSON.stringify(session), CHALLENGE_TTL_SECONDS);
+  return id;
+}
+
+/** Single use: a challenge session answers once, right or wrong. */
+async function takeChallenge(context: IdentityContext, id: string | undefined, kind: ChallengeSession['kind'], clientId: string): Promise<ChallengeSession> {
+  const expired = new CognitoError('NotAuthorizedException', 'Invalid session for the user, session is expired.');
+  if (!id) throw new CognitoError('InvalidParameterException', 'Missing required parameter Session');
+  const key = `identity:challenge:${id}`;
+  const raw = await context.store.get(key);
+  if (!raw) throw expired;
+  await context.store.delete(key);
+  const session = JSON.parse(raw) as ChallengeSession;
+  if (session.kind !== kind || session.clientId !== clientId) throw expired;
+  return session;
+}
+
+/** After the password is proven: account state decides between tokens and a challenge. */
+async function completeSignIn(context: IdentityContext, pool: PoolRecord, client: ClientRecord, user: UserRecord, ip: string): Promise<AuthResponse> {
+  await context.store.delete(failureKey(pool.id, user.username, ip));
+  if (!user.enabled) throw new CognitoError('NotAuthorizedException', 'User is disabled.');
+  if (user.status === 'UNCONFIRMED') throw new CognitoError('UserNotConfirmedException', 'User is not confirmed.');
+  if (user.status === 'FORCE_CHANGE_PASSWORD') {
+    const session = await newChallenge(context, { kind: 'NEW_PASSWORD_REQUIRED', poolId: pool.id, clientId: client.id, username: user.username, known: true });
+    const attributes = Object.fromEntries(Object.entries(user.attributes).filter(([name]) => name !== 'sub'));
+    return {
+      ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: session,
+      ChallengeParameters: { USER_ID_FOR_SRP: user.username, requiredAttributes: '[]', userAttributes: JSON.stringify(attributes) },
+    };
+  }
+  const tokens = await issueTokens(context, { pool, client, user, scope: API_SCOPE, authTime: Math.floor(context.now() / 1000), withRefresh: true });
+  return { AuthenticationResult: tokens, ChallengeParameters: {} };
+}
+
+export async function initiateAuth(
+  context: IdentityContext,
+  input: { AuthFlow: string; ClientId: string; AuthParameters?: Record<string, string> | undefined; UserPoolId?: string | undefined },
+  caller: CallerInfo,
+): Promise<AuthResponse> {
+  const { client, pool } = clientFor(context, input.ClientId, input.UserPoolId);
+  const flow = input.AuthFlow;
+  const permission = FLOW_PERMISSION[flow];
+  if (!permission || (ADMIN_ONLY.has(flow) && !caller.admin) || (!caller.admin && flow.startsWith('ADMIN_'))) {
+    throw new CognitoError('InvalidParameterException', `Unsupported AuthFlow ${flow} for this operation`);
+  }
+  if (!client.settings.explicitAuthFlows.includes(permission)) throw new CognitoError('InvalidParameterException', `${flow.replace('ADMIN_NO_SRP_AUTH', 'ADMIN_USER_PASSWORD_AUTH')} flow not enabled for this client`);
+  const parameters = input.AuthParameters;
+
+  if (flow === 'REFRESH_TOKEN_AUTH' || flow === 'REFRESH_TOKEN') return refreshFlow(context, pool, client, parameters);
+
+  const username = param(parameters, 'USERNAME');
+  await checkThrottle(context, pool.id, username, caller.ip);
+  const user = context.users.findUser(pool.id, username);
+  checkSecretHash(client, user ? [username, user.username] : [username], parameters?.SECRET_HASH);
+
+  if (flow === 'USER_SRP_AUTH') return srpStart(context, pool, client, username, user, param(parameters, 'SRP_A'));
+
+  const password = param(parameters, 'PASSWORD');
+  const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+  if (!user || !ok) return recordFailure(context, pool, username, caller.ip, user !== undefined);
+  return completeSignIn(context, pool, client, user, caller.ip);
+}
+
+async function refreshFlow(context: IdentityContext, pool: PoolRecord, client: ClientRecord, parameters: Record<string, string> | undefined): Promise<AuthResponse> {
+  const token = param(parameters, 'REFRESH_TOKEN');
+  const lookup = context.tokens.lookupRefresh(token);
+  if (lookup.state === 'reused') {
+    // a rotated-away token presented again: treat as stolen and end that sign-in
+    context.tokens.revokeFamily(lookup.record.family, lookup.record.expiresAt);
+    throw new CognitoError('NotAuthorizedException', 'Refresh Token has been revoked');
+  }
+  if (lookup.state === 'invalid' || lookup.record.clientId !== client.id) throw new CognitoError('NotAuthorizedException', 'Invalid Refresh Token');
+  const user = context.users.user(pool.id, lookup.record.username);
+  if (!user) throw new CognitoError('NotAuthorizedException', 'Invalid Refresh Token');
+  checkSecretHash(client, [user.username, user.sub, parameters?.USERNAME ?? user.username], parameters?.SECRET_HASH);
+  if (!user.enabled) throw new CognitoError('NotAuthorizedException', 'User is disabled.');
+  const tokens = await issueTokens(context, {
+    pool, client, user, scope: lookup.record.scope, authTime: lookup.record.authTime, family: lookup.record.family, withRefresh: false,
+  });
+  return { AuthenticationResult: tokens, ChallengeParameters: {} };
+}
+
+async function srpStart(context: IdentityContext, pool: PoolRecord, client: ClientRecord, username: string, user: UserRecord | undefined, clientPublic: string): Promise<AuthResponse> {
+  if (!isValidClientPublic(clientPublic)) throw new CognitoError('InvalidParameterException', 'SRP_A is not a valid SRP public value');
+  const userId = user?.username ?? username;
+  // an unknown user gets a challenge that looks the same and can never be answered (no user enumeration)
+  const fallback = user?.srpVerifier && user.srpSalt ? undefined : createVerifier(poolSuffix(pool.id), userId, randomBytes(32).toString('hex'));
+  const salt = user?.srpSalt ?? fallback!.salt;
+  const verifier = user?.srpVerifier ?? fallback!.verifier;
+  const step = startServer(verifier);
+  const secretBlock = randomBytes(64).toString('base64');
+  const session = await newChallenge(context, {
+    kind: 'PASSWORD_VERIFIER', poolId: pool.id, clientId: client.id, username: userId, known: user !== undefined && fallback === undefined,
+    srp: { ...step, clientPublic, secretBlock, salt, verifier },
+  });
+  return {
+    ChallengeName: 'PASSWORD_VERIFIER', Session: session,
+    ChallengeParameters: { SALT: salt, SRP_B: step.serverPublic, SECRET_BLOCK: secretBlock, USER_ID_FOR_SRP: userId, USERNAME: userId },
+  };
+}
+
+export async function respondToAuthChallenge(
+  context: IdentityContext,
+  input: { ChallengeName: string; ClientId: string; Session?: string | undefined; ChallengeResponses?: Record<string, string> | undefined; UserPoolId?: string | undefined },
+  caller: CallerInfo,
+): Promise<AuthResponse> {
+  const { client, pool } = clientFor(context, input.ClientId, input.UserPoolId);
+  const responses = input.ChallengeResponses;
+  if (input.ChallengeName === 'PASSWORD_VERIFIER') {
+    const session = await takeChallenge(context, input.Session, 'PASSWORD_VERIFIER', client.id);
+    const srp = session.srp!;
+    await checkThrottle(context, pool.id, session.username, caller.ip);
+    const user = context.users.user(pool.id, session.username);
+    checkSecretHash(client, [session.username, param(responses, 'USERNAME')], responses?.SECRET_HASH);
+    const secretBlock = param(responses, 'PASSWORD_CLAIM_SECRET_BLOCK');
+    const timestamp = param(responses, 'TIMESTAMP');
+    const signature = param(responses, 'PASSWORD_CLAIM_SIGNATURE');
+    const when = parseSrpTimestamp(timestamp);
+    if (when === undefined || Math.abs(when - context.now()) > SRP_CLOCK_SKEW_MS) throw new CognitoError('NotAuthorizedException', 'TIMESTAMP is malformed or too far from the server time.');
+    const ok = session.known && user !== undefined && user.srpVerifier === srp.verifier && constantTimeEqual(secretBlock, srp.secretBlock) &&
+      verifyPasswordClaim(poolSuffix(pool.id), session.username, srp.verifier, srp, { clientPublic: srp.clientPublic, secretBlock, timestamp, signature });
+    if (!ok || !user) return recordFailure(context, pool, session.username, caller.ip, session.known);
+    return completeSignIn(context, pool, client, user, caller.ip);
+  }
+  if (input.ChallengeName === 'NEW_PASSWORD_REQUIRED') {
+    const newPassword = param(responses, 'NEW_PASSWORD');
+    const session = await takeChallenge(context, input.Session, 'NEW_PASSWORD_REQUIRED', client.id);
+    const user = context.users.user(pool.id, session.username);
+    if (!user || user.status !== 'FORCE_CHANGE_PASSWORD') throw new CognitoError('NotAuthorizedException', 'Invalid session for the user.');
+    checkSecretHash(client, [user.username, responses?.USERNAME ?? user.username], responses?.SECRET_HASH);
+    const secrets = await passwordSecrets(pool.id, user.username, newPassword);
+    const attributes = { ...user.attributes };
+    for (const [name, value] of Object.entries(responses ?? {})) {
+      if (name.startsWith('userAttributes.') && name !== 'userAttributes.sub') attributes[name.slice('userAttributes.'.length)] = value;
+    }
+    context.users.updateAttributes(pool.id, user.username, attributes);
+    context.users.setPassword(pool.id, user.username, secrets, 'CONFIRMED');
+    return completeSignIn(context, pool, client, context.users.user(pool.id, user.username)!, caller.ip);
+  }
+  throw new CognitoError('InvalidParameterException', `Unsupported ChallengeName ${input.ChallengeName}`);
+}

@@ -1,0 +1,153 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { AppClientConfig, UserPoolConfig, Platform } from '@gatehouse/core';
+import type { UserStore, ClientSettings, PoolRecord } from './user-store.ts';
+import type { KeyStore } from './key-store.ts';
+import type { Database } from '@gatehouse/core';
+import { inTransaction } from './in-transaction.ts';
+import { hashPassword } from './password-hash.ts';
+import { createVerifier } from './srp.ts';
+import type { AccessKeyStore } from './access-key-store.ts';
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const LOWER = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+export function randomString(alphabet: string, length: number): string {
+  let out = '';
+  for (let index = 0; index < length; index++) out += alphabet[randomInt(alphabet.length)];
+  return out;
+}
+
+export const newPoolId = (region: string): string => `${region}_${randomString(ALNUM, 9)}`;
+export const newClientId = (): string => randomString(LOWER, 26);
+export const newClientSecret = (): string => randomString(LOWER, 51);
+export const newAccessKeyId = (): string => `AKIA${randomString(UPPER, 16)}`;
+export const newSecretAccessKey = (): string => randomBytes(30).toString('base64').replace(/\+/g, 'A').replace(/\//g, 'B');
+
+/** A password that meets Cognito's default policy (upper, lower, digit, symbol, ≥ 8). */
+export function newPassword(): string {
+  return `${randomString('ABCDEFGHJKLMNPQRSTUVWXYZ', 3)}${randomString('abcdefghijkmnopqrstuvwxyz', 6)}${randomString('23456789', 4)}-${randomString(ALNUM, 6)}`;
+}
+
+const UNIT_SECONDS = { seconds: 1, minutes: 60, hours: 3600, days: 86_400 } as const;
+const ONE_DAY = 86_400;
+
+export function clientSettings(config: AppClientConfig): ClientSettings {
+  const units = config.tokenValidityUnits;
+  return {
+    explicitAuthFlows: config.explicitAuthFlows,
+    allowedOAuthFlows: config.allowedOAuthFlows,
+    allowedOAuthScopes: config.allowedOAuthScopes,
+    callbackUrls: config.callbackUrls,
+    logoutUrls: config.logoutUrls,
+    // access and ID tokens are capped at one day as in Cognito, which bounds how long a retired key stays published
+    accessTokenSeconds: Math.min(config.accessTokenValidity * UNIT_SECONDS[units.accessToken], ONE_DAY),
+    idTokenSeconds: Math.min(config.idTokenValidity * UNIT_SECONDS[units.idToken], ONE_DAY),
+    refreshTokenSeconds: config.refreshTokenValidity * UNIT_SECONDS[units.refreshToken],
+  };
+}
+
+const DEFAULT_GROUPS = [
+  { groupName: 'ops-readonly', description: 'Read access to the operations tools' },
+  { groupName: 'ops-readwrite', description: 'Read and write access to the operations tools' },
+];
+
+function defaultClient(baseUrl: string): AppClientConfig {
+  return {
+    clientName: 'web', generateSecret: false,
+    explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+    allowedOAuthFlows: ['code'], allowedOAuthScopes: ['openid', 'email', 'profile'],
+    callbackUrls: [`${baseUrl}/`], logoutUrls: [`${baseUrl}/`],
+    accessTokenValidity: 60, idTokenValidity: 60, refreshTokenValidity: 30,
+    tokenValidityUnits: { accessToken: 'minutes', idToken: 'minutes', refreshToken: 'days' },
+  };
+}
+
+export function poolConfigs(platform: Platform): readonly UserPoolConfig[] {
+  const declared = platform.config.identity?.userPools;
+  if (declared && declared.length > 0) return declared;
+  return [{
+    poolName: 'default', signUpEnabled: false, preventUserExistenceErrors: 'ENABLED',
+    groups: DEFAULT_GROUPS, resourceServers: [], clients: [defaultClient(platform.baseUrl)],
+  }];
+}
+
+export const SERVICE_CLIENTS = { runtime: 'gatehouse-runtime', gateway: 'gatehouse-gateway' } as const;
+
+function serviceClientSettings(): ClientSettings {
+  return {
+    explicitAuthFlows: [], allowedOAuthFlows: ['token_exchange'], allowedOAuthScopes: [], callbackUrls: [], logoutUrls: [],
+    accessTokenSeconds: 3600, idTokenSeconds: 3600, refreshTokenSeconds: 3600,
+  };
+}
+
+/** Creates or updates every declared pool, its clients, groups, keys and the two service clients; ids are kept by name. */
+export function bootstrapPools(platform: Platform, database: Database, users: UserStore, keys: KeyStore): PoolRecord[] {
+  const pools: PoolRecord[] = [];
+  inTransaction(database, () => {
+    for (const config of poolConfigs(platform)) {
+      const existing = users.poolByName(config.poolName);
+      const id = config.userPoolId ?? existing?.id ?? newPoolId(platform.config.region);
+      if (existing && existing.id !== id) throw new Error(`identity: pool "${config.poolName}" already exists with id ${existing.id}; cannot change it to ${id}`);
+      users.upsertPool(id, config.poolName, {
+        signUpEnabled: config.signUpEnabled,
+        preventUserExistenceErrors: config.preventUserExistenceErrors,
+        resourceServers: config.resourceServers.map((server) => ({ identifier: server.identifier, scopes: server.scopes.map((scope) => scope.scopeName) })),
+      });
+      const groups = pools.length === 0 ? [...DEFAULT_GROUPS, ...config.groups] : config.groups;
+      for (const group of groups) users.ensureGroup(id, group.groupName, group.description);
+      for (const client of config.clients) {
+        const current = users.clientByName(id, client.clientName);
+        const clientId = client.clientId ?? current?.id ?? newClientId();
+        if (current && current.id !== clientId) throw new Error(`identity: client "${client.clientName}" already exists with id ${current.id}; cannot change it to ${clientId}`);
+        users.upsertClient({ id: clientId, poolId: id, name: client.clientName, secret: current?.secret ?? (client.generateSecret ? newClientSecret() : undefined), settings: clientSettings(client) });
+      }
+      for (const name of Object.values(SERVICE_CLIENTS)) {
+        const current = users.clientByName(id, name);
+        users.upsertClient({ id: current?.id ?? newClientId(), poolId: id, name, secret: current?.secret ?? newClientSecret(), settings: serviceClientSettings() });
+      }
+      pools.push(users.poolById(id)!);
+    }
+  });
+  for (const pool of pools) keys.ensureKeys(pool.id);
+  return pools;
+}
+
+/**
+ * First start only: the admin user (in ops-readwrite, signs in at once: no FORCE_CHANGE_PASSWORD) and an admin access key.
+ * Returns the one-time password when this call created the user.
+ */
+export async function bootstrapAdmin(
+  database: Database, users: UserStore, accessKeys: AccessKeyStore, pool: PoolRecord,
+): Promise<{ username: string; password: string } | undefined> {
+  if (users.meta('admin-bootstrapped') === 'yes') return undefined;
+  const password = newPassword();
+  const passwordHash = await hashPassword(password);
+  const srp = createVerifier(pool.id.split('_')[1] ?? '', 'admin', password);
+  let created = false;
+  inTransaction(database, () => {
+    if (users.meta('admin-bootstrapped') === 'yes') return;
+    if (!users.user(pool.id, 'admin')) {
+      users.createUser(pool.id, { username: 'admin', passwordHash, srpSalt: srp.salt, srpVerifier: srp.verifier, status: 'CONFIRMED', attributes: {} }, ['ops-readwrite']);
+      created = true;
+    }
+    accessKeys.create('admin');
+    users.setMeta('admin-bootstrapped', 'yes');
+  });
+  return created ? { username: 'admin', password } : undefined;
+}
+
+/** (Re)writes `{dataDir}/admin-credentials` from the stored admin key; atomic rename, mode 0600. */
+export function writeAdminCredentials(dataDir: string, accessKeys: AccessKeyStore, region: string): string {
+  const file = path.join(dataDir, 'admin-credentials');
+  const key = accessKeys.firstFor('admin');
+  if (!key) return file;
+  if (existsSync(file)) return file;
+  mkdirSync(dataDir, { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `[default]\naws_access_key_id = ${key.accessKeyId}\naws_secret_access_key = ${key.secretAccessKey}\nregion = ${region}\n`, { mode: 0o600 });
+  renameSync(temporary, file);
+  return file;
+}

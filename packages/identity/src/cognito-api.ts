@@ -1,0 +1,67 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BodyTooLargeError, readBody, sendWire } from '@gatehouse/core';
+import { CognitoError } from './cognito-error.ts';
+import type { IdentityContext } from './identity-context.ts';
+import type { SigV4Verifier } from './sigv4-check.ts';
+import { userOperations } from './user-operations.ts';
+import { adminOperations } from './admin-operations.ts';
+
+const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.';
+const MAX_BODY = 256 * 1024;
+
+export type Operation = (context: IdentityContext, body: unknown, caller: { ip: string }) => Promise<unknown>;
+
+/** True for the requests this surface owns: `POST /` carrying a Cognito X-Amz-Target. */
+export function isCognitoRequest(request: IncomingMessage, url: URL): boolean {
+  const target = request.headers['x-amz-target'];
+  return request.method === 'POST' && url.pathname === '/' && typeof target === 'string' && target.startsWith(TARGET_PREFIX);
+}
+
+export function clientIp(request: IncomingMessage): string {
+  return request.socket.remoteAddress ?? 'unknown';
+}
+
+/** The Cognito JSON API: parse, authenticate admin calls by SigV4, dispatch, answer in Cognito's error shape. */
+export async function handleCognito(context: IdentityContext, sigV4: SigV4Verifier, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const name = String(request.headers['x-amz-target']).slice(TARGET_PREFIX.length);
+  try {
+    let body: Buffer;
+    try {
+      body = await readBody(request, MAX_BODY);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) throw new CognitoError('InvalidParameterException', `Request body exceeds ${MAX_BODY} bytes`);
+      throw error;
+    }
+    const userOperation = Object.hasOwn(userOperations, name) ? userOperations[name] : undefined;
+    const adminOperation = Object.hasOwn(adminOperations, name) ? adminOperations[name] : undefined;
+    if (!userOperation && !adminOperation) throw new CognitoError('UnknownOperationException', `Unknown operation ${name}`);
+    let input: unknown;
+    try {
+      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new CognitoError('SerializationException', 'Request body is not valid JSON');
+    }
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new CognitoError('SerializationException', 'Request body must be a JSON object');
+    if (adminOperation) {
+      const result = await sigV4.verify(request, body);
+      if (!result.ok) {
+        if (result.reason === 'missing') throw new CognitoError('MissingAuthenticationTokenException', `${name} requires a SigV4-signed request from an admin access key`);
+        if (result.reason === 'unknown-key') throw new CognitoError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+        if (result.reason === 'expired') throw new CognitoError('InvalidSignatureException', 'Signature expired: the request time is more than 15 minutes from the server time.');
+        throw new CognitoError('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.');
+      }
+    }
+    const operation = (userOperation ?? adminOperation)!;
+    const result = await operation(context, input, { ip: clientIp(request) });
+    const text = JSON.stringify(result ?? {});
+    response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': crypto.randomUUID() });
+    response.end(text);
+  } catch (error) {
+    if (error instanceof CognitoError) {
+      sendWire(response, error.toResponse());
+      return;
+    }
+    context.logger.error({ err: error, operation: name }, 'cognito operation failed');
+    sendWire(response, new CognitoError('InternalErrorException', 'Internal error').toResponse());
+  }
+}

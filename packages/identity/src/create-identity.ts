@@ -1,0 +1,133 @@
+import path from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpComponent, Platform } from '@gatehouse/core';
+import { openIdentityDatabase } from './identity-database.ts';
+import { SecretBox } from './secret-box.ts';
+import { UserStore, type PoolRecord } from './user-store.ts';
+import { KeyStore } from './key-store.ts';
+import { TokenStore } from './token-store.ts';
+import { TokenMinter } from './token-minter.ts';
+import { AccessKeyStore } from './access-key-store.ts';
+import { bootstrapAdmin, bootstrapPools, SERVICE_CLIENTS, writeAdminCredentials } from './bootstrap-pools.ts';
+import type { IdentityContext } from './identity-context.ts';
+import { handleCognito, isCognitoRequest } from './cognito-api.ts';
+import { handleDiscovery } from './discovery-routes.ts';
+import { handleOAuth } from './oauth-routes.ts';
+import { createLocalSigV4Verifier, type SigV4Key, type SigV4Verifier } from './sigv4-check.ts';
+
+export interface PoolSummary {
+  userPoolId: string;
+  issuer: string;
+  discoveryUrl: string;
+  clients: { clientName: string; clientId: string }[];
+}
+
+export interface IdentityService extends HttpComponent {
+  readonly defaultPool: { readonly userPoolId: string; readonly poolName: string; readonly issuer: string; readonly discoveryUrl: string; readonly webClientId: string };
+  pool(poolName: string): PoolSummary | undefined;
+  /** Confidential clients Gatehouse itself uses for RFC 8693 token exchange: 'runtime' acts for the user toward the gateway, 'gateway' toward targets. */
+  serviceClient(name: 'runtime' | 'gateway', poolName?: string): { clientId: string; clientSecret: string; tokenEndpoint: string };
+  /** Admin access keys (and nothing else) for SigV4 verification. */
+  lookupAccessKey(accessKeyId: string): Promise<SigV4Key | undefined>;
+  /** Set on the very first start only: the admin user's one-time password, for the CLI to print once. */
+  readonly firstRun: { readonly username: string; readonly password: string } | undefined;
+  readonly adminCredentialsFile: string;
+  /** Revocation check for verifiers (origin_jti deny-list after RevokeToken / GlobalSignOut). */
+  isRevoked(claims: Record<string, unknown>): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface CreateIdentityOptions {
+  readonly sigV4?: SigV4Verifier;
+}
+
+const SWEEP_INTERVAL_MS = 10 * 60_000;
+
+/** Opens identity.db, creates or updates the declared pools, and returns the HTTP component for the one-port server. */
+export async function createIdentity(platform: Platform, options: CreateIdentityOptions = {}): Promise<IdentityService> {
+  const now = platform.clock;
+  const database = openIdentityDatabase(platform.dataDir);
+  const box = SecretBox.open(platform.dataDir);
+  const users = new UserStore(database, now);
+  const keys = new KeyStore(database, box, now);
+  const tokens = new TokenStore(database, now);
+  const accessKeys = new AccessKeyStore(database, box, now);
+  const pools: PoolRecord[] = bootstrapPools(platform, database, users, keys);
+  const firstPool = pools[0]!;
+  const firstRun = await bootstrapAdmin(database, users, accessKeys, firstPool);
+  const adminCredentialsFile = writeAdminCredentials(platform.dataDir, accessKeys, platform.config.region);
+  const logger = platform.logger.child({ component: 'identity' });
+
+  const context: IdentityContext = {
+    platform, users, keys, tokens, box, store: platform.store, logger, now,
+    minter: new TokenMinter(keys, now),
+    defaultPoolId: firstPool.id,
+    exchangedTokenValiditySeconds: platform.config.identity?.exchangedTokenValiditySeconds ?? 900,
+    issuer: (poolId) => `${platform.baseUrl}/${poolId}`,
+  };
+
+  const lookupAccessKey = async (accessKeyId: string): Promise<SigV4Key | undefined> => {
+    const key = accessKeys.find(accessKeyId);
+    // admin keys carry every permission: they are the operator's own credentials
+    return key && { secretAccessKey: key.secretAccessKey, principal: { subject: key.principal, arn: `arn:aws:iam::${platform.config.accountId}:user/${key.principal}`, permissions: ['*'] } };
+  };
+  const sigV4 = options.sigV4 ?? createLocalSigV4Verifier({ service: 'cognito-idp', region: platform.config.region, lookupKey: lookupAccessKey, now });
+
+  const summary = (pool: PoolRecord): PoolSummary => ({
+    userPoolId: pool.id,
+    issuer: context.issuer(pool.id),
+    discoveryUrl: `${context.issuer(pool.id)}/.well-known/openid-configuration`,
+    clients: users.listClients(pool.id).map((client) => ({ clientName: client.name, clientId: client.id })),
+  });
+
+  const sweeper = setInterval(() => {
+    try {
+      tokens.sweep();
+    } catch (error) {
+      logger.warn({ err: error }, 'identity sweep failed');
+    }
+  }, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+
+  const firstSummary = summary(firstPool);
+  const webClient = users.clientByName(firstPool.id, 'web') ?? users.listClients(firstPool.id).find((client) => !Object.values(SERVICE_CLIENTS).includes(client.name as never));
+  let closed = false;
+
+  return {
+    name: 'identity',
+    defaultPool: { userPoolId: firstPool.id, poolName: firstPool.name, issuer: firstSummary.issuer, discoveryUrl: firstSummary.discoveryUrl, webClientId: webClient?.id ?? '' },
+    pool(poolName) {
+      const pool = users.poolByName(poolName);
+      return pool && summary(pool);
+    },
+    serviceClient(name, poolName) {
+      const pool = poolName ? users.poolByName(poolName) : firstPool;
+      if (!pool) throw new Error(`identity: no user pool named ${poolName}`);
+      const client = users.clientByName(pool.id, SERVICE_CLIENTS[name]);
+      if (!client?.secret) throw new Error(`identity: service client ${SERVICE_CLIENTS[name]} is missing`);
+      return { clientId: client.id, clientSecret: client.secret, tokenEndpoint: `${platform.baseUrl}/oauth2/token` };
+    },
+    lookupAccessKey,
+    firstRun,
+    adminCredentialsFile,
+    async isRevoked(claims) {
+      return typeof claims.origin_jti === 'string' && tokens.isRevokedOrigin(claims.origin_jti);
+    },
+    async handle(request: IncomingMessage, response: ServerResponse, url: URL) {
+      if (isCognitoRequest(request, url)) {
+        await handleCognito(context, sigV4, request, response);
+        return true;
+      }
+      if (handleDiscovery(context, request.method ?? 'GET', url, response)) return true;
+      return handleOAuth(context, request, response, url);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(sweeper);
+      database.close();
+    },
+  };
+}
+
+export const identityDataFile = (dataDir: string): string => path.join(dataDir, 'identity.db');

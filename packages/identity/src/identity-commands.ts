@@ -1,0 +1,215 @@
+import { parseArgs } from 'node:util';
+import { createLogger, EmbeddedStore, type CommandContext, type CommandHandler, type Platform } from '@gatehouse/core';
+import { openIdentityDatabase } from './identity-database.ts';
+import { SecretBox } from './secret-box.ts';
+import { UserStore, UsernameTakenError, type PoolRecord } from './user-store.ts';
+import { KeyStore } from './key-store.ts';
+import { TokenStore } from './token-store.ts';
+import { bootstrapPools, newClientId, newClientSecret, newPassword, SERVICE_CLIENTS } from './bootstrap-pools.ts';
+import { passwordSecrets } from './user-secrets.ts';
+import { CognitoError } from './cognito-error.ts';
+
+interface Opened {
+  readonly users: UserStore;
+  readonly keys: KeyStore;
+  readonly tokens: TokenStore;
+  readonly pool: PoolRecord;
+  close(): void;
+}
+
+/** Works on identity.db directly (no server needed); brings the declared pools up to date first, as `up` would. */
+function open(context: CommandContext, poolName: string | undefined): Opened {
+  const database = openIdentityDatabase(context.dataDir);
+  const box = SecretBox.open(context.dataDir);
+  const now = Date.now;
+  const users = new UserStore(database, now);
+  const keys = new KeyStore(database, box, now);
+  const platform: Platform = { config: context.config, dataDir: context.dataDir, baseUrl: context.baseUrl, logger: createLogger({ level: 'silent' }), clock: now, store: new EmbeddedStore() };
+  try {
+    const pools = bootstrapPools(platform, database, users, keys);
+    const pool = poolName ? users.poolByName(poolName) : pools[0];
+    if (!pool) throw new UsageError(`no user pool named "${poolName}" (known: ${users.listPools().map((entry) => entry.name).join(', ')})`);
+    return { users, keys, tokens: new TokenStore(database, now), pool, close: () => database.close() };
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+}
+
+class UsageError extends Error {}
+
+function table(rows: readonly Record<string, string>[], columns: readonly string[]): string[] {
+  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (values: readonly string[]): string => values.map((value, index) => value.padEnd(widths[index]!)).join('  ').trimEnd();
+  return [line(columns.map((column) => column.toUpperCase())), ...rows.map((row) => line(columns.map((column) => row[column] ?? '')))];
+}
+
+async function run(context: CommandContext, usage: string, work: () => Promise<number>): Promise<number> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof UsageError) {
+      context.stderr(`${error.message}\n${usage}`);
+      return 2;
+    }
+    if (error instanceof CognitoError) {
+      context.stderr(`${error.code}: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+      context.stderr(`${error.message}\n${usage}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+const USERS_USAGE = `usage: gatehouse users create <username> [--password P] [--email E] [--group G]... [--temporary] [--pool NAME]
+       gatehouse users set-password <username> [--password P] [--temporary]
+       gatehouse users list [--json]
+       gatehouse users disable|enable|delete <username>
+       gatehouse users add-to-group <username> <group>`;
+
+const users: CommandHandler = (args, context) =>
+  run(context, USERS_USAGE, async () => {
+    const { values, positionals } = parseArgs({
+      args: [...args], allowPositionals: true,
+      options: { password: { type: 'string' }, email: { type: 'string' }, group: { type: 'string', multiple: true }, temporary: { type: 'boolean' }, pool: { type: 'string' }, json: { type: 'boolean' } },
+    });
+    const [verb, username, extra] = positionals;
+    if (!verb) throw new UsageError('missing sub-command');
+    if (verb !== 'list' && !username) throw new UsageError(`users ${verb} needs a username`);
+    const opened = open(context, values.pool);
+    const { pool } = opened;
+    try {
+      switch (verb) {
+        case 'create': {
+          const password = values.password ?? newPassword();
+          const secrets = await passwordSecrets(pool.id, username!, password);
+          const groups = values.group ?? [];
+          for (const group of groups) if (!opened.users.groupExists(pool.id, group)) throw new UsageError(`no group "${group}" in pool ${pool.name}`);
+          const attributes: Record<string, string> = values.email ? { email: values.email, email_verified: 'true' } : {};
+          try {
+            opened.users.createUser(pool.id, { username: username!, ...secrets, status: values.temporary ? 'FORCE_CHANGE_PASSWORD' : 'CONFIRMED', attributes }, groups);
+          } catch (error) {
+            if (error instanceof UsernameTakenError) throw new UsageError(`user "${username}" already exists`);
+            throw error;
+          }
+          context.stdout(`created user ${username} in pool ${pool.name} (${pool.id})`);
+          if (!values.password) context.stdout(`password (shown once): ${password}`);
+          return 0;
+        }
+        case 'set-password': {
+          if (!opened.users.user(pool.id, username!)) throw new UsageError(`no user "${username}"`);
+          const password = values.password ?? newPassword();
+          opened.users.setPassword(pool.id, username!, await passwordSecrets(pool.id, username!, password), values.temporary ? 'FORCE_CHANGE_PASSWORD' : 'CONFIRMED');
+          context.stdout(`password set for ${username}`);
+          if (!values.password) context.stdout(`password (shown once): ${password}`);
+          return 0;
+        }
+        case 'list': {
+          const rows = opened.users.listUsers(pool.id, 10_000).map((user) => ({
+            username: user.username, sub: user.sub, status: user.status, enabled: String(user.enabled), email: user.attributes.email ?? '',
+            groups: opened.users.groupsOf(pool.id, user.username).join(','),
+          }));
+          if (values.json) context.stdout(JSON.stringify(rows, null, 2));
+          else for (const line of table(rows, ['username', 'status', 'enabled', 'email', 'groups', 'sub'])) context.stdout(line);
+          return 0;
+        }
+        case 'disable':
+        case 'enable': {
+          if (!opened.users.setEnabled(pool.id, username!, verb === 'enable')) throw new UsageError(`no user "${username}"`);
+          if (verb === 'disable') opened.tokens.revokeUser(pool.id, username!);
+          context.stdout(`${verb}d ${username}`);
+          return 0;
+        }
+        case 'delete': {
+          if (!opened.users.deleteUser(pool.id, username!)) throw new UsageError(`no user "${username}"`);
+          context.stdout(`deleted ${username}`);
+          return 0;
+        }
+        case 'add-to-group': {
+          if (!extra) throw new UsageError('users add-to-group needs a username and a group');
+          if (!opened.users.user(pool.id, username!)) throw new UsageError(`no user "${username}"`);
+          if (!opened.users.groupExists(pool.id, extra)) throw new UsageError(`no group "${extra}" in pool ${pool.name}`);
+          opened.users.addToGroup(pool.id, extra, username!);
+          context.stdout(`added ${username} to ${extra}`);
+          return 0;
+        }
+        default:
+          throw new UsageError(`unknown sub-command "${verb}"`);
+      }
+    } finally {
+      opened.close();
+    }
+  });
+
+const CLIENTS_USAGE = `usage: gatehouse clients create <name> [--secret] [--callback URL]... [--scope S]... [--flow code|client_credentials]... [--pool NAME]
+       gatehouse clients list [--json] [--pool NAME]`;
+
+const clients: CommandHandler = (args, context) =>
+  run(context, CLIENTS_USAGE, async () => {
+    const { values, positionals } = parseArgs({
+      args: [...args], allowPositionals: true,
+      options: {
+        secret: { type: 'boolean' }, callback: { type: 'string', multiple: true }, scope: { type: 'string', multiple: true }, flow: { type: 'string', multiple: true },
+        pool: { type: 'string' }, json: { type: 'boolean' },
+      },
+    });
+    const [verb, name] = positionals;
+    const opened = open(context, values.pool);
+    const { pool } = opened;
+    try {
+      if (verb === 'create') {
+        if (!name || !/^[\w\s+=,.@-]{1,128}$/.test(name)) throw new UsageError('clients create needs a name (letters, digits, _ . - @)');
+        if (opened.users.clientByName(pool.id, name)) throw new UsageError(`client "${name}" already exists`);
+        for (const url of values.callback ?? []) if (!URL.canParse(url)) throw new UsageError(`--callback ${url} is not a URL`);
+        const flows = values.flow ?? ['code'];
+        for (const flow of flows) if (flow !== 'code' && flow !== 'client_credentials') throw new UsageError(`--flow must be code or client_credentials (got ${flow})`);
+        const secret = values.secret || flows.includes('client_credentials') ? newClientSecret() : undefined;
+        const id = newClientId();
+        opened.users.upsertClient({
+          id, poolId: pool.id, name, secret, settings: {
+            explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], allowedOAuthFlows: flows,
+            allowedOAuthScopes: values.scope ?? ['openid', 'email', 'profile'], callbackUrls: values.callback ?? [], logoutUrls: values.callback ?? [],
+            accessTokenSeconds: 3600, idTokenSeconds: 3600, refreshTokenSeconds: 30 * 86_400,
+          },
+        });
+        context.stdout(JSON.stringify({ clientName: name, clientId: id, ...(secret ? { clientSecret: secret } : {}), userPoolId: pool.id }, null, 2));
+        if (secret) context.stderr('the client secret is shown only this once');
+        return 0;
+      }
+      if (verb === 'list') {
+        const rows = opened.users.listClients(pool.id).map((client) => ({
+          clientName: client.name, clientId: client.id, secret: client.secret ? 'yes' : 'no', flows: [...client.settings.allowedOAuthFlows].join(','),
+          service: Object.values(SERVICE_CLIENTS).includes(client.name as never) ? 'yes' : 'no',
+        }));
+        if (values.json) context.stdout(JSON.stringify(rows, null, 2));
+        else for (const line of table(rows, ['clientName', 'clientId', 'secret', 'flows', 'service'])) context.stdout(line);
+        return 0;
+      }
+      throw new UsageError(verb ? `unknown sub-command "${verb}"` : 'missing sub-command');
+    } finally {
+      opened.close();
+    }
+  });
+
+const KEYS_USAGE = 'usage: gatehouse keys rotate [--pool NAME]';
+
+const keys: CommandHandler = (args, context) =>
+  run(context, KEYS_USAGE, async () => {
+    const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: { pool: { type: 'string' } } });
+    if (positionals[0] !== 'rotate') throw new UsageError(positionals[0] ? `unknown sub-command "${positionals[0]}"` : 'missing sub-command');
+    const opened = open(context, values.pool);
+    try {
+      opened.keys.rotate(opened.pool.id);
+      const published = opened.keys.publicKeys(opened.pool.id);
+      context.stdout(`rotated signing keys of pool ${opened.pool.name} (${opened.pool.id}); new tokens use the new keys, old ones stay published for 24 h`);
+      for (const key of published) context.stdout(`  kid ${key.kid}`);
+      return 0;
+    } finally {
+      opened.close();
+    }
+  });
+
+export const identityCommands: { users: CommandHandler; clients: CommandHandler; keys: CommandHandler } = { users, clients, keys };

@@ -1,0 +1,72 @@
+import type { Platform, SharedStore, Logger } from '@gatehouse/core';
+import type { UserStore, PoolRecord, ClientRecord, UserRecord } from './user-store.ts';
+import type { KeyStore } from './key-store.ts';
+import type { TokenStore } from './token-store.ts';
+import type { TokenMinter, TokenSubject } from './token-minter.ts';
+import type { SecretBox } from './secret-box.ts';
+
+/** What the route modules share: the stores, the signer and the platform. */
+export interface IdentityContext {
+  readonly platform: Platform;
+  readonly users: UserStore;
+  readonly keys: KeyStore;
+  readonly tokens: TokenStore;
+  readonly minter: TokenMinter;
+  readonly box: SecretBox;
+  readonly store: SharedStore;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly defaultPoolId: string;
+  readonly exchangedTokenValiditySeconds: number;
+  issuer(poolId: string): string;
+}
+
+export function subjectOf(context: IdentityContext, user: UserRecord): TokenSubject {
+  return { sub: user.sub, username: user.username, groups: context.users.groupsOf(user.poolId, user.username), attributes: user.attributes };
+}
+
+export interface IssuedTokens {
+  readonly AccessToken: string;
+  readonly IdToken: string;
+  readonly RefreshToken?: string;
+  readonly ExpiresIn: number;
+  readonly TokenType: 'Bearer';
+}
+
+export interface IssueOptions {
+  readonly pool: PoolRecord;
+  readonly client: ClientRecord;
+  readonly user: UserRecord;
+  readonly scope: string;
+  readonly authTime: number;
+  /** Continue an existing sign-in (refresh) instead of starting a new family. */
+  readonly family?: string | undefined;
+  readonly withRefresh: boolean;
+  readonly nonce?: string | undefined;
+  readonly atHash?: boolean;
+  readonly audience?: string | undefined;
+}
+
+/** One sign-in's tokens; a new sign-in starts a refresh family whose id is every token's `origin_jti`. */
+export async function issueTokens(context: IdentityContext, options: IssueOptions): Promise<IssuedTokens> {
+  const { pool, client, user } = options;
+  const subject = subjectOf(context, user);
+  const issuer = context.issuer(pool.id);
+  const family = options.family ?? crypto.randomUUID();
+  const access = await context.minter.access({
+    poolId: pool.id, issuer, clientId: client.id, subject, scope: options.scope, authTime: options.authTime, originJti: family,
+    lifetimeSeconds: client.settings.accessTokenSeconds, audience: options.audience,
+  });
+  const idToken = await context.minter.id({
+    poolId: pool.id, issuer, clientId: client.id, subject, authTime: options.authTime, originJti: family,
+    lifetimeSeconds: client.settings.idTokenSeconds, nonce: options.nonce, accessToken: options.atHash ? access.token : undefined,
+  });
+  let refreshToken: string | undefined;
+  if (options.withRefresh) {
+    refreshToken = context.tokens.issueRefresh({
+      family, poolId: pool.id, clientId: client.id, username: user.username, scope: options.scope, authTime: options.authTime,
+      expiresAt: context.now() + client.settings.refreshTokenSeconds * 1000,
+    });
+  }
+  return { AccessToken: access.token, IdToken: idToken, ...(refreshToken ? { RefreshToken: refreshToken } : {}), ExpiresIn: access.expiresIn, TokenType: 'Bearer' };
+}

@@ -1,0 +1,42 @@
+import { chmodSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { openDatabase, type Database } from '@gatehouse/core';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS pools (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, settings TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS clients (
+  id TEXT PRIMARY KEY, pool_id TEXT NOT NULL REFERENCES pools(id), name TEXT NOT NULL, secret TEXT, settings TEXT NOT NULL,
+  created_at INTEGER NOT NULL, UNIQUE (pool_id, name));
+CREATE TABLE IF NOT EXISTS users (
+  pool_id TEXT NOT NULL REFERENCES pools(id), username TEXT NOT NULL, sub TEXT NOT NULL UNIQUE, password_hash TEXT,
+  srp_salt TEXT, srp_verifier TEXT, status TEXT NOT NULL, enabled INTEGER NOT NULL DEFAULT 1, attributes TEXT NOT NULL,
+  confirmation_code TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (pool_id, username));
+CREATE TABLE IF NOT EXISTS groups (pool_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT, PRIMARY KEY (pool_id, name));
+CREATE TABLE IF NOT EXISTS group_members (pool_id TEXT NOT NULL, group_name TEXT NOT NULL, username TEXT NOT NULL, PRIMARY KEY (pool_id, group_name, username));
+CREATE TABLE IF NOT EXISTS signing_keys (
+  kid TEXT PRIMARY KEY, pool_id TEXT NOT NULL, purpose TEXT NOT NULL, public_jwk TEXT NOT NULL, private_sealed TEXT NOT NULL,
+  created_at INTEGER NOT NULL, retired_at INTEGER);
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+  token_hash TEXT PRIMARY KEY, family TEXT NOT NULL, pool_id TEXT NOT NULL, client_id TEXT NOT NULL, username TEXT NOT NULL,
+  scope TEXT NOT NULL, auth_time INTEGER NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER, revoked_at INTEGER);
+CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family);
+CREATE INDEX IF NOT EXISTS refresh_tokens_user ON refresh_tokens (pool_id, username);
+CREATE TABLE IF NOT EXISTS revoked_origins (origin_jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS access_keys (access_key_id TEXT PRIMARY KEY, secret_access_key TEXT NOT NULL, principal TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS authorization_codes (code_hash TEXT PRIMARY KEY, payload TEXT NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER);
+CREATE TABLE IF NOT EXISTS login_sessions (session_hash TEXT PRIMARY KEY, pool_id TEXT NOT NULL, username TEXT NOT NULL, auth_time INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+export function identityDatabaseFile(dataDir: string): string {
+  return path.join(dataDir, 'identity.db');
+}
+
+/** Opens `{dataDir}/identity.db`, creates the schema, and keeps the files readable by the owner only (they hold key material). */
+export function openIdentityDatabase(dataDir: string): Database {
+  const file = identityDatabaseFile(dataDir);
+  const database = openDatabase(file);
+  database.exec(SCHEMA);
+  for (const suffix of ['', '-wal', '-shm']) if (existsSync(file + suffix)) chmodSync(file + suffix, 0o600);
+  return database;
+}

@@ -1,0 +1,113 @@
+import { randomInt } from 'node:crypto';
+import { CognitoError } from './cognito-error.ts';
+import type { IdentityContext } from './identity-context.ts';
+import type { Operation } from './cognito-api.ts';
+import {
+  accessTokenSchema, confirmSignUpSchema, initiateAuthSchema, parseInput, respondSchema, revokeTokenSchema, signUpSchema,
+} from './cognito-input.ts';
+import { API_SCOPE, clientFor, initiateAuth, respondToAuthChallenge } from './auth-flows.ts';
+import { verifyAccessToken } from './verify-access-token.ts';
+import { checkSecretHash, constantTimeEqual } from './client-secret.ts';
+import { passwordSecrets } from './user-secrets.ts';
+import { UsernameTakenError, type UserRecord } from './user-store.ts';
+import { deliver } from './outbox.ts';
+
+const CODE_TTL_MS = 24 * 3600_000;
+const MAX_CODE_FAILURES = 5;
+
+export function attributeList(user: UserRecord): { Name: string; Value: string }[] {
+  return Object.entries(user.attributes).map(([Name, Value]) => ({ Name, Value }));
+}
+
+async function userFromAccessToken(context: IdentityContext, token: string): Promise<UserRecord> {
+  const verified = await verifyAccessToken(context, token);
+  if (!verified) throw new CognitoError('NotAuthorizedException', 'Invalid Access Token');
+  const scopes = String(verified.claims.scope ?? '').split(' ');
+  if (!scopes.includes(API_SCOPE)) throw new CognitoError('NotAuthorizedException', 'Access Token does not have required scopes');
+  const user = context.users.user(verified.pool.id, String(verified.claims.username));
+  if (!user || user.sub !== verified.claims.sub) throw new CognitoError('NotAuthorizedException', 'Invalid Access Token');
+  if (!user.enabled) throw new CognitoError('NotAuthorizedException', 'User is disabled.');
+  return user;
+}
+
+function maskEmail(email: string): string {
+  const [local = '', domain = ''] = email.split('@');
+  return `${local.slice(0, 1)}***@${domain.slice(0, 1)}***`;
+}
+
+/** Operations Cognito serves without SigV4: authenticated by ClientId (+ SECRET_HASH) or an access token. */
+export const userOperations: Record<string, Operation> = {
+  async InitiateAuth(context, body, caller) {
+    return initiateAuth(context, parseInput(initiateAuthSchema, body), { ip: caller.ip, admin: false });
+  },
+  async RespondToAuthChallenge(context, body, caller) {
+    return respondToAuthChallenge(context, parseInput(respondSchema, body), { ip: caller.ip, admin: false });
+  },
+  async GetUser(context, body) {
+    const user = await userFromAccessToken(context, parseInput(accessTokenSchema, body).AccessToken);
+    return { Username: user.username, UserAttributes: attributeList(user), MFAOptions: [], UserMFASettingList: [] };
+  },
+  async GlobalSignOut(context, body) {
+    const token = parseInput(accessTokenSchema, body).AccessToken;
+    const verified = await verifyAccessToken(context, token);
+    const user = await userFromAccessToken(context, token);
+    context.tokens.revokeUser(user.poolId, user.username);
+    if (typeof verified?.claims.origin_jti === 'string') context.tokens.revokeOrigin(verified.claims.origin_jti, Number(verified.claims.exp) * 1000);
+    return {};
+  },
+  async RevokeToken(context, body) {
+    const input = parseInput(revokeTokenSchema, body);
+    const { client } = clientFor(context, input.ClientId);
+    if (client.secret && !(input.ClientSecret && constantTimeEqual(input.ClientSecret, client.secret))) {
+      throw new CognitoError('UnauthorizedException', `Client ${client.id} is configured with a secret: send its ClientSecret`);
+    }
+    if (input.Token.split('.').length === 3) throw new CognitoError('UnsupportedTokenTypeException', 'Only refresh tokens can be revoked');
+    const lookup = context.tokens.lookupRefresh(input.Token);
+    if (lookup.state !== 'invalid') {
+      if (lookup.record.clientId !== client.id) throw new CognitoError('UnauthorizedException', 'The refresh token was not issued to this client');
+      context.tokens.revokeFamily(lookup.record.family, lookup.record.expiresAt);
+    }
+    return {};
+  },
+  async SignUp(context, body) {
+    const input = parseInput(signUpSchema, body);
+    const { client, pool } = clientFor(context, input.ClientId);
+    checkSecretHash(client, [input.Username], input.SecretHash);
+    if (!pool.settings.signUpEnabled) throw new CognitoError('NotAuthorizedException', 'SignUp is not permitted for this user pool');
+    const attributes: Record<string, string> = {};
+    for (const attribute of input.UserAttributes ?? []) if (attribute.Name !== 'sub') attributes[attribute.Name] = attribute.Value ?? '';
+    if (attributes.email !== undefined) attributes.email_verified = 'false';
+    const secrets = await passwordSecrets(pool.id, input.Username, input.Password);
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    let user: UserRecord;
+    try {
+      user = context.users.createUser(pool.id, { username: input.Username, ...secrets, status: 'UNCONFIRMED', attributes, confirmationCode: `${code}:${context.now() + CODE_TTL_MS}` });
+    } catch (error) {
+      if (error instanceof UsernameTakenError) throw new CognitoError('UsernameExistsException', 'User already exists');
+      throw error;
+    }
+    const destination = attributes.email ?? input.Username;
+    deliver(context.platform.dataDir, { to: destination, username: user.username, subject: 'Your verification code', body: `Your confirmation code is ${code}` }, context.now());
+    return {
+      UserConfirmed: false, UserSub: user.sub,
+      CodeDeliveryDetails: { Destination: attributes.email ? maskEmail(attributes.email) : 'outbox', DeliveryMedium: 'EMAIL', AttributeName: 'email' },
+    };
+  },
+  async ConfirmSignUp(context, body, caller) {
+    const input = parseInput(confirmSignUpSchema, body);
+    const { client, pool } = clientFor(context, input.ClientId);
+    checkSecretHash(client, [input.Username], input.SecretHash);
+    const failures = `identity:code-failures:${pool.id}:${input.Username}:${caller.ip}`;
+    if (Number((await context.store.get(failures)) ?? 0) >= MAX_CODE_FAILURES) throw new CognitoError('TooManyFailedAttemptsException', 'Too many failed attempts. Wait before trying again.');
+    const user = context.users.user(pool.id, input.Username);
+    if (user && user.status !== 'UNCONFIRMED') throw new CognitoError('NotAuthorizedException', `User cannot be confirmed. Current status is ${user.status}`);
+    const [code = '', expires = '0'] = (user?.confirmationCode ?? '').split(':');
+    if (!user || !constantTimeEqual(code, input.ConfirmationCode)) {
+      await context.store.increment(failures, 900);
+      throw new CognitoError('CodeMismatchException', 'Invalid verification code provided, please try again.');
+    }
+    if (Number(expires) <= context.now()) throw new CognitoError('ExpiredCodeException', 'Invalid code provided, please request a code again.');
+    context.users.setStatus(pool.id, user.username, 'CONFIRMED');
+    return {};
+  },
+};

@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '@gatehouse/core';
+import { inTransaction } from './in-transaction.ts';
+
+export interface PoolSettings {
+  readonly signUpEnabled: boolean;
+  readonly preventUserExistenceErrors: 'ENABLED' | 'LEGACY';
+  readonly resourceServers: readonly { identifier: string; scopes: readonly string[] }[];
+}
+
+export interface PoolRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly settings: PoolSettings;
+}
+
+export interface ClientSettings {
+  readonly explicitAuthFlows: readonly string[];
+  readonly allowedOAuthFlows: readonly string[];
+  readonly allowedOAuthScopes: readonly string[];
+  readonly callbackUrls: readonly string[];
+  readonly logoutUrls: readonly string[];
+  readonly accessTokenSeconds: number;
+  readonly idTokenSeconds: number;
+  readonly refreshTokenSeconds: number;
+}
+
+export interface ClientRecord {
+  readonly id: string;
+  readonly poolId: string;
+  readonly name: string;
+  readonly secret: string | undefined;
+  readonly settings: ClientSettings;
+}
+
+export type UserStatus = 'CONFIRMED' | 'UNCONFIRMED' | 'FORCE_CHANGE_PASSWORD';
+
+export interface UserRecord {
+  readonly poolId: string;
+  readonly username: string;
+  readonly sub: string;
+  readonly passwordHash: string | undefined;
+  readonly srpSalt: string | undefined;
+  readonly srpVerifier: string | undefined;
+  readonly status: UserStatus;
+  readonly enabled: boolean;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly confirmationCode: string | undefined;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface NewUser {
+  readonly username: string;
+  readonly passwordHash: string | undefined;
+  readonly srpSalt: string | undefined;
+  readonly srpVerifier: string | undefined;
+  readonly status: UserStatus;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly confirmationCode?: string | undefined;
+}
+
+type Row = Record<string, unknown>;
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+function toUser(row: Row): UserRecord {
+  return {
+    poolId: String(row.pool_id),
+    username: String(row.username),
+    sub: String(row.sub),
+    passwordHash: text(row.password_hash),
+    srpSalt: text(row.srp_salt),
+    srpVerifier: text(row.srp_verifier),
+    status: String(row.status) as UserStatus,
+    enabled: Number(row.enabled) === 1,
+    attributes: JSON.parse(String(row.attributes)) as Record<string, string>,
+    confirmationCode: text(row.confirmation_code),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toClient(row: Row): ClientRecord {
+  return { id: String(row.id), poolId: String(row.pool_id), name: String(row.name), secret: text(row.secret), settings: JSON.parse(String(row.settings)) as ClientSettings };
+}
+
+export class UsernameTakenError extends Error {
+  readonly code = 'UsernameTaken';
+}
+
+/** Pools, app clients, users and groups in identity.db. */
+export class UserStore {
+  readonly #database: Database;
+  readonly #now: () => number;
+  constructor(database: Database, now: () => number) {
+    this.#database = database;
+    this.#now = now;
+  }
+
+  poolByName(name: string): PoolRecord | undefined {
+    const row = this.#database.prepare('SELECT * FROM pools WHERE name = ?').get(name) as Row | undefined;
+    return row && { id: String(row.id), name: String(row.name), settings: JSON.parse(String(row.settings)) as PoolSettings };
+  }
+  poolById(id: string): PoolRecord | undefined {
+    const row = this.#database.prepare('SELECT * FROM pools WHERE id = ?').get(id) as Row | undefined;
+    return row && { id: String(row.id), name: String(row.name), settings: JSON.parse(String(row.settings)) as PoolSettings };
+  }
+  listPools(): PoolRecord[] {
+    return (this.#database.prepare('SELECT * FROM pools ORDER BY created_at').all() as Row[]).map((row) => ({
+      id: String(row.id), name: String(row.name), settings: JSON.parse(String(row.settings)) as PoolSettings,
+    }));
+  }
+  upsertPool(id: string, name: string, settings: PoolSettings): void {
+    this.#database
+      .prepare('INSERT INTO pools (id, name, settings, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET settings = excluded.settings')
+      .run(id, name, JSON.stringify(settings), this.#now());
+  }
+
+  clientById(id: string): ClientRecord | undefined {
+    const row = this.#database.prepare('SELECT * FROM clients WHERE id = ?').get(id) as Row | undefined;
+    return row && toClient(row);
+  }
+  clientByName(poolId: string, name: string): ClientRecord | undefined {
+    const row = this.#database.prepare('SELECT * FROM clients WHERE pool_id = ? AND name = ?').get(poolId, name) as Row | undefined;
+    return row && toClient(row);
+  }
+  listClients(poolId: string): ClientRecord[] {
+    return (this.#database.prepare('SELECT * FROM clients WHERE pool_id = ? ORDER BY created_at, name').all(poolId) as Row[]).map(toClient);
+  }
+  upsertClient(client: ClientRecord): void {
+    this.#database
+      .prepare(
+        'INSERT INTO clients (id, pool_id, name, secret, settings, created_at) VALUES (?, ?, ?, ?, ?, ?) ' +
+          'ON CONFLICT(id) DO UPDATE SET settings = excluded.settings, secret = COALESCE(clients.secret, excluded.secret)',
+      )
+      .run(client.id, client.poolId, client.name, client.secret ?? null, JSON.stringify(client.settings), this.#now());
+  }
+
+  user(poolId: string, username: string): UserRecord | undefined {
+    const row = this.#database.prepare('SELECT * FROM users WHERE pool_id = ? AND username = ?').get(poolId, username) as Row | undefined;
+    return row && toUser(row);
+  }
+  /** Users sign in by username or by an email alias; the username wins when both match. */
+  findUser(poolId: string, login: string): UserRecord | undefined {
+    const byName = this.user(poolId, login);
+    if (byName) return byName;
+    const row = this.#database
+      .prepare("SELECT * FROM users WHERE pool_id = ? AND json_extract(attributes, '$.email') = ? AND json_extract(attributes, '$.email_verified') = 'true'")
+      .get(poolId, login) as Row | undefined;
+    return row && toUser(row);
+  }
+  listUsers(poolId: string, limit = 60): UserRecord[] {
+    return (this.#database.prepare('SELECT * FROM users WHERE pool_id = ? ORDER BY username LIMIT ?').all(poolId, limit) as Row[]).map(toUser);
+  }
+  createUser(poolId: string, user: NewUser, groups: readonly string[] = []): UserRecord {
+    const now = this.#now();
+    const sub = randomUUID();
+    inTransaction(this.#database, () => {
+      if (this.user(poolId, user.username)) throw new UsernameTakenError(`User ${user.username} already exists`);
+      this.#database
+        .prepare(
+          'INSERT INTO users (pool_id, username, sub, password_hash, srp_salt, srp_verifier, status, enabled, attributes, confirmation_code, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)',
+        )
+        .run(poolId, user.username, sub, user.passwordHash ?? null, user.srpSalt ?? null, user.srpVerifier ?? null, user.status,
+          JSON.stringify({ ...user.attributes, sub }), user.confirmationCode ?? null, now, now);
+      for (const group of groups) this.#addToGroup(poolId, group, user.username);
+    });
+    return this.user(poolId, user.username)!;
+  }
+  setPassword(poolId: string, username: string, secret: { passwordHash: string; srpSalt: string; srpVerifier: string }, status: UserStatus): boolean {
+    const result = this.#database
+      .prepare('UPDATE users SET password_hash = ?, srp_salt = ?, srp_verifier = ?, status = ?, updated_at = ? WHERE pool_id = ? AND username = ?')
+      .run(secret.passwordHash, secret.srpSalt, secret.srpVerifier, status, this.#now(), poolId, username);
+    return Number(result.changes) > 0;
+  }
+  setStatus(poolId: string, username: string, status: UserStatus): void {
+    this.#database.prepare('UPDATE users SET status = ?, confirmation_code = NULL, updated_at = ? WHERE pool_id = ? AND username = ?').run(status, this.#now(), poolId, username);
+  }
+  setEnabled(poolId: string, username: string, enabled: boolean): boolean {
+    const result = this.#database.prepare('UPDATE users SET enabled = ?, updated_at = ? WHERE pool_id = ? AND username = ?').run(enabled ? 1 : 0, this.#now(), poolId, username);
+    return Number(result.changes) > 0;
+  }
+  updateAttributes(poolId: string, username: string, attributes: Record<string, string>): void {
+    this.#database.prepare('UPDATE users SET attributes = ?, updated_at = ? WHERE pool_id = ? AND username = ?').run(JSON.stringify(attributes), this.#now(), poolId, username);
+  }
+  deleteUser(poolId: string, username: string): boolean {
+    return inTransaction(this.#database, () => {
+      this.#database.prepare('DELETE FROM group_members WHERE pool_id = ? AND username = ?').run(poolId, username);
+      this.#database.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE pool_id = ? AND username = ? AND revoked_at IS NULL').run(this.#now(), poolId, username);
+      return Number(this.#database.prepare('DELETE FROM users WHERE pool_id = ? AND username = ?').run(poolId, username).changes) > 0;
+    });
+  }
+
+  ensureGroup(poolId: string, name: string, description?: string): void {
+    this.#database.prepare('INSERT OR IGNORE INTO groups (pool_id, name, description) VALUES (?, ?, ?)').run(poolId, name, description ?? null);
+  }
+  groupExists(poolId: string, name: string): boolean {
+    return this.#database.prepare('SELECT 1 FROM groups WHERE pool_id = ? AND name = ?').get(poolId, name) !== undefined;
+  }
+  #addToGroup(poolId: string, group: string, username: string): void {
+    this.#database.prepare('INSERT OR IGNORE INTO group_members (pool_id, group_name, username) VALUES (?, ?, ?)').run(poolId, group, username);
+  }
+  addToGroup(poolId: string, group: string, username: string): void {
+    this.#addToGroup(poolId, group, username);
+  }
+  groupsOf(poolId: string, username: string): string[] {
+    return (this.#database.prepare('SELECT group_name FROM group_members WHERE pool_id = ? AND username = ? ORDER BY group_name').all(poolId, username) as Row[]).map((row) =>
+      String(row.group_name),
+    );
+  }
+
+  meta(key: string): string | undefined {
+    const row = this.#database.prepare('SELECT value FROM meta WHERE key = ?').get(key) as Row | undefined;
+    return row ? String(row.value) : undefined;
+  }
+  setMeta(key: string, value: string): void {
+    this.#database.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+}
