@@ -1,0 +1,197 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, readFileSync, existsSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { SignJWT, decodeJwt } from 'jose';
+import {
+  CognitoIdentityProviderClient,
+  AdminCreateUserCommand,
+  AdminSetUserPasswordCommand,
+  InitiateAuthCommand,
+  GlobalSignOutCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { fromIni } from '@aws-sdk/credential-providers';
+import { startRedisServer, freePort, type RedisServer } from './support/redis-server.ts';
+import { startInstance, type Instance } from './support/instance.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const agentScript = path.join(here, 'support', 'counting-agent.mjs');
+const ARN = (name: string): string => `arn:aws:bedrock-agentcore:local:000000000000:runtime/${name}`;
+
+let redis: RedisServer;
+let workDir: string;
+let agentLog: string;
+let a: Instance;
+let b: Instance;
+let alice: string;
+let bob: string;
+let aliceSignOut: string;
+let webClientId: string;
+
+function agentLines(): { pid: number; sessionId: string; userId: string; count: number }[] {
+  if (!existsSync(agentLog)) return [];
+  return readFileSync(agentLog, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as never);
+}
+
+async function invoke(instance: Instance, runtime: string, token: string, sessionId: string, prompt = 'hello'): Promise<{ status: number; body: Record<string, unknown>; errorType: string | null }> {
+  const response = await fetch(`${instance.url}/runtimes/${encodeURIComponent(ARN(runtime))}/invocations?qualifier=DEFAULT`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-amzn-bedrock-agentcore-runtime-session-id': sessionId },
+    body: JSON.stringify({ prompt }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, errorType: response.headers.get('x-amzn-errortype') };
+}
+
+const newSessionId = (): string => `session-${randomUUID()}`;
+
+async function signIn(instance: Instance, username: string, password: string): Promise<{ accessToken: string }> {
+  const cognito = new CognitoIdentityProviderClient({ endpoint: instance.url, region: 'local', credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' } });
+  try {
+    const answer = await cognito.send(new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: webClientId, AuthParameters: { USERNAME: username, PASSWORD: password } }));
+    return { accessToken: answer.AuthenticationResult!.AccessToken! };
+  } finally {
+    cognito.destroy();
+  }
+}
+
+before(async () => {
+  redis = await startRedisServer();
+  workDir = realpathSync(mkdtempSync(path.join(tmpdir(), 'gatehouse-cluster-')));
+  agentLog = path.join(workDir, 'agent.log');
+  const dataDir = path.join(workDir, 'data');
+  const [portA, portB] = [await freePort(), await freePort()];
+  // Every instance shares the public URL (here A's), the data dir and Redis, as behind a load balancer.
+  const baseUrl = `http://127.0.0.1:${portA}`;
+  const runtimes = (pool: { discoveryUrl: string; webClientId: string }): unknown[] =>
+    ['counting_agent', 'limited_agent'].map((name) => ({
+      agentRuntimeName: name,
+      agent: { command: [process.execPath, agentScript], env: { AGENT_LOG: agentLog } },
+      authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: pool.discoveryUrl, allowedClients: [pool.webClientId] } },
+      workloadIdentity: { mode: 'passthrough' },
+      limits: { warmPoolSize: 0, ...(name === 'limited_agent' ? { requestsPerMinutePerPrincipal: 4 } : {}) },
+    }));
+  a = await startInstance({ port: portA, dataDir, baseUrl, redisUrl: redis.url, runtimes });
+  b = await startInstance({ port: portB, dataDir, baseUrl, redisUrl: redis.url, runtimes });
+  webClientId = a.identity.defaultPool.webClientId;
+  assert.equal(b.identity.defaultPool.webClientId, webClientId, 'both instances serve the same pool from the shared data dir');
+
+  const admin = new CognitoIdentityProviderClient({ endpoint: a.url, region: 'local', credentials: fromIni({ filepath: a.identity.adminCredentialsFile, profile: 'default' }) });
+  const userPoolId = a.identity.defaultPool.userPoolId;
+  for (const username of ['alice', 'bob']) {
+    await admin.send(new AdminCreateUserCommand({ UserPoolId: userPoolId, Username: username, MessageAction: 'SUPPRESS' }));
+    await admin.send(new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: username, Password: 'Correct-Horse-9-battery', Permanent: true }));
+  }
+  admin.destroy();
+  alice = (await signIn(a, 'alice', 'Correct-Horse-9-battery')).accessToken;
+  bob = (await signIn(b, 'bob', 'Correct-Horse-9-battery')).accessToken;
+  aliceSignOut = (await signIn(a, 'alice', 'Correct-Horse-9-battery')).accessToken;
+});
+
+after(async () => {
+  await Promise.allSettled([a?.close(), b?.close()]);
+  await redis?.stop();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+test('a session created through instance A continues through instance B on the same agent process', async () => {
+  const sessionId = newSessionId();
+  const first = await invoke(a, 'counting_agent', alice, sessionId);
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  const second = await invoke(b, 'counting_agent', alice, sessionId);
+  assert.equal(second.status, 200, JSON.stringify(second.body));
+  const third = await invoke(a, 'counting_agent', alice, sessionId);
+  assert.deepEqual(
+    [first.body, second.body, third.body].map(({ pid, count, sessionId: id }) => ({ pid, count, sessionId: id })),
+    [1, 2, 3].map((count) => ({ pid: first.body.pid, count, sessionId })),
+  );
+  assert.equal(second.body.userId, decodeJwt(alice).sub, 'the user id comes from the verified token on every hop');
+});
+
+test('refuses another principal the session through the other instance, and the agent receives nothing', async () => {
+  const sessionId = newSessionId();
+  assert.equal((await invoke(a, 'counting_agent', alice, sessionId)).status, 200);
+  const before = agentLines().length;
+  const intrusion = await invoke(b, 'counting_agent', bob, sessionId, 'let me in');
+  assert.equal(intrusion.status, 403);
+  assert.equal(intrusion.errorType, 'AccessDeniedException');
+  assert.equal(agentLines().length, before);
+  const owner = await invoke(b, 'counting_agent', alice, sessionId);
+  assert.equal(owner.body.count, 2, 'the owner continues undisturbed');
+});
+
+test('holds a per-principal rate limit across instances', async () => {
+  const sessionOnA = newSessionId();
+  const sessionOnB = newSessionId();
+  const results: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    results.push((await invoke(a, 'limited_agent', alice, sessionOnA)).status);
+    results.push((await invoke(b, 'limited_agent', alice, sessionOnB)).status);
+  }
+  assert.deepEqual(results, [200, 200, 200, 200, 429, 429], 'requestsPerMinutePerPrincipal is 4 in total, not 4 per instance');
+  const throttled = await invoke(b, 'limited_agent', alice, sessionOnB);
+  assert.equal(throttled.errorType, 'ThrottlingException');
+  assert.equal(agentLines().filter((line) => line.sessionId === sessionOnA || line.sessionId === sessionOnB).length, 4);
+  // Another principal has a budget of its own.
+  assert.equal((await invoke(b, 'limited_agent', bob, newSessionId())).status, 200);
+});
+
+test('refuses on instance B a token revoked through instance A, and the agent receives nothing', async () => {
+  const sessionId = newSessionId();
+  assert.equal((await invoke(b, 'counting_agent', aliceSignOut, sessionId)).status, 200);
+  const cognito = new CognitoIdentityProviderClient({ endpoint: a.url, region: 'local', credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' } });
+  await cognito.send(new GlobalSignOutCommand({ AccessToken: aliceSignOut }));
+  cognito.destroy();
+  const before = agentLines().length;
+  for (const instance of [b, a]) {
+    const refused = await invoke(instance, 'counting_agent', aliceSignOut, sessionId);
+    // Gatehouse answers an invalid or revoked bearer token with AgentCore's 403 AccessDeniedException.
+    assert.equal(refused.status, 403, `${instance.url}: ${JSON.stringify(refused.body)}`);
+    assert.equal(refused.errorType, 'AccessDeniedException');
+    assert.match(String(refused.body.message), /revoked/);
+  }
+  assert.equal(agentLines().length, before);
+});
+
+test('fails closed with 503 while Redis is down, then serves again when it returns', async () => {
+  const sessionId = newSessionId();
+  assert.equal((await invoke(a, 'counting_agent', bob, sessionId)).status, 200);
+  await redis.kill();
+  const before = agentLines().length;
+  for (const instance of [a, b]) {
+    const refused = await invoke(instance, 'counting_agent', bob, newSessionId());
+    assert.equal(refused.status, 503, JSON.stringify(refused.body));
+    assert.equal(refused.errorType, 'ServiceUnavailableException');
+  }
+  assert.equal(agentLines().length, before, 'nothing reached an agent while shared state was unknown');
+  await redis.restart();
+  const deadline = Date.now() + 10_000;
+  let status = 0;
+  while (Date.now() < deadline && status !== 200) {
+    status = (await invoke(b, 'counting_agent', bob, newSessionId())).status;
+    if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal(status, 200, 'served again after Redis returned, with no restart');
+});
+
+test('with the issuer unreachable, tokens signed by cached keys keep verifying and unknown keys fail closed', async () => {
+  // Warm B's key cache, then take A (which serves the issuer's discovery and JWKS) away entirely.
+  const sessionId = newSessionId();
+  assert.equal((await invoke(b, 'counting_agent', bob, sessionId)).status, 200);
+  const claims = decodeJwt(bob);
+  await a.close();
+  assert.equal((await invoke(b, 'counting_agent', bob, sessionId)).status, 200, 'cached key still verifies');
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const forged = await new SignJWT({ ...claims })
+    .setProtectedHeader({ alg: 'RS256', kid: 'kid-the-issuer-never-published' })
+    .sign(privateKey);
+  const before = agentLines().length;
+  const refused = await invoke(b, 'counting_agent', forged, newSessionId());
+  assert.equal(refused.status, 403, JSON.stringify(refused.body));
+  assert.equal(refused.errorType, 'AccessDeniedException');
+  assert.match(String(refused.body.message), /kid/);
+  assert.equal(agentLines().length, before);
+});
