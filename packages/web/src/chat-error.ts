@@ -69,12 +69,32 @@ export async function chatErrorFromResponse(response: Response): Promise<ChatErr
     // A non-JSON error body (a proxy page, say) still gets a status-based explanation below.
   }
   const errorType = (headerType ?? bodyType)?.split(/[,:]/)[0]?.split('#').pop();
-  return chatErrorFromStatus(response.status, message, errorType, response.headers.get('retry-after') ?? undefined);
+  return chatErrorFromStatus(response.status, message, errorType, {
+    retryAfter: response.headers.get('retry-after') ?? undefined,
+    wwwAuthenticate: response.headers.get('www-authenticate') ?? undefined,
+  });
 }
 
-export function chatErrorFromStatus(status: number, message: string, errorType: string | undefined, retryAfter?: string): ChatError {
+/**
+ * A refused token is a sign-in problem even when the runtime answers 403 (AgentCore gives 403 for a
+ * presented-but-rejected token): RFC 6750's `error="invalid_token"` says so, or the message names expiry.
+ */
+function tokenRejected(status: number, message: string, wwwAuthenticate: string | undefined): boolean {
+  if (status === 401) return true;
+  if (status !== 403) return false;
+  if (wwwAuthenticate !== undefined && /error="?invalid_token/i.test(wwwAuthenticate)) return true;
+  return /\b(expired|revoked)\b/i.test(message);
+}
+
+export function chatErrorFromStatus(
+  status: number,
+  message: string,
+  errorType: string | undefined,
+  headers: { retryAfter?: string | undefined; wwwAuthenticate?: string | undefined } = {},
+): ChatError {
   const base = { status, ...(errorType === undefined ? {} : { errorType }) };
-  if (status === 401 || errorType === 'UnauthorizedException') {
+  const retryAfter = headers.retryAfter;
+  if (tokenRejected(status, message, headers.wwwAuthenticate) || errorType === 'UnauthorizedException') {
     return new ChatError('signin_expired', message || 'The runtime did not accept your sign-in.', {
       ...base,
       fix: 'Sign in again. Your unsent message is kept and will be waiting for you.',

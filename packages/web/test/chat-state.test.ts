@@ -50,13 +50,16 @@ test('HTTP failures become errors that say what to do, with the action the UI of
     [500, 'InternalServerException', 'server_error', 'retry'],
   ] as const;
   for (const [status, type, code, action] of cases) {
-    const error = chatErrorFromStatus(status, 'msg', type, '30');
+    const error = chatErrorFromStatus(status, 'msg', type, { retryAfter: '30' });
     assert.equal(error.code, code);
     assert.equal(error.action, action);
     assert.equal(error.message, 'msg');
     assert.ok(error.fix && error.fix.length > 10, `${status} has a fix`);
   }
-  assert.match(chatErrorFromStatus(429, '', 'ThrottlingException', '30').fix ?? '', /30 seconds/);
+  assert.match(chatErrorFromStatus(429, '', 'ThrottlingException', { retryAfter: '30' }).fix ?? '', /30 seconds/);
+  // AgentCore refuses a presented-but-bad token with 403; the bearer challenge marks it as a sign-in problem.
+  assert.equal(chatErrorFromStatus(403, 'Token has expired', 'AccessDeniedException', { wwwAuthenticate: 'Bearer error="invalid_token"' }).code, 'signin_expired');
+  assert.equal(chatErrorFromStatus(403, "Claim 'client_id' mismatch", 'AccessDeniedException', { wwwAuthenticate: 'Bearer error="insufficient_scope"' }).code, 'access_denied');
   let state = chatReducer([], { type: 'ask', prompt: 'hi' });
   state = chatReducer(state, { type: 'fail', error: chatErrorFromStatus(403, 'Claim client_id mismatch', 'AccessDeniedException') });
   const last = state.at(-1);

@@ -1,0 +1,211 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import {
+  adminCredentials,
+  ask,
+  createUser,
+  distDirectory,
+  launchBrowser,
+  pageTokens,
+  recordConsole,
+  runtimeInvocationsUrl,
+  screenshot,
+  signIn,
+  startStack,
+  type Browser,
+  type StartedStack,
+  type TestUser,
+} from './support/browser-harness.ts';
+
+let started: StartedStack;
+let browser: Browser;
+let user: TestUser;
+const consoleLines: string[] = [];
+const seenTokens: string[] = [];
+
+before(async () => {
+  started = await startStack();
+  user = await createUser(started.stack);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await started?.close();
+});
+
+test('a new user signs in through the hosted login and sees the streamed answer with the tool call and its result', async () => {
+  const page = await browser.context.newPage();
+  const lines = recordConsole(page);
+  await signIn(page, `${started.stack.url}/`, user);
+  const tokens = await pageTokens(page, started.stack);
+  seenTokens.push(tokens.access_token, tokens.id_token, ...(tokens.refresh_token ? [tokens.refresh_token] : []));
+  // Tokens live in this tab's sessionStorage only, never in localStorage.
+  const local = await page.evaluate(() => JSON.stringify({ ...localStorage }));
+  assert.ok(!local.includes(tokens.access_token) && !local.includes('refresh_token'), 'no token in localStorage');
+
+  // Watch the transcript while it renders: the tool card must show before the answer text is complete.
+  await page.evaluate(() => {
+    const snapshots: { tool: boolean; text: number }[] = [];
+    (window as unknown as { snapshots: typeof snapshots }).snapshots = snapshots;
+    new MutationObserver(() => {
+      const answer = document.querySelectorAll('article.entry-assistant');
+      const last = answer[answer.length - 1];
+      if (!last) return;
+      snapshots.push({ tool: last.querySelector('.tool') !== null, text: last.querySelector('.markdown')?.textContent?.length ?? 0 });
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  await ask(page, 'List S3 buckets in the Production account');
+  const answer = page.locator('article.entry-assistant').last();
+  const tool = answer.locator('.tool');
+  assert.equal(await tool.getAttribute('data-tool'), 'ops___call_aws');
+  assert.match(await tool.locator('.tool-account').innerText(), /Production/);
+  assert.equal((await tool.locator('.tool-status').innerText()).toLowerCase(), 'ok');
+  await tool.locator('summary').click();
+  assert.match(await tool.locator('pre').first().innerText(), /"account": "Production"/);
+  const text = await answer.locator('.markdown').innerText();
+  assert.ok(text.length > 20, `answer text: ${text}`);
+  const snapshots = await page.evaluate(() => (window as unknown as { snapshots: { tool: boolean; text: number }[] }).snapshots);
+  assert.ok(snapshots.some((snapshot) => snapshot.tool && snapshot.text === 0), 'the tool call was shown before the answer text');
+  assert.ok(snapshots.some((snapshot) => snapshot.text > 0 && snapshot.text < text.length + 1), 'answer text appeared while streaming');
+
+  // The accounts panel fills from the agent's list_accounts result.
+  await page.getByTestId('accounts').getByText('Production').waitFor({ timeout: 60_000 });
+  await screenshot(page, 'web-chat-signed-in');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await screenshot(page, 'web-chat-narrow');
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  // The conversation id survives a reload; the transcript stays on screen.
+  const sessionBefore = await page.locator('.composer code').getAttribute('title');
+  await page.reload();
+  await page.getByLabel('Message the operations agent').waitFor();
+  assert.equal(await page.locator('.composer code').getAttribute('title'), sessionBefore);
+  assert.ok((sessionBefore ?? '').length >= 33);
+  await page.locator('article.entry-assistant .tool').first().waitFor();
+  consoleLines.push(...lines);
+  await page.close();
+});
+
+test('WebSocket mode gives the same conversation over the subprotocol-token socket', async () => {
+  const page = await browser.context.newPage();
+  const lines = recordConsole(page);
+  const invocations: string[] = [];
+  const sockets: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().includes('/invocations')) invocations.push(request.url());
+  });
+  page.on('websocket', (socket) => sockets.push(socket.url()));
+  await page.goto(`${started.stack.url}/`);
+  await page.getByLabel('Message the operations agent').waitFor();
+  await page.getByLabel('WebSocket').check();
+  await page.getByRole('button', { name: 'New conversation' }).click();
+  const invocationsBefore = invocations.length;
+  await ask(page, 'List S3 buckets in the Production account');
+  const answer = page.locator('article.entry-assistant').last();
+  assert.equal(await answer.locator('.tool').getAttribute('data-tool'), 'ops___call_aws');
+  assert.equal((await answer.locator('.tool-status').innerText()).toLowerCase(), 'ok');
+  assert.ok((await answer.locator('.markdown').innerText()).length > 20);
+  assert.equal(sockets.length, 1);
+  assert.match(sockets[0] ?? '', /\/runtimes\/[^/]+\/ws\?qualifier=DEFAULT&X-Amzn-Bedrock-AgentCore-Runtime-Session-Id=/);
+  assert.equal(invocations.length, invocationsBefore, 'no HTTP invocation in WebSocket mode');
+  assert.match(await page.getByRole('status').first().innerText(), /WebSocket \(open\)/);
+  await screenshot(page, 'web-chat-websocket');
+  await page.getByLabel('SSE').check();
+  consoleLines.push(...lines);
+  await page.close();
+});
+
+test('a page served from an origin the runtime does not allow cannot call it, and the runtime gets no invocation', async () => {
+  const page = await browser.context.newPage();
+  const firstPage = await browser.context.newPage();
+  await firstPage.goto(`${started.stack.url}/`);
+  await firstPage.getByLabel('Message the operations agent').waitFor();
+  const { access_token: accessToken } = await pageTokens(firstPage, started.stack);
+  await firstPage.close();
+
+  // A recording forwarder in front of the runtime shows what the browser actually sent.
+  const forwarded: { method: string; status: number }[] = [];
+  const target = new URL(started.stack.url);
+  const forwarder = createServer((incoming, outgoing) => {
+    const upstream = httpRequest(
+      { host: '127.0.0.1', port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
+      (response) => {
+        forwarded.push({ method: incoming.method ?? '', status: response.statusCode ?? 0 });
+        outgoing.writeHead(response.statusCode ?? 502, response.headers);
+        response.pipe(outgoing);
+      },
+    );
+    incoming.pipe(upstream);
+  });
+  const forwarderUrl = await listenOn(forwarder);
+  const invocationUrl = runtimeInvocationsUrl(started.stack).replace(started.stack.url, forwarderUrl);
+  const other = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>other origin</title>');
+  });
+  const otherUrl = await listenOn(other);
+  try {
+    await page.goto(`${otherUrl}/`);
+    const outcome = await page.evaluate(
+      async ({ url, token, sessionId }) => {
+        try {
+          const response = await fetch(url, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-amzn-bedrock-agentcore-runtime-session-id': sessionId },
+            body: JSON.stringify({ prompt: 'List S3 buckets in the Production account' }),
+          });
+          return `answered ${response.status}`;
+        } catch (error) {
+          return `blocked ${(error as Error).name}`;
+        }
+      },
+      { url: invocationUrl, token: accessToken, sessionId: `${randomUUID()}-cors` },
+    );
+    assert.equal(outcome, 'blocked TypeError');
+    assert.deepEqual(forwarded.map((entry) => entry.method), ['OPTIONS'], 'only the preflight reached the runtime');
+    assert.ok((forwarded[0]?.status ?? 0) >= 400, 'the preflight was refused');
+  } finally {
+    await page.close();
+    await new Promise((resolve) => forwarder.close(resolve));
+    await new Promise((resolve) => other.close(resolve));
+  }
+});
+
+test('the production build contains no credentials or tokens, and the console never showed a token', () => {
+  const admin = adminCredentials(started.stack);
+  const secrets = [user.password, admin.secretAccessKey, admin.accessKeyId, ...seenTokens];
+  if (started.stack.firstRun) secrets.push(started.stack.firstRun.password);
+  const files: string[] = [];
+  const walk = (directory: string): void => {
+    for (const name of readdirSync(directory)) {
+      const full = path.join(directory, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else files.push(full);
+    }
+  };
+  walk(distDirectory);
+  assert.ok(files.some((file) => file.endsWith('.js')), 'the build has a bundle');
+  assert.ok(!files.some((file) => file.endsWith('.map')), 'no source maps in the build');
+  for (const file of files) {
+    const content = readFileSync(file, 'utf8');
+    for (const secret of secrets) assert.ok(!content.includes(secret), `${path.basename(file)} contains a secret`);
+    assert.doesNotMatch(content, /eyJ[\w-]{10,}\.eyJ[\w-]{10,}\./, `${path.basename(file)} contains a JWT`);
+    assert.doesNotMatch(content, /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/, `${path.basename(file)} contains an AWS access key`);
+    assert.doesNotMatch(content, /client_secret\s*[:=]\s*["'][^"']+["']/, `${path.basename(file)} contains a client secret`);
+  }
+  assert.ok(seenTokens.length >= 2, 'the sign-in test recorded the tokens');
+  const consoleText = consoleLines.join('\n');
+  for (const token of seenTokens) assert.ok(!consoleText.includes(token), 'a token appeared in the browser console');
+  assert.doesNotMatch(consoleText, /eyJ[\w-]{10,}\./);
+});
+
+async function listenOn(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no address');
+  return `http://127.0.0.1:${address.port}`;
+}

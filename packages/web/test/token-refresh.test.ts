@@ -1,0 +1,126 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ask,
+  createUser,
+  freePort,
+  launchBrowser,
+  pageTokens,
+  recordConsole,
+  runtimeInvocationsUrl,
+  signIn,
+  startStack,
+  type Browser,
+  type StartedStack,
+  type TestUser,
+} from './support/browser-harness.ts';
+
+let started: StartedStack;
+let browser: Browser;
+let user: TestUser;
+
+before(async () => {
+  // The callback URL must be registered exactly, so the port is chosen before the stack starts.
+  const port = await freePort();
+  const base = `http://localhost:${port}`;
+  started = await startStack({
+    port,
+    config: {
+      identity: {
+        userPools: [
+          {
+            poolName: 'default',
+            clients: [
+              {
+                clientName: 'web',
+                explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+                callbackUrls: [`${base}/`],
+                logoutUrls: [`${base}/`],
+                accessTokenValidity: 1,
+                tokenValidityUnits: { accessToken: 'minutes', idToken: 'minutes', refreshToken: 'days' },
+              },
+            ],
+          },
+        ],
+      },
+    },
+  });
+  user = await createUser(started.stack);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await started?.close();
+});
+
+async function invokeWith(token: string): Promise<{ status: number; errorType: string | null }> {
+  const response = await fetch(runtimeInvocationsUrl(started.stack), {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      'x-amzn-bedrock-agentcore-runtime-session-id': `${randomUUID()}-refresh-check`,
+    },
+    body: JSON.stringify({ prompt: 'List my accounts' }),
+  });
+  await response.arrayBuffer();
+  return { status: response.status, errorType: response.headers.get('x-amzn-errortype') };
+}
+
+test('with 60-second access tokens a chat continues past expiry by silent refresh, and after sign-out the old token is refused', async () => {
+  const page = await browser.context.newPage();
+  const lines = recordConsole(page);
+  const navigations: string[] = [];
+  await signIn(page, `${started.stack.url}/`, user);
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) navigations.push(frame.url());
+  });
+  const first = await pageTokens(page, started.stack);
+  assert.ok(first.expires_at * 1000 - Date.now() <= 61_000, 'the access token lives about a minute');
+
+  await ask(page, 'List S3 buckets in the Production account');
+  assert.equal((await page.locator('article.entry-assistant').last().locator('.tool-status').innerText()).toLowerCase(), 'ok');
+
+  // Let the first access token expire while the chat stays open.
+  await sleep(Math.max(0, first.expires_at * 1000 - Date.now()) + 3_000);
+  const expired = await invokeWith(first.access_token);
+  assert.ok(expired.status === 401 || expired.status === 403, `the expired token is refused (got ${expired.status})`);
+
+  await ask(page, 'List S3 buckets in the Staging account');
+  const answer = page.locator('article.entry-assistant').last();
+  assert.equal(await answer.locator('[data-error]').count(), 0, 'no error after the expiry');
+  assert.match(await answer.locator('.tool-account').innerText(), /Staging/);
+  const renewed = await pageTokens(page, started.stack);
+  assert.notEqual(renewed.access_token, first.access_token);
+  assert.ok(renewed.expires_at * 1000 > Date.now());
+  assert.deepEqual(navigations, [], 'renewed silently, without leaving the page');
+
+  // Sign out: the refresh token is revoked and the hosted session ends; the old access token is dead.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  assert.equal(new URL(page.url()).origin, new URL(started.stack.url).origin);
+  const refused = await invokeWith(renewed.access_token);
+  assert.ok(refused.status === 401 || refused.status === 403, `the signed-out token is refused (got ${refused.status})`);
+  assert.match(refused.errorType ?? '', /^(UnauthorizedException|AccessDeniedException)$/);
+  if (renewed.refresh_token) {
+    const response = await fetch(`${started.stack.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', client_id: started.stack.settings.clientId, refresh_token: renewed.refresh_token }),
+    });
+    assert.equal(response.status, 400);
+    assert.equal(((await response.json()) as { error: string }).error, 'invalid_grant');
+  }
+  const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }));
+  assert.ok(!stored.includes(renewed.access_token), 'the signed-out page keeps no token');
+
+  // The hosted session ended too: signing in again asks for the password.
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel(/password/i).first().waitFor();
+  const consoleText = lines.join('\n');
+  for (const token of [first.access_token, renewed.access_token, renewed.id_token]) assert.ok(!consoleText.includes(token));
+  await page.close();
+});
