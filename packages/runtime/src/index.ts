@@ -1,1 +1,41 @@
-export {};
+import type { Platform } from '@gatehouse/core';
+import { buildRuntime, type RuntimeService } from './create-runtime.ts';
+import { createSigV4Check, type SigV4Key } from './sigv4-check.ts';
+
+export { RuntimeError } from './runtime-error.ts';
+export type { RuntimeErrorCode } from './runtime-error.ts';
+export { runtimeArn } from './runtime-registry.ts';
+export type { RuntimeService } from './create-runtime.ts';
+export type { SigV4Key } from './sigv4-check.ts';
+
+export interface RuntimeDeps {
+  /** SigV4 keys (admin keys from identity); needed for runtimes without authorizerConfiguration. */
+  lookupAccessKey(accessKeyId: string): Promise<SigV4Key | undefined>;
+  /** RFC 8693 exchange at the identity service (client_secret_basic). Absent → only 'passthrough' runtimes give agents a WAT. */
+  tokenExchange?: { clientId: string; clientSecret: string; tokenEndpoint: string };
+  /** Audience for workload access tokens when the runtime config doesn't name one, e.g. `${baseUrl}/mcp`. */
+  defaultWorkloadAudience: string;
+  isRevoked?(claims: Record<string, unknown>): Promise<boolean>;
+  /** This instance's own reachable URL, when several instances share `platform.store`. */
+  instanceUrl?: string;
+}
+
+/** Optional knobs beyond the wired API (tests and benches). */
+export interface RuntimeOptions {
+  /** How often idle/lifetime reaping runs; default 5000 ms. */
+  readonly reapIntervalMs?: number;
+  /** How long close() waits for in-flight requests; default 10 000 ms. */
+  readonly drainTimeoutMs?: number;
+}
+
+export async function createRuntime(platform: Platform, deps: RuntimeDeps, options: RuntimeOptions = {}): Promise<RuntimeService> {
+  return buildRuntime(platform, {
+    sigv4: createSigV4Check({ region: platform.config.region, lookupAccessKey: (id) => deps.lookupAccessKey(id) }),
+    isRevoked: deps.isRevoked ? (claims) => deps.isRevoked!(claims) : undefined,
+    tokenExchange: deps.tokenExchange,
+    defaultWorkloadAudience: deps.defaultWorkloadAudience,
+    instanceUrl: deps.instanceUrl,
+    ...(options.reapIntervalMs !== undefined ? { reapIntervalMs: options.reapIntervalMs } : {}),
+    ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
+  });
+}

@@ -1,0 +1,207 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { redactText, type Logger } from '@gatehouse/core';
+import { RuntimeError } from './runtime-error.ts';
+
+export type PingStatus = 'Healthy' | 'HealthyBusy';
+
+/**
+ * Where one session's requests go: a process Gatehouse spawned (the local analogue of AgentCore's
+ * microVM per session) or an already-running agent named by URL.
+ */
+export interface AgentEndpoint {
+  readonly host: string;
+  readonly port: number;
+  /** Keep-alive connections to this agent only: reused across a session's requests. */
+  readonly agent: Agent;
+  readonly pid: number | undefined;
+  /** True once the process has exited (never for URL agents). */
+  readonly exited: boolean;
+  readonly exitCode: number | null;
+  /** Called once when a spawned process exits for any reason. */
+  onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void;
+  ping(timeoutMs: number): Promise<PingStatus>;
+  stop(): Promise<void>;
+}
+
+const HOST_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SYSTEMROOT'];
+const STDERR_LINES = 12;
+
+/** A free loopback port (the kernel's choice; released just before the agent binds it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** GET /ping; accepts both `time_of_last_update` forms (Unix seconds or ISO date) since both SDKs exist. */
+export function ping(host: string, port: number, agent: Agent | undefined, timeoutMs: number): Promise<PingStatus> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host, port, path: '/ping', method: 'GET', agent, timeout: timeoutMs }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        if (response.statusCode !== 200) return reject(new Error(`GET /ping answered ${response.statusCode}`));
+        try {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { status?: unknown };
+          resolve(body.status === 'HealthyBusy' ? 'HealthyBusy' : 'Healthy');
+        } catch {
+          // A 200 without JSON still means the server is up; treat it as Healthy.
+          resolve('Healthy');
+        }
+      });
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error('GET /ping timed out')));
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+export interface SpawnOptions {
+  readonly command: readonly string[];
+  readonly cwd?: string | undefined;
+  readonly env: Readonly<Record<string, string>>;
+  readonly startTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+class SpawnedAgent implements AgentEndpoint {
+  readonly host = '127.0.0.1';
+  readonly port: number;
+  readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  readonly child: ChildProcess;
+  readonly stderrTail: string[] = [];
+  exited = false;
+  exitCode: number | null = null;
+  readonly #exitListeners: ((code: number | null, signal: NodeJS.Signals | null) => void)[] = [];
+  readonly exitPromise: Promise<void>;
+
+  constructor(port: number, child: ChildProcess, logger: Logger) {
+    this.port = port;
+    this.child = child;
+    let partial = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        this.stderrTail.push(redactText(line).slice(0, 500));
+        if (this.stderrTail.length > STDERR_LINES) this.stderrTail.shift();
+        logger.debug({ pid: child.pid, line: redactText(line).slice(0, 2000) }, 'agent stderr');
+      }
+    });
+    child.stdout?.on('data', () => {
+      // Drained so a chatty agent never blocks on a full pipe; its stdout is its own business.
+    });
+    this.exitPromise = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        if (partial) this.stderrTail.push(redactText(partial).slice(0, 500));
+        this.exited = true;
+        this.exitCode = code;
+        this.agent.destroy();
+        for (const listener of this.#exitListeners) listener(code, signal);
+        resolve();
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void {
+    this.#exitListeners.push(listener);
+  }
+
+  ping(timeoutMs: number): Promise<PingStatus> {
+    return ping(this.host, this.port, this.agent, timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    this.child.kill('SIGTERM');
+    const killer = setTimeout(() => this.child.kill('SIGKILL'), 2000);
+    await this.exitPromise;
+    clearTimeout(killer);
+  }
+}
+
+/** Spawns the agent with PORT set and waits until GET /ping answers; 424 with the reason otherwise. */
+export async function spawnAgent(options: SpawnOptions): Promise<AgentEndpoint> {
+  const port = await freePort();
+  const env: Record<string, string> = {};
+  // The agent gets only what it needs, never Gatehouse's own credentials (DESIGN invariant 1).
+  for (const name of HOST_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
+  Object.assign(env, options.env, { PORT: String(port) });
+  const [file, ...args] = options.command;
+  const child = spawn(file!, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const spawned = new SpawnedAgent(port, child, options.logger);
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  const deadline = Date.now() + options.startTimeoutMs;
+  let delay = 5;
+  for (;;) {
+    if (spawned.exited) {
+      throw new RuntimeError('RuntimeClientError', `Runtime initialization failed: the agent process exited with code ${spawned.exitCode ?? 'null'} before GET /ping answered.${tail(spawned)}`);
+    }
+    const failure = await Promise.race([spawnError, new Promise<undefined>((resolve) => setImmediate(resolve, undefined))]);
+    if (failure) {
+      throw new RuntimeError('RuntimeClientError', `Runtime initialization failed: could not start ${JSON.stringify(file)} (${(failure as NodeJS.ErrnoException).code ?? failure.message})`);
+    }
+    try {
+      await spawned.ping(Math.max(100, Math.min(2000, deadline - Date.now())));
+      return spawned;
+    } catch {
+      // Not listening yet: poll with a short, growing delay (fast cold starts matter; see bench).
+    }
+    if (Date.now() >= deadline) {
+      await spawned.stop();
+      throw new RuntimeError(
+        'RuntimeClientError',
+        `Runtime initialization time exceeded: GET /ping did not answer within ${options.startTimeoutMs / 1000} s.${tail(spawned)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+function tail(spawned: SpawnedAgent): string {
+  return spawned.stderrTail.length > 0 ? ` Last lines of its stderr: ${spawned.stderrTail.join(' | ')}` : '';
+}
+
+class UrlAgent implements AgentEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  readonly pid = undefined;
+  readonly exited = false;
+  readonly exitCode = null;
+
+  constructor(url: URL) {
+    this.host = url.hostname.replace(/^\[|\]$/g, '');
+    this.port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  }
+  onExit(): void {
+    // An external agent is not ours to watch.
+  }
+  ping(timeoutMs: number): Promise<PingStatus> {
+    return ping(this.host, this.port, this.agent, timeoutMs);
+  }
+  async stop(): Promise<void> {
+    // Sessions of an external agent share it; ending a session only forgets the binding.
+  }
+}
+
+/** An agent that already runs (agent.url): every session of the runtime goes to it. */
+export function urlAgent(url: string): AgentEndpoint {
+  return new UrlAgent(new URL(url));
+}

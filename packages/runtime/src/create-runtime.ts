@@ -1,0 +1,303 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { BodyTooLargeError, StoreUnavailableError, isWireError, readBody, type HttpComponent, type Platform } from '@gatehouse/core';
+import { agentHeaders, customHeadersFromQuery } from './agent-headers.ts';
+import { CorsPolicy } from './cors-policy.ts';
+import { FORWARDED_HEADER, forwardToInstance } from './forward-to-instance.ts';
+import { InboundAuth, type Caller } from './inbound-auth.ts';
+import { CLIENT_CLOSED, proxyInvocation } from './proxy-invocation.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { RuntimeError, validationError } from './runtime-error.ts';
+import { RuntimeRegistry, type RuntimeEntry } from './runtime-registry.ts';
+import { SESSION_HEADER, checkSessionId, resolveSessionId } from './session-id.ts';
+import { SessionManager, type Session } from './session-manager.ts';
+import type { SigV4Check } from './sigv4-check.ts';
+import { WebSocketProxy } from './websocket-proxy.ts';
+import { WorkloadTokens, type TokenExchangeSettings } from './workload-tokens.ts';
+
+export interface RuntimeService extends HttpComponent {
+  readonly runtimes: readonly { readonly name: string; readonly arn: string }[];
+  /** Stops accepting, drains streams up to a deadline, ends every session's process. */
+  close(): Promise<void>;
+}
+
+export interface RuntimeInternals {
+  /** Runs the idle/lifetime reaper now (tests drive it with a frozen clock). */
+  sweep(): Promise<void>;
+  readonly sessionCount: number;
+}
+
+export interface RuntimeFactoryOptions {
+  readonly sigv4: SigV4Check;
+  readonly isRevoked?: ((claims: Record<string, unknown>) => Promise<boolean>) | undefined;
+  readonly tokenExchange?: TokenExchangeSettings | undefined;
+  readonly defaultWorkloadAudience: string;
+  readonly instanceUrl?: string | undefined;
+  /** How often the reaper runs; default 5 s. */
+  readonly reapIntervalMs?: number;
+  /** How long close() lets in-flight requests finish; default 10 s. */
+  readonly drainTimeoutMs?: number;
+}
+
+const ALLOWED_METHODS: Record<string, string> = { invocations: 'POST', ws: 'GET', stopruntimesession: 'POST' };
+
+/**
+ * The AgentCore Runtime data plane as one HttpComponent: route → CORS → authenticate → session
+ * id → rate limit → payload → place the session → workload token → proxy. Each step is its own module.
+ */
+export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions): RuntimeService & RuntimeInternals {
+  const logger = platform.logger.child({ component: 'runtime' });
+  const baseOrigin = safeOrigin(platform.baseUrl);
+  const registry = new RuntimeRegistry(platform.config, baseOrigin);
+  const auth = new InboundAuth(platform, registry.entries, { sigv4: options.sigv4, isRevoked: options.isRevoked });
+  const cors = new CorsPolicy();
+  const limiter = new RateLimiter(platform.store);
+  const workloadTokens = new WorkloadTokens(options.tokenExchange, options.defaultWorkloadAudience, platform.clock, logger, registry.entries);
+  const sessions = new SessionManager(platform, registry.entries, {
+    instanceId: options.instanceUrl ?? `instance-${randomUUID()}`,
+    instanceUrl: options.instanceUrl,
+    reapIntervalMs: options.reapIntervalMs ?? 5000,
+  });
+  const sockets = new WebSocketProxy();
+  const inFlight = new Set<Promise<unknown>>();
+  let closing = false;
+
+  function sendError(response: ServerResponse, error: unknown, extraHeaders: Readonly<Record<string, string>>, context: Record<string, unknown>): number {
+    const wire = toRuntimeError(error, context);
+    const { status, headers, body } = wire.toResponse();
+    if (response.headersSent) {
+      response.destroy();
+      return status;
+    }
+    response.writeHead(status, { ...headers, ...extraHeaders, 'content-length': Buffer.byteLength(body) });
+    response.end(body);
+    return status;
+  }
+
+  function toRuntimeError(error: unknown, context: Record<string, unknown>): RuntimeError {
+    if (error instanceof RuntimeError) return error;
+    if (error instanceof BodyTooLargeError) {
+      return new RuntimeError('ValidationException', `The payload exceeds ${error.limit} bytes (limits.maxPayloadBytes of this runtime).`, {
+        reason: 'FieldValidationFailed',
+        fieldList: [{ name: 'payload', message: `must be at most ${error.limit} bytes` }],
+      });
+    }
+    if (error instanceof StoreUnavailableError) return new RuntimeError('ServiceUnavailableException', 'Session state is temporarily unavailable; retry shortly.');
+    if (isWireError(error)) return new RuntimeError(error.status >= 500 ? 'InternalServerException' : 'AccessDeniedException', error.expose ? error.message : 'Internal error');
+    logger.error({ err: error, ...context }, 'runtime request failed');
+    return new RuntimeError('InternalServerException', 'Internal error; the request was not completed. Retry, and report it if it persists.');
+  }
+
+  async function payload(runtime: RuntimeEntry, request: IncomingMessage): Promise<Buffer> {
+    return readBody(request, runtime.config.limits.maxPayloadBytes);
+  }
+
+  async function invoke(runtime: RuntimeEntry, request: IncomingMessage, response: ServerResponse, url: URL, corsHeaders: Record<string, string>, log: Record<string, unknown>): Promise<number> {
+    let body = runtime.method === 'SigV4' ? await payload(runtime, request) : undefined;
+    const caller = await auth.authenticate(runtime, request, url, body, false);
+    log.principal = caller.label;
+    const { sessionId } = resolveSessionId(singleHeader(request, SESSION_HEADER));
+    log.session = sessionId;
+    await limiter.check(runtime, caller.owner);
+    body ??= await payload(runtime, request);
+    let placement = await sessions.acquire(runtime, sessionId, caller.owner, request.headers[FORWARDED_HEADER] === undefined);
+    if (placement.kind === 'remote') {
+      if (await forwardToInstance(placement.url, request, body, response)) return response.statusCode;
+      placement = await sessions.acquire(runtime, sessionId, caller.owner, false);
+      if (placement.kind === 'remote') throw new Error('unreachable: local placement was requested');
+    }
+    const session = placement.session;
+    try {
+      const workloadAccessToken = await workloadTokens.forCaller(runtime, caller);
+      const headers = agentHeaders(runtime, request.headers, { sessionId, requestId: randomUUID(), userId: caller.userId, workloadAccessToken });
+      return await proxyInvocation({
+        session,
+        headers,
+        body,
+        response,
+        responseHeaders: corsHeaders,
+        onAgentFailure: () => void sessions.end(session, 'agent failure'),
+        sendError: (error) => sendError(response, error, { [SESSION_HEADER]: sessionId, ...corsHeaders }, log),
+      });
+    } finally {
+      sessions.release(session);
+    }
+  }
+
+  async function stopSession(runtime: RuntimeEntry, request: IncomingMessage, response: ServerResponse, url: URL, corsHeaders: Record<string, string>, log: Record<string, unknown>): Promise<number> {
+    const body = await payload(runtime, request);
+    const caller = await auth.authenticate(runtime, request, url, body, false);
+    log.principal = caller.label;
+    const sessionId = singleHeader(request, SESSION_HEADER);
+    if (sessionId === undefined) throw validationError('runtimeSessionId', `${SESSION_HEADER} is required to stop a session`);
+    checkSessionId(sessionId);
+    log.session = sessionId;
+    await limiter.check(runtime, caller.owner);
+    const placement = await sessions.locate(runtime, sessionId, caller.owner);
+    if (placement.kind === 'remote' && request.headers[FORWARDED_HEADER] === undefined) {
+      if (await forwardToInstance(placement.url, request, body, response)) return response.statusCode;
+    }
+    if (placement.kind !== 'local') throw new RuntimeError('ResourceNotFoundException', `Session ${sessionId} is not running on ${runtime.name}.`);
+    await sessions.end(placement.session, 'stopruntimesession');
+    const answer = '{}';
+    response.writeHead(200, { 'content-type': 'application/json', 'content-length': 2, [SESSION_HEADER]: sessionId, ...corsHeaders });
+    response.end(answer);
+    return 200;
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
+    if (!url.pathname.startsWith('/runtimes/')) return false;
+    const started = performance.now();
+    const log: Record<string, unknown> = { method: request.method, path: url.pathname };
+    let corsHeaders: Record<string, string> = {};
+    let status: number;
+    try {
+      const route = registry.route(url);
+      if (!route) return false;
+      const { runtime, action } = route;
+      log.runtime = runtime.name;
+      const origin = request.headers.origin;
+      if (request.method === 'OPTIONS') {
+        cors.preflight(runtime, request, response);
+        return true;
+      }
+      if (!cors.originAllowed(runtime, origin)) {
+        throw new RuntimeError('AccessDeniedException', `Origin ${JSON.stringify(origin?.slice(0, 200))} is not in allowedOrigins of runtime ${runtime.name}.`);
+      }
+      corsHeaders = cors.responseHeaders(runtime, origin);
+      if (request.method !== ALLOWED_METHODS[action]) {
+        throw new RuntimeError('ResourceNotFoundException', `${request.method ?? ''} is not supported on /${action}; use ${ALLOWED_METHODS[action]}${action === 'ws' ? ' with Upgrade: websocket' : ''}.`);
+      }
+      if (closing) throw new RuntimeError('ServiceUnavailableException', 'The runtime is shutting down; retry on another instance.');
+      const work = action === 'invocations' ? invoke(runtime, request, response, url, corsHeaders, log) : stopSession(runtime, request, response, url, corsHeaders, log);
+      inFlight.add(work);
+      try {
+        status = await work;
+      } finally {
+        inFlight.delete(work);
+      }
+    } catch (error) {
+      status = sendError(response, error, corsHeaders, log);
+      if (error instanceof BodyTooLargeError) request.resume();
+    }
+    const record = { ...log, status, durationMs: Math.round((performance.now() - started) * 100) / 100 };
+    if (status >= 500) logger.warn(record, 'runtime request');
+    else logger.info(record, status === CLIENT_CLOSED ? 'runtime request (client closed)' : 'runtime request');
+    return true;
+  }
+
+  function rejectUpgrade(socket: Duplex, error: unknown, log: Record<string, unknown>): void {
+    const wire = toRuntimeError(error, log).toResponse();
+    logger.info({ ...log, status: wire.status }, 'runtime websocket refused');
+    if (socket.destroyed) return;
+    const headers = Object.entries({ ...wire.headers, 'content-length': String(Buffer.byteLength(wire.body)), connection: 'close' })
+      .map(([name, value]) => `${name}: ${value}`)
+      .join('\r\n');
+    socket.end(`HTTP/1.1 ${wire.status} ${STATUS_CODES[wire.status] ?? 'Error'}\r\n${headers}\r\n\r\n${wire.body}`);
+  }
+
+  async function upgradeAsync(runtime: RuntimeEntry, request: IncomingMessage, socket: Duplex, head: Buffer, url: URL, log: Record<string, unknown>): Promise<void> {
+    const origin = request.headers.origin;
+    // Browsers do not apply CORS to WebSockets, so the Origin check here is the only guard.
+    if (!cors.originAllowed(runtime, origin)) {
+      throw new RuntimeError('AccessDeniedException', `Origin ${JSON.stringify(origin?.slice(0, 200))} is not in allowedOrigins of runtime ${runtime.name}.`);
+    }
+    if (closing) throw new RuntimeError('ServiceUnavailableException', 'The runtime is shutting down; retry on another instance.');
+    const caller: Caller = await auth.authenticate(runtime, request, url, undefined, true);
+    log.principal = caller.label;
+    const { sessionId } = resolveSessionId(url.searchParams.get(SESSION_HEADER) ?? url.searchParams.get('X-Amzn-Bedrock-AgentCore-Runtime-Session-Id') ?? singleHeader(request, SESSION_HEADER));
+    log.session = sessionId;
+    await limiter.check(runtime, caller.owner);
+    const placement = await sessions.acquire(runtime, sessionId, caller.owner, false);
+    if (placement.kind !== 'local') throw new Error('unreachable: local placement was requested');
+    const session: Session = placement.session;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      sessions.release(session);
+    };
+    try {
+      const workloadAccessToken = await workloadTokens.forCaller(runtime, caller);
+      const headers = agentHeaders(
+        runtime,
+        request.headers,
+        { sessionId, requestId: randomUUID(), userId: caller.userId, workloadAccessToken },
+        customHeadersFromQuery(runtime, url.searchParams),
+      );
+      delete headers['content-type'];
+      delete headers.accept;
+      sockets.link({
+        runtime,
+        session,
+        request,
+        socket,
+        head,
+        agentHeaders: headers,
+        acceptedProtocol: caller.acceptedProtocol,
+        responseHeaders: { [SESSION_HEADER]: sessionId, ...cors.responseHeaders(runtime, origin) },
+        onAgentFailure: () => void sessions.end(session, 'agent failure'),
+        reject: (error) => rejectUpgrade(socket, error, log),
+        onClosed: ({ opened, code }) => {
+          release();
+          if (opened) logger.info({ ...log, code }, 'runtime websocket closed');
+        },
+      });
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean {
+    if (!url.pathname.startsWith('/runtimes/')) return false;
+    const log: Record<string, unknown> = { method: 'GET', path: url.pathname };
+    let route;
+    try {
+      route = registry.route(url);
+      if (!route) return false;
+      if (route.action !== 'ws') throw new RuntimeError('ResourceNotFoundException', 'WebSocket connections go to /runtimes/{ARN or name}/ws.');
+    } catch (error) {
+      rejectUpgrade(socket, error, log);
+      return true;
+    }
+    log.runtime = route.runtime.name;
+    socket.on('error', () => socket.destroy());
+    upgradeAsync(route.runtime, request, socket, head, url, log).catch((error: unknown) => rejectUpgrade(socket, error, log));
+    return true;
+  }
+
+  return {
+    name: 'runtime',
+    runtimes: registry.entries.map(({ name, arn }) => ({ name, arn })),
+    handle,
+    upgrade,
+    sweep: () => sessions.sweep(),
+    get sessionCount() {
+      return sessions.size;
+    },
+    async close() {
+      closing = true;
+      const deadline = new Promise((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 10_000).unref());
+      await Promise.race([Promise.allSettled([...inFlight]), deadline]);
+      sockets.close();
+      await sessions.close();
+      auth.close();
+    },
+  };
+}
+
+function singleHeader(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  if (Array.isArray(value)) throw validationError(name, `Send ${name} once`);
+  return value;
+}
+
+function safeOrigin(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,41 @@
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+
+export const FORWARDED_HEADER = 'x-gatehouse-forwarded';
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length', FORWARDED_HEADER]);
+
+/**
+ * Sends a request whose session lives on another instance to that instance, unchanged (it
+ * re-authenticates; nothing is trusted because of the hop). Resolves false when the instance
+ * cannot be reached before any answer, so the caller can take the session over locally.
+ */
+export function forwardToInstance(instanceUrl: string, request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<boolean> {
+  const target = new URL(request.url ?? '/', instanceUrl);
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(request.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+  headers[FORWARDED_HEADER] = '1';
+  headers['content-length'] = String(body.length);
+  return new Promise((resolve) => {
+    const upstream = httpRequest(target, { method: request.method, headers });
+    response.on('close', () => {
+      if (!response.writableFinished) upstream.destroy();
+    });
+    upstream.on('error', () => {
+      if (!response.headersSent) resolve(false);
+      else response.destroy();
+    });
+    upstream.on('response', (answer) => {
+      const out: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+      if (answer.headers['content-length']) out['content-length'] = answer.headers['content-length'];
+      response.writeHead(answer.statusCode ?? 502, out);
+      response.flushHeaders();
+      answer.pipe(response);
+      answer.on('close', () => {
+        if (!answer.complete) response.destroy();
+      });
+      response.on('finish', () => resolve(true));
+      response.on('close', () => resolve(true));
+    });
+    upstream.end(body);
+  });
+}

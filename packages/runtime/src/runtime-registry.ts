@@ -1,0 +1,90 @@
+import type { GatehouseConfig, RuntimeConfig } from '@gatehouse/core';
+import { RuntimeError } from './runtime-error.ts';
+
+export interface RuntimeEntry {
+  readonly name: string;
+  readonly arn: string;
+  readonly config: RuntimeConfig;
+  /** 'OAuth' for a customJWTAuthorizer, else 'SigV4' (as in AgentCore, a runtime takes exactly one). */
+  readonly method: 'OAuth' | 'SigV4';
+  /** Lower-cased allow-listed request header names. */
+  readonly allowedHeaders: ReadonlySet<string>;
+  readonly allowedOrigins: ReadonlySet<string>;
+}
+
+export type RuntimeAction = 'invocations' | 'ws' | 'stopruntimesession';
+
+export interface RuntimeRoute {
+  readonly runtime: RuntimeEntry;
+  readonly action: RuntimeAction;
+}
+
+const ACTIONS: ReadonlySet<string> = new Set(['invocations', 'ws', 'stopruntimesession']);
+
+export function runtimeArn(config: Readonly<GatehouseConfig>, name: string): string {
+  return `arn:aws:bedrock-agentcore:${config.region}:${config.accountId}:runtime/${name}`;
+}
+
+/**
+ * Resolves `/runtimes/{ARN or name}/{action}` once per distinct path segment; both spellings map
+ * to the same entry, so the hot path is one Map lookup.
+ */
+export class RuntimeRegistry {
+  readonly entries: readonly RuntimeEntry[];
+  readonly #bySegment = new Map<string, RuntimeEntry>();
+  readonly #accountId: string;
+
+  constructor(config: Readonly<GatehouseConfig>, baseOrigin: string | undefined) {
+    this.#accountId = config.accountId;
+    this.entries = (config.runtimes ?? []).map((runtime) => {
+      const arn = runtimeArn(config, runtime.agentRuntimeName);
+      const origins = new Set(runtime.allowedOrigins.map((origin) => new URL(origin).origin));
+      if (baseOrigin) origins.add(baseOrigin);
+      const entry: RuntimeEntry = {
+        name: runtime.agentRuntimeName,
+        arn,
+        config: runtime,
+        method: runtime.authorizerConfiguration ? 'OAuth' : 'SigV4',
+        allowedHeaders: new Set((runtime.requestHeaderConfiguration?.requestHeaderAllowlist ?? []).map((name) => name.toLowerCase())),
+        allowedOrigins: origins,
+      };
+      for (const key of [arn, runtime.agentRuntimeName, encodeURIComponent(arn)]) this.#bySegment.set(key, entry);
+      return entry;
+    });
+  }
+
+  /** Undefined when the path is not under /runtimes/ at all; throws for a path under it that names no runtime or action. */
+  route(url: URL): RuntimeRoute | undefined {
+    const path = url.pathname;
+    if (!path.startsWith('/runtimes/')) return undefined;
+    const slash = path.lastIndexOf('/');
+    const action = path.slice(slash + 1);
+    let segment = path.slice('/runtimes/'.length, slash);
+    if (!ACTIONS.has(action) || segment.length === 0) {
+      throw new RuntimeError(
+        'ResourceNotFoundException',
+        `Unknown runtime operation ${path.length > 200 ? `${path.slice(0, 200)}…` : path}; use /runtimes/{ARN or name}/invocations, /ws or /stopruntimesession`,
+      );
+    }
+    let runtime = this.#bySegment.get(segment);
+    if (!runtime) {
+      try {
+        segment = decodeURIComponent(segment);
+      } catch {
+        throw new RuntimeError('ValidationException', 'The runtime ARN in the path is not valid percent-encoding', { reason: 'CannotParse' });
+      }
+      // An unencoded ARN arrives as two segments ("…:runtime" and the name): accept it too.
+      runtime = this.#bySegment.get(segment);
+    }
+    if (!runtime) throw new RuntimeError('ResourceNotFoundException', `No agent runtime named ${JSON.stringify(segment.slice(0, 256))}`);
+    const qualifier = url.searchParams.get('qualifier');
+    if (qualifier !== null && qualifier !== 'DEFAULT') {
+      throw new RuntimeError('ResourceNotFoundException', `Runtime endpoint ${JSON.stringify(qualifier.slice(0, 128))} not found for ${runtime.name}; only DEFAULT exists`);
+    }
+    const accountId = url.searchParams.get('accountId');
+    if (accountId !== null && accountId !== this.#accountId) {
+      throw new RuntimeError('ResourceNotFoundException', `No agent runtime ${runtime.name} in account ${JSON.stringify(accountId.slice(0, 32))}`);
+    }
+    return { runtime, action: action as RuntimeAction };
+  }
+}

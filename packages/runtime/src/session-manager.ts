@@ -1,0 +1,301 @@
+import type { Platform } from '@gatehouse/core';
+import { spawnAgent, urlAgent, type AgentEndpoint } from './agent-endpoint.ts';
+import { RuntimeError } from './runtime-error.ts';
+import type { RuntimeEntry } from './runtime-registry.ts';
+
+/** One session: one agent endpoint, bound to the principal that created it. */
+export class Session {
+  readonly runtime: RuntimeEntry;
+  readonly id: string;
+  readonly owner: string;
+  readonly endpoint: AgentEndpoint;
+  readonly createdAt: number;
+  lastActivity: number;
+  /** In-flight HTTP requests plus open WebSockets; a session with any is never reaped for idleness. */
+  active = 0;
+  ended = false;
+  endReason: string | undefined;
+
+  constructor(runtime: RuntimeEntry, id: string, owner: string, endpoint: AgentEndpoint, now: number) {
+    this.runtime = runtime;
+    this.id = id;
+    this.owner = owner;
+    this.endpoint = endpoint;
+    this.createdAt = now;
+    this.lastActivity = now;
+  }
+}
+
+/** What the shared store keeps per runtime+session, so ownership and placement hold across instances. */
+interface SessionRecord {
+  readonly owner: string;
+  readonly instance: string;
+  readonly instanceUrl?: string;
+}
+
+export type Placement = { readonly kind: 'local'; readonly session: Session } | { readonly kind: 'remote'; readonly url: string };
+
+interface WarmPool {
+  readonly ready: AgentEndpoint[];
+  starting: number;
+  /** After a failed pre-start, wait before trying again so a broken agent does not spin. */
+  retryAfter: number;
+}
+
+export interface SessionManagerOptions {
+  readonly instanceId: string;
+  readonly instanceUrl?: string | undefined;
+  readonly reapIntervalMs: number;
+}
+
+const OWNER_MISMATCH = 'This session belongs to another principal; use your own session id (or omit it to start a new session).';
+
+/**
+ * Sessions of every runtime on this instance: placement (local process or another instance),
+ * ownership (checked against the shared store), the warm pool, quotas and lifecycle reaping.
+ */
+export class SessionManager {
+  readonly #platform: Platform;
+  readonly #options: SessionManagerOptions;
+  readonly #sessions = new Map<string, Session>();
+  readonly #starting = new Map<string, Promise<Session>>();
+  readonly #startingPerRuntime = new Map<string, number>();
+  readonly #livePerRuntime = new Map<string, number>();
+  readonly #pools = new Map<string, WarmPool>();
+  readonly #urlAgents = new Map<string, AgentEndpoint>();
+  readonly #reaper: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(platform: Platform, runtimes: readonly RuntimeEntry[], options: SessionManagerOptions) {
+    this.#platform = platform;
+    this.#options = options;
+    for (const runtime of runtimes) {
+      if ('url' in runtime.config.agent) this.#urlAgents.set(runtime.name, urlAgent(runtime.config.agent.url));
+      else {
+        this.#pools.set(runtime.name, { ready: [], starting: 0, retryAfter: 0 });
+        this.#refill(runtime);
+      }
+    }
+    this.#reaper = setInterval(() => void this.sweep(), options.reapIntervalMs);
+    this.#reaper.unref();
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Where the session runs; starts it here when it runs nowhere. Increments `active` on local sessions. */
+  async acquire(runtime: RuntimeEntry, sessionId: string, owner: string, mayForward: boolean): Promise<Placement> {
+    if (this.#closed) throw new RuntimeError('ServiceUnavailableException', 'The runtime is shutting down; retry on another instance.');
+    const key = `${runtime.name}\u0000${sessionId}`;
+    const local = this.#sessions.get(key);
+    if (local && !local.ended) {
+      if (local.owner !== owner) throw new RuntimeError('AccessDeniedException', OWNER_MISMATCH);
+      local.active++;
+      local.lastActivity = this.#platform.clock();
+      return { kind: 'local', session: local };
+    }
+    const record = await this.#claim(runtime, sessionId, owner);
+    if (record.instance !== this.#options.instanceId && record.instanceUrl && mayForward) return { kind: 'remote', url: record.instanceUrl };
+    let pending = this.#starting.get(key);
+    if (!pending) {
+      const live = (this.#livePerRuntime.get(runtime.name) ?? 0) + (this.#startingPerRuntime.get(runtime.name) ?? 0);
+      const limit = runtime.config.limits.maxConcurrentSessions;
+      if (live >= limit) {
+        throw new RuntimeError('ServiceQuotaExceededException', `Runtime ${runtime.name} already runs ${limit} sessions (limits.maxConcurrentSessions); stop an idle session with stopruntimesession or retry later.`);
+      }
+      pending = this.#start(runtime, sessionId, owner);
+      this.#starting.set(key, pending);
+      this.#startingPerRuntime.set(runtime.name, (this.#startingPerRuntime.get(runtime.name) ?? 0) + 1);
+      void pending.then(
+        () => this.#doneStarting(key, runtime),
+        () => this.#doneStarting(key, runtime),
+      );
+      if (record.instance !== this.#options.instanceId) await this.#writeRecord(runtime, sessionId, owner);
+    }
+    const session = await pending;
+    if (session.owner !== owner) throw new RuntimeError('AccessDeniedException', OWNER_MISMATCH);
+    session.active++;
+    session.lastActivity = this.#platform.clock();
+    return { kind: 'local', session };
+  }
+
+  release(session: Session): void {
+    session.active--;
+    session.lastActivity = this.#platform.clock();
+  }
+
+  /**
+   * Ownership check without starting anything: 'local' / 'remote' when it runs, 'none' when not.
+   * A session owned by someone else is refused even when it is not running.
+   */
+  async locate(runtime: RuntimeEntry, sessionId: string, owner: string): Promise<Placement | { readonly kind: 'none' }> {
+    const local = this.#sessions.get(`${runtime.name}\u0000${sessionId}`);
+    if (local && !local.ended) {
+      if (local.owner !== owner) throw new RuntimeError('AccessDeniedException', OWNER_MISMATCH);
+      return { kind: 'local', session: local };
+    }
+    const record = await this.#read(runtime, sessionId);
+    if (record && record.owner !== owner) throw new RuntimeError('AccessDeniedException', OWNER_MISMATCH);
+    if (record && record.instance !== this.#options.instanceId && record.instanceUrl) return { kind: 'remote', url: record.instanceUrl };
+    return { kind: 'none' };
+  }
+
+  /** Ends a session's process. Ownership stays recorded until maxLifetime so the id cannot be taken over. */
+  async end(session: Session, reason: string): Promise<void> {
+    if (session.ended) return;
+    session.ended = true;
+    session.endReason = reason;
+    this.#forget(session);
+    this.#platform.logger.info({ runtime: session.runtime.name, session: session.id, reason }, 'runtime session ended');
+    await session.endpoint.stop();
+  }
+
+  /** Idle and lifetime reaping; a `HealthyBusy` ping keeps an idle session alive. */
+  async sweep(): Promise<void> {
+    const now = this.#platform.clock();
+    await Promise.all(
+      [...this.#sessions.values()].map(async (session) => {
+        const { idleRuntimeSessionTimeout, maxLifetime } = session.runtime.config.lifecycleConfiguration;
+        if (now - session.createdAt >= maxLifetime * 1000) return this.end(session, 'maxLifetime');
+        if (session.active > 0 || now - session.lastActivity < idleRuntimeSessionTimeout * 1000) return undefined;
+        try {
+          if ((await session.endpoint.ping(2000)) === 'HealthyBusy') {
+            session.lastActivity = now;
+            return undefined;
+          }
+        } catch {
+          // An agent that no longer answers /ping is as good as gone.
+        }
+        return this.end(session, 'idleRuntimeSessionTimeout');
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#reaper);
+    await Promise.allSettled([...this.#starting.values()]);
+    const stops: Promise<void>[] = [...this.#sessions.values()].map((session) => this.end(session, 'shutdown'));
+    for (const pool of this.#pools.values()) stops.push(...pool.ready.splice(0).map((endpoint) => endpoint.stop()));
+    for (const endpoint of this.#urlAgents.values()) endpoint.agent.destroy();
+    await Promise.allSettled(stops);
+  }
+
+  async #start(runtime: RuntimeEntry, sessionId: string, owner: string): Promise<Session> {
+    const endpoint = this.#urlAgents.get(runtime.name) ?? (await this.#takeWarm(runtime));
+    const session = new Session(runtime, sessionId, owner, endpoint, this.#platform.clock());
+    if (this.#closed) {
+      await endpoint.stop();
+      throw new RuntimeError('ServiceUnavailableException', 'The runtime is shutting down; retry on another instance.');
+    }
+    this.#sessions.set(`${runtime.name}\u0000${sessionId}`, session);
+    this.#livePerRuntime.set(runtime.name, (this.#livePerRuntime.get(runtime.name) ?? 0) + 1);
+    endpoint.onExit((code, signal) => {
+      if (session.ended) return;
+      session.ended = true;
+      session.endReason = 'exited';
+      this.#forget(session);
+      this.#platform.logger.warn({ runtime: runtime.name, session: sessionId, code, signal }, 'agent process exited; the next call starts a fresh one');
+    });
+    return session;
+  }
+
+  #forget(session: Session): void {
+    const key = `${session.runtime.name}\u0000${session.id}`;
+    if (this.#sessions.get(key) === session) {
+      this.#sessions.delete(key);
+      this.#livePerRuntime.set(session.runtime.name, (this.#livePerRuntime.get(session.runtime.name) ?? 1) - 1);
+    }
+  }
+
+  #doneStarting(key: string, runtime: RuntimeEntry): void {
+    this.#starting.delete(key);
+    this.#startingPerRuntime.set(runtime.name, (this.#startingPerRuntime.get(runtime.name) ?? 1) - 1);
+  }
+
+  async #takeWarm(runtime: RuntimeEntry): Promise<AgentEndpoint> {
+    const pool = this.#pools.get(runtime.name);
+    while (pool && pool.ready.length > 0) {
+      const endpoint = pool.ready.shift()!;
+      if (!endpoint.exited) {
+        this.#refill(runtime);
+        return endpoint;
+      }
+    }
+    const endpoint = await this.#spawn(runtime);
+    this.#refill(runtime);
+    return endpoint;
+  }
+
+  #spawn(runtime: RuntimeEntry): Promise<AgentEndpoint> {
+    const agent = runtime.config.agent;
+    if (!('command' in agent)) throw new Error('unreachable: URL agents are never spawned');
+    return spawnAgent({
+      command: agent.command,
+      cwd: agent.cwd,
+      env: {
+        AWS_REGION: this.#platform.config.region,
+        AWS_DEFAULT_REGION: this.#platform.config.region,
+        OTEL_RESOURCE_ATTRIBUTES: `cloud.resource_id=${runtime.arn},service.name=${runtime.name}`,
+        ...runtime.config.environmentVariables,
+        ...agent.env,
+      },
+      startTimeoutMs: runtime.config.limits.startTimeoutSeconds * 1000,
+      logger: this.#platform.logger,
+    });
+  }
+
+  /** Keeps `limits.warmPoolSize` processes started and answering /ping, so a new session skips the cold start. */
+  #refill(runtime: RuntimeEntry): void {
+    const pool = this.#pools.get(runtime.name);
+    if (!pool || this.#closed) return;
+    const wanted = runtime.config.limits.warmPoolSize;
+    if (Date.now() < pool.retryAfter) return;
+    while (pool.ready.length + pool.starting < wanted) {
+      pool.starting++;
+      this.#spawn(runtime).then(
+        (endpoint) => {
+          pool.starting--;
+          if (this.#closed) return void endpoint.stop();
+          endpoint.onExit(() => {
+            const index = pool.ready.indexOf(endpoint);
+            if (index >= 0) pool.ready.splice(index, 1);
+          });
+          pool.ready.push(endpoint);
+        },
+        (error: unknown) => {
+          pool.starting--;
+          pool.retryAfter = Date.now() + 5000;
+          this.#platform.logger.warn({ runtime: runtime.name, err: error instanceof Error ? error.message : String(error) }, 'could not pre-start a warm agent process');
+        },
+      );
+    }
+  }
+
+  #storeKey(runtime: RuntimeEntry, sessionId: string): string {
+    return `gatehouse:runtime:${runtime.name}:session:${sessionId}`;
+  }
+
+  async #read(runtime: RuntimeEntry, sessionId: string): Promise<SessionRecord | undefined> {
+    const text = await this.#platform.store.get(this.#storeKey(runtime, sessionId));
+    return text === undefined ? undefined : (JSON.parse(text) as SessionRecord);
+  }
+
+  /** The session's record, creating it (atomically across instances) for a new id; refuses another owner. */
+  async #claim(runtime: RuntimeEntry, sessionId: string, owner: string): Promise<SessionRecord> {
+    const mine: SessionRecord = { owner, instance: this.#options.instanceId, ...(this.#options.instanceUrl ? { instanceUrl: this.#options.instanceUrl } : {}) };
+    const ttl = runtime.config.lifecycleConfiguration.maxLifetime;
+    if (await this.#platform.store.setIfAbsent(this.#storeKey(runtime, sessionId), JSON.stringify(mine), ttl)) return mine;
+    const record = await this.#read(runtime, sessionId);
+    if (!record) return this.#claim(runtime, sessionId, owner);
+    if (record.owner !== owner) throw new RuntimeError('AccessDeniedException', OWNER_MISMATCH);
+    return record;
+  }
+
+  /** Takes over placement of an owned session whose previous instance no longer runs it. */
+  async #writeRecord(runtime: RuntimeEntry, sessionId: string, owner: string): Promise<void> {
+    const mine: SessionRecord = { owner, instance: this.#options.instanceId, ...(this.#options.instanceUrl ? { instanceUrl: this.#options.instanceUrl } : {}) };
+    await this.#platform.store.set(this.#storeKey(runtime, sessionId), JSON.stringify(mine), runtime.config.lifecycleConfiguration.maxLifetime);
+  }
+}

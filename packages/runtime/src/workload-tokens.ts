@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import type { Clock, Logger } from '@gatehouse/core';
+import { redactText } from '@gatehouse/core';
+import { RuntimeError } from './runtime-error.ts';
+import type { RuntimeEntry } from './runtime-registry.ts';
+import type { Caller } from './inbound-auth.ts';
+
+export interface TokenExchangeSettings {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly tokenEndpoint: string;
+}
+
+interface Cached {
+  readonly token: string;
+  /** Epoch ms after which the cached token is no longer handed out. */
+  readonly usableUntil: number;
+}
+
+const MAX_CACHED = 10_000;
+/** Stop handing out a cached token this long before it expires, so the agent has time to use it. */
+const EXPIRY_MARGIN_MS = 60_000;
+
+/**
+ * Workload access tokens for agents: minted by RFC 8693 exchange of the user's access token for
+ * the gateway's audience (the identity service adds `act`), cached per (token, audience) until
+ * shortly before expiry. Passthrough of the user's own token only when the runtime opts in.
+ */
+export class WorkloadTokens {
+  readonly #exchange: TokenExchangeSettings | undefined;
+  readonly #defaultAudience: string;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #cache = new Map<string, Cached>();
+  readonly #pending = new Map<string, Promise<string>>();
+
+  constructor(exchange: TokenExchangeSettings | undefined, defaultAudience: string, clock: Clock, logger: Logger, runtimes: readonly RuntimeEntry[]) {
+    this.#exchange = exchange;
+    this.#defaultAudience = defaultAudience;
+    this.#clock = clock;
+    this.#logger = logger;
+    for (const runtime of runtimes) {
+      if (runtime.method !== 'OAuth') continue;
+      if (runtime.config.workloadIdentity.mode === 'passthrough') {
+        logger.warn({ runtime: runtime.name }, "workloadIdentity.mode is 'passthrough': the agent receives the user's own access token (use only with issuers that cannot exchange tokens)");
+      } else if (!exchange) {
+        logger.warn({ runtime: runtime.name }, 'no token exchange is configured: agents of this runtime get no workload access token');
+      }
+    }
+  }
+
+  async forCaller(runtime: RuntimeEntry, caller: Caller): Promise<string | undefined> {
+    if (caller.bearer === undefined) return undefined;
+    if (runtime.config.workloadIdentity.mode === 'passthrough') return caller.bearer;
+    if (!this.#exchange) return undefined;
+    const audience = runtime.config.workloadIdentity.audience ?? this.#defaultAudience;
+    const key = `${createHash('sha256').update(caller.bearer).digest('base64url')} ${audience}`;
+    const cached = this.#cache.get(key);
+    if (cached && cached.usableUntil > this.#clock()) return cached.token;
+    let pending = this.#pending.get(key);
+    if (!pending) {
+      pending = this.#mint(this.#exchange, caller, audience, key).finally(() => this.#pending.delete(key));
+      this.#pending.set(key, pending);
+    }
+    return pending;
+  }
+
+  async #mint(exchange: TokenExchangeSettings, caller: Caller, audience: string, key: string): Promise<string> {
+    const form = new URLSearchParams({
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: caller.bearer!,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      audience,
+    });
+    const basic = Buffer.from(`${encodeURIComponent(exchange.clientId)}:${encodeURIComponent(exchange.clientSecret)}`).toString('base64');
+    let response: Response;
+    try {
+      response = await fetch(exchange.tokenEndpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}`, accept: 'application/json' },
+        body: form,
+        signal: AbortSignal.timeout(5000),
+      });
+    } catch (error) {
+      this.#logger.error({ err: redactText(error instanceof Error ? error.message : String(error)) }, 'token exchange failed');
+      throw new RuntimeError('InternalServerException', 'Could not reach the identity service to mint a workload access token; the agent was not called. Retry shortly.');
+    }
+    const text = await response.text();
+    let body: { access_token?: unknown; expires_in?: unknown; error?: unknown } = {};
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      // Handled below as a malformed answer.
+    }
+    if (!response.ok || typeof body.access_token !== 'string') {
+      const reason = typeof body.error === 'string' ? body.error : `status ${response.status}`;
+      this.#logger.error({ status: response.status, reason, subject: caller.label }, 'token exchange refused');
+      throw new RuntimeError('InternalServerException', `The identity service refused to mint a workload access token (${reason.slice(0, 64)}); the agent was not called.`);
+    }
+    const lifetimeMs = (typeof body.expires_in === 'number' && Number.isFinite(body.expires_in) ? body.expires_in : 300) * 1000;
+    const usableUntil = Math.min(this.#clock() + lifetimeMs - EXPIRY_MARGIN_MS, (caller.principal.expiresAt ?? Infinity) * 1000);
+    if (usableUntil > this.#clock()) {
+      if (this.#cache.size >= MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value!);
+      this.#cache.set(key, { token: body.access_token, usableUntil });
+    }
+    return body.access_token;
+  }
+}

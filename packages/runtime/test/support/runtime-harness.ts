@@ -1,0 +1,121 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Server } from 'node:http';
+import { EmbeddedStore, closeServer, createAppServer, createLogger, listen, parseConfig, systemClock, type Clock, type HttpComponent, type Logger } from '@gatehouse/core';
+import { createRuntime, type RuntimeDeps, type RuntimeOptions, type RuntimeService } from '../../src/index.ts';
+import { startTestIssuer, type TestIssuer } from '../../../auth/test/support/test-issuer.ts';
+
+export const ECHO_AGENT = fileURLToPath(new URL('../../../../examples/echo-agent/agent.mjs', import.meta.url));
+
+export interface RecordedRequest {
+  readonly event: string;
+  readonly pid: number;
+  readonly path?: string;
+  readonly headers?: Record<string, string>;
+  readonly bodyBytes?: number;
+}
+
+export interface Harness {
+  readonly issuer: TestIssuer;
+  readonly runtime: RuntimeService;
+  readonly server: Server;
+  readonly baseUrl: string;
+  readonly dir: string;
+  readonly recordFile: string;
+  readonly logs: string[];
+  /** Every request the echo agent processes saw (one JSON line each), in order. */
+  records(): Promise<RecordedRequest[]>;
+  url(runtimeName: string, action?: string): string;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** Runtime entries; `agent` defaults to the echo agent, the authorizer to the test issuer (set `authorizer: false` for SigV4). */
+  readonly runtimes: readonly Record<string, unknown>[];
+  readonly deps?: Partial<RuntimeDeps>;
+  readonly options?: RuntimeOptions;
+  readonly clock?: Clock;
+  readonly issuer?: TestIssuer;
+}
+
+/** A real one-port server with the runtime mounted, the auth test issuer and echo agents writing to a record file. */
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
+  const issuer = options.issuer ?? (await startTestIssuer());
+  const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-runtime-'));
+  const recordFile = path.join(dir, 'agent-requests.jsonl');
+  const components: HttpComponent[] = [];
+  const server = createAppServer(components);
+  const port = await listen(server, 0);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const runtimes = options.runtimes.map((entry) => {
+    const { authorizer, agentEnv, ...rest } = entry as { authorizer?: unknown; agentEnv?: Record<string, string> } & Record<string, unknown>;
+    return {
+      agent: { command: [process.execPath, ECHO_AGENT], env: { ECHO_AGENT_RECORD: recordFile, ...agentEnv } },
+      ...(authorizer === false ? {} : { authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: issuer.discoveryUrl, allowedClients: ['test-client'], ...(authorizer as object | undefined) } } }),
+      ...rest,
+    };
+  });
+  const logs: string[] = [];
+  const destination = { write: (line: string) => logs.push(line) } as unknown as NodeJS.WritableStream;
+  const logger: Logger = createLogger({ level: 'info', destination });
+  const platform = {
+    config: parseConfig({ runtimes }),
+    dataDir: dir,
+    baseUrl,
+    logger,
+    clock: options.clock ?? systemClock,
+    store: new EmbeddedStore(),
+  };
+  const runtime = await createRuntime(
+    platform,
+    { lookupAccessKey: async () => undefined, defaultWorkloadAudience: `${baseUrl}/mcp`, ...options.deps },
+    { drainTimeoutMs: 2000, ...options.options },
+  );
+  components.push(runtime);
+  return {
+    issuer,
+    runtime,
+    server,
+    baseUrl,
+    dir,
+    recordFile,
+    logs,
+    async records() {
+      const text = await readFile(recordFile, 'utf8').catch(() => '');
+      return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as RecordedRequest);
+    },
+    url(runtimeName, action = 'invocations') {
+      return `${baseUrl}/runtimes/${runtimeName}/${action}`;
+    },
+    async close() {
+      await runtime.close();
+      await closeServer(server);
+      if (!options.issuer) await issuer.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const SESSION = 'x-amzn-bedrock-agentcore-runtime-session-id';
+
+export function sessionId(label = 'a'): string {
+  return `session-${label}-${'0123456789abcdef'.repeat(3)}`.slice(0, 48);
+}
+
+/** Reads an SSE body into its events ({event, data}). */
+export function parseSse(text: string): { event: string; data: Record<string, unknown> }[] {
+  return text
+    .split('\n\n')
+    .filter((block) => block.trim().length > 0)
+    .map((block) => {
+      let event = 'message';
+      let data = '';
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) event = line.slice(7);
+        else if (line.startsWith('data: ')) data += line.slice(6);
+      }
+      return { event, data: JSON.parse(data) as Record<string, unknown> };
+    });
+}
