@@ -168,6 +168,23 @@ test('a page served from an origin the runtime does not allow cannot call it, an
     assert.equal(outcome, 'blocked TypeError');
     assert.deepEqual(forwarded.map((entry) => entry.method), ['OPTIONS'], 'only the preflight reached the runtime');
     assert.ok((forwarded[0]?.status ?? 0) >= 400, 'the preflight was refused');
+
+    // Browsers apply no CORS to WebSockets, so the runtime itself must refuse the foreign Origin at the handshake.
+    const wsUrl = runtimeInvocationsUrl(started.stack).replace(/^http/, 'ws').replace('/invocations?qualifier=DEFAULT', `/ws?qualifier=DEFAULT&X-Amzn-Bedrock-AgentCore-Runtime-Session-Id=${randomUUID()}-cors-ws`);
+    const socketOutcome = await page.evaluate(
+      ({ url, token }) =>
+        new Promise<string>((resolve) => {
+          const encoded = btoa(token).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+          const socket = new WebSocket(url, [`base64UrlBearerAuthorization.${encoded}`, 'base64UrlBearerAuthorization']);
+          socket.onopen = () => {
+            socket.close();
+            resolve('opened');
+          };
+          socket.onclose = () => resolve('refused');
+        }),
+      { url: wsUrl, token: accessToken },
+    );
+    assert.equal(socketOutcome, 'refused');
   } finally {
     await page.close();
     await new Promise((resolve) => forwarder.close(resolve));

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef } from 'react';
 import type { User } from 'oidc-client-ts';
 import type { AuthClient } from '../auth-client.ts';
 import type { WebSettings } from '../web-settings.ts';
@@ -25,8 +25,7 @@ interface ChatScreenProps {
 export function ChatScreen({ settings, auth, user, onSignIn }: ChatScreenProps) {
   const userKey = user.profile.sub;
   const composerRef = useRef<HTMLTextAreaElement>(null);
-  const [needsSignIn, setNeedsSignIn] = useState(false);
-  const chat = useChat(settings, auth, userKey, useCallback(() => setNeedsSignIn(true), []));
+  const chat = useChat(settings, auth, userKey);
   const displayName = (typeof user.profile.email === 'string' && user.profile.email) || (user.profile['cognito:username'] as string | undefined) || user.profile.preferred_username || 'you';
 
   useEffect(() => {
@@ -72,14 +71,6 @@ export function ChatScreen({ settings, auth, user, onSignIn }: ChatScreenProps) 
       </header>
       <AccountsPanel accounts={chat.accounts} onReload={() => void chat.loadAccounts()} examples={EXAMPLE_PROMPTS} onExample={(prompt) => void chat.send(prompt)} busy={chat.busy} />
       <main className="chat" aria-label="Conversation">
-        {needsSignIn ? (
-          <div className="notice notice-warn" role="alert">
-            <p>Your sign-in has expired. Your message is kept.</p>
-            <button type="button" className="primary" onClick={onSignIn}>
-              Sign in again
-            </button>
-          </div>
-        ) : null}
         <Transcript entries={chat.entries} onRetry={retry} onSignIn={onSignIn} busy={chat.busy} />
         <Composer ref={composerRef} busy={chat.busy} onSend={(text) => void chat.send(text)} sessionId={chat.sessionId} />
       </main>

@@ -16,7 +16,7 @@ const isAccountsResult = (event: StreamEvent): event is Extract<StreamEvent, { t
   event.type === 'tool-result' && event.ok && /(^|_)list_accounts$/.test(event.name);
 
 /** Everything the chat screen does: turns over SSE or WebSocket, refresh-and-retry, persistence, accounts. */
-export function useChat(settings: WebSettings, auth: AuthClient, userKey: string, onSignInNeeded: (prompt: string) => void) {
+export function useChat(settings: WebSettings, auth: AuthClient, userKey: string) {
   const store = useRef(new ConversationStore(userKey)).current;
   const [sessionId, setSessionId] = useState(() => store.sessionId());
   const [entries, dispatch] = useReducer(chatReducer, [] as readonly Entry[], () => store.transcript<readonly Entry[]>(store.sessionId()) ?? []);
@@ -125,16 +125,14 @@ export function useChat(settings: WebSettings, auth: AuthClient, userKey: string
       } catch (error) {
         const failure = error instanceof ChatError ? error : networkError();
         if (failure.code === 'network') setInterrupted(true);
-        if (failure.code === 'signin_expired') {
-          saveDraft(text);
-          onSignInNeeded(text);
-        }
+        // The message goes back into the draft, which survives the sign-in round trip.
+        if (failure.code === 'signin_expired') saveDraft(text);
         dispatch({ type: 'fail', error: failure });
       } finally {
         setBusy(false);
       }
     },
-    [busy, transport, sessionId, mode, rememberAccounts, onSignInNeeded],
+    [busy, transport, sessionId, mode, rememberAccounts],
   );
 
   const newConversation = useCallback(() => {
