@@ -1,0 +1,87 @@
+import path from 'node:path';
+import { openDatabase, type Database } from '@gatehouse/core';
+
+export interface AuditRecord {
+  readonly time: string;
+  readonly gateway: string;
+  readonly user: string;
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly session: string;
+  readonly tool: string;
+  readonly target: string;
+  /** allow | deny | log-only-deny */
+  readonly decision: string;
+  /** ok | error | denied | credentials-unavailable | timeout | busy */
+  readonly outcome: string;
+  readonly durationMs: number;
+  readonly detail: string;
+}
+
+export interface AuditQuery {
+  readonly user?: string;
+  readonly tool?: string;
+  readonly limit?: number;
+}
+
+/** One row per tools/call in `{dataDir}/audit.db`. Never holds a token or argument values, only who, what, the decision and how it ended. */
+export class AuditLog {
+  readonly #database: Database;
+  readonly #insert: ReturnType<Database['prepare']>;
+
+  constructor(database: Database) {
+    this.#database = database;
+    database.exec(`CREATE TABLE IF NOT EXISTS tool_calls (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, gateway TEXT NOT NULL, user TEXT NOT NULL, issuer TEXT NOT NULL,
+      client_id TEXT NOT NULL, session TEXT NOT NULL, tool TEXT NOT NULL, target TEXT NOT NULL, decision TEXT NOT NULL,
+      outcome TEXT NOT NULL, duration_ms REAL NOT NULL, detail TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS tool_calls_user ON tool_calls(user, id);
+      CREATE INDEX IF NOT EXISTS tool_calls_tool ON tool_calls(tool, id);`);
+    this.#insert = database.prepare(
+      'INSERT INTO tool_calls (time, gateway, user, issuer, client_id, session, tool, target, decision, outcome, duration_ms, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+  }
+
+  static open(dataDir: string): AuditLog {
+    return new AuditLog(openDatabase(path.join(dataDir, 'audit.db')));
+  }
+
+  record(entry: AuditRecord): void {
+    this.#insert.run(entry.time, entry.gateway, entry.user, entry.issuer, entry.clientId, entry.session, entry.tool, entry.target, entry.decision, entry.outcome, entry.durationMs, entry.detail.slice(0, 500));
+  }
+
+  query(query: AuditQuery = {}): AuditRecord[] {
+    const where: string[] = [];
+    const values: string[] = [];
+    if (query.user) {
+      where.push('user = ?');
+      values.push(query.user);
+    }
+    if (query.tool) {
+      where.push('tool = ?');
+      values.push(query.tool);
+    }
+    const limit = Math.max(1, Math.min(query.limit ?? 50, 10_000));
+    const rows = this.#database
+      .prepare(`SELECT * FROM (SELECT * FROM tool_calls ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}) ORDER BY id ASC`)
+      .all(...values) as Record<string, string | number>[];
+    return rows.map((row) => ({
+      time: String(row.time),
+      gateway: String(row.gateway),
+      user: String(row.user),
+      issuer: String(row.issuer),
+      clientId: String(row.client_id),
+      session: String(row.session),
+      tool: String(row.tool),
+      target: String(row.target),
+      decision: String(row.decision),
+      outcome: String(row.outcome),
+      durationMs: Number(row.duration_ms),
+      detail: String(row.detail),
+    }));
+  }
+
+  close(): void {
+    this.#database.close();
+  }
+}

@@ -1,0 +1,156 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { GatewayConfig, GatewayTargetConfig, HttpComponent, Platform } from '@gatehouse/core';
+import { AuditLog } from './audit-log.ts';
+import { ConcurrencyLimiter } from './concurrency-limiter.ts';
+import { CredentialResolver } from './credentials/resolve-credentials.ts';
+import { SealedBox } from './credentials/sealed-box.ts';
+import { GatewayEndpoint } from './gateway-endpoint.ts';
+import { GatewayError } from './gateway-error.ts';
+import { createInboundAuthorizer, type InboundAuthorizer } from './inbound-authorizer.ts';
+import { PolicyEngine } from './policy-engine.ts';
+import { FunctionTarget, parseToolSchema } from './targets/function-target.ts';
+import { McpTarget } from './targets/mcp-target.ts';
+import { OpenApiTarget } from './targets/openapi-target.ts';
+import type { ToolTarget } from './targets/tool-target.ts';
+import { ToolCatalog, type CatalogTarget } from './tool-catalog.ts';
+import { ToolDispatcher } from './tool-dispatcher.ts';
+import type { LambdaHandler, ToolDefinition } from './tool-definition.ts';
+import { sendWire } from '@gatehouse/core';
+
+export interface GatewayService extends HttpComponent {
+  readonly gateways: readonly { readonly name: string; readonly url: string }[];
+  close(): Promise<void>;
+}
+
+export interface GatewayDeps {
+  /** The gateway's confidential client at the identity service, for TOKEN_EXCHANGE / CLIENT_CREDENTIALS credential providers. */
+  serviceClient?: { clientId: string; clientSecret: string; tokenEndpoint: string };
+  /** STS endpoint for GATEWAY_IAM_ROLE providers (absent → the real regional STS) and the credentials the gateway signs AssumeRole with. */
+  sts?: { endpoint?: string; region: string; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } };
+  isRevoked?(claims: Record<string, unknown>): Promise<boolean>;
+  /** Lambda-style function targets resolved by name before module paths, e.g. `{ 'gatehouse:ops-tools': { handler, toolSchema } }`. */
+  functions?: Readonly<Record<string, { handler: LambdaHandler; toolSchema: readonly ToolDefinition[] }>>;
+  /** Gateways to serve instead of `platform.config.gateways` (e.g. the lead's default gateway). */
+  gateways?: readonly GatewayConfig[];
+  /** Directory that relative function-module and OpenAPI paths resolve against (the config file's folder); default: cwd. */
+  configDir?: string;
+}
+
+/** `/mcp` for the gateway named `default`, `/gateways/{name}/mcp` for every gateway. */
+export function gatewayPaths(name: string): string[] {
+  return name === 'default' ? ['/mcp', `/gateways/${name}/mcp`] : [`/gateways/${name}/mcp`];
+}
+
+async function buildTarget(config: GatewayTargetConfig, deps: GatewayDeps): Promise<ToolTarget> {
+  const mcp = config.targetConfiguration.mcp;
+  const baseDir = deps.configDir ?? process.cwd();
+  if ('mcpServer' in mcp) return McpTarget.http(config.name, mcp.mcpServer.endpoint);
+  if ('stdioServer' in mcp) return McpTarget.stdio(config.name, mcp.stdioServer.command, mcp.stdioServer.env, mcp.stdioServer.cwd ? path.resolve(baseDir, mcp.stdioServer.cwd) : baseDir);
+  if ('openApiSchema' in mcp) {
+    const text = 'inlinePayload' in mcp.openApiSchema ? mcp.openApiSchema.inlinePayload : readFileSync(path.resolve(baseDir, mcp.openApiSchema.path), 'utf8');
+    return new OpenApiTarget(config.name, text, mcp.baseUrl);
+  }
+  const lambda = mcp.lambda;
+  const named = deps.functions?.[lambda.module];
+  if (named) {
+    const tools = lambda.toolSchema ? parseToolSchema(lambda.toolSchema.inlinePayload, config.name) : [...named.toolSchema];
+    return new FunctionTarget(config.name, lambda.module, named.handler, tools);
+  }
+  const moduleUrl = pathToFileURL(path.resolve(baseDir, lambda.module)).href;
+  const loaded = (await import(moduleUrl)) as Record<string, unknown>;
+  const handler = loaded[lambda.handler];
+  if (typeof handler !== 'function') throw new Error(`Target ${config.name}: module ${lambda.module} exports no function "${lambda.handler}"`);
+  const schema = lambda.toolSchema?.inlinePayload ?? (loaded.toolSchema as string | unknown[] | undefined);
+  if (!schema) throw new Error(`Target ${config.name}: give lambda.toolSchema.inlinePayload or export toolSchema from ${lambda.module}`);
+  return new FunctionTarget(config.name, lambda.module, handler as LambdaHandler, parseToolSchema(schema, config.name));
+}
+
+/**
+ * Builds every configured gateway: inbound authorizer, targets, Cedar policy (default file written
+ * on first start), outbound credentials, audit log. Fails at start on any bad setting, never per request.
+ */
+export async function createGateway(platform: Platform, deps: GatewayDeps): Promise<GatewayService> {
+  const configs = deps.gateways ?? platform.config.gateways ?? [];
+  const logger = platform.logger.child({ component: 'gateway' });
+  const audit = AuditLog.open(platform.dataDir);
+  const box = SealedBox.fromDataDir(platform.dataDir);
+  const routes = new Map<string, GatewayEndpoint>();
+  const metadataRoutes = new Map<string, GatewayEndpoint>();
+  const closers: (() => Promise<void> | void)[] = [() => audit.close()];
+  const gateways: { name: string; url: string }[] = [];
+
+  try {
+    for (const config of configs) {
+      const jwt = config.authorizerConfiguration?.customJWTAuthorizer;
+      if (!jwt) throw new Error(`Gateway ${config.name}: authorizerConfiguration.customJWTAuthorizer is required (Gatehouse gateways never run without inbound auth)`);
+      const authorizer: InboundAuthorizer = createInboundAuthorizer(jwt, { clock: platform.clock, logger, ...(deps.isRevoked ? { isRevoked: deps.isRevoked.bind(deps) } : {}) });
+      closers.push(() => authorizer.close());
+      const targets: CatalogTarget[] = [];
+      for (const targetConfig of config.targets) {
+        const provider = targetConfig.credentialProviderConfigurations[0]!;
+        if (provider.credentialProviderType === 'JWT_PASSTHROUGH') {
+          logger.warn({ gateway: config.name, target: targetConfig.name }, 'JWT_PASSTHROUGH: this target receives the caller\'s own token (no audience binding); prefer OAUTH TOKEN_EXCHANGE');
+        }
+        const target = await buildTarget(targetConfig, deps);
+        closers.push(() => target.close());
+        targets.push({ target, config: targetConfig, limiter: new ConcurrencyLimiter(targetConfig.maxConcurrency) });
+      }
+      const paths = gatewayPaths(config.name);
+      const resourceUrl = `${platform.baseUrl}${paths[0]}`;
+      const policyFile = config.policy.file ? path.resolve(deps.configDir ?? process.cwd(), config.policy.file) : path.join(platform.dataDir, 'policies', `${config.name}.cedar`);
+      const policy = PolicyEngine.open(policyFile, config.policy.mode);
+      if (config.policy.mode === 'LOG_ONLY') logger.warn({ gateway: config.name }, 'policy mode LOG_ONLY: denials are logged, not enforced');
+      const credentialDeps: ConstructorParameters<typeof CredentialResolver>[0] = {
+        dataDir: platform.dataDir,
+        store: platform.store,
+        box,
+        gatewayName: config.name,
+        now: () => platform.clock(),
+        ...(deps.serviceClient ? { serviceClient: deps.serviceClient } : {}),
+        ...(deps.sts ? { sts: deps.sts } : {}),
+      };
+      const credentials = new CredentialResolver(credentialDeps);
+      closers.push(() => credentials.close());
+      const catalog = new ToolCatalog(targets, config.exposeUnprefixed, logger);
+      const dispatcher = new ToolDispatcher({ gatewayName: config.name, resourceUrl, catalog, policy, credentials, audit, logger, now: () => platform.clock() });
+      const endpoint = new GatewayEndpoint({ config, resourceUrl, baseUrl: platform.baseUrl, authorizer, dispatcher, store: platform.store, logger });
+      for (const routePath of paths) {
+        routes.set(routePath, endpoint);
+        metadataRoutes.set(`/.well-known/oauth-protected-resource${routePath}`, endpoint);
+      }
+      gateways.push({ name: config.name, url: resourceUrl });
+    }
+  } catch (error) {
+    for (const close of closers) await Promise.resolve(close()).catch(() => undefined);
+    throw error;
+  }
+
+  return {
+    name: 'gateway',
+    gateways,
+    async handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
+      const pathname = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
+      const endpoint = routes.get(pathname);
+      if (endpoint) {
+        await endpoint.handle(request, response, url);
+        return true;
+      }
+      const described = metadataRoutes.get(pathname);
+      if (described) {
+        if (request.method !== 'GET' && request.method !== 'HEAD') {
+          sendWire(response, new GatewayError('MethodNotAllowed', 'Use GET for protected resource metadata', { headers: { allow: 'GET' } }).toResponse());
+          return true;
+        }
+        await described.serveMetadata(response);
+        return true;
+      }
+      return false;
+    },
+    async close(): Promise<void> {
+      for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,240 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { BodyTooLargeError, StoreUnavailableError, readBody, sendJson, sendWire, type GatewayConfig, type Logger, type SharedStore } from '@gatehouse/core';
+import { callerKey, type Caller } from './caller.ts';
+import { GatewayError } from './gateway-error.ts';
+import type { InboundAuthorizer } from './inbound-authorizer.ts';
+import { protectedResourceMetadata, protectedResourceMetadataUrl } from './protected-resource-metadata.ts';
+import { SessionBindings } from './session-binding.ts';
+import type { ToolDispatcher } from './tool-dispatcher.ts';
+
+export interface EndpointDeps {
+  readonly config: GatewayConfig;
+  /** Absolute URL of this gateway's MCP endpoint, e.g. `http://localhost:8080/mcp`. */
+  readonly resourceUrl: string;
+  readonly baseUrl: string;
+  readonly authorizer: InboundAuthorizer;
+  readonly dispatcher: ToolDispatcher;
+  readonly store: SharedStore;
+  readonly logger: Logger;
+}
+
+const SDK_VERSION = '0.1.0';
+
+/**
+ * One gateway's MCP Streamable HTTP endpoint. Each request, in order: Origin → bearer token →
+ * audience → rate → body → session binding → a fresh SDK server + stateless transport for this
+ * request only (never shared across callers: CVE-2026-25536).
+ */
+export class GatewayEndpoint {
+  readonly name: string;
+  readonly path: string;
+  readonly resourceUrl: string;
+  readonly metadataUrl: string;
+  readonly metadataPath: string;
+  readonly #deps: EndpointDeps;
+  readonly #sessions: SessionBindings;
+  readonly #allowedOrigins: ReadonlySet<string>;
+  #issuer: Promise<string> | undefined;
+
+  constructor(deps: EndpointDeps) {
+    this.#deps = deps;
+    this.name = deps.config.name;
+    this.resourceUrl = deps.resourceUrl;
+    this.path = new URL(deps.resourceUrl).pathname;
+    this.metadataUrl = protectedResourceMetadataUrl(deps.resourceUrl);
+    this.metadataPath = new URL(this.metadataUrl).pathname;
+    this.#sessions = new SessionBindings(deps.store, deps.config.name);
+    this.#allowedOrigins = new Set([new URL(deps.baseUrl).origin, ...deps.config.allowedOrigins.map((origin) => new URL(origin).origin)]);
+  }
+
+  #scopes(): readonly string[] {
+    return this.#deps.config.authorizerConfiguration?.customJWTAuthorizer.allowedScopes ?? [];
+  }
+
+  #challenge(error?: 'invalid_token' | 'insufficient_scope' | 'invalid_request', description?: string): string {
+    const parts: string[] = [];
+    if (error) parts.push(`error="${error}"`);
+    if (description) parts.push(`error_description="${description.replace(/["\\\r\n]/g, ' ')}"`);
+    const scopes = this.#scopes();
+    if (scopes.length > 0) parts.push(`scope="${scopes.join(' ')}"`);
+    parts.push(`resource_metadata="${this.metadataUrl}"`);
+    return `Bearer ${parts.join(', ')}`;
+  }
+
+  /** The issuer named in the PRM document: read from discovery once (so it is the issuer's own spelling). */
+  issuer(): Promise<string> {
+    const discoveryUrl = this.#deps.config.authorizerConfiguration?.customJWTAuthorizer.discoveryUrl;
+    if (!discoveryUrl) return Promise.resolve(this.#deps.baseUrl);
+    const fallback = discoveryUrl.replace(/\/\.well-known\/openid-configuration$/, '');
+    if (!this.#issuer) {
+      const loading = fetch(discoveryUrl, { signal: AbortSignal.timeout(5000) })
+        .then(async (response) => {
+          const document = (await response.json()) as { issuer?: unknown };
+          if (!response.ok || typeof document.issuer !== 'string') throw new Error('discovery document without issuer');
+          return document.issuer;
+        });
+      this.#issuer = loading;
+      loading.catch(() => {
+        if (this.#issuer === loading) this.#issuer = undefined;
+      });
+      return loading.catch(() => fallback);
+    }
+    return this.#issuer.catch(() => fallback);
+  }
+
+  async serveMetadata(response: ServerResponse): Promise<void> {
+    const document = protectedResourceMetadata(this.resourceUrl, await this.issuer(), this.#scopes(), `Gatehouse MCP gateway ${this.name}`);
+    sendJson(response, 200, document, { 'cache-control': 'max-age=300', 'access-control-allow-origin': '*' });
+  }
+
+  async handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+    try {
+      await this.#handle(request, response, url);
+    } catch (error) {
+      if (error instanceof GatewayError) {
+        sendWire(response, error.toResponse());
+        return;
+      }
+      if (error instanceof StoreUnavailableError) {
+        sendWire(response, new GatewayError('StoreUnavailable', 'Session state is unavailable; retry shortly').toResponse());
+        return;
+      }
+      this.#deps.logger.error({ err: error instanceof Error ? { name: error.name, message: error.message } : String(error), gateway: this.name }, 'gateway request failed');
+      sendWire(response, new GatewayError('StoreUnavailable', 'Internal error').toResponse());
+    }
+  }
+
+  #checkOrigin(request: IncomingMessage): void {
+    const origin = request.headers.origin;
+    if (origin === undefined) return; // non-browser clients (agents, SDKs) send none
+    if (!this.#allowedOrigins.has(origin)) throw new GatewayError('OriginNotAllowed', `Origin ${origin} may not call this gateway; add it to the gateway's allowedOrigins`);
+  }
+
+  #readToken(request: IncomingMessage, url: URL): string | undefined {
+    if (url.searchParams.has('access_token')) throw new GatewayError('MalformedRequest', 'Send the token in the Authorization header, never in the query string', { challenge: this.#challenge('invalid_request') });
+    let count = 0;
+    for (let index = 0; index < request.rawHeaders.length; index += 2) if (request.rawHeaders[index]!.toLowerCase() === 'authorization') count++;
+    if (count === 0) return undefined;
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
+    if (count > 1 || !match) throw new GatewayError('Unauthorized', 'Send exactly one "Authorization: Bearer <access token>" header', { challenge: this.#challenge('invalid_request') });
+    return match[1]!;
+  }
+
+  async #authenticate(request: IncomingMessage, url: URL): Promise<Caller> {
+    const token = this.#readToken(request, url);
+    if (!token) throw new GatewayError('Unauthorized', 'This MCP gateway needs an access token: sign in with the authorization server named in the resource metadata', { challenge: this.#challenge() });
+    let caller: Caller;
+    try {
+      caller = await this.#deps.authorizer.verify(token);
+    } catch (error) {
+      const failure = error as { code?: unknown; status?: unknown; message?: unknown };
+      const message = typeof failure.message === 'string' ? failure.message : 'The access token was refused';
+      if (failure.status === 503) throw new GatewayError('IssuerUnavailable', 'The token issuer cannot be reached to verify the token; retry shortly', { headers: { 'retry-after': '5' } });
+      if (failure.code === 'insufficient_scope') throw new GatewayError('InsufficientScope', message, { challenge: this.#challenge('insufficient_scope', message) });
+      if (failure.status === 403) throw new GatewayError('Forbidden', message, { challenge: this.#challenge('invalid_token', message) });
+      if (typeof failure.status !== 'number') this.#deps.logger.warn({ gateway: this.name, err: String(message) }, 'authorizer failed unexpectedly');
+      throw new GatewayError('Unauthorized', message, { challenge: this.#challenge('invalid_token', message) });
+    }
+    this.#checkAudience(caller);
+    return caller;
+  }
+
+  /**
+   * RFC 8707: a token must be meant for this gateway. A token that carries `aud` must name this
+   * endpoint's URL or one of allowedAudience (another resource's token is refused even when its
+   * client is allowed). A token without `aud` (Cognito access tokens, straight from a browser app)
+   * is accepted only when allowedClients is configured, which the shared authorizer has checked.
+   */
+  #checkAudience(caller: Caller): void {
+    const jwt = this.#deps.config.authorizerConfiguration?.customJWTAuthorizer;
+    const audClaim = caller.claims.aud;
+    const audiences = typeof audClaim === 'string' ? [audClaim] : Array.isArray(audClaim) ? audClaim.filter((value): value is string => typeof value === 'string') : [];
+    if (audiences.length > 0) {
+      if (audiences.includes(this.resourceUrl) || audiences.some((audience) => jwt?.allowedAudience?.includes(audience))) return;
+    } else if (jwt?.allowedClients && caller.clientId !== undefined && jwt.allowedClients.includes(caller.clientId)) return;
+    const message = `The token's audience is not this gateway: request a token with resource/audience ${this.resourceUrl}`;
+    throw new GatewayError('Unauthorized', message, { challenge: this.#challenge('invalid_token', message) });
+  }
+
+  async #rateLimit(caller: Caller): Promise<void> {
+    const limit = this.#deps.config.limits.requestsPerMinutePerPrincipal;
+    const key = `gateway:${this.name}:rate:${createHash('sha256').update(callerKey(caller)).digest('base64url')}`;
+    const count = await this.#deps.store.increment(key, 60);
+    if (count > limit) throw new GatewayError('RateLimited', `More than ${limit} requests per minute from this user; slow down and retry in a minute`, { headers: { 'retry-after': '60' } });
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+    this.#checkOrigin(request);
+    const caller = await this.#authenticate(request, url);
+    await this.#rateLimit(caller);
+    const sessionHeader = request.headers['mcp-session-id'];
+    const sessionId = typeof sessionHeader === 'string' ? sessionHeader : undefined;
+
+    if (request.method === 'DELETE') {
+      if (!sessionId) throw new GatewayError('SessionRequired', 'DELETE needs the Mcp-Session-Id header of the session to end');
+      await this.#requireSession(sessionId, caller);
+      await this.#sessions.close(sessionId);
+      response.writeHead(200).end();
+      return;
+    }
+    if (request.method === 'GET') {
+      // no server-initiated messages: the spec allows 405 for the optional GET stream
+      throw new GatewayError('MethodNotAllowed', 'This gateway sends no server-initiated stream; use POST', { headers: { allow: 'POST, DELETE' } });
+    }
+    if (request.method !== 'POST') throw new GatewayError('MethodNotAllowed', `${request.method ?? 'This method'} is not supported; use POST`, { headers: { allow: 'POST, DELETE' } });
+
+    let body: unknown;
+    try {
+      body = JSON.parse((await readBody(request, this.#deps.config.limits.maxRequestBytes)).toString('utf8'));
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) throw new GatewayError('RequestTooLarge', `Request body exceeds ${error.limit} bytes`);
+      throw new GatewayError('MalformedRequest', 'The body must be one JSON-RPC message in JSON');
+    }
+    const isInitialize = !Array.isArray(body) && typeof body === 'object' && body !== null && (body as { method?: unknown }).method === 'initialize';
+    let boundSession: string;
+    if (isInitialize) {
+      boundSession = SessionBindings.newId();
+      await this.#sessions.open(boundSession, caller);
+      response.setHeader('mcp-session-id', boundSession);
+    } else {
+      if (!sessionId) throw new GatewayError('SessionRequired', 'Send the Mcp-Session-Id header from the initialize response (or initialize first)');
+      await this.#requireSession(sessionId, caller);
+      boundSession = sessionId;
+    }
+    await this.#serve(request, response, body, caller, boundSession);
+  }
+
+  async #requireSession(sessionId: string, caller: Caller): Promise<void> {
+    const check = await this.#sessions.check(sessionId, caller);
+    if (check === 'ok') return;
+    if (check === 'other-principal') this.#deps.logger.warn({ gateway: this.name, user: caller.subject }, 'session used with another user\'s token; refused');
+    // the same answer for "unknown" and "someone else's", so ids of other users' sessions cannot be probed
+    throw new GatewayError('SessionNotFound', 'Session not found for this user; initialize a new session');
+  }
+
+  async #serve(request: IncomingMessage, response: ServerResponse, body: unknown, caller: Caller, sessionId: string): Promise<void> {
+    const dispatcher = this.#deps.dispatcher;
+    const server = new Server(
+      { name: `gatehouse-gateway-${this.name}`, version: SDK_VERSION },
+      { capabilities: { tools: { listChanged: false } }, ...(this.#deps.config.description ? { instructions: this.#deps.config.description } : {}) },
+    );
+    const abort = new AbortController();
+    server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: (await dispatcher.listTools(caller, abort.signal)) as never }));
+    server.setRequestHandler(CallToolRequestSchema, async (call, extra) =>
+      dispatcher.callTool(caller, sessionId, call.params.name, (call.params.arguments ?? {}) as Record<string, unknown>, AbortSignal.any([abort.signal, extra.signal])),
+    );
+    const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true }) // no sessionIdGenerator = stateless: the gateway binds sessions itself;
+    response.on('close', () => {
+      abort.abort();
+      void transport.close().catch(() => undefined);
+      void server.close().catch(() => undefined);
+    });
+    await server.connect(transport);
+    await transport.handleRequest(request, response, body);
+  }
+}

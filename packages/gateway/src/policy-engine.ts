@@ -1,0 +1,161 @@
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { checkParsePolicySet, preparsePolicySet, statefulIsAuthorized, type CedarValueJson, type EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
+import type { Caller } from './caller.ts';
+
+export type PolicyAction = 'list' | 'call';
+
+export interface PolicyDecision {
+  readonly allowed: boolean;
+  /** Policy ids that decided (the permits that allowed, or the forbids that denied); empty = default deny. */
+  readonly policies: readonly string[];
+  /** ENFORCE or LOG_ONLY: in LOG_ONLY a deny is recorded but the call goes ahead. */
+  readonly enforced: boolean;
+}
+
+/**
+ * Written on a gateway's first start to `{dataDir}/policies/{gateway}.cedar`; the user edits it.
+ * Read tools for everyone who is signed in, writes only for `ops-readwrite`.
+ */
+export const DEFAULT_POLICIES = `// Gatehouse gateway policy (Cedar). Edit freely; the gateway reloads this file when it changes.
+// principal: Gatehouse::User::"<sub>" { sub, username, client, groups: Set<String>, scopes: Set<String> },
+//            member of Gatehouse::Group::"<group>" for each of its groups
+// action:    Gatehouse::Action::"list" (tools/list visibility) or Gatehouse::Action::"call" (tools/call)
+// resource:  Gatehouse::Tool::"<target>___<tool>" { name, target, tool, readOnly }, member of Gatehouse::Target::"<target>"
+// context:   { arguments: <the call's arguments> } (empty for list)
+// Anything not permitted is denied; forbid beats permit.
+
+@id("signed-in-users-use-tools")
+permit (principal, action in [Gatehouse::Action::"list", Gatehouse::Action::"call"], resource)
+unless { resource.tool like "*_put" || resource.tool like "*_delete" || resource.tool like "*_write" };
+
+@id("ops-readwrite-may-write")
+permit (principal in Gatehouse::Group::"ops-readwrite", action in [Gatehouse::Action::"list", Gatehouse::Action::"call"], resource);
+`;
+
+export interface PolicyResource {
+  readonly name: string;
+  readonly target: string;
+  readonly tool: string;
+  readonly readOnly: boolean;
+}
+
+let setCounter = 0;
+
+/**
+ * Cedar over the gateway's tools. The policy text is parsed once into cedar-wasm's preparsed cache
+ * and re-parsed only when the file's mtime changes; decisions for `list` are memoized per
+ * caller attributes and policy version, so a 1,000-tool list costs one evaluation per tool once.
+ */
+export class PolicyEngine {
+  readonly file: string;
+  readonly mode: 'ENFORCE' | 'LOG_ONLY';
+  #setId = '';
+  #mtimeMs = -1;
+  #lastCheck = 0;
+  #listCache = new Map<string, boolean>();
+
+  constructor(file: string, mode: 'ENFORCE' | 'LOG_ONLY') {
+    this.file = file;
+    this.mode = mode;
+  }
+
+  /** Writes the default policy when absent, then parses; a file that does not parse refuses to start. */
+  static open(file: string, mode: 'ENFORCE' | 'LOG_ONLY', defaultText = DEFAULT_POLICIES): PolicyEngine {
+    if (!existsSync(file)) {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, defaultText, { flag: 'wx', mode: 0o644 });
+    }
+    const engine = new PolicyEngine(file, mode);
+    engine.#reload(true);
+    return engine;
+  }
+
+  #reload(force: boolean): void {
+    const now = Date.now();
+    if (!force && now - this.#lastCheck < 1000) return;
+    this.#lastCheck = now;
+    const mtimeMs = statSync(this.file).mtimeMs;
+    if (!force && mtimeMs === this.#mtimeMs) return;
+    const text = readFileSync(this.file, 'utf8');
+    const check = checkParsePolicySet({ staticPolicies: text });
+    if (check.type === 'failure') {
+      const detail = check.errors.map((error) => error.message).join('; ');
+      if (force) throw new Error(`Policy file ${this.file} does not parse: ${detail}`);
+      return; // keep the last good policy set rather than failing open or closed on a half-saved edit
+    }
+    const setId = `gatehouse-${++setCounter}-${randomUUID()}`;
+    const parsed = preparsePolicySet(setId, { staticPolicies: text });
+    if (parsed.type === 'failure') throw new Error(`Policy file ${this.file} does not parse`);
+    this.#setId = setId;
+    this.#mtimeMs = mtimeMs;
+    this.#listCache = new Map();
+  }
+
+  decide(caller: Caller, action: PolicyAction, resource: PolicyResource, args: Record<string, unknown> = {}): PolicyDecision {
+    this.#reload(false);
+    if (action === 'list') {
+      const key = `${caller.issuer}\u0000${caller.subject}\u0000${caller.clientId ?? ''}\u0000${caller.groups.join(',')}\u0000${caller.scopes.join(',')}\u0000${resource.name}`;
+      const cached = this.#listCache.get(key);
+      if (cached !== undefined) return { allowed: cached || this.mode === 'LOG_ONLY', policies: [], enforced: this.mode === 'ENFORCE' };
+      const decision = this.#evaluate(caller, action, resource, {});
+      if (this.#listCache.size > 100_000) this.#listCache.clear();
+      this.#listCache.set(key, decision.allowed);
+      return this.mode === 'LOG_ONLY' ? { ...decision, allowed: true, enforced: false } : decision;
+    }
+    const decision = this.#evaluate(caller, action, resource, args);
+    return this.mode === 'LOG_ONLY' ? { ...decision, allowed: true, enforced: false, policies: decision.policies } : decision;
+  }
+
+  /** The raw Cedar decision (what LOG_ONLY records). */
+  #evaluate(caller: Caller, action: PolicyAction, resource: PolicyResource, args: Record<string, unknown>): PolicyDecision {
+    const principalUid = { type: 'Gatehouse::User', id: `${caller.issuer}|${caller.subject}` };
+    const resourceUid = { type: 'Gatehouse::Tool', id: resource.name };
+    const entities: EntityJson[] = [
+      {
+        uid: principalUid,
+        attrs: {
+          sub: caller.subject,
+          username: caller.username,
+          client: caller.clientId ?? '',
+          groups: [...caller.groups],
+          scopes: [...caller.scopes],
+        },
+        parents: caller.groups.map((group) => ({ type: 'Gatehouse::Group', id: group })),
+      },
+      {
+        uid: resourceUid,
+        attrs: { name: resource.name, target: resource.target, tool: resource.tool, readOnly: resource.readOnly },
+        parents: [{ type: 'Gatehouse::Target', id: resource.target }],
+      },
+    ];
+    const answer = statefulIsAuthorized({
+      principal: principalUid,
+      action: { type: 'Gatehouse::Action', id: action },
+      resource: resourceUid,
+      context: { arguments: toCedarValue(args) ?? {} },
+      preparsedPolicySetId: this.#setId,
+      entities,
+    });
+    if (answer.type === 'failure') return { allowed: false, policies: [], enforced: true };
+    return { allowed: answer.response.decision === 'allow', policies: answer.response.diagnostics.reason, enforced: true };
+  }
+}
+
+/** JSON → Cedar value: Cedar has no null or floats, so nulls are dropped and non-integers become strings. */
+function toCedarValue(value: unknown): CedarValueJson | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : String(value);
+  if (Array.isArray(value)) return value.map(toCedarValue).filter((item): item is CedarValueJson => item !== undefined);
+  if (typeof value === 'object') {
+    const record: Record<string, CedarValueJson> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const converted = toCedarValue(item);
+      if (converted !== undefined && key !== '__entity' && key !== '__extn') record[key] = converted;
+    }
+    return record;
+  }
+  return undefined;
+}

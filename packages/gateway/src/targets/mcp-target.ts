@@ -1,0 +1,113 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ToolCallError } from '../gateway-error.ts';
+import type { ToolDefinition } from '../tool-definition.ts';
+import type { TargetCallScope, ToolTarget } from './tool-target.ts';
+
+type Connect = (headers: Readonly<Record<string, string>>, query: Readonly<Record<string, string>>) => Transport;
+
+const MAX_CLIENTS = 64;
+
+/**
+ * An upstream MCP server (Streamable HTTP or a stdio child). One SDK client per distinct credential
+ * (so one user's upstream session never carries another user's token), kept warm and reused;
+ * the tool list is fetched once and memoized.
+ */
+export class McpTarget implements ToolTarget {
+  readonly name: string;
+  readonly #connect: Connect;
+  readonly #clients = new Map<string, Promise<Client>>();
+  #tools: Promise<readonly ToolDefinition[]> | undefined;
+
+  constructor(name: string, connect: Connect) {
+    this.name = name;
+    this.#connect = connect;
+  }
+
+  static http(name: string, endpoint: string): McpTarget {
+    return new McpTarget(name, (headers, query) => {
+      const url = new URL(endpoint);
+      for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+      return new StreamableHTTPClientTransport(url, { requestInit: { headers: { ...headers } } });
+    });
+  }
+
+  static stdio(name: string, command: readonly string[], env: Readonly<Record<string, string>>, cwd?: string): McpTarget {
+    return new McpTarget(name, () => {
+      const [program, ...args] = command;
+      const base: Record<string, string> = {};
+      // the child gets PATH/HOME and its declared env only: never the gateway's secrets or AWS keys
+      for (const key of ['PATH', 'HOME', 'LANG', 'NODE_OPTIONS']) if (process.env[key]) base[key] = process.env[key];
+      const params: ConstructorParameters<typeof StdioClientTransport>[0] = { command: program!, args, env: { ...base, ...env }, stderr: 'ignore' };
+      if (cwd) params.cwd = cwd;
+      return new StdioClientTransport(params);
+    });
+  }
+
+  #client(scope: TargetCallScope): Promise<Client> {
+    const key = scope.credentials.key;
+    let client = this.#clients.get(key);
+    if (!client) {
+      if (this.#clients.size >= MAX_CLIENTS) {
+        const [oldestKey, oldest] = this.#clients.entries().next().value as [string, Promise<Client>];
+        this.#clients.delete(oldestKey);
+        void oldest.then((c) => c.close()).catch(() => undefined);
+      }
+      const created = (async () => {
+        const next = new Client({ name: `gatehouse-gateway/${this.name}`, version: '0.1.0' });
+        await next.connect(this.#connect(scope.credentials.headers, scope.credentials.query), { timeout: Math.max(1000, scope.deadline - Date.now()) });
+        next.onclose = () => {
+          if (this.#clients.get(key) === created) this.#clients.delete(key);
+        };
+        return next;
+      })();
+      client = created;
+      this.#clients.set(key, client);
+      created.catch(() => {
+        if (this.#clients.get(key) === created) this.#clients.delete(key);
+      });
+    }
+    return client;
+  }
+
+  async listTools(scope: TargetCallScope): Promise<readonly ToolDefinition[]> {
+    if (!this.#tools) {
+      const loading = (async () => {
+        const client = await this.#client(scope);
+        const tools: ToolDefinition[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await client.listTools(cursor ? { cursor } : {}, { signal: scope.signal });
+          for (const tool of page.tools) tools.push(tool as ToolDefinition);
+          cursor = page.nextCursor;
+        } while (cursor);
+        return tools;
+      })();
+      this.#tools = loading;
+      loading.catch(() => {
+        if (this.#tools === loading) this.#tools = undefined;
+      });
+    }
+    return this.#tools;
+  }
+
+  async callTool(tool: string, args: Record<string, unknown>, scope: TargetCallScope): Promise<CallToolResult> {
+    let client: Client;
+    try {
+      client = await this.#client(scope);
+    } catch (error) {
+      throw new ToolCallError('TargetFailed', `Target ${this.name} could not be reached`, { cause: error });
+    }
+    const result = await client.callTool({ name: tool, arguments: args }, undefined, { signal: scope.signal, timeout: Math.max(1, scope.deadline - Date.now()) });
+    return result as CallToolResult;
+  }
+
+  async close(): Promise<void> {
+    const clients = [...this.#clients.values()];
+    this.#clients.clear();
+    await Promise.all(clients.map((client) => client.then((c) => c.close()).catch(() => undefined)));
+  }
+}

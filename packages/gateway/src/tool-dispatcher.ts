@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '@gatehouse/core';
+import type { AuditLog } from './audit-log.ts';
+import type { Caller } from './caller.ts';
+import type { CredentialResolver } from './credentials/resolve-credentials.ts';
+import { ToolCallError, toolRpcCode } from './gateway-error.ts';
+import type { PolicyEngine } from './policy-engine.ts';
+import { SEARCH_TOOL, SEARCH_TOOL_NAME, searchTools } from './search-tools.ts';
+import type { CatalogTarget, CatalogTool, ToolCatalog } from './tool-catalog.ts';
+import type { TargetCallScope } from './targets/tool-target.ts';
+import { jsonResult } from './targets/tool-target.ts';
+import type { ToolDefinition } from './tool-definition.ts';
+
+export interface DispatcherDeps {
+  readonly gatewayName: string;
+  /** The gateway's own URL: the default audience of token-exchanged tokens. */
+  readonly resourceUrl: string;
+  readonly catalog: ToolCatalog;
+  readonly policy: PolicyEngine;
+  readonly credentials: CredentialResolver;
+  readonly audit: AuditLog;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+/**
+ * tools/list and tools/call for one verified caller: catalog → policy → limits → credentials →
+ * target → audit. Every refusal happens before the target is contacted.
+ */
+export class ToolDispatcher {
+  readonly #deps: DispatcherDeps;
+
+  constructor(deps: DispatcherDeps) {
+    this.#deps = deps;
+  }
+
+  #scopeFor(caller: Caller, signal: AbortSignal): (entry: CatalogTarget) => Promise<TargetCallScope> {
+    return async (entry) => ({
+      caller,
+      credentials: await this.#deps.credentials.resolve(entry.config.credentialProviderConfigurations[0]!, caller, entry.config.name, this.#audienceOf(entry)),
+      signal,
+      deadline: this.#deps.now() + entry.config.timeoutSeconds * 1000,
+      gatewayName: this.#deps.gatewayName,
+      requestId: randomUUID(),
+    });
+  }
+
+  /** Token-exchange audience when the provider names none: the MCP server's endpoint, else `gateway-target:{target}`. */
+  #audienceOf(entry: CatalogTarget): string {
+    const mcp = entry.config.targetConfiguration.mcp;
+    if ('mcpServer' in mcp) return mcp.mcpServer.endpoint;
+    if ('openApiSchema' in mcp && mcp.baseUrl) return mcp.baseUrl;
+    return `gateway-target:${entry.config.name}`;
+  }
+
+  /** The tools this caller may call (policy action `list`), plus the search tool. */
+  async visibleTools(caller: Caller, signal: AbortSignal): Promise<CatalogTool[]> {
+    const tools = await this.#deps.catalog.tools(this.#scopeFor(caller, signal));
+    return tools.filter((tool) => this.#deps.policy.decide(caller, 'list', tool).allowed);
+  }
+
+  async listTools(caller: Caller, signal: AbortSignal): Promise<ToolDefinition[]> {
+    const visible = await this.visibleTools(caller, signal);
+    return [...visible.map((tool) => tool.definition), SEARCH_TOOL];
+  }
+
+  async callTool(caller: Caller, sessionId: string, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+    const started = performance.now();
+    const record = (tool: CatalogTool | undefined, decision: string, outcome: string, detail = ''): void => {
+      try {
+        this.#deps.audit.record({
+          time: new Date(this.#deps.now()).toISOString(),
+          gateway: this.#deps.gatewayName,
+          user: caller.username || caller.subject,
+          issuer: caller.issuer,
+          clientId: caller.clientId ?? '',
+          session: sessionId,
+          tool: name,
+          target: tool?.target ?? '',
+          decision,
+          outcome,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+          detail,
+        });
+      } catch (error) {
+        this.#deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed');
+      }
+    };
+
+    if (name === SEARCH_TOOL_NAME) {
+      const query = typeof args.query === 'string' ? args.query : '';
+      if (!query.trim()) throw new McpError(toolRpcCode.InvalidArguments, `${SEARCH_TOOL_NAME} needs a non-empty "query" string`);
+      const visible = await this.visibleTools(caller, signal);
+      const tools = searchTools(visible.map((tool) => tool.definition), query);
+      record(undefined, 'allow', 'ok');
+      return { content: [{ type: 'text', text: JSON.stringify({ tools }) }], structuredContent: { tools } };
+    }
+
+    const scopeFor = this.#scopeFor(caller, signal);
+    const tool = await this.#deps.catalog.find(name, scopeFor);
+    if (!tool) {
+      record(undefined, 'deny', 'not-found');
+      throw new McpError(toolRpcCode.ToolNotFound, `Unknown tool ${name}: call tools/list for the tools this gateway offers`);
+    }
+    const decision = this.#deps.policy.decide(caller, 'call', tool, args);
+    if (!decision.allowed) {
+      const by = decision.policies.length > 0 ? `forbidden by policy ${decision.policies.join(', ')}` : 'no policy permits it (default deny)';
+      record(tool, 'deny', 'denied', by);
+      throw new McpError(toolRpcCode.PolicyDenied, `Policy decision DENY for ${name}: ${by}. Ask an administrator to grant it in ${this.#deps.policy.file}`, { decision: 'DENY', policies: decision.policies });
+    }
+    const decisionLabel = decision.enforced ? 'allow' : 'log-only';
+    const entry = this.#deps.catalog.target(tool.target)!;
+    const release = entry.limiter.tryAcquire();
+    if (!release) {
+      record(tool, decisionLabel, 'busy');
+      return errorResult('TargetBusy', `Target ${tool.target} already has ${entry.limiter.limit} calls in flight; retry shortly`);
+    }
+    const timeoutMs = entry.config.timeoutSeconds * 1000;
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => controller.abort(new ToolCallError('TargetTimeout', `Target ${tool.target} did not answer within ${entry.config.timeoutSeconds} s`)), timeoutMs);
+    try {
+      let scope: TargetCallScope;
+      try {
+        scope = { ...(await scopeFor(entry)), signal: controller.signal };
+      } catch (error) {
+        const failure = asToolError(error, tool.target);
+        record(tool, decisionLabel, 'credentials-unavailable', failure.message);
+        return errorResult(failure.code, failure.message);
+      }
+      const result = await Promise.race([
+        entry.target.callTool(tool.tool, args, scope),
+        new Promise<never>((_, reject) => {
+          if (controller.signal.aborted) reject(controller.signal.reason);
+          controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+        }),
+      ]);
+      record(tool, decisionLabel, result.isError ? 'error' : 'ok');
+      return result;
+    } catch (error) {
+      if (error instanceof McpError) {
+        record(tool, decisionLabel, 'error', error.message);
+        throw error;
+      }
+      const failure = asToolError(error, tool.target);
+      record(tool, decisionLabel, failure.code === 'TargetTimeout' ? 'timeout' : 'error', failure.message);
+      return errorResult(failure.code, failure.message);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      release();
+    }
+  }
+}
+
+function asToolError(error: unknown, target: string): ToolCallError {
+  if (error instanceof ToolCallError) return error;
+  return new ToolCallError('TargetFailed', `Target ${target} failed: ${error instanceof Error ? error.message : 'unknown error'}`);
+}
+
+function errorResult(code: string, message: string): CallToolResult {
+  return { ...jsonResult({ error: code, message }, true), content: [{ type: 'text', text: `${code}: ${message}` }] };
+}
