@@ -5,3 +5,5 @@ export { createJwtAuthorizer } from './jwt-authorizer.ts';
 export type { JwtAuthorizer, JwtAuthorizerOptions } from './jwt-authorizer.ts';
 export { readCredential, bearerFromWebSocketProtocols } from './read-credential.ts';
 export type { Credential } from './read-credential.ts';
+export { createSigV4Verifier } from './sigv4-verifier.ts';
+export type { SigV4Key, SigV4Request, SigV4Verifier, SigV4VerifierOptions } from './sigv4-verifier.ts';
