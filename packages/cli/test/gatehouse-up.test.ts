@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { startCli, runCli, readSse } from './support/run-cli.ts';
+
+const SESSION = (suffix: string): string => `e2e-session-${suffix}-${'x'.repeat(40)}`;
+
+async function signIn(url: string, region: string, clientId: string, username: string, password: string): Promise<string> {
+  const cognito = new CognitoIdentityProviderClient({ endpoint: url, region, credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' } });
+  const result = await cognito.send(
+    new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: clientId, AuthParameters: { USERNAME: username, PASSWORD: password } }),
+  );
+  cognito.destroy();
+  const token = result.AuthenticationResult?.AccessToken;
+  assert.ok(token, 'InitiateAuth returned an access token');
+  return token;
+}
+
+test('gatehouse up with no config file: the first-run admin asks the offline agent for the Production buckets and gets the sandbox list, attributed in the audit', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'gh-up-'));
+  const cli = await startCli(['up', '--port', '0', '--data-dir', dataDir]);
+  try {
+    assert.ok(cli.password, `first start prints the admin password once:\n${cli.output()}`);
+    const credentialsFile = path.join(dataDir, 'admin-credentials');
+    assert.equal(statSync(credentialsFile).mode & 0o777, 0o600, 'admin-credentials is readable by its owner only');
+    assert.match(readFileSync(credentialsFile, 'utf8'), /\[default\]\s+aws_access_key_id\s*=\s*\S+\s+aws_secret_access_key\s*=\s*\S+/);
+
+    const ping = await fetch(`${cli.url}/ping`);
+    assert.equal(ping.status, 200);
+    const settings = (await (await fetch(`${cli.url}/config.json`)).json()) as Record<string, string>;
+    assert.deepEqual(Object.keys(settings).sort(), ['authority', 'clientId', 'gatewayUrl', 'issuer', 'region', 'runtimeArn', 'userPoolId'].sort());
+    assert.equal(settings.issuer, `${cli.url}/${settings.userPoolId}`);
+    assert.equal(settings.gatewayUrl, `${cli.url}/mcp`);
+
+    const token = await signIn(cli.url, settings.region!, settings.clientId!, 'admin', cli.password);
+    const invoke = await fetch(`${cli.url}/runtimes/${encodeURIComponent(settings.runtimeArn!)}/invocations?qualifier=DEFAULT`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        'x-amzn-bedrock-agentcore-runtime-session-id': SESSION('a'),
+      },
+      body: JSON.stringify({ prompt: 'List S3 buckets in the Production account' }),
+    });
+    assert.equal(invoke.status, 200, await invoke.clone().text());
+    assert.match(invoke.headers.get('content-type') ?? '', /text\/event-stream/);
+    assert.equal(invoke.headers.get('x-amzn-bedrock-agentcore-runtime-session-id'), SESSION('a'));
+    const events = await readSse(invoke);
+    const types = events.map((event) => event.event);
+    assert.ok(types.includes('text-delta'), `streams text: ${types.join(',')}`);
+    const call = events.find((event) => event.event === 'tool-call');
+    assert.ok(call, `calls a tool: ${JSON.stringify(events)}`);
+    assert.match(String(call.data.name), /___call_aws$/);
+    assert.equal((call.data.arguments as Record<string, unknown>).account, 'Production');
+    const result = events.find((event) => event.event === 'tool-result');
+    assert.equal(result?.data.ok, true, JSON.stringify(result));
+    const final = events.find((event) => event.event === 'message');
+    assert.ok(final, 'ends with the final message');
+    assert.match(String(final.data.text), /offline planner/i, 'the offline planner says what it is');
+
+    // The same buckets, asked of the sandbox S3 directly through the gateway tool the agent used.
+    const buckets = JSON.stringify(result.data);
+    assert.match(buckets, /prod/i, `lists the Production sandbox buckets: ${buckets}`);
+    for (const other of ['staging', 'dev-']) assert.doesNotMatch(buckets, new RegExp(`"${other}`, 'i'), 'only the named account’s buckets');
+
+    // The gateway recorded the call as this user's, with no token in the record.
+    const audit = await runCli(['audit', '--data-dir', dataDir, '--json']);
+    assert.equal(audit.code, 0, audit.stderr);
+    assert.match(audit.stdout, /call_aws/);
+    assert.match(audit.stdout, /admin/);
+    assert.doesNotMatch(audit.stdout, /eyJ[A-Za-z0-9_-]{10,}/, 'no token in the audit');
+    assert.doesNotMatch(cli.output(), /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/, 'no token in the logs');
+  } finally {
+    await cli.stop();
+  }
+
+  // Restart on the same data dir keeps the admin user and does not print a password again.
+  const again = await startCli(['up', '--port', '0', '--data-dir', dataDir]);
+  try {
+    assert.equal(again.password, undefined, 'the password is shown only on first start');
+    const settings = (await (await fetch(`${again.url}/config.json`)).json()) as Record<string, string>;
+    await signIn(again.url, settings.region!, settings.clientId!, 'admin', cli.password);
+  } finally {
+    await again.stop();
+  }
+});
+
+test('a configuration error names the file and the field and exits with 78, serving nothing', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gh-badcfg-'));
+  const file = path.join(dir, 'gatehouse.yaml');
+  writeFileSync(file, 'runtimes:\n  - agentRuntimeName: a\n    agent: { url: "http://127.0.0.1:9" }\n    lifecycleConfiguration: { idleRuntimeSessionTimeout: 10 }\n');
+  const result = await runCli(['up', '--port', '0', '--data-dir', dir, '--config', file]);
+  assert.equal(result.code, 78);
+  assert.match(result.stderr, new RegExp(`Invalid configuration in ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.match(result.stderr, /runtimes\[0\]\.lifecycleConfiguration\.idleRuntimeSessionTimeout/);
+});
+
+test('an unknown command prints the usage and exits non-zero', async () => {
+  const result = await runCli(['frobnicate']);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /unknown command "frobnicate"/);
+  assert.match(result.stderr, /Usage: gatehouse/);
+});

@@ -1,0 +1,83 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const binPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gatehouse.mjs');
+
+export interface RunningCli {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly output: () => string;
+  readonly password: string | undefined;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `gatehouse up` (or another serve command) as a real child process and waits for its banner. */
+export async function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<RunningCli> {
+  const child = spawn(process.execPath, [binPath, ...args], {
+    env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gatehouse did not start in 60 s:\n${text}`)), 60_000);
+    const check = (): void => {
+      const match = /Gatehouse is running at (\S+)/.exec(text);
+      if (match && /data directory/.test(text)) {
+        clearTimeout(timer);
+        // The first-run block follows the banner in the same write.
+        setTimeout(() => resolve(match[1]!), 50);
+      }
+    };
+    child.stdout.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`gatehouse exited with ${code}:\n${text}`));
+    });
+  });
+  const password = /password: (\S+)/.exec(text)?.[1];
+  return {
+    child,
+    url,
+    output: () => text,
+    password,
+    stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+      return new Promise((resolve) => {
+        child.once('exit', (code) => resolve(code));
+        child.kill(signal);
+      });
+    },
+  };
+}
+
+/** Runs a CLI verb to completion. */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [binPath, ...args], { env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Reads an SSE response into the list of `{event, data}` records. */
+export async function readSse(response: Response): Promise<{ event: string; data: Record<string, unknown> }[]> {
+  const text = await response.text();
+  const events: { event: string; data: Record<string, unknown> }[] = [];
+  for (const block of text.split(/\n\n+/)) {
+    if (!block.trim()) continue;
+    let event = 'message';
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith('event:')) event = line.slice(6).trim();
+      else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
+    }
+    if (data.length > 0) events.push({ event, data: JSON.parse(data.join('\n')) as Record<string, unknown> });
+  }
+  return events;
+}
