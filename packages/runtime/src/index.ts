@@ -1,12 +1,12 @@
 import type { Platform } from '@gatehouse/core';
 import { buildRuntime, type RuntimeService } from './create-runtime.ts';
-import { createSigV4Check, type SigV4Key } from './sigv4-check.ts';
+import type { SigV4Key } from '@gatehouse/auth';
+import { createSigV4Check } from './sigv4-check.ts';
 
 export { RuntimeError } from './runtime-error.ts';
 export type { RuntimeErrorCode } from './runtime-error.ts';
 export { runtimeArn } from './runtime-registry.ts';
 export type { RuntimeService } from './create-runtime.ts';
-export type { SigV4Key } from './sigv4-check.ts';
 
 export interface RuntimeDeps {
   /** SigV4 keys (admin keys from identity); needed for runtimes without authorizerConfiguration. */
@@ -30,7 +30,7 @@ export interface RuntimeOptions {
 
 export async function createRuntime(platform: Platform, deps: RuntimeDeps, options: RuntimeOptions = {}): Promise<RuntimeService> {
   return buildRuntime(platform, {
-    sigv4: createSigV4Check({ region: platform.config.region, lookupAccessKey: (id) => deps.lookupAccessKey(id) }),
+    sigv4: createSigV4Check({ region: platform.config.region, clock: platform.clock, lookupAccessKey: (id) => deps.lookupAccessKey(id) }),
     isRevoked: deps.isRevoked ? (claims) => deps.isRevoked!(claims) : undefined,
     tokenExchange: deps.tokenExchange,
     defaultWorkloadAudience: deps.defaultWorkloadAudience,
