@@ -9,6 +9,8 @@ export const agentErrorStatus = {
   ToolNotFound: 502,
   ModelNoCredentials: 502,
   ModelExpiredCredentials: 502,
+  ModelInvalidCredentials: 502,
+  ModelMisconfigured: 502,
   ModelAccessDenied: 502,
   ModelNotFound: 502,
   ModelThrottled: 503,

@@ -1,7 +1,7 @@
-import type { ModelConfig } from '@gatehouse/core';
-import type { Logger } from '@gatehouse/core';
+import type { Logger, ModelConfig } from '@gatehouse/core';
 import type { ModelProvider } from './model-provider.ts';
 import { createOfflinePlanner } from './offline-planner.ts';
+import { createBedrockProvider } from './providers/bedrock-provider.ts';
 
 export interface ModelProviderOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -9,10 +9,13 @@ export interface ModelProviderOptions {
 }
 
 /** The provider the `model` config section names. */
-export function createModelProvider(config: ModelConfig, _options: ModelProviderOptions = {}): ModelProvider {
+export function createModelProvider(config: ModelConfig, options: ModelProviderOptions = {}): ModelProvider {
+  const shared = { ...(options.env ? { env: options.env } : {}), ...(options.logger ? { logger: options.logger } : {}) };
   switch (config.provider) {
     case 'offline':
       return createOfflinePlanner();
+    case 'bedrock':
+      return createBedrockProvider({ modelId: config.modelId, region: config.region, profile: config.profile, endpoint: config.endpoint }, shared);
     default:
       return createOfflinePlanner();
   }
