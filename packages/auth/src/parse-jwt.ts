@@ -55,34 +55,54 @@ function decodeJsonObject(segment: string, part: 'header' | 'payload'): Record<s
   }
   let value: unknown;
   try {
-    value = JSON.parse(text, (key, inner: unknown) => (droppedKeys.has(key) ? undefined : inner));
+    value = JSON.parse(text);
   } catch {
     throw new AuthError('malformed', `The token ${part} is not valid JSON.`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new AuthError('malformed', `The token ${part} must be a JSON object.`);
   }
-  if (hasDuplicateMembers(text)) throw new AuthError('malformed', `The token ${part} repeats a member name; each claim may appear once.`);
+  const members = scanMembers(text);
+  if (members.duplicate) throw new AuthError('malformed', `The token ${part} repeats a member name; each claim may appear once.`);
+  // A reviver costs more than the signature check, so it runs only when a prototype key is present.
+  if (members.prototypeKey) value = JSON.parse(text, (key, inner: unknown) => (droppedKeys.has(key) ? undefined : inner));
   return value as Record<string, unknown>;
 }
 
-/**
- * Walks already-valid JSON text and reports whether any object repeats a member name.
- * JSON.parse keeps the last duplicate silently, other parsers keep the first; refusing is the only safe answer.
- */
+/** True when already-valid JSON text repeats a member name in any object. */
 export function hasDuplicateMembers(text: string): boolean {
+  return scanMembers(text).duplicate;
+}
+
+/**
+ * Walks already-valid JSON text once, reporting whether any object repeats a member name
+ * (JSON.parse keeps the last duplicate silently, other parsers the first: refusing is the only safe answer)
+ * and whether a prototype-related key occurs anywhere.
+ */
+function scanMembers(text: string): { duplicate: boolean; prototypeKey: boolean } {
   const stack: Array<Set<string> | undefined> = [];
   let expectingKey = false;
+  let prototypeKey = false;
   for (let index = 0; index < text.length; index++) {
     const char = text.charCodeAt(index);
     if (char === 0x22 /* " */) {
       let end = index + 1;
-      while (end < text.length && text.charCodeAt(end) !== 0x22) end += text.charCodeAt(end) === 0x5c ? 2 : 1;
+      let escaped = false;
+      while (end < text.length && text.charCodeAt(end) !== 0x22) {
+        if (text.charCodeAt(end) === 0x5c) {
+          escaped = true;
+          end += 2;
+        } else {
+          end += 1;
+        }
+      }
       if (expectingKey) {
         const names = stack[stack.length - 1];
-        const name = JSON.parse(text.slice(index, end + 1)) as string;
-        if (names?.has(name)) return true;
+        // Unescaped names compare as written; escaped ones ("\u0073ub") are decoded first.
+        const name = escaped ? (JSON.parse(text.slice(index, end + 1)) as string) : text.slice(index + 1, end);
+        if (names?.has(name)) return { duplicate: true, prototypeKey };
         names?.add(name);
+        if (droppedKeys.has(name)) prototypeKey = true;
         expectingKey = false;
       }
       index = end;
@@ -99,5 +119,5 @@ export function hasDuplicateMembers(text: string): boolean {
       expectingKey = stack[stack.length - 1] !== undefined;
     }
   }
-  return false;
+  return { duplicate: false, prototypeKey };
 }

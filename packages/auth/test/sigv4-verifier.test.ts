@@ -93,7 +93,7 @@ describe('SigV4 verifier with the real AWS SDK v3 clients', () => {
   });
 
   it('refuses a wrong secret, an unknown key, an expired key and a missing session token; the handler runs for none', async () => {
-    const cases: Array<[ConstructorParameters<typeof CognitoIdentityProviderClient>[0]['credentials'], string]> = [
+    const cases: Array<[{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }, string]> = [
       [{ accessKeyId: 'AKIDLONGTERM0001', secretAccessKey: 'wrong-secret' }, 'signature_mismatch'],
       [{ accessKeyId: 'AKIDUNKNOWN00001', secretAccessKey: 'whatever' }, 'unknown_access_key'],
       [{ accessKeyId: 'ASIAEXPIRED00001', secretAccessKey: 'expired-secret-01', sessionToken: 'session-token-02' }, 'expired_credentials'],
@@ -129,7 +129,7 @@ describe('SigV4 verifier with the real AWS SDK v3 clients', () => {
 });
 
 describe('SigV4 verifier: tampering, time and parsing', () => {
-  let now = Date.now();
+  const now = Date.now();
   let target: Awaited<ReturnType<typeof startVerifyingServer>>;
   const signer = new SignatureV4({ credentials: longTerm, region: REGION, service: 'bedrock-agentcore', sha256: NodeSha256 });
 
