@@ -13,6 +13,7 @@
 // ECHO_AGENT_START_DELAY_MS delays listening.
 import { createServer } from 'node:http';
 import { appendFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 
 const port = Number(process.env.PORT ?? 8080);
@@ -29,11 +30,14 @@ if (process.env.ECHO_AGENT_FAIL_START) {
 
 const CREDENTIAL_HEADERS = new Set(['authorization', 'workloadaccesstoken', 'x-amz-bedrock-agentcore-identity-wat']);
 
-/** Headers as seen, with credential values replaced by their length: tests need presence, logs must not hold tokens. */
+/**
+ * Headers as seen, with credential values replaced by a short SHA-256 fingerprint: tests can tell
+ * which token arrived, while the record never holds a usable token.
+ */
 function maskedHeaders(headers) {
   const result = {};
   for (const [name, value] of Object.entries(headers)) {
-    result[name] = CREDENTIAL_HEADERS.has(name) ? `[${String(value).length} chars]` : value;
+    result[name] = CREDENTIAL_HEADERS.has(name) ? `sha256:${createHash('sha256').update(String(value)).digest('hex').slice(0, 16)}` : value;
   }
   return result;
 }

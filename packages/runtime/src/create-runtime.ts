@@ -238,6 +238,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
         acceptedProtocol: caller.acceptedProtocol,
         responseHeaders: { [SESSION_HEADER]: sessionId, ...cors.responseHeaders(runtime, origin) },
         onAgentFailure: () => void sessions.end(session, 'agent failure'),
+        now: platform.clock,
         reject: (error) => rejectUpgrade(socket, error, log),
         onClosed: ({ opened, code }) => {
           release();

@@ -17,6 +17,8 @@ export interface WebSocketLink {
   /** Called exactly once when both sides are closed (or the link never opened). */
   readonly onClosed: (outcome: { opened: boolean; code: number }) => void;
   readonly onAgentFailure: () => void;
+  /** The platform clock, so idle reaping sees WebSocket traffic on the same time line. */
+  readonly now: () => number;
   readonly reject: (error: RuntimeError) => void;
 }
 
@@ -120,7 +122,7 @@ export class WebSocketProxy {
     }, limits.maxConnectionSeconds * 1000);
     lifetime.unref();
     const forward = (from: WebSocket, to: WebSocket) => (data: RawData, isBinary: boolean) => {
-      link.session.lastActivity = Date.now();
+      link.session.lastActivity = link.now();
       if (to.readyState !== WebSocket.OPEN) return;
       to.send(data, { binary: isBinary }, () => {
         if (to.bufferedAmount < HIGH_WATER && from.isPaused) from.resume();
