@@ -126,7 +126,7 @@ describe('SigV4 runtimes with the AWS SDK (InvokeAgentRuntimeCommand)', () => {
     );
     const url = new URL(`${harness.baseUrl}/runtimes/${encodeURIComponent(arn)}/invocations`);
     const sign = async (body: string, signingDate: Date) => {
-      const signer = new SignatureV4({ credentials: KEYS.AKIDRUNTIMEINVOKER1!, region: 'local', service: 'bedrock-agentcore', sha256: Sha256 });
+      const signer = new SignatureV4({ credentials: { accessKeyId: KEYS.AKIDRUNTIMEINVOKER1!.accessKeyId, secretAccessKey: KEYS.AKIDRUNTIMEINVOKER1!.secretAccessKey }, region: 'local', service: 'bedrock-agentcore', sha256: Sha256 });
       const signed = await signer.sign(
         { method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers: { host: url.host, 'content-type': 'application/json' }, body },
         { signingDate },
