@@ -213,3 +213,16 @@ export async function respondToAuthChallenge(
   }
   throw new CognitoError('InvalidParameterException', `Unsupported ChallengeName ${input.ChallengeName}`);
 }
+
+/**
+ * The hosted login page's password check: same throttle, same uniform failure as InitiateAuth.
+ * Returns the user; account state (disabled, unconfirmed, must change password) is the caller's to decide.
+ */
+export async function checkPassword(context: IdentityContext, pool: PoolRecord, username: string, password: string, ip: string): Promise<UserRecord> {
+  await checkThrottle(context, pool.id, username, ip);
+  const user = context.users.findUser(pool.id, username);
+  const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+  if (!user || !ok) return recordFailure(context, pool, username, ip, user !== undefined);
+  await context.store.delete(failureKey(pool.id, user.username, ip));
+  return user;
+}

@@ -111,11 +111,11 @@ export class TokenStore {
   }
 
   /** Single use: the first caller gets the payload, every later one gets `used`. */
-  takeCode(code: string): { readonly state: 'ok'; readonly payload: unknown } | { readonly state: 'used' | 'invalid' } {
+  takeCode(code: string): { readonly state: 'ok' | 'used'; readonly payload: unknown } | { readonly state: 'invalid' } {
     return inTransaction(this.#database, () => {
       const row = this.#database.prepare('SELECT * FROM authorization_codes WHERE code_hash = ?').get(hashToken(code)) as Row | undefined;
       if (!row || Number(row.expires_at) <= this.#now()) return { state: 'invalid' as const };
-      if (row.used_at !== null) return { state: 'used' as const };
+      if (row.used_at !== null) return { state: 'used' as const, payload: JSON.parse(String(row.payload)) as unknown };
       this.#database.prepare('UPDATE authorization_codes SET used_at = ? WHERE code_hash = ?').run(this.#now(), hashToken(code));
       return { state: 'ok' as const, payload: JSON.parse(String(row.payload)) as unknown };
     });

@@ -67,8 +67,11 @@ test('amazon-cognito-identity-js signs in with SRP and gets tokens that verify',
 });
 
 test('SRP with a wrong password or an unknown user fails with the same NotAuthorizedException', async () => {
-  const wrong = await srpSignIn('srp-user', 'Not-The-Password-1').catch((error: unknown) => error as { code?: string; name?: string; message: string });
-  const unknown = await srpSignIn('ghost-user', 'Not-The-Password-1').catch((error: unknown) => error as { code?: string; name?: string; message: string });
+  type Failure = { code?: string; name?: string; message: string };
+  const failure = (username: string): Promise<Failure> =>
+    srpSignIn(username, 'Not-The-Password-1').then(() => assert.fail('signed in with a wrong password'), (error: unknown) => error as Failure);
+  const wrong = await failure('srp-user');
+  const unknown = await failure('ghost-user');
   assert.equal(wrong.code ?? wrong.name, 'NotAuthorizedException');
   assert.equal(unknown.code ?? unknown.name, 'NotAuthorizedException');
   assert.equal(wrong.message, 'Incorrect username or password.');
