@@ -49,6 +49,17 @@ export class IssuerKeys {
     return (await this.#current()).issuer;
   }
 
+  /**
+   * The synchronous fast path: a known kid in a fresh snapshot, without awaiting anything.
+   * Undefined means "ask `lookup`" (cold, stale, unknown or duplicate kid).
+   */
+  peek(kid: string): { issuer: string; key: VerificationKey } | undefined {
+    const snapshot = this.#snapshot;
+    if (snapshot === undefined || this.#options.clock() - snapshot.fetchedAt >= this.#options.maxAgeMs) return undefined;
+    const entry = snapshot.keys.get(kid);
+    return entry === undefined || entry === 'duplicate' ? undefined : { issuer: snapshot.issuer, key: entry };
+  }
+
   async lookup(kid: string): Promise<{ issuer: string; result: KeyLookup }> {
     let snapshot = await this.#current();
     let entry = snapshot.keys.get(kid);

@@ -87,14 +87,19 @@ export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: 
     if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 256) {
       throw new AuthError('malformed', "Header 'kid' is required and names one of the issuer's signing keys.");
     }
-    const { issuer, result } = await keys.lookup(header.kid);
-    if ('refused' in result) {
-      throw result.refused === 'duplicate'
-        ? new AuthError('unknown_key', "The issuer publishes header 'kid' more than once; tokens signed with it are refused.")
-        : new AuthError('unknown_key', "Header 'kid' names no signing key of the configured issuer.");
+    let found = keys.peek(header.kid);
+    if (found === undefined) {
+      const { issuer, result } = await keys.lookup(header.kid);
+      if ('refused' in result) {
+        throw result.refused === 'duplicate'
+          ? new AuthError('unknown_key', "The issuer publishes header 'kid' more than once; tokens signed with it are refused.")
+          : new AuthError('unknown_key', "Header 'kid' names no signing key of the configured issuer.");
+      }
+      found = { issuer, key: result.key };
     }
-    if (header.alg !== result.key.alg) throw new AuthError('bad_signature', `Header 'alg' must be ${result.key.alg} for this key.`);
-    if (!verifySignature(result.key, signingInput, signature)) throw new AuthError('bad_signature', 'The token signature is invalid.');
+    const { issuer, key } = found;
+    if (header.alg !== key.alg) throw new AuthError('bad_signature', `Header 'alg' must be ${key.alg} for this key.`);
+    if (!verifySignature(key, signingInput, signature)) throw new AuthError('bad_signature', 'The token signature is invalid.');
     const exp = checkTokenClaims(header, payload, {
       issuer,
       nowSeconds: epochSeconds(clock),

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { AuthError } from './auth-error.ts';
 
 /** Larger than any real access token (Cognito's are ~1 KiB with many groups) and small enough to refuse floods cheaply. */
@@ -12,7 +13,6 @@ export interface ParsedJwt {
 }
 
 const base64UrlSegment = /^[A-Za-z0-9_-]*$/;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const droppedKeys = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
@@ -35,7 +35,7 @@ export function parseJwt(token: string): ParsedJwt {
     throw new AuthError('malformed', 'The token segments must be unpadded base64url.');
   }
   if (signaturePart.length === 0) throw new AuthError('bad_signature', 'The token is unsigned; a signed access token is required.');
-  const header = decodeJsonObject(headerPart, 'header');
+  const header = decodeHeader(headerPart);
   const payload = decodeJsonObject(payloadPart, 'payload');
   return {
     header,
@@ -45,14 +45,29 @@ export function parseJwt(token: string): ParsedJwt {
   };
 }
 
+/**
+ * An issuer signs every token with the same few headers, so parsed headers are kept (bounded, frozen):
+ * this saves a decode and parse per token on the hot path. Errors are never cached.
+ */
+const headerCache = new Map<string, Readonly<Record<string, unknown>>>();
+const HEADER_CACHE_LIMIT = 256;
+
+function decodeHeader(segment: string): Readonly<Record<string, unknown>> {
+  const cached = headerCache.get(segment);
+  if (cached !== undefined) return cached;
+  const header = Object.freeze(decodeJsonObject(segment, 'header'));
+  if (segment.length <= 1024) {
+    if (headerCache.size >= HEADER_CACHE_LIMIT) headerCache.delete(headerCache.keys().next().value!);
+    headerCache.set(segment, header);
+  }
+  return header;
+}
+
 function decodeJsonObject(segment: string, part: 'header' | 'payload'): Record<string, unknown> {
   if (segment.length % 4 === 1) throw new AuthError('malformed', `The token ${part} is not valid base64url.`);
-  let text: string;
-  try {
-    text = utf8.decode(Buffer.from(segment, 'base64url'));
-  } catch {
-    throw new AuthError('malformed', `The token ${part} is not valid UTF-8.`);
-  }
+  const bytes = Buffer.from(segment, 'base64url');
+  if (!isUtf8(bytes)) throw new AuthError('malformed', `The token ${part} is not valid UTF-8.`);
+  const text = bytes.toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);
