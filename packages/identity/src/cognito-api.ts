@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, readBody, sendWire } from '@gatehouse/core';
 import { CognitoError } from './cognito-error.ts';
 import type { IdentityContext } from './identity-context.ts';
-import type { SigV4Verifier } from './sigv4-check.ts';
+import { AuthError, type SigV4Verifier } from '@gatehouse/auth';
 import { userOperations } from './user-operations.ts';
 import { adminOperations } from './admin-operations.ts';
 
@@ -42,15 +42,7 @@ export async function handleCognito(context: IdentityContext, sigV4: SigV4Verifi
       throw new CognitoError('SerializationException', 'Request body is not valid JSON');
     }
     if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new CognitoError('SerializationException', 'Request body must be a JSON object');
-    if (adminOperation) {
-      const result = await sigV4.verify(request, body);
-      if (!result.ok) {
-        if (result.reason === 'missing') throw new CognitoError('MissingAuthenticationTokenException', `${name} requires a SigV4-signed request from an admin access key`);
-        if (result.reason === 'unknown-key') throw new CognitoError('UnrecognizedClientException', 'The security token included in the request is invalid.');
-        if (result.reason === 'expired') throw new CognitoError('InvalidSignatureException', 'Signature expired: the request time is more than 15 minutes from the server time.');
-        throw new CognitoError('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.');
-      }
-    }
+    if (adminOperation) await requireAdminSignature(sigV4, request, body, name);
     const operation = (userOperation ?? adminOperation)!;
     const result = await operation(context, input, { ip: clientIp(request) });
     const text = JSON.stringify(result ?? {});
@@ -63,5 +55,26 @@ export async function handleCognito(context: IdentityContext, sigV4: SigV4Verifi
     }
     context.logger.error({ err: error, operation: name }, 'cognito operation failed');
     sendWire(response, new CognitoError('InternalErrorException', 'Internal error').toResponse());
+  }
+}
+
+/** Admin operations need a SigV4 signature by an admin key; failures use the error names AWS JSON services answer with. */
+async function requireAdminSignature(sigV4: SigV4Verifier, request: IncomingMessage, body: Buffer, name: string): Promise<void> {
+  try {
+    await sigV4.verify({ method: request.method ?? 'POST', rawPath: request.url ?? '/', headers: request.headers, body });
+  } catch (error) {
+    if (!(error instanceof AuthError)) throw error;
+    switch (error.code) {
+      case 'missing':
+        throw new CognitoError('MissingAuthenticationTokenException', `${name} requires a SigV4-signed request from an admin access key`);
+      case 'unknown_access_key':
+        throw new CognitoError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+      case 'clock_skew':
+      case 'expired':
+      case 'expired_credentials':
+        throw new CognitoError('InvalidSignatureException', `Signature expired: ${error.message}`);
+      default:
+        throw new CognitoError('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.');
+    }
   }
 }

@@ -13,7 +13,7 @@ import type { IdentityContext } from './identity-context.ts';
 import { handleCognito, isCognitoRequest } from './cognito-api.ts';
 import { handleDiscovery } from './discovery-routes.ts';
 import { handleOAuth } from './oauth-routes.ts';
-import { createLocalSigV4Verifier, type SigV4Key, type SigV4Verifier } from './sigv4-check.ts';
+import { createSigV4Verifier, type SigV4Key, type SigV4Verifier } from '@gatehouse/auth';
 
 export interface PoolSummary {
   userPoolId: string;
@@ -71,7 +71,7 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
     // admin keys carry every permission: they are the operator's own credentials
     return key && { secretAccessKey: key.secretAccessKey, principal: { subject: key.principal, arn: `arn:aws:iam::${platform.config.accountId}:user/${key.principal}`, permissions: ['*'] } };
   };
-  const sigV4 = options.sigV4 ?? createLocalSigV4Verifier({ service: 'cognito-idp', region: platform.config.region, lookupKey: lookupAccessKey, now });
+  const sigV4 = options.sigV4 ?? createSigV4Verifier({ service: 'cognito-idp', region: platform.config.region, lookupKey: lookupAccessKey, clock: now });
 
   const summary = (pool: PoolRecord): PoolSummary => ({
     userPoolId: pool.id,
