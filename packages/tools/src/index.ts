@@ -13,3 +13,9 @@ export { READ_ONLY_ROLE, READ_WRITE_ROLE, BRIDGE_ROLE } from './sandbox-roles.ts
 export { StsError } from './sts-error.ts';
 export { S3Error } from './s3-error.ts';
 export { ToolError } from './tool-error.ts';
+export { createOpsTools } from './create-ops-tools.ts';
+export type { OpsTools, OpsToolsOptions } from './create-ops-tools.ts';
+export { TOOL_SCHEMA } from './tool-schema.ts';
+export type { ToolSchemaEntry } from './tool-schema.ts';
+export { parseCliCommand } from './parse-cli-command.ts';
+export type { AwsCall } from './parse-cli-command.ts';

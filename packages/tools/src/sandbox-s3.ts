@@ -4,6 +4,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { BodyTooLargeError, readBody, type Logger } from '@gatehouse/core';
 import { S3Error, type S3ErrorCode } from './s3-error.ts';
+import { escapeXml } from './xml.ts';
 import { SigV4Failure, verifySigV4, type SigV4FailureCode } from './verify-sigv4.ts';
 import { roleAllowsS3, type RoleKind } from './sandbox-roles.ts';
 import type { SandboxCredentialStore } from './sandbox-credential-store.ts';
@@ -191,14 +192,17 @@ export function createSandboxS3(options: SandboxS3Options) {
         stored = storedBucketName(caller.accountId, target.bucket);
         if (stored.length > 63 || !/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(target.bucket)) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', target.bucket);
       }
-      const upstreamPath = `/${stored ?? ''}${target.rawKey}${target.rawQuery ? `?${target.rawQuery}` : ''}`;
+      const listV2 = action === 's3:ListBucket' && target.query.get('list-type') === '2';
+      const upstreamQuery = listV2 ? listV2AsV1(target.query) : target.query;
+      const queryText = [...upstreamQuery].map(([name, value]) => `${encodeRfc3986(name)}=${encodeRfc3986(value)}`).join('&');
+      const upstreamPath = `/${stored ?? ''}${target.rawKey}${queryText ? `?${queryText}` : ''}`;
       const headers: Record<string, string> = { host: `127.0.0.1:${options.upstreamPort}` };
       for (const [name, value] of Object.entries(request.headers)) {
         if (value !== undefined && FORWARDED_REQUEST_HEADERS.test(name)) headers[name] = Array.isArray(value) ? value.join(',') : value;
       }
       headers['x-amz-content-sha256'] = createHash('sha256').update(body).digest('hex');
       const query: Record<string, string | string[]> = {};
-      for (const [name, value] of target.query) {
+      for (const [name, value] of upstreamQuery) {
         const existing = query[name];
         query[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
       }
@@ -227,6 +231,7 @@ export function createSandboxS3(options: SandboxS3Options) {
       let xml = (await readAll(upstream, MAX_BODY)).toString('utf8');
       if (action === 's3:ListAllMyBuckets') xml = onlyAccountBuckets(xml, caller.accountId);
       else if (stored && target.bucket) xml = xml.split(stored).join(target.bucket);
+      if (listV2 && status === 200) xml = v1ListingAsV2(xml, target.query);
       const payload = Buffer.from(xml, 'utf8');
       response.writeHead(status, { ...responseHeaders, 'content-length': String(payload.length) }).end(payload);
     } catch (error) {
@@ -252,4 +257,53 @@ function onlyAccountBuckets(xml: string, accountId: string): string {
   const prefix = `${accountId}-`;
   return xml.replace(/<Bucket>\s*<Name>([^<]*)<\/Name>([\s\S]*?)<\/Bucket>/g, (_whole, name: string, rest: string) =>
     name.startsWith(prefix) ? `<Bucket><Name>${name.slice(prefix.length)}</Name>${rest}</Bucket>` : '');
+}
+
+function encodeRfc3986(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/*
+ * s3rver 3.7 builds ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (Node ≥ 17) no longer offers, so
+ * any truncated V2 listing fails there. The front asks s3rver for a V1 (marker) listing instead and answers in V2
+ * shape, with its own opaque continuation token (the last key returned, base64url).
+ */
+const TOKEN_PREFIX = 'gh1:';
+
+function listV2AsV1(query: URLSearchParams): URLSearchParams {
+  const upstream = new URLSearchParams();
+  for (const [name, value] of query) {
+    if (!['list-type', 'continuation-token', 'start-after', 'fetch-owner'].includes(name)) upstream.append(name, value);
+  }
+  const token = query.get('continuation-token');
+  let marker = query.get('start-after') ?? undefined;
+  if (token) {
+    const decoded = Buffer.from(token, 'base64url').toString('utf8');
+    if (!decoded.startsWith(TOKEN_PREFIX)) throw new S3Error('InvalidRequest', 'The continuation token provided is incorrect');
+    marker = decoded.slice(TOKEN_PREFIX.length);
+  }
+  if (marker) upstream.set('marker', marker);
+  return upstream;
+}
+
+function unescapeXml(text: string): string {
+  return text.replace(/&(lt|gt|amp|apos|quot);/g, (_whole, name: string) => ({ lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' })[name] ?? '');
+}
+
+function v1ListingAsV2(xml: string, query: URLSearchParams): string {
+  const keys = [...xml.matchAll(/<Contents>\s*<Key>([^<]*)<\/Key>/g)].map((match) => unescapeXml(match[1] ?? ''));
+  const prefixes = [...xml.matchAll(/<CommonPrefixes>\s*<Prefix>([^<]*)<\/Prefix>/g)].map((match) => unescapeXml(match[1] ?? ''));
+  const truncated = /<IsTruncated>true<\/IsTruncated>/.test(xml);
+  const last = [...keys, ...prefixes].sort().at(-1);
+  const token = query.get('continuation-token');
+  const startAfter = query.get('start-after');
+  const extra = `<KeyCount>${keys.length + prefixes.length}</KeyCount>`
+    + (token ? `<ContinuationToken>${escapeXml(token)}</ContinuationToken>` : '')
+    + (startAfter && !token ? `<StartAfter>${escapeXml(startAfter)}</StartAfter>` : '')
+    + (truncated && last !== undefined ? `<NextContinuationToken>${Buffer.from(TOKEN_PREFIX + last).toString('base64url')}</NextContinuationToken>` : '');
+  return xml
+    .replace(/<Marker>[^<]*<\/Marker>/, '')
+    .replace(/<NextMarker>[^<]*<\/NextMarker>/, '')
+    .replace(/<Owner>\s*<ID>[^<]*<\/ID>\s*<DisplayName>[^<]*<\/DisplayName>\s*<\/Owner>/g, '')
+    .replace(/(<ListBucketResult[^>]*>)/, `$1${extra}`);
 }

@@ -17,7 +17,7 @@ export class ToolError extends Error {
   readonly code: ToolErrorCode;
   constructor(code: ToolErrorCode, message: string) {
     super(message);
-    this.name = 'ToolError';
+    this.name = code;
     this.code = code;
   }
 }

@@ -29,7 +29,7 @@ export async function startStack(options: { dataDir?: string; config?: Record<st
     config: parseConfig(options.config ?? {}),
     dataDir,
     baseUrl,
-    logger: createLogger({ level: 'silent' }),
+    logger: createLogger({ level: process.env.TEST_LOG ?? 'silent' }),
     clock: Date.now,
     store: new EmbeddedStore(),
   };

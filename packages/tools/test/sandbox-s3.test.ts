@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { S3Client, ListBucketsCommand, ListObjectsV2Command, GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import { S3Client, paginateListObjectsV2, ListBucketsCommand, ListObjectsV2Command, GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { adminCredentials, startStack, type TestStack } from './helpers.ts';
 
@@ -77,4 +77,14 @@ test('refuses a forged signature and a missing session token, forwarding nothing
   assert.equal(anonymous.status, 403);
   assert.match(await anonymous.text(), /<Code>AccessDenied<\/Code>/);
   assert.equal(stack.sandbox.observed.s3.filter((entry) => entry.outcome === 'forwarded').length, forwardedBefore);
+});
+
+test('paginates ListObjectsV2 one key per page with continuation tokens', async () => {
+  const client = s3(await roleCredentials('111111111111', 'GatehouseOpsReadOnly', 'ops-readonly'));
+  const pages: string[][] = [];
+  for await (const page of paginateListObjectsV2({ client, pageSize: 1 }, { Bucket: 'prod-customer-assets' })) {
+    pages.push((page.Contents ?? []).map((object) => object.Key!));
+  }
+  assert.deepEqual(pages, [['invoices/INV-1001.txt'], ['logos/example-corp.svg']]);
+  await assert.rejects(client.send(new ListObjectsV2Command({ Bucket: 'prod-customer-assets', ContinuationToken: 'forged' })), { name: 'InvalidRequest' });
 });
