@@ -78,18 +78,14 @@ export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: 
 
   async function verifyFresh(token: string): Promise<Principal> {
     const { header, payload, signingInput, signature } = parseJwt(token);
-    // Keys named by the token itself are never trusted (RFC 8725 §3.1): refuse rather than ignore, so misuse is visible.
-    for (const member of ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256'] as const) {
-      if (member in header) throw new AuthError('malformed', `Header '${member}' is not accepted; keys come from the issuer's JWKS only.`);
+    if (!checkedHeaders.has(header)) {
+      checkHeader(header);
+      checkedHeaders.add(header);
     }
-    if ('crit' in header) throw new AuthError('malformed', "Header 'crit' names extensions this server does not understand.");
-    if (typeof header.alg !== 'string') throw new AuthError('malformed', "Header 'alg' is required.");
-    if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 256) {
-      throw new AuthError('malformed', "Header 'kid' is required and names one of the issuer's signing keys.");
-    }
-    let found = keys.peek(header.kid);
+    const kid = header.kid as string;
+    let found = keys.peek(kid);
     if (found === undefined) {
-      const { issuer, result } = await keys.lookup(header.kid);
+      const { issuer, result } = await keys.lookup(kid);
       if ('refused' in result) {
         throw result.refused === 'duplicate'
           ? new AuthError('unknown_key', "The issuer publishes header 'kid' more than once; tokens signed with it are refused.")
@@ -137,24 +133,41 @@ export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: 
   };
 }
 
+/** Parsed headers are shared objects (see parse-jwt), so a header that passed once need not be re-checked. */
+const checkedHeaders = new WeakSet<object>();
+
+function checkHeader(header: Readonly<Record<string, unknown>>): void {
+  // Keys named by the token itself are never trusted (RFC 8725 §3.1): refuse rather than ignore, so misuse is visible.
+  for (const member of ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256'] as const) {
+    if (member in header) throw new AuthError('malformed', `Header '${member}' is not accepted; keys come from the issuer's JWKS only.`);
+  }
+  if ('crit' in header) throw new AuthError('malformed', "Header 'crit' names extensions this server does not understand.");
+  if (typeof header.alg !== 'string') throw new AuthError('malformed', "Header 'alg' is required.");
+  if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 256) {
+    throw new AuthError('malformed', "Header 'kid' is required and names one of the issuer's signing keys.");
+  }
+}
+
+const noPermissions: readonly string[] = Object.freeze([]);
+
 function toPrincipal(payload: Readonly<Record<string, unknown>>, issuer: string, token: string, exp: number): Principal {
   const stringOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
   const clientId = stringOf(payload.client_id) ?? stringOf(payload.azp);
   const username = stringOf(payload.username) ?? stringOf(payload['cognito:username']);
   const groups = Array.isArray(payload['cognito:groups']) ? payload['cognito:groups'].filter((group): group is string => typeof group === 'string') : [];
   const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter((scope) => scope.length > 0) : [];
-  const principal: Principal = {
+  const principal: { -readonly [K in keyof Principal]: Principal[K] } = {
     method: 'jwt',
     subject: payload.sub as string,
     issuer,
-    ...(clientId !== undefined ? { clientId } : {}),
-    ...(username !== undefined ? { username } : {}),
-    scopes: Object.freeze(scopes),
-    groups: Object.freeze(groups),
+    scopes,
+    groups,
     claims: Object.freeze(payload),
     token,
     expiresAt: exp,
-    permissions: Object.freeze([]),
+    permissions: noPermissions,
   };
+  if (clientId !== undefined) principal.clientId = clientId;
+  if (username !== undefined) principal.username = username;
   return Object.freeze(principal);
 }
