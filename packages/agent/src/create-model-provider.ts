@@ -1,7 +1,9 @@
 import type { Logger, ModelConfig } from '@gatehouse/core';
 import type { ModelProvider } from './model-provider.ts';
 import { createOfflinePlanner } from './offline-planner.ts';
+import { createAnthropicProvider } from './providers/anthropic-provider.ts';
 import { createBedrockProvider } from './providers/bedrock-provider.ts';
+import { createOpenAiCompatibleProvider } from './providers/openai-compatible-provider.ts';
 
 export interface ModelProviderOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -16,7 +18,9 @@ export function createModelProvider(config: ModelConfig, options: ModelProviderO
       return createOfflinePlanner();
     case 'bedrock':
       return createBedrockProvider({ modelId: config.modelId, region: config.region, profile: config.profile, endpoint: config.endpoint }, shared);
-    default:
-      return createOfflinePlanner();
+    case 'anthropic':
+      return createAnthropicProvider({ modelId: config.modelId, apiKeyEnv: config.apiKeyEnv, baseUrl: config.baseUrl }, shared);
+    case 'openai-compatible':
+      return createOpenAiCompatibleProvider({ modelId: config.modelId, baseUrl: config.baseUrl, apiKeyEnv: config.apiKeyEnv }, shared);
   }
 }
