@@ -19,3 +19,4 @@ export { TOOL_SCHEMA } from './tool-schema.ts';
 export type { ToolSchemaEntry } from './tool-schema.ts';
 export { parseCliCommand } from './parse-cli-command.ts';
 export type { AwsCall } from './parse-cli-command.ts';
+export { toolsCommands } from './accounts-command.ts';
