@@ -5,7 +5,7 @@ export interface ToolActivity {
   readonly id: string;
   readonly name: string;
   readonly arguments: Record<string, unknown>;
-  readonly status: 'running' | 'ok' | 'refused';
+  readonly status: 'running' | 'ok' | 'refused' | 'unfinished';
   readonly summary?: string;
   readonly result?: unknown;
 }
@@ -47,7 +47,8 @@ const nextId = (): string => `${Date.now().toString(36)}-${(counter++).toString(
 export function chatReducer(entries: readonly Entry[], action: ChatAction): readonly Entry[] {
   switch (action.type) {
     case 'load':
-      return action.entries.map((entry) => (entry.done ? entry : { ...entry, done: true }));
+      // A transcript saved mid-stream (reload) comes back finished, without tools left spinning.
+      return action.entries.map((entry) => (entry.done ? entry : { ...entry, parts: settleTools(entry.parts), done: true }));
     case 'ask':
       return [
         ...entries,
@@ -57,10 +58,15 @@ export function chatReducer(entries: readonly Entry[], action: ChatAction): read
     case 'event':
       return updateLast(entries, (parts) => applyEvent(parts, action.event));
     case 'fail':
-      return updateLast(entries, (parts) => [...parts, { kind: 'error', error: toNote(action.error) }], true);
+      return updateLast(entries, (parts) => [...settleTools(parts), { kind: 'error', error: toNote(action.error) }], true);
     case 'finish':
-      return updateLast(entries, (parts) => parts, true);
+      return updateLast(entries, settleTools, true);
   }
+}
+
+/** A turn that ends leaves no tool spinning: one without a result is marked unfinished. */
+function settleTools(parts: readonly Part[]): readonly Part[] {
+  return parts.map((part) => (part.kind === 'tool' && part.tool.status === 'running' ? { kind: 'tool', tool: { ...part.tool, status: 'unfinished' } } : part));
 }
 
 function updateLast(entries: readonly Entry[], change: (parts: readonly Part[]) => readonly Part[], done = false): readonly Entry[] {
@@ -101,7 +107,7 @@ function applyEvent(parts: readonly Part[], event: StreamEvent): readonly Part[]
     }
     case 'error':
       return [
-        ...parts,
+        ...settleTools(parts),
         {
           kind: 'error',
           error: {

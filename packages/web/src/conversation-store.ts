@@ -35,8 +35,7 @@ export class ConversationStore {
   }
 
   transcript<T>(sessionId: string): T | undefined {
-    const stored = read(sessionStorage, this.key(`transcript.${sessionId}`));
-    return stored === undefined ? undefined : (JSON.parse(stored) as T);
+    return parse<T>(read(sessionStorage, this.key(`transcript.${sessionId}`)));
   }
 
   saveTranscript(sessionId: string, value: unknown): void {
@@ -44,8 +43,7 @@ export class ConversationStore {
   }
 
   accounts<T>(): T | undefined {
-    const stored = read(sessionStorage, this.key('accounts'));
-    return stored === undefined ? undefined : (JSON.parse(stored) as T);
+    return parse<T>(read(sessionStorage, this.key('accounts')));
   }
 
   saveAccounts(value: unknown): void {
@@ -71,6 +69,15 @@ export function loadTransport(): TransportMode {
 
 export function saveTransport(mode: TransportMode): void {
   write(localStorage, 'gatehouse.transport', mode);
+}
+
+function parse<T>(stored: string | undefined): T | undefined {
+  if (stored === undefined) return undefined;
+  try {
+    return JSON.parse(stored) as T;
+  } catch {
+    return undefined;
+  }
 }
 
 function read(storage: Storage, key: string): string | undefined {

@@ -20,17 +20,22 @@ import {
   type StartedStack,
   type TestUser,
 } from './support/browser-harness.ts';
+import type { Page } from 'playwright-core';
 
 let started: StartedStack;
 let browser: Browser;
 let user: TestUser;
-const consoleLines: string[] = [];
+// One tab for the whole file: tokens live in sessionStorage, which is per tab by design.
+let page: Page;
+let consoleLines: string[] = [];
 const seenTokens: string[] = [];
 
 before(async () => {
   started = await startStack();
   user = await createUser(started.stack);
   browser = await launchBrowser();
+  page = await browser.context.newPage();
+  consoleLines = recordConsole(page);
 });
 
 after(async () => {
@@ -39,8 +44,6 @@ after(async () => {
 });
 
 test('a new user signs in through the hosted login and sees the streamed answer with the tool call and its result', async () => {
-  const page = await browser.context.newPage();
-  const lines = recordConsole(page);
   await signIn(page, `${started.stack.url}/`, user);
   const tokens = await pageTokens(page, started.stack);
   seenTokens.push(tokens.access_token, tokens.id_token, ...(tokens.refresh_token ? [tokens.refresh_token] : []));
@@ -92,21 +95,15 @@ test('a new user signs in through the hosted login and sees the streamed answer 
   assert.equal(await page.locator('.composer code').getAttribute('title'), sessionBefore);
   assert.ok((sessionBefore ?? '').length >= 33);
   await page.locator('article.entry-assistant .tool').first().waitFor();
-  consoleLines.push(...lines);
-  await page.close();
 });
 
 test('WebSocket mode gives the same conversation over the subprotocol-token socket', async () => {
-  const page = await browser.context.newPage();
-  const lines = recordConsole(page);
   const invocations: string[] = [];
   const sockets: string[] = [];
   page.on('request', (request) => {
     if (request.url().includes('/invocations')) invocations.push(request.url());
   });
   page.on('websocket', (socket) => sockets.push(socket.url()));
-  await page.goto(`${started.stack.url}/`);
-  await page.getByLabel('Message the operations agent').waitFor();
   await page.getByLabel('WebSocket').check();
   await page.getByRole('button', { name: 'New conversation' }).click();
   const invocationsBefore = invocations.length;
@@ -121,17 +118,11 @@ test('WebSocket mode gives the same conversation over the subprotocol-token sock
   assert.match(await page.getByRole('status').first().innerText(), /WebSocket \(open\)/);
   await screenshot(page, 'web-chat-websocket');
   await page.getByLabel('SSE').check();
-  consoleLines.push(...lines);
-  await page.close();
 });
 
 test('a page served from an origin the runtime does not allow cannot call it, and the runtime gets no invocation', async () => {
-  const page = await browser.context.newPage();
-  const firstPage = await browser.context.newPage();
-  await firstPage.goto(`${started.stack.url}/`);
-  await firstPage.getByLabel('Message the operations agent').waitFor();
-  const { access_token: accessToken } = await pageTokens(firstPage, started.stack);
-  await firstPage.close();
+  const { access_token: accessToken } = await pageTokens(page, started.stack);
+  const foreign = await browser.context.newPage();
 
   // A recording forwarder in front of the runtime shows what the browser actually sent.
   const forwarded: { method: string; status: number }[] = [];
@@ -154,8 +145,8 @@ test('a page served from an origin the runtime does not allow cannot call it, an
   });
   const otherUrl = await listenOn(other);
   try {
-    await page.goto(`${otherUrl}/`);
-    const outcome = await page.evaluate(
+    await foreign.goto(`${otherUrl}/`);
+    const outcome = await foreign.evaluate(
       async ({ url, token, sessionId }) => {
         try {
           const response = await fetch(url, {
@@ -176,7 +167,7 @@ test('a page served from an origin the runtime does not allow cannot call it, an
 
     // Browsers apply no CORS to WebSockets, so the runtime itself must refuse the foreign Origin at the handshake.
     const wsUrl = runtimeInvocationsUrl(started.stack).replace(/^http/, 'ws').replace('/invocations?qualifier=DEFAULT', `/ws?qualifier=DEFAULT&X-Amzn-Bedrock-AgentCore-Runtime-Session-Id=${randomUUID()}-cors-ws`);
-    const socketOutcome = await page.evaluate(
+    const socketOutcome = await foreign.evaluate(
       ({ url, token }) =>
         new Promise<string>((resolve) => {
           const encoded = btoa(token).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -191,7 +182,7 @@ test('a page served from an origin the runtime does not allow cannot call it, an
     );
     assert.equal(socketOutcome, 'refused');
   } finally {
-    await page.close();
+    await foreign.close();
     await new Promise((resolve) => forwarder.close(resolve));
     await new Promise((resolve) => other.close(resolve));
   }

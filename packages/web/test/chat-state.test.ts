@@ -41,6 +41,25 @@ test('a final message with no deltas is shown, and a refused tool is marked refu
   ]);
 });
 
+test('a turn that ends in an agent error leaves no tool spinning, and a reload settles a half-streamed turn', () => {
+  let state = chatReducer([], { type: 'ask', prompt: 'List S3 buckets in the Production account' });
+  state = chatReducer(state, { type: 'event', event: { type: 'tool-call', id: 'c1', name: 'ops___call_aws', arguments: { account: 'Production' } } });
+  const halfway = chatReducer([], { type: 'load', entries: state });
+  assert.deepEqual(
+    halfway.at(-1)?.parts.map((part) => (part.kind === 'tool' ? part.tool.status : part.kind)),
+    ['unfinished'],
+  );
+  assert.equal(halfway.at(-1)?.done, true);
+  state = chatReducer(state, { type: 'event', event: { type: 'error', code: 'GatewayUnreachable', message: 'Cannot reach the gateway.', fix: 'Start it.' } });
+  assert.deepEqual(state.at(-1)?.parts, [
+    { kind: 'tool', tool: { id: 'c1', name: 'ops___call_aws', arguments: { account: 'Production' }, status: 'unfinished' } },
+    {
+      kind: 'error',
+      error: { code: 'GatewayUnreachable', title: 'The agent reported a problem', message: 'Cannot reach the gateway.', fix: 'Start it.', action: 'retry', errorType: 'GatewayUnreachable' },
+    },
+  ]);
+});
+
 test('HTTP failures become errors that say what to do, with the action the UI offers', () => {
   const cases = [
     [401, 'UnauthorizedException', 'signin_expired', 'sign-in'],

@@ -65,7 +65,7 @@ export function Transcript({ entries, busy, onRetry, onSignIn }: TranscriptProps
 function ToolCard({ tool }: { readonly tool: ToolActivity }) {
   const { target, tool: toolName } = splitToolName(tool.name);
   const account = toolAccount(tool.arguments);
-  const label = tool.status === 'running' ? 'running' : tool.status === 'ok' ? 'ok' : 'refused';
+  const label = { running: 'running', ok: 'ok', refused: 'refused', unfinished: 'no result' }[tool.status];
   return (
     <div className={`tool tool-${tool.status}`} data-tool={tool.name}>
       <div className="tool-head">

@@ -19,7 +19,9 @@ const isAccountsResult = (event: StreamEvent): event is Extract<StreamEvent, { t
 export function useChat(settings: WebSettings, auth: AuthClient, userKey: string) {
   const store = useRef(new ConversationStore(userKey)).current;
   const [sessionId, setSessionId] = useState(() => store.sessionId());
-  const [entries, dispatch] = useReducer(chatReducer, [] as readonly Entry[], () => store.transcript<readonly Entry[]>(store.sessionId()) ?? []);
+  const [entries, dispatch] = useReducer(chatReducer, [] as readonly Entry[], () =>
+    chatReducer([], { type: 'load', entries: store.transcript<readonly Entry[]>(store.sessionId()) ?? [] }),
+  );
   const [mode, setModeState] = useState<TransportMode>(loadTransport);
   const [busy, setBusy] = useState(false);
   const [socketState, setSocketState] = useState<SocketState>('closed');
