@@ -150,6 +150,15 @@ function checkHeader(header: Readonly<Record<string, unknown>>): void {
 
 const noPermissions: readonly string[] = Object.freeze([]);
 
+/** Cached principals are shared between callers, so nothing reachable from them may be mutated. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 function toPrincipal(payload: Readonly<Record<string, unknown>>, issuer: string, token: string, exp: number): Principal {
   const stringOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
   const clientId = stringOf(payload.client_id) ?? stringOf(payload.azp);
@@ -160,9 +169,9 @@ function toPrincipal(payload: Readonly<Record<string, unknown>>, issuer: string,
     method: 'jwt',
     subject: payload.sub as string,
     issuer,
-    scopes,
-    groups,
-    claims: Object.freeze(payload),
+    scopes: Object.freeze(scopes),
+    groups: Object.freeze(groups),
+    claims: deepFreeze(payload),
     token,
     expiresAt: exp,
     permissions: noPermissions,

@@ -171,6 +171,19 @@ describe('JWT authorizer', () => {
     verifier.close();
   });
 
+  it('returns a frozen principal, so a caller cannot alter what the cache hands the next caller', async () => {
+    const verifier = authorizer();
+    const token = issuer.sign({ 'cognito:groups': ['users'], nested: { roles: ['a'] } });
+    const first = await verifier.verify(token);
+    assert.throws(() => (first.groups as string[]).push('admin'));
+    assert.throws(() => ((first.claims.nested as { roles: string[] }).roles).push('admin'));
+    assert.throws(() => { (first as { subject: string }).subject = 'admin'; });
+    const second = await verifier.verify(token);
+    assert.deepEqual(second.groups, ['users']);
+    assert.equal(second.subject, 'user-1');
+    verifier.close();
+  });
+
   it('never puts the token in an error message', async () => {
     const verifier = authorizer({ allowedClients: ['nobody'] });
     const token = issuer.sign();
