@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { BodyTooLargeError, StoreUnavailableError, readBody, sendJson, sendWire, type GatewayConfig, type Logger, type SharedStore } from '@gatehouse/core';
 import { callerKey, type Caller } from './caller.ts';
 import { GatewayError } from './gateway-error.ts';
@@ -23,6 +24,12 @@ export interface EndpointDeps {
 }
 
 const SDK_VERSION = '0.1.0';
+
+/**
+ * One schema validator for every per-request server: the SDK would otherwise build a new Ajv
+ * (milliseconds of CPU) per request. It holds compiled schemas only, nothing of any caller.
+ */
+const sharedValidator = new AjvJsonSchemaValidator();
 
 /**
  * One gateway's MCP Streamable HTTP endpoint. Each request, in order: Origin → bearer token →
@@ -221,7 +228,7 @@ export class GatewayEndpoint {
     const dispatcher = this.#deps.dispatcher;
     const server = new Server(
       { name: `gatehouse-gateway-${this.name}`, version: SDK_VERSION },
-      { capabilities: { tools: { listChanged: false } }, ...(this.#deps.config.description ? { instructions: this.#deps.config.description } : {}) },
+      { capabilities: { tools: { listChanged: false } }, jsonSchemaValidator: sharedValidator, ...(this.#deps.config.description ? { instructions: this.#deps.config.description } : {}) },
     );
     const abort = new AbortController();
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: (await dispatcher.listTools(caller, abort.signal)) as never }));
