@@ -20,3 +20,4 @@ export type { ToolSchemaEntry } from './tool-schema.ts';
 export { parseCliCommand } from './parse-cli-command.ts';
 export type { AwsCall } from './parse-cli-command.ts';
 export { toolsCommands } from './accounts-command.ts';
+export { handler } from './lambda-handler.ts';

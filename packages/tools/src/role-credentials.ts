@@ -69,12 +69,16 @@ export class RoleCredentialProvider {
         RoleArn: roleArn,
         RoleSessionName: roleSessionName(caller.username),
         DurationSeconds: SESSION_SECONDS,
-        SourceIdentity: roleSessionName(caller.username),
-        Tags: [
-          { Key: 'sub', Value: tagValue(caller.sub) },
-          { Key: 'username', Value: tagValue(caller.username) },
-          { Key: 'groups', Value: tagValue(caller.groups.join(':')) },
-        ],
+        ...(caller.identified
+          ? {
+              SourceIdentity: roleSessionName(caller.username),
+              Tags: [
+                { Key: 'sub', Value: tagValue(caller.sub) },
+                { Key: 'username', Value: tagValue(caller.username) },
+                { Key: 'groups', Value: tagValue(caller.groups.join(':')) },
+              ],
+            }
+          : {}),
         ...(account.externalId ? { ExternalId: account.externalId } : {}),
       }));
       const credentials = result.Credentials;

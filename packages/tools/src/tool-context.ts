@@ -15,6 +15,8 @@ export interface ToolCaller {
   readonly groups: readonly string[];
   /** Undefined only in execution-role mode (a real Lambda with GATEHOUSE_TOOLS_USE_EXECUTION_ROLE=1). */
   readonly credentials: UserCredentials | undefined;
+  /** False when no user was named at all (execution-role mode without context.identity): no session tags then. */
+  readonly identified: boolean;
 }
 
 const contextSchema = z.object({
@@ -64,6 +66,7 @@ export function callerFrom(context: unknown, useExecutionRole: boolean): ToolCal
     sub,
     username: identity?.username ?? sub,
     groups: identity?.groups ?? [],
+    identified: identity?.sub !== undefined,
     credentials: credentials
       ? { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken, ...(expiration ? { expiration } : {}) }
       : undefined,
