@@ -77,7 +77,7 @@ export interface SpawnOptions {
 class SpawnedAgent implements AgentEndpoint {
   readonly host = '127.0.0.1';
   readonly port: number;
-  readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  readonly agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
   readonly child: ChildProcess;
   readonly stderrTail: string[] = [];
   exited = false;
@@ -181,7 +181,7 @@ function tail(spawned: SpawnedAgent): string {
 class UrlAgent implements AgentEndpoint {
   readonly host: string;
   readonly port: number;
-  readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  readonly agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
   readonly pid = undefined;
   readonly exited = false;
   readonly exitCode = null;

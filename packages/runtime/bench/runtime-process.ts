@@ -1,0 +1,34 @@
+// Runs Gatehouse's runtime in its own process for the bench (so the load generator does not share
+// its CPU). Argument: JSON {runtimes}. Prints one JSON line {port, token} when ready; exits on SIGTERM.
+import { EmbeddedStore, createAppServer, createLogger, listen, parseConfig, systemClock, type HttpComponent } from '@gatehouse/core';
+import { createRuntime } from '../src/index.ts';
+import { startTestIssuer } from '../../auth/test/support/test-issuer.ts';
+
+const input = JSON.parse(process.argv[2] ?? '{}') as { runtimes: Record<string, unknown>[] };
+const issuer = await startTestIssuer();
+const components: HttpComponent[] = [];
+const server = createAppServer(components);
+const port = await listen(server, 0);
+const runtimes = input.runtimes.map((runtime) => ({
+  authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: issuer.discoveryUrl, allowedClients: ['test-client'] } },
+  ...runtime,
+}));
+const platform = {
+  config: parseConfig({ runtimes }),
+  dataDir: process.cwd(),
+  baseUrl: `http://127.0.0.1:${port}`,
+  logger: createLogger({ level: 'error', destination: process.stderr }),
+  clock: systemClock,
+  store: new EmbeddedStore(),
+};
+const runtime = await createRuntime(platform, { lookupAccessKey: async () => undefined, defaultWorkloadAudience: `${platform.baseUrl}/mcp` });
+components.push(runtime);
+process.stdout.write(`${JSON.stringify({ port, token: issuer.sign({ sub: 'bench-user' }) })}\n`);
+process.on('SIGTERM', () => {
+  void runtime.close().then(async () => {
+    server.closeAllConnections();
+    server.close();
+    await issuer.close();
+    process.exit(0);
+  });
+});
