@@ -55,6 +55,8 @@ export class PolicyEngine {
   #mtimeMs = -1;
   #lastCheck = 0;
   #listCache = new Map<string, boolean>();
+  /** Bumped whenever the policy set is re-parsed, so callers can key memos on it. */
+  version = 0;
 
   constructor(file: string, mode: 'ENFORCE' | 'LOG_ONLY') {
     this.file = file;
@@ -91,6 +93,12 @@ export class PolicyEngine {
     this.#setId = setId;
     this.#mtimeMs = mtimeMs;
     this.#listCache = new Map();
+    this.version++;
+  }
+
+  /** Checks the file for edits (at most once a second); callers use `version` right after. */
+  refresh(): void {
+    this.#reload(false);
   }
 
   decide(caller: Caller, action: PolicyAction, resource: PolicyResource, args: Record<string, unknown> = {}): PolicyDecision {

@@ -30,6 +30,8 @@ export interface DispatcherDeps {
  */
 export class ToolDispatcher {
   readonly #deps: DispatcherDeps;
+  /** Visible tool lists per caller attributes, valid for one catalog array and one policy version. */
+  #visible = new Map<string, { tools: readonly CatalogTool[]; policyVersion: number; list: CatalogTool[] }>();
 
   constructor(deps: DispatcherDeps) {
     this.#deps = deps;
@@ -57,13 +59,27 @@ export class ToolDispatcher {
   /** The tools this caller may call (policy action `list`), plus the search tool. */
   async visibleTools(caller: Caller, signal: AbortSignal): Promise<CatalogTool[]> {
     const tools = await this.#deps.catalog.tools(this.#scopeFor(caller, signal));
-    return tools.filter((tool) => this.#deps.policy.decide(caller, 'list', tool).allowed);
+    this.#deps.policy.refresh();
+    const policyVersion = this.#deps.policy.version;
+    const key = `${caller.issuer}\u0000${caller.subject}\u0000${caller.clientId ?? ''}\u0000${caller.groups.join(',')}\u0000${caller.scopes.join(',')}`;
+    const memo = this.#visible.get(key);
+    if (memo && memo.tools === tools && memo.policyVersion === policyVersion) return memo.list;
+    const list = tools.filter((tool) => this.#deps.policy.decide(caller, 'list', tool).allowed);
+    if (this.#visible.size > 10_000) this.#visible.clear();
+    this.#visible.set(key, { tools, policyVersion, list });
+    return list;
   }
 
   async listTools(caller: Caller, signal: AbortSignal): Promise<ToolDefinition[]> {
     const visible = await this.visibleTools(caller, signal);
-    return [...visible.map((tool) => tool.definition), SEARCH_TOOL];
+    const definitions = this.#definitions.get(visible);
+    if (definitions) return definitions;
+    const built = [...visible.map((tool) => tool.definition), SEARCH_TOOL];
+    this.#definitions.set(visible, built);
+    return built;
   }
+
+  readonly #definitions = new WeakMap<readonly CatalogTool[], ToolDefinition[]>();
 
   async callTool(caller: Caller, sessionId: string, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
     const started = performance.now();
