@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
-import { EmbeddedStore, closeServer, createAppServer, createLogger, listen, parseConfig, systemClock, type Clock, type HttpComponent, type Logger } from '@gatehouse/core';
+import { EmbeddedStore, closeServer, type SharedStore, createAppServer, createLogger, listen, parseConfig, systemClock, type Clock, type HttpComponent, type Logger } from '@gatehouse/core';
 import { createRuntime, type RuntimeDeps, type RuntimeOptions, type RuntimeService } from '../../src/index.ts';
 import { startTestIssuer, type TestIssuer } from '../../../auth/test/support/test-issuer.ts';
 
@@ -38,6 +38,10 @@ export interface HarnessOptions {
   readonly options?: RuntimeOptions;
   readonly clock?: Clock;
   readonly issuer?: TestIssuer;
+  /** Share one store between harnesses to act as several instances. */
+  readonly store?: SharedStore;
+  /** Announce this harness's own URL as `instanceUrl` (cluster mode). */
+  readonly announceInstance?: boolean;
 }
 
 /** A real one-port server with the runtime mounted, the auth test issuer and echo agents writing to a record file. */
@@ -66,11 +70,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     baseUrl,
     logger,
     clock: options.clock ?? systemClock,
-    store: new EmbeddedStore(),
+    store: options.store ?? new EmbeddedStore(),
   };
   const runtime = await createRuntime(
     platform,
-    { lookupAccessKey: async () => undefined, defaultWorkloadAudience: `${baseUrl}/mcp`, ...options.deps },
+    { lookupAccessKey: async () => undefined, defaultWorkloadAudience: `${baseUrl}/mcp`, ...(options.announceInstance ? { instanceUrl: baseUrl } : {}), ...options.deps },
     { drainTimeoutMs: 2000, ...options.options },
   );
   components.push(runtime);
