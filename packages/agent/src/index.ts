@@ -1,4 +1,5 @@
-import { fileURLToPath } from 'node:url';
+import type { CommandHandler } from '@gatehouse/core';
+import { doctorCommand } from './doctor-command.ts';
 
 export { createAgentServer } from './agent-server.ts';
 export type { AgentServer, AgentServerOptions } from './agent-server.ts';
@@ -16,5 +17,10 @@ export { createScriptedModel } from './scripted-model.ts';
 export type { ScriptedModel, ScriptedStep } from './scripted-model.ts';
 export { readAgentSettings } from './agent-settings.ts';
 
-/** Absolute path of the reference agent's entry, for the runtime's default `agent.command`. */
-export const agentEntryPath: string = fileURLToPath(new URL('./main.ts', import.meta.url));
+export { agentEntryPath } from './agent-entry-path.ts';
+export { createBedrockProvider } from './providers/bedrock-provider.ts';
+export { createAnthropicProvider } from './providers/anthropic-provider.ts';
+export { createOpenAiCompatibleProvider } from './providers/openai-compatible-provider.ts';
+
+/** `gatehouse <verb>` handlers this package contributes. */
+export const agentCommands: { readonly doctor: CommandHandler } = { doctor: doctorCommand };
