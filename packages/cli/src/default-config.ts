@@ -23,7 +23,13 @@ export function withDefaults(
   agentCommand: readonly string[],
 ): GatehouseConfig {
   const jwt = { customJWTAuthorizer: { discoveryUrl: pool.discoveryUrl, allowedClients: [pool.webClientId] } };
-  const runtimes: RuntimeConfig[] = config.runtimes
+  // Every spawned agent learns where the default gateway is and which model to use, unless its
+  // own environment says otherwise (the reference agent reads these; others may ignore them).
+  const agentEnvironment = {
+    GATEHOUSE_GATEWAY_URL: `${baseUrl}/mcp`,
+    GATEHOUSE_MODEL: JSON.stringify(config.model),
+  };
+  const declared: RuntimeConfig[] = config.runtimes
     ? [...config.runtimes]
     : [
         {
@@ -45,6 +51,7 @@ export function withDefaults(
           },
         },
       ];
+  const runtimes = declared.map((runtime) => ({ ...runtime, environmentVariables: { ...agentEnvironment, ...runtime.environmentVariables } }));
   const gateways: GatewayConfig[] = config.gateways
     ? [...config.gateways]
     : [

@@ -1,11 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type CommandContext, type CommandHandler } from '@gatehouse/core';
-import { identityCommands } from '@gatehouse/identity';
-import { gatewayCommands } from '@gatehouse/gateway';
-import { toolsCommands } from '@gatehouse/tools';
-import { agentCommands } from '@gatehouse/agent';
-import { startGatehouse, type ComponentName } from './start-gatehouse.ts';
+import type { ComponentName } from './start-gatehouse.ts';
 
 const USAGE = `Usage: gatehouse <command> [options]
 
@@ -34,13 +30,14 @@ const SERVE: Record<string, readonly ComponentName[]> = {
   gateway: ['gateway'],
 };
 
-const VERBS: Record<string, CommandHandler> = {
-  users: identityCommands.users,
-  clients: identityCommands.clients,
-  keys: identityCommands.keys,
-  accounts: toolsCommands.accounts,
-  audit: gatewayCommands.audit,
-  doctor: agentCommands.doctor,
+// Loaded on use: a verb pulls in only its own component (and its SDKs), so `gatehouse audit` starts fast.
+const VERBS: Record<string, () => Promise<CommandHandler>> = {
+  users: async () => (await import('@gatehouse/identity')).identityCommands.users,
+  clients: async () => (await import('@gatehouse/identity')).identityCommands.clients,
+  keys: async () => (await import('@gatehouse/identity')).identityCommands.keys,
+  accounts: async () => (await import('@gatehouse/tools')).toolsCommands.accounts,
+  audit: async () => (await import('@gatehouse/gateway')).gatewayCommands.audit,
+  doctor: async () => (await import('@gatehouse/agent')).agentCommands.doctor,
 };
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -53,7 +50,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const serve = SERVE[command];
     if (serve) return await serveCommand(serve, rest);
     const verb = VERBS[command];
-    if (verb) return await verbCommand(verb, rest);
+    if (verb) return await verbCommand(await verb(), rest);
     console.error(`gatehouse: unknown command "${command}"\n\n${USAGE}`);
     return 2;
   } catch (error) {
@@ -87,6 +84,7 @@ async function serveCommand(components: readonly ComponentName[], args: readonly
     console.error(`--port must be an integer 0–65535 (got ${values.port ?? process.env.GATEHOUSE_PORT})`);
     return 2;
   }
+  const { startGatehouse } = await import('./start-gatehouse.ts');
   const running = await startGatehouse({
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : process.env.GATEHOUSE_DATA_DIR ? { dataDir: process.env.GATEHOUSE_DATA_DIR } : {}),
     ...(values.config ? { configFile: values.config } : {}),
