@@ -207,8 +207,7 @@ export async function respondToAuthChallenge(
     for (const [name, value] of Object.entries(responses ?? {})) {
       if (name.startsWith('userAttributes.') && name !== 'userAttributes.sub') attributes[name.slice('userAttributes.'.length)] = value;
     }
-    context.users.updateAttributes(pool.id, user.username, attributes);
-    context.users.setPassword(pool.id, user.username, secrets, 'CONFIRMED');
+    context.users.setPassword(pool.id, user.username, secrets, 'CONFIRMED', attributes);
     return completeSignIn(context, pool, client, context.users.user(pool.id, user.username)!, caller.ip);
   }
   throw new CognitoError('InvalidParameterException', `Unsupported ChallengeName ${input.ChallengeName}`);

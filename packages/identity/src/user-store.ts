@@ -167,11 +167,18 @@ export class UserStore {
     });
     return this.user(poolId, user.username)!;
   }
-  setPassword(poolId: string, username: string, secret: { passwordHash: string; srpSalt: string; srpVerifier: string }, status: UserStatus): boolean {
-    const result = this.#database
-      .prepare('UPDATE users SET password_hash = ?, srp_salt = ?, srp_verifier = ?, status = ?, updated_at = ? WHERE pool_id = ? AND username = ?')
-      .run(secret.passwordHash, secret.srpSalt, secret.srpVerifier, status, this.#now(), poolId, username);
-    return Number(result.changes) > 0;
+  /** New password secrets and status, and optionally new attributes, written together. */
+  setPassword(
+    poolId: string, username: string, secret: { passwordHash: string; srpSalt: string; srpVerifier: string }, status: UserStatus,
+    attributes?: Readonly<Record<string, string>>,
+  ): boolean {
+    return inTransaction(this.#database, () => {
+      const result = this.#database
+        .prepare('UPDATE users SET password_hash = ?, srp_salt = ?, srp_verifier = ?, status = ?, updated_at = ? WHERE pool_id = ? AND username = ?')
+        .run(secret.passwordHash, secret.srpSalt, secret.srpVerifier, status, this.#now(), poolId, username);
+      if (attributes) this.updateAttributes(poolId, username, { ...attributes });
+      return Number(result.changes) > 0;
+    });
   }
   setStatus(poolId: string, username: string, status: UserStatus): void {
     this.#database.prepare('UPDATE users SET status = ?, confirmation_code = NULL, updated_at = ? WHERE pool_id = ? AND username = ?').run(status, this.#now(), poolId, username);
