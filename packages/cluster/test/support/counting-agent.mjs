@@ -27,3 +27,8 @@ const server = createServer((request, response) => {
 });
 server.listen(Number(process.env.PORT ?? 8080), '127.0.0.1');
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
+// If the runtime instance is killed with SIGKILL it cannot stop its agents; don't outlive it.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(0);
+}, 250).unref();
