@@ -1,30 +1,34 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { generateKeyPair, SignJWT, jwtVerify, type CryptoKey } from 'jose';
+import { createJwtAuthorizer } from '@gatehouse/auth';
 import { closeServer, createAppServer, createLogger, listen, parseConfig, EmbeddedStore, type HttpComponent, type Platform } from '@gatehouse/core';
-import { createSandbox, type SandboxService, type SigV4Key, type WebIdentityPrincipal } from '../src/index.ts';
+import { createSandbox, type SandboxService, type SigV4Key } from '../src/index.ts';
+// The auth package's real OIDC test issuer (discovery + JWKS on loopback), so web identities are verified
+// exactly as `gatehouse up` wires it: createJwtAuthorizer with allowedAudience ['sts'].
+import { startTestIssuer } from '../../auth/test/support/test-issuer.ts';
 
 export const ADMIN_KEY_ID = 'AKIAGATEHOUSETESTADMIN';
 export const ADMIN_SECRET = 'test-admin-secret-0123456789abcdefghij';
-export const ISSUER = 'https://issuer.test/pool';
 
 export interface TestStack {
   readonly baseUrl: string;
   readonly sandbox: SandboxService;
   readonly dataDir: string;
-  readonly signToken: (claims: Record<string, unknown>, expiresIn?: string) => Promise<string>;
+  /** A token for audience `sts` from the test issuer, expiring in `expiresInSeconds`. */
+  readonly signToken: (claims: Record<string, unknown>, expiresInSeconds?: number) => Promise<string>;
   readonly close: () => Promise<void>;
 }
 
-/** A real one-port server with the sandbox mounted; web identities are JWTs signed by a test key and verified with jose. */
+/** A real one-port server with the sandbox mounted; web identities come from the auth test issuer. */
 export async function startStack(options: { dataDir?: string; config?: Record<string, unknown> } = {}): Promise<TestStack> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'gatehouse-tools-'));
   const components: HttpComponent[] = [];
   const server = createAppServer(components);
   const port = await listen(server, 0);
   const baseUrl = `http://127.0.0.1:${port}`;
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  const issuer = await startTestIssuer();
+  const webIdentity = createJwtAuthorizer({ discoveryUrl: issuer.discoveryUrl, allowedAudience: ['sts'] });
   const platform: Platform = {
     config: parseConfig(options.config ?? {}),
     dataDir,
@@ -36,35 +40,20 @@ export async function startStack(options: { dataDir?: string; config?: Record<st
   const adminKey: SigV4Key = { secretAccessKey: ADMIN_SECRET, principal: { subject: 'admin', arn: 'arn:aws:iam::000000000000:user/admin', permissions: ['*'] } };
   const sandbox = await createSandbox(platform, {
     lookupAccessKey: async (id) => (id === ADMIN_KEY_ID ? adminKey : undefined),
-    verifyWebIdentity: (token) => verify(token, publicKey),
+    verifyWebIdentity: (token) => webIdentity.verify(token),
   });
   components.push(sandbox);
   return {
     baseUrl,
     sandbox,
     dataDir,
-    signToken: (claims, expiresIn = '5m') => sign(claims, privateKey, expiresIn),
+    signToken: async (claims, expiresInSeconds = 300) => issuer.sign({ aud: 'sts', ...claims, exp: Math.floor(Date.now() / 1000) + expiresInSeconds }),
     async close() {
       await sandbox.close();
       await closeServer(server);
+      await issuer.close();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
-  };
-}
-
-async function sign(claims: Record<string, unknown>, key: CryptoKey, expiresIn: string): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: 'RS256' }).setIssuer(ISSUER).setAudience('sts').setIssuedAt().setExpirationTime(expiresIn).sign(key);
-}
-
-async function verify(token: string, key: CryptoKey): Promise<WebIdentityPrincipal> {
-  const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience: 'sts', algorithms: ['RS256'] });
-  const groups = payload['cognito:groups'];
-  return {
-    subject: String(payload.sub),
-    ...(typeof payload['cognito:username'] === 'string' ? { username: payload['cognito:username'] } : {}),
-    groups: Array.isArray(groups) ? groups.map(String) : [],
-    issuer: ISSUER,
-    claims: payload,
   };
 }
 

@@ -53,8 +53,15 @@ test('refuses a web identity token signed by another key as InvalidIdentityToken
   await assert.rejects(sts().send(new AssumeRoleWithWebIdentityCommand({ RoleArn: bridgeArn, RoleSessionName: 'mallory', WebIdentityToken: forged })), InvalidIdentityTokenException);
 });
 
+test('refuses a token minted for another audience (an ordinary access token) as InvalidIdentityToken', async () => {
+  const issued = stack.sandbox.observed.sts.filter((entry) => entry.outcome === 'issued').length;
+  const token = await stack.signToken({ sub: 'sub-alice', aud: 'web-client', 'cognito:groups': ['ops-readwrite'] });
+  await assert.rejects(sts().send(new AssumeRoleWithWebIdentityCommand({ RoleArn: bridgeArn, RoleSessionName: 'alice', WebIdentityToken: token })), InvalidIdentityTokenException);
+  assert.equal(stack.sandbox.observed.sts.filter((entry) => entry.outcome === 'issued').length, issued);
+});
+
 test('refuses an expired web identity token as ExpiredTokenException', async () => {
-  const token = await stack.signToken({ sub: 'late' }, '-10s');
+  const token = await stack.signToken({ sub: 'late' }, -600);
   await assert.rejects(sts().send(new AssumeRoleWithWebIdentityCommand({ RoleArn: bridgeArn, RoleSessionName: 'late', WebIdentityToken: token })), ExpiredTokenException);
 });
 
