@@ -169,6 +169,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
       if (request.method !== ALLOWED_METHODS[action]) {
         throw new RuntimeError('ResourceNotFoundException', `${request.method ?? ''} is not supported on /${action}; use ${ALLOWED_METHODS[action]}${action === 'ws' ? ' with Upgrade: websocket' : ''}.`);
       }
+      if (action === 'ws') throw new RuntimeError('ValidationException', 'The /ws endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket).', { reason: 'CannotParse' });
       if (closing) throw new RuntimeError('ServiceUnavailableException', 'The runtime is shutting down; retry on another instance.');
       const work = action === 'invocations' ? invoke(runtime, request, response, url, corsHeaders, log) : stopSession(runtime, request, response, url, corsHeaders, log);
       inFlight.add(work);
