@@ -1,13 +1,15 @@
 import { randomInt } from 'node:crypto';
-import { CognitoError } from './cognito-error.ts';
+import { CognitoError, INCORRECT_CREDENTIALS } from './cognito-error.ts';
 import type { IdentityContext } from './identity-context.ts';
 import type { Operation } from './cognito-api.ts';
 import {
-  accessTokenSchema, confirmSignUpSchema, initiateAuthSchema, parseInput, respondSchema, revokeTokenSchema, signUpSchema,
+  accessTokenSchema, changePasswordSchema, confirmSignUpSchema, getTokensFromRefreshSchema, initiateAuthSchema, parseInput, respondSchema, revokeTokenSchema, signUpSchema,
 } from './cognito-input.ts';
 import { API_SCOPE, clientFor, initiateAuth, respondToAuthChallenge } from './auth-flows.ts';
 import { verifyAccessToken } from './verify-access-token.ts';
 import { checkSecretHash, constantTimeEqual } from './client-secret.ts';
+import { issueTokens } from './identity-context.ts';
+import { verifyPassword } from './password-hash.ts';
 import { passwordSecrets } from './user-secrets.ts';
 import { UsernameTakenError, type UserRecord } from './user-store.ts';
 import { deliver } from './outbox.ts';
@@ -21,7 +23,8 @@ export function attributeList(user: UserRecord): { Name: string; Value: string }
 
 async function userFromAccessToken(context: IdentityContext, token: string): Promise<UserRecord> {
   const verified = await verifyAccessToken(context, token);
-  if (!verified) throw new CognitoError('NotAuthorizedException', 'Invalid Access Token');
+  // a token minted for another audience (resource indicator, token exchange) is not for Cognito's own API
+  if (!verified || verified.claims.aud !== undefined) throw new CognitoError('NotAuthorizedException', 'Invalid Access Token');
   const scopes = String(verified.claims.scope ?? '').split(' ');
   if (!scopes.includes(API_SCOPE)) throw new CognitoError('NotAuthorizedException', 'Access Token does not have required scopes');
   const user = context.users.user(verified.pool.id, String(verified.claims.username));
@@ -53,6 +56,34 @@ export const userOperations: Record<string, Operation> = {
     const user = await userFromAccessToken(context, token);
     context.tokens.revokeUser(user.poolId, user.username);
     if (typeof verified?.claims.origin_jti === 'string') context.tokens.revokeOrigin(verified.claims.origin_jti, Number(verified.claims.exp) * 1000);
+    return {};
+  },
+  async GetTokensFromRefreshToken(context, body) {
+    const input = parseInput(getTokensFromRefreshSchema, body);
+    const { client, pool } = clientFor(context, input.ClientId);
+    if (client.secret && !(input.ClientSecret && constantTimeEqual(input.ClientSecret, client.secret))) {
+      throw new CognitoError('NotAuthorizedException', `Client ${client.id} is configured for secret but a valid ClientSecret was not received`);
+    }
+    if (!client.settings.explicitAuthFlows.includes('ALLOW_REFRESH_TOKEN_AUTH')) throw new CognitoError('InvalidParameterException', 'REFRESH_TOKEN_AUTH flow not enabled for this client');
+    const lookup = context.tokens.lookupRefresh(input.RefreshToken);
+    if (lookup.state === 'invalid' || lookup.record.clientId !== client.id) throw new CognitoError('NotAuthorizedException', 'Invalid Refresh Token');
+    const rotated = context.tokens.rotateRefresh(input.RefreshToken);
+    if (!rotated) throw new CognitoError('NotAuthorizedException', 'Invalid Refresh Token');
+    if ('reused' in rotated) throw new CognitoError('RefreshTokenReuseException', 'The refresh token was already used; this sign-in is now revoked');
+    const user = context.users.user(pool.id, rotated.record.username);
+    if (!user || !user.enabled) throw new CognitoError('NotAuthorizedException', 'User is disabled.');
+    const tokens = await issueTokens(context, {
+      pool, client, user, scope: rotated.record.scope, authTime: rotated.record.authTime, family: rotated.record.family, withRefresh: false,
+    });
+    return { AuthenticationResult: { ...tokens, RefreshToken: rotated.next } };
+  },
+  async ChangePassword(context, body) {
+    const input = parseInput(changePasswordSchema, body);
+    const user = await userFromAccessToken(context, input.AccessToken);
+    if (!input.PreviousPassword || !user.passwordHash || !(await verifyPassword(input.PreviousPassword, user.passwordHash))) {
+      throw new CognitoError('NotAuthorizedException', INCORRECT_CREDENTIALS);
+    }
+    context.users.setPassword(user.poolId, user.username, await passwordSecrets(user.poolId, user.username, input.ProposedPassword), 'CONFIRMED');
     return {};
   },
   async RevokeToken(context, body) {

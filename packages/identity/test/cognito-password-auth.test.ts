@@ -4,7 +4,8 @@ import { statSync } from 'node:fs';
 import {
   CognitoIdentityProviderClient, InitiateAuthCommand, AdminCreateUserCommand, AdminSetUserPasswordCommand, GetUserCommand,
   NotAuthorizedException, InvalidParameterException, ResourceNotFoundException, UsernameExistsException, TooManyRequestsException,
-  GlobalSignOutCommand, RevokeTokenCommand, ListUsersCommand, AdminGetUserCommand,
+  GlobalSignOutCommand, RevokeTokenCommand, ListUsersCommand, AdminGetUserCommand, GetTokensFromRefreshTokenCommand, RefreshTokenReuseException,
+  ChangePasswordCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
 import { startIdentity, type RunningIdentity } from './support/start-identity.ts';
@@ -192,4 +193,32 @@ test('RevokeToken ends one sign-in: its refresh token stops working and its toke
   assert.equal(stillFine.Username, 'alice');
   const got = await admin.send(new AdminGetUserCommand({ UserPoolId: pool().poolId, Username: 'alice' }));
   assert.equal(got.UserStatus, 'CONFIRMED');
+});
+
+test('GetTokensFromRefreshToken rotates the refresh token; replaying the old one is RefreshTokenReuseException and ends the sign-in', async () => {
+  const { clientId } = pool();
+  const signIn = await anonymous.send(new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: clientId, AuthParameters: { USERNAME: 'alice', PASSWORD: 'Correct-Horse-9' } }));
+  const original = signIn.AuthenticationResult!.RefreshToken!;
+  const rotated = await anonymous.send(new GetTokensFromRefreshTokenCommand({ ClientId: clientId, RefreshToken: original }));
+  const next = rotated.AuthenticationResult!.RefreshToken!;
+  assert.ok(next);
+  assert.notEqual(next, original);
+  await assert.rejects(anonymous.send(new GetTokensFromRefreshTokenCommand({ ClientId: clientId, RefreshToken: original })), RefreshTokenReuseException);
+  await assert.rejects(anonymous.send(new GetTokensFromRefreshTokenCommand({ ClientId: clientId, RefreshToken: next })), NotAuthorizedException);
+  await assert.rejects(anonymous.send(new GetUserCommand({ AccessToken: rotated.AuthenticationResult!.AccessToken! })), NotAuthorizedException);
+});
+
+test('ChangePassword needs the previous password and then only the new one works', async () => {
+  await createUser('pat', 'First-Password-1');
+  const { clientId } = pool();
+  const signIn = await anonymous.send(new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: clientId, AuthParameters: { USERNAME: 'pat', PASSWORD: 'First-Password-1' } }));
+  const accessToken = signIn.AuthenticationResult!.AccessToken!;
+  await assert.rejects(anonymous.send(new ChangePasswordCommand({ AccessToken: accessToken, PreviousPassword: 'Wrong-Password-1', ProposedPassword: 'Second-Password-2' })), NotAuthorizedException);
+  await anonymous.send(new ChangePasswordCommand({ AccessToken: accessToken, PreviousPassword: 'First-Password-1', ProposedPassword: 'Second-Password-2' }));
+  await assert.rejects(
+    anonymous.send(new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: clientId, AuthParameters: { USERNAME: 'pat', PASSWORD: 'First-Password-1' } })),
+    NotAuthorizedException,
+  );
+  const again = await anonymous.send(new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: clientId, AuthParameters: { USERNAME: 'pat', PASSWORD: 'Second-Password-2' } }));
+  assert.ok(again.AuthenticationResult!.AccessToken);
 });
