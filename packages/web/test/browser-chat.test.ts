@@ -183,8 +183,11 @@ test('a page served from an origin the runtime does not allow cannot call it, an
     assert.equal(socketOutcome, 'refused');
   } finally {
     await foreign.close();
-    await new Promise((resolve) => forwarder.close(resolve));
-    await new Promise((resolve) => other.close(resolve));
+    // Chromium keeps loopback connections alive; drop them so close() returns now.
+    for (const server of [forwarder, other]) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   }
 });
 
