@@ -174,7 +174,7 @@ function describeItem(item: unknown): string {
   if (!item || typeof item !== 'object') return String(item);
   const record = item as Record<string, unknown>;
   const name = record.name ?? record.Name ?? record.key ?? record.Key ?? record.InstanceId ?? record.FunctionName ?? record.RoleName;
-  const detail = ['accountId', 'id', 'environment', 'Size', 'size', 'CreationDate', 'LastModified']
+  const detail = ['account_id', 'accountId', 'id', 'environment', 'region', 'Size', 'size', 'CreationDate', 'LastModified', 'last_modified']
     .filter((field) => record[field] !== undefined && record[field] !== name)
     .map((field) => `${field}: ${String(record[field])}`);
   if (name === undefined) return JSON.stringify(item);
