@@ -24,7 +24,8 @@ function tagValue(text: string): string {
 
 /**
  * Assumes a role in a member account FROM the user's derived credentials (never the process's own,
- * except in execution-role mode), and caches the session per user + groups + role until 5 minutes before expiry.
+ * except in execution-role mode), and caches the session per user + groups + role + the user's own session
+ * (so only the holder of that session reuses it) until 5 minutes before expiry.
  */
 export class RoleCredentialProvider {
   readonly #cache = new Map<string, Promise<RoleCredentials>>();
@@ -41,7 +42,7 @@ export class RoleCredentialProvider {
   }
 
   async credentialsFor(caller: ToolCaller, account: Account, roleArn: string): Promise<RoleCredentials> {
-    const key = JSON.stringify([caller.sub, [...caller.groups].sort(), account.accountId, roleArn, caller.credentials ? 'user' : 'execution-role']);
+    const key = JSON.stringify([caller.sub, [...caller.groups].sort(), account.accountId, roleArn, caller.credentials?.accessKeyId ?? 'execution-role']);
     const cached = this.#cache.get(key);
     if (cached) {
       const credentials = await cached.catch(() => undefined);

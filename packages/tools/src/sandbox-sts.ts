@@ -125,8 +125,8 @@ function credentialsXml(credential: TemporaryCredential): string {
     + `<SourceIdentity>${escapeXml(credential.user.username)}</SourceIdentity>`;
 }
 
-function envelope(action: string, result: string): string {
-  return `<${action}Response xmlns="${NAMESPACE}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>\n`;
+function envelope(action: string, result: string, requestId: string): string {
+  return `<${action}Response xmlns="${NAMESPACE}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>\n`;
 }
 
 /**
@@ -177,7 +177,7 @@ export function createSandboxSts(options: SandboxStsOptions) {
     });
   }
 
-  async function assumeRole(request: IncomingMessage, body: Buffer, form: Record<string, string>): Promise<string> {
+  async function assumeRole(request: IncomingMessage, body: Buffer, form: Record<string, string>, requestId: string): Promise<string> {
     const caller = await authenticate(request, body);
     const roleArn = requireParameter(form, 'RoleArn');
     const name = sessionName(form);
@@ -221,10 +221,10 @@ export function createSandboxSts(options: SandboxStsOptions) {
     const credential = issue(role, user, name, duration);
     options.observe({ action: 'AssumeRole', accessKeyId: caller.accessKeyId, roleArn: role.arn, user: user.username, outcome: 'issued' });
     options.logger.info({ action: 'AssumeRole', role: role.arn, user: user.username, accessKeyId: credential.accessKeyId }, 'sandbox credentials issued');
-    return envelope('AssumeRole', `${credentialsXml(credential)}<PackedPolicySize>0</PackedPolicySize>`);
+    return envelope('AssumeRole', `${credentialsXml(credential)}<PackedPolicySize>0</PackedPolicySize>`, requestId);
   }
 
-  async function assumeRoleWithWebIdentity(form: Record<string, string>): Promise<string> {
+  async function assumeRoleWithWebIdentity(form: Record<string, string>, requestId: string): Promise<string> {
     const token = requireParameter(form, 'WebIdentityToken');
     const roleArn = requireParameter(form, 'RoleArn');
     const name = sessionName(form);
@@ -258,21 +258,23 @@ export function createSandboxSts(options: SandboxStsOptions) {
     return envelope(
       'AssumeRoleWithWebIdentity',
       `${credentialsXml(credential)}<SubjectFromWebIdentityToken>${escapeXml(user.sub)}</SubjectFromWebIdentityToken><Audience>${escapeXml(audienceText)}</Audience><Provider>${escapeXml(principal.issuer ?? '')}</Provider><PackedPolicySize>0</PackedPolicySize>`,
+      requestId,
     );
   }
 
-  async function getCallerIdentity(request: IncomingMessage, body: Buffer): Promise<string> {
+  async function getCallerIdentity(request: IncomingMessage, body: Buffer, requestId: string): Promise<string> {
     const caller = await authenticate(request, body);
     const result = caller.kind === 'temporary'
       ? { arn: assumedRoleArn(caller.credential), userId: `${roleId(caller.credential)}:${caller.credential.sessionName}`, account: caller.credential.accountId }
       : { arn: caller.key.principal.arn, userId: caller.key.principal.subject, account: /^arn:aws:[a-z]+::(\d{12}):/.exec(caller.key.principal.arn)?.[1] ?? options.bridgeAccountId };
     options.observe({ action: 'GetCallerIdentity', accessKeyId: caller.accessKeyId, outcome: 'answered' });
-    return envelope('GetCallerIdentity', `<Arn>${escapeXml(result.arn)}</Arn><UserId>${escapeXml(result.userId)}</UserId><Account>${result.account}</Account>`);
+    return envelope('GetCallerIdentity', `<Arn>${escapeXml(result.arn)}</Arn><UserId>${escapeXml(result.userId)}</UserId><Account>${result.account}</Account>`, requestId);
   }
 
   return {
     async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
       let action = 'unknown';
+      const requestId = randomUUID();
       try {
         if (request.method !== 'POST') throw new StsError('InvalidAction', 'STS takes form-encoded POST requests (Action=…&Version=2011-06-15)');
         let body: Buffer;
@@ -286,17 +288,17 @@ export function createSandboxSts(options: SandboxStsOptions) {
         action = form.Action ?? 'unknown';
         if (form.Version !== undefined && form.Version !== '2011-06-15') throw new StsError('InvalidAction', `Version ${form.Version} is not supported (use 2011-06-15)`);
         let xml: string;
-        if (action === 'AssumeRole') xml = await assumeRole(request, body, form);
-        else if (action === 'AssumeRoleWithWebIdentity') xml = await assumeRoleWithWebIdentity(form);
-        else if (action === 'GetCallerIdentity') xml = await getCallerIdentity(request, body);
+        if (action === 'AssumeRole') xml = await assumeRole(request, body, form, requestId);
+        else if (action === 'AssumeRoleWithWebIdentity') xml = await assumeRoleWithWebIdentity(form, requestId);
+        else if (action === 'GetCallerIdentity') xml = await getCallerIdentity(request, body, requestId);
         else throw new StsError('InvalidAction', `Could not find operation ${action.slice(0, 64)} for version 2011-06-15 (the sandbox serves AssumeRole, AssumeRoleWithWebIdentity, GetCallerIdentity)`);
-        response.writeHead(200, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml) }).end(xml);
+        response.writeHead(200, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml), 'x-amzn-requestid': requestId }).end(xml);
       } catch (error) {
         const stsError = error instanceof StsError ? error : new StsError('InternalFailure', 'internal');
         if (!(error instanceof StsError)) options.logger.error({ err: error, action }, 'sandbox STS failed');
         options.observe({ action, outcome: stsError.code });
-        const wire = stsError.toResponse();
-        if (!response.headersSent) response.writeHead(wire.status, { ...wire.headers, 'content-length': String(Buffer.byteLength(wire.body)) }).end(wire.body);
+        const wire = stsError.toResponse(requestId);
+        if (!response.headersSent) response.writeHead(wire.status, { ...wire.headers, 'content-length': String(Buffer.byteLength(wire.body)), 'x-amzn-requestid': requestId }).end(wire.body);
         else response.destroy();
       }
     },

@@ -41,10 +41,10 @@ export class StsError extends WireError {
     this.code = code;
     this.status = STATUS[code];
   }
-  toResponse(): WireResponse {
+  toResponse(requestId: string = randomUUID()): WireResponse {
     const type = this.status >= 500 ? 'Receiver' : 'Sender';
     const message = this.expose ? this.message : 'An internal error occurred';
-    const body = `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">\n  <Error>\n    <Type>${type}</Type>\n    <Code>${this.code}</Code>\n    <Message>${escapeXml(message)}</Message>\n  </Error>\n  <RequestId>${randomUUID()}</RequestId>\n</ErrorResponse>\n`;
+    const body = `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">\n  <Error>\n    <Type>${type}</Type>\n    <Code>${this.code}</Code>\n    <Message>${escapeXml(message)}</Message>\n  </Error>\n  <RequestId>${requestId}</RequestId>\n</ErrorResponse>\n`;
     return { status: this.status, headers: { 'content-type': 'text/xml' }, body };
   }
 }

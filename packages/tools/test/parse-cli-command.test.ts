@@ -29,3 +29,18 @@ test('refuses shell lines, commands not starting with aws, and mutating s3 short
   assert.throws(() => parseCliCommand('aws s3 rm s3://b/k'), { code: 'OperationNotAllowed' });
   assert.throws(() => parseCliCommand('aws s3'), /needs a service and an operation/);
 });
+
+test('limitResult shortens the longest list under the cap and says how much it left out', async () => {
+  const { limitResult } = await import('../src/run-aws-call.ts');
+  const items = Array.from({ length: 500 }, (_, index) => ({ Key: `logs/${String(index).padStart(4, '0')}.txt`, Size: index }));
+  const small = { Name: 'b', Contents: items.slice(0, 3) };
+  assert.deepEqual(limitResult(small, 40_000), small);
+  const limited = limitResult({ Name: 'b', Contents: items }, 2_000) as { Name: string; Contents: unknown[]; truncated: { omittedItems: Record<string, number> } };
+  assert.ok(JSON.stringify(limited).length <= 2_300);
+  assert.equal(limited.Name, 'b');
+  assert.deepEqual(limited.Contents, items.slice(0, limited.Contents.length));
+  assert.equal(limited.truncated.omittedItems.Contents, 500 - limited.Contents.length);
+  const text = limitResult({ Body: 'x'.repeat(5_000) }, 1_000) as { partialJson: string; truncated: unknown };
+  assert.ok(text.partialJson.endsWith('…[truncated]'));
+  assert.ok(text.truncated);
+});

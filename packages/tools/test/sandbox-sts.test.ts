@@ -41,6 +41,7 @@ test('issues bridge credentials for a verified web identity, bound to the user',
   const lifetime = result.Credentials!.Expiration!.getTime() - Date.now();
   assert.ok(lifetime > 800_000 && lifetime <= 900_000, `lifetime ${lifetime}`);
   assert.equal(result.SubjectFromWebIdentityToken, 'sub-alice');
+  assert.match(result.$metadata.requestId ?? '', /^[0-9a-f-]{36}$/);
   assert.equal(result.AssumedRoleUser?.Arn, 'arn:aws:sts::000000000000:assumed-role/GatehouseToolsBridge/alice');
   const key = await stack.sandbox.lookupTemporaryKey(result.Credentials!.AccessKeyId!);
   assert.equal(key?.secretAccessKey, result.Credentials!.SecretAccessKey);
