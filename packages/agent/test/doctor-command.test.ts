@@ -32,10 +32,10 @@ after(async () => {
   await bedrock.close();
 });
 
-async function runDoctor(config: unknown): Promise<{ code: number; lines: string[] }> {
+async function runDoctor(config: unknown, args: string[] = []): Promise<{ code: number; lines: string[] }> {
   const lines: string[] = [];
   const context: CommandContext = { config: parseConfig(config), dataDir: '/nonexistent', baseUrl: 'http://127.0.0.1:1', stdout: (line) => lines.push(line), stderr: (line) => lines.push(line) };
-  const code = await agentCommands.doctor([], context);
+  const code = await agentCommands.doctor(args, context);
   return { code, lines: lines.flatMap((line) => line.split('\n')) };
 }
 
@@ -88,4 +88,29 @@ test('doctor fails with a fix for each broken part: agent that never starts, unr
     if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
     else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
   }
+});
+
+test('doctor --url checks the running instance: its issuer from /config.json, its MCP metadata, and agents given by url', async () => {
+  const running = createServer((request, response) => {
+    if (request.url === '/config.json') response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer: `${issuerUrl}/pool` }));
+    else if (request.url === '/.well-known/oauth-protected-resource/mcp') response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    else if (request.url === '/ping') response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"HealthyBusy","time_of_last_update":1}');
+    else response.writeHead(404).end();
+  });
+  const runningUrl = `http://127.0.0.1:${await listen(running, 0)}`;
+  try {
+    const { code, lines } = await runDoctor({ runtimes: [{ agentRuntimeName: 'remote_agent', agent: { url: runningUrl } }], gateways: [] }, ['--url', runningUrl]);
+    assert.equal(code, 0, lines.join('\n'));
+    assert.ok(lines.includes(`✓ issuer ${issuerUrl}/pool: discovery and JWKS OK (1 key(s))`), lines.join('\n'));
+    assert.ok(lines.includes(`✓ gateway at ${runningUrl}/mcp publishes its protected-resource metadata`), lines.join('\n'));
+    assert.ok(lines.includes(`✓ runtime remote_agent: agent at ${runningUrl} is Healthy`), lines.join('\n'));
+  } finally {
+    await closeServer(running);
+  }
+});
+
+test('doctor rejects unknown options with exit 2', async () => {
+  const { code, lines } = await runDoctor({}, ['--bogus']);
+  assert.equal(code, 2);
+  assert.match(lines.join('\n'), /gatehouse doctor: .*bogus/);
 });
