@@ -86,8 +86,10 @@ export const adminOperations: Record<string, Operation> = {
   async AdminDisableUser(context, body) {
     const input = parseInput(adminUserSchema, body);
     const user = userOf(context, input.UserPoolId, input.Username);
-    context.users.setEnabled(user.poolId, user.username, false);
-    context.tokens.revokeUser(user.poolId, user.username);
+    context.atomically(() => {
+      context.users.setEnabled(user.poolId, user.username, false);
+      context.tokens.revokeUser(user.poolId, user.username);
+    });
     return {};
   },
   async AdminEnableUser(context, body) {

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { CognitoError, INCORRECT_CREDENTIALS } from './cognito-error.ts';
 import { issueTokens, type IdentityContext, type IssuedTokens } from './identity-context.ts';
 import type { ClientRecord, PoolRecord, UserRecord } from './user-store.ts';
 import { checkSecretHash, constantTimeEqual } from './client-secret.ts';
 import { DUMMY_HASH, verifyPassword } from './password-hash.ts';
-import { createVerifier, isValidClientPublic, parseSrpTimestamp, startServer, verifyPasswordClaim } from './srp.ts';
+import { isValidClientPublic, parseSrpTimestamp, startServer, verifyPasswordClaim } from './srp.ts';
 import { passwordSecrets, poolSuffix } from './user-secrets.ts';
 import { randomToken } from './token-store.ts';
 
@@ -157,14 +157,13 @@ async function refreshFlow(context: IdentityContext, pool: PoolRecord, client: C
 async function srpStart(context: IdentityContext, pool: PoolRecord, client: ClientRecord, username: string, user: UserRecord | undefined, clientPublic: string): Promise<AuthResponse> {
   if (!isValidClientPublic(clientPublic)) throw new CognitoError('InvalidParameterException', 'SRP_A is not a valid SRP public value');
   const userId = user?.username ?? username;
-  // an unknown user gets a challenge that looks the same and can never be answered (no user enumeration)
-  const fallback = user?.srpVerifier && user.srpSalt ? undefined : createVerifier(poolSuffix(pool.id), userId, randomBytes(32).toString('hex'));
-  const salt = user?.srpSalt ?? fallback!.salt;
-  const verifier = user?.srpVerifier ?? fallback!.verifier;
+  // an unknown user gets a challenge that looks the same, costs the same and can never be answered (no user enumeration)
+  const real = user?.srpVerifier && user.srpSalt ? { salt: user.srpSalt, verifier: user.srpVerifier } : undefined;
+  const { salt, verifier } = real ?? decoySrp(context, pool.id, userId);
   const step = startServer(verifier);
   const secretBlock = randomBytes(64).toString('base64');
   const session = await newChallenge(context, {
-    kind: 'PASSWORD_VERIFIER', poolId: pool.id, clientId: client.id, username: userId, known: user !== undefined && fallback === undefined,
+    kind: 'PASSWORD_VERIFIER', poolId: pool.id, clientId: client.id, username: userId, known: real !== undefined,
     srp: { ...step, clientPublic, secretBlock, salt, verifier },
   });
   return {
@@ -224,4 +223,22 @@ export async function checkPassword(context: IdentityContext, pool: PoolRecord, 
   if (!user || !ok) return recordFailure(context, pool, username, ip, user !== undefined);
   await context.store.delete(failureKey(pool.id, user.username, ip));
   return user;
+}
+
+/**
+ * Salt and verifier for a user that does not exist: stable per username (a repeated probe sees the same salt,
+ * as with a real user) and as cheap as a lookup, derived from a per-installation key.
+ */
+function decoySrp(context: IdentityContext, poolId: string, username: string): { salt: string; verifier: string } {
+  let key = context.users.meta('srp-decoy-key');
+  if (!key) {
+    context.users.setMeta('srp-decoy-key', randomBytes(32).toString('hex'));
+    key = context.users.meta('srp-decoy-key')!;
+  }
+  const derive = (label: string, length: number): string => {
+    let out = '';
+    for (let block = 0; out.length < length * 2; block++) out += createHmac('sha256', key).update(`${label}|${block}|${poolId}|${username}`).digest('hex');
+    return out.slice(0, length * 2);
+  };
+  return { salt: derive('salt', 16), verifier: derive('verifier', 380).replace(/^0+/, '') || '1' };
 }

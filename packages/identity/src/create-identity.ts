@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpComponent, Platform } from '@gatehouse/core';
 import { openIdentityDatabase } from './identity-database.ts';
+import { inTransaction } from './in-transaction.ts';
 import { SecretBox } from './secret-box.ts';
 import { UserStore, type PoolRecord } from './user-store.ts';
 import { KeyStore } from './key-store.ts';
@@ -64,6 +65,7 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
     defaultPoolId: firstPool.id,
     exchangedTokenValiditySeconds: platform.config.identity?.exchangedTokenValiditySeconds ?? 900,
     issuer: (poolId) => `${platform.baseUrl}/${poolId}`,
+    atomically: (work) => inTransaction(database, work),
   };
 
   const lookupAccessKey = async (accessKeyId: string): Promise<SigV4Key | undefined> => {

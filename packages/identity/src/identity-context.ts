@@ -19,6 +19,8 @@ export interface IdentityContext {
   readonly defaultPoolId: string;
   readonly exchangedTokenValiditySeconds: number;
   issuer(poolId: string): string;
+  /** Runs several store writes as one transaction. */
+  atomically<T>(work: () => T): T;
 }
 
 export function subjectOf(context: IdentityContext, user: UserRecord): TokenSubject {

@@ -151,3 +151,20 @@ test('AdminInitiateAuth with ADMIN_USER_PASSWORD_AUTH needs SigV4 and the client
     InvalidParameterException,
   );
 });
+
+test('an SRP challenge for an unknown user looks like a real one: same fields, stable salt per username', async () => {
+  const A = (2n ** 1000n + 12345n).toString(16);
+  const start = (username: string) => client.send(new InitiateAuthCommand({ AuthFlow: 'USER_SRP_AUTH', ClientId: clientId('srp-only'), AuthParameters: { USERNAME: username, SRP_A: A } }));
+  const ghostOne = await start('ghost-user-2');
+  const ghostTwo = await start('ghost-user-2');
+  const real = await start('srp-user');
+  assert.deepEqual(Object.keys(ghostOne.ChallengeParameters!).sort(), Object.keys(real.ChallengeParameters!).sort());
+  assert.equal(ghostOne.ChallengeName, 'PASSWORD_VERIFIER');
+  assert.equal(ghostOne.ChallengeParameters!.SALT, ghostTwo.ChallengeParameters!.SALT);
+  assert.equal(ghostOne.ChallengeParameters!.SALT!.length, real.ChallengeParameters!.SALT!.length);
+  assert.notEqual(ghostOne.ChallengeParameters!.SRP_B, ghostTwo.ChallengeParameters!.SRP_B);
+  await assert.rejects(
+    client.send(new InitiateAuthCommand({ AuthFlow: 'USER_SRP_AUTH', ClientId: clientId('srp-only'), AuthParameters: { USERNAME: 'srp-user', SRP_A: '0' } })),
+    InvalidParameterException,
+  );
+});
