@@ -187,6 +187,7 @@ export function createSandboxS3(options: SandboxS3Options) {
       if (!allowed || action === 's3:CreateBucket' || action === 's3:PutBucketConfiguration') {
         throw new S3Error('AccessDenied', `User: ${caller.arn} is not authorized to perform: ${action} on resource: "${resource}" because no identity-based policy allows the ${action} action`, resource);
       }
+      refuseUnsafeKeys(target, action, body, request.headers);
       let stored: string | undefined;
       if (target.bucket) {
         stored = storedBucketName(caller.accountId, target.bucket);
@@ -306,4 +307,31 @@ function v1ListingAsV2(xml: string, query: URLSearchParams): string {
     .replace(/<NextMarker>[^<]*<\/NextMarker>/, '')
     .replace(/<Owner>\s*<ID>[^<]*<\/ID>\s*<DisplayName>[^<]*<\/DisplayName>\s*<\/Owner>/g, '')
     .replace(/(<ListBucketResult[^>]*>)/, `$1${extra}`);
+}
+
+/**
+ * s3rver stores objects at path.join(root, bucket, ...key segments), so a `.`/`..` segment would escape the
+ * account's bucket directory (into another account's bucket). Such keys, and copies (whose source names a
+ * bucket the front would have to map), are refused before anything is forwarded.
+ */
+function unsafeKey(key: string): boolean {
+  return key.split('/').some((segment) => segment === '.' || segment === '..') || key.includes('\\') || key.includes('\0');
+}
+
+function refuseUnsafeKeys(target: Target, action: string, body: Buffer, headers: IncomingHttpHeaders): void {
+  let key: string;
+  try {
+    key = decodeURIComponent(target.rawKey.slice(1));
+  } catch {
+    throw new S3Error('InvalidRequest', 'The object key is not valid percent-encoding');
+  }
+  if (unsafeKey(key)) throw new S3Error('InvalidRequest', 'Object keys with "." or ".." path segments are not supported by the sandbox');
+  const prefix = target.query.get('prefix') ?? target.query.get('marker') ?? target.query.get('start-after');
+  if (prefix && unsafeKey(prefix)) throw new S3Error('InvalidRequest', 'Prefixes with "." or ".." path segments are not supported by the sandbox');
+  if (headers['x-amz-copy-source'] !== undefined) throw new S3Error('NotImplemented', 'CopyObject is not supported by the sandbox; read the object and put it');
+  if (action === 's3:DeleteObject' && target.query.has('delete')) {
+    for (const match of body.toString('utf8').matchAll(/<Key>([^<]*)<\/Key>/g)) {
+      if (unsafeKey(unescapeXml(match[1] ?? ''))) throw new S3Error('InvalidRequest', 'Object keys with "." or ".." path segments are not supported by the sandbox');
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { S3Client, paginateListObjectsV2, ListBucketsCommand, ListObjectsV2Command, GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import { S3Client, paginateListObjectsV2, DeleteObjectsCommand, ListBucketsCommand, ListObjectsV2Command, GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { adminCredentials, startStack, type TestStack } from './helpers.ts';
 
@@ -87,4 +87,17 @@ test('paginates ListObjectsV2 one key per page with continuation tokens', async 
   }
   assert.deepEqual(pages, [['invoices/INV-1001.txt'], ['logos/example-corp.svg']]);
   await assert.rejects(client.send(new ListObjectsV2Command({ Bucket: 'prod-customer-assets', ContinuationToken: 'forged' })), { name: 'InvalidRequest' });
+});
+
+test('a key with dot segments cannot climb into another account\'s bucket (nothing forwarded)', async () => {
+  const writer = s3(await roleCredentials('333333333333', 'GatehouseOpsReadWrite', 'ops-readwrite'));
+  const forwardedBefore = stack.sandbox.observed.s3.filter((entry) => entry.outcome === 'forwarded').length;
+  for (const Key of ['../111111111111-prod-backups/planted.txt', 'a/../../111111111111-prod-backups/planted.txt', './x']) {
+    await assert.rejects(writer.send(new PutObjectCommand({ Bucket: 'dev-scratch', Key, Body: 'planted' })), { name: 'InvalidRequest' });
+  }
+  await assert.rejects(writer.send(new DeleteObjectsCommand({ Bucket: 'dev-scratch', Delete: { Objects: [{ Key: '../111111111111-prod-backups/db/2026-11-23.manifest.json' }] } })), { name: 'InvalidRequest' });
+  assert.equal(stack.sandbox.observed.s3.filter((entry) => entry.outcome === 'forwarded').length, forwardedBefore);
+  const production = s3(await roleCredentials('111111111111', 'GatehouseOpsReadOnly', 'ops-readonly'));
+  const listing = await production.send(new ListObjectsV2Command({ Bucket: 'prod-backups' }));
+  assert.deepEqual(listing.Contents?.map((object) => object.Key), ['db/2026-11-23.manifest.json']);
 });
