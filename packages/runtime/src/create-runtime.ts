@@ -3,6 +3,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { BodyTooLargeError, StoreUnavailableError, isWireError, readBody, type HttpComponent, type Platform } from '@gatehouse/core';
 import { agentHeaders, customHeadersFromQuery } from './agent-headers.ts';
+import { checkHeaderAllowlists } from './check-header-allowlist.ts';
 import { CorsPolicy } from './cors-policy.ts';
 import { FORWARDED_HEADER, forwardToInstance } from './forward-to-instance.ts';
 import { InboundAuth, type Caller } from './inbound-auth.ts';
@@ -47,6 +48,7 @@ const ALLOWED_METHODS: Record<string, string> = { invocations: 'POST', ws: 'GET'
  * id → rate limit → payload → place the session → workload token → proxy. Each step is its own module.
  */
 export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions): RuntimeService & RuntimeInternals {
+  checkHeaderAllowlists(platform.config);
   const logger = platform.logger.child({ component: 'runtime' });
   const baseOrigin = safeOrigin(platform.baseUrl);
   const registry = new RuntimeRegistry(platform.config, baseOrigin);

@@ -72,11 +72,19 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     clock: options.clock ?? systemClock,
     store: options.store ?? new EmbeddedStore(),
   };
-  const runtime = await createRuntime(
-    platform,
-    { lookupAccessKey: async () => undefined, defaultWorkloadAudience: `${baseUrl}/mcp`, ...(options.announceInstance ? { instanceUrl: baseUrl } : {}), ...options.deps },
-    { drainTimeoutMs: 2000, ...options.options },
-  );
+  let runtime: RuntimeService;
+  try {
+    runtime = await createRuntime(
+      platform,
+      { lookupAccessKey: async () => undefined, defaultWorkloadAudience: `${baseUrl}/mcp`, ...(options.announceInstance ? { instanceUrl: baseUrl } : {}), ...options.deps },
+      { drainTimeoutMs: 2000, ...options.options },
+    );
+  } catch (error) {
+    await closeServer(server);
+    if (!options.issuer) await issuer.close();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   components.push(runtime);
   return {
     issuer,
