@@ -21,7 +21,7 @@ export interface TestStack {
 }
 
 /** A real one-port server with the sandbox mounted; web identities come from the auth test issuer. */
-export async function startStack(options: { dataDir?: string; config?: Record<string, unknown> } = {}): Promise<TestStack> {
+export async function startStack(options: { dataDir?: string; config?: Record<string, unknown>; clock?: () => number } = {}): Promise<TestStack> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'gatehouse-tools-'));
   const components: HttpComponent[] = [];
   const server = createAppServer(components);
@@ -34,7 +34,7 @@ export async function startStack(options: { dataDir?: string; config?: Record<st
     dataDir,
     baseUrl,
     logger: createLogger({ level: process.env.TEST_LOG ?? 'silent' }),
-    clock: Date.now,
+    clock: options.clock ?? Date.now,
     store: new EmbeddedStore(),
   };
   const adminKey: SigV4Key = { secretAccessKey: ADMIN_SECRET, principal: { subject: 'admin', arn: 'arn:aws:iam::000000000000:user/admin', permissions: ['*'] } };

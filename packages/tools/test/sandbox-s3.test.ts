@@ -5,8 +5,10 @@ import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { adminCredentials, startStack, type TestStack } from './helpers.ts';
 
 let stack: TestStack;
+/** Moves the sandbox's injected clock forward (the SDK clients follow with systemClockOffset). */
+let clockOffset = 0;
 before(async () => {
-  stack = await startStack();
+  stack = await startStack({ clock: () => Date.now() + clockOffset });
 });
 after(async () => {
   await stack.close();
@@ -100,4 +102,18 @@ test('a key with dot segments cannot climb into another account\'s bucket (nothi
   const production = s3(await roleCredentials('111111111111', 'GatehouseOpsReadOnly', 'ops-readonly'));
   const listing = await production.send(new ListObjectsV2Command({ Bucket: 'prod-backups' }));
   assert.deepEqual(listing.Contents?.map((object) => object.Key), ['db/2026-11-23.manifest.json']);
+});
+
+test('expired sandbox credentials are refused with ExpiredToken and nothing is forwarded', async (context) => {
+  const sts = new STSClient({ endpoint: stack.sandbox.stsEndpoint, region: 'local', credentials: adminCredentials() });
+  const result = await sts.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::111111111111:role/GatehouseOpsReadOnly', RoleSessionName: 'short', DurationSeconds: 900 }));
+  const credentials = { accessKeyId: result.Credentials!.AccessKeyId!, secretAccessKey: result.Credentials!.SecretAccessKey!, sessionToken: result.Credentials!.SessionToken! };
+  context.after(() => {
+    clockOffset = 0;
+  });
+  clockOffset = 901_000;
+  const later = new S3Client({ endpoint: stack.sandbox.s3Endpoint, forcePathStyle: true, region: 'us-east-1', credentials, maxAttempts: 1, systemClockOffset: clockOffset });
+  const forwardedBefore = stack.sandbox.observed.s3.filter((entry) => entry.outcome === 'forwarded').length;
+  await assert.rejects(later.send(new ListBucketsCommand({})), { name: 'ExpiredToken' });
+  assert.equal(stack.sandbox.observed.s3.filter((entry) => entry.outcome === 'forwarded').length, forwardedBefore);
 });
