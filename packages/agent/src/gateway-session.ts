@@ -36,6 +36,7 @@ const NO_TOKEN_FIX =
  */
 export function openGatewaySession(options: GatewaySessionOptions): GatewaySession {
   let client: Client | undefined;
+  let transport: StreamableHTTPClientTransport | undefined;
   let connecting: Promise<Client> | undefined;
   let tools: readonly ToolSpec[] | undefined;
 
@@ -50,18 +51,19 @@ export function openGatewaySession(options: GatewaySessionOptions): GatewaySessi
     if (client) return client;
     connecting ??= (async () => {
       const token = requireToken();
-      const transport = new StreamableHTTPClientTransport(new URL(options.url), {
+      const opened = new StreamableHTTPClientTransport(new URL(options.url), {
         requestInit: { headers: { authorization: `Bearer ${token}` } },
         ...(options.fetch ? { fetch: options.fetch } : {}),
       });
       const created = new Client({ name: 'gatehouse-reference-agent', version: '0.1.0' });
       try {
-        await created.connect(transport);
+        await created.connect(opened);
       } catch (error) {
-        await transport.close().catch(() => undefined);
+        await opened.close().catch(() => undefined);
         throw translateGatewayError(error, options.url);
       }
       client = created;
+      transport = opened;
       return created;
     })();
     try {
@@ -104,8 +106,12 @@ export function openGatewaySession(options: GatewaySessionOptions): GatewaySessi
     },
     async close() {
       const open = client;
+      const openTransport = transport;
       client = undefined;
+      transport = undefined;
       connecting = undefined;
+      // Ends the MCP session on a stateful gateway (DELETE, same token) instead of leaving it to expire.
+      if (openTransport?.sessionId) await openTransport.terminateSession().catch(() => undefined);
       if (open) await open.close().catch(() => undefined);
     },
   };

@@ -76,6 +76,15 @@ test('scripted model: a tool call reaches the gateway with the workload token an
   ]);
 });
 
+test('scripted model: the MCP session is ended with a DELETE carrying the same workload token when the invocation finishes', async () => {
+  const start = gateway.deletes.length;
+  await turn({ token: 'wat-alice-2', model: listAccountsThenAnswer('done') });
+  const ended = gateway.deletes.slice(start);
+  assert.equal(ended.length, 1);
+  assert.equal(ended[0]!.authorization, 'Bearer wat-alice-2');
+  assert.match(ended[0]!.sessionId ?? '', /^stand-in-session-\d+$/);
+});
+
 test('scripted model: a changed workload token takes effect on the next call', async () => {
   const start = gateway.calls.length;
   const startRequests = gateway.authorizations.length;

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
-import { closeServer, listen } from '@gatehouse/core';
+import { closeServer, listen, readBody } from '@gatehouse/core';
 
 export interface RecordedCall {
   readonly authorization: string | undefined;
@@ -16,6 +16,8 @@ export interface GatewayStandIn {
   readonly authorizations: Array<string | undefined>;
   /** Tool calls that were accepted and executed. */
   readonly calls: RecordedCall[];
+  /** DELETEs that ended an MCP session, with the token they carried. */
+  readonly deletes: Array<{ authorization: string | undefined; sessionId: string | undefined }>;
   /** Milliseconds each tool call waits before answering (to observe a busy agent). */
   delayMs: number;
   close(): Promise<void>;
@@ -35,12 +37,20 @@ const buckets: Record<string, string[]> = { Production: ['prod-logs', 'prod-asse
 export async function startGatewayStandIn(acceptedTokens: Set<string>): Promise<GatewayStandIn> {
   const authorizations: Array<string | undefined> = [];
   const calls: RecordedCall[] = [];
+  const deletes: Array<{ authorization: string | undefined; sessionId: string | undefined }> = [];
+  let sessions = 0;
   const server: Server = createServer((request, response) => {
     const authorization = request.headers.authorization;
     authorizations.push(authorization);
     const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
     if (!token || !acceptedTokens.has(token)) {
       response.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer error="invalid_token"' }).end('{"error":"invalid_token"}');
+      return;
+    }
+    if (request.method === 'DELETE') {
+      const sessionId = request.headers['mcp-session-id'];
+      deletes.push({ authorization, sessionId: typeof sessionId === 'string' ? sessionId : undefined });
+      response.writeHead(200).end();
       return;
     }
     const mcp = new McpServer({ name: 'gateway-stand-in', version: '1.0.0' });
@@ -84,14 +94,22 @@ export async function startGatewayStandIn(acceptedTokens: Set<string>): Promise<
       void transport.close();
       void mcp.close();
     });
-    mcp
-      .connect(transport)
-      .then(() => transport.handleRequest(request, response))
+    // Like the real gateway: stateless SDK transport, but initialize hands out a session id the client echoes.
+    readBody(request, 1_000_000)
+      .then(async (raw) => {
+        const parsed: unknown = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
+        if ((parsed as { method?: string } | undefined)?.method === 'initialize') {
+          sessions += 1;
+          response.setHeader('mcp-session-id', `stand-in-session-${sessions}`);
+        }
+        await mcp.connect(transport);
+        await transport.handleRequest(request, response, parsed);
+      })
       .catch(() => {
         if (!response.headersSent) response.writeHead(500).end();
       });
   });
   const port = await listen(server, 0);
-  const standIn: GatewayStandIn = { url: `http://127.0.0.1:${port}/mcp`, authorizations, calls, delayMs: 0, close: () => closeServer(server) };
+  const standIn: GatewayStandIn = { url: `http://127.0.0.1:${port}/mcp`, authorizations, calls, deletes, delayMs: 0, close: () => closeServer(server) };
   return standIn;
 }
