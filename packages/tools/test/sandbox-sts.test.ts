@@ -127,3 +127,17 @@ test('an admin key names the user with session tags, and trust still applies to 
     Tags: [{ Key: 'sub', Value: 'sub-erin' }, { Key: 'groups', Value: 'finance' }],
   })), { name: 'AccessDenied', message: /ops-readonly, ops-readwrite/ });
 });
+
+test('a web identity may assume a member role directly, under the same group trust', async () => {
+  const token = await stack.signToken({ sub: 'sub-olga', 'cognito:username': 'olga', 'cognito:groups': ['ops-readonly'] });
+  const ok = await sts().send(new AssumeRoleWithWebIdentityCommand({ RoleArn: 'arn:aws:iam::222222222222:role/GatehouseOpsReadOnly', RoleSessionName: 'olga', WebIdentityToken: token }));
+  assert.equal(ok.AssumedRoleUser?.Arn, 'arn:aws:sts::222222222222:assumed-role/GatehouseOpsReadOnly/olga');
+  await assert.rejects(
+    sts().send(new AssumeRoleWithWebIdentityCommand({ RoleArn: 'arn:aws:iam::222222222222:role/GatehouseOpsReadWrite', RoleSessionName: 'olga', WebIdentityToken: token })),
+    { name: 'AccessDenied', message: /must be in group ops-readwrite/ },
+  );
+  await assert.rejects(
+    sts().send(new AssumeRoleWithWebIdentityCommand({ RoleArn: 'arn:aws:iam::222222222222:role/SomethingElse', RoleSessionName: 'olga', WebIdentityToken: token })),
+    { name: 'AccessDenied', message: /does not exist in the sandbox/ },
+  );
+});
