@@ -25,7 +25,11 @@ export interface AgentEndpoint {
   stop(): Promise<void>;
 }
 
-const HOST_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SYSTEMROOT'];
+/** Host settings an agent may need to run and reach the network; credentials are not among them. */
+const HOST_ENV = [
+  'PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SYSTEMROOT', 'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE',
+  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
+];
 const STDERR_LINES = 12;
 
 /** A free loopback port (the kernel's choice; released just before the agent binds it). */
