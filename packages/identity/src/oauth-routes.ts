@@ -64,7 +64,12 @@ async function readForm(request: IncomingMessage): Promise<Record<string, string
   const type = String(request.headers['content-type'] ?? '');
   if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded')) throw new OAuthError('invalid_request', 'Send the parameters as application/x-www-form-urlencoded');
   try {
-    return parseForm(await readBody(request, MAX_FORM));
+    const body = await readBody(request, MAX_FORM);
+    const names = [...new URLSearchParams(body.toString('utf8')).keys()];
+    const repeated = names.find((name, index) => names.indexOf(name) !== index);
+    // RFC 6749 §3.2: a parameter sent twice is ambiguous, so refused rather than guessed
+    if (repeated !== undefined) throw new OAuthError('invalid_request', `Parameter ${repeated} was sent more than once`);
+    return parseForm(body);
   } catch (error) {
     if (error instanceof BodyTooLargeError) throw new OAuthError('invalid_request', `Request body exceeds ${MAX_FORM} bytes`);
     throw error;

@@ -192,3 +192,14 @@ test('client_credentials gives a machine token with custom scopes; a resource in
   assert.equal(raw.status, 401);
   assert.equal(((await raw.json()) as { error: string }).error, 'invalid_client');
 });
+
+test('the token endpoint refuses repeated parameters, unknown grants and non-form bodies', async () => {
+  const post = (body: string, type = 'application/x-www-form-urlencoded') => fetch(`${base}/oauth2/token`, { method: 'POST', headers: { 'content-type': type }, body });
+  const twice = await post(`grant_type=refresh_token&grant_type=client_credentials&client_id=${webClientId()}`);
+  assert.equal(twice.status, 400);
+  assert.equal(((await twice.json()) as { error: string }).error, 'invalid_request');
+  const unknown = await post(`grant_type=password&client_id=${webClientId()}&username=carol&password=Carol-Password-1`);
+  assert.equal(((await unknown.json()) as { error: string }).error, 'unsupported_grant_type');
+  const json = await post(JSON.stringify({ grant_type: 'client_credentials' }), 'application/json');
+  assert.equal(((await json.json()) as { error: string }).error, 'invalid_request');
+});
