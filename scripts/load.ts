@@ -4,7 +4,7 @@
 // sustained rate of authenticated invocations and MCP tool calls, samples each process's RSS, then
 // compares the throughput of one runtime instance with three. Prints markdown and writes
 // docs/benchmarks-load.md. Options: --duration S (sustained phase, default 25) --compare S (each
-// throughput run, default 6) --rate N (invocations/s, default 10) --tool-rate N (tool calls/s,
+// throughput run, default 6) --rate N (invocations/s, default 5) --tool-rate N (tool calls/s,
 // default 20) --concurrency N (throughput runs, default 8) --max-requests N (per phase, default 4000)
 // --users N (default 8) --out FILE (default docs/benchmarks-load.md; "-" for stdout only).
 import { parseArgs } from 'node:util';
@@ -40,7 +40,7 @@ const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '25' },
     compare: { type: 'string', default: '6' },
-    rate: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '5' },
     'tool-rate': { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '8' },
     'max-requests': { type: 'string', default: '4000' },
@@ -66,6 +66,8 @@ const PASSWORD = `Load-${randomUUID()}-9a`;
 const POOL_ID = 'local_loadtest';
 const WEB_CLIENT_ID = 'loadtestwebclient';
 const RUNTIME_NAME = 'ops_agent';
+/** One request that takes longer than this counts as an error (and frees its worker). */
+const REQUEST_TIMEOUT_MS = 20_000;
 
 interface User {
   readonly username: string;
@@ -137,6 +139,7 @@ async function invoke(baseUrl: string, user: User, sessionId: string): Promise<v
     method: 'POST',
     headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json', accept: 'text/event-stream, application/json', 'x-amzn-bedrock-agentcore-runtime-session-id': sessionId },
     body: JSON.stringify({ prompt: 'hello' }),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
   const body = await response.text();
   if (response.status !== 200) throw new Error(`invocation ${response.status} ${response.headers.get('x-amzn-errortype') ?? ''}`.trim());
@@ -154,7 +157,7 @@ async function connectMcp(publicUrl: string, user: User): Promise<{ client: Clie
 }
 
 async function callTool(user: User, toolName: string): Promise<void> {
-  const result = await user.mcp!.callTool({ name: toolName, arguments: {} });
+  const result = await user.mcp!.callTool({ name: toolName, arguments: {} }, undefined, { timeout: REQUEST_TIMEOUT_MS });
   if (result.isError) throw new Error(`tool ${toolName}: isError`);
 }
 
@@ -211,7 +214,18 @@ async function main(): Promise<void> {
   const launch = async (name: string, kind: InstanceProcess['kind']): Promise<InstanceProcess> => {
     const instance = spawnInstance(name, kind, await freePort(), settings);
     instances.push(instance);
-    cleanups.push(() => instance.stop());
+    cleanups.push(async () => {
+      // Agent processes are the runtime's children; stop them too in case the instance has to be killed.
+      const agents = childPids(instance.child.pid!);
+      await instance.stop();
+      for (const pid of agents) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+    });
     return instance;
   };
   // Identity first: it creates the pool, keys and admin credentials in the shared data dir once.
@@ -219,9 +233,14 @@ async function main(): Promise<void> {
   const identity = await launch('identity', 'identity');
   await waitReady(identity);
   log('starting 3 runtime + 2 gateway instances');
-  const runtimes = [await launch('runtime-1', 'runtime'), await launch('runtime-2', 'runtime'), await launch('runtime-3', 'runtime')];
-  const gateways = [await launch('gateway-1', 'gateway'), await launch('gateway-2', 'gateway')];
-  await Promise.all([...runtimes, ...gateways].map((instance) => waitReady(instance)));
+  // One at a time: instances starting together on one data dir can fail with "database is locked".
+  const startOne = async (name: string, kind: InstanceProcess['kind']): Promise<InstanceProcess> => {
+    const instance = await launch(name, kind);
+    await waitReady(instance);
+    return instance;
+  };
+  const runtimes = [await startOne('runtime-1', 'runtime'), await startOne('runtime-2', 'runtime'), await startOne('runtime-3', 'runtime')];
+  const gateways = [await startOne('gateway-1', 'gateway'), await startOne('gateway-2', 'gateway')];
 
   log('starting nginx');
   const nginx: RunningNginx = await startNginx(path.join(workDir, 'nginx'), lbPort, {
@@ -241,7 +260,13 @@ async function main(): Promise<void> {
     cleanups.push(() => connected.client.close());
   }
   log('warming up (one session per user, one tool call each)');
-  await Promise.all(users.map((user) => invoke(publicUrl, user, user.sessionId)));
+  // Sequential: each first invocation starts an agent process, and starting them all at once on a
+  // small machine measures process start-up, not Gatehouse.
+  for (const user of users) {
+    const begun = Date.now();
+    await invoke(publicUrl, user, user.sessionId);
+    log(`  ${user.username}: first invocation ${Date.now() - begun} ms`);
+  }
   await Promise.all(users.map((user) => callTool(user, toolName)));
 
   // Phase 1: sustained open-loop load with memory sampled throughout.
@@ -271,6 +296,7 @@ async function main(): Promise<void> {
   ]);
   sampler.stop();
   clearInterval(agentSampler);
+  for (const stats of [invocations, toolCalls]) log(`${stats.name}: ${stats.samples.length} ok, ${stats.errorCount} errors, p50 ${fmt(stats.percentile(0.5))} ms`);
 
   // Phase 2: throughput, one runtime instance directly vs three behind nginx, same load shape.
   const compareBudget: LoadBudget = { durationMs: COMPARE_S * 1000, maxRequests: MAX_REQUESTS };
@@ -285,6 +311,7 @@ async function main(): Promise<void> {
       const index = turn++ % users.length;
       return invoke(baseUrl, users[index]!, sessions[index]!);
     });
+    log(`${name}: ${stats.samples.length} ok, ${stats.errorCount} errors in ${fmt(result.seconds)} s`);
     return { stats, rate: result.requests / result.seconds, seconds: result.seconds };
   };
   const single = await closedRun('1 runtime instance (direct)', runtimes[0]!.url);
@@ -335,10 +362,22 @@ async function main(): Promise<void> {
 }
 
 async function cleanup(): Promise<void> {
-  for (const step of cleanups.reverse()) await step().catch(() => undefined);
+  const steps = cleanups.splice(0).reverse();
+  for (const step of steps) await step().catch(() => undefined);
 }
 
 let exitCode = 0;
+// A hard ceiling on the whole run, and Ctrl-C, both still clean up every process started here.
+const ceiling = setTimeout(() => {
+  process.stderr.write('[load] run exceeded its time ceiling; stopping\n');
+  void cleanup().finally(() => process.exit(2));
+}, (DURATION_S + 2 * COMPARE_S + 300) * 1000);
+ceiling.unref();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void cleanup().finally(() => process.exit(130));
+  });
+}
 try {
   await main();
 } catch (error) {
