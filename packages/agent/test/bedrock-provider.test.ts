@@ -291,3 +291,25 @@ test('bedrock: check() makes one small signed call and reports access OK', async
   const [request] = bedrock.requests.slice(start);
   assert.deepEqual(request?.body.inferenceConfig, { maxTokens: 5 });
 });
+
+test('bedrock: a gateway tool name the model API would refuse is sent under a safe alias and mapped back', async () => {
+  useEnvCredentials();
+  const unsafe = 'docs-server___search.docs/v2';
+  const start = bedrock.requests.length;
+  let alias = '';
+  bedrock.reply((response) => {
+    const body = bedrock.requests.at(-1)!.body as { toolConfig: { tools: Array<{ toolSpec: { name: string } }> } };
+    alias = body.toolConfig.tools[0]!.toolSpec.name;
+    streamReply([
+      eventFrame('contentBlockStart', { contentBlockIndex: 0, start: { toolUse: { toolUseId: 'tu', name: alias } } }),
+      eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input: '{"q":"x"}' } } }),
+      eventFrame('contentBlockStop', { contentBlockIndex: 0 }),
+      eventFrame('messageStop', { stopReason: 'tool_use' }),
+    ])(response);
+  });
+  const chunks: ModelChunk[] = [];
+  for await (const chunk of provider().stream({ system: '', tools: [{ name: unsafe, description: 'search', inputSchema: { type: 'object' } }], messages: [{ role: 'user', content: [{ type: 'text', text: 'find x' }] }] })) chunks.push(chunk);
+  assert.match(alias, /^docs-server___search_docs_v2_[0-9a-f]{8}$/);
+  assert.deepEqual(chunks[0], { type: 'tool-use', id: 'tu', name: unsafe, input: { q: 'x' } });
+  assert.equal(bedrock.requests.length - start, 1);
+});

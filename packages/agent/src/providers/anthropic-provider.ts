@@ -3,6 +3,7 @@ import type { ConversationMessage, ModelChunk, ModelProvider, ModelRequest } fro
 import { translateModelError } from './model-error.ts';
 import { httpError, MissingApiKeyError, readSse } from './read-sse.ts';
 import { withRetries, type RetrySettings } from './with-retries.ts';
+import { toolNameAliases, type ToolNameAliases } from './tool-name-aliases.ts';
 
 export interface AnthropicSettings {
   readonly modelId: string;
@@ -29,6 +30,7 @@ export function createAnthropicProvider(settings: AnthropicSettings, options: Ap
   async function* attempt(request: ModelRequest, maxTokens: number): AsyncGenerator<ModelChunk> {
     const key = env[settings.apiKeyEnv];
     if (!key) throw new MissingApiKeyError();
+    const names = toolNameAliases(request.tools);
     const response = await doFetch(`${base}/v1/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': key, 'anthropic-version': '2023-06-01', accept: 'text/event-stream' },
@@ -37,8 +39,8 @@ export function createAnthropicProvider(settings: AnthropicSettings, options: Ap
         max_tokens: maxTokens,
         stream: true,
         ...(request.system ? { system: request.system } : {}),
-        messages: toAnthropicMessages(request.messages),
-        ...(request.tools.length ? { tools: request.tools.map((tool) => ({ name: tool.name, description: tool.description || tool.name, input_schema: tool.inputSchema })) } : {}),
+        messages: toAnthropicMessages(request.messages, names),
+        ...(request.tools.length ? { tools: request.tools.map((tool) => ({ name: names.toModel(tool.name), description: tool.description || tool.name, input_schema: tool.inputSchema })) } : {}),
       }),
       ...(request.signal ? { signal: request.signal } : {}),
     });
@@ -58,7 +60,7 @@ export function createAnthropicProvider(settings: AnthropicSettings, options: Ap
         const block = pending.get(Number(event.index));
         if (block) {
           pending.delete(Number(event.index));
-          yield { type: 'tool-use', id: block.id, name: block.name, input: block.input ? (JSON.parse(block.input) as Record<string, unknown>) : {} };
+          yield { type: 'tool-use', id: block.id, name: names.fromModel(block.name), input: block.input ? (JSON.parse(block.input) as Record<string, unknown>) : {} };
         }
       } else if (event.type === 'message_delta' && event.delta?.stop_reason) {
         const reason = event.delta.stop_reason;
@@ -81,12 +83,12 @@ export function createAnthropicProvider(settings: AnthropicSettings, options: Ap
   };
 }
 
-function toAnthropicMessages(messages: readonly ConversationMessage[]): unknown[] {
+function toAnthropicMessages(messages: readonly ConversationMessage[], names: ToolNameAliases): unknown[] {
   return messages.map((message) => ({
     role: message.role,
     content: message.content.map((block) => {
       if (block.type === 'text') return { type: 'text', text: block.text };
-      if (block.type === 'tool-use') return { type: 'tool_use', id: block.id, name: block.name, input: block.input };
+      if (block.type === 'tool-use') return { type: 'tool_use', id: block.id, name: names.toModel(block.name), input: block.input };
       return { type: 'tool_result', tool_use_id: block.id, content: block.content || '(empty)', is_error: block.isError };
     }),
   }));

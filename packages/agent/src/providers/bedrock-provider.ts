@@ -5,6 +5,7 @@ import type { Logger } from '@gatehouse/core';
 import type { ConversationMessage, ModelChunk, ModelProvider, ModelRequest, ToolSpec } from '../model-provider.ts';
 import { withRetries, type RetrySettings } from './with-retries.ts';
 import { translateModelError } from './model-error.ts';
+import { toolNameAliases, type ToolNameAliases } from './tool-name-aliases.ts';
 
 export interface BedrockSettings {
   readonly modelId: string;
@@ -46,12 +47,13 @@ export function createBedrockProvider(settings: BedrockSettings, options: Bedroc
   const maxTokens = options.maxTokens ?? 2048;
 
   async function* attempt(request: ModelRequest, tokens: number): AsyncGenerator<ModelChunk> {
+    const names = toolNameAliases(request.tools);
     const response = await client.send(
       new ConverseStreamCommand({
         modelId: settings.modelId,
-        messages: toBedrockMessages(request.messages),
+        messages: toBedrockMessages(request.messages, names),
         ...(request.system ? { system: [{ text: request.system }] } : {}),
-        ...(request.tools.length ? { toolConfig: { tools: request.tools.map(toBedrockTool) } } : {}),
+        ...(request.tools.length ? { toolConfig: { tools: request.tools.map((tool) => toBedrockTool(tool, names)) } } : {}),
         inferenceConfig: { maxTokens: tokens },
       }),
       request.signal ? { abortSignal: request.signal } : {},
@@ -73,7 +75,7 @@ export function createBedrockProvider(settings: BedrockSettings, options: Bedroc
         const block = pending.get(index);
         if (block) {
           pending.delete(index);
-          yield { type: 'tool-use', id: block.id, name: block.name, input: parseToolInput(block.input) };
+          yield { type: 'tool-use', id: block.id, name: names.fromModel(block.name), input: parseToolInput(block.input) };
         }
       } else if (event.messageStop) {
         const reason = event.messageStop.stopReason;
@@ -108,16 +110,16 @@ function parseToolInput(text: string): Record<string, unknown> {
   }
 }
 
-function toBedrockTool(tool: ToolSpec): Tool {
-  return { toolSpec: { name: tool.name, description: tool.description || tool.name, inputSchema: { json: tool.inputSchema as never } } };
+function toBedrockTool(tool: ToolSpec, names: ToolNameAliases): Tool {
+  return { toolSpec: { name: names.toModel(tool.name), description: tool.description || tool.name, inputSchema: { json: tool.inputSchema as never } } };
 }
 
-export function toBedrockMessages(messages: readonly ConversationMessage[]): Message[] {
+export function toBedrockMessages(messages: readonly ConversationMessage[], names: ToolNameAliases): Message[] {
   return messages.map((message) => ({
     role: message.role,
     content: message.content.map((block): BedrockBlock => {
       if (block.type === 'text') return { text: block.text };
-      if (block.type === 'tool-use') return { toolUse: { toolUseId: block.id, name: block.name, input: block.input as never } };
+      if (block.type === 'tool-use') return { toolUse: { toolUseId: block.id, name: names.toModel(block.name), input: block.input as never } };
       return { toolResult: { toolUseId: block.id, content: [{ text: block.content || '(empty)' }], status: block.isError ? 'error' : 'success' } };
     }),
   }));

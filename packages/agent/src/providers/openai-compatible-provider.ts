@@ -3,6 +3,7 @@ import type { ApiProviderOptions } from './anthropic-provider.ts';
 import { translateModelError } from './model-error.ts';
 import { httpError, MissingApiKeyError, readSse } from './read-sse.ts';
 import { withRetries } from './with-retries.ts';
+import { toolNameAliases, type ToolNameAliases } from './tool-name-aliases.ts';
 
 export interface OpenAiCompatibleSettings {
   readonly modelId: string;
@@ -23,6 +24,7 @@ export function createOpenAiCompatibleProvider(settings: OpenAiCompatibleSetting
   async function* attempt(request: ModelRequest, maxTokens: number): AsyncGenerator<ModelChunk> {
     const key = settings.apiKeyEnv ? env[settings.apiKeyEnv] : undefined;
     if (settings.apiKeyEnv && !key) throw new MissingApiKeyError();
+    const names = toolNameAliases(request.tools);
     const response = await doFetch(`${base}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(key ? { authorization: `Bearer ${key}` } : {}) },
@@ -30,8 +32,8 @@ export function createOpenAiCompatibleProvider(settings: OpenAiCompatibleSetting
         model: settings.modelId,
         stream: true,
         max_tokens: maxTokens,
-        messages: toOpenAiMessages(request.system, request.messages),
-        ...(request.tools.length ? { tools: request.tools.map((tool) => ({ type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.inputSchema } })) } : {}),
+        messages: toOpenAiMessages(request.system, request.messages, names),
+        ...(request.tools.length ? { tools: request.tools.map((tool) => ({ type: 'function', function: { name: names.toModel(tool.name), description: tool.description, parameters: tool.inputSchema } })) } : {}),
       }),
       ...(request.signal ? { signal: request.signal } : {}),
     });
@@ -56,7 +58,7 @@ export function createOpenAiCompatibleProvider(settings: OpenAiCompatibleSetting
       if (choice.finish_reason) finish = choice.finish_reason;
     }
     for (const [index, call] of [...calls.entries()].sort(([a], [b]) => a - b)) {
-      yield { type: 'tool-use', id: call.id || `call-${index}`, name: call.name, input: call.arguments ? (JSON.parse(call.arguments) as Record<string, unknown>) : {} };
+      yield { type: 'tool-use', id: call.id || `call-${index}`, name: names.fromModel(call.name), input: call.arguments ? (JSON.parse(call.arguments) as Record<string, unknown>) : {} };
     }
     yield { type: 'stop', reason: finish === 'tool_calls' || calls.size > 0 ? 'tool_use' : finish === 'length' ? 'max_tokens' : finish === 'stop' ? 'end_turn' : 'other' };
   }
@@ -72,13 +74,13 @@ export function createOpenAiCompatibleProvider(settings: OpenAiCompatibleSetting
   };
 }
 
-function toOpenAiMessages(system: string, messages: readonly ConversationMessage[]): unknown[] {
+function toOpenAiMessages(system: string, messages: readonly ConversationMessage[], names: ToolNameAliases): unknown[] {
   const out: unknown[] = system ? [{ role: 'system', content: system }] : [];
   for (const message of messages) {
     if (message.role === 'assistant') {
       const text = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
       const toolCalls = message.content.flatMap((block) =>
-        block.type === 'tool-use' ? [{ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input) } }] : [],
+        block.type === 'tool-use' ? [{ id: block.id, type: 'function', function: { name: names.toModel(block.name), arguments: JSON.stringify(block.input) } }] : [],
       );
       out.push({ role: 'assistant', content: text || null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) });
       continue;
