@@ -155,3 +155,17 @@ test('refuses unknown tools and bad arguments with actionable messages', async (
   await assert.rejects(tools.handler({ account: 'Production', bucket: 'Bad_Bucket' }, await contextFor('bucket_objects_list', 'alice', [], false)), { code: 'InvalidArguments', message: /bucket: bucket must be an S3 bucket name/ });
   await assert.rejects(tools.handler({ account: 'Production' }, await contextFor('call_aws', 'alice', [], false)), { code: 'InvalidArguments', message: /service \+ operation/ });
 });
+
+test('call_aws stops after 5 pages and says that more results exist', async () => {
+  const writer = await contextFor('bucket_objects_put', 'pia', ['ops-readwrite']);
+  for (let index = 0; index < 7; index++) {
+    await tools.handler({ account: 'Staging', bucket: 'staging-app-logs', key: `paged/${index}.txt`, body: String(index) }, writer);
+  }
+  const result = (await tools.handler(
+    { account: 'Staging', cli_command: 'aws s3api list-objects-v2 --bucket staging-app-logs --prefix paged/ --max-keys 1' },
+    await contextFor('call_aws', 'pia', ['ops-readonly']),
+  )) as { result: { Contents: { Key: string }[]; NextContinuationToken?: string; moreResults?: string } };
+  assert.deepEqual(result.result.Contents.map((object) => object.Key), ['paged/0.txt', 'paged/1.txt', 'paged/2.txt', 'paged/3.txt', 'paged/4.txt']);
+  assert.match(result.result.moreResults ?? '', /stopped after 5 pages; more results exist/);
+  assert.ok(result.result.NextContinuationToken);
+});
