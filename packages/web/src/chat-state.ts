@@ -148,3 +148,45 @@ export function toolAccount(args: Record<string, unknown>): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * A one-line summary for a tool card. Agents sometimes pass raw JSON as the summary; then the first
+ * list in the result is described instead ("3 items: a, b, c…"), and the JSON stays under Details.
+ */
+export function displaySummary(summary: string | undefined, result: unknown): string | undefined {
+  const text = summary?.trim();
+  if (text && !/^[[{]/.test(text)) return text;
+  const source = result ?? (text ? safeParse(text) : undefined);
+  const list = firstList(source, 0);
+  if (!list) return text ? 'Returned data (see Details).' : undefined;
+  const names = list.slice(0, 5).map(itemName).filter((name): name is string => name !== undefined);
+  const count = `${list.length} item${list.length === 1 ? '' : 's'}`;
+  if (names.length === 0) return count;
+  return `${count}: ${names.join(', ')}${list.length > names.length ? ', …' : ''}`;
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function firstList(value: unknown, depth: number): unknown[] | undefined {
+  if (Array.isArray(value)) return value;
+  if (typeof value !== 'object' || value === null || depth > 3) return undefined;
+  for (const child of Object.values(value)) {
+    const found = firstList(child, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function itemName(item: unknown): string | undefined {
+  if (typeof item === 'string') return item;
+  if (typeof item !== 'object' || item === null) return undefined;
+  const record = item as Record<string, unknown>;
+  const name = ['name', 'Name', 'key', 'Key', 'id', 'Id'].map((field) => record[field]).find((value) => typeof value === 'string');
+  return typeof name === 'string' ? name : undefined;
+}

@@ -26,14 +26,6 @@ export class ConversationStore {
     return id;
   }
 
-  accountsSessionId(): string {
-    const stored = read(localStorage, this.key('accounts-session'));
-    if (isSessionId(stored)) return stored;
-    const id = newSessionId();
-    write(localStorage, this.key('accounts-session'), id);
-    return id;
-  }
-
   transcript<T>(sessionId: string): T | undefined {
     return parse<T>(read(sessionStorage, this.key(`transcript.${sessionId}`)));
   }

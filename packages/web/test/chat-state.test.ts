@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chatErrorFromStatus } from '../src/chat-error.ts';
-import { chatReducer, splitToolName, toolAccount, type Entry } from '../src/chat-state.ts';
+import { chatReducer, displaySummary, splitToolName, toolAccount, type Entry } from '../src/chat-state.ts';
 import { extractAccounts } from '../src/extract-accounts.ts';
 import { isSessionId, newSessionId } from '../src/session-id.ts';
 import { toMarkdown } from '../src/to-markdown.ts';
@@ -128,4 +128,13 @@ test('tool names and accounts are split out for display; bullets become list ite
   assert.equal(toolAccount({ account: 'Production', service: 's3' }), 'Production');
   assert.equal(toolAccount({ service: 's3' }), undefined);
   assert.equal(toMarkdown('Found 2:\n• a\n• b'), 'Found 2:\n- a\n- b');
+});
+
+test('a tool summary that is raw JSON is replaced by a description of the result', () => {
+  const result = { account: 'Production', result: { Buckets: [{ Name: 'prod-app-logs' }, { Name: 'prod-backups' }] } };
+  assert.equal(displaySummary(JSON.stringify(result), result), '2 items: prod-app-logs, prod-backups');
+  assert.equal(displaySummary('{"truncated…', undefined), 'Returned data (see Details).');
+  assert.equal(displaySummary('Listed 2 buckets', result), 'Listed 2 buckets');
+  assert.equal(displaySummary(undefined, { items: Array.from({ length: 7 }, (_, index) => ({ key: `k${index}` })) }), '7 items: k0, k1, k2, k3, k4, …');
+  assert.equal(displaySummary(undefined, undefined), undefined);
 });

@@ -6,12 +6,11 @@ import {
   ask,
   createUser,
   freePort,
-  launchBrowser,
   pageTokens,
   recordConsole,
   runtimeInvocationsUrl,
   signIn,
-  startStack,
+  startStackAndBrowser,
   type Browser,
   type StartedStack,
   type TestUser,
@@ -25,7 +24,7 @@ before(async () => {
   // The callback URL must be registered exactly, so the port is chosen before the stack starts.
   const port = await freePort();
   const base = `http://localhost:${port}`;
-  started = await startStack({
+  ({ started, browser } = await startStackAndBrowser({
     port,
     config: {
       identity: {
@@ -46,9 +45,8 @@ before(async () => {
         ],
       },
     },
-  });
+  }));
   user = await createUser(started.stack);
-  browser = await launchBrowser();
 });
 
 after(async () => {

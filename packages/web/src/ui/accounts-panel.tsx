@@ -17,7 +17,7 @@ export function AccountsPanel({ accounts, examples, busy, onReload, onExample }:
         {accounts.status === 'unavailable' ? (
           <div>
             <p>The account list could not be loaded.</p>
-            <button type="button" onClick={onReload}>
+            <button type="button" onClick={onReload} disabled={busy}>
               Try again
             </button>
           </div>

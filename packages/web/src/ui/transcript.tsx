@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import Markdown, { type Components } from 'react-markdown';
 import { toMarkdown } from '../to-markdown.ts';
-import { splitToolName, toolAccount, type Entry, type ErrorNote, type ToolActivity } from '../chat-state.ts';
+import { displaySummary, splitToolName, toolAccount, type Entry, type ErrorNote, type ToolActivity } from '../chat-state.ts';
 
 // react-markdown renders no raw HTML and drops unsafe URL schemes by default; links open outside the app
 // without handing it an opener or referrer.
@@ -65,6 +65,7 @@ export function Transcript({ entries, busy, onRetry, onSignIn }: TranscriptProps
 function ToolCard({ tool }: { readonly tool: ToolActivity }) {
   const { target, tool: toolName } = splitToolName(tool.name);
   const account = toolAccount(tool.arguments);
+  const summary = displaySummary(tool.summary, tool.result);
   const label = { running: 'running', ok: 'ok', refused: 'refused', unfinished: 'no result' }[tool.status];
   return (
     <div className={`tool tool-${tool.status}`} data-tool={tool.name}>
@@ -79,7 +80,7 @@ function ToolCard({ tool }: { readonly tool: ToolActivity }) {
         {account ? <span className="tool-account">account: {account}</span> : null}
         <span className={`tool-status tool-status-${tool.status}`}>{label}</span>
       </div>
-      {tool.summary ? <p className="tool-summary">{tool.summary}</p> : null}
+      {summary ? <p className="tool-summary">{summary}</p> : null}
       <details>
         <summary>Details</summary>
         <h4>Arguments</h4>

@@ -91,18 +91,31 @@ export function useChat(settings: WebSettings, auth: AuthClient, userKey: string
     [auth, settings.runtimeBase],
   );
 
+  // One turn at a time per conversation: the runtime serves a session's requests in order anyway.
+  const turnRunning = useRef(false);
+
+  /**
+   * Asks the agent for the accounts in the current conversation without showing the turn, so a new
+   * user gets the panel without a second session (each session is an agent process of its own).
+   */
   const loadAccounts = useCallback(async () => {
+    if (turnRunning.current) return;
+    turnRunning.current = true;
+    setBusy(true);
     setAccounts({ status: 'loading' });
     let found = false;
     try {
-      await transport('List my accounts', store.accountsSessionId(), 'sse', (event) => {
+      await transport('List my accounts', sessionId, 'sse', (event) => {
         found = rememberAccounts(event) || found;
       });
     } catch {
       // The panel says it could not load and offers a retry; the chat itself is unaffected.
+    } finally {
+      turnRunning.current = false;
+      setBusy(false);
     }
     if (!found) setAccounts((current) => (current.status === 'loaded' ? current : { status: 'unavailable' }));
-  }, [transport, store, rememberAccounts]);
+  }, [transport, sessionId, rememberAccounts]);
 
   const started = useRef(false);
   useEffect(() => {
@@ -114,7 +127,8 @@ export function useChat(settings: WebSettings, auth: AuthClient, userKey: string
   const send = useCallback(
     async (prompt: string) => {
       const text = prompt.trim();
-      if (text === '' || busy) return;
+      if (text === '' || turnRunning.current) return;
+      turnRunning.current = true;
       setBusy(true);
       setInterrupted(false);
       dispatch({ type: 'ask', prompt: text });
@@ -131,10 +145,11 @@ export function useChat(settings: WebSettings, auth: AuthClient, userKey: string
         if (failure.code === 'signin_expired') saveDraft(text);
         dispatch({ type: 'fail', error: failure });
       } finally {
+        turnRunning.current = false;
         setBusy(false);
       }
     },
-    [busy, transport, sessionId, mode, rememberAccounts],
+    [transport, sessionId, mode, rememberAccounts],
   );
 
   const newConversation = useCallback(() => {

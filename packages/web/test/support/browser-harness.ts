@@ -188,3 +188,12 @@ export async function ask(page: Page, prompt: string): Promise<void> {
 export function runtimeInvocationsUrl(stack: Stack): string {
   return `${stack.url}/runtimes/${encodeURIComponent(stack.settings.runtimeArn)}/invocations?qualifier=DEFAULT`;
 }
+
+/** Starts the stack and Chromium side by side; if either fails, the other is closed before rethrowing. */
+export async function startStackAndBrowser(options: { port?: number; config?: unknown } = {}): Promise<{ started: StartedStack; browser: Browser }> {
+  const [stack, browser] = await Promise.allSettled([startStack(options), launchBrowser()]);
+  if (stack.status === 'fulfilled' && browser.status === 'fulfilled') return { started: stack.value, browser: browser.value };
+  if (stack.status === 'fulfilled') await stack.value.close();
+  if (browser.status === 'fulfilled') await browser.value.close();
+  throw stack.status === 'rejected' ? stack.reason : (browser as PromiseRejectedResult).reason;
+}
