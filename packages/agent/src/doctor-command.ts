@@ -42,7 +42,9 @@ export const doctorCommand: CommandHandler = async (args, context) => {
   };
 
   const { config } = context;
-  report({ ok: true, text: `configuration valid (${config.runtimes?.length ?? 'default'} runtime(s), ${config.gateways?.length ?? 'default'} gateway(s), model: ${config.model.provider})` });
+  const runtimes = config.runtimes ? `${config.runtimes.length} runtime(s)` : 'the default runtime';
+  const gateways = config.gateways ? `${config.gateways.length} gateway(s)` : 'the default gateway with the built-in ops tools';
+  report({ ok: true, text: `configuration valid (${runtimes}, ${gateways}, model: ${config.model.provider})` });
 
   for (const result of await checkIssuers(config, url)) report(result);
   for (const result of await checkRuntimes(config, context, url)) report(result);
