@@ -13,14 +13,24 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
+/**
+ * A free loopback port below the kernel's ephemeral range (32768+), so that while a test has Redis
+ * down, no outgoing connection of a busy machine can take the port before Redis comes back on it.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      return port;
+    }
+  }
+  throw new Error('no free loopback port found in 20000–31999');
 }
 
 function launch(port: number, password: string | undefined): Promise<ChildProcess> {
@@ -90,7 +100,15 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
     },
     async restart() {
       await killChild(child, 'SIGKILL');
-      child = await launch(port, options.password);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          child = await launch(port, options.password);
+          return;
+        } catch (error) {
+          if (attempt >= 5) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        }
+      }
     },
     async stop() {
       await killChild(child, 'SIGTERM');
