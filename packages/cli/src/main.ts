@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type CommandContext, type CommandHandler } from '@gatehouse/core';
@@ -145,12 +146,23 @@ async function verbCommand(handler: CommandHandler, args: readonly string[]): Pr
     else rest.push(arg);
   }
   const { config } = loadConfig({ file: configFile ?? 'gatehouse.yaml', required: configFile !== undefined });
+  const resolvedDataDir = path.resolve(dataDir ?? config.dataDir ?? '.gatehouse');
   const context: CommandContext = {
     config,
-    dataDir: path.resolve(dataDir ?? config.dataDir ?? '.gatehouse'),
-    baseUrl: (publicUrl ?? config.publicUrl ?? `http://localhost:${config.port ?? 8080}`).replace(/\/+$/, ''),
+    dataDir: resolvedDataDir,
+    baseUrl: (publicUrl ?? config.publicUrl ?? lastServedUrl(resolvedDataDir) ?? `http://localhost:${config.port ?? 8080}`).replace(/\/+$/, ''),
     stdout: (line) => console.log(line),
     stderr: (line) => console.error(line),
   };
   return handler(rest, context);
+}
+
+/** The public URL the last `gatehouse up` on this data dir served (written by startGatehouse). */
+function lastServedUrl(dataDir: string): string | undefined {
+  try {
+    const recorded = JSON.parse(readFileSync(path.join(dataDir, 'server.json'), 'utf8')) as { baseUrl?: unknown };
+    return typeof recorded.baseUrl === 'string' ? recorded.baseUrl : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync } from 'node:fs';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import {
@@ -92,6 +92,9 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
   const port = await listen(server, options.port ?? base.port ?? 8080, options.host ?? '127.0.0.1');
   const baseUrl = (options.publicUrl ?? base.publicUrl ?? `http://localhost:${port}`).replace(/\/+$/, '');
   const only = new Set<ComponentName>(options.only ?? ['identity', 'runtime', 'gateway']);
+  // Admin verbs run later against the same data dir must derive the same URLs (issuer, default
+  // client's callback) as this server, or applying the defaults would rewrite them.
+  writeFileSync(path.join(dataDir, 'server.json'), `${JSON.stringify({ baseUrl, port, pid: process.pid }, null, 2)}\n`, { mode: 0o600 });
 
   const started: HttpComponent[] = [];
   try {

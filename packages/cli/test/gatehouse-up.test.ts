@@ -79,6 +79,24 @@ test('gatehouse up with no config file: the first-run admin asks the offline age
     assert.match(audit.stdout, /admin/);
     assert.doesNotMatch(audit.stdout, /eyJ[A-Za-z0-9_-]{10,}/, 'no token in the audit');
     assert.doesNotMatch(cli.output(), /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/, 'no token in the logs');
+
+    // Regression: an admin verb run beside a server on another port must not rewrite the default
+    // client's callback to http://localhost:8080/ (it derives URLs from the server it shares the data dir with).
+    const created = await runCli(['users', 'create', 'bob', '--data-dir', dataDir, '--password', 'Bob-pass-1234!']);
+    assert.equal(created.code, 0, created.stderr);
+    const authorize = new URL(`${cli.url}/oauth2/authorize`);
+    authorize.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: settings.clientId!,
+      redirect_uri: `${cli.url}/`,
+      state: 'state-1',
+      scope: 'openid',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    }).toString();
+    const redirect = await fetch(authorize, { redirect: 'manual' });
+    assert.ok(redirect.status === 302 || redirect.status === 200, `the callback ${cli.url}/ is still registered (got ${redirect.status})`);
+    assert.doesNotMatch(redirect.headers.get('location') ?? '', /error=/);
   } finally {
     await cli.stop();
   }
