@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { BodyTooLargeError, StoreUnavailableError, isWireError, readBody, type HttpComponent, type Platform } from '@gatehouse/core';
+import { BodyTooLargeError, StoreUnavailableError, isWireError, type HttpComponent, type Platform } from '@gatehouse/core';
 import { agentHeaders, customHeadersFromQuery } from './agent-headers.ts';
 import { checkHeaderAllowlists } from './check-header-allowlist.ts';
 import { CorsPolicy } from './cors-policy.ts';
@@ -9,6 +9,7 @@ import { FORWARDED_HEADER, forwardToInstance } from './forward-to-instance.ts';
 import { InboundAuth, type Caller } from './inbound-auth.ts';
 import { CLIENT_CLOSED, proxyInvocation } from './proxy-invocation.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import { readPayload } from './read-payload.ts';
 import { RuntimeError, validationError } from './runtime-error.ts';
 import { RuntimeRegistry, type RuntimeEntry } from './runtime-registry.ts';
 import { SESSION_HEADER, checkSessionId, resolveSessionId } from './session-id.ts';
@@ -92,7 +93,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
   }
 
   async function payload(runtime: RuntimeEntry, request: IncomingMessage): Promise<Buffer> {
-    return readBody(request, runtime.config.limits.maxPayloadBytes);
+    return readPayload(request, runtime.config.limits.maxPayloadBytes);
   }
 
   async function invoke(runtime: RuntimeEntry, request: IncomingMessage, response: ServerResponse, url: URL, corsHeaders: Record<string, string>, log: Record<string, unknown>): Promise<number> {
