@@ -103,7 +103,7 @@ export function chatErrorFromStatus(
   if (status === 403) {
     return new ChatError('access_denied', message || 'Access denied.', {
       ...base,
-      fix: 'Your account or this app is not allowed to use this agent (allowed clients, scopes, claims or origin). Ask your Gatehouse administrator to grant access.',
+      fix: ACCESS_FIX,
     });
   }
   if (status === 429) {
@@ -120,6 +120,22 @@ export function chatErrorFromStatus(
     return new ChatError('bad_request', message || `Request refused (${status}).`, { ...base, fix: 'Start a new conversation and try again.' });
   }
   return new ChatError('server_error', message || `Server error (${status}).`, { ...base, fix: 'Retry in a moment.' });
+}
+
+const ACCESS_FIX =
+  'Your account or this app is not allowed to use this agent (allowed clients, scopes, claims or origin). Ask your Gatehouse administrator to grant access.';
+
+/**
+ * A 403 that still comes back with a freshly refreshed token is not about the sign-in's age: the token
+ * is valid but lacks what the runtime requires (a claim, a scope). Say so instead of "sign in again".
+ */
+export function refusedDespiteRefresh(error: ChatError): ChatError {
+  if (error.code !== 'signin_expired' || error.status !== 403) return error;
+  return new ChatError('access_denied', error.message, {
+    fix: ACCESS_FIX,
+    status: 403,
+    ...(error.errorType === undefined ? {} : { errorType: error.errorType }),
+  });
 }
 
 export function networkError(detail?: string): ChatError {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chatErrorFromStatus } from '../src/chat-error.ts';
+import { chatErrorFromStatus, refusedDespiteRefresh } from '../src/chat-error.ts';
 import { chatReducer, displaySummary, splitToolName, toolAccount, type Entry } from '../src/chat-state.ts';
 import { extractAccounts } from '../src/extract-accounts.ts';
 import { isSessionId, newSessionId } from '../src/session-id.ts';
@@ -79,6 +79,11 @@ test('HTTP failures become errors that say what to do, with the action the UI of
   // AgentCore refuses a presented-but-bad token with 403; the bearer challenge marks it as a sign-in problem.
   assert.equal(chatErrorFromStatus(403, 'Token has expired', 'AccessDeniedException', { wwwAuthenticate: 'Bearer error="invalid_token"' }).code, 'signin_expired');
   assert.equal(chatErrorFromStatus(403, "Claim 'client_id' mismatch", 'AccessDeniedException', { wwwAuthenticate: 'Bearer error="insufficient_scope"' }).code, 'access_denied');
+  // The same 403 again with a freshly refreshed token means the token lacks a right, not freshness.
+  const again = refusedDespiteRefresh(chatErrorFromStatus(403, "Claim 'cognito:groups' mismatch", 'AccessDeniedException', { wwwAuthenticate: 'Bearer error="invalid_token"' }));
+  assert.equal(again.code, 'access_denied');
+  assert.equal(again.message, "Claim 'cognito:groups' mismatch");
+  assert.equal(refusedDespiteRefresh(chatErrorFromStatus(401, 'Missing token', 'UnauthorizedException')).code, 'signin_expired');
   let state = chatReducer([], { type: 'ask', prompt: 'hi' });
   state = chatReducer(state, { type: 'fail', error: chatErrorFromStatus(403, 'Claim client_id mismatch', 'AccessDeniedException') });
   const last = state.at(-1);

@@ -8,6 +8,7 @@ import { SignInScreen } from './sign-in-screen.tsx';
 
 type Phase =
   | { readonly kind: 'loading' }
+  | { readonly kind: 'signing-out' }
   | { readonly kind: 'broken'; readonly message: string }
   | { readonly kind: 'signed-out'; readonly settings: WebSettings; readonly auth: AuthClient; readonly notice?: string }
   | { readonly kind: 'signed-in'; readonly settings: WebSettings; readonly auth: AuthClient; readonly user: User };
@@ -55,6 +56,14 @@ export function App() {
     };
   }, [phase]);
 
+  // The sign-in screen must not flash up (and be clickable) while the hosted session is still being ended.
+  const signOut = useCallback(() => {
+    if (phase.kind !== 'signed-in') return;
+    const { auth } = phase;
+    setPhase({ kind: 'signing-out' });
+    void auth.signOut();
+  }, [phase]);
+
   const signInAgain = useCallback(() => {
     if (phase.kind === 'signed-in' || phase.kind === 'signed-out') void phase.auth.signIn();
   }, [phase]);
@@ -64,6 +73,12 @@ export function App() {
       return (
         <main className="centered" aria-busy="true">
           <p role="status">Loading Gatehouse…</p>
+        </main>
+      );
+    case 'signing-out':
+      return (
+        <main className="centered" aria-busy="true">
+          <p role="status">Signing out…</p>
         </main>
       );
     case 'broken':
@@ -81,6 +96,6 @@ export function App() {
     case 'signed-out':
       return <SignInScreen notice={phase.notice} onSignIn={signInAgain} />;
     case 'signed-in':
-      return <ChatScreen settings={phase.settings} auth={phase.auth} user={phase.user} onSignIn={signInAgain} />;
+      return <ChatScreen settings={phase.settings} auth={phase.auth} user={phase.user} onSignIn={signInAgain} onSignOut={signOut} />;
   }
 }

@@ -20,9 +20,10 @@ interface ChatScreenProps {
   readonly auth: AuthClient;
   readonly user: User;
   readonly onSignIn: () => void;
+  readonly onSignOut: () => void;
 }
 
-export function ChatScreen({ settings, auth, user, onSignIn }: ChatScreenProps) {
+export function ChatScreen({ settings, auth, user, onSignIn, onSignOut }: ChatScreenProps) {
   const userKey = user.profile.sub;
   const composerRef = useRef<HTMLTextAreaElement>(null);
   const chat = useChat(settings, auth, userKey);
@@ -31,10 +32,6 @@ export function ChatScreen({ settings, auth, user, onSignIn }: ChatScreenProps) 
   useEffect(() => {
     composerRef.current?.focus();
   }, []);
-
-  const signOut = useCallback(() => {
-    void auth.signOut();
-  }, [auth]);
 
   const retry = useCallback(
     (prompt: string) => {
@@ -64,7 +61,7 @@ export function ChatScreen({ settings, auth, user, onSignIn }: ChatScreenProps) 
           <button type="button" onClick={chat.newConversation} disabled={chat.busy}>
             New conversation
           </button>
-          <button type="button" onClick={signOut}>
+          <button type="button" onClick={onSignOut}>
             Sign out
           </button>
         </div>

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import type { AuthClient } from '../auth-client.ts';
-import { ChatError, networkError } from '../chat-error.ts';
+import { ChatError, networkError, refusedDespiteRefresh } from '../chat-error.ts';
 import { chatReducer, type Entry } from '../chat-state.ts';
 import { ConversationStore, saveDraft, saveTransport, loadTransport, type TransportMode } from '../conversation-store.ts';
 import { extractAccounts, type AccountSummary } from '../extract-accounts.ts';
@@ -38,7 +38,11 @@ export function useChat(settings: WebSettings, auth: AuthClient, userKey: string
   }, [store, sessionId, entries]);
 
   useEffect(() => {
-    const update = () => setOnline(navigator.onLine);
+    const update = () => {
+      setOnline(navigator.onLine);
+      // Back online: the failed turn keeps its Retry button; the badge need not stay red.
+      if (navigator.onLine) setInterrupted(false);
+    };
     window.addEventListener('online', update);
     window.addEventListener('offline', update);
     return () => {
@@ -84,8 +88,12 @@ export function useChat(settings: WebSettings, auth: AuthClient, userKey: string
         await attempt(false);
       } catch (error) {
         // One refresh-and-retry when the runtime says the token is no good and nothing was streamed yet.
-        if (error instanceof ChatError && error.code === 'signin_expired' && !received) await attempt(true);
-        else throw error;
+        if (!(error instanceof ChatError) || error.code !== 'signin_expired' || received) throw error;
+        try {
+          await attempt(true);
+        } catch (second) {
+          throw second instanceof ChatError ? refusedDespiteRefresh(second) : second;
+        }
       }
     },
     [auth, settings.runtimeBase],
