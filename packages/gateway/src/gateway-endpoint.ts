@@ -10,6 +10,7 @@ import { GatewayError } from './gateway-error.ts';
 import type { InboundAuthorizer } from './inbound-authorizer.ts';
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from './protected-resource-metadata.ts';
 import { SessionBindings } from './session-binding.ts';
+import { STATELESS_VERSION, serveStatelessRequest } from './stateless-revision.ts';
 import type { ToolDispatcher } from './tool-dispatcher.ts';
 
 export interface EndpointDeps {
@@ -201,6 +202,13 @@ export class GatewayEndpoint {
     } catch (error) {
       if (error instanceof BodyTooLargeError) throw new GatewayError('RequestTooLarge', `Request body exceeds ${error.limit} bytes`);
       throw new GatewayError('MalformedRequest', 'The body must be one JSON-RPC message in JSON');
+    }
+    if (request.headers['mcp-protocol-version'] === STATELESS_VERSION) {
+      const abort = new AbortController();
+      response.on('close', () => abort.abort());
+      const header = (name: string): string | undefined => (typeof request.headers[name] === 'string' ? (request.headers[name] as string) : undefined);
+      await serveStatelessRequest(response, { method: header('mcp-method'), name: header('mcp-name') }, body, caller, this.#deps.dispatcher, { name: `gatehouse-gateway-${this.name}`, version: SDK_VERSION, instructions: this.#deps.config.description }, abort.signal);
+      return;
     }
     const isInitialize = !Array.isArray(body) && typeof body === 'object' && body !== null && (body as { method?: unknown }).method === 'initialize';
     let boundSession: string;

@@ -1,0 +1,97 @@
+import type { ServerResponse } from 'node:http';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { Caller } from './caller.ts';
+import type { ToolDispatcher } from './tool-dispatcher.ts';
+
+export const STATELESS_VERSION = '2026-07-28';
+export const SESSION_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26'] as const;
+
+interface RpcRequest {
+  readonly jsonrpc: '2.0';
+  readonly id: string | number;
+  readonly method: string;
+  readonly params?: Record<string, unknown>;
+}
+
+function reply(response: ServerResponse, status: number, id: string | number | null, payload: { result: unknown } | { error: { code: number; message: string; data?: unknown } }): void {
+  const body = JSON.stringify({ jsonrpc: '2.0', id, ...payload });
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'mcp-protocol-version': STATELESS_VERSION });
+  response.end(body);
+}
+
+/**
+ * MCP 2026-07-28 (stateless): no initialize and no session; every POST carries `Mcp-Method`
+ * (and `Mcp-Name` for tools/call), which must equal the body (else 400, HeaderMismatch −32020);
+ * `_meta["io.modelcontextprotocol/protocolVersion"]`, when present, must equal the header.
+ * Served by the gateway itself because SDK v1 does not speak this revision.
+ */
+export async function serveStatelessRequest(
+  response: ServerResponse,
+  headers: { method: string | undefined; name: string | undefined },
+  body: unknown,
+  caller: Caller,
+  dispatcher: ToolDispatcher,
+  server: { name: string; version: string; instructions?: string | undefined },
+  signal: AbortSignal,
+): Promise<void> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || (body as { jsonrpc?: unknown }).jsonrpc !== '2.0' || typeof (body as { method?: unknown }).method !== 'string') {
+    reply(response, 400, null, { error: { code: -32600, message: 'The body must be one JSON-RPC 2.0 request' } });
+    return;
+  }
+  const message = body as RpcRequest;
+  const id = typeof message.id === 'string' || typeof message.id === 'number' ? message.id : null;
+  if (id === null) {
+    // notifications need no answer in this revision
+    response.writeHead(202).end();
+    return;
+  }
+  const params = message.params && typeof message.params === 'object' ? message.params : {};
+  if (headers.method !== message.method) {
+    reply(response, 400, id, { error: { code: -32020, message: `Mcp-Method header (${headers.method ?? 'missing'}) must equal the body's method (${message.method})` } });
+    return;
+  }
+  const name = typeof params.name === 'string' ? params.name : undefined;
+  if (message.method === 'tools/call' && headers.name !== name) {
+    reply(response, 400, id, { error: { code: -32020, message: `Mcp-Name header (${headers.name ?? 'missing'}) must equal params.name (${name ?? 'missing'})` } });
+    return;
+  }
+  const meta = params._meta && typeof params._meta === 'object' ? (params._meta as Record<string, unknown>) : {};
+  const declared = meta['io.modelcontextprotocol/protocolVersion'];
+  if (declared !== undefined && declared !== STATELESS_VERSION) {
+    reply(response, 400, id, { error: { code: -32020, message: `MCP-Protocol-Version header (${STATELESS_VERSION}) must equal _meta protocolVersion (${String(declared)})` } });
+    return;
+  }
+  try {
+    switch (message.method) {
+      case 'server/discover':
+        reply(response, 200, id, {
+          result: {
+            supportedVersions: [STATELESS_VERSION, ...SESSION_VERSIONS],
+            capabilities: { tools: { listChanged: false } },
+            serverInfo: { name: server.name, version: server.version },
+            ...(server.instructions ? { instructions: server.instructions } : {}),
+          },
+        });
+        return;
+      case 'ping':
+        reply(response, 200, id, { result: {} });
+        return;
+      case 'tools/list':
+        reply(response, 200, id, { result: { tools: await dispatcher.listTools(caller, signal) } });
+        return;
+      case 'tools/call': {
+        const args = params.arguments && typeof params.arguments === 'object' && !Array.isArray(params.arguments) ? (params.arguments as Record<string, unknown>) : {};
+        reply(response, 200, id, { result: await dispatcher.callTool(caller, '', name!, args, signal) });
+        return;
+      }
+      default:
+        reply(response, 404, id, { error: { code: -32601, message: `Method ${message.method} is not served by this gateway (tools/list, tools/call, server/discover, ping)` } });
+    }
+  } catch (error) {
+    if (error instanceof McpError) {
+      reply(response, 200, id, { error: { code: error.code, message: error.message, ...(error.data !== undefined ? { data: error.data } : {}) } });
+      return;
+    }
+    throw error;
+  }
+}
