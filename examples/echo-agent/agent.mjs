@@ -7,7 +7,8 @@
 // arrived), so tests and newcomers can see exactly what reaches an agent. It never validates
 // tokens: the runtime in front of it is the security perimeter.
 //
-// Test hooks (environment): ECHO_AGENT_RECORD=<file> appends one JSON line per request seen
+// Test hooks: payload fields delayMs, chunks, crashAfter, busy; a WS frame {"crash":true} exits.
+// Environment: ECHO_AGENT_RECORD=<file> appends one JSON line per request seen
 // (method, path, headers with credentials masked); ECHO_AGENT_FAIL_START=<code> exits at start
 // after writing to stderr; ECHO_AGENT_PING_FORMAT=iso answers /ping with an ISO date;
 // ECHO_AGENT_START_DELAY_MS delays listening.
@@ -161,6 +162,7 @@ server.on('upgrade', (request, socket, head) => {
         return;
       }
       const input = parsePrompt(Buffer.from(data));
+      if (input?.crash) process.exit(70);
       if (!input || input.prompt === undefined) {
         client.send(data.toString());
         return;

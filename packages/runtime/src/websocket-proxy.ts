@@ -153,7 +153,8 @@ export class WebSocketProxy {
       finish(code);
     });
     agent.on('close', (code, reason) => {
-      if (link.session.endpoint.exited) {
+      // 1006: the agent's connection dropped without a close frame — treat it as the process failing.
+      if (link.session.endpoint.exited || code === 1006) {
         link.onAgentFailure();
         if (client.readyState === WebSocket.OPEN) client.close(1011, 'The agent process ended; the session was reset');
         return;

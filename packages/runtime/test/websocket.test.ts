@@ -137,6 +137,24 @@ describe('GET /runtimes/{arn}/ws', () => {
     assert.match(reason.toString(), /Max connection duration of 2 seconds is exceeded/);
   });
 
+  test('an agent that dies closes the client with 1011 and the session restarts fresh', async () => {
+    const id = sessionId('wscrash');
+    const socket = new WebSocket(wsUrl('chat', id), offer(token));
+    await once(socket, 'open');
+    const answer = frames(socket, 2);
+    socket.send(JSON.stringify({ prompt: 'pid' }));
+    const pid = (await answer)[1]!.pid as number;
+    socket.send(JSON.stringify({ crash: true }));
+    const [code] = (await once(socket, 'close')) as [number, Buffer];
+    assert.equal(code, 1011);
+    const again = new WebSocket(wsUrl('chat', id), offer(token));
+    await once(again, 'open');
+    const next = frames(again, 2);
+    again.send(JSON.stringify({ prompt: 'pid' }));
+    assert.notEqual((await next)[1]!.pid, pid);
+    again.close();
+  });
+
   test('accepts a SigV4 presigned URL on a SigV4 runtime and refuses a tampered one', async () => {
     const arn = harness.runtime.runtimes[1]!.arn;
     const url = new URL(`${harness.baseUrl}/runtimes/${encodeURIComponent(arn)}/ws`);
