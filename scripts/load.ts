@@ -6,7 +6,8 @@
 // docs/benchmarks-load.md. Options: --duration S (sustained phase, default 25) --compare S (each
 // throughput run, default 6) --rate N (invocations/s, default 5) --tool-rate N (tool calls/s,
 // default 20) --concurrency N (throughput runs, default 8) --max-requests N (per phase, default 4000)
-// --users N (default 8) --out FILE (default docs/benchmarks-load.md; "-" for stdout only).
+// --users N (default 8) --runtime-entry script|cli (default script: scripts/load/runtime-instance.ts,
+// which passes each instance's own URL for forwarding; cli: `gatehouse runtime`) --out FILE (default docs/benchmarks-load.md; "-" for stdout only).
 import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync, realpathSync, mkdirSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
@@ -45,6 +46,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     'max-requests': { type: 'string', default: '4000' },
     users: { type: 'string', default: '8' },
+    'runtime-entry': { type: 'string', default: 'script' },
     out: { type: 'string', default: path.join(root, 'docs', 'benchmarks-load.md') },
   },
   strict: true,
@@ -208,7 +210,8 @@ async function main(): Promise<void> {
   const publicUrl = `http://127.0.0.1:${lbPort}`;
   const configFile = path.join(workDir, 'gatehouse.yaml');
   writeConfig(configFile, publicUrl);
-  const settings: InstanceSettings = { dataDir, publicUrl, configFile, storeUrl: redis.url };
+  if (args['runtime-entry'] !== 'script' && args['runtime-entry'] !== 'cli') throw new Error('--runtime-entry must be script or cli');
+  const settings: InstanceSettings = { runtimeEntry: args['runtime-entry'], dataDir, publicUrl, configFile, storeUrl: redis.url };
 
   const instances: InstanceProcess[] = [];
   const launch = async (name: string, kind: InstanceProcess['kind']): Promise<InstanceProcess> => {
@@ -324,7 +327,7 @@ async function main(): Promise<void> {
     '# Load test (`npm run load`)',
     '',
     `Run ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Redis ${redisVersion}, ${nginxVersion}; total ${fmt(elapsed, 0)} s, loopback only.`,
-    `Deployment: 1 identity + 3 runtime + 2 gateway instances (\`gatehouse <component>\`, one process each, shared data dir, \`store: redis://…\`) behind nginx (round robin, upstream keep-alive); ${USERS} users, each with one session of the reference agent (offline planner) and one MCP session. The load generator shares the same cores.`,
+    `Deployment: 1 identity + 3 runtime + 2 gateway instances (\`gatehouse <component>\`${settings.runtimeEntry === 'script' ? '; runtimes composed by scripts/load/runtime-instance.ts with their own URL for forwarding' : ''}, one process each, shared data dir, \`store: redis://…\`) behind nginx (round robin, upstream keep-alive); ${USERS} users, each with one session of the reference agent (offline planner) and one MCP session. The load generator shares the same cores.`,
     '',
     `## Sustained load (${DURATION_S} s, open loop)`,
     '',

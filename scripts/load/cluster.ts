@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(root, 'packages', 'cli', 'bin', 'gatehouse.mjs');
+const RUNTIME_INSTANCE = path.join(root, 'scripts', 'load', 'runtime-instance.ts');
 
 export type InstanceKind = 'identity' | 'runtime' | 'gateway' | 'up';
 
@@ -22,6 +23,8 @@ export interface InstanceProcess {
 }
 
 export interface InstanceSettings {
+  /** Runtime instances from `gatehouse runtime` ('cli') or from scripts/load/runtime-instance.ts ('script', passes instanceUrl). */
+  readonly runtimeEntry: 'cli' | 'script';
   readonly dataDir: string;
   readonly publicUrl: string;
   readonly configFile: string;
@@ -30,9 +33,11 @@ export interface InstanceSettings {
 
 export function spawnInstance(name: string, kind: InstanceKind, port: number, settings: InstanceSettings): InstanceProcess {
   const url = `http://127.0.0.1:${port}`;
+  const common = ['--port', String(port), '--data-dir', settings.dataDir, '--public-url', settings.publicUrl, '--config', settings.configFile];
+  const argv = kind === 'runtime' && settings.runtimeEntry === 'script' ? [RUNTIME_INSTANCE, ...common] : [CLI, kind, '--host', '127.0.0.1', ...common];
   const child = spawn(
     process.execPath,
-    [CLI, kind, '--port', String(port), '--host', '127.0.0.1', '--data-dir', settings.dataDir, '--public-url', settings.publicUrl, '--config', settings.configFile],
+    argv,
     {
       env: {
         ...process.env,
