@@ -67,7 +67,12 @@ export class PolicyEngine {
   static open(file: string, mode: 'ENFORCE' | 'LOG_ONLY', defaultText = DEFAULT_POLICIES): PolicyEngine {
     if (!existsSync(file)) {
       mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, defaultText, { flag: 'wx', mode: 0o644 });
+      try {
+        writeFileSync(file, defaultText, { flag: 'wx', mode: 0o644 });
+      } catch (error) {
+        // another instance sharing the data dir wrote it first: use theirs
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
     }
     const engine = new PolicyEngine(file, mode);
     engine.#reload(true);

@@ -19,8 +19,8 @@ export interface GatewayStack {
 }
 
 /** The gateway on the real one-port app server (127.0.0.1:0), with a fresh data dir and shared store. */
-export async function startGatewayStack(gateways: readonly unknown[], deps: Omit<GatewayDeps, 'gateways'> = {}): Promise<GatewayStack> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-gateway-'));
+export async function startGatewayStack(gateways: readonly unknown[], deps: Omit<GatewayDeps, 'gateways'> = {}, shared: { store?: EmbeddedStore; dataDir?: string } = {}): Promise<GatewayStack> {
+  const dataDir = shared.dataDir ?? mkdtempSync(path.join(tmpdir(), 'gatehouse-gateway-'));
   const components: HttpComponent[] = [];
   const server = createAppServer(components);
   const port = await listen(server, 0);
@@ -32,7 +32,7 @@ export async function startGatewayStack(gateways: readonly unknown[], deps: Omit
       callback();
     },
   });
-  const store = new EmbeddedStore();
+  const store = shared.store ?? new EmbeddedStore();
   const platform: Platform = {
     config: configSchema.parse({}),
     dataDir,
@@ -52,8 +52,8 @@ export async function startGatewayStack(gateways: readonly unknown[], deps: Omit
     async close() {
       await gateway.close();
       await closeServer(server);
-      await store.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!shared.store) await store.close();
+      if (!shared.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
