@@ -112,7 +112,7 @@ export class GatewayEndpoint {
         return;
       }
       this.#deps.logger.error({ err: error instanceof Error ? { name: error.name, message: error.message } : String(error), gateway: this.name }, 'gateway request failed');
-      sendWire(response, new GatewayError('StoreUnavailable', 'Internal error').toResponse());
+      sendWire(response, new GatewayError('InternalError', 'Internal error').toResponse());
     }
   }
 

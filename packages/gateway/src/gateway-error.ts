@@ -14,7 +14,8 @@ export type GatewayErrorCode =
   | 'MalformedRequest'
   | 'UnsupportedProtocolVersion'
   | 'StoreUnavailable'
-  | 'IssuerUnavailable';
+  | 'IssuerUnavailable'
+  | 'InternalError';
 
 /** Status per code; a new code that is not mapped does not compile. */
 const statusByCode: Record<GatewayErrorCode, number> = {
@@ -31,6 +32,7 @@ const statusByCode: Record<GatewayErrorCode, number> = {
   UnsupportedProtocolVersion: 400,
   StoreUnavailable: 503,
   IssuerUnavailable: 503,
+  InternalError: 500,
 };
 
 /** JSON-RPC error codes used in the body (MCP SDK clients surface these as `McpError`). */
@@ -48,6 +50,7 @@ const rpcCodeByCode: Record<GatewayErrorCode, number> = {
   UnsupportedProtocolVersion: -32000,
   StoreUnavailable: -32603,
   IssuerUnavailable: -32603,
+  InternalError: -32603,
 };
 
 /**

@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { ToolCallError } from '../gateway-error.ts';
 import type { ToolDefinition } from '../tool-definition.ts';
 import type { TargetCallScope, ToolTarget } from './tool-target.ts';
@@ -101,8 +101,26 @@ export class McpTarget implements ToolTarget {
     } catch (error) {
       throw new ToolCallError('TargetFailed', `Target ${this.name} could not be reached`, { cause: error });
     }
-    const result = await client.callTool({ name: tool, arguments: args }, undefined, { signal: scope.signal, timeout: Math.max(1, scope.deadline - Date.now()) });
-    return result as CallToolResult;
+    try {
+      const result = await client.callTool({ name: tool, arguments: args }, undefined, { signal: scope.signal, timeout: Math.max(1, scope.deadline - Date.now()) });
+      return result as CallToolResult;
+    } catch (error) {
+      // a transport failure (upstream restarted, session expired) gets a fresh client next call;
+      // a JSON-RPC error from the upstream server leaves the connection as it is
+      if (!(error instanceof McpError)) this.#evict(scope.credentials.key, client);
+      throw error;
+    }
+  }
+
+  #evict(key: string, client: Client): void {
+    const current = this.#clients.get(key);
+    if (!current) return;
+    void current.then((value) => {
+      if (value === client && this.#clients.get(key) === current) {
+        this.#clients.delete(key);
+        void client.close().catch(() => undefined);
+      }
+    });
   }
 
   async close(): Promise<void> {
