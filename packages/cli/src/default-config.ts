@@ -21,6 +21,7 @@ export function withDefaults(
   pool: DefaultPoolFacts,
   baseUrl: string,
   agentCommand: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
 ): GatehouseConfig {
   const jwt = { customJWTAuthorizer: { discoveryUrl: pool.discoveryUrl, allowedClients: [pool.webClientId] } };
   // Every spawned agent learns where the default gateway is and which model to use, unless its
@@ -29,13 +30,17 @@ export function withDefaults(
     GATEHOUSE_GATEWAY_URL: `${baseUrl}/mcp`,
     GATEHOUSE_MODEL: JSON.stringify(config.model),
   };
+  // Agent processes inherit nothing from Gatehouse's environment (the runtime passes only PATH,
+  // HOME, locale and CA settings). The reference agent still needs its model credentials, so the
+  // default runtime gets exactly the variables of the configured provider — never tool credentials.
+  const modelEnvironment = pickModelEnvironment(config, env);
   const declared: RuntimeConfig[] = config.runtimes
     ? [...config.runtimes]
     : [
         {
           agentRuntimeName: DEFAULT_RUNTIME_NAME,
           description: 'Reference operations agent (offline planner unless a model is configured)',
-          agent: { command: [...agentCommand], env: {} },
+          agent: { command: [...agentCommand], env: modelEnvironment },
           authorizerConfiguration: jwt,
           allowedOrigins: [new URL(baseUrl).origin],
           lifecycleConfiguration: { idleRuntimeSessionTimeout: 900, maxLifetime: 28_800 },
@@ -85,4 +90,30 @@ export function withDefaults(
         },
       ];
   return { ...config, runtimes, gateways };
+}
+
+/** AWS's default credential chain reads these; SSO and profiles need HOME (passed by the runtime) or the file paths. */
+const AWS_CHAIN_VARIABLES = [
+  'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
+  'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_SESSION_NAME',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', 'AWS_EC2_METADATA_DISABLED',
+];
+
+export function pickModelEnvironment(config: Readonly<GatehouseConfig>, env: NodeJS.ProcessEnv): Record<string, string> {
+  const model = config.model;
+  const names =
+    model.provider === 'bedrock'
+      ? AWS_CHAIN_VARIABLES
+      : model.provider === 'anthropic'
+        ? [model.apiKeyEnv]
+        : model.provider === 'openai-compatible' && model.apiKeyEnv
+          ? [model.apiKeyEnv]
+          : [];
+  const picked: Record<string, string> = {};
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined) picked[name] = value;
+  }
+  return picked;
 }

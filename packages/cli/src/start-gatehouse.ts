@@ -102,7 +102,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
     const identity = await createIdentity(basePlatform);
     started.push(identity);
     const pool = identity.defaultPool;
-    const config = parseConfig(withDefaults(base, pool, baseUrl, [process.execPath, agentEntryPath]), 'configuration with defaults');
+    const config = parseConfig(withDefaults(base, pool, baseUrl, [process.execPath, agentEntryPath], env), 'configuration with defaults');
     const platform: Platform = { ...basePlatform, config };
 
     let sandbox: SandboxService | undefined;
