@@ -178,6 +178,22 @@ export class GatewayEndpoint {
 
   async #handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     this.#checkOrigin(request);
+    const origin = request.headers.origin;
+    if (origin !== undefined) {
+      // an allowed browser origin may read the answers, including the auth challenge and session id
+      response.setHeader('access-control-allow-origin', origin);
+      response.setHeader('vary', 'Origin');
+      response.setHeader('access-control-expose-headers', 'mcp-session-id, mcp-protocol-version, www-authenticate');
+      if (request.method === 'OPTIONS') {
+        response.writeHead(204, {
+          'access-control-allow-methods': 'POST, DELETE',
+          'access-control-allow-headers': 'authorization, content-type, accept, mcp-session-id, mcp-protocol-version, mcp-method, mcp-name, last-event-id',
+          'access-control-max-age': '600',
+        });
+        response.end();
+        return;
+      }
+    }
     const caller = await this.#authenticate(request, url);
     await this.#rateLimit(caller);
     const sessionHeader = request.headers['mcp-session-id'];

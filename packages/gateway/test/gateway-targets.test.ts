@@ -189,6 +189,13 @@ describe('gateway with MCP, OpenAPI and function targets', () => {
     assert.equal(evil.status, 403);
     const allowed = await fetch(mcpUrl, { method: 'POST', headers: { ...MCP_HEADERS, origin: 'http://app.example', authorization: `Bearer ${token}` }, body: rpc('initialize', INITIALIZE) });
     assert.equal(allowed.status, 200);
+    assert.equal(allowed.headers.get('access-control-allow-origin'), 'http://app.example');
+    const preflight = await fetch(mcpUrl, { method: 'OPTIONS', headers: { origin: 'http://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' } });
+    assert.equal(preflight.status, 204);
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /authorization/);
+    const evilPreflight = await fetch(mcpUrl, { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' } });
+    assert.equal(evilPreflight.status, 403);
+    assert.equal(evilPreflight.headers.get('access-control-allow-origin'), null);
   });
 
   test('rejects an unsupported MCP-Protocol-Version with 400', async () => {
