@@ -4,10 +4,12 @@
 // sustained rate of authenticated invocations and MCP tool calls, samples each process's RSS, then
 // compares the throughput of one runtime instance with three. Prints markdown and writes
 // docs/benchmarks-load.md. Options: --duration S (sustained phase, default 25) --compare S (each
-// throughput run, default 6) --rate N (invocations/s, default 5) --tool-rate N (tool calls/s,
-// default 20) --concurrency N (throughput runs, default 8) --max-requests N (per phase, default 4000)
+// throughput run, default 6) --rate N (invocations/s, default 20) --tool-rate N (tool calls/s,
+// default 10) --concurrency N (throughput runs, default 8) --max-requests N (per phase, default 4000)
 // --users N (default 8) --runtime-entry script|cli (default script: scripts/load/runtime-instance.ts,
-// which passes each instance's own URL for forwarding; cli: `gatehouse runtime`) --out FILE (default docs/benchmarks-load.md; "-" for stdout only).
+// which passes each instance's own URL for forwarding; cli: `gatehouse runtime`) --agent echo|reference
+// (default echo: a minimal agent on the AgentCore contract, so the figures are Gatehouse's — auth,
+// session routing, forwarding, proxying — not the reference agent's own work) --out FILE (default docs/benchmarks-load.md; "-" for stdout only).
 import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync, realpathSync, mkdirSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
@@ -41,12 +43,13 @@ const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '25' },
     compare: { type: 'string', default: '6' },
-    rate: { type: 'string', default: '5' },
-    'tool-rate': { type: 'string', default: '20' },
+    rate: { type: 'string', default: '20' },
+    'tool-rate': { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '8' },
     'max-requests': { type: 'string', default: '4000' },
     users: { type: 'string', default: '8' },
     'runtime-entry': { type: 'string', default: 'script' },
+    agent: { type: 'string', default: 'echo' },
     out: { type: 'string', default: path.join(root, 'docs', 'benchmarks-load.md') },
   },
   strict: true,
@@ -85,7 +88,9 @@ const log = (line: string): void => void process.stderr.write(`[load] ${line}\n`
  * The deployment's config: fixed pool and client ids (so every instance and the balancer agree before
  * any starts) and per-principal limits raised so the run measures the system, not the limiter.
  */
-function writeConfig(file: string, publicUrl: string): void {
+const ECHO_AGENT = path.join(root, 'packages', 'cluster', 'test', 'support', 'counting-agent.mjs');
+
+function writeConfig(file: string, publicUrl: string, agent: 'echo' | 'reference'): void {
   const base = parseConfig({
     identity: {
       userPools: [
@@ -108,7 +113,11 @@ function writeConfig(file: string, publicUrl: string): void {
   const full = withDefaults(base, { discoveryUrl: `${publicUrl}/${POOL_ID}/.well-known/openid-configuration`, webClientId: WEB_CLIENT_ID }, publicUrl, [process.execPath, agentEntryPath]);
   const raised = {
     ...full,
-    runtimes: full.runtimes?.map((runtime) => ({ ...runtime, limits: { ...runtime.limits, requestsPerMinutePerPrincipal: 1_000_000, maxConcurrentSessions: 200, warmPoolSize: 2 } })),
+    runtimes: full.runtimes?.map((runtime) => ({
+      ...runtime,
+      ...(agent === 'echo' ? { agent: { command: [process.execPath, ECHO_AGENT], env: {} } } : {}),
+      limits: { ...runtime.limits, requestsPerMinutePerPrincipal: 1_000_000, maxConcurrentSessions: 200, warmPoolSize: 2 },
+    })),
     gateways: full.gateways?.map((gateway) => ({ ...gateway, limits: { ...gateway.limits, requestsPerMinutePerPrincipal: 1_000_000 } })),
   };
   parseConfig(raised, 'load-test configuration');
@@ -209,7 +218,8 @@ async function main(): Promise<void> {
   const lbPort = await freePort();
   const publicUrl = `http://127.0.0.1:${lbPort}`;
   const configFile = path.join(workDir, 'gatehouse.yaml');
-  writeConfig(configFile, publicUrl);
+  if (args.agent !== 'echo' && args.agent !== 'reference') throw new Error('--agent must be echo or reference');
+  writeConfig(configFile, publicUrl, args.agent);
   if (args['runtime-entry'] !== 'script' && args['runtime-entry'] !== 'cli') throw new Error('--runtime-entry must be script or cli');
   const settings: InstanceSettings = { runtimeEntry: args['runtime-entry'], dataDir, publicUrl, configFile, storeUrl: redis.url };
 
@@ -303,12 +313,12 @@ async function main(): Promise<void> {
 
   // Phase 2: throughput, one runtime instance directly vs three behind nginx, same load shape.
   const compareBudget: LoadBudget = { durationMs: COMPARE_S * 1000, maxRequests: MAX_REQUESTS };
-  const closedRun = async (name: string, baseUrl: string): Promise<{ stats: LatencyStats; rate: number; seconds: number }> => {
+  const closedRun = async (name: string, baseUrl: string, createVia = baseUrl): Promise<{ stats: LatencyStats; rate: number; seconds: number }> => {
     log(`throughput: ${name} (${CONCURRENCY} workers, ${COMPARE_S} s)`);
     const stats = new LatencyStats(name);
     const sessions = users.map(() => `load-compare-${randomUUID()}`);
     // First request of each session outside the clock: it starts the agent process.
-    await Promise.all(users.map((user, index) => invoke(baseUrl, user, sessions[index]!).catch(() => undefined)));
+    await Promise.all(users.map((user, index) => invoke(createVia, user, sessions[index]!).catch(() => undefined)));
     let turn = 0;
     const result = await closedLoop(CONCURRENCY, compareBudget, stats, () => {
       const index = turn++ % users.length;
@@ -319,6 +329,8 @@ async function main(): Promise<void> {
   };
   const single = await closedRun('1 runtime instance (direct)', runtimes[0]!.url);
   const three = await closedRun('3 runtime instances (nginx)', publicUrl);
+  // Isolates the price of forwarding: every session lives on runtime-1, every request goes to runtime-2.
+  const forwarded = await closedRun('forwarded: runtime-2 → runtime-1 (direct, no nginx)', runtimes[1]!.url, runtimes[0]!.url);
 
   const elapsed = (Date.now() - started) / 1000;
   const redisVersion = execFileSync('/usr/bin/redis-server', ['--version'], { encoding: 'utf8' }).match(/v=([\d.]+)/)?.[1] ?? '?';
@@ -327,7 +339,7 @@ async function main(): Promise<void> {
     '# Load test (`npm run load`)',
     '',
     `Run ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Redis ${redisVersion}, ${nginxVersion}; total ${fmt(elapsed, 0)} s, loopback only.`,
-    `Deployment: 1 identity + 3 runtime + 2 gateway instances (\`gatehouse <component>\`${settings.runtimeEntry === 'script' ? '; runtimes composed by scripts/load/runtime-instance.ts with their own URL for forwarding' : ''}, one process each, shared data dir, \`store: redis://…\`) behind nginx (round robin, upstream keep-alive); ${USERS} users, each with one session of the reference agent (offline planner) and one MCP session. The load generator shares the same cores.`,
+    `Deployment: 1 identity + 3 runtime + 2 gateway instances (\`gatehouse <component>\`${settings.runtimeEntry === 'script' ? '; runtimes composed by scripts/load/runtime-instance.ts with their own URL for forwarding' : ''}, one process each, shared data dir, \`store: redis://…\`) behind nginx (round robin, upstream keep-alive); ${USERS} users, each with one runtime session (${args.agent === 'echo' ? 'a minimal echo agent on the AgentCore contract' : 'the reference agent, offline planner'}) and one MCP session. The load generator shares the same cores.`,
     '',
     `## Sustained load (${DURATION_S} s, open loop)`,
     '',
@@ -348,12 +360,13 @@ async function main(): Promise<void> {
     '|---|---:|---:|---:|---:|---:|---:|',
     statsRow(single.stats, single.seconds),
     statsRow(three.stats, three.seconds),
+    statsRow(forwarded.stats, forwarded.seconds),
     '',
     `Three instances / one instance: **${fmt(three.stats.samples.length / three.seconds / (single.stats.samples.length / single.seconds), 2)}×** (same ${cpus().length} cores for everything, including nginx, Redis and the generator; requests for a session that lives on another instance are forwarded to it).`,
     '',
     '## Errors',
     '',
-    ...errorLines([invocations, toolCalls, single.stats, three.stats]),
+    ...errorLines([invocations, toolCalls, single.stats, three.stats, forwarded.stats]),
     '',
   ].join('\n');
   process.stdout.write(report);
@@ -374,7 +387,7 @@ let exitCode = 0;
 const ceiling = setTimeout(() => {
   process.stderr.write('[load] run exceeded its time ceiling; stopping\n');
   void cleanup().finally(() => process.exit(2));
-}, (DURATION_S + 2 * COMPARE_S + 300) * 1000);
+}, (DURATION_S + 3 * COMPARE_S + 300) * 1000);
 ceiling.unref();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
