@@ -74,6 +74,7 @@ test('a new user signs in through the hosted login and sees the streamed answer 
   assert.equal((await tool.locator('.tool-status').innerText()).toLowerCase(), 'ok');
   await tool.locator('summary').click();
   assert.match(await tool.locator('pre').first().innerText(), /"account": "Production"/);
+  await tool.locator('summary').click();
   const text = await answer.locator('.markdown').innerText();
   assert.ok(text.length > 20, `answer text: ${text}`);
   const snapshots = await page.evaluate(() => (window as unknown as { snapshots: { tool: boolean; text: number }[] }).snapshots);

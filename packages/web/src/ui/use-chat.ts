@@ -32,6 +32,8 @@ export function useChat(settings: WebSettings, auth: AuthClient, userKey: string
     return known ? { status: 'loaded', accounts: known } : { status: 'loading' };
   });
   const socket = useRef<RuntimeSocket | undefined>(undefined);
+  // One visible turn at a time per conversation: the runtime serves a session's requests in order anyway.
+  const turnRunning = useRef(false);
 
   useEffect(() => {
     store.saveTranscript(sessionId, entries);
@@ -99,30 +101,31 @@ export function useChat(settings: WebSettings, auth: AuthClient, userKey: string
     [auth, settings.runtimeBase],
   );
 
-  // One turn at a time per conversation: the runtime serves a session's requests in order anyway.
-  const turnRunning = useRef(false);
-
   /**
    * Asks the agent for the accounts in the current conversation without showing the turn, so a new
    * user gets the panel without a second session (each session is an agent process of its own).
+   * A question sent meanwhile waits for it, since the runtime serves one session's turns in order.
    */
-  const loadAccounts = useCallback(async () => {
-    if (turnRunning.current) return;
-    turnRunning.current = true;
-    setBusy(true);
+  const accountsTurn = useRef<Promise<void> | undefined>(undefined);
+  const loadAccounts = useCallback((): Promise<void> => {
+    if (accountsTurn.current) return accountsTurn.current;
+    if (turnRunning.current) return Promise.resolve();
     setAccounts({ status: 'loading' });
-    let found = false;
-    try {
-      await transport('List my accounts', sessionId, 'sse', (event) => {
-        found = rememberAccounts(event) || found;
-      });
-    } catch {
-      // The panel says it could not load and offers a retry; the chat itself is unaffected.
-    } finally {
-      turnRunning.current = false;
-      setBusy(false);
-    }
-    if (!found) setAccounts((current) => (current.status === 'loaded' ? current : { status: 'unavailable' }));
+    const run = (async () => {
+      let found = false;
+      try {
+        await transport('List my accounts', sessionId, 'sse', (event) => {
+          found = rememberAccounts(event) || found;
+        });
+      } catch {
+        // The panel says it could not load and offers a retry; the chat itself is unaffected.
+      }
+      if (!found) setAccounts((current) => (current.status === 'loaded' ? current : { status: 'unavailable' }));
+    })().finally(() => {
+      accountsTurn.current = undefined;
+    });
+    accountsTurn.current = run;
+    return run;
   }, [transport, sessionId, rememberAccounts]);
 
   const started = useRef(false);
@@ -141,6 +144,7 @@ export function useChat(settings: WebSettings, auth: AuthClient, userKey: string
       setInterrupted(false);
       dispatch({ type: 'ask', prompt: text });
       try {
+        await accountsTurn.current;
         await transport(text, sessionId, mode, (event) => {
           rememberAccounts(event);
           dispatch({ type: 'event', event });
