@@ -9,6 +9,7 @@ import {
   ask,
   createUser,
   distDirectory,
+  fillHostedLogin,
   pageTokens,
   recordConsole,
   runtimeInvocationsUrl,
@@ -189,6 +190,36 @@ test('a page served from an origin the runtime does not allow cannot call it, an
       await new Promise((resolve) => server.close(resolve));
     }
   }
+});
+
+test('when the sign-in is revoked the app asks to sign in again and keeps the unsent message', async () => {
+  const tokens = await pageTokens(page, started.stack);
+  assert.ok(tokens.refresh_token, 'the code flow gave a refresh token');
+  const revoked = await fetch(`${started.stack.url}/oauth2/revoke`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: tokens.refresh_token, client_id: started.stack.settings.clientId }),
+  });
+  assert.equal(revoked.status, 200);
+  const message = 'List S3 buckets in the Staging account';
+  await ask(page, message);
+  const answer = page.locator('article.entry-assistant').last();
+  assert.equal(await answer.locator('[data-error]').getAttribute('data-error'), 'signin_expired');
+  assert.equal(await answer.locator('.tool').count(), 0, 'nothing ran with the revoked sign-in');
+  const box = page.getByLabel('Message the operations agent');
+  assert.equal(await box.inputValue(), message, 'the message is back in the box');
+  await screenshot(page, 'web-error-signin-expired');
+
+  await answer.getByRole('button', { name: 'Sign in again' }).click();
+  // The hosted login may still remember this browser; fill the form only if it asks.
+  const password = page.getByLabel(/password/i).first();
+  await box.or(password).waitFor();
+  if (await password.isVisible()) await fillHostedLogin(page, user);
+  await box.waitFor();
+  assert.equal(await box.inputValue(), message, 'the message survived the sign-in round trip');
+  const renewed = await pageTokens(page, started.stack);
+  assert.notEqual(renewed.access_token, tokens.access_token);
+  seenTokens.push(renewed.access_token, renewed.id_token, ...(renewed.refresh_token ? [renewed.refresh_token] : []));
 });
 
 test('the production build contains no credentials or tokens, and the console never showed a token', () => {

@@ -69,7 +69,7 @@ export function ChatScreen({ settings, auth, user, onSignIn, onSignOut }: ChatSc
       <AccountsPanel accounts={chat.accounts} onReload={() => void chat.loadAccounts()} examples={EXAMPLE_PROMPTS} onExample={(prompt) => void chat.send(prompt)} busy={chat.busy} />
       <main className="chat" aria-label="Conversation">
         <Transcript entries={chat.entries} onRetry={retry} onSignIn={onSignIn} busy={chat.busy} />
-        <Composer ref={composerRef} busy={chat.busy} onSend={(text) => void chat.send(text)} sessionId={chat.sessionId} />
+        <Composer ref={composerRef} busy={chat.busy} onSend={(text) => void chat.send(text)} sessionId={chat.sessionId} restored={chat.restoredDraft} />
       </main>
     </div>
   );

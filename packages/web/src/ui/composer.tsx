@@ -1,15 +1,20 @@
-import { forwardRef, useState, type KeyboardEvent } from 'react';
+import { forwardRef, useEffect, useState, type KeyboardEvent } from 'react';
 import { loadDraft, saveDraft } from '../conversation-store.ts';
 
 interface ComposerProps {
   readonly busy: boolean;
   readonly sessionId: string;
   readonly onSend: (text: string) => void;
+  /** A message handed back after a failed turn (expired sign-in), to put into the box again. */
+  readonly restored?: { readonly text: string; readonly at: number } | undefined;
 }
 
 /** Enter sends, Shift+Enter adds a line; the draft survives reloads and a sign-in round trip. */
-export const Composer = forwardRef<HTMLTextAreaElement, ComposerProps>(function Composer({ busy, sessionId, onSend }, ref) {
+export const Composer = forwardRef<HTMLTextAreaElement, ComposerProps>(function Composer({ busy, sessionId, onSend, restored }, ref) {
   const [draft, setDraft] = useState(loadDraft);
+  useEffect(() => {
+    if (restored) setDraft(restored.text);
+  }, [restored]);
   const update = (text: string) => {
     setDraft(text);
     saveDraft(text);

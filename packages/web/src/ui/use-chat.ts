@@ -27,6 +27,7 @@ export function useChat(settings: WebSettings, auth: AuthClient, userKey: string
   const [socketState, setSocketState] = useState<SocketState>('closed');
   const [online, setOnline] = useState(() => navigator.onLine);
   const [interrupted, setInterrupted] = useState(false);
+  const [restoredDraft, setRestoredDraft] = useState<{ readonly text: string; readonly at: number } | undefined>(undefined);
   const [accounts, setAccounts] = useState<AccountsState>(() => {
     const known = store.accounts<AccountSummary[]>();
     return known ? { status: 'loaded', accounts: known } : { status: 'loading' };
@@ -153,8 +154,11 @@ export function useChat(settings: WebSettings, auth: AuthClient, userKey: string
       } catch (error) {
         const failure = error instanceof ChatError ? error : networkError();
         if (failure.code === 'network') setInterrupted(true);
-        // The message goes back into the draft, which survives the sign-in round trip.
-        if (failure.code === 'signin_expired') saveDraft(text);
+        // The message goes back into the composer and the stored draft, which survives the sign-in round trip.
+        if (failure.code === 'signin_expired') {
+          saveDraft(text);
+          setRestoredDraft({ text, at: Date.now() });
+        }
         dispatch({ type: 'fail', error: failure });
       } finally {
         turnRunning.current = false;
@@ -192,5 +196,5 @@ export function useChat(settings: WebSettings, auth: AuthClient, userKey: string
           ? 'interrupted'
           : 'ready';
 
-  return { sessionId, entries, mode, setMode, busy, status, socketState, accounts, loadAccounts, send, newConversation };
+  return { sessionId, entries, mode, setMode, busy, status, socketState, accounts, loadAccounts, send, newConversation, restoredDraft };
 }

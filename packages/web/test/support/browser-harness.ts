@@ -157,10 +157,15 @@ export async function signIn(page: Page, appUrl: string, user: TestUser): Promis
   await page.goto(appUrl);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((url) => url.pathname.includes('/login') || url.pathname.includes('/oauth2/'));
+  await fillHostedLogin(page, user);
+  await page.getByLabel('Message the operations agent').waitFor();
+}
+
+/** Fills and submits the hosted login form. */
+export async function fillHostedLogin(page: Page, user: TestUser): Promise<void> {
   await page.getByLabel(/user ?name|email/i).first().fill(user.username);
   await page.getByLabel(/password/i).first().fill(user.password);
   await page.getByRole('button', { name: /sign in|log in|continue/i }).first().click();
-  await page.getByLabel('Message the operations agent').waitFor();
 }
 
 /** The tokens oidc-client-ts keeps for this tab (sessionStorage), read the way a script in the page could. */
