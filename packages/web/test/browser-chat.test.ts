@@ -98,6 +98,34 @@ test('a new user signs in through the hosted login and sees the streamed answer 
   await page.locator('article.entry-assistant .tool').first().waitFor();
 });
 
+test('every control has an accessible name, Tab reaches the message box, and Shift+Enter adds a line without sending', async () => {
+  const unnamed = await page.evaluate(() =>
+    [...document.querySelectorAll('button, input, textarea, select, a[href]')]
+      .filter((element) => {
+        const labelled = element.getAttribute('aria-label') || (element as HTMLInputElement).labels?.[0]?.textContent?.trim();
+        return !labelled && !element.textContent?.trim();
+      })
+      .map((element) => element.outerHTML.slice(0, 80)),
+  );
+  assert.deepEqual(unnamed, []);
+  assert.equal(await page.getByRole('log', { name: 'Messages' }).getAttribute('aria-live'), 'polite');
+  const entries = await page.locator('article.entry').count();
+  const box = page.getByLabel('Message the operations agent');
+  await page.getByRole('button', { name: 'Sign out' }).focus();
+  let reached = false;
+  for (let step = 0; step < 20 && !reached; step++) {
+    await page.keyboard.press('Tab');
+    reached = await box.evaluate((element) => element === document.activeElement);
+  }
+  assert.ok(reached, 'Tab reaches the message box');
+  await page.keyboard.type('first line');
+  await page.keyboard.press('Shift+Enter');
+  await page.keyboard.type('second line');
+  assert.equal(await box.inputValue(), 'first line\nsecond line');
+  assert.equal(await page.locator('article.entry').count(), entries, 'nothing was sent');
+  await box.fill('');
+});
+
 test('WebSocket mode gives the same conversation over the subprotocol-token socket', async () => {
   const invocations: string[] = [];
   const sockets: string[] = [];
