@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { BodyTooLargeError, StoreUnavailableError, readBody, sendJson, sendWire, type GatewayConfig, type Logger, type SharedStore } from '@gatehouse/core';
@@ -259,13 +259,29 @@ export class GatewayEndpoint {
     server.setRequestHandler(CallToolRequestSchema, async (call, extra) =>
       dispatcher.callTool(caller, sessionId, call.params.name, (call.params.arguments ?? {}) as Record<string, unknown>, AbortSignal.any([abort.signal, extra.signal])),
     );
-    const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true }) // no sessionIdGenerator = stateless: the gateway binds sessions itself;
+    // no sessionIdGenerator = stateless: the gateway binds sessions itself. The web-standard transport
+    // is fed the already-parsed body directly, skipping a Node→Fetch request conversion per call.
+    const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });
     response.on('close', () => {
       abort.abort();
       void transport.close().catch(() => undefined);
       void server.close().catch(() => undefined);
     });
     await server.connect(transport);
-    await transport.handleRequest(request, response, body);
+    const headers = new Headers();
+    for (const name of ['accept', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id']) {
+      const value = request.headers[name];
+      if (typeof value === 'string') headers.set(name, value);
+    }
+    const answer = await transport.handleRequest(new Request(this.resourceUrl, { method: 'POST', headers }), { parsedBody: body });
+    const text = await answer.text();
+    const out: Record<string, string> = {};
+    answer.headers.forEach((value, name) => {
+      out[name] = value;
+    });
+    if (response.destroyed) return;
+    if (answer.status !== 202 && answer.status !== 204) out['content-length'] = String(Buffer.byteLength(text));
+    response.writeHead(answer.status, out);
+    response.end(text);
   }
 }
