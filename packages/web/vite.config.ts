@@ -8,5 +8,4 @@ export default defineConfig({
   base: '/',
   plugins: [react()],
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: false, target: 'es2022', chunkSizeWarningLimit: 800 },
-  server: { proxy: {} },
 });

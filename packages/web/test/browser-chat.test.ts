@@ -276,6 +276,9 @@ test('the production build contains no credentials or tokens, and the console ne
   const consoleText = consoleLines.join('\n');
   for (const token of seenTokens) assert.ok(!consoleText.includes(token), 'a token appeared in the browser console');
   assert.doesNotMatch(consoleText, /eyJ[\w-]{10,}\./);
+  // The page's Content-Security-Policy let everything the app needs through (nothing was blocked).
+  assert.doesNotMatch(consoleText, /Content Security Policy/i);
+  assert.match(readFileSync(path.join(distDirectory, 'index.html'), 'utf8'), /http-equiv="Content-Security-Policy"[^>]*script-src 'self'/);
 });
 
 async function listenOn(server: Server): Promise<string> {
