@@ -198,6 +198,23 @@ function memoryTable(series: readonly RssSeries[]): string[] {
   return lines;
 }
 
+/** V8 heap in use per instance, from its own GET /metrics (`nodejs_heap_used_bytes`), in MiB. */
+async function heapUsed(instances: readonly InstanceProcess[]): Promise<Map<string, number>> {
+  const result = new Map<string, number>();
+  await Promise.all(
+    instances.map(async (instance) => {
+      try {
+        const text = await (await fetch(`${instance.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+        const match = /^nodejs_heap_used_bytes (\d+(?:\.\d+)?)$/m.exec(text);
+        if (match) result.set(instance.name, Number(match[1]) / 2 ** 20);
+      } catch {
+        // no metrics from this instance
+      }
+    }),
+  );
+  return result;
+}
+
 function errorLines(all: readonly LatencyStats[]): string[] {
   const lines: string[] = [];
   for (const stats of all) for (const [reason, count] of stats.errors) lines.push(`- ${stats.name}: ${count} × ${reason}`);
@@ -285,6 +302,7 @@ async function main(): Promise<void> {
   // Phase 1: sustained open-loop load with memory sampled throughout.
   log(`sustained load for ${DURATION_S} s: ${RATE} invocations/s + ${TOOL_RATE} tool calls/s`);
   const processes = [...instances.map((instance) => ({ name: instance.name, pid: instance.child.pid! }))];
+  const heapBefore = await heapUsed(instances);
   const sampler = sampleRss(processes, 1000);
   const agentRss = new Map<string, number>();
   const agentCount = new Map<string, number>();
@@ -296,7 +314,7 @@ async function main(): Promise<void> {
     }
   }, 2000);
   const budget: LoadBudget = { durationMs: DURATION_S * 1000, maxRequests: MAX_REQUESTS };
-  const invocations = new LatencyStats('invocation (SSE, via nginx)');
+  const invocations = new LatencyStats('invocation (via nginx)');
   const toolCalls = new LatencyStats(`tool call ${toolName} (MCP, via nginx)`);
   let next = 0;
   const pick = (): User => users[next++ % users.length]!;
@@ -309,6 +327,7 @@ async function main(): Promise<void> {
   ]);
   sampler.stop();
   clearInterval(agentSampler);
+  const heapAfter = await heapUsed(instances);
   for (const stats of [invocations, toolCalls]) log(`${stats.name}: ${stats.samples.length} ok, ${stats.errorCount} errors, p50 ${fmt(stats.percentile(0.5))} ms`);
 
   // Phase 2: throughput, one runtime instance directly vs three behind nginx, same load shape.
@@ -352,6 +371,8 @@ async function main(): Promise<void> {
     '',
     ...memoryTable(sampler.series),
     '',
+    `V8 heap in use (from each instance's \`/metrics\`), start → end of the sustained phase: ${instances.map((instance) => `${instance.name} ${fmt(heapBefore.get(instance.name) ?? Number.NaN)} → ${fmt(heapAfter.get(instance.name) ?? Number.NaN)} MiB`).join('; ')}.`,
+    '',
     `Agent processes (children of each runtime instance), peak count / peak total RSS: ${runtimes.map((runtime) => `${runtime.name} ${agentCount.get(runtime.name) ?? 0} / ${fmt(agentRss.get(runtime.name) ?? 0)} MiB`).join('; ')}.`,
     '',
     `## Throughput: one runtime instance vs three (${COMPARE_S} s each, closed loop, ${CONCURRENCY} workers)`,
@@ -361,6 +382,8 @@ async function main(): Promise<void> {
     statsRow(single.stats, single.seconds),
     statsRow(three.stats, three.seconds),
     statsRow(forwarded.stats, forwarded.seconds),
+    '',
+    'On one 2-core machine three instances cannot add CPU: they share the cores with nginx, Redis and the load generator, and two requests in three take an extra hop (forwarded to the instance that runs the session). The ratio measures that overhead; on separate machines the instances add capacity.',
     '',
     `Three instances / one instance: **${fmt(three.stats.samples.length / three.seconds / (single.stats.samples.length / single.seconds), 2)}×** (same ${cpus().length} cores for everything, including nginx, Redis and the generator; requests for a session that lives on another instance are forwarded to it).`,
     '',
