@@ -4,7 +4,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import { BodyTooLargeError, StoreUnavailableError, readBody, sendJson, sendWire, type GatewayConfig, type Logger, type SharedStore } from '@gatehouse/core';
+import { BodyTooLargeError, StoreUnavailableError, readBody, redactText, sendJson, sendWire, type GatewayConfig, type Logger, type SharedStore } from '@gatehouse/core';
 import { callerKey, type Caller } from './caller.ts';
 import { GatewayError } from './gateway-error.ts';
 import type { InboundAuthorizer } from './inbound-authorizer.ts';
@@ -111,7 +111,7 @@ export class GatewayEndpoint {
         sendWire(response, new GatewayError('StoreUnavailable', 'Session state is unavailable; retry shortly').toResponse());
         return;
       }
-      this.#deps.logger.error({ err: error instanceof Error ? { name: error.name, message: error.message } : String(error), gateway: this.name }, 'gateway request failed');
+      this.#deps.logger.error({ err: error instanceof Error ? { name: error.name, message: redactText(error.message) } : 'non-error thrown', gateway: this.name }, 'gateway request failed');
       sendWire(response, new GatewayError('InternalError', 'Internal error').toResponse());
     }
   }
@@ -145,7 +145,7 @@ export class GatewayEndpoint {
       if (failure.status === 503) throw new GatewayError('IssuerUnavailable', 'The token issuer cannot be reached to verify the token; retry shortly', { headers: { 'retry-after': '5' } });
       if (failure.code === 'insufficient_scope') throw new GatewayError('InsufficientScope', message, { challenge: this.#challenge('insufficient_scope', message) });
       if (failure.status === 403) throw new GatewayError('Forbidden', message, { challenge: this.#challenge('invalid_token', message) });
-      if (typeof failure.status !== 'number') this.#deps.logger.warn({ gateway: this.name, err: String(message) }, 'authorizer failed unexpectedly');
+      if (typeof failure.status !== 'number') this.#deps.logger.warn({ gateway: this.name, err: redactText(String(message)) }, 'authorizer failed unexpectedly');
       throw new GatewayError('Unauthorized', message, { challenge: this.#challenge('invalid_token', message) });
     }
     this.#checkAudience(caller);

@@ -1,4 +1,4 @@
-import type { Logger } from '@gatehouse/core';
+import { redactText, type Logger } from '@gatehouse/core';
 import type { GatewayTargetConfig } from '@gatehouse/core';
 import type { ConcurrencyLimiter } from './concurrency-limiter.ts';
 import type { TargetCallScope, ToolTarget } from './targets/tool-target.ts';
@@ -63,7 +63,7 @@ export class ToolCatalog {
           const definitions = await entry.target.listTools(await scopeFor(entry));
           this.#loaded.set(entry.config.name, definitions.map((definition) => this.#expose(entry.config.name, definition)));
         } catch (error) {
-          this.#logger.warn({ target: entry.config.name, err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'could not list tools of target');
+          this.#logger.warn({ target: entry.config.name, err: error instanceof Error ? { name: error.name, message: redactText(error.message) } : 'non-error thrown' }, 'could not list tools of target');
         }
       }),
     );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Logger } from '@gatehouse/core';
+import { redactText, type Logger } from '@gatehouse/core';
 import type { AuditLog } from './audit-log.ts';
 import type { Caller } from './caller.ts';
 import type { CredentialResolver } from './credentials/resolve-credentials.ts';
@@ -173,7 +173,7 @@ export class ToolDispatcher {
 
 function asToolError(error: unknown, target: string): ToolCallError {
   if (error instanceof ToolCallError) return error;
-  return new ToolCallError('TargetFailed', `Target ${target} failed: ${error instanceof Error ? error.message : 'unknown error'}`);
+  return new ToolCallError('TargetFailed', `Target ${target} failed: ${error instanceof Error ? redactText(error.message) : 'unknown error'}`);
 }
 
 function errorResult(code: string, message: string): CallToolResult {
