@@ -3,8 +3,8 @@
 // each, shared data dir and store) behind Debian's nginx (round robin, upstream keep-alive), holds a
 // sustained rate of authenticated invocations and MCP tool calls, samples each process's RSS, then
 // compares the throughput of one runtime instance with three. Prints markdown and writes
-// docs/benchmarks-load.md. Options: --duration S (sustained phase, default 25) --compare S (each
-// throughput run, default 6) --rate N (invocations/s, default 20) --tool-rate N (tool calls/s,
+// docs/benchmarks-load.md. Options: --duration S (sustained phase, default 25) --compare S (per setup,
+// split into 3 interleaved rounds, default 6) --rate N (invocations/s, default 20) --tool-rate N (tool calls/s,
 // default 10) --concurrency N (throughput runs, default 8) --max-requests N (per phase, default 4000)
 // --users N (default 8) --runtime-entry script|cli (default script: scripts/load/runtime-instance.ts,
 // which passes each instance's own URL for forwarding; cli: `gatehouse runtime`) --agent echo|reference
@@ -34,7 +34,7 @@ import { agentEntryPath } from '@gatehouse/agent';
 import { startRedisServer, freePort, type RedisServer } from '../packages/cluster/test/support/redis-server.ts';
 import { startNginx, type RunningNginx } from './load/nginx.ts';
 import { spawnInstance, waitReady, childPids, type InstanceProcess, type InstanceSettings } from './load/cluster.ts';
-import { LatencyStats } from './load/latency-stats.ts';
+import { LatencyStats, median } from './load/latency-stats.ts';
 import { openLoop, closedLoop, type LoadBudget } from './load/drive-load.ts';
 import { sampleRss, residentMiB, type RssSeries } from './load/rss-sampler.ts';
 
@@ -331,25 +331,43 @@ async function main(): Promise<void> {
   for (const stats of [invocations, toolCalls]) log(`${stats.name}: ${stats.samples.length} ok, ${stats.errorCount} errors, p50 ${fmt(stats.percentile(0.5))} ms`);
 
   // Phase 2: throughput, one runtime instance directly vs three behind nginx, same load shape.
-  const compareBudget: LoadBudget = { durationMs: COMPARE_S * 1000, maxRequests: MAX_REQUESTS };
-  const closedRun = async (name: string, baseUrl: string, createVia = baseUrl): Promise<{ stats: LatencyStats; rate: number; seconds: number }> => {
-    log(`throughput: ${name} (${CONCURRENCY} workers, ${COMPARE_S} s)`);
-    const stats = new LatencyStats(name);
+  // Interleaved rounds (1, 3, fwd, 1, 3, fwd, …) and the median rate per setup, so that other work on
+  // the machine during the run weighs on every setup alike.
+  const ROUNDS = 3;
+  const roundBudget: LoadBudget = { durationMs: Math.max(1000, (COMPARE_S * 1000) / ROUNDS), maxRequests: MAX_REQUESTS };
+  interface Setup {
+    readonly stats: LatencyStats;
+    readonly baseUrl: string;
+    readonly sessions: string[];
+    readonly rates: number[];
+    seconds: number;
+  }
+  const setup = async (name: string, baseUrl: string, createVia = baseUrl): Promise<Setup> => {
     const sessions = users.map(() => `load-compare-${randomUUID()}`);
     // First request of each session outside the clock: it starts the agent process.
     await Promise.all(users.map((user, index) => invoke(createVia, user, sessions[index]!).catch(() => undefined)));
-    let turn = 0;
-    const result = await closedLoop(CONCURRENCY, compareBudget, stats, () => {
-      const index = turn++ % users.length;
-      return invoke(baseUrl, users[index]!, sessions[index]!);
-    });
-    log(`${name}: ${stats.samples.length} ok, ${stats.errorCount} errors in ${fmt(result.seconds)} s`);
-    return { stats, rate: result.requests / result.seconds, seconds: result.seconds };
+    return { stats: new LatencyStats(name), baseUrl, sessions, rates: [], seconds: 0 };
   };
-  const single = await closedRun('1 runtime instance (direct)', runtimes[0]!.url);
-  const three = await closedRun('3 runtime instances (nginx)', publicUrl);
+  const single = await setup('1 runtime instance (direct)', runtimes[0]!.url);
+  const three = await setup('3 runtime instances (nginx)', publicUrl);
   // Isolates the price of forwarding: every session lives on runtime-1, every request goes to runtime-2.
-  const forwarded = await closedRun('forwarded: runtime-2 → runtime-1 (direct, no nginx)', runtimes[1]!.url, runtimes[0]!.url);
+  const forwarded = await setup('forwarded: runtime-2 → runtime-1 (direct, no nginx)', runtimes[1]!.url, runtimes[0]!.url);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const entry of [single, three, forwarded]) {
+      log(`throughput round ${round + 1}/${ROUNDS}: ${entry.stats.name}`);
+      const before = entry.stats.samples.length;
+      let turn = 0;
+      const result = await closedLoop(CONCURRENCY, roundBudget, entry.stats, () => {
+        const index = turn++ % users.length;
+        return invoke(entry.baseUrl, users[index]!, entry.sessions[index]!);
+      });
+      entry.rates.push((entry.stats.samples.length - before) / result.seconds);
+      entry.seconds += result.seconds;
+    }
+  }
+  for (const entry of [single, three, forwarded]) log(`${entry.stats.name}: median ${fmt(median(entry.rates))}/s over ${ROUNDS} rounds, ${entry.stats.errorCount} errors`);
+  const compareRow = (entry: Setup): string =>
+    `| ${entry.stats.name} | ${entry.stats.samples.length} | ${fmt(median(entry.rates))} | ${entry.rates.map((rate) => fmt(rate, 0)).join(' / ')} | ${fmt(entry.stats.percentile(0.5))} | ${fmt(entry.stats.percentile(0.99))} | ${entry.stats.errorCount} |`;
 
   const elapsed = (Date.now() - started) / 1000;
   const redisVersion = execFileSync('/usr/bin/redis-server', ['--version'], { encoding: 'utf8' }).match(/v=([\d.]+)/)?.[1] ?? '?';
@@ -375,17 +393,17 @@ async function main(): Promise<void> {
     '',
     `Agent processes (children of each runtime instance), peak count / peak total RSS: ${runtimes.map((runtime) => `${runtime.name} ${agentCount.get(runtime.name) ?? 0} / ${fmt(agentRss.get(runtime.name) ?? 0)} MiB`).join('; ')}.`,
     '',
-    `## Throughput: one runtime instance vs three (${COMPARE_S} s each, closed loop, ${CONCURRENCY} workers)`,
+    `## Throughput: one runtime instance vs three (${ROUNDS} interleaved rounds of ${fmt(roundBudget.durationMs / 1000)} s each, closed loop, ${CONCURRENCY} workers)`,
     '',
-    '| setup | target /s | completed | throughput /s | p50 ms | p99 ms | errors |',
+    '| setup | completed | median /s | per round /s | p50 ms | p99 ms | errors |',
     '|---|---:|---:|---:|---:|---:|---:|',
-    statsRow(single.stats, single.seconds),
-    statsRow(three.stats, three.seconds),
-    statsRow(forwarded.stats, forwarded.seconds),
+    compareRow(single),
+    compareRow(three),
+    compareRow(forwarded),
     '',
-    'On one 2-core machine three instances cannot add CPU: they share the cores with nginx, Redis and the load generator, and two requests in three take an extra hop (forwarded to the instance that runs the session). The ratio measures that overhead; on separate machines the instances add capacity.',
+    `Three instances / one instance (medians): **${fmt(median(three.rates) / median(single.rates), 2)}×**; forwarded / local: **${fmt(median(forwarded.rates) / median(single.rates), 2)}×**.`,
     '',
-    `Three instances / one instance: **${fmt(three.stats.samples.length / three.seconds / (single.stats.samples.length / single.seconds), 2)}×** (same ${cpus().length} cores for everything, including nginx, Redis and the generator; requests for a session that lives on another instance are forwarded to it).`,
+    'Everything shares one 2-core machine (nginx, Redis, the load generator and any other work on it), so three instances cannot add CPU here; two requests in three also take an extra hop to the instance that runs their session. The ratio shows that overhead, not the capacity of three machines. Figures move with other load on the machine, hence interleaved rounds and medians.',
     '',
     '## Errors',
     '',
