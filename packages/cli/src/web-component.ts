@@ -42,10 +42,14 @@ export function createWebComponent(settings: () => WebSettings | undefined, opti
     'referrer-policy': 'no-referrer',
     'x-frame-options': 'DENY',
   };
+  // The page's own meta CSP, sent as a header too, plus what a meta tag cannot say (frame-ancestors).
+  const pagePolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' https: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
   const serveFile = (request: IncomingMessage, response: ServerResponse, file: string, cache: string): void => {
     const type = CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream';
     const size = statSync(file).size;
-    response.writeHead(200, { 'content-type': type, 'content-length': size, 'cache-control': cache, ...security });
+    const policy = type.startsWith('text/html') ? { 'content-security-policy': pagePolicy } : {};
+    response.writeHead(200, { 'content-type': type, 'content-length': size, 'cache-control': cache, ...security, ...policy });
     if (request.method === 'HEAD') {
       response.end();
       return;

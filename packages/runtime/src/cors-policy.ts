@@ -6,7 +6,8 @@ const BASE_REQUEST_HEADERS = [
   'authorization', 'content-type', 'accept', SESSION_HEADER, 'traceparent', 'tracestate', 'baggage', 'x-amzn-trace-id',
   'mcp-session-id', 'mcp-protocol-version',
 ];
-const EXPOSED = [SESSION_HEADER, 'x-amzn-errortype', 'x-amzn-requestid', 'mcp-session-id', 'mcp-protocol-version', 'traceparent'].join(', ');
+// www-authenticate and retry-after let a browser app on another allowed origin tell "sign in again" from "slow down".
+const EXPOSED = [SESSION_HEADER, 'x-amzn-errortype', 'x-amzn-requestid', 'mcp-session-id', 'mcp-protocol-version', 'traceparent', 'www-authenticate', 'retry-after'].join(', ');
 
 /**
  * CORS per runtime: only configured origins (plus Gatehouse's own), never `*`. A disallowed origin

@@ -94,6 +94,14 @@ export class WorkloadTokens {
     }
     if (!response.ok || typeof body.access_token !== 'string') {
       const reason = typeof body.error === 'string' ? body.error : `status ${response.status}`;
+      // A 400 about the subject token means the caller's token was refused by its issuer (expired
+      // within our clock leeway, or revoked): that is the caller's to fix, so 401 lets clients refresh.
+      if (response.status === 400 && (reason === 'invalid_request' || reason === 'invalid_grant')) {
+        this.#logger.info({ reason, subject: caller.label }, 'token exchange refused the caller’s token');
+        throw new RuntimeError('UnauthorizedException', 'Your access token was not accepted for a workload token (expired or revoked): refresh it or sign in again.', {
+          headers: { 'www-authenticate': 'Bearer error="invalid_token", error_description="token expired or revoked"' },
+        });
+      }
       this.#logger.error({ status: response.status, reason, subject: caller.label }, 'token exchange refused');
       throw new RuntimeError('InternalServerException', `The identity service refused to mint a workload access token (${reason.slice(0, 64)}); the agent was not called.`);
     }

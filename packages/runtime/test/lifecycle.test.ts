@@ -46,6 +46,12 @@ describe('sessions, lifecycle and limits', () => {
       void readBody(request, 65_536).then((body) => {
         const form = parseForm(body);
         exchanges.push({ form, authorization: request.headers.authorization });
+        // Like the identity service, refuse a subject token it no longer accepts (here: one user's).
+        const subject = JSON.parse(Buffer.from(form.subject_token?.split('.')[1] ?? '', 'base64url').toString() || '{}') as { sub?: string };
+        if (subject.sub === 'signed-out-user') {
+          response.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_request","error_description":"subject_token is expired or revoked"}');
+          return;
+        }
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ access_token: `wat-for-${form.audience}-${exchanges.length}`, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: 900 }));
       });
@@ -151,6 +157,16 @@ describe('sessions, lifecycle and limits', () => {
       assert.equal(entry.headers!.workloadaccesstoken, wat);
       assert.equal(entry.headers!['x-amz-bedrock-agentcore-identity-wat'], wat);
     }
+  });
+
+  test('a caller token the identity service will not exchange gets 401 invalid_token, not a 500, and the agent receives nothing', async () => {
+    const id = sessionId('refused-exchange');
+    const before = (await harness.records()).length;
+    const response = await call('exchanging', id, {}, issuer.sign({ sub: 'signed-out-user' }));
+    assert.equal(response.status, 401);
+    assert.equal(response.headers.get('x-amzn-errortype'), 'UnauthorizedException');
+    assert.match(response.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+    assert.equal((await harness.records()).length, before, 'the agent received nothing');
   });
 
   test('passes the user’s own token as the workload token only on a passthrough runtime', async () => {
