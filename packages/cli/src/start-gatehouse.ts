@@ -21,7 +21,7 @@ import { createRuntime, type RuntimeService } from '@gatehouse/runtime';
 import { createGateway, type GatewayService } from '@gatehouse/gateway';
 import { agentEntryPath } from '@gatehouse/agent';
 import { createAccountRegistry, createOpsTools, createSandbox, type SandboxService } from '@gatehouse/tools';
-import { createMetrics, createStore, type Metrics } from '@gatehouse/cluster';
+import { createMetrics, createStore, instrumentComponent, type Metrics } from '@gatehouse/cluster';
 import { withDefaults, OPS_TOOLS_FUNCTION, DEFAULT_RUNTIME_NAME, DEFAULT_GATEWAY_NAME } from './default-config.ts';
 import { createWebComponent, type WebSettings } from './web-component.ts';
 
@@ -40,6 +40,12 @@ export interface StartOptions {
   readonly logLevel?: string;
   /** Serve only these components (scale-out: `gatehouse runtime`); all by default. */
   readonly only?: readonly ComponentName[];
+  /**
+   * This instance's own URL as other instances reach it (several instances sharing `store: redis://…`):
+   * a session whose agent lives here is forwarded here. Default `GATEHOUSE_INSTANCE_URL`, else
+   * `http://{host}:{port}` when the store is shared.
+   */
+  readonly instanceUrl?: string;
   readonly logger?: Logger;
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -142,7 +148,10 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
 
     let runtime: RuntimeService | undefined;
     if (only.has('runtime')) {
+      const instanceUrl =
+        options.instanceUrl ?? env.GATEHOUSE_INSTANCE_URL ?? (store.kind === 'redis' ? `http://${options.host ?? '127.0.0.1'}:${port}` : undefined);
       runtime = await createRuntime(platform, {
+        ...(instanceUrl ? { instanceUrl } : {}),
         lookupAccessKey,
         tokenExchange: identity.serviceClient('runtime'),
         defaultWorkloadAudience: `${baseUrl}/mcp`,
@@ -170,7 +179,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
     if (sandbox) mounted.push(sandbox);
     if (only.has('identity')) mounted.push(identity);
     mounted.push(createWebComponent(() => settings, { metrics: () => metrics.render() }));
-    components.splice(0, components.length, ...mounted);
+    components.splice(0, components.length, ...mounted.map((component) => instrumentComponent(component, metrics)));
 
     let closed = false;
     return {

@@ -72,6 +72,10 @@ test('gatehouse up with no config file: the first-run admin asks the offline age
       }
     }
 
+    // The invocation is counted in the Prometheus metrics by component and status.
+    const metrics = await (await fetch(`${cli.url}/metrics`)).text();
+    assert.match(metrics, /gatehouse_http_requests_total\{component="runtime",method="POST",status="200"\} [1-9]/);
+
     // The gateway recorded the call as this user's, with no token in the record.
     const audit = await runCli(['audit', '--data-dir', dataDir, '--json']);
     assert.equal(audit.code, 0, audit.stderr);
