@@ -1,6 +1,6 @@
 // `npm run bench`: runs every package's bench (packages/*/bench/index.ts), prints the tables and
 // writes docs/benchmarks.md. Each package measures its ratios side by side in one run.
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -36,6 +36,12 @@ for (const section of sections) {
   for (const row of section.rows) lines.push(`| ${row.name} | ${format(row.value)} | ${row.unit} | ${row.note ?? ''} |`);
   if (section.notes?.length) lines.push('', ...section.notes.map((note) => `- ${note}`));
   lines.push('');
+}
+// The multi-instance load run (`npm run load`, issue 8) writes its own report; include its latest figures.
+const loadReport = path.join(root, 'docs', 'benchmarks-load.md');
+if (existsSync(loadReport)) {
+  const load = readFileSync(loadReport, 'utf8').replace(/^# .*\n/, '').replace(/^## /gm, '### ');
+  lines.push('## Load test on several instances (latest `npm run load`, from docs/benchmarks-load.md)', '', load.trim(), '');
 }
 const text = lines.join('\n');
 console.log(text);
