@@ -36,6 +36,10 @@ export class IssuerKeys {
   #snapshot: Snapshot | undefined;
   #inflight: Promise<Snapshot> | undefined;
   #lastAttemptAt = Number.NEGATIVE_INFINITY;
+  // Unknown-kid reloads have their own cooldown, independent of routine (start-up, max-age) loads:
+  // a key published just after our last routine load is picked up on its first use, while a flood
+  // of random kids still causes at most one reload per cooldown.
+  #lastUnknownKidReloadAt = Number.NEGATIVE_INFINITY;
   #lastFailureAt = Number.NEGATIVE_INFINITY;
   #jwksUri: string | undefined;
   #closed = false;
@@ -63,7 +67,8 @@ export class IssuerKeys {
   async lookup(kid: string): Promise<{ issuer: string; result: KeyLookup }> {
     let snapshot = await this.#current();
     let entry = snapshot.keys.get(kid);
-    if (entry === undefined && this.#options.clock() - this.#lastAttemptAt >= this.#options.cooldownMs) {
+    if (entry === undefined && this.#options.clock() - this.#lastUnknownKidReloadAt >= this.#options.cooldownMs) {
+      this.#lastUnknownKidReloadAt = this.#options.clock();
       try {
         snapshot = await this.#reload();
         entry = snapshot.keys.get(kid);

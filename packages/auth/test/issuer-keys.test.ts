@@ -58,6 +58,21 @@ describe('issuer keys (discovery, JWKS cache, rotation, outage)', () => {
     verifier.close();
   });
 
+  it('accepts a key rotated in seconds after the cache was filled (no failed request on rotation), still one reload per cooldown', async () => {
+    let now = Date.now();
+    const verifier = createJwtAuthorizer({ discoveryUrl: issuer.discoveryUrl }, { clock: () => now });
+    await verifier.verify(issuer.sign());
+    now += 2_000;
+    const rotated = issuer.addKey('RS256');
+    const before = issuer.counters.jwks;
+    assert.equal((await verifier.verify(issuer.sign({ sub: 'fresh-key' }, { key: rotated }))).subject, 'fresh-key');
+    for (let index = 0; index < 50; index++) {
+      await assert.rejects(verifier.verify(issuer.sign({}, { header: { kid: `random-${index}` } })));
+    }
+    assert.equal(issuer.counters.jwks - before, 1, 'the rotation cost one reload and the flood after it none');
+    verifier.close();
+  });
+
   it('ignores oct and use:enc keys and refuses a kid published twice', async () => {
     const poisoned = await startTestIssuer();
     try {
