@@ -104,7 +104,8 @@ export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: 
       config: checkedConfig,
     });
     checkAuthorization(payload, checkedConfig);
-    await checkRevoked(payload);
+    // Awaited only when a deny-list exists: an empty await still costs a microtask turn per token.
+    if (options.isRevoked) await checkRevoked(payload);
     return toPrincipal(payload, issuer, token, exp);
   }
 
@@ -114,16 +115,16 @@ export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: 
       if (typeof token !== 'string' || token.length === 0) throw new AuthError('missing', 'A bearer token is required.');
       if (token.length > 16 * 1024) return verifyFresh(token);
       const cacheKey = VerifiedTokenCache.keyOf(token);
-      const cached = cache.get(cacheKey);
+      const cached = cache.get(cacheKey, token);
       if (cached !== undefined) {
         if (epochSeconds(clock) <= (cached.expiresAt ?? 0) + settings.clockToleranceSeconds) {
-          await checkRevoked(cached.claims);
+          if (options.isRevoked) await checkRevoked(cached.claims);
           return cached;
         }
-        cache.delete(cacheKey);
+        cache.delete(cacheKey, token);
       }
       const principal = await verifyFresh(token);
-      cache.set(cacheKey, principal);
+      cache.set(cacheKey, token, principal);
       return principal;
     },
     close(): void {

@@ -17,9 +17,7 @@ export function readCredential(headers: IncomingHttpHeaders, query?: URLSearchPa
   const raw = headers.authorization as string | string[] | undefined;
   if (Array.isArray(raw)) throw new AuthError('malformed', 'Send exactly one Authorization header.');
   // Node keeps only the first of repeated Authorization headers in `headers`; `rawHeaders` shows them all.
-  if (rawHeaders && rawHeaders.filter((name, index) => index % 2 === 0 && name.toLowerCase() === 'authorization').length > 1) {
-    throw new AuthError('malformed', 'Send exactly one Authorization header.');
-  }
+  if (rawHeaders && countAuthorization(rawHeaders) > 1) throw new AuthError('malformed', 'Send exactly one Authorization header.');
   const presigned = query?.has('X-Amz-Signature') || query?.has('X-Amz-Credential');
   if (raw === undefined || raw === '') {
     return presigned ? { kind: 'sigv4-presigned' } : { kind: 'none' };
@@ -29,6 +27,16 @@ export function readCredential(headers: IncomingHttpHeaders, query?: URLSearchPa
   const match = bearerPattern.exec(raw);
   if (match) return { kind: 'bearer', token: match[1]! };
   throw new AuthError('malformed', "The Authorization header must be 'Bearer <token>' (one space) or an AWS SigV4 signature.");
+}
+
+/** Runs on every request: compares lengths first so most names are never lower-cased (no array or string garbage). */
+function countAuthorization(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index]!;
+    if (name.length === 13 && (name === 'authorization' || name === 'Authorization' || name.toLowerCase() === 'authorization')) count++;
+  }
+  return count;
 }
 
 /**
