@@ -185,9 +185,13 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
       status = sendError(response, error, corsHeaders, log);
       if (error instanceof BodyTooLargeError) request.resume();
     }
-    const record = { ...log, status, durationMs: Math.round((performance.now() - started) * 100) / 100 };
-    if (status >= 500) logger.warn(record, 'runtime request');
-    else logger.info(record, status === CLIENT_CLOSED ? 'runtime request (client closed)' : 'runtime request');
+    // `log` is this request's own object: completed in place, and only when the line will be written.
+    if (status >= 500 ? logger.isLevelEnabled('warn') : logger.isLevelEnabled('info')) {
+      log.status = status;
+      log.durationMs = Math.round((performance.now() - started) * 100) / 100;
+      if (status >= 500) logger.warn(log, 'runtime request');
+      else logger.info(log, status === CLIENT_CLOSED ? 'runtime request (client closed)' : 'runtime request');
+    }
     return true;
   }
 

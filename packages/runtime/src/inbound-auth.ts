@@ -77,7 +77,8 @@ export class InboundAuth {
   }
 
   async #authenticate(runtime: RuntimeEntry, request: IncomingMessage, url: URL, body: Buffer | undefined, websocket: boolean): Promise<Caller> {
-    let credential = readCredential(request.headers, url.searchParams, request.rawHeaders);
+    // url.searchParams is built lazily: reading it on a query-less URL would allocate one per request.
+    let credential = readCredential(request.headers, url.search === '' ? undefined : url.searchParams, request.rawHeaders);
     let acceptedProtocol: string | undefined;
     if (websocket) {
       const offered = bearerFromWebSocketProtocols(request.headers['sec-websocket-protocol']);

@@ -35,12 +35,14 @@ export function proxyInvocation(call: ProxyInvocation): Promise<number> {
       settled = true;
       resolve(status);
     };
+    // call.headers is built for this request alone (agentHeaders), so it is completed in place, not copied.
+    call.headers['content-length'] = call.body.length;
     const upstream = httpRequest({
       host: endpoint.host,
       port: endpoint.port,
       method: 'POST',
       path: '/invocations',
-      headers: { ...call.headers, 'content-length': call.body.length },
+      headers: call.headers,
       agent: endpoint.agent,
     });
     response.on('close', () => {
@@ -60,7 +62,10 @@ export function proxyInvocation(call: ProxyInvocation): Promise<number> {
     upstream.on('response', (agentResponse: IncomingMessage) => {
       const status = agentResponse.statusCode ?? 502;
       const streaming = (agentResponse.headers['content-type'] ?? '').startsWith('text/event-stream');
-      response.writeHead(status, { ...clientResponseHeaders(agentResponse.headers), [SESSION_HEADER]: session.id, ...call.responseHeaders });
+      const headers = clientResponseHeaders(agentResponse.headers);
+      headers[SESSION_HEADER] = session.id;
+      for (const name in call.responseHeaders) headers[name] = call.responseHeaders[name];
+      response.writeHead(status, headers);
       if (streaming) response.flushHeaders();
       agentResponse.on('error', () => {
         // Reported through 'close' below with `complete === false`.

@@ -77,6 +77,7 @@ export class RuntimeRegistry {
       runtime = this.#bySegment.get(segment);
     }
     if (!runtime) throw new RuntimeError('ResourceNotFoundException', `No agent runtime named ${JSON.stringify(segment.slice(0, 256))}`);
+    if (url.search === '') return { runtime, action: action as RuntimeAction };
     const qualifier = url.searchParams.get('qualifier');
     if (qualifier !== null && qualifier !== 'DEFAULT') {
       throw new RuntimeError('ResourceNotFoundException', `Runtime endpoint ${JSON.stringify(qualifier.slice(0, 128))} not found for ${runtime.name}; only DEFAULT exists`);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Clock, Logger } from '@gatehouse/core';
 import { redactText } from '@gatehouse/core';
 import { RuntimeError } from './runtime-error.ts';
@@ -54,7 +54,7 @@ export class WorkloadTokens {
     if (runtime.config.workloadIdentity.mode === 'passthrough') return caller.bearer;
     if (!this.#exchange) return undefined;
     const audience = runtime.config.workloadIdentity.audience ?? this.#defaultAudience;
-    const key = `${createHash('sha256').update(caller.bearer).digest('base64url')} ${audience}`;
+    const key = `${hash('sha256', caller.bearer, 'base64url')} ${audience}`;
     const cached = this.#cache.get(key);
     if (cached && cached.usableUntil > this.#clock()) return cached.token;
     let pending = this.#pending.get(key);
