@@ -1,4 +1,4 @@
-import type { GatehouseConfig, GatewayConfig, RuntimeConfig } from '@gatehouse/core';
+import { gatewaySchema, runtimeSchema, type GatehouseConfig, type GatewayConfig, type RuntimeConfig } from '@gatehouse/core';
 
 /** What the defaults need to know about the running identity service. */
 export interface DefaultPoolFacts {
@@ -37,36 +37,24 @@ export function withDefaults(
   const declared: RuntimeConfig[] = config.runtimes
     ? [...config.runtimes]
     : [
-        {
+        // Parsed by the schema, so every limit and lifecycle default comes from one place.
+        runtimeSchema.parse({
           agentRuntimeName: DEFAULT_RUNTIME_NAME,
           description: 'Reference operations agent (offline planner unless a model is configured)',
           agent: { command: [...agentCommand], env: modelEnvironment },
           authorizerConfiguration: jwt,
           allowedOrigins: [new URL(baseUrl).origin],
-          lifecycleConfiguration: { idleRuntimeSessionTimeout: 900, maxLifetime: 28_800 },
-          environmentVariables: {},
-          workloadIdentity: { mode: 'token-exchange' },
-          limits: {
-            maxConcurrentSessions: 100,
-            maxPayloadBytes: 100_000_000,
-            startTimeoutSeconds: 30,
-            requestsPerMinutePerPrincipal: 600,
-            warmPoolSize: 1,
-            websocket: { maxFrameBytes: 65_536, maxFramesPerSecond: 250, maxConnectionSeconds: 3600 },
-          },
-        },
+        }),
       ];
   const runtimes = declared.map((runtime) => ({ ...runtime, environmentVariables: { ...agentEnvironment, ...runtime.environmentVariables } }));
   const gateways: GatewayConfig[] = config.gateways
     ? [...config.gateways]
     : [
-        {
+        gatewaySchema.parse({
           name: DEFAULT_GATEWAY_NAME,
           description: 'Multi-account operations tools',
           authorizerConfiguration: jwt,
           allowedOrigins: [new URL(baseUrl).origin],
-          exposeUnprefixed: false,
-          policy: { mode: 'ENFORCE' },
           targets: [
             {
               name: OPS_TARGET_NAME,
@@ -75,19 +63,12 @@ export function withDefaults(
               credentialProviderConfigurations: [
                 {
                   credentialProviderType: 'GATEWAY_IAM_ROLE',
-                  iamCredentialProvider: {
-                    service: 'sts',
-                    roleArn: `arn:aws:iam::${config.accountId}:role/GatehouseToolsBridge`,
-                    webIdentity: true,
-                  },
+                  iamCredentialProvider: { service: 'sts', roleArn: `arn:aws:iam::${config.accountId}:role/GatehouseToolsBridge`, webIdentity: true },
                 },
               ],
-              timeoutSeconds: 30,
-              maxConcurrency: 16,
             },
           ],
-          limits: { maxRequestBytes: 6_000_000, requestsPerMinutePerPrincipal: 1200 },
-        },
+        }),
       ];
   return { ...config, runtimes, gateways };
 }
