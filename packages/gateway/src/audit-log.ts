@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { openDatabase, type Database } from '@gatehouse/core';
+import { openDatabase, transaction, type Database } from '@gatehouse/core';
 
 export interface AuditRecord {
   readonly time: string;
@@ -18,6 +18,9 @@ export interface AuditRecord {
   readonly detail: string;
 }
 
+/** How long a row may wait in memory before it is written: bounds what a process crash can lose. */
+const FLUSH_DELAY_MS = 10;
+
 export interface AuditQuery {
   readonly user?: string;
   readonly tool?: string;
@@ -28,9 +31,15 @@ export interface AuditQuery {
 export class AuditLog {
   readonly #database: Database;
   readonly #insert: ReturnType<Database['prepare']>;
+  /** Rows recorded in this turn of the event loop, written together in one transaction right after it. */
+  #pending: AuditRecord[] = [];
+  #flushScheduled = false;
+  #closed = false;
+  readonly #onFlushError: (error: unknown) => void;
 
-  constructor(database: Database) {
+  constructor(database: Database, onFlushError: (error: unknown) => void = () => undefined) {
     this.#database = database;
+    this.#onFlushError = onFlushError;
     database.exec(`CREATE TABLE IF NOT EXISTS tool_calls (
       id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, gateway TEXT NOT NULL, user TEXT NOT NULL, issuer TEXT NOT NULL,
       client_id TEXT NOT NULL, session TEXT NOT NULL, tool TEXT NOT NULL, target TEXT NOT NULL, decision TEXT NOT NULL,
@@ -42,19 +51,56 @@ export class AuditLog {
     );
   }
 
-  static open(dataDir: string): AuditLog {
+  static open(dataDir: string, onFlushError?: (error: unknown) => void): AuditLog {
     const database = openDatabase(path.join(dataDir, 'audit.db'));
-    // WAL + NORMAL: a row survives a process crash (kill -9) and the file never corrupts; only an OS
-    // crash / power loss can drop the last rows. FULL cost an fsync (~6 ms) on every tool call.
+    // WAL + NORMAL: a written row survives a process crash (kill -9) and the file never corrupts; only
+    // an OS crash / power loss can drop the last rows. FULL cost an fsync (~6 ms) on every tool call.
+    // Rows wait at most FLUSH_DELAY_MS in memory before they are written (see `record`).
     database.exec('PRAGMA synchronous = NORMAL');
-    return new AuditLog(database);
+    return new AuditLog(database, onFlushError);
   }
 
+  /**
+   * Queues the row; rows are written at most FLUSH_DELAY_MS later, together in one transaction, so
+   * the tool call's answer never waits for SQLite and a busy gateway pays one commit per batch, not
+   * per call. `query` and `close` write what is queued first, so a graceful close never loses the
+   * record of an answered call.
+   */
   record(entry: AuditRecord): void {
-    this.#insert.run(entry.time, entry.gateway, entry.user, entry.issuer, entry.clientId, entry.session, entry.tool, entry.target, entry.decision, entry.outcome, entry.durationMs, entry.detail.slice(0, 500));
+    if (this.#closed) throw new Error('audit log is closed');
+    this.#pending.push(entry);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setTimeout(() => this.#flushQueued(), FLUSH_DELAY_MS);
+  }
+
+  #flushQueued(): void {
+    this.#flushScheduled = false;
+    try {
+      this.flush();
+    } catch (error) {
+      // the rows stay queued and are retried with the next flush (or at close)
+      this.#onFlushError(error);
+    }
+  }
+
+  /** Writes every queued row now, in one transaction; on failure the rows stay queued. */
+  flush(): void {
+    if (this.#pending.length === 0) return;
+    const rows = this.#pending;
+    const write = (): void => {
+      for (const entry of rows) {
+        this.#insert.run(entry.time, entry.gateway, entry.user, entry.issuer, entry.clientId, entry.session, entry.tool, entry.target, entry.decision, entry.outcome, entry.durationMs, entry.detail.slice(0, 500));
+      }
+    };
+    // a lone row is its own (autocommit) transaction; BEGIN/COMMIT around it would only add two statements
+    if (rows.length === 1) write();
+    else transaction(this.#database, write);
+    this.#pending = [];
   }
 
   query(query: AuditQuery = {}): AuditRecord[] {
+    this.flush();
     const where: string[] = [];
     const values: string[] = [];
     if (query.user) {
@@ -86,6 +132,9 @@ export class AuditLog {
   }
 
   close(): void {
+    if (this.#closed) return;
+    this.flush();
+    this.#closed = true;
     this.#database.close();
   }
 }

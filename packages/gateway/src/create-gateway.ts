@@ -18,7 +18,7 @@ import type { ToolTarget } from './targets/tool-target.ts';
 import { ToolCatalog, type CatalogTarget } from './tool-catalog.ts';
 import { ToolDispatcher } from './tool-dispatcher.ts';
 import type { LambdaHandler, ToolDefinition } from './tool-definition.ts';
-import { sendWire } from '@gatehouse/core';
+import { redactText, sendWire } from '@gatehouse/core';
 
 export interface GatewayService extends HttpComponent {
   readonly gateways: readonly { readonly name: string; readonly url: string }[];
@@ -75,7 +75,7 @@ async function buildTarget(config: GatewayTargetConfig, deps: GatewayDeps): Prom
 export async function createGateway(platform: Platform, deps: GatewayDeps): Promise<GatewayService> {
   const configs = deps.gateways ?? platform.config.gateways ?? [];
   const logger = platform.logger.child({ component: 'gateway' });
-  const audit = AuditLog.open(platform.dataDir);
+  const audit = AuditLog.open(platform.dataDir, (error) => logger.error({ err: error instanceof Error ? redactText(error.message) : 'non-error thrown' }, 'audit write failed; rows kept queued'));
   const box = SealedBox.fromDataDir(platform.dataDir);
   const routes = new Map<string, GatewayEndpoint>();
   const metadataRoutes = new Map<string, GatewayEndpoint>();

@@ -263,7 +263,8 @@ export class GatewayEndpoint {
     // is fed the already-parsed body directly, skipping a Node→Fetch request conversion per call.
     const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });
     response.on('close', () => {
-      abort.abort();
+      // abort only calls still running (client went away): aborting a finished request costs a DOMException and its listeners for nothing
+      if (!response.writableFinished) abort.abort();
       void transport.close().catch(() => undefined);
       void server.close().catch(() => undefined);
     });

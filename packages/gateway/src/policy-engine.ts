@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { checkParsePolicySet, preparsePolicySet, statefulIsAuthorized, type CedarValueJson, type EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
+import { checkParsePolicySet, policySetTextToParts, policyToJson, preparsePolicySet, statefulIsAuthorized, type CedarValueJson, type EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
 import type { Caller } from './caller.ts';
 
 export type PolicyAction = 'list' | 'call';
@@ -55,6 +55,9 @@ export class PolicyEngine {
   #mtimeMs = -1;
   #lastCheck = 0;
   #listCache = new Map<string, boolean>();
+  /** `call` decisions per caller attributes and tool, kept only while no policy reads `context`. */
+  #callCache = new Map<string, PolicyDecision>();
+  #readsContext = true;
   /** Bumped whenever the policy set is re-parsed, so callers can key memos on it. */
   version = 0;
 
@@ -98,6 +101,8 @@ export class PolicyEngine {
     this.#setId = setId;
     this.#mtimeMs = mtimeMs;
     this.#listCache = new Map();
+    this.#callCache = new Map();
+    this.#readsContext = policiesReadContext(text);
     this.version++;
   }
 
@@ -108,8 +113,8 @@ export class PolicyEngine {
 
   decide(caller: Caller, action: PolicyAction, resource: PolicyResource, args: Record<string, unknown> = {}): PolicyDecision {
     this.#reload(false);
+    const key = `${caller.issuer}\u0000${caller.subject}\u0000${caller.username}\u0000${caller.clientId ?? ''}\u0000${caller.groups.join(',')}\u0000${caller.scopes.join(',')}\u0000${resource.name}\u0000${resource.target}\u0000${resource.tool}\u0000${String(resource.readOnly)}`;
     if (action === 'list') {
-      const key = `${caller.issuer}\u0000${caller.subject}\u0000${caller.clientId ?? ''}\u0000${caller.groups.join(',')}\u0000${caller.scopes.join(',')}\u0000${resource.name}`;
       const cached = this.#listCache.get(key);
       if (cached !== undefined) return { allowed: cached || this.mode === 'LOG_ONLY', policies: [], enforced: this.mode === 'ENFORCE' };
       const decision = this.#evaluate(caller, action, resource, {});
@@ -117,7 +122,14 @@ export class PolicyEngine {
       this.#listCache.set(key, decision.allowed);
       return this.mode === 'LOG_ONLY' ? { ...decision, allowed: true, enforced: false } : decision;
     }
-    const decision = this.#evaluate(caller, action, resource, args);
+    // Without a policy that reads `context`, the arguments cannot change the answer: one Cedar
+    // evaluation per caller attributes and tool, until the policy file changes.
+    const memo = this.#readsContext ? undefined : this.#callCache.get(key);
+    const decision = memo ?? this.#evaluate(caller, action, resource, args);
+    if (!this.#readsContext && !memo) {
+      if (this.#callCache.size > 100_000) this.#callCache.clear();
+      this.#callCache.set(key, decision);
+    }
     return this.mode === 'LOG_ONLY' ? { ...decision, allowed: true, enforced: false, policies: decision.policies } : decision;
   }
 
@@ -154,6 +166,20 @@ export class PolicyEngine {
     if (answer.type === 'failure') return { allowed: false, policies: [], enforced: true };
     return { allowed: answer.response.decision === 'allow', policies: answer.response.diagnostics.reason, enforced: true };
   }
+}
+
+/**
+ * Whether any policy's conditions mention `context` (Cedar's own JSON form of each policy, so
+ * comments and string literals do not count). Unknown shapes count as "reads context" (no memo).
+ */
+function policiesReadContext(text: string): boolean {
+  const parts = policySetTextToParts(text);
+  if (parts.type !== 'success') return true;
+  for (const policy of [...parts.policies, ...parts.policy_templates]) {
+    const json = policyToJson(policy);
+    if (json.type !== 'success' || JSON.stringify(json.json).includes('"Var":"context"')) return true;
+  }
+  return false;
 }
 
 /** JSON → Cedar value: Cedar has no null or floats, so nulls are dropped and non-integers become strings. */
