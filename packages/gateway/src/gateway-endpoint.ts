@@ -10,6 +10,7 @@ import { GatewayError } from './gateway-error.ts';
 import type { InboundAuthorizer } from './inbound-authorizer.ts';
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from './protected-resource-metadata.ts';
 import { SessionBindings } from './session-binding.ts';
+import { serveToolRequest } from './serve-tool-request.ts';
 import { STATELESS_VERSION, serveStatelessRequest } from './stateless-revision.ts';
 import type { ToolDispatcher } from './tool-dispatcher.ts';
 
@@ -34,7 +35,8 @@ const sharedValidator = new AjvJsonSchemaValidator();
 
 /**
  * One gateway's MCP Streamable HTTP endpoint. Each request, in order: Origin → bearer token →
- * audience → rate → body → session binding → a fresh SDK server + stateless transport for this
+ * audience → rate → body → session binding → tools/call and tools/list answered directly
+ * (`serve-tool-request.ts`); anything else by a fresh SDK server + stateless transport for this
  * request only (never shared across callers: CVE-2026-25536).
  */
 export class GatewayEndpoint {
@@ -237,6 +239,7 @@ export class GatewayEndpoint {
       await this.#requireSession(sessionId, caller);
       boundSession = sessionId;
     }
+    if (await serveToolRequest(request, response, body, caller, boundSession, this.#deps.dispatcher)) return;
     await this.#serve(request, response, body, caller, boundSession);
   }
 

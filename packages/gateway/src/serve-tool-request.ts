@@ -1,0 +1,78 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CallToolRequestSchema, CallToolResultSchema, ErrorCode, JSONRPCRequestSchema, ListToolsRequestSchema, SUPPORTED_PROTOCOL_VERSIONS, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { Caller } from './caller.ts';
+import type { ToolDispatcher } from './tool-dispatcher.ts';
+import type { ToolDefinition } from './tool-definition.ts';
+
+/** Serialized `tools` arrays, per visible-list array (the dispatcher returns the same array while it is valid). */
+const serializedLists = new WeakMap<readonly ToolDefinition[], string>();
+
+function acceptsBoth(request: IncomingMessage): boolean {
+  const accept = request.headers.accept;
+  return typeof accept === 'string' && accept.includes('application/json') && accept.includes('text/event-stream');
+}
+
+function isPlainJson(request: IncomingMessage): boolean {
+  const type = request.headers['content-type'];
+  return typeof type === 'string' && /^application\/json\s*(;[^,]*)?$/i.test(type.trim());
+}
+
+function protocolVersionOk(request: IncomingMessage): boolean {
+  const version = request.headers['mcp-protocol-version'];
+  return version === undefined || (typeof version === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(version));
+}
+
+/**
+ * `tools/call` and `tools/list` answered without building an SDK `Server` and transport for the
+ * request: the same validation (the SDK's own schemas), the same JSON-RPC answers, a fraction of the
+ * work. Anything else — another method, a batch, a task request, an unusual header, a message the
+ * schemas refuse — returns false and goes through the SDK, which answers it (and its errors) as always.
+ */
+export async function serveToolRequest(request: IncomingMessage, response: ServerResponse, body: unknown, caller: Caller, sessionId: string, dispatcher: ToolDispatcher): Promise<boolean> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  const method = (body as { method?: unknown }).method;
+  if (method !== 'tools/call' && method !== 'tools/list') return false;
+  if (!acceptsBoth(request) || !isPlainJson(request) || !protocolVersionOk(request)) return false;
+  const message = JSONRPCRequestSchema.safeParse(body);
+  if (!message.success || (message.data.params as { task?: unknown } | undefined)?.task !== undefined) return false;
+  const id = message.data.id;
+  const call = method === 'tools/call' ? CallToolRequestSchema.safeParse(message.data) : undefined;
+  if (call ? !call.success : !ListToolsRequestSchema.safeParse(message.data).success) return false;
+
+  const abort = new AbortController();
+  response.on('close', () => {
+    if (!response.writableFinished) abort.abort();
+  });
+  let text: string;
+  try {
+    if (!call?.data) {
+      const tools = await dispatcher.listTools(caller, abort.signal);
+      let serialized = serializedLists.get(tools);
+      if (serialized === undefined) {
+        serialized = JSON.stringify(tools);
+        serializedLists.set(tools, serialized);
+      }
+      text = `{"result":{"tools":${serialized}},"jsonrpc":"2.0","id":${JSON.stringify(id)}}`;
+    } else {
+      const params = call.data.params;
+      const result = await dispatcher.callTool(caller, sessionId, params.name, (params.arguments ?? {}) as Record<string, unknown>, abort.signal);
+      // the SDK server checks every tools/call result against the schema; so does this path
+      const checked = CallToolResultSchema.safeParse(result);
+      if (!checked.success) throw new McpError(ErrorCode.InvalidParams, `Invalid tools/call result: ${checked.error.message}`);
+      text = JSON.stringify({ result: checked.data, jsonrpc: '2.0', id });
+    }
+  } catch (error) {
+    // the SDK's wire form of a failed handler: the error's own integer code, else InternalError
+    const failure = error as { code?: unknown; message?: unknown; data?: unknown };
+    const rpcError: Record<string, unknown> = {
+      code: Number.isSafeInteger(failure.code) ? failure.code : ErrorCode.InternalError,
+      message: typeof failure.message === 'string' ? failure.message : 'Internal error',
+    };
+    if (failure.data !== undefined) rpcError.data = failure.data;
+    text = JSON.stringify({ jsonrpc: '2.0', id, error: rpcError });
+  }
+  if (abort.signal.aborted || response.destroyed) return true;
+  response.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+  response.end(text);
+  return true;
+}
