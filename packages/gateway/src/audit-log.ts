@@ -55,23 +55,27 @@ export class AuditLog {
     const database = openDatabase(path.join(dataDir, 'audit.db'));
     // WAL + NORMAL: a written row survives a process crash (kill -9) and the file never corrupts; only
     // an OS crash / power loss can drop the last rows. FULL cost an fsync (~6 ms) on every tool call.
-    // Rows wait at most FLUSH_DELAY_MS in memory before they are written (see `record`).
     database.exec('PRAGMA synchronous = NORMAL');
     return new AuditLog(database, onFlushError);
   }
 
   /**
-   * Queues the row; rows are written at most FLUSH_DELAY_MS later, together in one transaction, so
-   * the tool call's answer never waits for SQLite and a busy gateway pays one commit per batch, not
-   * per call. `query` and `close` write what is queued first, so a graceful close never loses the
-   * record of an answered call.
+   * Writes the row before the tool call is answered (issue 8: a `kill -9` loses no acknowledged
+   * write, audit included). With WAL + synchronous=NORMAL a commit is a write(2), not an fsync, so
+   * this costs tens of microseconds. If SQLite refuses (busy, disk full) the row stays queued and is
+   * retried FLUSH_DELAY_MS later, by the next call, by `query` and at `close`.
    */
   record(entry: AuditRecord): void {
     if (this.#closed) throw new Error('audit log is closed');
     this.#pending.push(entry);
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    setTimeout(() => this.#flushQueued(), FLUSH_DELAY_MS);
+    try {
+      this.flush();
+    } catch (error) {
+      this.#onFlushError(error);
+      if (this.#flushScheduled) return;
+      this.#flushScheduled = true;
+      setTimeout(() => this.#flushQueued(), FLUSH_DELAY_MS);
+    }
   }
 
   #flushQueued(): void {
