@@ -151,8 +151,14 @@ test('fails closed while Redis is down (503 on a session it cannot check), with 
     });
     assert.equal(refused.status, 503, `${replica.name}: ${await refused.text()}`);
   }
-  // A new session cannot be bound to its user either: refused, not opened unbound.
+  // A new session cannot be bound to its user either: refused with 503, not opened unbound.
   await assert.rejects(connect(token, roundRobin(replicas)));
+  const initialize = await fetch(`${replicas[0]!.url}/mcp`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+  });
+  assert.equal(initialize.status, 503, `initialize while Redis is down: ${await initialize.text()}`);
   assert.deepEqual(replicas.map((replica) => replica.calls.length), before);
   await client.close().catch(() => undefined);
   await redis.restart();
