@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { AuthError } from './auth-error.ts';
 import { checkAuthorization, checkTokenClaims } from './check-claims.ts';
 import { IssuerKeys } from './issuer-keys.ts';
-import { verifySignature } from './jwk-key.ts';
-import { parseJwt } from './parse-jwt.ts';
+import { verifySignature, type VerificationKey } from './jwk-key.ts';
+import { parseJwt, type ParsedJwt } from './parse-jwt.ts';
 import type { Principal } from './principal.ts';
 import { VerifiedTokenCache } from './verified-token-cache.ts';
 
@@ -76,24 +76,33 @@ export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: 
     }
   }
 
-  async function verifyFresh(token: string): Promise<Principal> {
-    const { header, payload, signingInput, signature } = parseJwt(token);
+  /**
+   * Synchronous when the kid is already known and no deny-list is configured (the hot path): no
+   * promise or microtask turn per token. Errors are thrown; `verify` turns them into rejections.
+   */
+  function verifyFresh(token: string): Principal | Promise<Principal> {
+    const parsed = parseJwt(token);
+    const { header } = parsed;
     if (!checkedHeaders.has(header)) {
       checkHeader(header);
       checkedHeaders.add(header);
     }
     const kid = header.kid as string;
-    let found = keys.peek(kid);
-    if (found === undefined) {
-      const { issuer, result } = await keys.lookup(kid);
-      if ('refused' in result) {
-        throw result.refused === 'duplicate'
-          ? new AuthError('unknown_key', "The issuer publishes header 'kid' more than once; tokens signed with it are refused.")
-          : new AuthError('unknown_key', "Header 'kid' names no signing key of the configured issuer.");
-      }
-      found = { issuer, key: result.key };
+    const found = keys.peek(kid);
+    return found === undefined ? lookupThenVerify(token, parsed, kid) : verifyWithKey(token, parsed, found.issuer, found.key);
+  }
+
+  async function lookupThenVerify(token: string, parsed: ParsedJwt, kid: string): Promise<Principal> {
+    const { issuer, result } = await keys.lookup(kid);
+    if ('refused' in result) {
+      throw result.refused === 'duplicate'
+        ? new AuthError('unknown_key', "The issuer publishes header 'kid' more than once; tokens signed with it are refused.")
+        : new AuthError('unknown_key', "Header 'kid' names no signing key of the configured issuer.");
     }
-    const { issuer, key } = found;
+    return verifyWithKey(token, parsed, issuer, result.key);
+  }
+
+  function verifyWithKey(token: string, { header, payload, signingInput, signature }: ParsedJwt, issuer: string, key: VerificationKey): Principal | Promise<Principal> {
     if (header.alg !== key.alg) throw new AuthError('bad_signature', `Header 'alg' must be ${key.alg} for this key.`);
     if (!verifySignature(key, signingInput, signature)) throw new AuthError('bad_signature', 'The token signature is invalid.');
     const exp = checkTokenClaims(header, payload, {
@@ -104,8 +113,7 @@ export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: 
       config: checkedConfig,
     });
     checkAuthorization(payload, checkedConfig);
-    // Awaited only when a deny-list exists: an empty await still costs a microtask turn per token.
-    if (options.isRevoked) await checkRevoked(payload);
+    if (options.isRevoked) return checkRevoked(payload).then(() => toPrincipal(payload, issuer, token, exp));
     return toPrincipal(payload, issuer, token, exp);
   }
 
@@ -123,7 +131,8 @@ export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: 
         }
         cache.delete(cacheKey, token);
       }
-      const principal = await verifyFresh(token);
+      const fresh = verifyFresh(token);
+      const principal = fresh instanceof Promise ? await fresh : fresh;
       cache.set(cacheKey, token, principal);
       return principal;
     },
