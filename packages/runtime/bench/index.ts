@@ -10,9 +10,12 @@ import { freePort } from '../src/agent-endpoint.ts';
 
 const ECHO_AGENT = fileURLToPath(new URL('../../../examples/echo-agent/agent.mjs', import.meta.url));
 const RUNTIME_PROCESS = fileURLToPath(new URL('./runtime-process.ts', import.meta.url));
+const PLAIN_PROXY = fileURLToPath(new URL('./plain-proxy.ts', import.meta.url));
 const SESSION = 'x-amzn-bedrock-agentcore-runtime-session-id';
 const CONCURRENCY = 16;
-const LOAD_MS = Number(process.env.GATEHOUSE_BENCH_LOAD_MS ?? 3000);
+const LOAD_MS = Number(process.env.GATEHOUSE_BENCH_LOAD_MS ?? 2000);
+/** Alternating repetitions of each load run; ratios are taken per repetition, then the median. */
+const REPETITIONS = Number(process.env.GATEHOUSE_BENCH_REPETITIONS ?? 5);
 const OPEN_STREAMS = Number(process.env.GATEHOUSE_BENCH_STREAMS ?? 2000);
 
 interface Target {
@@ -48,6 +51,15 @@ async function startRuntime(runtimes: Record<string, unknown>[]): Promise<{ port
     child.once('exit', (code) => reject(new Error(`runtime process exited with ${code}`)));
   });
   return { ...(JSON.parse(line) as { port: number; token: string }), child };
+}
+
+async function startPlainProxy(agentPort: number): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, [PLAIN_PROXY, String(agentPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`plain proxy exited with ${code}`)));
+  });
+  return { ...(JSON.parse(line) as { port: number }), child };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -179,6 +191,7 @@ export async function bench(): Promise<BenchSection[]> {
     { agentRuntimeName: 'warm', agent: { command: [process.execPath, ECHO_AGENT] }, limits: { ...unlimited, warmPoolSize: 1 } },
     { agentRuntimeName: 'cold', agent: { command: [process.execPath, ECHO_AGENT] }, limits: { ...unlimited, warmPoolSize: 0 } },
   ]);
+  const plain = await startPlainProxy(echo.port);
   try {
     const direct: Target = { port: echo.port, path: '/invocations', headers: { 'content-type': 'application/json', [SESSION]: 'bench-direct-session-000000000000000000' } };
     const proxied: Target = {
@@ -186,21 +199,32 @@ export async function bench(): Promise<BenchSection[]> {
       path: '/runtimes/proxied/invocations',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${runtime.token}`, [SESSION]: 'bench-proxied-session-00000000000000000' },
     };
-    // Warm both paths (JIT, token cache, keep-alive sockets) before measuring.
+    const plainTarget: Target = { ...direct, port: plain.port };
+    // Warm every path (JIT, token cache, keep-alive sockets) before measuring.
     await load(direct, 500);
+    await load(plainTarget, 500);
     await load(proxied, 500);
-    const directRun = await load(direct, LOAD_MS);
-    const proxiedRun = await load(proxied, LOAD_MS);
-    const directRun2 = await load(direct, LOAD_MS);
-    const proxiedRun2 = await load(proxied, LOAD_MS);
-    const directRps = (directRun.rps + directRun2.rps) / 2;
-    const proxiedRps = (proxiedRun.rps + proxiedRun2.rps) / 2;
-    const ratio = proxiedRps / directRps;
-    const directP50 = median([directRun.p50, directRun2.p50]);
-    const proxiedP50 = median([proxiedRun.p50, proxiedRun2.p50]);
-    const addedP50 = proxiedP50 - directP50;
-    const directTtfb = await ttfb(direct, 200);
-    const proxiedTtfb = await ttfb(proxied, 200);
+    const runs: { direct: Awaited<ReturnType<typeof load>>; plain: Awaited<ReturnType<typeof load>>; proxied: Awaited<ReturnType<typeof load>> }[] = [];
+    for (let repetition = 0; repetition < REPETITIONS; repetition++) {
+      runs.push({ direct: await load(direct, LOAD_MS), plain: await load(plainTarget, LOAD_MS), proxied: await load(proxied, LOAD_MS) });
+    }
+    const directRps = median(runs.map((run) => run.direct.rps));
+    const plainRps = median(runs.map((run) => run.plain.rps));
+    const proxiedRps = median(runs.map((run) => run.proxied.rps));
+    const ratio = median(runs.map((run) => run.proxied.rps / run.direct.rps));
+    const plainRatio = median(runs.map((run) => run.plain.rps / run.direct.rps));
+    const ofPlain = median(runs.map((run) => run.proxied.rps / run.plain.rps));
+    const directP50 = median(runs.map((run) => run.direct.p50));
+    const plainP50 = median(runs.map((run) => run.plain.p50));
+    const proxiedP50 = median(runs.map((run) => run.proxied.p50));
+    const addedP50 = median(runs.map((run) => run.proxied.p50 - run.direct.p50));
+    const directRun = { p99: median(runs.map((run) => run.direct.p99)) };
+    const proxiedRun = { p99: median(runs.map((run) => run.proxied.p99)) };
+    const ttfbRuns = [];
+    for (let repetition = 0; repetition < 3; repetition++) ttfbRuns.push({ direct: await ttfb(direct, 200), proxied: await ttfb(proxied, 200) });
+    const directTtfb = median(ttfbRuns.map((run) => run.direct));
+    const proxiedTtfb = median(ttfbRuns.map((run) => run.proxied));
+    const addedTtfb = median(ttfbRuns.map((run) => run.proxied - run.direct));
     const warmCold = await coldStarts({ ...proxied, path: '/runtimes/warm/invocations', headers: { ...proxied.headers } }, 8, 1500);
     const coldCold = await coldStarts({ ...proxied, path: '/runtimes/cold/invocations', headers: { ...proxied.headers } }, 8, 200);
     const memory = await openStreams(runtime.port, runtime.token, runtime.child.pid!, OPEN_STREAMS);
@@ -209,11 +233,12 @@ export async function bench(): Promise<BenchSection[]> {
       { name: `throughput direct to the agent (c=${CONCURRENCY})`, value: round(directRps, 0), unit: 'req/s' },
       { name: `throughput through the runtime (c=${CONCURRENCY}, JWT verified per request)`, value: round(proxiedRps, 0), unit: 'req/s' },
       { name: 'throughput ratio runtime / direct', value: round(ratio), unit: '×', note: `target ≥ 0.64× — ${ratio >= 0.64 ? 'met' : 'missed'}` },
-      { name: 'latency p50 direct / through runtime', value: round(directP50, 3), unit: `ms / ${round(proxiedP50, 3)} ms` },
-      { name: 'latency p99 direct / through runtime', value: round(median([directRun.p99, directRun2.p99]), 3), unit: `ms / ${round(median([proxiedRun.p99, proxiedRun2.p99]), 3)} ms` },
+      { name: `reference: plain node:http proxy, no auth (c=${CONCURRENCY})`, value: round(plainRps, 0), unit: 'req/s', note: `${round(plainRatio)}× direct; the runtime keeps ${round(ofPlain)}× of it` },
+      { name: 'latency p50 direct / plain proxy / through runtime', value: round(directP50, 3), unit: `ms / ${round(plainP50, 3)} ms / ${round(proxiedP50, 3)} ms` },
+      { name: 'latency p99 direct / through runtime', value: round(directRun.p99, 3), unit: `ms / ${round(proxiedRun.p99, 3)} ms` },
       { name: 'added p50 latency', value: round(addedP50, 3), unit: 'ms', note: `target ≤ 0.3 ms at c=${CONCURRENCY} — ${addedP50 <= 0.3 ? 'met' : 'missed'}` },
       { name: 'SSE time to first byte direct / through runtime (p50, sequential)', value: round(directTtfb, 3), unit: `ms / ${round(proxiedTtfb, 3)} ms` },
-      { name: 'added SSE time to first byte', value: round(proxiedTtfb - directTtfb, 3), unit: 'ms', note: `target ≤ 1 ms — ${proxiedTtfb - directTtfb <= 1 ? 'met' : 'missed'}` },
+      { name: 'added SSE time to first byte', value: round(addedTtfb, 3), unit: 'ms', note: `target ≤ 1 ms — ${addedTtfb <= 1 ? 'met' : 'missed'}` },
       { name: 'new-session cold start p50, warm pool of 1', value: round(warmCold, 1), unit: 'ms', note: `target ≤ 150 ms — ${warmCold <= 150 ? 'met' : 'missed'}` },
       { name: 'new-session cold start p50, no warm pool (spawn node + /ping)', value: round(coldCold, 1), unit: 'ms' },
       { name: `runtime RSS with ${OPEN_STREAMS} open SSE streams`, value: round(memory.totalMiB, 1), unit: 'MiB', note: `base ${round(memory.baseMiB, 1)} MiB` },
@@ -225,7 +250,8 @@ export async function bench(): Promise<BenchSection[]> {
         title: 'Runtime: invocation proxy vs direct to the same agent',
         rows,
         notes: [
-          `Closed-loop keep-alive load generator in its own process, ${CONCURRENCY} concurrent requests, ${LOAD_MS / 1000} s per run, two runs per path alternating; medians of the runs.`,
+          `Closed-loop keep-alive load generator in its own process, ${CONCURRENCY} concurrent requests, ${LOAD_MS / 1000} s per run, ${REPETITIONS} alternating repetitions of direct / plain proxy / runtime; ratios are per repetition, then the median.`,
+          'The plain proxy (bench/plain-proxy.ts) is the floor of any node:http proxy here: no auth, sessions or logs; it shows how much of the gap is the platform rather than the runtime.',
           'The runtime runs in its own process; the echo agent (examples/echo-agent) is the same process for both paths. All three share the 2 cores, so the load generator limits the direct path too.',
           `Memory: ${OPEN_STREAMS} streams held open through the runtime, RSS read from /proc; the 10,000 figure is extrapolated linearly, not measured.`,
           'Cold start with a warm pool takes a pre-started process (started and answering /ping before the session exists); without one, the cost is spawning node and polling /ping.',
@@ -234,6 +260,7 @@ export async function bench(): Promise<BenchSection[]> {
     ];
   } finally {
     await stop(runtime.child);
+    await stop(plain.child);
     await stop(echo.child);
   }
 }

@@ -56,6 +56,15 @@ describe('security: forged and misdirected credentials never reach the agent', (
     await refused(`${header}.${b64({ ...claims(), sub: 'admin', iss: harness.issuer.issuer, client_id: 'test-client', token_use: 'access', exp: now + 3600 })}.${signature}`, 403, 'AccessDeniedException', /signature/);
   });
 
+  test('forged claims under the signature of a token already verified and cached', async () => {
+    const genuine = harness.issuer.sign(claims());
+    const ok = await fetch(harness.url('secure'), { method: 'POST', headers: { authorization: `Bearer ${genuine}`, [SESSION]: sessionId('cached') }, body: '{}' });
+    assert.equal(ok.status, 200, 'the genuine token is verified and now cached');
+    await ok.arrayBuffer();
+    const [header, , signature] = genuine.split('.');
+    await refused(`${header}.${b64({ ...claims(), sub: 'admin', iss: harness.issuer.issuer, client_id: 'test-client', token_use: 'access', exp: now + 3600 })}.${signature}`, 403, 'AccessDeniedException', /signature/);
+  });
+
   test('expired token', async () => {
     await refused(harness.issuer.sign({ ...claims(), iat: now - 7200, exp: now - 3600 }), 403, 'AccessDeniedException', /expired/);
   });
