@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { clientResponseHeaders } from './agent-headers.ts';
 import { RuntimeError } from './runtime-error.ts';
 import { SESSION_HEADER } from './session-id.ts';
@@ -37,29 +37,40 @@ export function proxyInvocation(call: ProxyInvocation): Promise<number> {
     };
     // call.headers is built for this request alone (agentHeaders), so it is completed in place, not copied.
     call.headers['content-length'] = call.body.length;
-    const upstream = httpRequest({
-      host: endpoint.host,
-      port: endpoint.port,
-      method: 'POST',
-      path: '/invocations',
-      headers: call.headers,
-      agent: endpoint.agent,
-    });
+    const send = (retried: boolean): ClientRequest => {
+      const upstream = httpRequest({
+        host: endpoint.host,
+        port: endpoint.port,
+        method: 'POST',
+        path: '/invocations',
+        headers: call.headers,
+        agent: endpoint.agent,
+      });
+      upstream.on('error', (error: NodeJS.ErrnoException) => {
+        if (clientGone || settled) return;
+        if (response.headersSent) return;
+        // The agent closed an idle keep-alive socket just as we reused it: it never read this
+        // request, so sending it once more on a fresh connection is safe (Node's documented remedy).
+        if (!retried && upstream.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE') && !endpoint.exited) {
+          current = send(true);
+          return;
+        }
+        call.onAgentFailure();
+        const why = endpoint.exited ? `the agent process exited with code ${endpoint.exitCode ?? 'null'}` : `the agent connection failed (${error.code ?? 'error'})`;
+        call.sendError(new RuntimeError('RuntimeClientError', `The agent did not answer: ${why}. The session was reset; the next call starts a fresh process.`));
+        done(424);
+      });
+      upstream.on('response', (agentResponse: IncomingMessage) => onResponse(agentResponse));
+      upstream.end(call.body);
+      return upstream;
+    };
     response.on('close', () => {
       if (response.writableFinished) return;
       clientGone = true;
-      upstream.destroy();
+      current.destroy();
       done(CLIENT_CLOSED);
     });
-    upstream.on('error', (error: NodeJS.ErrnoException) => {
-      if (clientGone || settled) return;
-      if (response.headersSent) return;
-      call.onAgentFailure();
-      const why = endpoint.exited ? `the agent process exited with code ${endpoint.exitCode ?? 'null'}` : `the agent connection failed (${error.code ?? 'error'})`;
-      call.sendError(new RuntimeError('RuntimeClientError', `The agent did not answer: ${why}. The session was reset; the next call starts a fresh process.`));
-      done(424);
-    });
-    upstream.on('response', (agentResponse: IncomingMessage) => {
+    const onResponse = (agentResponse: IncomingMessage): void => {
       const status = agentResponse.statusCode ?? 502;
       const streaming = (agentResponse.headers['content-type'] ?? '').startsWith('text/event-stream');
       const headers = clientResponseHeaders(agentResponse.headers);
@@ -88,7 +99,7 @@ export function proxyInvocation(call: ProxyInvocation): Promise<number> {
         }
         done(status);
       });
-    });
-    upstream.end(call.body);
+    };
+    let current = send(false);
   });
 }
