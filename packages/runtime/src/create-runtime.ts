@@ -6,6 +6,7 @@ import { agentHeaders, customHeadersFromQuery } from './agent-headers.ts';
 import { checkHeaderAllowlists } from './check-header-allowlist.ts';
 import { CorsPolicy } from './cors-policy.ts';
 import { FORWARDED_HEADER, forwardToInstance } from './forward-to-instance.ts';
+import { ForwardingSeal } from './forwarding-seal.ts';
 import { InboundAuth, type Caller } from './inbound-auth.ts';
 import { CLIENT_CLOSED, proxyInvocation } from './proxy-invocation.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -57,6 +58,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
   const cors = new CorsPolicy();
   const limiter = new RateLimiter(platform.store);
   const workloadTokens = new WorkloadTokens(options.tokenExchange, options.defaultWorkloadAudience, platform.clock, logger, registry.entries);
+  const forwardingSeal = new ForwardingSeal(platform.store, platform.clock);
   const sessions = new SessionManager(platform, registry.entries, {
     instanceId: options.instanceUrl ?? `instance-${randomUUID()}`,
     instanceUrl: options.instanceUrl,
@@ -104,9 +106,10 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     log.session = sessionId;
     await limiter.check(runtime, caller.owner);
     body ??= await payload(runtime, request);
-    let placement = await sessions.acquire(runtime, sessionId, caller.owner, request.headers[FORWARDED_HEADER] === undefined);
+    const forwarded = request.headers[FORWARDED_HEADER] !== undefined && (await forwardingSeal.verify(request.headers[FORWARDED_HEADER], sessionId));
+    let placement = await sessions.acquire(runtime, sessionId, caller.owner, !forwarded);
     if (placement.kind === 'remote') {
-      if (await forwardToInstance(placement.url, request, body, response)) return response.statusCode;
+      if (await forwardToInstance(placement.url, request, body, response, await forwardingSeal.sign(sessionId))) return response.statusCode;
       placement = await sessions.acquire(runtime, sessionId, caller.owner, false);
       if (placement.kind === 'remote') throw new Error('unreachable: local placement was requested');
     }
@@ -138,8 +141,9 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     log.session = sessionId;
     await limiter.check(runtime, caller.owner);
     const placement = await sessions.locate(runtime, sessionId, caller.owner);
-    if (placement.kind === 'remote' && request.headers[FORWARDED_HEADER] === undefined) {
-      if (await forwardToInstance(placement.url, request, body, response)) return response.statusCode;
+    const forwarded = request.headers[FORWARDED_HEADER] !== undefined && (await forwardingSeal.verify(request.headers[FORWARDED_HEADER], sessionId));
+    if (placement.kind === 'remote' && !forwarded) {
+      if (await forwardToInstance(placement.url, request, body, response, await forwardingSeal.sign(sessionId))) return response.statusCode;
     }
     if (placement.kind !== 'local') throw new RuntimeError('ResourceNotFoundException', `Session ${sessionId} is not running on ${runtime.name}.`);
     await sessions.end(placement.session, 'stopruntimesession');

@@ -8,11 +8,11 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
  * re-authenticates; nothing is trusted because of the hop). Resolves false when the instance
  * cannot be reached before any answer, so the caller can take the session over locally.
  */
-export function forwardToInstance(instanceUrl: string, request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<boolean> {
+export function forwardToInstance(instanceUrl: string, request: IncomingMessage, body: Buffer, response: ServerResponse, seal: string): Promise<boolean> {
   const target = new URL(request.url ?? '/', instanceUrl);
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(request.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
-  headers[FORWARDED_HEADER] = '1';
+  headers[FORWARDED_HEADER] = seal;
   headers['content-length'] = String(body.length);
   return new Promise((resolve) => {
     const upstream = httpRequest(target, { method: request.method, headers });

@@ -35,6 +35,20 @@ describe('several instances sharing one store', () => {
     assert.equal(((await viaSecond.json()) as { pid: number }).pid, pid);
   });
 
+  test('a client that sends the forwarding header itself is still forwarded to the owning process (no second agent)', async () => {
+    const id = sessionId('spoofedhop');
+    const { pid } = (await (await call(first, id)).json()) as { pid: number };
+    for (const forged of ['1', `${Date.now()}.AAAA`, `${Date.now()}.${'A'.repeat(43)}`]) {
+      const response = await fetch(second.url('shared'), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, [SESSION]: id, 'x-gatehouse-forwarded': forged },
+        body: '{"prompt":"where"}',
+      });
+      assert.equal(response.status, 200);
+      assert.equal(((await response.json()) as { pid: number }).pid, pid, `forged mark ${forged} did not start a second agent`);
+    }
+  });
+
   test('ownership holds across instances: another user is refused on the other instance', async () => {
     const id = sessionId('clusterowned');
     await (await call(first, id)).arrayBuffer();
