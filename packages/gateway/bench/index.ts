@@ -79,7 +79,7 @@ export async function bench(): Promise<BenchSection[]> {
         ],
         notes: [
           'Same MCP server (official SDK, stateless, JSON responses), same client library, 400 interleaved calls each after 50 warm-up calls, one connection each, loopback.',
-          'Through the gateway each request is authenticated (JWT, verified-token cache), rate-counted and session-checked in the shared store, Cedar-authorized (decision memoized per caller attributes and tool while no policy reads context) and audited (SQLite WAL, rows batched off the answer path) around the upstream call.',
+          'Through the gateway each request is authenticated (JWT, verified-token cache), rate-counted and session-checked in the shared store, Cedar-authorized (decision memoized per caller attributes and tool while no policy reads context) and audited (SQLite WAL, one commit without fsync per call, before the answer) around the upstream call.',
           'tools/list timings include the SDK client parsing and validating the 1,000-tool answer.',
         ],
       },
