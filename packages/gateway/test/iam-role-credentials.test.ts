@@ -3,12 +3,23 @@ import assert from 'node:assert/strict';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
 import { adminCredentials, startStack, type TestStack } from '../../tools/test/helpers.ts';
+import { EmbeddedStore } from '@gatehouse/core';
 import type { LambdaContext } from '../src/index.ts';
 import { connectClient, startGatewayStack, type GatewayStack } from './support/gateway-stack.ts';
 
 // GATEWAY_IAM_ROLE: the gateway assumes the role for the calling user (session name and tags from
 // the user) at the sandbox STS and hands those credentials, and only those, to the function.
+/** The shared store, recording every value written to it (to check what reaches it at rest). */
+class RecordingStore extends EmbeddedStore {
+  readonly written: string[] = [];
+  override async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
+    this.written.push(value);
+    return super.set(key, value, ttlSeconds);
+  }
+}
+
 describe('GATEWAY_IAM_ROLE credentials for a function target', () => {
+  const store = new RecordingStore();
   let issuer: TestIssuer;
   let sandbox: TestStack;
   let stack: GatewayStack;
@@ -53,11 +64,13 @@ describe('GATEWAY_IAM_ROLE credentials for a function target', () => {
           },
         },
       },
+      { store },
     );
   });
 
   after(async () => {
     await stack.close();
+    await store.close();
     await sandbox.close();
     await issuer.close();
   });
@@ -71,6 +84,10 @@ describe('GATEWAY_IAM_ROLE credentials for a function target', () => {
       const second = await client.callTool({ name: 'ops___caller_identity', arguments: {} });
       assert.deepEqual(second.structuredContent, first.structuredContent);
       assert.equal(sandbox.sandbox.observed.sts.filter((entry) => entry.action === 'AssumeRole').length, issued, 'the second call used cached credentials');
+      // The cached credentials are sealed at rest: no store value holds the secret key or session token.
+      const secrets = invocations.flatMap((context) => (context.identity.credentials ? [context.identity.credentials.secretAccessKey, context.identity.credentials.sessionToken] : []));
+      assert.ok(secrets.length > 0 && store.written.length > 0);
+      for (const value of store.written) for (const secret of secrets) assert.ok(!value.includes(secret), 'a credential reached the store in clear');
     } finally {
       await client.close();
     }

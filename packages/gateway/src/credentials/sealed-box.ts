@@ -1,11 +1,9 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { loadSealingKey, openJson, sealJson } from '@gatehouse/cluster';
 
 /**
  * AES-256-GCM for values the gateway keeps in the shared store (cached STS credentials): a store
- * dump alone reveals nothing. The key lives in the data dir, so instances that share it can read
- * each other's entries.
+ * dump alone reveals nothing. A thin adapter over the cluster's sealing, so every component seals
+ * store values one way, under the one key file of the data dir (or `GATEHOUSE_STORE_KEY`).
  */
 export class SealedBox {
   readonly #key: Buffer;
@@ -16,34 +14,18 @@ export class SealedBox {
   }
 
   static fromDataDir(dataDir: string): SealedBox {
-    const file = path.join(dataDir, 'gateway-cache.key');
-    if (!existsSync(file)) {
-      mkdirSync(dataDir, { recursive: true });
-      try {
-        writeFileSync(file, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-    }
-    return new SealedBox(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64'));
+    return new SealedBox(loadSealingKey(dataDir));
   }
 
   seal(plaintext: string, associated: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
-    cipher.setAAD(Buffer.from(associated));
-    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+    return sealJson(this.#key, plaintext, associated);
   }
 
   /** undefined when the value was not sealed by this key for this purpose (tampered, or another key). */
   open(sealed: string, associated: string): string | undefined {
     try {
-      const raw = Buffer.from(sealed, 'base64url');
-      const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, 12));
-      decipher.setAAD(Buffer.from(associated));
-      decipher.setAuthTag(raw.subarray(12, 28));
-      return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+      const value = openJson<unknown>(this.#key, sealed, associated);
+      return typeof value === 'string' ? value : undefined;
     } catch {
       return undefined;
     }
