@@ -21,7 +21,8 @@ import { createRuntime, type RuntimeService } from '@gatehouse/runtime';
 import { createGateway, type GatewayService } from '@gatehouse/gateway';
 import { agentEntryPath } from '@gatehouse/agent';
 import { createAccountRegistry, createOpsTools, createSandbox, type SandboxService } from '@gatehouse/tools';
-import { createMetrics, createStore, instrumentComponent, type Metrics } from '@gatehouse/cluster';
+import { createMetrics, createStore, instrumentComponent, standardMetrics, type Metrics } from '@gatehouse/cluster';
+import { authFailureChannel, toolCallChannel, type AuthFailureEvent, type ToolCallEvent } from '@gatehouse/core';
 import { withDefaults, OPS_TOOLS_FUNCTION, DEFAULT_RUNTIME_NAME, DEFAULT_GATEWAY_NAME } from './default-config.ts';
 import { createWebComponent, type WebSettings } from './web-component.ts';
 
@@ -83,6 +84,22 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
   const logger = options.logger ?? createLogger({ level: options.logLevel ?? base.logLevel, name: 'gatehouse' });
   const metrics = createMetrics();
   const store = await createStore(base.store, { logger });
+  // Components publish auth failures and tool calls on diagnostics channels; count them here.
+  const standard = standardMetrics(metrics);
+  const onAuthFailure = (message: unknown): void => {
+    const event = message as AuthFailureEvent;
+    standard.authFailures.inc({ component: event.component, reason: event.reason });
+  };
+  const onToolCall = (message: unknown): void => {
+    const event = message as ToolCallEvent;
+    standard.toolCalls.inc({ gateway: event.gateway, target: event.target, decision: event.decision, outcome: event.outcome });
+  };
+  authFailureChannel.subscribe(onAuthFailure);
+  toolCallChannel.subscribe(onToolCall);
+  const unsubscribe = (): void => {
+    authFailureChannel.unsubscribe(onAuthFailure);
+    toolCallChannel.unsubscribe(onToolCall);
+  };
 
   const components: HttpComponent[] = [];
   const pending: HttpComponent = {
@@ -202,9 +219,11 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
         await closeServer(server);
         for (const component of [...started].reverse()) await component.close().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
         await store.close();
+        unsubscribe();
       },
     };
   } catch (error) {
+    unsubscribe();
     await closeServer(server);
     for (const component of started.reverse()) await component.close().catch(() => undefined);
     await store.close();

@@ -72,9 +72,16 @@ test('gatehouse up with no config file: the first-run admin asks the offline age
       }
     }
 
-    // The invocation is counted in the Prometheus metrics by component and status.
+    // A call without a token is refused (and counted by reason); the agent's tool call is counted by decision.
+    const anonymous = await fetch(`${cli.url}/runtimes/${encodeURIComponent(settings.runtimeArn!)}/invocations`, { method: 'POST', body: '{}' });
+    assert.equal(anonymous.status, 401);
+    const anonymousMcp = await fetch(`${cli.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(anonymousMcp.status, 401);
     const metrics = await (await fetch(`${cli.url}/metrics`)).text();
     assert.match(metrics, /gatehouse_http_requests_total\{component="runtime",method="POST",status="200"\} [1-9]/);
+    assert.match(metrics, /gatehouse_auth_failures_total\{component="runtime",reason="missing"\} 1/);
+    assert.match(metrics, /gatehouse_auth_failures_total\{component="gateway",reason="missing"\} 1/);
+    assert.match(metrics, /gatehouse_tool_calls_total\{decision="allow",gateway="default",outcome="ok",target="ops"\} [1-9]/);
 
     // The gateway recorded the call as this user's, with no token in the record.
     const audit = await runCli(['audit', '--data-dir', dataDir, '--json']);

@@ -28,3 +28,5 @@ export type { Platform } from './platform.ts';
 export type { CommandContext, CommandHandler } from './command.ts';
 export { createAppServer } from './app-server.ts';
 export type { BenchRow, BenchSection } from './bench.ts';
+export { authFailureChannel, toolCallChannel, publishAuthFailure, publishToolCall } from './telemetry-events.ts';
+export type { AuthFailureEvent, ToolCallEvent } from './telemetry-events.ts';

@@ -4,7 +4,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import { BodyTooLargeError, StoreUnavailableError, readBody, redactText, sendJson, sendWire, type GatewayConfig, type Logger, type SharedStore } from '@gatehouse/core';
+import { BodyTooLargeError, StoreUnavailableError, publishAuthFailure, readBody, redactText, sendJson, sendWire, type GatewayConfig, type Logger, type SharedStore } from '@gatehouse/core';
 import { callerKey, type Caller } from './caller.ts';
 import { GatewayError } from './gateway-error.ts';
 import type { InboundAuthorizer } from './inbound-authorizer.ts';
@@ -137,12 +137,16 @@ export class GatewayEndpoint {
 
   async #authenticate(request: IncomingMessage, url: URL): Promise<Caller> {
     const token = this.#readToken(request, url);
-    if (!token) throw new GatewayError('Unauthorized', 'This MCP gateway needs an access token: sign in with the authorization server named in the resource metadata', { challenge: this.#challenge() });
+    if (!token) {
+      publishAuthFailure({ component: 'gateway', reason: 'missing' });
+      throw new GatewayError('Unauthorized', 'This MCP gateway needs an access token: sign in with the authorization server named in the resource metadata', { challenge: this.#challenge() });
+    }
     let caller: Caller;
     try {
       caller = await this.#deps.authorizer.verify(token);
     } catch (error) {
       const failure = error as { code?: unknown; status?: unknown; message?: unknown };
+      publishAuthFailure({ component: 'gateway', reason: typeof failure.code === 'string' ? failure.code : 'error' });
       const message = typeof failure.message === 'string' ? failure.message : 'The access token was refused';
       if (failure.status === 503) throw new GatewayError('IssuerUnavailable', 'The token issuer cannot be reached to verify the token; retry shortly', { headers: { 'retry-after': '5' } });
       if (failure.code === 'insufficient_scope') throw new GatewayError('InsufficientScope', message, { challenge: this.#challenge('insufficient_scope', message) });

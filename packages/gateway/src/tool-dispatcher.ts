@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { redactText, type Logger } from '@gatehouse/core';
+import { publishToolCall, redactText, type Logger } from '@gatehouse/core';
 import type { AuditLog } from './audit-log.ts';
 import type { Caller } from './caller.ts';
 import type { CredentialResolver } from './credentials/resolve-credentials.ts';
@@ -84,6 +84,7 @@ export class ToolDispatcher {
   async callTool(caller: Caller, sessionId: string, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
     const started = performance.now();
     const record = (tool: CatalogTool | undefined, decision: string, outcome: string, detail = ''): void => {
+      publishToolCall({ gateway: this.#deps.gatewayName, target: tool?.target ?? '', decision, outcome });
       try {
         this.#deps.audit.record({
           time: new Date(this.#deps.now()).toISOString(),

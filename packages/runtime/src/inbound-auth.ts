@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { AuthError, bearerFromWebSocketProtocols, createJwtAuthorizer, readCredential, type JwtAuthorizer, type Principal } from '@gatehouse/auth';
+import { publishAuthFailure } from '@gatehouse/core';
 import type { Platform } from '@gatehouse/core';
 import { USER_ID_HEADER } from './agent-headers.ts';
 import { RuntimeError } from './runtime-error.ts';
@@ -67,7 +68,10 @@ export class InboundAuth {
     try {
       return await this.#authenticate(runtime, request, url, body, websocket);
     } catch (error) {
-      if (error instanceof AuthError) throw toRuntimeError(error, runtime);
+      if (error instanceof AuthError) {
+        publishAuthFailure({ component: 'runtime', reason: error.code });
+        throw toRuntimeError(error, runtime);
+      }
       throw error;
     }
   }
