@@ -1,4 +1,4 @@
-import type { Clock, Logger } from '@gatehouse/core';
+import { isHttpsOrLoopbackUrl, type Clock, type Logger } from '@gatehouse/core';
 import { AuthError } from './auth-error.ts';
 import { importVerificationKey, type VerificationKey } from './jwk-key.ts';
 
@@ -133,7 +133,7 @@ export class IssuerKeys {
     if (issuer === undefined || this.#jwksUri === undefined) {
       const discovery = await this.#getJson(this.#options.discoveryUrl);
       if (typeof discovery.issuer !== 'string' || discovery.issuer.length === 0) throw new Error('discovery document has no issuer');
-      if (typeof discovery.jwks_uri !== 'string' || !isAllowedUrl(discovery.jwks_uri)) throw new Error('discovery document has no usable jwks_uri');
+      if (typeof discovery.jwks_uri !== 'string' || !isHttpsOrLoopbackUrl(discovery.jwks_uri)) throw new Error('discovery document has no usable jwks_uri');
       issuer = discovery.issuer;
       this.#jwksUri = discovery.jwks_uri;
     }
@@ -165,16 +165,5 @@ export class IssuerKeys {
     const value = JSON.parse(text) as unknown;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${url} is not a JSON object`);
     return value as Record<string, unknown>;
-  }
-}
-
-/** https anywhere; http only on loopback (local issuers in development and tests). */
-export function isAllowedUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    if (url.protocol === 'https:') return true;
-    return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  } catch {
-    return false;
   }
 }

@@ -30,3 +30,4 @@ export { createAppServer } from './app-server.ts';
 export type { BenchRow, BenchSection } from './bench.ts';
 export { authFailureChannel, toolCallChannel, publishAuthFailure, publishToolCall } from './telemetry-events.ts';
 export type { AuthFailureEvent, ToolCallEvent } from './telemetry-events.ts';
+export { isHttpsOrLoopbackUrl } from './url-policy.ts';

@@ -6,6 +6,7 @@ import { BodyTooLargeError, readBody, type Logger } from '@gatehouse/core';
 import { S3Error, type S3ErrorCode } from './s3-error.ts';
 import { escapeXml } from './xml.ts';
 import { SigV4Failure, verifySigV4, type SigV4FailureCode } from './verify-sigv4.ts';
+import { assumedRoleArn } from './sandbox-sts.ts';
 import { roleAllowsS3, type RoleKind } from './sandbox-roles.ts';
 import type { SandboxCredentialStore } from './sandbox-credential-store.ts';
 import type { SigV4Key } from './sandbox-key.ts';
@@ -124,7 +125,7 @@ export function createSandboxS3(options: SandboxS3Options) {
           lookup: async (accessKeyId) => {
             const credential = options.store.find(accessKeyId);
             if (credential) {
-              const arn = `arn:aws:sts::${credential.accountId}:assumed-role/${credential.roleName}/${credential.sessionName}`;
+              const arn = assumedRoleArn(credential);
               return {
                 secretAccessKey: credential.secretAccessKey,
                 sessionToken: credential.sessionToken,

@@ -110,7 +110,7 @@ function trustOrRefuse(role: SandboxRole, user: SessionUser, callerArn: string):
   }
 }
 
-function assumedRoleArn(credential: Pick<TemporaryCredential, 'accountId' | 'roleName' | 'sessionName'>): string {
+export function assumedRoleArn(credential: Pick<TemporaryCredential, 'accountId' | 'roleName' | 'sessionName'>): string {
   return `arn:aws:sts::${credential.accountId}:assumed-role/${credential.roleName}/${credential.sessionName}`;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isHttpsOrLoopbackUrl } from '../url-policy.ts';
 
 /** AgentCore `customJWTAuthorizer`, field for field (REFERENCE §1.10). */
 export const customClaimSchema = z.strictObject({
@@ -20,15 +21,7 @@ export const customJwtAuthorizerSchema = z
     discoveryUrl: z
       .string()
       .regex(/.+\/\.well-known\/openid-configuration$/, 'must end with /.well-known/openid-configuration')
-      .refine((value) => {
-        try {
-          const url = new URL(value);
-          if (url.protocol === 'https:') return true;
-          return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-        } catch {
-          return false;
-        }
-      }, 'must be an https URL (http is allowed only on loopback)'),
+      .refine(isHttpsOrLoopbackUrl, 'must be an https URL (http is allowed only on loopback)'),
     allowedAudience: z.array(z.string().min(1)).min(1).optional(),
     allowedClients: z.array(z.string().min(1)).min(1).optional(),
     allowedScopes: z.array(z.string().regex(scopePattern, 'scope must be 1–255 visible characters without " or \\')).min(1).optional(),
