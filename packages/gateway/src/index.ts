@@ -1,7 +1,6 @@
 export { createGateway, gatewayPaths } from './create-gateway.ts';
 export type { GatewayService, GatewayDeps } from './create-gateway.ts';
 export { gatewayCommands } from './gateway-commands.ts';
-export { defaultGatewayConfig } from './default-gateway-config.ts';
 export { DEFAULT_POLICIES } from './policy-engine.ts';
 export { SEARCH_TOOL_NAME } from './search-tools.ts';
 export type { LambdaContext, LambdaCredentials, LambdaHandler, ToolDefinition } from './tool-definition.ts';
