@@ -195,7 +195,15 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
     if (gateway) mounted.push(gateway);
     if (sandbox) mounted.push(sandbox);
     if (only.has('identity')) mounted.push(identity);
-    mounted.push(createWebComponent(() => settings, { metrics: () => metrics.render() }));
+    // Gauges are read from the live state when scraped rather than kept in step by every change.
+    const renderMetrics = (): string => {
+      for (const [name, stats] of runtime?.stats() ?? []) {
+        standard.sessions.set({ runtime: name }, stats.sessions);
+        standard.agentProcesses.set({ runtime: name }, stats.agentProcesses);
+      }
+      return metrics.render();
+    };
+    mounted.push(createWebComponent(() => settings, { metrics: renderMetrics }));
     components.splice(0, components.length, ...mounted.map((component) => instrumentComponent(component, metrics)));
 
     let closed = false;

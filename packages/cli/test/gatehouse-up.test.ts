@@ -82,6 +82,17 @@ test('gatehouse up with no config file: the first-run admin asks the offline age
     assert.match(metrics, /gatehouse_auth_failures_total\{component="runtime",reason="missing"\} 1/);
     assert.match(metrics, /gatehouse_auth_failures_total\{component="gateway",reason="missing"\} 1/);
     assert.match(metrics, /gatehouse_tool_calls_total\{decision="allow",gateway="default",outcome="ok",target="ops"\} [1-9]/);
+    // Gauges read live state: the session's process plus the warm pool's replacement.
+    assert.match(metrics, /^gatehouse_runtime_sessions\{runtime="ops_agent"\} 1$/m);
+    assert.match(metrics, /^gatehouse_agent_processes\{runtime="ops_agent"\} 2$/m);
+    const stop = await fetch(`${cli.url}/runtimes/${encodeURIComponent(settings.runtimeArn!)}/stopruntimesession`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'x-amzn-bedrock-agentcore-runtime-session-id': SESSION('a') },
+    });
+    assert.equal(stop.status, 200, await stop.clone().text());
+    const afterStop = await (await fetch(`${cli.url}/metrics`)).text();
+    assert.match(afterStop, /^gatehouse_runtime_sessions\{runtime="ops_agent"\} 0$/m);
+    assert.match(afterStop, /^gatehouse_agent_processes\{runtime="ops_agent"\} 1$/m);
 
     // The gateway recorded the call as this user's, with no token in the record.
     const audit = await runCli(['audit', '--data-dir', dataDir, '--json']);

@@ -30,6 +30,7 @@ let a: Instance;
 let b: Instance;
 let alice: string;
 let bob: string;
+let carol: string;
 let aliceSignOut: string;
 let webClientId: string;
 let dataDirectory: string;
@@ -85,13 +86,14 @@ before(async () => {
 
   const admin = new CognitoIdentityProviderClient({ endpoint: a.url, region: 'local', credentials: fromIni({ filepath: a.identity.adminCredentialsFile, profile: 'default' }) });
   const userPoolId = a.identity.defaultPool.userPoolId;
-  for (const username of ['alice', 'bob']) {
+  for (const username of ['alice', 'bob', 'carol']) {
     await admin.send(new AdminCreateUserCommand({ UserPoolId: userPoolId, Username: username, MessageAction: 'SUPPRESS' }));
     await admin.send(new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: username, Password: 'Correct-Horse-9-battery', Permanent: true }));
   }
   admin.destroy();
   alice = (await signIn(a, 'alice', 'Correct-Horse-9-battery')).accessToken;
   bob = (await signIn(b, 'bob', 'Correct-Horse-9-battery')).accessToken;
+  carol = (await signIn(a, 'carol', 'Correct-Horse-9-battery')).accessToken;
   aliceSignOut = (await signIn(a, 'alice', 'Correct-Horse-9-battery')).accessToken;
 });
 
@@ -113,6 +115,21 @@ test('a session created through instance A continues through instance B on the s
     [1, 2, 3].map((count) => ({ pid: first.body.pid, count, sessionId })),
   );
   assert.equal(second.body.userId, decodeJwt(alice).sub, 'the user id comes from the verified token on every hop');
+});
+
+test('an invocation forwarded to the instance that runs its session counts once against the rate limit', async () => {
+  const sessionId = newSessionId();
+  const results: { status: number; count: unknown; pid: unknown }[] = [];
+  for (const instance of [a, b, a, b, b]) {
+    const answer = await invoke(instance, 'limited_agent', carol, sessionId);
+    results.push({ status: answer.status, count: answer.body.count, pid: answer.body.pid });
+  }
+  assert.deepEqual(
+    results.map(({ status, count }) => ({ status, count })),
+    [...[1, 2, 3, 4].map((count) => ({ status: 200, count })), { status: 429, count: undefined }],
+    'four invocations through either instance are four, not six',
+  );
+  assert.equal(new Set(results.slice(0, 4).map(({ pid }) => pid)).size, 1, 'every call reached the one agent process on A');
 });
 
 test('refuses another principal the session through the other instance, and the agent receives nothing', async () => {

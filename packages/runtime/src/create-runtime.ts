@@ -14,13 +14,15 @@ import { readPayload } from './read-payload.ts';
 import { RuntimeError, validationError } from './runtime-error.ts';
 import { RuntimeRegistry, type RuntimeEntry } from './runtime-registry.ts';
 import { SESSION_HEADER, checkSessionId, resolveSessionId } from './session-id.ts';
-import { SessionManager, type Session } from './session-manager.ts';
+import { SessionManager, type RuntimeStats, type Session } from './session-manager.ts';
 import type { SigV4Check } from './sigv4-check.ts';
 import { WebSocketProxy } from './websocket-proxy.ts';
 import { WorkloadTokens, type TokenExchangeSettings } from './workload-tokens.ts';
 
 export interface RuntimeService extends HttpComponent {
   readonly runtimes: readonly { readonly name: string; readonly arn: string }[];
+  /** Sessions with a live agent on this instance and agent processes running (sessions + warm pool), per runtime: the metrics gauges. */
+  stats(): ReadonlyMap<string, RuntimeStats>;
   /** Stops accepting, drains streams up to a deadline, ends every session's process. */
   close(): Promise<void>;
 }
@@ -104,9 +106,10 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     log.principal = caller.label;
     const { sessionId } = resolveSessionId(singleHeader(request, SESSION_HEADER));
     log.session = sessionId;
-    await limiter.check(runtime, caller.owner);
-    body ??= await payload(runtime, request);
+    // A request another instance forwarded here was already counted there: count each invocation once.
     const forwarded = request.headers[FORWARDED_HEADER] !== undefined && (await forwardingSeal.verify(request.headers[FORWARDED_HEADER], sessionId));
+    if (!forwarded) await limiter.check(runtime, caller.owner);
+    body ??= await payload(runtime, request);
     let placement = await sessions.acquire(runtime, sessionId, caller.owner, !forwarded);
     if (placement.kind === 'remote') {
       if (await forwardToInstance(placement.url, request, body, response, await forwardingSeal.sign(sessionId))) return response.statusCode;
@@ -139,9 +142,9 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     if (sessionId === undefined) throw validationError('runtimeSessionId', `${SESSION_HEADER} is required to stop a session`);
     checkSessionId(sessionId);
     log.session = sessionId;
-    await limiter.check(runtime, caller.owner);
-    const placement = await sessions.locate(runtime, sessionId, caller.owner);
     const forwarded = request.headers[FORWARDED_HEADER] !== undefined && (await forwardingSeal.verify(request.headers[FORWARDED_HEADER], sessionId));
+    if (!forwarded) await limiter.check(runtime, caller.owner);
+    const placement = await sessions.locate(runtime, sessionId, caller.owner);
     if (placement.kind === 'remote' && !forwarded) {
       if (await forwardToInstance(placement.url, request, body, response, await forwardingSeal.sign(sessionId))) return response.statusCode;
     }
@@ -290,6 +293,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     get sessionCount() {
       return sessions.size;
     },
+    stats: () => sessions.stats(),
     async close() {
       closing = true;
       const deadline = new Promise((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 10_000).unref());

@@ -7,6 +7,7 @@ export { RuntimeError } from './runtime-error.ts';
 export type { RuntimeErrorCode } from './runtime-error.ts';
 export { runtimeArn } from './runtime-registry.ts';
 export type { RuntimeService } from './create-runtime.ts';
+export type { RuntimeStats } from './session-manager.ts';
 
 export interface RuntimeDeps {
   /** SigV4 keys (admin keys from identity); needed for runtimes without authorizerConfiguration. */

@@ -33,6 +33,11 @@ interface SessionRecord {
   readonly instanceUrl?: string;
 }
 
+export interface RuntimeStats {
+  readonly sessions: number;
+  readonly agentProcesses: number;
+}
+
 export type Placement = { readonly kind: 'local'; readonly session: Session } | { readonly kind: 'remote'; readonly url: string };
 
 interface WarmPool {
@@ -82,6 +87,22 @@ export class SessionManager {
 
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /** Read when metrics are scraped: cheap (one pass over this instance's sessions). */
+  stats(): ReadonlyMap<string, RuntimeStats> {
+    const stats = new Map<string, { sessions: number; agentProcesses: number }>();
+    for (const name of this.#pools.keys()) stats.set(name, { sessions: 0, agentProcesses: 0 });
+    for (const name of this.#urlAgents.keys()) stats.set(name, { sessions: 0, agentProcesses: 0 });
+    for (const session of this.#sessions.values()) {
+      const entry = stats.get(session.runtime.name);
+      if (!entry || session.ended) continue;
+      entry.sessions++;
+      // A URL agent is one long-running service the runtime does not own: no process per session.
+      if (!this.#urlAgents.has(session.runtime.name) && !session.endpoint.exited) entry.agentProcesses++;
+    }
+    for (const [name, pool] of this.#pools) stats.get(name)!.agentProcesses += pool.ready.filter((endpoint) => !endpoint.exited).length + pool.starting;
+    return stats;
   }
 
   /** Where the session runs; starts it here when it runs nowhere. Increments `active` on local sessions. */
