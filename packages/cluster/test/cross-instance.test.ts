@@ -28,6 +28,8 @@ let workDir: string;
 let agentLog: string;
 let a: Instance;
 let b: Instance;
+/** Shares only Redis with A and B: its own data dir, users and keys; trusts A's pool by discovery URL. */
+let c: Instance;
 let alice: string;
 let bob: string;
 let carol: string;
@@ -81,6 +83,15 @@ before(async () => {
     }));
   a = await startInstance({ port: portA, dataDir, baseUrl, redisUrl: redis.url, runtimes });
   b = await startInstance({ port: portB, dataDir, baseUrl, redisUrl: redis.url, runtimes });
+  const poolOfA = a.identity.defaultPool;
+  const portC = await freePort();
+  c = await startInstance({
+    port: portC,
+    dataDir: path.join(workDir, 'data-c'),
+    baseUrl: `http://127.0.0.1:${portC}`,
+    redisUrl: redis.url,
+    runtimes: () => runtimes(poolOfA),
+  });
   webClientId = a.identity.defaultPool.webClientId;
   assert.equal(b.identity.defaultPool.webClientId, webClientId, 'both instances serve the same pool from the shared data dir');
 
@@ -98,7 +109,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.allSettled([a?.close(), b?.close()]);
+  await Promise.allSettled([a?.close(), b?.close(), c?.close()]);
   await redis?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
@@ -175,6 +186,38 @@ test('refuses on instance B a token revoked through instance A, and the agent re
     assert.match(String(refused.body.message), /revoked/);
   }
   assert.equal(agentLines().length, before);
+});
+
+test('an instance with a data dir of its own refuses a token revoked through A: the revocation travels through Redis, also when made during an outage', async () => {
+  const cognito = new CognitoIdentityProviderClient({ endpoint: a.url, region: 'local', maxAttempts: 1, credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' } });
+  try {
+    const first = (await signIn(a, 'alice', 'Correct-Horse-9-battery')).accessToken;
+    const sessionId = newSessionId();
+    assert.equal((await invoke(c, 'counting_agent', first, sessionId)).status, 200, 'C trusts A\'s pool');
+    await cognito.send(new GlobalSignOutCommand({ AccessToken: first }));
+    const before = agentLines().length;
+    const refused = await invoke(c, 'counting_agent', first, sessionId);
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    assert.match(String(refused.body.message), /revoked/);
+    assert.equal(agentLines().length, before, 'the agent on C received nothing');
+
+    // Signed out while Redis is down: A records it, says it is not yet shared, and publishes it when Redis returns.
+    const second = (await signIn(a, 'alice', 'Correct-Horse-9-battery')).accessToken;
+    assert.equal((await invoke(c, 'counting_agent', second, sessionId)).status, 200);
+    await redis.kill();
+    await assert.rejects(cognito.send(new GlobalSignOutCommand({ AccessToken: second })), (error: Error) => error.name === 'InternalErrorException' && /not yet be shared/.test(error.message));
+    await redis.restart();
+    // A was told "not yet shared": the pending revocation goes out on A's next publishing pass (every second).
+    const deadline = Date.now() + 10_000;
+    let status = 503;
+    while (Date.now() < deadline && status !== 403) {
+      status = (await invoke(c, 'counting_agent', second, sessionId)).status;
+      if (status !== 403) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(status, 403, 'soon after Redis is back C refuses the token signed out during the outage');
+  } finally {
+    cognito.destroy();
+  }
 });
 
 test('fails closed with 503 while Redis is down, then serves again when it returns', async () => {

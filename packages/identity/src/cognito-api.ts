@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyTooLargeError, readBody, sendWire } from '@gatehouse/core';
+import { BodyTooLargeError, StoreUnavailableError, readBody, sendWire } from '@gatehouse/core';
 import { CognitoError } from './cognito-error.ts';
 import type { IdentityContext } from './identity-context.ts';
 import { AuthError, type SigV4Verifier } from '@gatehouse/auth';
@@ -44,13 +44,25 @@ export async function handleCognito(context: IdentityContext, sigV4: SigV4Verifi
     if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new CognitoError('SerializationException', 'Request body must be a JSON object');
     if (adminOperation) await requireAdminSignature(sigV4, request, body, name);
     const operation = (userOperation ?? adminOperation)!;
-    const result = await operation(context, input, { ip: clientIp(request) });
+    let result: unknown;
+    const revocations = context.tokens.revocations;
+    try {
+      result = await operation(context, input, { ip: clientIp(request) });
+    } finally {
+      // Sign-outs, and refresh-token reuse (answered with an error), revoke: share that before answering.
+      if (context.tokens.revocations !== revocations) await context.publishRevocations();
+    }
     const text = JSON.stringify(result ?? {});
     response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': crypto.randomUUID() });
     response.end(text);
   } catch (error) {
     if (error instanceof CognitoError) {
       sendWire(response, error.toResponse());
+      return;
+    }
+    if (error instanceof StoreUnavailableError) {
+      // Cognito has no 503 error name; InternalErrorException is what its SDKs retry.
+      sendWire(response, new CognitoError('InternalErrorException', 'The change is saved but could not yet be shared with other instances (shared store unavailable); it is shared when the store returns. Retry to confirm.', { expose: true }).toResponse());
       return;
     }
     context.logger.error({ err: error, operation: name }, 'cognito operation failed');

@@ -33,11 +33,17 @@ export type CognitoErrorName = keyof typeof cognitoStatus;
 export class CognitoError extends WireError {
   readonly code: CognitoErrorName;
   readonly status: number;
-  constructor(code: CognitoErrorName, message: string) {
+  readonly #expose: boolean | undefined;
+  /** `options.expose` sends a fault's message too, for messages written for the caller (never for caught exceptions). */
+  constructor(code: CognitoErrorName, message: string, options: { readonly expose?: boolean } = {}) {
     super(message);
     this.name = 'CognitoError';
     this.code = code;
     this.status = cognitoStatus[code];
+    this.#expose = options.expose;
+  }
+  override get expose(): boolean {
+    return this.#expose ?? super.expose;
   }
   toResponse(): WireResponse {
     return {

@@ -7,6 +7,7 @@ import { SecretBox } from './secret-box.ts';
 import { UserStore, type PoolRecord } from './user-store.ts';
 import { KeyStore } from './key-store.ts';
 import { TokenStore } from './token-store.ts';
+import { RevocationPublisher } from './revocation-publisher.ts';
 import { TokenMinter } from './token-minter.ts';
 import { AccessKeyStore } from './access-key-store.ts';
 import { bootstrapAdmin, bootstrapPools, SERVICE_CLIENTS, writeAdminCredentials } from './bootstrap-pools.ts';
@@ -59,8 +60,10 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
   const adminCredentialsFile = writeAdminCredentials(platform.dataDir, accessKeys, platform.config.region);
   const logger = platform.logger.child({ component: 'identity' });
 
+  const revocations = new RevocationPublisher(tokens, platform.store, now, logger);
   const context: IdentityContext = {
     platform, users, keys, tokens, box, store: platform.store, logger, now,
+    publishRevocations: () => revocations.publish(),
     minter: new TokenMinter(keys, now),
     defaultPoolId: firstPool.id,
     exchangedTokenValiditySeconds: platform.config.identity?.exchangedTokenValiditySeconds ?? 900,
@@ -91,6 +94,10 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
 
+  // Publishes what earlier runs, the CLI or a crash left unpublished, then keeps doing so every second.
+  await revocations.publish().catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'revocations not yet published: the shared store is unavailable; retrying'));
+  revocations.start();
+
   const firstSummary = summary(firstPool);
   const webClient = users.clientByName(firstPool.id, 'web') ?? users.listClients(firstPool.id).find((client) => !Object.values(SERVICE_CLIENTS).includes(client.name as never));
   let closed = false;
@@ -113,7 +120,10 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
     firstRun,
     adminCredentialsFile,
     async isRevoked(claims) {
-      return typeof claims.origin_jti === 'string' && tokens.isRevokedOrigin(claims.origin_jti);
+      if (typeof claims.origin_jti !== 'string') return false;
+      // The local database first (every revocation made here); then the shared store, for
+      // revocations made by an identity instance with another data dir. A store outage rejects: fail closed.
+      return tokens.isRevokedOrigin(claims.origin_jti) || (await revocations.isRevoked(claims.origin_jti));
     },
     async handle(request: IncomingMessage, response: ServerResponse, url: URL) {
       if (isCognitoRequest(request, url)) {
@@ -127,6 +137,7 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
       if (closed) return;
       closed = true;
       clearInterval(sweeper);
+      await revocations.stop();
       database.close();
     },
   };

@@ -19,6 +19,12 @@ export interface IdentityContext {
   readonly defaultPoolId: string;
   readonly exchangedTokenValiditySeconds: number;
   issuer(poolId: string): string;
+  /**
+   * Copies revocations just committed to the shared store before the caller is answered, so other
+   * instances refuse the tokens at once. Rejects with `StoreUnavailableError` (they stay pending and
+   * are published when the store returns).
+   */
+  publishRevocations(): Promise<void>;
   /** Runs several store writes as one transaction. */
   atomically<T>(work: () => T): T;
 }

@@ -37,6 +37,15 @@ export function openIdentityDatabase(dataDir: string): Database {
   const file = identityDatabaseFile(dataDir);
   const database = openDatabase(file);
   database.exec(SCHEMA);
+  migrate(database);
   for (const suffix of ['', '-wal', '-shm']) if (existsSync(file + suffix)) chmodSync(file + suffix, 0o600);
   return database;
+}
+
+/** Columns added after the first release; each step is idempotent so old data dirs open unchanged. */
+function migrate(database: Database): void {
+  const columns = (database.prepare('PRAGMA table_info(revoked_origins)').all() as { name: string }[]).map((column) => column.name);
+  // 0 until the revocation is in the shared store (redis), so instances that do not share this file learn it.
+  if (!columns.includes('published')) database.exec('ALTER TABLE revoked_origins ADD COLUMN published INTEGER NOT NULL DEFAULT 0');
+  database.exec('CREATE INDEX IF NOT EXISTS revoked_origins_unpublished ON revoked_origins (published) WHERE published = 0');
 }

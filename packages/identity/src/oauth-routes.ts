@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyTooLargeError, parseForm, readBody, sendWire } from '@gatehouse/core';
+import { BodyTooLargeError, StoreUnavailableError, parseForm, readBody, sendWire } from '@gatehouse/core';
 import { OAuthError } from './oauth-error.ts';
 import { CognitoError } from './cognito-error.ts';
 import type { IdentityContext } from './identity-context.ts';
@@ -235,7 +235,10 @@ const revoke: Route = async (context, request, response) => {
   if (form.token_type_hint === 'access_token' || value.split('.').length === 3) throw new OAuthError('unsupported_token_type', 'Only refresh tokens can be revoked');
   const lookup = context.tokens.lookupRefresh(value);
   // RFC 7009: unknown tokens and other clients' tokens get the same 200, so revocation is no oracle
-  if (lookup.state !== 'invalid' && lookup.record.clientId === client.id) context.tokens.revokeFamily(lookup.record.family, lookup.record.expiresAt);
+  if (lookup.state !== 'invalid' && lookup.record.clientId === client.id) {
+    context.tokens.revokeFamily(lookup.record.family, lookup.record.expiresAt);
+    await context.publishRevocations();
+  }
   response.writeHead(200, { ...API_HEADERS, 'content-length': 0 });
   response.end();
 };
@@ -297,9 +300,20 @@ export async function handleOAuth(context: IdentityContext, request: IncomingMes
   }
   const route = ROUTES[`${request.method ?? 'GET'} ${url.pathname}`];
   if (!route) return false;
+  const revocations = context.tokens.revocations;
   try {
     await route(context, request, response, url);
   } catch (error) {
+    // A code or refresh token replayed revokes its sign-in before the invalid_grant: share that first.
+    const published = context.tokens.revocations === revocations || (await context.publishRevocations().then(() => true, () => false));
+    if (error instanceof StoreUnavailableError || !published) {
+      json(
+        response, 503,
+        { error: 'temporarily_unavailable', error_description: 'The revocation is saved but could not yet be shared with other instances; retry shortly.' },
+        { 'access-control-allow-origin': '*', 'retry-after': '1' },
+      );
+      return true;
+    }
     if (error instanceof OAuthError) {
       const wire = error.toResponse();
       sendWire(response, { ...wire, headers: { ...wire.headers, 'access-control-allow-origin': '*' } });

@@ -36,6 +36,7 @@ function toRefresh(row: Row): RefreshRecord {
 export class TokenStore {
   readonly #database: Database;
   readonly #now: () => number;
+  #revocations = 0;
   constructor(database: Database, now: () => number) {
     this.#database = database;
     this.#now = now;
@@ -73,10 +74,19 @@ export class TokenStore {
     });
   }
 
+  /** Counts revocations made through this object; callers compare it before and after an operation to know whether to publish. */
+  get revocations(): number {
+    return this.#revocations;
+  }
+
   #revokeFamilyInside(family: string, expiresAt: number): void {
+    this.#revocations++;
     this.#database.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL').run(this.#now(), family);
     this.#database
-      .prepare('INSERT INTO revoked_origins (origin_jti, expires_at) VALUES (?, ?) ON CONFLICT(origin_jti) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)')
+      .prepare(
+        'INSERT INTO revoked_origins (origin_jti, expires_at) VALUES (?, ?) ON CONFLICT(origin_jti) DO UPDATE SET '
+          + 'published = CASE WHEN excluded.expires_at > expires_at THEN 0 ELSE published END, expires_at = MAX(expires_at, excluded.expires_at)',
+      )
       .run(family, expiresAt);
   }
 
@@ -101,7 +111,19 @@ export class TokenStore {
 
   /** A sign-in without a refresh token (GlobalSignOut must still reach it) is recorded as an empty family. */
   revokeOrigin(originJti: string, expiresAt: number): void {
+    this.#revocations++;
     this.#database.prepare('INSERT OR IGNORE INTO revoked_origins (origin_jti, expires_at) VALUES (?, ?)').run(originJti, expiresAt);
+  }
+
+  /** Revocations not yet copied to the shared store, oldest first; expired ones are left out (nothing to refuse any more). */
+  unpublishedRevocations(limit: number): { readonly origin: string; readonly expiresAt: number }[] {
+    const rows = this.#database.prepare('SELECT origin_jti, expires_at FROM revoked_origins WHERE published = 0 AND expires_at > ? LIMIT ?').all(this.#now(), limit) as Row[];
+    return rows.map((row) => ({ origin: String(row.origin_jti), expiresAt: Number(row.expires_at) }));
+  }
+
+  /** Marks one published, unless its expiry grew meanwhile (then the longer one is published next time). */
+  markPublished(origin: string, expiresAt: number): void {
+    this.#database.prepare('UPDATE revoked_origins SET published = 1 WHERE origin_jti = ? AND expires_at = ?').run(origin, expiresAt);
   }
 
   saveCode(payload: unknown, ttlMs: number): string {
