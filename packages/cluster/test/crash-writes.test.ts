@@ -94,7 +94,7 @@ test('kill -9 of gatehouse during a burst of tool calls loses no acknowledged au
   // A fixed port, so the restarted server has the same issuer and the user's token stays valid.
   const port = String(await freePort());
   const first = spawnChild([gatehouseBin, 'up', '--port', port, '--data-dir', dataDir]);
-  const [, url] = await first.waitFor(/Gatehouse is running at (\S+)/);
+  const url = (await first.waitFor(/Gatehouse is running at (\S+)/))[1]!;
   const [, password] = await first.waitFor(/password: (\S+)/);
   const settings = (await (await fetch(`${url}/config.json`)).json()) as { clientId: string; region: string; gatewayUrl: string };
 
