@@ -2,8 +2,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { closeServer, listen } from '@gatehouse/core';
 import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
 import { INITIALIZE, MCP_HEADERS, connectClient, rpc, startGatewayStack, type GatewayStack } from './support/gateway-stack.ts';
+import { PETS_OPENAPI } from './support/upstream-servers.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -11,9 +14,13 @@ describe('stdio targets, unprefixed names, scopes and limits', () => {
   let issuer: TestIssuer;
   let stack: GatewayStack;
   let slowCalls = 0;
+  // A real HTTP API that accepts requests and never answers them.
+  const hungRequests: IncomingMessage[] = [];
+  const hungServer: Server = createServer((request) => void hungRequests.push(request));
 
   before(async () => {
     issuer = await startTestIssuer();
+    const hungUrl = `http://127.0.0.1:${await listen(hungServer, 0)}`;
     const jwt = { discoveryUrl: issuer.discoveryUrl, allowedClients: ['test-client'] };
     stack = await startGatewayStack(
       [
@@ -34,6 +41,14 @@ describe('stdio targets, unprefixed names, scopes and limits', () => {
           limits: { maxRequestBytes: 4096, requestsPerMinutePerPrincipal: 6 },
           targets: [{ name: 'slow', timeoutSeconds: 0.3, maxConcurrency: 1, targetConfiguration: { mcp: { lambda: { module: 'test:slow' } } } }],
         },
+        {
+          name: 'isolated',
+          authorizerConfiguration: { customJWTAuthorizer: jwt },
+          targets: [
+            { name: 'hung', timeoutSeconds: 1, targetConfiguration: { mcp: { openApiSchema: { inlinePayload: PETS_OPENAPI }, baseUrl: hungUrl } } },
+            { name: 'quick', targetConfiguration: { mcp: { lambda: { module: 'test:slow' } } } },
+          ],
+        },
       ],
       {
         functions: {
@@ -53,7 +68,32 @@ describe('stdio targets, unprefixed names, scopes and limits', () => {
 
   after(async () => {
     await stack.close();
+    hungServer.closeAllConnections();
+    await closeServer(hungServer);
     await issuer.close();
+  });
+
+  test('a target that hangs gets TargetTimeout and the request to it is abandoned, while another target answers at once', async () => {
+    const { client } = await connectClient(`${stack.baseUrl}/gateways/isolated/mcp`, issuer.sign({ sub: 'patient' }));
+    try {
+      let hungSettled = false;
+      const hung = client.callTool({ name: 'hung___get_pet', arguments: { petId: 'rex' } }).finally(() => (hungSettled = true));
+      while (hungRequests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(hungRequests[0]!.url, '/pets/rex', 'the call reached the hung API');
+      const quick = await client.callTool({ name: 'quick___wait', arguments: { ms: 1 } });
+      assert.deepEqual(quick.structuredContent, { waited: 1 });
+      assert.equal(hungSettled, false, 'the other target answered while the hung call was still waiting');
+      const late = await hung;
+      assert.equal(late.isError, true);
+      assert.match(JSON.stringify(late.content), /TargetTimeout/);
+      // The gateway gave up on the upstream request rather than leaving its socket open.
+      const request = hungRequests[0]!;
+      if (!request.socket.destroyed) await Promise.race([new Promise((resolve) => request.socket.once('close', resolve)), new Promise((resolve) => setTimeout(resolve, 5000))]);
+      assert.equal(request.socket.destroyed, true);
+      assert.deepEqual((await client.callTool({ name: 'quick___wait', arguments: { ms: 2 } })).structuredContent, { waited: 2 });
+    } finally {
+      await client.close();
+    }
   });
 
   test('a lone stdio MCP server is exposed with its own tool names', async () => {
