@@ -83,9 +83,9 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logger = options.logger ?? createLogger({ level: options.logLevel ?? base.logLevel, name: 'gatehouse' });
   const metrics = createMetrics();
-  const store = await createStore(base.store, { logger });
-  // Components publish auth failures and tool calls on diagnostics channels; count them here.
   const standard = standardMetrics(metrics);
+  const store = await createStore(base.store, { logger, onUnavailable: (operation) => standard.storeUnavailable.inc({ store: 'redis', operation }) });
+  // Components publish auth failures and tool calls on diagnostics channels; count them here.
   const onAuthFailure = (message: unknown): void => {
     const event = message as AuthFailureEvent;
     standard.authFailures.inc({ component: event.component, reason: event.reason });

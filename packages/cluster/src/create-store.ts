@@ -1,5 +1,5 @@
 import { EmbeddedStore, type Logger, type SharedStore } from '@gatehouse/core';
-import { RedisStore } from './redis-store.ts';
+import { RedisStore, type StoreOperation } from './redis-store.ts';
 
 export interface CreateStoreOptions {
   readonly logger?: Logger | undefined;
@@ -7,6 +7,8 @@ export interface CreateStoreOptions {
   readonly keyPrefix?: string | undefined;
   /** How long to wait for Redis at start before giving up (ms). */
   readonly connectTimeoutMs?: number | undefined;
+  /** Called for every operation refused because Redis was unreachable. */
+  readonly onUnavailable?: ((operation: StoreOperation) => void) | undefined;
 }
 
 export class StoreUrlError extends Error {
@@ -24,7 +26,7 @@ export class StoreUrlError extends Error {
 export async function createStore(url: string, options: CreateStoreOptions = {}): Promise<SharedStore> {
   if (url === 'embedded') return new EmbeddedStore();
   if (!/^rediss?:\/\//.test(url)) throw new StoreUrlError(url);
-  const store = new RedisStore(url, { logger: options.logger, keyPrefix: options.keyPrefix ?? 'gatehouse:' });
+  const store = new RedisStore(url, { logger: options.logger, keyPrefix: options.keyPrefix ?? 'gatehouse:', onUnavailable: options.onUnavailable });
   try {
     await store.connect(options.connectTimeoutMs ?? 5000);
   } catch (error) {

@@ -1,5 +1,5 @@
 export { RedisStore } from './redis-store.ts';
-export type { RedisStoreOptions } from './redis-store.ts';
+export type { RedisStoreOptions, StoreOperation } from './redis-store.ts';
 export { createStore, StoreUrlError } from './create-store.ts';
 export type { CreateStoreOptions } from './create-store.ts';
 export { createMetrics, METRICS_CONTENT_TYPE, DEFAULT_BUCKETS } from './metrics.ts';

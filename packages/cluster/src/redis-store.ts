@@ -9,7 +9,11 @@ export interface RedisStoreOptions {
   readonly commandTimeoutMs?: number | undefined;
   /** Longest pause between reconnection attempts while Redis is down (ms). */
   readonly maxReconnectDelayMs?: number | undefined;
+  /** Called for every operation refused because Redis was unreachable (feeds `gatehouse_store_unavailable_total`). */
+  readonly onUnavailable?: ((operation: StoreOperation) => void) | undefined;
 }
+
+export type StoreOperation = 'get' | 'set' | 'setIfAbsent' | 'delete' | 'increment' | 'ping';
 
 /**
  * Increments a windowed counter and starts its window on the first increment, in one atomic step:
@@ -30,12 +34,14 @@ export class RedisStore implements SharedStore {
   readonly #client: Redis;
   readonly #logger: Logger | undefined;
   readonly #where: string;
+  readonly #onUnavailable: ((operation: StoreOperation) => void) | undefined;
   #available = false;
   #closed = false;
 
   constructor(url: string, options: RedisStoreOptions = {}) {
     this.#logger = options.logger;
     this.#where = describeUrl(url);
+    this.#onUnavailable = options.onUnavailable;
     const maxDelay = options.maxReconnectDelayMs ?? 1000;
     this.#client = new Redis(url, {
       lazyConnect: true,
@@ -87,38 +93,38 @@ export class RedisStore implements SharedStore {
 
   /** Round-trips to Redis; rejects with `StoreUnavailableError` when it does not answer. */
   async ping(): Promise<void> {
-    await this.#run(() => this.#client.ping());
+    await this.#run('ping', () => this.#client.ping());
   }
 
   async get(key: string): Promise<string | undefined> {
-    const value = await this.#run(() => this.#client.get(key));
+    const value = await this.#run('get', () => this.#client.get(key));
     return value ?? undefined;
   }
 
   async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
     if (ttlSeconds === undefined) {
-      await this.#run(() => this.#client.set(key, value));
+      await this.#run('set', () => this.#client.set(key, value));
       return;
     }
     const milliseconds = toMilliseconds(ttlSeconds);
-    await this.#run(() => this.#client.set(key, value, 'PX', milliseconds));
+    await this.#run('set', () => this.#client.set(key, value, 'PX', milliseconds));
   }
 
   async setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean> {
     const milliseconds = ttlSeconds === undefined ? undefined : toMilliseconds(ttlSeconds);
     const reply = milliseconds === undefined
-      ? await this.#run(() => this.#client.set(key, value, 'NX'))
-      : await this.#run(() => this.#client.set(key, value, 'PX', milliseconds, 'NX'));
+      ? await this.#run('setIfAbsent', () => this.#client.set(key, value, 'NX'))
+      : await this.#run('setIfAbsent', () => this.#client.set(key, value, 'PX', milliseconds, 'NX'));
     return reply === 'OK';
   }
 
   async delete(key: string): Promise<void> {
-    await this.#run(() => this.#client.del(key));
+    await this.#run('delete', () => this.#client.del(key));
   }
 
   async increment(key: string, windowSeconds: number): Promise<number> {
     const milliseconds = toMilliseconds(windowSeconds);
-    const count = await this.#run(() => this.#client.eval(INCREMENT_SCRIPT, 1, key, String(milliseconds)));
+    const count = await this.#run('increment', () => this.#client.eval(INCREMENT_SCRIPT, 1, key, String(milliseconds)));
     return Number(count);
   }
 
@@ -130,11 +136,12 @@ export class RedisStore implements SharedStore {
     } else this.#client.disconnect();
   }
 
-  async #run<T>(command: () => Promise<T>): Promise<T> {
+  async #run<T>(operation: StoreOperation, command: () => Promise<T>): Promise<T> {
     if (this.#closed) throw new StoreUnavailableError(new Error('The store was closed'));
     try {
       return await command();
     } catch (error) {
+      this.#onUnavailable?.(operation);
       throw new StoreUnavailableError(error);
     }
   }

@@ -4,14 +4,14 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { EmbeddedStore, StoreUnavailableError, createLogger } from '@gatehouse/core';
-import { RedisStore, createStore, StoreUrlError } from '@gatehouse/cluster';
+import { RedisStore, createStore, StoreUrlError, type RedisStoreOptions } from '@gatehouse/cluster';
 import { startRedisServer, freePort, type RedisServer } from './support/redis-server.ts';
 
 let redis: RedisServer;
 const stores: RedisStore[] = [];
 
-async function openStore(url = redis.url, keyPrefix = 'test:'): Promise<RedisStore> {
-  const store = new RedisStore(url, { keyPrefix, maxReconnectDelayMs: 100 });
+async function openStore(url = redis.url, keyPrefix = 'test:', options: Partial<RedisStoreOptions> = {}): Promise<RedisStore> {
+  const store = new RedisStore(url, { keyPrefix, maxReconnectDelayMs: 100, ...options });
   stores.push(store);
   await store.connect();
   return store;
@@ -96,8 +96,9 @@ test('refuses a non-positive TTL as a programming error, not an outage', async (
   assert.equal(await store.get('k'), undefined);
 });
 
-test('fails closed with StoreUnavailableError while Redis is down, and recovers when it returns', async () => {
-  const store = await openStore();
+test('fails closed with StoreUnavailableError while Redis is down, reports each refusal, and recovers when it returns', async () => {
+  const refused: string[] = [];
+  const store = await openStore(redis.url, 'test:', { onUnavailable: (operation) => refused.push(operation) });
   await store.set('before-outage', 'yes');
   await redis.kill();
   // Every operation refuses; none hangs or pretends (no undefined read, no false claim).
@@ -108,6 +109,7 @@ test('fails closed with StoreUnavailableError while Redis is down, and recovers 
   await assert.rejects(store.delete('before-outage'), StoreUnavailableError);
   // The socket's close event can trail the first refused commands by a tick.
   await until(async () => assert.equal(store.available, false));
+  for (const operation of ['set', 'setIfAbsent', 'increment', 'delete']) assert.ok(refused.includes(operation), `${operation} was reported: ${refused.join(',')}`);
   await redis.restart();
   await until(() => store.ping());
   assert.equal(store.available, true);
