@@ -24,7 +24,7 @@ import { createAccountRegistry, createOpsTools, createSandbox, type SandboxServi
 import { createMetrics, createStore, instrumentComponent, standardMetrics, type Metrics } from '@gatehouse/cluster';
 import { authFailureChannel, toolCallChannel, type AuthFailureEvent, type ToolCallEvent } from '@gatehouse/core';
 import { withDefaults, OPS_TOOLS_FUNCTION, DEFAULT_RUNTIME_NAME, DEFAULT_GATEWAY_NAME } from './default-config.ts';
-import { createWebComponent, type WebSettings } from './web-component.ts';
+import { createWebComponent, type Readiness, type WebSettings } from './web-component.ts';
 
 export type ComponentName = 'identity' | 'runtime' | 'gateway';
 
@@ -120,6 +120,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
   writeFileSync(path.join(dataDir, 'server.json'), `${JSON.stringify({ baseUrl, port, pid: process.pid }, null, 2)}\n`, { mode: 0o600 });
 
   const started: HttpComponent[] = [];
+  let draining = false;
   try {
     const basePlatform: Platform = { config: base, dataDir: realpathSync(dataDir), baseUrl, logger, clock: systemClock, store };
     const identity = await createIdentity(basePlatform);
@@ -203,7 +204,18 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
       }
       return metrics.render();
     };
-    mounted.push(createWebComponent(() => settings, { metrics: renderMetrics }));
+    const readiness = async (): Promise<Readiness> => {
+      const checks: Record<string, string> = {};
+      for (const component of mounted) checks[component.name] = draining ? 'draining' : 'serving';
+      let storeOk = true;
+      if (store.ping) {
+        // Bounded by the store's own command timeout (2 s); a probe never hangs.
+        storeOk = await store.ping().then(() => true, () => false);
+        checks.store = storeOk ? 'ok' : 'unavailable';
+      } else checks.store = store.kind;
+      return { ready: !draining && storeOk, checks };
+    };
+    mounted.push(createWebComponent(() => settings, { metrics: renderMetrics, readiness }));
     components.splice(0, components.length, ...mounted.map((component) => instrumentComponent(component, metrics)));
 
     let closed = false;
@@ -224,6 +236,8 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
       async close() {
         if (closed) return;
         closed = true;
+        // Requests still arriving on open connections during the drain see /ready answer 503.
+        draining = true;
         await closeServer(server);
         for (const component of [...started].reverse()) await component.close().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
         await store.close();

@@ -35,7 +35,16 @@ export const webDistDirectory = path.resolve(path.dirname(fileURLToPath(import.m
  * Serves `/config.json`, `/ping` and the built web UI with SPA fallback: a GET that accepts HTML and
  * matches no file gets index.html. Registered last, so every API path is claimed before it.
  */
-export function createWebComponent(settings: () => WebSettings | undefined, options: { distDirectory?: string; metrics?: () => string } = {}): HttpComponent {
+export interface Readiness {
+  readonly ready: boolean;
+  /** One entry per component this instance serves and per dependency, e.g. `{ runtime: 'serving', store: 'unavailable' }`. */
+  readonly checks: Readonly<Record<string, string>>;
+}
+
+export function createWebComponent(
+  settings: () => WebSettings | undefined,
+  options: { distDirectory?: string; metrics?: () => string; readiness?: () => Promise<Readiness> } = {},
+): HttpComponent {
   const root = options.distDirectory ?? webDistDirectory;
   const security = {
     'x-content-type-options': 'nosniff',
@@ -63,6 +72,14 @@ export function createWebComponent(settings: () => WebSettings | undefined, opti
       if (method !== 'GET' && method !== 'HEAD') return false;
       if (url.pathname === '/ping') {
         sendJson(response, 200, { status: 'Healthy', time_of_last_update: Math.floor(Date.now() / 1000) });
+        return true;
+      }
+      if (url.pathname === '/ready' && options.readiness) {
+        // Liveness is /ping (the AgentCore agent contract); readiness says whether a load balancer should send work here.
+        void options.readiness().then(
+          (readiness) => sendJson(response, readiness.ready ? 200 : 503, { status: readiness.ready ? 'Ready' : 'NotReady', checks: readiness.checks }, { 'cache-control': 'no-store' }),
+          () => sendJson(response, 503, { status: 'NotReady', checks: {} }, { 'cache-control': 'no-store' }),
+        );
         return true;
       }
       if (url.pathname === '/metrics' && options.metrics) {

@@ -14,6 +14,8 @@ export interface SharedStore {
   delete(key: string): Promise<void>;
   /** Increments a counter that expires `windowSeconds` after its first increment; returns the new count. */
   increment(key: string, windowSeconds: number): Promise<number>;
+  /** Round-trips to a remote store (readiness); absent on the embedded store, which is always there. */
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }
 
