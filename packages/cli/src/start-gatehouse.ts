@@ -236,10 +236,15 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
       async close() {
         if (closed) return;
         closed = true;
-        // Requests still arriving on open connections during the drain see /ready answer 503.
+        // Graceful: /ready answers 503 at once (load balancers stop sending work), the runtime refuses
+        // new invocations with 503 and lets running streams finish up to its drain deadline. The port
+        // stays open meanwhile, because those agents still call the gateway and identity on it.
         draining = true;
+        await runtime?.close().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
         await closeServer(server);
-        for (const component of [...started].reverse()) await component.close().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
+        for (const component of [...started].reverse()) {
+          if (component !== runtime) await component.close().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
+        }
         await store.close();
         unsubscribe();
       },
