@@ -1,4 +1,4 @@
-import { redactText, type Logger } from '@gatehouse/core';
+import { SpanKind, failSpan, redactText, startSpan, withTraceContext, type Logger, type TraceContext } from '@gatehouse/core';
 import { AgentError, isAgentError } from './agent-error.ts';
 import type { AgentEvent } from './agent-event.ts';
 import type { GatewaySession } from './gateway-session.ts';
@@ -20,6 +20,8 @@ export interface AgentTurnOptions {
   readonly maxSteps?: number;
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
+  /** The invocation's trace context: model and tool calls become its child spans. */
+  readonly trace?: TraceContext;
 }
 
 /**
@@ -30,20 +32,30 @@ export interface AgentTurnOptions {
 export async function* runAgentTurn(options: AgentTurnOptions): AsyncGenerator<AgentEvent> {
   const maxSteps = options.maxSteps ?? 8;
   const working: ConversationMessage[] = [...options.history, { role: 'user', content: [{ type: 'text', text: options.prompt }] }];
+  const trace = options.trace;
   try {
-    const { tools, unavailable } = await discoverTools(options.gateway);
+    // tools/list (and the MCP initialize before it) go out under the invocation's span.
+    const { tools, unavailable } = trace ? await withTraceContext(trace, () => discoverTools(options.gateway)) : await discoverTools(options.gateway);
     for (let step = 0; step < maxSteps; step += 1) {
       if (options.signal?.aborted) throw new AgentError('AgentFailure', 'The invocation was cancelled.');
       let text = '';
       const toolUses: Array<Extract<ContentBlock, { type: 'tool-use' }>> = [];
-      for await (const chunk of options.model.stream({ system: options.system ?? DEFAULT_SYSTEM_PROMPT, messages: working, tools, ...(options.signal ? { signal: options.signal } : {}) })) {
-        if (chunk.type === 'text-delta') {
-          if (!chunk.delta) continue;
-          text += chunk.delta;
-          yield { type: 'text-delta', delta: chunk.delta };
-        } else if (chunk.type === 'tool-use') {
-          toolUses.push({ type: 'tool-use', id: chunk.id, name: chunk.name, input: chunk.input });
+      const modelSpan = trace ? startSpan(`chat ${options.model.label}`, SpanKind.CLIENT, trace, { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': options.model.label }) : undefined;
+      try {
+        for await (const chunk of options.model.stream({ system: options.system ?? DEFAULT_SYSTEM_PROMPT, messages: working, tools, ...(options.signal ? { signal: options.signal } : {}) })) {
+          if (chunk.type === 'text-delta') {
+            if (!chunk.delta) continue;
+            text += chunk.delta;
+            yield { type: 'text-delta', delta: chunk.delta };
+          } else if (chunk.type === 'tool-use') {
+            toolUses.push({ type: 'tool-use', id: chunk.id, name: chunk.name, input: chunk.input });
+          }
         }
+      } catch (error) {
+        if (modelSpan) failSpan(modelSpan.span, isAgentError(error) ? error.code : 'ModelFailed');
+        throw error;
+      } finally {
+        modelSpan?.span.end();
       }
       const assistantContent: ContentBlock[] = [...(text ? [{ type: 'text' as const, text }] : []), ...toolUses];
       if (toolUses.length === 0) {
@@ -64,7 +76,18 @@ export async function* runAgentTurn(options: AgentTurnOptions): AsyncGenerator<A
           results.push({ type: 'tool-result', id: use.id, name: use.name, content, isError: true });
           continue;
         }
-        const outcome = await options.gateway.callTool(name, use.input);
+        // The tool call's span goes to the gateway as `traceparent` on the MCP request (tracingFetch).
+        const toolSpan = trace ? startSpan(`execute_tool ${name}`, SpanKind.CLIENT, trace, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name, 'gen_ai.tool.call.id': use.id }) : undefined;
+        let outcome: Awaited<ReturnType<GatewaySession['callTool']>>;
+        try {
+          outcome = toolSpan ? await withTraceContext(toolSpan.context, () => options.gateway.callTool(name, use.input)) : await options.gateway.callTool(name, use.input);
+          if (!outcome.ok && toolSpan) failSpan(toolSpan.span, 'ToolError');
+        } catch (error) {
+          if (toolSpan) failSpan(toolSpan.span, isAgentError(error) ? error.code : 'ToolCallFailed');
+          throw error;
+        } finally {
+          toolSpan?.span.end();
+        }
         yield { type: 'tool-result', id: use.id, name, ok: outcome.ok, summary: outcome.summary, result: outcome.result };
         results.push({ type: 'tool-result', id: use.id, name, content: outcome.content, isError: !outcome.ok });
       }

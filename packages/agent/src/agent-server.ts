@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
-import { BodyTooLargeError, headerValue, readBody, redactText, sendJson, sendWire, type Logger } from '@gatehouse/core';
+import { BodyTooLargeError, SpanKind, endSpanWithStatus, extractTraceContext, failSpan, headerValue, readBody, redactText, sendJson, sendWire, startSpan, withTraceContext, type Logger, type TraceContext } from '@gatehouse/core';
 import { AgentError } from './agent-error.ts';
 import type { AgentEvent } from './agent-event.ts';
 import { runAgentTurn } from './agent-loop.ts';
@@ -42,6 +42,8 @@ interface InvocationContext {
   readonly requestId: string;
   readonly userId: string | undefined;
   readonly workloadToken: string | undefined;
+  /** The runtime's span for the hop to this agent, from `traceparent`. */
+  readonly trace: TraceContext;
 }
 
 /**
@@ -70,8 +72,14 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     setActive(1);
     const log = options.logger.child({ sessionId: context.sessionId, requestId: context.requestId, ...(context.userId ? { userId: context.userId } : {}) });
     log.info({ model: options.model.label, hasWorkloadToken: Boolean(context.workloadToken) }, 'invocation started');
+    const span = startSpan('invoke_agent', SpanKind.SERVER, context.trace, {
+      'gen_ai.operation.name': 'invoke_agent',
+      'gatehouse.session.id': context.sessionId,
+      'gatehouse.request.id': context.requestId,
+    });
+    let failure: string | undefined;
     try {
-      yield* runAgentTurn({
+      for await (const event of runAgentTurn({
         model: options.model,
         gateway,
         history: memory.get(context.sessionId),
@@ -79,11 +87,18 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
         onCommit: (history) => memory.set(context.sessionId, history),
         signal,
         logger: log,
+        trace: span.context,
         ...(options.system ? { system: options.system } : {}),
-      });
+      })) {
+        if (event.type === 'error') failure = event.code;
+        yield event;
+      }
     } finally {
       setActive(-1);
-      await gateway.close();
+      // Ending the MCP session (DELETE) is part of this invocation's trace too.
+      await withTraceContext(span.context, () => gateway.close());
+      if (failure) failSpan(span.span, failure);
+      endSpanWithStatus(span.span, 200);
       log.info('invocation finished');
     }
   }
@@ -141,6 +156,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
       requestId: headerValue(request, REQUEST_HEADER) ?? randomUUID(),
       userId: headerValue(request, USER_HEADER),
       workloadToken: headerValue(request, 'x-amz-bedrock-agentcore-identity-wat') ?? headerValue(request, 'workloadaccesstoken'),
+      trace: extractTraceContext(request.headers),
     };
   }
 

@@ -1,6 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { redactText } from '@gatehouse/core';
+import { redactText, tracingFetch } from '@gatehouse/core';
 import { AgentError } from './agent-error.ts';
 import type { ToolSpec } from './model-provider.ts';
 
@@ -53,7 +53,8 @@ export function openGatewaySession(options: GatewaySessionOptions): GatewaySessi
       const token = requireToken();
       const opened = new StreamableHTTPClientTransport(new URL(options.url), {
         requestInit: { headers: { authorization: `Bearer ${token}` } },
-        ...(options.fetch ? { fetch: options.fetch } : {}),
+        // Each MCP request carries the active span (the tool call's) as `traceparent`.
+        fetch: tracingFetch(options.fetch ?? fetch),
       });
       const created = new Client({ name: 'gatehouse-reference-agent', version: '0.1.0' });
       try {

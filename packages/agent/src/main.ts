@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createLogger, listen } from '@gatehouse/core';
+import { createLogger, listen, startTracing } from '@gatehouse/core';
 import { createAgentServer } from './agent-server.ts';
 import { readAgentSettings, AgentSettingsError } from './agent-settings.ts';
 import { createModelProvider } from './create-model-provider.ts';
@@ -17,12 +17,15 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // The runtime passes OTEL_* to the agent: its spans join the runtime's trace in the same collector.
+  const tracing = startTracing({ serviceName: 'gatehouse-agent', env: process.env, logger });
   const model = createModelProvider(settings.model, { env: process.env, logger });
   const { server } = createAgentServer({ model, gatewayUrl: settings.gatewayUrl, logger });
   const port = await listen(server, settings.port, settings.host);
   logger.info({ port, host: settings.host, model: model.label, gatewayUrl: settings.gatewayUrl }, 'agent listening');
   const stop = (): void => {
-    server.close(() => process.exit(0));
+    // Buffered spans are flushed before exit (bounded: the runtime stops agents on a deadline).
+    server.close(() => void tracing.shutdown().finally(() => process.exit(0)));
     server.closeAllConnections();
     setTimeout(() => process.exit(0), 2000).unref();
   };

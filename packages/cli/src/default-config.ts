@@ -29,6 +29,7 @@ export function withDefaults(
   const agentEnvironment = {
     GATEHOUSE_GATEWAY_URL: `${baseUrl}/mcp`,
     GATEHOUSE_MODEL: JSON.stringify(config.model),
+    ...pickTelemetryEnvironment(config, env),
   };
   // Agent processes inherit nothing from Gatehouse's environment (the runtime passes only PATH,
   // HOME, locale and CA settings). The reference agent still needs its model credentials, so the
@@ -96,5 +97,23 @@ export function pickModelEnvironment(config: Readonly<GatehouseConfig>, env: Nod
     const value = env[name];
     if (value !== undefined) picked[name] = value;
   }
+  return picked;
+}
+
+/** Collector credentials stay with Gatehouse; an agent exports to the same endpoint without them. */
+const WITHHELD_TELEMETRY = new Set(['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'OTEL_SERVICE_NAME']);
+
+/**
+ * The OpenTelemetry settings agents need to join Gatehouse's traces: every OTEL_* variable except
+ * collector headers (they may hold credentials) and the service name (the agent names itself), plus
+ * `telemetry.otlpEndpoint` from the config when no variable names an endpoint.
+ */
+export function pickTelemetryEnvironment(config: Readonly<GatehouseConfig>, env: NodeJS.ProcessEnv): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith('OTEL_') && !WITHHELD_TELEMETRY.has(name) && value !== undefined) picked[name] = value;
+  }
+  const endpoint = config.telemetry.otlpEndpoint;
+  if (endpoint && picked.OTEL_EXPORTER_OTLP_ENDPOINT === undefined && picked.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT === undefined) picked.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
   return picked;
 }

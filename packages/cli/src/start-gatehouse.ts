@@ -7,6 +7,7 @@ import {
   createLogger,
   listen,
   loadConfig,
+  startTracing,
   parseConfig,
   systemClock,
   type GatehouseConfig,
@@ -85,6 +86,8 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
   const metrics = createMetrics();
   const standard = standardMetrics(metrics);
   const store = await createStore(base.store, { logger, onUnavailable: (operation) => standard.storeUnavailable.inc({ store: 'redis', operation }) });
+  // Spans are exported only when an OTLP endpoint is configured (telemetry.otlpEndpoint or OTEL_*).
+  const tracing = startTracing({ serviceName: 'gatehouse', endpoint: base.telemetry.otlpEndpoint, env, logger });
   // Components publish auth failures and tool calls on diagnostics channels; count them here.
   const onAuthFailure = (message: unknown): void => {
     const event = message as AuthFailureEvent;
@@ -247,10 +250,12 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
         }
         await store.close();
         unsubscribe();
+        await tracing.shutdown();
       },
     };
   } catch (error) {
     unsubscribe();
+    await tracing.shutdown();
     await closeServer(server);
     for (const component of started.reverse()) await component.close().catch(() => undefined);
     await store.close();

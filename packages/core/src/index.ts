@@ -22,6 +22,8 @@ export { modelSchema } from './config/model-config.ts';
 export type { ModelConfig } from './config/model-config.ts';
 export { toolsSchema, accountSchema } from './config/tools-config.ts';
 export type { ToolsConfig, AccountConfig } from './config/tools-config.ts';
+export { telemetrySchema } from './config/telemetry-config.ts';
+export type { TelemetryConfig } from './config/telemetry-config.ts';
 export { EmbeddedStore, StoreUnavailableError } from './shared-store.ts';
 export type { SharedStore } from './shared-store.ts';
 export type { Platform } from './platform.ts';
@@ -31,3 +33,20 @@ export type { BenchRow, BenchSection } from './bench.ts';
 export { authFailureChannel, toolCallChannel, publishAuthFailure, publishToolCall } from './telemetry-events.ts';
 export type { AuthFailureEvent, ToolCallEvent } from './telemetry-events.ts';
 export { isHttpsOrLoopbackUrl } from './url-policy.ts';
+export {
+  startTracing,
+  resolveTracesEndpoint,
+  tracingEnabled,
+  extractTraceContext,
+  injectTraceContext,
+  injectTraceHeaders,
+  startSpan,
+  endSpanWithStatus,
+  failSpan,
+  activeTraceContext,
+  hasTraceContext,
+  withTraceContext,
+  tracingFetch,
+  SpanKind,
+} from './tracing.ts';
+export type { Tracing, TracingSettings, StartedSpan, TraceContext, TraceSpan, TraceAttributes } from './tracing.ts';

@@ -4,7 +4,26 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import { BodyTooLargeError, StoreUnavailableError, publishAuthFailure, readBody, redactText, sendJson, sendWire, type GatewayConfig, type Logger, type SharedStore } from '@gatehouse/core';
+import {
+  BodyTooLargeError,
+  SpanKind,
+  StoreUnavailableError,
+  endSpanWithStatus,
+  extractTraceContext,
+  failSpan,
+  publishAuthFailure,
+  readBody,
+  redactText,
+  sendJson,
+  sendWire,
+  startSpan,
+  tracingEnabled,
+  withTraceContext,
+  type GatewayConfig,
+  type Logger,
+  type SharedStore,
+  type TraceSpan,
+} from '@gatehouse/core';
 import { callerKey, type Caller } from './caller.ts';
 import { GatewayError } from './gateway-error.ts';
 import type { InboundAuthorizer } from './inbound-authorizer.ts';
@@ -102,10 +121,27 @@ export class GatewayEndpoint {
   }
 
   async handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+    if (!tracingEnabled() && request.headers.traceparent === undefined) return this.#answer(request, response, url, undefined);
+    // One SERVER span per MCP request, continuing the agent's tool-call span; the dispatcher's spans
+    // and the outbound `traceparent` to targets read it as the active context.
+    const server = startSpan(`MCP ${request.method ?? ''}`, SpanKind.SERVER, extractTraceContext(request.headers), {
+      'http.request.method': request.method ?? '',
+      'url.path': url.pathname,
+      'gatehouse.gateway.name': this.name,
+    });
+    try {
+      await withTraceContext(server.context, () => this.#answer(request, response, url, server.span));
+    } finally {
+      endSpanWithStatus(server.span, response.statusCode);
+    }
+  }
+
+  async #answer(request: IncomingMessage, response: ServerResponse, url: URL, span: TraceSpan | undefined): Promise<void> {
     try {
       await this.#handle(request, response, url);
     } catch (error) {
       if (error instanceof GatewayError) {
+        if (span) failSpan(span, error.code);
         sendWire(response, error.toResponse());
         return;
       }

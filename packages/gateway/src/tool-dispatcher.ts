@@ -1,6 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { publishToolCall, redactText, type Logger } from '@gatehouse/core';
+import {
+  SpanKind,
+  activeTraceContext,
+  failSpan,
+  hasTraceContext,
+  publishToolCall,
+  redactText,
+  startSpan,
+  tracingEnabled,
+  withTraceContext,
+  type Logger,
+  type StartedSpan,
+} from '@gatehouse/core';
 import type { AuditLog } from './audit-log.ts';
 import type { Caller } from './caller.ts';
 import type { CredentialResolver } from './credentials/resolve-credentials.ts';
@@ -82,9 +94,28 @@ export class ToolDispatcher {
   readonly #definitions = new WeakMap<readonly CatalogTool[], ToolDefinition[]>();
 
   async callTool(caller: Caller, sessionId: string, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+    const parent = activeTraceContext();
+    if (!tracingEnabled() && !hasTraceContext(parent)) return this.#callTool(caller, sessionId, name, args, signal, undefined);
+    // A span per tools/call with ids only: tool, target, decision, outcome — never arguments or results.
+    const span = startSpan(`tools/call ${name}`, SpanKind.INTERNAL, parent, { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': name, 'gatehouse.gateway.name': this.#deps.gatewayName });
+    try {
+      return await this.#callTool(caller, sessionId, name, args, signal, span);
+    } catch (error) {
+      failSpan(span.span, error instanceof McpError ? `McpError ${error.code}` : 'ToolCallFailed');
+      throw error;
+    } finally {
+      span.span.end();
+    }
+  }
+
+  async #callTool(caller: Caller, sessionId: string, name: string, args: Record<string, unknown>, signal: AbortSignal, span: StartedSpan | undefined): Promise<CallToolResult> {
     const started = performance.now();
     const record = (tool: CatalogTool | undefined, decision: string, outcome: string, detail = ''): void => {
       publishToolCall({ gateway: this.#deps.gatewayName, target: tool?.target ?? '', decision, outcome });
+      if (span?.span.isRecording()) {
+        span.span.setAttributes({ 'gatehouse.target': tool?.target ?? '', 'gatehouse.decision': decision, 'gatehouse.outcome': outcome });
+        if (outcome !== 'ok') failSpan(span.span, outcome);
+      }
       try {
         this.#deps.audit.record({
           time: new Date(this.#deps.now()).toISOString(),
@@ -147,8 +178,12 @@ export class ToolDispatcher {
         record(tool, decisionLabel, 'credentials-unavailable', failure.message);
         return errorResult(failure.code, failure.message);
       }
+      // The outbound call is a child span; HTTP targets send its context as `traceparent`.
+      const outbound = span ? startSpan(`call ${tool.target}`, 'lambda' in entry.config.targetConfiguration.mcp ? SpanKind.INTERNAL : SpanKind.CLIENT, span.context, { 'gatehouse.target': tool.target, 'gen_ai.tool.name': tool.tool }) : undefined;
+      const called = outbound ? withTraceContext(outbound.context, () => entry.target.callTool(tool.tool, args, scope)) : entry.target.callTool(tool.tool, args, scope);
+      if (outbound) endWhenSettled(outbound, called, controller.signal);
       const result = await Promise.race([
-        entry.target.callTool(tool.tool, args, scope),
+        called,
         new Promise<never>((_, reject) => {
           if (controller.signal.aborted) reject(controller.signal.reason);
           controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
@@ -170,6 +205,23 @@ export class ToolDispatcher {
       release();
     }
   }
+}
+
+/** Ends the outbound span when the target answers, fails or is abandoned (timeout, caller gone). */
+function endWhenSettled(outbound: StartedSpan, called: Promise<CallToolResult>, abandon: AbortSignal): void {
+  let ended = false;
+  const end = (failure?: string): void => {
+    if (ended) return;
+    ended = true;
+    if (failure) failSpan(outbound.span, failure);
+    outbound.span.end();
+  };
+  called.then(
+    (result) => end(result.isError ? 'ToolError' : undefined),
+    (error: unknown) => end(error instanceof ToolCallError ? error.code : 'TargetFailed'),
+  );
+  if (abandon.aborted) end('Abandoned');
+  else abandon.addEventListener('abort', () => end(abandon.reason instanceof ToolCallError ? abandon.reason.code : 'Abandoned'), { once: true });
 }
 
 function asToolError(error: unknown, target: string): ToolCallError {

@@ -1,7 +1,10 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { SpanKind, endSpanWithStatus, extractTraceContext, failSpan, injectTraceContext, startSpan, tracingEnabled } from '@gatehouse/core';
 
 export const FORWARDED_HEADER = 'x-gatehouse-forwarded';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length', FORWARDED_HEADER]);
+/** Replaced by this hop's own span context, so the other instance continues the forwarding span. */
+const TRACE_CONTEXT = new Set(['traceparent', 'tracestate']);
 
 /**
  * Sends a request whose session lives on another instance to that instance, unchanged (it
@@ -11,15 +14,27 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 export function forwardToInstance(instanceUrl: string, request: IncomingMessage, body: Buffer, response: ServerResponse, seal: string): Promise<boolean> {
   const target = new URL(request.url ?? '/', instanceUrl);
   const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(request.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+  for (const [name, value] of Object.entries(request.headers)) if (value !== undefined && !HOP_BY_HOP.has(name) && !TRACE_CONTEXT.has(name)) headers[name] = value;
   headers[FORWARDED_HEADER] = seal;
   headers['content-length'] = String(body.length);
+  const traced = tracingEnabled() || request.headers.traceparent !== undefined;
+  const server = traced ? startSpan('InvokeAgentRuntime', SpanKind.SERVER, extractTraceContext(request.headers), { 'url.path': target.pathname }) : undefined;
+  const client = server ? startSpan('forward to instance', SpanKind.CLIENT, server.context, { 'server.address': target.hostname, 'server.port': Number(target.port) || 80 }) : undefined;
+  if (client) injectTraceContext(client.context, headers);
+  const end = (status: number, failure?: string): void => {
+    if (!server || !client) return;
+    if (failure) failSpan(client.span, failure);
+    endSpanWithStatus(client.span, status);
+    endSpanWithStatus(server.span, status);
+  };
   return new Promise((resolve) => {
     const upstream = httpRequest(target, { method: request.method, headers });
     response.on('close', () => {
       if (!response.writableFinished) upstream.destroy();
     });
-    upstream.on('error', () => {
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      // Unreachable before any answer: the caller serves the request here, under its own span.
+      end(response.headersSent ? response.statusCode : 502, error.code ?? 'InstanceUnreachable');
       if (!response.headersSent) resolve(false);
       else response.destroy();
     });
@@ -34,7 +49,10 @@ export function forwardToInstance(instanceUrl: string, request: IncomingMessage,
         if (!answer.complete) response.destroy();
       });
       response.on('finish', () => resolve(true));
-      response.on('close', () => resolve(true));
+      response.on('close', () => {
+        end(answer.statusCode ?? 502);
+        resolve(true);
+      });
     });
     upstream.end(body);
   });

@@ -1,5 +1,6 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { clientResponseHeaders } from './agent-headers.ts';
+import { endInvocationTrace, invocationTrace } from './invocation-trace.ts';
 import { RuntimeError } from './runtime-error.ts';
 import { SESSION_HEADER } from './session-id.ts';
 import type { Session } from './session-manager.ts';
@@ -27,12 +28,15 @@ export const CLIENT_CLOSED = 499;
 export function proxyInvocation(call: ProxyInvocation): Promise<number> {
   const { session, response } = call;
   const endpoint = session.endpoint;
+  const trace = invocationTrace(call.headers);
+  if (trace?.client.isRecording()) trace.client.setAttributes({ 'server.address': endpoint.host, 'server.port': endpoint.port });
   return new Promise((resolve) => {
     let settled = false;
     let clientGone = false;
-    const done = (status: number): void => {
+    const done = (status: number, failure?: string): void => {
       if (settled) return;
       settled = true;
+      endInvocationTrace(trace, status, failure);
       resolve(status);
     };
     // call.headers is built for this request alone (agentHeaders), so it is completed in place, not copied.
@@ -58,7 +62,7 @@ export function proxyInvocation(call: ProxyInvocation): Promise<number> {
         call.onAgentFailure();
         const why = endpoint.exited ? `the agent process exited with code ${endpoint.exitCode ?? 'null'}` : `the agent connection failed (${error.code ?? 'error'})`;
         call.sendError(new RuntimeError('RuntimeClientError', `The agent did not answer: ${why}. The session was reset; the next call starts a fresh process.`));
-        done(424);
+        done(424, endpoint.exited ? 'AgentExited' : (error.code ?? 'AgentUnreachable'));
       });
       upstream.on('response', (agentResponse: IncomingMessage) => onResponse(agentResponse));
       upstream.end(call.body);
@@ -97,7 +101,7 @@ export function proxyInvocation(call: ProxyInvocation): Promise<number> {
         } else {
           response.destroy();
         }
-        done(status);
+        done(status, 'AgentCrashed');
       });
     };
     let current = send(false);

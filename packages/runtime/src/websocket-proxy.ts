@@ -1,6 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { endInvocationTrace, invocationTrace } from './invocation-trace.ts';
 import { RuntimeError } from './runtime-error.ts';
 import type { RuntimeEntry } from './runtime-registry.ts';
 import type { Session } from './session-manager.ts';
@@ -67,9 +68,15 @@ export class WebSocketProxy {
     });
     let opened = false;
     let finished = false;
+    // The spans of a WebSocket invocation last as long as the connection; 101 when it opened.
+    const trace = invocationTrace(link.agentHeaders);
+    if (trace?.server.isRecording()) trace.server.setAttribute('gatehouse.runtime.transport', 'websocket');
+    let failure: { status: number; reason: string } | undefined;
     const finish = (code: number): void => {
       if (finished) return;
       finished = true;
+      if (trace?.server.isRecording()) trace.server.setAttribute('websocket.close_code', code);
+      endInvocationTrace(trace, failure?.status ?? (opened ? 101 : 499), failure?.reason);
       link.onClosed({ opened, code });
     };
     const abandon = (): void => {
@@ -81,12 +88,14 @@ export class WebSocketProxy {
     });
     agent.on('unexpected-response', (_req, answer) => {
       answer.resume();
+      failure = { status: 424, reason: 'AgentRefusedWebSocket' };
       link.reject(new RuntimeError('RuntimeClientError', `The agent refused the WebSocket at /ws (status ${answer.statusCode ?? 'unknown'}).`));
       agent.terminate();
       finish(0);
     });
     agent.on('error', (error: NodeJS.ErrnoException) => {
       if (opened || finished) return;
+      failure = { status: 424, reason: error.code ?? 'AgentUnreachable' };
       link.onAgentFailure();
       link.reject(new RuntimeError('RuntimeClientError', `The agent did not accept the WebSocket (${error.code ?? error.message}). The session was reset; the next call starts a fresh process.`));
       finish(0);
@@ -103,7 +112,9 @@ export class WebSocketProxy {
         server.off('headers', addHeaders);
         opened = true;
         this.#open.add(client);
-        this.#pipe(client, agent, limits, link, finish);
+        this.#pipe(client, agent, limits, link, finish, (reason) => {
+          failure = { status: 101, reason };
+        });
       });
     });
   }
@@ -114,6 +125,7 @@ export class WebSocketProxy {
     limits: RuntimeEntry['config']['limits']['websocket'],
     link: WebSocketLink,
     finish: (code: number) => void,
+    markFailed: (reason: string) => void,
   ): void {
     let windowStart = Date.now();
     let frames = 0;
@@ -155,6 +167,7 @@ export class WebSocketProxy {
     agent.on('close', (code, reason) => {
       // 1006: the agent's connection dropped without a close frame — treat it as the process failing.
       if (link.session.endpoint.exited || code === 1006) {
+        markFailed('AgentCrashed');
         link.onAgentFailure();
         if (client.readyState === WebSocket.OPEN) client.close(1011, 'The agent process ended; the session was reset');
         return;

@@ -6,6 +6,7 @@ import { runtimeSchema } from './runtime-config.ts';
 import { gatewaySchema } from './gateway-config.ts';
 import { modelSchema } from './model-config.ts';
 import { toolsSchema } from './tools-config.ts';
+import { telemetrySchema } from './telemetry-config.ts';
 
 export const configSchema = z.strictObject({
   region: z.string().regex(/^[a-z0-9-]{1,32}$/).default('local'),
@@ -24,6 +25,7 @@ export const configSchema = z.strictObject({
   gateways: z.array(gatewaySchema).optional(),
   model: modelSchema.default({ provider: 'offline' }),
   tools: toolsSchema.default({ registry: { backend: 'sqlite' }, sandbox: { enabled: true }, accounts: [], allowOperations: [] }),
+  telemetry: telemetrySchema.default({}),
 });
 
 export type GatehouseConfig = z.infer<typeof configSchema>;

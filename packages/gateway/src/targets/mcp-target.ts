@@ -3,6 +3,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { tracingFetch } from '@gatehouse/core';
 import { ToolCallError } from '../gateway-error.ts';
 import type { ToolDefinition } from '../tool-definition.ts';
 import type { TargetCallScope, ToolTarget } from './tool-target.ts';
@@ -31,7 +32,8 @@ export class McpTarget implements ToolTarget {
     return new McpTarget(name, (headers, query) => {
       const url = new URL(endpoint);
       for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
-      return new StreamableHTTPClientTransport(url, { requestInit: { headers: { ...headers } } });
+      // The client is shared by a user's calls; each request takes `traceparent` from the call running it.
+      return new StreamableHTTPClientTransport(url, { requestInit: { headers: { ...headers } }, fetch: tracingFetch() });
     });
   }
 

@@ -3,6 +3,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { parse as parseYaml } from 'yaml';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { activeTraceContext, injectTraceContext } from '@gatehouse/core';
 import { ToolCallError } from '../gateway-error.ts';
 import type { ToolDefinition } from '../tool-definition.ts';
 import { jsonResult, type TargetCallScope, type ToolTarget } from './tool-target.ts';
@@ -120,6 +121,8 @@ export class OpenApiTarget implements ToolTarget {
       else if (parameter.in === 'query') query.append(parameter.name, text);
       else if (!/[\r\n]/.test(text)) headers[parameter.name.toLowerCase()] = text;
     }
+    // the gateway's outbound span, so the API's own tracing continues this trace
+    injectTraceContext(activeTraceContext(), headers);
     for (const [key, value] of Object.entries(scope.credentials.query)) query.set(key, value);
     // credentials last, so an argument can never replace them
     Object.assign(headers, scope.credentials.headers);
