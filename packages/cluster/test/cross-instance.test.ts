@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { SignJWT, decodeJwt } from 'jose';
+import { WebSocket } from 'ws';
+import { once } from 'node:events';
 import {
   CognitoIdentityProviderClient,
   AdminCreateUserCommand,
@@ -53,6 +55,14 @@ async function invoke(instance: Instance, runtime: string, token: string, sessio
 }
 
 const newSessionId = (): string => `session-${randomUUID()}`;
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 async function signIn(instance: Instance, username: string, password: string): Promise<{ accessToken: string }> {
   const cognito = new CognitoIdentityProviderClient({ endpoint: instance.url, region: 'local', credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' } });
@@ -141,6 +151,29 @@ test('an invocation forwarded to the instance that runs its session counts once 
     'four invocations through either instance are four, not six',
   );
   assert.equal(new Set(results.slice(0, 4).map(({ pid }) => pid)).size, 1, 'every call reached the one agent process on A');
+});
+
+test('a session a WebSocket moved to B is served from B afterwards, also through A, and A ends its stale process', async () => {
+  const sessionId = newSessionId();
+  const onA = await invoke(a, 'counting_agent', alice, sessionId);
+  assert.equal(onA.body.count, 1);
+  // WebSockets are not forwarded: B takes the session over with a process of its own.
+  const url = `${b.url.replace('http', 'ws')}/runtimes/${encodeURIComponent(ARN('counting_agent'))}/ws?X-Amzn-Bedrock-AgentCore-Runtime-Session-Id=${sessionId}`;
+  const socket = new WebSocket(url, { headers: { authorization: `Bearer ${alice}` } });
+  await once(socket, 'open');
+  socket.send('{"prompt":"over the socket"}');
+  const [frame] = (await once(socket, 'message')) as [Buffer];
+  const onB = JSON.parse(frame.toString()) as { pid: number; count: number };
+  socket.close();
+  assert.notEqual(onB.pid, onA.body.pid);
+  // Back on A over HTTP: the conversation continues on B's process, not on A's stale one.
+  const again = await invoke(a, 'counting_agent', alice, sessionId);
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  assert.deepEqual({ pid: again.body.pid, count: again.body.count }, { pid: onB.pid, count: onB.count + 1 });
+  const stale = onA.body.pid as number;
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && alive(stale)) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(alive(stale), false, 'A ended the process the session left behind');
 });
 
 test('refuses another principal the session through the other instance, and the agent receives nothing', async () => {

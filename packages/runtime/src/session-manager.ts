@@ -14,6 +14,8 @@ export class Session {
   /** In-flight HTTP requests plus open WebSockets; a session with any is never reaped for idleness. */
   active = 0;
   ended = false;
+  /** Another instance took the session over; this process ends once its last request is done. */
+  moved = false;
   endReason: string | undefined;
 
   constructor(runtime: RuntimeEntry, id: string, owner: string, endpoint: AgentEndpoint, now: number) {
@@ -112,9 +114,11 @@ export class SessionManager {
     const local = this.#sessions.get(key);
     if (local && !local.ended) {
       if (local.owner !== owner) throw new RuntimeError('AccessDeniedException', OWNER_MISMATCH);
-      local.active++;
-      local.lastActivity = this.#platform.clock();
-      return { kind: 'local', session: local };
+      if (!(await this.#movedAway(local, runtime, sessionId))) {
+        local.active++;
+        local.lastActivity = this.#platform.clock();
+        return { kind: 'local', session: local };
+      }
     }
     const record = await this.#claim(runtime, sessionId, owner);
     if (record.instance !== this.#options.instanceId && record.instanceUrl && mayForward) return { kind: 'remote', url: record.instanceUrl };
@@ -141,9 +145,27 @@ export class SessionManager {
     return { kind: 'local', session };
   }
 
+  /**
+   * With a shared store a session can move: a WebSocket is never forwarded, so the instance that
+   * accepts it takes the session over. The process left here is then stale; serving from it would
+   * split one session's memory in two. So a local session is served only while the store still
+   * places it here (one store read; none with the embedded store, where nothing else can take it).
+   */
+  async #movedAway(local: Session, runtime: RuntimeEntry, sessionId: string): Promise<boolean> {
+    if (this.#platform.store.kind === 'embedded') return false;
+    const record = await this.#read(runtime, sessionId);
+    if (!record || record.instance === this.#options.instanceId || local.ended) return false;
+    // Found no more; a request still streaming from it finishes first, then release() ends the process.
+    this.#forget(local);
+    local.moved = true;
+    if (local.active === 0) void this.end(local, 'moved to another instance');
+    return true;
+  }
+
   release(session: Session): void {
     session.active--;
     session.lastActivity = this.#platform.clock();
+    if (session.moved && session.active === 0) void this.end(session, 'moved to another instance');
   }
 
   /**
@@ -154,7 +176,7 @@ export class SessionManager {
     const local = this.#sessions.get(`${runtime.name}\u0000${sessionId}`);
     if (local && !local.ended) {
       if (local.owner !== owner) throw new RuntimeError('AccessDeniedException', OWNER_MISMATCH);
-      return { kind: 'local', session: local };
+      if (!(await this.#movedAway(local, runtime, sessionId))) return { kind: 'local', session: local };
     }
     const record = await this.#read(runtime, sessionId);
     if (record && record.owner !== owner) throw new RuntimeError('AccessDeniedException', OWNER_MISMATCH);

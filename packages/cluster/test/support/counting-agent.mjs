@@ -4,6 +4,7 @@
 // request never reached any agent.
 import { createServer } from 'node:http';
 import { appendFileSync } from 'node:fs';
+import { WebSocketServer } from 'ws';
 
 let count = 0;
 const server = createServer((request, response) => {
@@ -24,6 +25,15 @@ const server = createServer((request, response) => {
     return;
   }
   response.writeHead(404).end();
+});
+// GET /ws: every text frame is one more invocation of the same in-memory count, answered with a frame.
+const sockets = new WebSocketServer({ server, path: '/ws' });
+sockets.on('connection', (socket, request) => {
+  socket.on('message', () => {
+    count += 1;
+    const sessionId = request.headers['x-amzn-bedrock-agentcore-runtime-session-id'] ?? '';
+    socket.send(JSON.stringify({ pid: process.pid, count, sessionId }));
+  });
 });
 server.listen(Number(process.env.PORT ?? 8080), '127.0.0.1');
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
