@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { closeServer, createLogger, listen } from '@gatehouse/core';
+import { SpanKind, closeServer, createLogger, extractTraceContext, injectTraceContext, listen, startSpan, startTracing } from '@gatehouse/core';
 import { startGatehouse, type RunningGatehouse } from '@gatehouse/cli';
 
 /** One span as the OTLP/HTTP JSON export carries it, with its service. */
@@ -189,68 +190,71 @@ test('one trace runs from the caller through runtime, agent process and gateway 
   const inventory = await startInventoryApi();
   // OTEL_BSP_SCHEDULE_DELAY reaches the agent process too, so its spans arrive within the test's patience.
   const gatehouse = await startTracedGatehouse(inventory.url, { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '100' });
-  const token = await signIn(gatehouse);
-  const traceId = randomBytes(16).toString('hex');
-  const callerSpanId = randomBytes(8).toString('hex');
+  // Tracing is per process: this instance stops even when an assertion fails, so the next test runs with tracing off.
+  try {
+    const token = await signIn(gatehouse);
+    const traceId = randomBytes(16).toString('hex');
+    const callerSpanId = randomBytes(8).toString('hex');
 
-  await invokeWithTrace(gatehouse, token, `00-${traceId}-${callerSpanId}-01`, SESSION('on'));
+    await invokeWithTrace(gatehouse, token, `00-${traceId}-${callerSpanId}-01`, SESSION('on'));
 
-  const isTargetCall = (span: CollectedSpan): boolean => span.service === 'gatehouse' && span.name === 'call inventory';
-  const isAgentTool = (span: CollectedSpan): boolean => span.service === 'gatehouse-agent' && span.name === 'execute_tool inventory___list_accounts';
-  await waitFor('the runtime, agent and gateway spans', () => (collector.spans.some(isTargetCall) && collector.spans.some(isAgentTool) && collector.spans.some((span) => span.name === 'InvokeAgentRuntime') ? true : undefined));
-  const spans = collector.spans;
+    const isTargetCall = (span: CollectedSpan): boolean => span.service === 'gatehouse' && span.name === 'call inventory';
+    const isAgentTool = (span: CollectedSpan): boolean => span.service === 'gatehouse-agent' && span.name === 'execute_tool inventory___list_accounts';
+    await waitFor('the runtime, agent and gateway spans', () => (collector.spans.some(isTargetCall) && collector.spans.some(isAgentTool) && collector.spans.some((span) => span.name === 'InvokeAgentRuntime') ? true : undefined));
+    const spans = collector.spans;
 
-  // Every exported span belongs to the caller's trace.
-  assert.deepEqual([...new Set(spans.map((span) => span.traceId))], [traceId], JSON.stringify(spans.filter((span) => span.traceId !== traceId)));
+    // Every exported span belongs to the caller's trace.
+    assert.deepEqual([...new Set(spans.map((span) => span.traceId))], [traceId], JSON.stringify(spans.filter((span) => span.traceId !== traceId)));
 
-  // runtime (gatehouse) → agent (gatehouse-agent, another process) → gateway (gatehouse) → target: one parent chain.
-  const runtimeServer = one(spans, 'runtime SERVER', (span) => span.name === 'InvokeAgentRuntime');
-  assert.equal(runtimeServer.service, 'gatehouse');
-  assert.equal(runtimeServer.kind, SPAN_KIND_SERVER);
-  assert.equal(runtimeServer.parentSpanId, callerSpanId, 'the runtime continues the caller\'s span');
-  assert.equal(runtimeServer.attributes['gatehouse.runtime.arn'], gatehouse.settings.runtimeArn);
-  assert.equal(runtimeServer.attributes['http.response.status_code'], 200);
+    // runtime (gatehouse) → agent (gatehouse-agent, another process) → gateway (gatehouse) → target: one parent chain.
+    const runtimeServer = one(spans, 'runtime SERVER', (span) => span.name === 'InvokeAgentRuntime');
+    assert.equal(runtimeServer.service, 'gatehouse');
+    assert.equal(runtimeServer.kind, SPAN_KIND_SERVER);
+    assert.equal(runtimeServer.parentSpanId, callerSpanId, 'the runtime continues the caller\'s span');
+    assert.equal(runtimeServer.attributes['gatehouse.runtime.arn'], gatehouse.settings.runtimeArn);
+    assert.equal(runtimeServer.attributes['http.response.status_code'], 200);
 
-  const runtimeClient = one(spans, 'runtime CLIENT', (span) => span.name === 'agent /invocations');
-  assert.equal(runtimeClient.kind, SPAN_KIND_CLIENT);
-  assert.equal(runtimeClient.parentSpanId, runtimeServer.spanId);
+    const runtimeClient = one(spans, 'runtime CLIENT', (span) => span.name === 'agent /invocations');
+    assert.equal(runtimeClient.kind, SPAN_KIND_CLIENT);
+    assert.equal(runtimeClient.parentSpanId, runtimeServer.spanId);
 
-  const agentServer = one(spans, 'agent invocation', (span) => span.service === 'gatehouse-agent' && span.name === 'invoke_agent');
-  assert.equal(agentServer.parentSpanId, runtimeClient.spanId, 'the agent continues the runtime\'s CLIENT span, not the caller\'s header');
-  assert.equal(agentServer.attributes['gatehouse.session.id'], SESSION('on'));
-  const modelCalls = spans.filter((span) => span.service === 'gatehouse-agent' && span.name.startsWith('chat '));
-  assert.equal(modelCalls.length, 2, 'one span per model call: plan the tool call, then word the answer');
-  for (const modelCall of modelCalls) assert.equal(modelCall.parentSpanId, agentServer.spanId);
-  const agentTool = one(spans, 'agent tool call', isAgentTool);
-  assert.equal(agentTool.parentSpanId, agentServer.spanId);
+    const agentServer = one(spans, 'agent invocation', (span) => span.service === 'gatehouse-agent' && span.name === 'invoke_agent');
+    assert.equal(agentServer.parentSpanId, runtimeClient.spanId, 'the agent continues the runtime\'s CLIENT span, not the caller\'s header');
+    assert.equal(agentServer.attributes['gatehouse.session.id'], SESSION('on'));
+    const modelCalls = spans.filter((span) => span.service === 'gatehouse-agent' && span.name.startsWith('chat '));
+    assert.equal(modelCalls.length, 2, 'one span per model call: plan the tool call, then word the answer');
+    for (const modelCall of modelCalls) assert.equal(modelCall.parentSpanId, agentServer.spanId);
+    const agentTool = one(spans, 'agent tool call', isAgentTool);
+    assert.equal(agentTool.parentSpanId, agentServer.spanId);
 
-  const gatewayTool = one(spans, 'gateway tools/call', (span) => span.name === 'tools/call inventory___list_accounts');
-  const gatewayServer = one(spans, 'gateway SERVER of the tools/call', (span) => span.spanId === gatewayTool.parentSpanId);
-  assert.equal(gatewayServer.service, 'gatehouse');
-  assert.equal(gatewayServer.kind, SPAN_KIND_SERVER);
-  assert.equal(gatewayServer.parentSpanId, agentTool.spanId, 'the gateway continues the agent\'s tool-call span');
-  assert.deepEqual(
-    { target: gatewayTool.attributes['gatehouse.target'], decision: gatewayTool.attributes['gatehouse.decision'], outcome: gatewayTool.attributes['gatehouse.outcome'] },
-    { target: 'inventory', decision: 'allow', outcome: 'ok' },
-  );
-  const targetCall = one(spans, 'gateway CLIENT to the target', isTargetCall);
-  assert.equal(targetCall.kind, SPAN_KIND_CLIENT);
-  assert.equal(targetCall.parentSpanId, gatewayTool.spanId);
-  // The agent's other MCP requests (initialize, tools/list) are gateway SERVER spans under its invocation.
-  const gatewayRequests = spans.filter((span) => span.service === 'gatehouse' && span.kind === SPAN_KIND_SERVER && span.name.startsWith('MCP '));
-  assert.ok(gatewayRequests.length >= 3, `initialize, tools/list and tools/call reach the gateway traced: ${gatewayRequests.length}`);
-  for (const request of gatewayRequests) assert.ok([agentServer.spanId, agentTool.spanId].includes(request.parentSpanId), `gateway request ${request.name} hangs under the agent's spans`);
+    const gatewayTool = one(spans, 'gateway tools/call', (span) => span.name === 'tools/call inventory___list_accounts');
+    const gatewayServer = one(spans, 'gateway SERVER of the tools/call', (span) => span.spanId === gatewayTool.parentSpanId);
+    assert.equal(gatewayServer.service, 'gatehouse');
+    assert.equal(gatewayServer.kind, SPAN_KIND_SERVER);
+    assert.equal(gatewayServer.parentSpanId, agentTool.spanId, 'the gateway continues the agent\'s tool-call span');
+    assert.deepEqual(
+      { target: gatewayTool.attributes['gatehouse.target'], decision: gatewayTool.attributes['gatehouse.decision'], outcome: gatewayTool.attributes['gatehouse.outcome'] },
+      { target: 'inventory', decision: 'allow', outcome: 'ok' },
+    );
+    const targetCall = one(spans, 'gateway CLIENT to the target', isTargetCall);
+    assert.equal(targetCall.kind, SPAN_KIND_CLIENT);
+    assert.equal(targetCall.parentSpanId, gatewayTool.spanId);
+    // The agent's other MCP requests (initialize, tools/list) are gateway SERVER spans under its invocation.
+    const gatewayRequests = spans.filter((span) => span.service === 'gatehouse' && span.kind === SPAN_KIND_SERVER && span.name.startsWith('MCP '));
+    assert.ok(gatewayRequests.length >= 3, `initialize, tools/list and tools/call reach the gateway traced: ${gatewayRequests.length}`);
+    for (const request of gatewayRequests) assert.ok([agentServer.spanId, agentTool.spanId].includes(request.parentSpanId), `gateway request ${request.name} hangs under the agent's spans`);
 
-  // The target got this trace, with the gateway's CLIENT span as its parent.
-  assert.deepEqual(inventory.traceparents, [`00-${traceId}-${targetCall.spanId}-01`]);
+    // The target got this trace, with the gateway's CLIENT span as its parent.
+    assert.deepEqual(inventory.traceparents, [`00-${traceId}-${targetCall.spanId}-01`]);
 
-  // Neither the user's access token nor the workload token (both JWTs) is in anything exported.
-  const exported = collector.bodies.join('\n');
-  assert.ok(!exported.includes(token), 'the access token is not exported');
-  assert.doesNotMatch(exported, JWT_SHAPE, 'no JWT (access or workload token) is exported');
-  assert.doesNotMatch(exported, /authorization|bearer/i, 'no Authorization header is exported');
-  // Tracing is per process: stop this instance so the next test runs with tracing off.
-  await gatehouse.close();
+    // Neither the user's access token nor the workload token (both JWTs) is in anything exported.
+    const exported = collector.bodies.join('\n');
+    assert.ok(!exported.includes(token), 'the access token is not exported');
+    assert.doesNotMatch(exported, JWT_SHAPE, 'no JWT (access or workload token) is exported');
+    assert.doesNotMatch(exported, /authorization|bearer/i, 'no Authorization header is exported');
+  } finally {
+    await gatehouse.close();
+  }
 });
 
 test('with the exporter switched off nothing is exported, and the target still receives the caller\'s trace id', async () => {
@@ -258,20 +262,53 @@ test('with the exporter switched off nothing is exported, and the target still r
   const inventory = await startInventoryApi();
   // The collector is named but OTEL_TRACES_EXPORTER=none switches exporting off (for the agent processes too).
   const gatehouse = await startTracedGatehouse(inventory.url, { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_TRACES_EXPORTER: 'none' });
-  const token = await signIn(gatehouse);
-  const traceId = randomBytes(16).toString('hex');
-  const callerSpanId = randomBytes(8).toString('hex');
+  try {
+    const token = await signIn(gatehouse);
+    const traceId = randomBytes(16).toString('hex');
+    const callerSpanId = randomBytes(8).toString('hex');
 
-  await invokeWithTrace(gatehouse, token, `00-${traceId}-${callerSpanId}-01`, SESSION('off'));
+    await invokeWithTrace(gatehouse, token, `00-${traceId}-${callerSpanId}-01`, SESSION('off'));
 
-  assert.equal(inventory.traceparents.length, 1);
-  const received = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(inventory.traceparents[0] ?? '');
-  assert.ok(received, `the target got a traceparent: ${String(inventory.traceparents[0])}`);
-  assert.equal(received[1], traceId, 'the caller\'s trace id reaches the target through runtime, agent and gateway');
-  // No span was recorded anywhere, so the caller's span is still the parent at the far end.
-  assert.equal(received[2], callerSpanId);
-
-  await gatehouse.close();
+    assert.equal(inventory.traceparents.length, 1);
+    const received = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(inventory.traceparents[0] ?? '');
+    assert.ok(received, `the target got a traceparent: ${String(inventory.traceparents[0])}`);
+    assert.equal(received[1], traceId, 'the caller\'s trace id reaches the target through runtime, agent and gateway');
+    // No span was recorded anywhere, so the caller's span is still the parent at the far end.
+    assert.equal(received[2], callerSpanId);
+  } finally {
+    await gatehouse.close();
+  }
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.deepEqual(collector.bodies, [], 'nothing was exported');
+});
+
+test('an unreachable collector costs the traced work nothing and is reported once, without the collector\'s credentials', async () => {
+  const dead = await freePort();
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  const logger = createLogger({ level: 'warn', destination });
+  const tracing = startTracing({ serviceName: 'gatehouse', endpoint: `http://user:s3cret@127.0.0.1:${dead}/?token=s3cret`, env: { OTEL_BSP_SCHEDULE_DELAY: '20' }, logger });
+  assert.equal(tracing.enabled, true);
+  const caller = extractTraceContext({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+  for (let batch = 0; batch < 3; batch++) {
+    const span = startSpan('InvokeAgentRuntime', SpanKind.SERVER, caller);
+    const outgoing: Record<string, string> = {};
+    injectTraceContext(span.context, outgoing);
+    assert.match(outgoing.traceparent ?? '', /^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/, 'spans are still made and propagated');
+    span.span.end();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const started = Date.now();
+  await tracing.shutdown();
+  assert.ok(Date.now() - started < 4000, 'shutdown does not wait out the exporter\'s own timeout');
+  await waitFor('the export failure warning', () => (lines.length > 0 ? true : undefined), 12_000);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const warnings = lines.filter((line) => line.includes('trace export failed'));
+  assert.equal(warnings.length, 1, `warned once: ${lines.join('')}`);
+  assert.ok(!lines.join('').includes('s3cret'), 'the collector URL is logged without user info or query');
 });

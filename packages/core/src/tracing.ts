@@ -98,7 +98,7 @@ export function startTracing(settings: TracingSettings): Tracing {
     const { BasicTracerProvider, BatchSpanProcessor } = load('@opentelemetry/sdk-trace-base') as typeof OtelSdk;
     const { OTLPTraceExporter } = load('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttpExporter;
     const { resourceFromAttributes } = load('@opentelemetry/resources') as typeof OtelResources;
-    const exporter = new WarnOnceExporter(new OTLPTraceExporter({ url: endpoint, timeoutMillis: 10_000 }), endpoint, settings.logger);
+    const exporter = new WarnOnceExporter(new OTLPTraceExporter({ url: endpoint, timeoutMillis: 5000 }), endpoint, settings.logger);
     const delay = Number(env.OTEL_BSP_SCHEDULE_DELAY);
     const provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME?.trim() || settings.serviceName }),
