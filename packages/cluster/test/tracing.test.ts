@@ -261,8 +261,13 @@ test('with the exporter switched off nothing is exported, and the target still r
   const collector = await startCollector();
   const inventory = await startInventoryApi();
   // The collector is named but OTEL_TRACES_EXPORTER=none switches exporting off (for the agent processes too).
-  const gatehouse = await startTracedGatehouse(inventory.url, { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_TRACES_EXPORTER: 'none' });
+  const gatehouse = await startTracedGatehouse(inventory.url, { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer collector-secret' });
   try {
+    // Agents get the OTEL_* settings, but not the collector's credentials.
+    const agentEnvironment = gatehouse.config.runtimes?.[0]?.environmentVariables ?? {};
+    assert.equal(agentEnvironment.OTEL_TRACES_EXPORTER, 'none');
+    assert.equal(agentEnvironment.OTEL_EXPORTER_OTLP_ENDPOINT, collector.url);
+    assert.equal(agentEnvironment.OTEL_EXPORTER_OTLP_HEADERS, undefined);
     const token = await signIn(gatehouse);
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');

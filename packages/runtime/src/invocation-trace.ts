@@ -20,9 +20,8 @@ const traces = new WeakMap<OutgoingHttpHeaders, InvocationTrace>();
  * runtime's span, never the caller's raw header. With tracing off and no caller context this does nothing.
  */
 export function traceInvocation(runtime: RuntimeEntry, incoming: IncomingHttpHeaders, sessionId: string, outgoing: OutgoingHttpHeaders): void {
-  const parent = extractTraceContext(incoming);
   if (!tracingEnabled() && incoming.traceparent === undefined) return;
-  const server = startSpan('InvokeAgentRuntime', SpanKind.SERVER, parent, {
+  const server = startSpan('InvokeAgentRuntime', SpanKind.SERVER, extractTraceContext(incoming), {
     'rpc.system': 'aws-api',
     'rpc.service': 'BedrockAgentCore',
     'rpc.method': 'InvokeAgentRuntime',
