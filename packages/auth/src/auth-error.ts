@@ -9,6 +9,12 @@ export type AuthFailureReason =
 export type AuthStatus = 401 | 403 | 503;
 
 /**
+ * A finer reason inside one code, for surfaces whose wire names split it further (S3 answers a bad session
+ * token `InvalidToken` and a wrong body hash `XAmzContentSHA256Mismatch`, where others say only "invalid").
+ */
+export type AuthErrorDetail = 'session_token' | 'content_sha256';
+
+/**
  * Default status per reason: a token we cannot trust is 401, a trusted token that lacks a right is 403
  * (AgentCore answers "Claim 'client_id' mismatch" with 403), an issuer we cannot reach is 503.
  * SigV4 failures are 403 as AWS answers them. A new reason that is not mapped does not compile.
@@ -44,13 +50,15 @@ export class AuthError extends WireError {
   readonly code: AuthFailureReason;
   readonly status: AuthStatus;
   readonly claim?: string;
+  readonly detail?: AuthErrorDetail;
 
-  constructor(code: AuthFailureReason, message: string, options: { claim?: string; status?: AuthStatus } = {}) {
+  constructor(code: AuthFailureReason, message: string, options: { claim?: string; status?: AuthStatus; detail?: AuthErrorDetail } = {}) {
     super(message);
     this.name = 'AuthError';
     this.code = code;
     this.status = options.status ?? statusByReason[code];
     if (options.claim !== undefined) this.claim = options.claim;
+    if (options.detail !== undefined) this.detail = options.detail;
   }
 
   /** RFC 6750 error name for `WWW-Authenticate`. */

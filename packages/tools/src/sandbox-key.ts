@@ -1,15 +1,7 @@
-/**
- * Structural copies of `@gatehouse/auth`'s `SigV4Key` and `Principal` (the parts the sandbox reads),
- * so this package type-checks on its own; the auth package's values are assignable to them.
- */
-export interface SigV4Key {
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string | undefined;
-  /** Epoch seconds. */
-  readonly expiresAt?: number | undefined;
-  readonly principal: { readonly subject: string; readonly arn: string; readonly permissions: readonly string[] };
-}
+/** The key type the sandbox's SigV4 fronts look up: `@gatehouse/auth`'s, whose verifier they use. */
+export type { SigV4Key } from '@gatehouse/auth';
 
+/** What the sandbox reads of a verified web identity (the parts of `@gatehouse/auth`'s `Principal` it needs). */
 export interface WebIdentityPrincipal {
   readonly subject: string;
   readonly username?: string | undefined;

@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { BodyTooLargeError, readBody, type Logger } from '@gatehouse/core';
+import { AuthError, createSigV4Verifier, type AuthFailureReason } from '@gatehouse/auth';
 import { S3Error, type S3ErrorCode } from './s3-error.ts';
 import { escapeXml } from './xml.ts';
-import { SigV4Failure, verifySigV4, type SigV4FailureCode } from './verify-sigv4.ts';
 import { assumedRoleArn } from './sandbox-sts.ts';
 import { roleAllowsS3, type RoleKind } from './sandbox-roles.ts';
 import type { SandboxCredentialStore } from './sandbox-credential-store.ts';
@@ -35,16 +35,39 @@ const PREFIX = '/s3';
 const MAX_BODY = 16 * 1024 * 1024;
 const FORWARDED_REQUEST_HEADERS = /^(content-type|content-md5|content-length|cache-control|content-disposition|content-encoding|content-language|expires|range|if-match|if-none-match|if-modified-since|if-unmodified-since|x-amz-meta-.*|x-amz-tagging|x-amz-storage-class)$/;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'server']);
-const SIGV4_TO_S3: Record<SigV4FailureCode, S3ErrorCode> = {
-  MissingAuthentication: 'AccessDenied',
-  IncompleteSignature: 'AccessDenied',
-  InvalidAccessKeyId: 'InvalidAccessKeyId',
-  SignatureDoesNotMatch: 'SignatureDoesNotMatch',
-  RequestTimeTooSkewed: 'RequestTimeTooSkewed',
-  ExpiredToken: 'ExpiredToken',
-  InvalidToken: 'InvalidToken',
-  XAmzContentSHA256Mismatch: 'XAmzContentSHA256Mismatch',
+/**
+ * The S3 error name for each refusal of `@gatehouse/auth`'s SigV4 verifier (S3 answers an expired presigned
+ * URL with AccessDenied). The JWT-only reasons never come from the SigV4 verifier; they are mapped so the
+ * table is total.
+ */
+const AUTH_TO_S3: Record<AuthFailureReason, S3ErrorCode> = {
+  missing: 'AccessDenied',
+  malformed: 'AccessDenied',
+  unknown_access_key: 'InvalidAccessKeyId',
+  signature_mismatch: 'SignatureDoesNotMatch',
+  clock_skew: 'RequestTimeTooSkewed',
+  expired: 'AccessDenied',
+  expired_credentials: 'ExpiredToken',
+  bad_signature: 'SignatureDoesNotMatch',
+  not_yet_valid: 'AccessDenied',
+  unknown_key: 'InvalidAccessKeyId',
+  revoked: 'AccessDenied',
+  method_mismatch: 'AccessDenied',
+  wrong_issuer: 'AccessDenied',
+  wrong_client: 'AccessDenied',
+  wrong_audience: 'AccessDenied',
+  wrong_token_use: 'AccessDenied',
+  insufficient_scope: 'AccessDenied',
+  claim_mismatch: 'AccessDenied',
+  issuer_unavailable: 'ServiceUnavailable',
 };
+
+/** S3 names two refusals more finely than the verifier's codes: a bad session token and a wrong body hash. */
+function s3ErrorFor(error: AuthError): S3Error {
+  if (error.detail === 'session_token') return new S3Error('InvalidToken', error.message);
+  if (error.detail === 'content_sha256') return new S3Error('XAmzContentSHA256Mismatch', error.message);
+  return new S3Error(AUTH_TO_S3[error.code], error.message);
+}
 
 /** Namespaced bucket name in the one s3rver: accounts never see each other's buckets. */
 export function storedBucketName(accountId: string, bucket: string): string {
@@ -99,6 +122,9 @@ interface Caller {
   readonly arn: string;
 }
 
+/** A key as the sandbox S3 looks it up: the signing secret plus the account and role it acts in. */
+type S3Key = SigV4Key & { readonly caller: Caller };
+
 /**
  * The sandbox's S3 front at `{base}/s3` (path-style). Verifies SigV4 against sandbox sessions (and admin keys),
  * enforces the role's permissions, maps buckets into the caller's account namespace, re-signs for s3rver
@@ -115,33 +141,37 @@ export function createSandboxS3(options: SandboxS3Options) {
     applyChecksum: false,
   });
 
+  // Any region (the signature covers it), S3's raw path and UNSIGNED-PAYLOAD (the verifier's rules for service
+  // s3), 15 minutes of skew, and presigned URLs up to S3's 7 days.
+  const verifier = createSigV4Verifier<S3Key>({
+    service: 's3',
+    region: '*',
+    maxSkewSeconds: 900,
+    maxPresignExpirySeconds: 604_800,
+    clock: options.now,
+    lookupKey: async (accessKeyId) => {
+      const credential = options.store.find(accessKeyId);
+      if (credential) {
+        const arn = assumedRoleArn(credential);
+        return {
+          secretAccessKey: credential.secretAccessKey,
+          sessionToken: credential.sessionToken,
+          expiresAt: credential.expiresAt,
+          principal: { subject: credential.user.sub, arn, permissions: [] },
+          caller: { accessKeyId, accountId: credential.accountId, kind: credential.roleKind, arn },
+        };
+      }
+      const key = await options.lookupAccessKey(accessKeyId);
+      return key ? { ...key, caller: { accessKeyId, accountId: options.centralAccountId, kind: 'admin', arn: key.principal.arn } } : undefined;
+    },
+  });
+
   async function authenticate(request: IncomingMessage, body: Buffer): Promise<Caller> {
     try {
-      const verified = await verifySigV4<SigV4Key & { caller: Caller }>(
-        { method: request.method ?? 'GET', rawUrl: request.url ?? '/', headers: request.headers, body },
-        {
-          service: 's3',
-          now: options.now(),
-          lookup: async (accessKeyId) => {
-            const credential = options.store.find(accessKeyId);
-            if (credential) {
-              const arn = assumedRoleArn(credential);
-              return {
-                secretAccessKey: credential.secretAccessKey,
-                sessionToken: credential.sessionToken,
-                expiresAt: credential.expiresAt,
-                principal: { subject: credential.user.sub, arn, permissions: [] },
-                caller: { accessKeyId, accountId: credential.accountId, kind: credential.roleKind, arn },
-              };
-            }
-            const key = await options.lookupAccessKey(accessKeyId);
-            return key ? { ...key, caller: { accessKeyId, accountId: options.centralAccountId, kind: 'admin', arn: key.principal.arn } } : undefined;
-          },
-        },
-      );
+      const verified = await verifier.authenticate({ method: request.method ?? 'GET', rawPath: request.url ?? '/', headers: request.headers, body }, 'either');
       return verified.key.caller;
     } catch (error) {
-      if (error instanceof SigV4Failure) throw new S3Error(SIGV4_TO_S3[error.code], error.message);
+      if (error instanceof AuthError) throw s3ErrorFor(error);
       throw error;
     }
   }

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import { BodyTooLargeError, parseForm, readBody, type Logger } from '@gatehouse/core';
+import { AuthError, createSigV4Verifier, type AuthFailureReason } from '@gatehouse/auth';
 import { StsError, type StsErrorCode } from './sts-error.ts';
-import { SigV4Failure, verifySigV4, type SigV4FailureCode } from './verify-sigv4.ts';
 import { groupsAllowed, parseRoleArn, type SandboxRole } from './sandbox-roles.ts';
 import type { SandboxCredentialStore, SessionUser, TemporaryCredential } from './sandbox-credential-store.ts';
 import type { SigV4Key, WebIdentityPrincipal } from './sandbox-key.ts';
@@ -34,16 +34,35 @@ type Caller =
 
 const NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
-const SIGV4_TO_STS: Record<SigV4FailureCode, StsErrorCode> = {
-  MissingAuthentication: 'MissingAuthenticationToken',
-  IncompleteSignature: 'IncompleteSignature',
-  InvalidAccessKeyId: 'InvalidClientTokenId',
-  SignatureDoesNotMatch: 'SignatureDoesNotMatch',
-  RequestTimeTooSkewed: 'RequestExpired',
-  ExpiredToken: 'ExpiredTokenException',
-  InvalidToken: 'InvalidClientTokenId',
-  XAmzContentSHA256Mismatch: 'SignatureDoesNotMatch',
+/**
+ * The STS error name for each refusal of `@gatehouse/auth`'s SigV4 verifier. A wrong or missing session token
+ * is `InvalidClientTokenId` and a wrong body hash `SignatureDoesNotMatch` (STS has no finer names), so `detail`
+ * is not consulted. The JWT-only reasons never come from the SigV4 verifier; they are mapped so the table is total.
+ */
+const AUTH_TO_STS: Record<AuthFailureReason, StsErrorCode> = {
+  missing: 'MissingAuthenticationToken',
+  malformed: 'IncompleteSignature',
+  unknown_access_key: 'InvalidClientTokenId',
+  signature_mismatch: 'SignatureDoesNotMatch',
+  clock_skew: 'RequestExpired',
+  expired: 'RequestExpired',
+  expired_credentials: 'ExpiredTokenException',
+  bad_signature: 'SignatureDoesNotMatch',
+  not_yet_valid: 'RequestExpired',
+  unknown_key: 'InvalidClientTokenId',
+  revoked: 'InvalidClientTokenId',
+  method_mismatch: 'IncompleteSignature',
+  wrong_issuer: 'AccessDenied',
+  wrong_client: 'AccessDenied',
+  wrong_audience: 'AccessDenied',
+  wrong_token_use: 'AccessDenied',
+  insufficient_scope: 'AccessDenied',
+  claim_mismatch: 'AccessDenied',
+  issuer_unavailable: 'InternalFailure',
 };
+
+/** A key as the sandbox STS looks it up: the signing secret plus who the caller is. */
+type StsKey = SigV4Key & { readonly caller: Caller };
 
 function readTags(form: Record<string, string>): Map<string, string> {
   const tags = new Map<string, string>();
@@ -135,33 +154,35 @@ function envelope(action: string, result: string, requestId: string): string {
  */
 export function createSandboxSts(options: SandboxStsOptions) {
   const { store } = options;
+  // Any region: clients of the sandbox sign with whatever region they are configured for (often 'local'),
+  // and the signature covers it. 15 minutes of skew, as AWS SDKs expect before they correct their clock.
+  const verifier = createSigV4Verifier<StsKey>({
+    service: 'sts',
+    region: '*',
+    maxSkewSeconds: 900,
+    clock: options.now,
+    lookupKey: async (accessKeyId) => {
+      const credential = store.find(accessKeyId);
+      if (credential) {
+        return {
+          secretAccessKey: credential.secretAccessKey,
+          sessionToken: credential.sessionToken,
+          expiresAt: credential.expiresAt,
+          principal: { subject: credential.user.sub, arn: assumedRoleArn(credential), permissions: [] },
+          caller: { kind: 'temporary', accessKeyId, credential },
+        };
+      }
+      const key = await options.lookupAccessKey(accessKeyId);
+      return key ? { ...key, caller: { kind: 'admin', accessKeyId, key } } : undefined;
+    },
+  });
 
   async function authenticate(request: IncomingMessage, body: Buffer): Promise<Caller> {
     try {
-      const verified = await verifySigV4<SigV4Key & { caller: Caller }>(
-        { method: request.method ?? 'POST', rawUrl: request.url ?? '/', headers: request.headers, body },
-        {
-          service: 'sts',
-          now: options.now(),
-          lookup: async (accessKeyId) => {
-            const credential = store.find(accessKeyId);
-            if (credential) {
-              return {
-                secretAccessKey: credential.secretAccessKey,
-                sessionToken: credential.sessionToken,
-                expiresAt: credential.expiresAt,
-                principal: { subject: credential.user.sub, arn: assumedRoleArn(credential), permissions: [] },
-                caller: { kind: 'temporary', accessKeyId, credential },
-              };
-            }
-            const key = await options.lookupAccessKey(accessKeyId);
-            return key ? { ...key, caller: { kind: 'admin', accessKeyId, key } } : undefined;
-          },
-        },
-      );
+      const verified = await verifier.authenticate({ method: request.method ?? 'POST', rawPath: request.url ?? '/', headers: request.headers, body }, 'header');
       return verified.key.caller;
     } catch (error) {
-      if (error instanceof SigV4Failure) throw new StsError(SIGV4_TO_STS[error.code], error.message);
+      if (error instanceof AuthError) throw new StsError(AUTH_TO_STS[error.code], error.message);
       throw error;
     }
   }
