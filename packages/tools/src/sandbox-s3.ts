@@ -32,6 +32,7 @@ export interface SandboxS3Options {
 }
 
 const PREFIX = '/s3';
+const PRESIGN_PARAMETER = /^X-Amz-(Algorithm|Credential|Date|Expires|SignedHeaders|Signature|Security-Token|Content-Sha256)$/;
 const MAX_BODY = 16 * 1024 * 1024;
 const FORWARDED_REQUEST_HEADERS = /^(content-type|content-md5|content-length|cache-control|content-disposition|content-encoding|content-language|expires|range|if-match|if-none-match|if-modified-since|if-unmodified-since|x-amz-meta-.*|x-amz-tagging|x-amz-storage-class)$/;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'server']);
@@ -88,7 +89,11 @@ function parseTarget(rawUrl: string): Target {
   const rawQuery = questionMark < 0 ? '' : rawUrl.slice(questionMark + 1);
   const match = /^\/([^/]+)(\/.*)?$/.exec(rawPath);
   const bucket = match?.[1] ? decodeURIComponent(match[1]) : undefined;
-  return { bucket, rawKey: match?.[2] ?? '', query: new URLSearchParams(rawQuery), rawQuery };
+  const query = new URLSearchParams(rawQuery);
+  // A presigned URL's signature parameters authenticate this request only: they name no operation and must
+  // not reach s3rver (it would check them itself, against its own key).
+  for (const name of [...query.keys()]) if (PRESIGN_PARAMETER.test(name)) query.delete(name);
+  return { bucket, rawKey: match?.[2] ?? '', query, rawQuery };
 }
 
 /** The IAM action a path-style S3 request needs (enough of S3's table for the tools and the AWS CLI's s3 commands). */

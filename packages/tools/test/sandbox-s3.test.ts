@@ -2,6 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { S3Client, paginateListObjectsV2, DeleteObjectsCommand, ListBucketsCommand, ListObjectsV2Command, GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '@aws-crypto/sha256-js';
 import { adminCredentials, startStack, type TestStack } from './helpers.ts';
 
 let stack: TestStack;
@@ -115,5 +117,59 @@ test('expired sandbox credentials are refused with ExpiredToken and nothing is f
   const later = new S3Client({ endpoint: stack.sandbox.s3Endpoint, forcePathStyle: true, region: 'us-east-1', credentials, maxAttempts: 1, systemClockOffset: clockOffset });
   const forwardedBefore = stack.sandbox.observed.s3.filter((entry) => entry.outcome === 'forwarded').length;
   await assert.rejects(later.send(new ListBucketsCommand({})), { name: 'ExpiredToken' });
+  assert.equal(stack.sandbox.observed.s3.filter((entry) => entry.outcome === 'forwarded').length, forwardedBefore);
+});
+
+/** A presigned GET as @aws-sdk/s3-request-presigner builds it: UNSIGNED-PAYLOAD, only host signed. */
+async function presignedPath(credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }, path: string, options: { expiresIn?: number; signingDate?: Date } = {}): Promise<string> {
+  const endpoint = new URL(stack.sandbox.s3Endpoint);
+  const signer = new SignatureV4({ credentials, region: 'eu-west-1', service: 's3', sha256: Sha256, uriEscapePath: false });
+  const presigned = await signer.presign(
+    { method: 'GET', protocol: 'http:', hostname: endpoint.hostname, path, query: { 'x-id': 'GetObject' }, headers: { host: endpoint.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } },
+    { expiresIn: options.expiresIn ?? 900, ...(options.signingDate ? { signingDate: options.signingDate } : {}) },
+  );
+  const query = Object.entries(presigned.query ?? {}).map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`).join('&');
+  return `${path}?${query}`;
+}
+
+test('a presigned GetObject URL from a sandbox session reads the object; tampered or expired ones forward nothing', async () => {
+  const credentials = await roleCredentials('111111111111', 'GatehouseOpsReadOnly', 'ops-readonly');
+  const object = '/s3/prod-customer-assets/invoices/INV-1001.txt';
+  const base = new URL(stack.sandbox.s3Endpoint).origin;
+  const response = await fetch(`${base}${await presignedPath(credentials, object)}`);
+  assert.equal(response.status, 200);
+  assert.match(await response.text(), /Invoice INV-1001/);
+  assert.equal(stack.sandbox.observed.s3.at(-1)?.outcome, 'forwarded');
+
+  const forwardedBefore = stack.sandbox.observed.s3.filter((entry) => entry.outcome === 'forwarded').length;
+  const refusals: Array<[string, string]> = [
+    [(await presignedPath(credentials, object)).replace('INV-1001', 'INV-1002'), 'SignatureDoesNotMatch'],
+    [await presignedPath(credentials, object, { expiresIn: 60, signingDate: new Date(Date.now() - 120_000) }), 'AccessDenied'],
+    [await presignedPath({ accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey }, object), 'InvalidToken'],
+  ];
+  for (const [path, code] of refusals) {
+    const refused = await fetch(`${base}${path}`);
+    assert.equal(refused.status, code === 'InvalidToken' ? 400 : 403, code);
+    assert.match(await refused.text(), new RegExp(`<Code>${code}</Code>`));
+  }
+  assert.equal(stack.sandbox.observed.s3.filter((entry) => entry.outcome === 'forwarded').length, forwardedBefore);
+});
+
+test('refuses a body that does not match its signed hash with XAmzContentSHA256Mismatch, forwarding nothing', async () => {
+  const credentials = await roleCredentials('333333333333', 'GatehouseOpsReadWrite', 'ops-readwrite');
+  const endpoint = new URL(stack.sandbox.s3Endpoint);
+  const signer = new SignatureV4({ credentials, region: 'us-east-1', service: 's3', sha256: Sha256, uriEscapePath: false });
+  const path = '/s3/dev-scratch/swapped.txt';
+  const signedBody = 'the body that was signed';
+  const hash = Buffer.from(await (async () => {
+    const digest = new Sha256();
+    digest.update(signedBody);
+    return digest.digest();
+  })()).toString('hex');
+  const signed = await signer.sign({ method: 'PUT', protocol: 'http:', hostname: endpoint.hostname, path, headers: { host: endpoint.host, 'x-amz-content-sha256': hash }, body: signedBody });
+  const forwardedBefore = stack.sandbox.observed.s3.filter((entry) => entry.outcome === 'forwarded').length;
+  const response = await fetch(`${endpoint.origin}${path}`, { method: 'PUT', headers: signed.headers as Record<string, string>, body: 'a different body' });
+  assert.equal(response.status, 400);
+  assert.match(await response.text(), /<Code>XAmzContentSHA256Mismatch<\/Code>/);
   assert.equal(stack.sandbox.observed.s3.filter((entry) => entry.outcome === 'forwarded').length, forwardedBefore);
 });
