@@ -200,7 +200,11 @@ test('one trace runs from the caller through runtime, agent process and gateway 
 
     const isTargetCall = (span: CollectedSpan): boolean => span.service === 'gatehouse' && span.name === 'call inventory';
     const isAgentTool = (span: CollectedSpan): boolean => span.service === 'gatehouse-agent' && span.name === 'execute_tool inventory___list_accounts';
-    await waitFor('the runtime, agent and gateway spans', () => (collector.spans.some(isTargetCall) && collector.spans.some(isAgentTool) && collector.spans.some((span) => span.name === 'InvokeAgentRuntime') ? true : undefined));
+    // Each process exports on its own schedule; the agent's invocation span ends (and leaves) last of its process.
+    const isAgentInvocation = (span: CollectedSpan): boolean => span.service === 'gatehouse-agent' && span.name === 'invoke_agent';
+    await waitFor('the runtime, agent and gateway spans', () =>
+      [isTargetCall, isAgentTool, isAgentInvocation, (span: CollectedSpan) => span.name === 'InvokeAgentRuntime'].every((wanted) => collector.spans.some(wanted)) ? true : undefined,
+    );
     const spans = collector.spans;
 
     // Every exported span belongs to the caller's trace.
