@@ -44,10 +44,17 @@ function agentLines(): { pid: number; sessionId: string; userId: string; count: 
   return readFileSync(agentLog, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as never);
 }
 
-async function invoke(instance: Instance, runtime: string, token: string, sessionId: string, prompt = 'hello'): Promise<{ status: number; body: Record<string, unknown>; errorType: string | null }> {
+async function invoke(
+  instance: Instance,
+  runtime: string,
+  token: string,
+  sessionId: string,
+  prompt = 'hello',
+  extraHeaders: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown>; errorType: string | null }> {
   const response = await fetch(`${instance.url}/runtimes/${encodeURIComponent(ARN(runtime))}/invocations?qualifier=DEFAULT`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-amzn-bedrock-agentcore-runtime-session-id': sessionId },
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-amzn-bedrock-agentcore-runtime-session-id': sessionId, ...extraHeaders },
     body: JSON.stringify({ prompt }),
   });
   const text = await response.text();
@@ -128,8 +135,11 @@ test('a session created through instance A continues through instance B on the s
   const sessionId = newSessionId();
   const first = await invoke(a, 'counting_agent', alice, sessionId);
   assert.equal(first.status, 200, JSON.stringify(first.body));
-  const second = await invoke(b, 'counting_agent', alice, sessionId);
+  // The caller's W3C trace context survives the hop between instances (tracing itself is off here).
+  const traceparent = `00-${randomUUID().replace(/-/g, '')}-${randomUUID().replace(/-/g, '').slice(0, 16)}-01`;
+  const second = await invoke(b, 'counting_agent', alice, sessionId, 'hello', { traceparent });
   assert.equal(second.status, 200, JSON.stringify(second.body));
+  assert.equal(second.body.traceparent, traceparent, 'the agent behind the forward gets the caller\'s trace context');
   const third = await invoke(a, 'counting_agent', alice, sessionId);
   assert.deepEqual(
     [first.body, second.body, third.body].map(({ pid, count, sessionId: id }) => ({ pid, count, sessionId: id })),

@@ -256,6 +256,23 @@ test('one trace runs from the caller through runtime, agent process and gateway 
     assert.ok(!exported.includes(token), 'the access token is not exported');
     assert.doesNotMatch(exported, JWT_SHAPE, 'no JWT (access or workload token) is exported');
     assert.doesNotMatch(exported, /authorization|bearer/i, 'no Authorization header is exported');
+
+    // A refused invocation is traced too, by its error type, and nothing reaches an agent.
+    const refusedTrace = randomBytes(16).toString('hex');
+    const forged = `${token.slice(0, -6)}AAAAAA`;
+    const refused = await fetch(`${gatehouse.url}/runtimes/${encodeURIComponent(gatehouse.settings.runtimeArn)}/invocations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${forged}`, traceparent: `00-${refusedTrace}-${randomBytes(8).toString('hex')}-01`, 'x-amzn-bedrock-agentcore-runtime-session-id': SESSION('refused') },
+      body: '{}',
+    });
+    assert.equal(refused.status, 403);
+    const refusedSpan = await waitFor('the refused invocation\'s span', () => collector.spans.find((span) => span.traceId === refusedTrace));
+    assert.equal(refusedSpan.name, 'InvokeAgentRuntime');
+    assert.equal(refusedSpan.attributes['error.type'], 'AccessDeniedException');
+    assert.equal(refusedSpan.attributes['http.response.status_code'], 403);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(collector.spans.filter((span) => span.traceId === refusedTrace).map((span) => span.name), ['InvokeAgentRuntime'], 'no agent or gateway span for a refused call');
+    assert.ok(!collector.bodies.join('\n').includes(forged), 'the forged token is not exported either');
   } finally {
     await gatehouse.close();
   }

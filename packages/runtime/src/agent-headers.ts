@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { traceInvocation } from './invocation-trace.ts';
 import { SESSION_HEADER } from './session-id.ts';
 import type { RuntimeEntry } from './runtime-registry.ts';
 
@@ -7,7 +6,7 @@ export const USER_ID_HEADER = 'x-amzn-bedrock-agentcore-runtime-user-id';
 export const REQUEST_ID_HEADER = 'x-amzn-bedrock-agentcore-runtime-request-id';
 export const CUSTOM_HEADER_PREFIX = 'x-amzn-bedrock-agentcore-runtime-custom-';
 const TRACE_HEADERS = ['traceparent', 'tracestate', 'baggage', 'x-amzn-trace-id'] as const;
-/** Passed as received; `traceparent`/`tracestate` are not: the agent gets the runtime's own span context. */
+/** Passed as received; `traceparent`/`tracestate` are not: the agent gets the runtime's own span context (startHop). */
 const OPAQUE_TRACE_HEADERS = ['baggage', 'x-amzn-trace-id'] as const;
 const PROTOCOL_HEADERS = ['content-type', 'accept', 'mcp-session-id', 'mcp-protocol-version'] as const;
 const MAX_ALLOWLISTED_VALUE = 4096;
@@ -41,7 +40,6 @@ export function agentHeaders(runtime: RuntimeEntry, incoming: IncomingHttpHeader
   }
   headers[SESSION_HEADER] = identity.sessionId;
   headers[REQUEST_ID_HEADER] = identity.requestId;
-  traceInvocation(runtime, incoming, identity.sessionId, headers);
   if (identity.userId !== undefined) headers[USER_ID_HEADER] = identity.userId;
   if (identity.workloadAccessToken !== undefined) {
     headers.workloadaccesstoken = identity.workloadAccessToken;

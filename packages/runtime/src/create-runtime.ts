@@ -8,6 +8,7 @@ import { CorsPolicy } from './cors-policy.ts';
 import { FORWARDED_HEADER, forwardToInstance } from './forward-to-instance.ts';
 import { ForwardingSeal } from './forwarding-seal.ts';
 import { InboundAuth, type Caller } from './inbound-auth.ts';
+import { annotateRequestTrace, endRequestTrace, startHop, startRequestTrace, type RequestTrace } from './invocation-trace.ts';
 import { CLIENT_CLOSED, proxyInvocation } from './proxy-invocation.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { readPayload } from './read-payload.ts';
@@ -72,6 +73,8 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
 
   function sendError(response: ServerResponse, error: unknown, extraHeaders: Readonly<Record<string, string>>, context: Record<string, unknown>): number {
     const wire = toRuntimeError(error, context);
+    // The request's log line (and its trace) name the wire error the caller got.
+    context.errorType = wire.code;
     const { status, headers, body } = wire.toResponse();
     if (response.headersSent) {
       response.destroy();
@@ -100,19 +103,28 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     return readPayload(request, runtime.config.limits.maxPayloadBytes);
   }
 
-  async function invoke(runtime: RuntimeEntry, request: IncomingMessage, response: ServerResponse, url: URL, corsHeaders: Record<string, string>, log: Record<string, unknown>): Promise<number> {
+  async function invoke(
+    runtime: RuntimeEntry,
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+    corsHeaders: Record<string, string>,
+    log: Record<string, unknown>,
+    trace: RequestTrace | undefined,
+  ): Promise<number> {
     let body = runtime.method === 'SigV4' ? await payload(runtime, request) : undefined;
     const caller = await auth.authenticate(runtime, request, url, body, false);
     log.principal = caller.label;
     const { sessionId } = resolveSessionId(singleHeader(request, SESSION_HEADER));
     log.session = sessionId;
+    annotateRequestTrace(trace, { 'gatehouse.session.id': sessionId });
     // A request another instance forwarded here was already counted there: count each invocation once.
     const forwarded = request.headers[FORWARDED_HEADER] !== undefined && (await forwardingSeal.verify(request.headers[FORWARDED_HEADER], sessionId));
     if (!forwarded) await limiter.check(runtime, caller.owner);
     body ??= await payload(runtime, request);
     let placement = await sessions.acquire(runtime, sessionId, caller.owner, !forwarded);
     if (placement.kind === 'remote') {
-      if (await forwardToInstance(placement.url, request, body, response, await forwardingSeal.sign(sessionId))) return response.statusCode;
+      if (await forwardToInstance(placement.url, request, body, response, await forwardingSeal.sign(sessionId), trace)) return response.statusCode;
       placement = await sessions.acquire(runtime, sessionId, caller.owner, false);
       if (placement.kind === 'remote') throw new Error('unreachable: local placement was requested');
     }
@@ -120,9 +132,11 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     try {
       const workloadAccessToken = await workloadTokens.forCaller(runtime, caller);
       const headers = agentHeaders(runtime, request.headers, { sessionId, requestId: randomUUID(), userId: caller.userId, workloadAccessToken });
+      const hop = startHop(trace, 'agent /invocations', { 'gatehouse.runtime.name': runtime.name, 'gatehouse.session.id': sessionId }, headers);
       return await proxyInvocation({
         session,
         headers,
+        trace: hop,
         body,
         response,
         responseHeaders: corsHeaders,
@@ -134,7 +148,15 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     }
   }
 
-  async function stopSession(runtime: RuntimeEntry, request: IncomingMessage, response: ServerResponse, url: URL, corsHeaders: Record<string, string>, log: Record<string, unknown>): Promise<number> {
+  async function stopSession(
+    runtime: RuntimeEntry,
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+    corsHeaders: Record<string, string>,
+    log: Record<string, unknown>,
+    trace: RequestTrace | undefined,
+  ): Promise<number> {
     const body = await payload(runtime, request);
     const caller = await auth.authenticate(runtime, request, url, body, false);
     log.principal = caller.label;
@@ -142,11 +164,12 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     if (sessionId === undefined) throw validationError('runtimeSessionId', `${SESSION_HEADER} is required to stop a session`);
     checkSessionId(sessionId);
     log.session = sessionId;
+    annotateRequestTrace(trace, { 'gatehouse.session.id': sessionId });
     const forwarded = request.headers[FORWARDED_HEADER] !== undefined && (await forwardingSeal.verify(request.headers[FORWARDED_HEADER], sessionId));
     if (!forwarded) await limiter.check(runtime, caller.owner);
     const placement = await sessions.locate(runtime, sessionId, caller.owner);
     if (placement.kind === 'remote' && !forwarded) {
-      if (await forwardToInstance(placement.url, request, body, response, await forwardingSeal.sign(sessionId))) return response.statusCode;
+      if (await forwardToInstance(placement.url, request, body, response, await forwardingSeal.sign(sessionId), trace)) return response.statusCode;
     }
     if (placement.kind !== 'local') throw new RuntimeError('ResourceNotFoundException', `Session ${sessionId} is not running on ${runtime.name}.`);
     await sessions.end(placement.session, 'stopruntimesession');
@@ -162,6 +185,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     const log: Record<string, unknown> = { method: request.method, path: url.pathname };
     let corsHeaders: Record<string, string> = {};
     let status: number;
+    let trace: RequestTrace | undefined;
     try {
       const route = registry.route(url);
       if (!route) return false;
@@ -172,6 +196,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
         cors.preflight(runtime, request, response);
         return true;
       }
+      trace = startRequestTrace(runtime, request.headers, action);
       if (!cors.originAllowed(runtime, origin)) {
         throw new RuntimeError('AccessDeniedException', `Origin ${JSON.stringify(origin?.slice(0, 200))} is not in allowedOrigins of runtime ${runtime.name}.`);
       }
@@ -181,7 +206,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
       }
       if (action === 'ws') throw new RuntimeError('ValidationException', 'The /ws endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket).', { reason: 'CannotParse' });
       if (closing) throw new RuntimeError('ServiceUnavailableException', 'The runtime is shutting down; retry on another instance.');
-      const work = action === 'invocations' ? invoke(runtime, request, response, url, corsHeaders, log) : stopSession(runtime, request, response, url, corsHeaders, log);
+      const work = action === 'invocations' ? invoke(runtime, request, response, url, corsHeaders, log, trace) : stopSession(runtime, request, response, url, corsHeaders, log, trace);
       inFlight.add(work);
       try {
         status = await work;
@@ -192,6 +217,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
       status = sendError(response, error, corsHeaders, log);
       if (error instanceof BodyTooLargeError) request.resume();
     }
+    endRequestTrace(trace, status, typeof log.errorType === 'string' ? log.errorType : undefined);
     // `log` is this request's own object: completed in place, and only when the line will be written.
     if (status >= 500 ? logger.isLevelEnabled('warn') : logger.isLevelEnabled('info')) {
       log.status = status;
@@ -202,8 +228,10 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     return true;
   }
 
-  function rejectUpgrade(socket: Duplex, error: unknown, log: Record<string, unknown>): void {
-    const wire = toRuntimeError(error, log).toResponse();
+  function rejectUpgrade(socket: Duplex, error: unknown, log: Record<string, unknown>, trace?: RequestTrace): void {
+    const runtimeError = toRuntimeError(error, log);
+    const wire = runtimeError.toResponse();
+    endRequestTrace(trace, wire.status, runtimeError.code);
     logger.info({ ...log, status: wire.status }, 'runtime websocket refused');
     if (socket.destroyed) return;
     const headers = Object.entries({ ...wire.headers, 'content-length': String(Buffer.byteLength(wire.body)), connection: 'close' })
@@ -212,7 +240,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     socket.end(`HTTP/1.1 ${wire.status} ${STATUS_CODES[wire.status] ?? 'Error'}\r\n${headers}\r\n\r\n${wire.body}`);
   }
 
-  async function upgradeAsync(runtime: RuntimeEntry, request: IncomingMessage, socket: Duplex, head: Buffer, url: URL, log: Record<string, unknown>): Promise<void> {
+  async function upgradeAsync(runtime: RuntimeEntry, request: IncomingMessage, socket: Duplex, head: Buffer, url: URL, log: Record<string, unknown>, trace: RequestTrace | undefined): Promise<void> {
     const origin = request.headers.origin;
     // Browsers do not apply CORS to WebSockets, so the Origin check here is the only guard.
     if (!cors.originAllowed(runtime, origin)) {
@@ -223,6 +251,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     log.principal = caller.label;
     const { sessionId } = resolveSessionId(url.searchParams.get(SESSION_HEADER) ?? url.searchParams.get('X-Amzn-Bedrock-AgentCore-Runtime-Session-Id') ?? singleHeader(request, SESSION_HEADER));
     log.session = sessionId;
+    annotateRequestTrace(trace, { 'gatehouse.session.id': sessionId });
     await limiter.check(runtime, caller.owner);
     const placement = await sessions.acquire(runtime, sessionId, caller.owner, false);
     if (placement.kind !== 'local') throw new Error('unreachable: local placement was requested');
@@ -243,6 +272,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
       );
       delete headers['content-type'];
       delete headers.accept;
+      const hop = startHop(trace, 'agent /ws', { 'gatehouse.runtime.name': runtime.name, 'gatehouse.session.id': sessionId }, headers);
       sockets.link({
         runtime,
         session,
@@ -254,7 +284,8 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
         responseHeaders: { [SESSION_HEADER]: sessionId, ...cors.responseHeaders(runtime, origin) },
         onAgentFailure: () => void sessions.end(session, 'agent failure'),
         now: platform.clock,
-        reject: (error) => rejectUpgrade(socket, error, log),
+        reject: (error) => rejectUpgrade(socket, error, log, trace),
+        trace: { request: trace, hop },
         onClosed: ({ opened, code }) => {
           release();
           if (opened) logger.info({ ...log, code }, 'runtime websocket closed');
@@ -280,7 +311,8 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     }
     log.runtime = route.runtime.name;
     socket.on('error', () => socket.destroy());
-    upgradeAsync(route.runtime, request, socket, head, url, log).catch((error: unknown) => rejectUpgrade(socket, error, log));
+    const trace = startRequestTrace(route.runtime, request.headers, 'ws');
+    upgradeAsync(route.runtime, request, socket, head, url, log, trace).catch((error: unknown) => rejectUpgrade(socket, error, log, trace));
     return true;
   }
 

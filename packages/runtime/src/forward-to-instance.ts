@@ -1,5 +1,5 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { SpanKind, endSpanWithStatus, extractTraceContext, failSpan, injectTraceContext, startSpan, tracingEnabled } from '@gatehouse/core';
+import { endHop, startHop, type RequestTrace } from './invocation-trace.ts';
 
 export const FORWARDED_HEADER = 'x-gatehouse-forwarded';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length', FORWARDED_HEADER]);
@@ -11,21 +11,18 @@ const TRACE_CONTEXT = new Set(['traceparent', 'tracestate']);
  * re-authenticates; nothing is trusted because of the hop). Resolves false when the instance
  * cannot be reached before any answer, so the caller can take the session over locally.
  */
-export function forwardToInstance(instanceUrl: string, request: IncomingMessage, body: Buffer, response: ServerResponse, seal: string): Promise<boolean> {
+export function forwardToInstance(instanceUrl: string, request: IncomingMessage, body: Buffer, response: ServerResponse, seal: string, trace?: RequestTrace): Promise<boolean> {
   const target = new URL(request.url ?? '/', instanceUrl);
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(request.headers)) if (value !== undefined && !HOP_BY_HOP.has(name) && !TRACE_CONTEXT.has(name)) headers[name] = value;
   headers[FORWARDED_HEADER] = seal;
   headers['content-length'] = String(body.length);
-  const traced = tracingEnabled() || request.headers.traceparent !== undefined;
-  const server = traced ? startSpan('InvokeAgentRuntime', SpanKind.SERVER, extractTraceContext(request.headers), { 'url.path': target.pathname }) : undefined;
-  const client = server ? startSpan('forward to instance', SpanKind.CLIENT, server.context, { 'server.address': target.hostname, 'server.port': Number(target.port) || 80 }) : undefined;
-  if (client) injectTraceContext(client.context, headers);
+  const hop = startHop(trace, 'forward to instance', { 'server.address': target.hostname, 'server.port': Number(target.port) || 80 }, headers);
+  let ended = false;
   const end = (status: number, failure?: string): void => {
-    if (!server || !client) return;
-    if (failure) failSpan(client.span, failure);
-    endSpanWithStatus(client.span, status);
-    endSpanWithStatus(server.span, status);
+    if (ended) return;
+    ended = true;
+    endHop(hop, status, failure);
   };
   return new Promise((resolve) => {
     const upstream = httpRequest(target, { method: request.method, headers });

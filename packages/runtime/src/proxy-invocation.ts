@@ -1,6 +1,7 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { clientResponseHeaders } from './agent-headers.ts';
-import { endInvocationTrace, invocationTrace } from './invocation-trace.ts';
+import { endHop } from './invocation-trace.ts';
+import type { TraceSpan } from '@gatehouse/core';
 import { RuntimeError } from './runtime-error.ts';
 import { SESSION_HEADER } from './session-id.ts';
 import type { Session } from './session-manager.ts';
@@ -14,6 +15,8 @@ export interface ProxyInvocation {
   /** The agent ended mid-request: the caller resets the session so the next call starts a fresh process. */
   readonly onAgentFailure: () => void;
   readonly sendError: (error: RuntimeError) => void;
+  /** The CLIENT span of this hop, whose context is already on `headers`; ended here with the hop's status. */
+  readonly trace?: TraceSpan | undefined;
 }
 
 /** 499 is what the log shows when the client went away first (nginx's convention). */
@@ -28,15 +31,15 @@ export const CLIENT_CLOSED = 499;
 export function proxyInvocation(call: ProxyInvocation): Promise<number> {
   const { session, response } = call;
   const endpoint = session.endpoint;
-  const trace = invocationTrace(call.headers);
-  if (trace?.client.isRecording()) trace.client.setAttributes({ 'server.address': endpoint.host, 'server.port': endpoint.port });
+  const trace = call.trace;
+  if (trace?.isRecording()) trace.setAttributes({ 'server.address': endpoint.host, 'server.port': endpoint.port });
   return new Promise((resolve) => {
     let settled = false;
     let clientGone = false;
     const done = (status: number, failure?: string): void => {
       if (settled) return;
       settled = true;
-      endInvocationTrace(trace, status, failure);
+      endHop(trace, status, failure);
       resolve(status);
     };
     // call.headers is built for this request alone (agentHeaders), so it is completed in place, not copied.

@@ -1,7 +1,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { endInvocationTrace, invocationTrace } from './invocation-trace.ts';
+import type { TraceSpan } from '@gatehouse/core';
+import { annotateRequestTrace, endHop, endRequestTrace, type RequestTrace } from './invocation-trace.ts';
 import { RuntimeError } from './runtime-error.ts';
 import type { RuntimeEntry } from './runtime-registry.ts';
 import type { Session } from './session-manager.ts';
@@ -21,6 +22,8 @@ export interface WebSocketLink {
   /** The platform clock, so idle reaping sees WebSocket traffic on the same time line. */
   readonly now: () => number;
   readonly reject: (error: RuntimeError) => void;
+  /** The request's SERVER span and the hop's CLIENT span (its context is on agentHeaders); both last as long as the connection. */
+  readonly trace?: { readonly request: RequestTrace | undefined; readonly hop: TraceSpan | undefined };
 }
 
 /** Send buffers above this pause the other side (backpressure across the proxy). */
@@ -69,14 +72,14 @@ export class WebSocketProxy {
     let opened = false;
     let finished = false;
     // The spans of a WebSocket invocation last as long as the connection; 101 when it opened.
-    const trace = invocationTrace(link.agentHeaders);
-    if (trace?.server.isRecording()) trace.server.setAttribute('gatehouse.runtime.transport', 'websocket');
     let failure: { status: number; reason: string } | undefined;
     const finish = (code: number): void => {
       if (finished) return;
       finished = true;
-      if (trace?.server.isRecording()) trace.server.setAttribute('websocket.close_code', code);
-      endInvocationTrace(trace, failure?.status ?? (opened ? 101 : 499), failure?.reason);
+      const status = failure?.status ?? (opened ? 101 : 499);
+      annotateRequestTrace(link.trace?.request, { 'websocket.close_code': code });
+      endHop(link.trace?.hop, status, failure?.reason);
+      endRequestTrace(link.trace?.request, status, failure ? 'RuntimeClientError' : undefined);
       link.onClosed({ opened, code });
     };
     const abandon = (): void => {

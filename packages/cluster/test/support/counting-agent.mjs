@@ -20,7 +20,8 @@ const server = createServer((request, response) => {
       const sessionId = request.headers['x-amzn-bedrock-agentcore-runtime-session-id'] ?? '';
       const userId = request.headers['x-amzn-bedrock-agentcore-runtime-user-id'] ?? '';
       if (process.env.AGENT_LOG) appendFileSync(process.env.AGENT_LOG, `${JSON.stringify({ pid: process.pid, sessionId, userId, count })}\n`);
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ pid: process.pid, count, sessionId, userId, prompt: JSON.parse(Buffer.concat(chunks).toString() || '{}').prompt ?? null }));
+      const traceparent = request.headers.traceparent ?? null;
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ pid: process.pid, count, sessionId, userId, traceparent, prompt: JSON.parse(Buffer.concat(chunks).toString() || '{}').prompt ?? null }));
     });
     return;
   }
