@@ -31,6 +31,17 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // A runtime killed with SIGKILL cannot stop its agents, and Linux does not end children with their
+  // parent: when the process that started this one is gone (reparented), stop rather than linger. The
+  // runtime names itself, because it may already be gone by the time this line runs.
+  const parent = Number(process.env.GATEHOUSE_PARENT_PID) || process.ppid;
+  if (parent > 1) {
+    const watch = (): void => {
+      if (process.ppid !== parent) stop();
+    };
+    watch();
+    setInterval(watch, 1000).unref();
+  }
 }
 
 await main();

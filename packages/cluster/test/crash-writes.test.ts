@@ -2,7 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, realpathSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,31 @@ function spawnChild(args: readonly string[]): { child: ChildProcess; output: () 
       check();
     });
   return { child, output: () => text, waitFor };
+}
+
+/** Direct children of `pid`, from /proc (no dependency on procps being installed). */
+function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 4 of /proc/N/stat is the parent pid; the command name before it is in parentheses and may hold spaces.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return children;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function killNow(child: ChildProcess): Promise<void> {
@@ -132,6 +157,9 @@ test('kill -9 of gatehouse during a burst of tool calls loses no acknowledged au
   while (acknowledged < 30) await new Promise((resolve) => setTimeout(resolve, 5));
   killed = true;
   const counted = acknowledged;
+  // The reference agent processes `gatehouse up` started (its warm pool): they must not outlive it.
+  const agents = childPids(first.child.pid!);
+  assert.ok(agents.length >= 1, 'gatehouse up runs at least its warm agent process');
   await killNow(first.child);
   await Promise.allSettled(callers);
   await client.close().catch(() => undefined);
@@ -147,6 +175,9 @@ test('kill -9 of gatehouse during a burst of tool calls loses no acknowledged au
     }
   };
   const afterCrash = rows();
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && agents.some(alive)) await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(agents.filter(alive), [], 'agent processes exit once the runtime that started them is killed');
   assert.ok(afterCrash >= counted, `every acknowledged call is audited: ${afterCrash} rows for ${counted} acknowledged calls`);
 
   // The same data dir serves again after the crash, and goes on auditing.

@@ -281,6 +281,8 @@ export class SessionManager {
         AWS_REGION: this.#platform.config.region,
         AWS_DEFAULT_REGION: this.#platform.config.region,
         OTEL_RESOURCE_ATTRIBUTES: `cloud.resource_id=${runtime.arn},service.name=${runtime.name}`,
+        // Lets an agent notice that this process died (kill -9) even if that happened while it started.
+        GATEHOUSE_PARENT_PID: String(process.pid),
         ...runtime.config.environmentVariables,
         ...agent.env,
       },
