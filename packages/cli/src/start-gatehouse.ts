@@ -40,6 +40,8 @@ export interface StartOptions {
   readonly config?: unknown;
   readonly publicUrl?: string;
   readonly logLevel?: string;
+  /** How long a shutdown lets running requests finish (runtime streams, then tool calls); default 10 s. */
+  readonly drainTimeoutMs?: number;
   /** Serve only these components (scale-out: `gatehouse runtime`); all by default. */
   readonly only?: readonly ComponentName[];
   /**
@@ -123,7 +125,22 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
   writeFileSync(path.join(dataDir, 'server.json'), `${JSON.stringify({ baseUrl, port, pid: process.pid }, null, 2)}\n`, { mode: 0o600 });
 
   const started: HttpComponent[] = [];
+  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
   let draining = false;
+  // Requests that do work (everything but GET/HEAD: invocations, tool calls, sign-ins) still running;
+  // the drain waits for them. Long-lived GET streams (MCP notifications) are not waited for.
+  let working = 0;
+  const drainTracker: HttpComponent = {
+    name: 'drain',
+    handle(request, response) {
+      if (request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') {
+        working++;
+        response.once('close', () => working--);
+      }
+      return false;
+    },
+    async close() {},
+  };
   try {
     const basePlatform: Platform = { config: base, dataDir: realpathSync(dataDir), baseUrl, logger, clock: systemClock, store };
     const identity = await createIdentity(basePlatform);
@@ -177,7 +194,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
         tokenExchange: identity.serviceClient('runtime'),
         defaultWorkloadAudience: `${baseUrl}/mcp`,
         isRevoked: (claims) => identity.isRevoked(claims),
-      });
+      }, { drainTimeoutMs });
       started.push(runtime);
     }
 
@@ -219,7 +236,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
       return { ready: !draining && storeOk, checks };
     };
     mounted.push(createWebComponent(() => settings, { metrics: renderMetrics, readiness }));
-    components.splice(0, components.length, ...mounted.map((component) => instrumentComponent(component, metrics)));
+    components.splice(0, components.length, drainTracker, ...mounted.map((component) => instrumentComponent(component, metrics)));
 
     let closed = false;
     return {
@@ -244,7 +261,14 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
         // stays open meanwhile, because those agents still call the gateway and identity on it.
         draining = true;
         await runtime?.close().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
-        await closeServer(server);
+        // Then stop accepting connections and let requests still running (tool calls, sign-ins) finish,
+        // up to the drain deadline; what remains after it (idle streams) is cut.
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const deadline = Date.now() + drainTimeoutMs;
+        while (working > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        server.closeAllConnections();
+        await stopped;
         for (const component of [...started].reverse()) {
           if (component !== runtime) await component.close().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
         }

@@ -7,6 +7,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BedrockAgentCoreClient, InvokeAgentRuntimeCommand } from '@aws-sdk/client-bedrock-agentcore';
 import { fromIni } from '@aws-sdk/credential-providers';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { createLogger } from '@gatehouse/core';
+import { startTestIssuer } from '../../auth/test/support/test-issuer.ts';
+import { startGatehouse } from '../src/index.ts';
 import { startCli } from './support/run-cli.ts';
 
 const echoAgent = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'examples', 'echo-agent', 'agent.mjs');
@@ -57,6 +62,46 @@ test('SIGTERM drains: /ready turns 503, new invocations get 503, the running str
   } finally {
     client.destroy();
     await cli.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('close() lets a tool call that is running finish before the port closes, and refuses new connections meanwhile', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-drain-tool-'));
+  const issuer = await startTestIssuer();
+  const module = path.join(dir, 'slow-tool.mjs');
+  writeFileSync(module, 'export async function handler(event) { await new Promise((resolve) => setTimeout(resolve, event.ms)); return { waited: event.ms }; }\n');
+  const gatehouse = await startGatehouse({
+    dataDir: path.join(dir, 'data'),
+    port: 0,
+    logger: createLogger({ level: 'silent' }),
+    only: ['identity', 'gateway'],
+    drainTimeoutMs: 5000,
+    config: {
+      gateways: [
+        {
+          name: 'slow',
+          authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: issuer.discoveryUrl, allowedClients: ['test-client'] } },
+          targets: [{ name: 'tool', targetConfiguration: { mcp: { lambda: { module, toolSchema: { inlinePayload: [{ name: 'wait', inputSchema: { type: 'object', properties: { ms: { type: 'number' } } } }] } } } } }],
+        },
+      ],
+    },
+  });
+  const client = new Client({ name: 'drain-test', version: '1.0.0' });
+  try {
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${gatehouse.url}/gateways/slow/mcp`), { requestInit: { headers: { authorization: `Bearer ${issuer.sign({ sub: 'ana' })}` } } }));
+    const running = client.callTool({ name: 'tool___wait', arguments: { ms: 1200 } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const closing = gatehouse.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await assert.rejects(fetch(`${gatehouse.url}/ping`), 'no new connections once the drain began');
+    const result = await running;
+    assert.deepEqual(result.structuredContent, { waited: 1200 }, 'the call that was running got its answer');
+    await closing;
+  } finally {
+    await client.close().catch(() => undefined);
+    await gatehouse.close();
+    await issuer.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
