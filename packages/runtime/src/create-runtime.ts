@@ -46,6 +46,18 @@ export interface RuntimeFactoryOptions {
   readonly drainTimeoutMs?: number;
 }
 
+/** One routed, CORS-checked request on its way to invoke or stopruntimesession. */
+interface RuntimeRequest {
+  readonly runtime: RuntimeEntry;
+  readonly request: IncomingMessage;
+  readonly response: ServerResponse;
+  readonly url: URL;
+  readonly corsHeaders: Record<string, string>;
+  /** This request's log line, completed in place. */
+  readonly log: Record<string, unknown>;
+  readonly trace: RequestTrace | undefined;
+}
+
 const ALLOWED_METHODS: Record<string, string> = { invocations: 'POST', ws: 'GET', stopruntimesession: 'POST' };
 
 /**
@@ -103,15 +115,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     return readPayload(request, runtime.config.limits.maxPayloadBytes);
   }
 
-  async function invoke(
-    runtime: RuntimeEntry,
-    request: IncomingMessage,
-    response: ServerResponse,
-    url: URL,
-    corsHeaders: Record<string, string>,
-    log: Record<string, unknown>,
-    trace: RequestTrace | undefined,
-  ): Promise<number> {
+  async function invoke({ runtime, request, response, url, corsHeaders, log, trace }: RuntimeRequest): Promise<number> {
     let body = runtime.method === 'SigV4' ? await payload(runtime, request) : undefined;
     const caller = await auth.authenticate(runtime, request, url, body, false);
     log.principal = caller.label;
@@ -148,15 +152,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     }
   }
 
-  async function stopSession(
-    runtime: RuntimeEntry,
-    request: IncomingMessage,
-    response: ServerResponse,
-    url: URL,
-    corsHeaders: Record<string, string>,
-    log: Record<string, unknown>,
-    trace: RequestTrace | undefined,
-  ): Promise<number> {
+  async function stopSession({ runtime, request, response, url, corsHeaders, log, trace }: RuntimeRequest): Promise<number> {
     const body = await payload(runtime, request);
     const caller = await auth.authenticate(runtime, request, url, body, false);
     log.principal = caller.label;
@@ -206,7 +202,8 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
       }
       if (action === 'ws') throw new RuntimeError('ValidationException', 'The /ws endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket).', { reason: 'CannotParse' });
       if (closing) throw new RuntimeError('ServiceUnavailableException', 'The runtime is shutting down; retry on another instance.');
-      const work = action === 'invocations' ? invoke(runtime, request, response, url, corsHeaders, log, trace) : stopSession(runtime, request, response, url, corsHeaders, log, trace);
+      const call: RuntimeRequest = { runtime, request, response, url, corsHeaders, log, trace };
+      const work = action === 'invocations' ? invoke(call) : stopSession(call);
       inFlight.add(work);
       try {
         status = await work;
