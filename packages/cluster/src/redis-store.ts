@@ -13,7 +13,7 @@ export interface RedisStoreOptions {
   readonly onUnavailable?: ((operation: StoreOperation) => void) | undefined;
 }
 
-export type StoreOperation = 'get' | 'set' | 'setIfAbsent' | 'delete' | 'increment' | 'ping';
+export type StoreOperation = 'get' | 'set' | 'setIfAbsent' | 'delete' | 'increment' | 'claimSlot' | 'renewSlots' | 'releaseSlot' | 'ping';
 
 /**
  * Increments a windowed counter and starts its window on the first increment, in one atomic step:
@@ -26,6 +26,33 @@ if count == 1 or redis.call('PTTL', KEYS[1]) < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
 end
 return count
+`;
+
+/**
+ * A slot set is a sorted set scored by lease expiry, on Redis's own clock (TIME), so instances whose
+ * clocks differ agree on what has expired. Claiming drops expired leases, then adds the member if it
+ * holds a slot already or the set is below the limit, in one atomic step. The set itself expires with
+ * its longest lease, so a runtime nobody uses leaves nothing behind.
+ */
+const CLAIM_SLOT_SCRIPT = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local lease = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
+if redis.call('PTTL', KEYS[1]) < lease then redis.call('PEXPIRE', KEYS[1], lease) end
+return 1
+`;
+
+const RENEW_SLOTS_SCRIPT = `
+local time = redis.call('TIME')
+local expires = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) + tonumber(ARGV[1])
+for index = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', expires, ARGV[index]) end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return 1
 `;
 
 /** `SharedStore` on Redis or Valkey. Fails closed: while Redis is unreachable, every call rejects with `StoreUnavailableError` at once. */
@@ -134,6 +161,22 @@ export class RedisStore implements SharedStore {
     if (this.#client.status === 'ready') {
       await this.#client.quit().catch(() => this.#client.disconnect());
     } else this.#client.disconnect();
+  }
+
+  async claimSlot(key: string, member: string, limit: number, leaseSeconds: number): Promise<boolean> {
+    const lease = toMilliseconds(leaseSeconds);
+    const held = await this.#run('claimSlot', () => this.#client.eval(CLAIM_SLOT_SCRIPT, 1, key, member, String(limit), String(lease)));
+    return Number(held) === 1;
+  }
+
+  async renewSlots(key: string, members: readonly string[], leaseSeconds: number): Promise<void> {
+    if (members.length === 0) return;
+    const lease = toMilliseconds(leaseSeconds);
+    await this.#run('renewSlots', () => this.#client.eval(RENEW_SLOTS_SCRIPT, 1, key, String(lease), ...members));
+  }
+
+  async releaseSlot(key: string, member: string): Promise<void> {
+    await this.#run('releaseSlot', () => this.#client.zrem(key, member));
   }
 
   async #run<T>(operation: StoreOperation, command: () => Promise<T>): Promise<T> {

@@ -91,12 +91,16 @@ before(async () => {
   // Every instance shares the public URL (here A's), the data dir and Redis, as behind a load balancer.
   const baseUrl = `http://127.0.0.1:${portA}`;
   const runtimes = (pool: { discoveryUrl: string; webClientId: string }): unknown[] =>
-    ['counting_agent', 'limited_agent'].map((name) => ({
+    ['counting_agent', 'limited_agent', 'capped_agent'].map((name) => ({
       agentRuntimeName: name,
       agent: { command: [process.execPath, agentScript], env: { AGENT_LOG: agentLog } },
       authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: pool.discoveryUrl, allowedClients: [pool.webClientId] } },
       workloadIdentity: { mode: 'passthrough' },
-      limits: { warmPoolSize: 0, ...(name === 'limited_agent' ? { requestsPerMinutePerPrincipal: 4 } : {}) },
+      limits: {
+        warmPoolSize: 0,
+        ...(name === 'limited_agent' ? { requestsPerMinutePerPrincipal: 4 } : {}),
+        ...(name === 'capped_agent' ? { maxConcurrentSessions: 2 } : {}),
+      },
     }));
   a = await startInstance({ port: portA, dataDir, baseUrl, redisUrl: redis.url, runtimes });
   b = await startInstance({ port: portB, dataDir, baseUrl, redisUrl: redis.url, runtimes });
@@ -184,6 +188,26 @@ test('a session a WebSocket moved to B is served from B afterwards, also through
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline && alive(stale)) await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(alive(stale), false, 'A ended the process the session left behind');
+});
+
+test('maxConcurrentSessions holds across instances, a continued session does not count twice, and a stopped one frees its slot', async () => {
+  const [first, second, third] = [newSessionId(), newSessionId(), newSessionId()];
+  assert.equal((await invoke(a, 'capped_agent', alice, first)).status, 200);
+  assert.equal((await invoke(b, 'capped_agent', alice, second)).status, 200);
+  const before = agentLines().length;
+  const over = await invoke(a, 'capped_agent', alice, third);
+  assert.equal(over.status, 402, JSON.stringify(over.body));
+  assert.equal(over.errorType, 'ServiceQuotaExceededException');
+  assert.match(String(over.body.message), /across its instances/);
+  assert.equal(agentLines().length, before, 'no agent started for the session over the quota');
+  // Running sessions continue through either instance.
+  assert.equal((await invoke(a, 'capped_agent', alice, second)).body.count, 2);
+  const stop = await fetch(`${b.url}/runtimes/${encodeURIComponent(ARN('capped_agent'))}/stopruntimesession`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${alice}`, 'x-amzn-bedrock-agentcore-runtime-session-id': second },
+  });
+  assert.equal(stop.status, 200);
+  assert.equal((await invoke(a, 'capped_agent', alice, third)).status, 200, 'the stopped session gave its slot back');
 });
 
 test('refuses another principal the session through the other instance, and the agent receives nothing', async () => {

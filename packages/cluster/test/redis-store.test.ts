@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { EmbeddedStore, StoreUnavailableError, createLogger } from '@gatehouse/core';
+import { EmbeddedStore, StoreUnavailableError, createLogger, type SharedStore } from '@gatehouse/core';
 import { RedisStore, createStore, StoreUrlError, type RedisStoreOptions } from '@gatehouse/cluster';
 import { startRedisServer, freePort, type RedisServer } from './support/redis-server.ts';
 
@@ -78,6 +78,31 @@ test('counts a rate-limit window across instances, and the window expires', asyn
   assert.ok(ttl > 0 && ttl <= 500, `the counter must carry its window as a TTL (got ${ttl})`);
   await sleep(700);
   assert.equal(await a.increment('rate:alice', 0.5), 1);
+});
+
+async function slotBehaviour(one: SharedStore, two: SharedStore): Promise<void> {  assert.equal(await one.claimSlot('slots', 's1', 2, 30), true);
+  assert.equal(await two.claimSlot('slots', 's2', 2, 30), true);
+  assert.equal(await one.claimSlot('slots', 's3', 2, 30), false, 'the limit counts both instances');
+  assert.equal(await two.claimSlot('slots', 's1', 2, 30), true, 'a holder renews (a session taken over) whatever the count');
+  await one.releaseSlot('slots', 's1');
+  assert.equal(await two.claimSlot('slots', 's3', 2, 30), true);
+  // Short leases: a renewed one survives, an abandoned one (a crashed instance) lapses.
+  assert.equal(await one.claimSlot('leases', 'kept', 2, 0.4), true);
+  assert.equal(await one.claimSlot('leases', 'lost', 2, 0.4), true);
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  await one.renewSlots('leases', ['kept'], 0.4);
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  assert.equal(await two.claimSlot('leases', 'new', 2, 30), true, 'the lapsed lease freed its slot');
+  assert.equal(await two.claimSlot('leases', 'another', 2, 30), false, 'the renewed lease still holds one');
+}
+
+test('session slots on Redis: a limit shared by instances, renewals and releases, and leases that lapse', async () => {
+  await slotBehaviour(await openStore(), await openStore());
+});
+
+test('session slots behave the same on the embedded store', async () => {
+  const embedded = new EmbeddedStore();
+  await slotBehaviour(embedded, embedded);
 });
 
 test('keeps deployments apart by key prefix', async () => {

@@ -14,6 +14,15 @@ export interface SharedStore {
   delete(key: string): Promise<void>;
   /** Increments a counter that expires `windowSeconds` after its first increment; returns the new count. */
   increment(key: string, windowSeconds: number): Promise<number>;
+  /**
+   * Takes one of `limit` slots of `key` for `member`, held for `leaseSeconds` unless renewed; true when
+   * held (a member that already holds one just renews it, whatever the count). Atomic across instances:
+   * a deployment-wide quota (sessions per runtime) that a crashed instance cannot leak for longer than a lease.
+   */
+  claimSlot(key: string, member: string, limit: number, leaseSeconds: number): Promise<boolean>;
+  /** Extends the leases of those members that still hold a slot. */
+  renewSlots(key: string, members: readonly string[], leaseSeconds: number): Promise<void>;
+  releaseSlot(key: string, member: string): Promise<void>;
   /** Round-trips to a remote store (readiness); absent on the embedded store, which is always there. */
   ping?(): Promise<void>;
   close(): Promise<void>;
@@ -35,6 +44,7 @@ interface Entry {
 export class EmbeddedStore implements SharedStore {
   readonly kind = 'embedded' as const;
   readonly #entries = new Map<string, Entry>();
+  readonly #slots = new Map<string, Map<string, number>>();
   readonly #now: () => number;
   #sweeps = 0;
 
@@ -85,7 +95,25 @@ export class EmbeddedStore implements SharedStore {
     entry.value = String(next);
     return next;
   }
+  async claimSlot(key: string, member: string, limit: number, leaseSeconds: number): Promise<boolean> {
+    const now = this.#now();
+    const slots = this.#slots.get(key) ?? new Map<string, number>();
+    for (const [holder, expiresAt] of slots) if (expiresAt <= now) slots.delete(holder);
+    if (!slots.has(member) && slots.size >= limit) return false;
+    slots.set(member, now + leaseSeconds * 1000);
+    this.#slots.set(key, slots);
+    return true;
+  }
+  async renewSlots(key: string, members: readonly string[], leaseSeconds: number): Promise<void> {
+    const slots = this.#slots.get(key);
+    const expiresAt = this.#now() + leaseSeconds * 1000;
+    for (const member of members) if (slots?.has(member)) slots.set(member, expiresAt);
+  }
+  async releaseSlot(key: string, member: string): Promise<void> {
+    this.#slots.get(key)?.delete(member);
+  }
   async close(): Promise<void> {
     this.#entries.clear();
+    this.#slots.clear();
   }
 }

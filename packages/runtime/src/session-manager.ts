@@ -55,6 +55,10 @@ export interface SessionManagerOptions {
   readonly reapIntervalMs: number;
 }
 
+/** A running session's slot lease (shared store) and how often live sessions renew it: three renewals per lease. */
+const SLOT_LEASE_SECONDS = 30;
+const SLOT_RENEW_MS = 10_000;
+
 const OWNER_MISMATCH = 'This session belongs to another principal; use your own session id (or omit it to start a new session).';
 
 /**
@@ -71,6 +75,7 @@ export class SessionManager {
   readonly #pools = new Map<string, WarmPool>();
   readonly #urlAgents = new Map<string, AgentEndpoint>();
   readonly #reaper: NodeJS.Timeout;
+  #slotRenewal: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(platform: Platform, runtimes: readonly RuntimeEntry[], options: SessionManagerOptions) {
@@ -85,6 +90,12 @@ export class SessionManager {
     }
     this.#reaper = setInterval(() => void this.sweep(), options.reapIntervalMs);
     this.#reaper.unref();
+    if (platform.store.kind !== 'embedded') {
+      this.#slotRenewal = setInterval(() => {
+        this.#renewSlots().catch((error: unknown) => platform.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not renew session slots; they lapse unless the store returns'));
+      }, SLOT_RENEW_MS);
+      this.#slotRenewal.unref();
+    }
   }
 
   get size(): number {
@@ -129,7 +140,7 @@ export class SessionManager {
       if (live >= limit) {
         throw new RuntimeError('ServiceQuotaExceededException', `Runtime ${runtime.name} already runs ${limit} sessions (limits.maxConcurrentSessions); stop an idle session with stopruntimesession or retry later.`);
       }
-      pending = this.#start(runtime, sessionId, owner);
+      pending = this.#startWithinQuota(runtime, sessionId, owner);
       this.#starting.set(key, pending);
       this.#startingPerRuntime.set(runtime.name, (this.#startingPerRuntime.get(runtime.name) ?? 0) + 1);
       void pending.then(
@@ -156,8 +167,8 @@ export class SessionManager {
     const record = await this.#read(runtime, sessionId);
     if (!record || record.instance === this.#options.instanceId || local.ended) return false;
     // Found no more; a request still streaming from it finishes first, then release() ends the process.
-    this.#forget(local);
     local.moved = true;
+    this.#forget(local);
     if (local.active === 0) void this.end(local, 'moved to another instance');
     return true;
   }
@@ -218,11 +229,53 @@ export class SessionManager {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#reaper);
+    clearInterval(this.#slotRenewal);
     await Promise.allSettled([...this.#starting.values()]);
     const stops: Promise<void>[] = [...this.#sessions.values()].map((session) => this.end(session, 'shutdown'));
     for (const pool of this.#pools.values()) stops.push(...pool.ready.splice(0).map((endpoint) => endpoint.stop()));
     for (const endpoint of this.#urlAgents.values()) endpoint.agent.destroy();
     await Promise.allSettled(stops);
+  }
+
+  /**
+   * With a shared store the quota is deployment-wide: each running session holds a leased slot of its
+   * runtime (renewed every SLOT_RENEW_MS), so maxConcurrentSessions counts sessions on every instance
+   * and an instance that dies frees its slots within one lease. A session taken over keeps its slot.
+   */
+  async #startWithinQuota(runtime: RuntimeEntry, sessionId: string, owner: string): Promise<Session> {
+    if (this.#platform.store.kind === 'embedded') return this.#start(runtime, sessionId, owner);
+    const limit = runtime.config.limits.maxConcurrentSessions;
+    if (!(await this.#platform.store.claimSlot(this.#slotKey(runtime), sessionId, limit, SLOT_LEASE_SECONDS))) {
+      throw new RuntimeError('ServiceQuotaExceededException', `Runtime ${runtime.name} already runs ${limit} sessions across its instances (limits.maxConcurrentSessions); stop an idle session with stopruntimesession or retry later.`);
+    }
+    try {
+      return await this.#start(runtime, sessionId, owner);
+    } catch (error) {
+      this.#releaseSlot(runtime, sessionId);
+      throw error;
+    }
+  }
+
+  #slotKey(runtime: RuntimeEntry): string {
+    return `gatehouse:runtime:${runtime.name}:session-slots`;
+  }
+
+  #releaseSlot(runtime: RuntimeEntry, sessionId: string): void {
+    if (this.#platform.store.kind === 'embedded') return;
+    // A failure here only delays the slot's return until its lease runs out.
+    this.#platform.store.releaseSlot(this.#slotKey(runtime), sessionId).catch(() => undefined);
+  }
+
+  /** Keeps this instance's slots leased while their sessions run. */
+  async #renewSlots(): Promise<void> {
+    const byRuntime = new Map<RuntimeEntry, string[]>();
+    for (const session of this.#sessions.values()) {
+      if (session.ended) continue;
+      const ids = byRuntime.get(session.runtime) ?? [];
+      ids.push(session.id);
+      byRuntime.set(session.runtime, ids);
+    }
+    for (const [runtime, ids] of byRuntime) await this.#platform.store.renewSlots(this.#slotKey(runtime), ids, SLOT_LEASE_SECONDS);
   }
 
   async #start(runtime: RuntimeEntry, sessionId: string, owner: string): Promise<Session> {
@@ -249,6 +302,8 @@ export class SessionManager {
     if (this.#sessions.get(key) === session) {
       this.#sessions.delete(key);
       this.#livePerRuntime.set(session.runtime.name, (this.#livePerRuntime.get(session.runtime.name) ?? 1) - 1);
+      // A session another instance took over keeps its slot: that instance holds it now.
+      if (!session.moved) this.#releaseSlot(session.runtime, session.id);
     }
   }
 
