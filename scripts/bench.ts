@@ -1,25 +1,34 @@
 // `npm run bench`: runs every package's bench (packages/*/bench/index.ts), prints the tables and
 // writes docs/benchmarks.md. Each package measures its ratios side by side in one run.
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchSection } from '@gatehouse/core';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const only = process.argv.slice(2);
+const only = process.argv[2] === '--one' ? [] : process.argv.slice(2);
 const packages = readdirSync(path.join(root, 'packages'))
   .filter((name) => existsSync(path.join(root, 'packages', name, 'bench', 'index.ts')))
   .filter((name) => only.length === 0 || only.includes(name))
   .sort();
 
 const sections: BenchSection[] = [];
+if (process.argv[2] === '--one') {
+  // Child mode: one package's bench, its sections as JSON on stdout.
+  const module = (await import(pathToFileURL(path.join(root, 'packages', process.argv[3]!, 'bench', 'index.ts')).href)) as { bench: () => Promise<BenchSection[]> };
+  process.stdout.write(JSON.stringify(await module.bench()));
+  process.exit(0);
+}
 for (const name of packages) {
   const started = Date.now();
   console.error(`[bench] ${name} …`);
-  const module = (await import(pathToFileURL(path.join(root, 'packages', name, 'bench', 'index.ts')).href)) as { bench: () => Promise<BenchSection[]> };
-  const result = await module.bench();
-  sections.push(...result);
+  // Each package in a fresh process: one bench's heap, sockets and children must not slow the next
+  // (run in one process, the SigV4 figure halved after the agent bench).
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--one', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+  if (child.status !== 0) throw new Error(`bench of ${name} failed (exit ${child.status})`);
+  sections.push(...(JSON.parse(child.stdout) as BenchSection[]));
   console.error(`[bench] ${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
