@@ -59,6 +59,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.error(error.message);
       return 78; // EX_CONFIG
     }
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      const { address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+      console.error(
+        `gatehouse ${command}: ${code === 'EADDRINUSE' ? `port ${port} on ${address} is already in use (another Gatehouse?)` : `no permission to listen on port ${port}`}; ` +
+          'stop the other process or choose a port with --port N (or GATEHOUSE_PORT, or port: in gatehouse.yaml; 0 picks a free one).',
+      );
+      return 69; // EX_UNAVAILABLE
+    }
     const message = error instanceof Error ? error.message : String(error);
     console.error(`gatehouse ${command}: ${message}`);
     return 1;

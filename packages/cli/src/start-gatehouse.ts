@@ -117,7 +117,16 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
   };
   components.push(pending);
   const server: Server = createAppServer(components, logger);
-  const port = await listen(server, options.port ?? base.port ?? 8080, options.host ?? '127.0.0.1');
+  let port: number;
+  try {
+    port = await listen(server, options.port ?? base.port ?? 8080, options.host ?? '127.0.0.1');
+  } catch (error) {
+    // e.g. the port is taken: leave nothing running behind the error.
+    unsubscribe();
+    await tracing.shutdown();
+    await store.close();
+    throw error;
+  }
   const baseUrl = (options.publicUrl ?? base.publicUrl ?? `http://localhost:${port}`).replace(/\/+$/, '');
   const only = new Set<ComponentName>(options.only ?? ['identity', 'runtime', 'gateway']);
   // Admin verbs run later against the same data dir must derive the same URLs (issuer, default

@@ -4,7 +4,9 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { createServer } from 'node:http';
 import { SANDBOX_ACCOUNTS } from '@gatehouse/tools';
+import { closeServer, listen } from '@gatehouse/core';
 import { startCli, runCli, readSse } from './support/run-cli.ts';
 
 const SESSION = (suffix: string): string => `e2e-session-${suffix}-${'x'.repeat(40)}`;
@@ -149,4 +151,19 @@ test('an unknown command prints the usage and exits non-zero', async () => {
   assert.equal(result.code, 2);
   assert.match(result.stderr, /unknown command "frobnicate"/);
   assert.match(result.stderr, /Usage: gatehouse/);
+});
+
+test('a port already in use is named with how to choose another, exit 69, and nothing is left running', async () => {
+  const blocker = createServer();
+  const port = await listen(blocker, 0);
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'gh-inuse-'));
+  try {
+    const result = await runCli(['up', '--port', String(port), '--data-dir', dataDir]);
+    assert.equal(result.code, 69, result.stderr);
+    assert.match(result.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
+    assert.match(result.stderr, /--port N/);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  } finally {
+    await closeServer(blocker);
+  }
 });
