@@ -26,15 +26,11 @@ export type AgentErrorCode = keyof typeof agentErrorStatus;
  * An error the agent turns into an `error` event (and its log). `fix` says what a person should do;
  * the message never carries a token or a stack trace.
  */
-export class AgentError extends WireError {
-  readonly code: AgentErrorCode;
-  readonly status: number;
+export class AgentError extends WireError<AgentErrorCode> {
   readonly fix: string | undefined;
   constructor(code: AgentErrorCode, message: string, fix?: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, agentErrorStatus[code], message, options);
     this.name = 'AgentError';
-    this.code = code;
-    this.status = agentErrorStatus[code];
     this.fix = fix;
   }
   toEvent(): { type: 'error'; code: string; message: string; fix?: string } {

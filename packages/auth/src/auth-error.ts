@@ -46,17 +46,14 @@ const statusByReason: Record<AuthFailureReason, AuthStatus> = {
  * token, a key or a signature. Each surface (AgentCore, MCP, Cognito) turns this into its own shape;
  * `toResponse()` is the plain OAuth bearer form (RFC 6750) for surfaces that have none.
  */
-export class AuthError extends WireError {
-  readonly code: AuthFailureReason;
-  readonly status: AuthStatus;
+export class AuthError extends WireError<AuthFailureReason> {
+  declare readonly status: AuthStatus;
   readonly claim?: string;
   readonly detail?: AuthErrorDetail;
 
   constructor(code: AuthFailureReason, message: string, options: { claim?: string; status?: AuthStatus; detail?: AuthErrorDetail } = {}) {
-    super(message);
+    super(code, options.status ?? statusByReason[code], message);
     this.name = 'AuthError';
-    this.code = code;
-    this.status = options.status ?? statusByReason[code];
     if (options.claim !== undefined) this.claim = options.claim;
     if (options.detail !== undefined) this.detail = options.detail;
   }

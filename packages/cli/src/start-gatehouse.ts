@@ -5,6 +5,7 @@ import {
   closeServer,
   createAppServer,
   createLogger,
+  drainServer,
   listen,
   loadConfig,
   startTracing,
@@ -136,20 +137,6 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
   const started: HttpComponent[] = [];
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
   let draining = false;
-  // Requests that do work (everything but GET/HEAD: invocations, tool calls, sign-ins) still running;
-  // the drain waits for them. Long-lived GET streams (MCP notifications) are not waited for.
-  let working = 0;
-  const drainTracker: HttpComponent = {
-    name: 'drain',
-    handle(request, response) {
-      if (request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') {
-        working++;
-        response.once('close', () => working--);
-      }
-      return false;
-    },
-    async close() {},
-  };
   try {
     const basePlatform: Platform = { config: base, dataDir: realpathSync(dataDir), baseUrl, logger, clock: systemClock, store };
     const identity = await createIdentity(basePlatform);
@@ -245,7 +232,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
       return { ready: !draining && storeOk, checks };
     };
     mounted.push(createWebComponent(() => settings, { metrics: renderMetrics, readiness }));
-    components.splice(0, components.length, drainTracker, ...mounted.map((component) => instrumentComponent(component, metrics)));
+    components.splice(0, components.length, ...mounted.map((component) => instrumentComponent(component, metrics)));
 
     let closed = false;
     return {
@@ -272,12 +259,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
         await runtime?.close().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
         // Then stop accepting connections and let requests still running (tool calls, sign-ins) finish,
         // up to the drain deadline; what remains after it (idle streams) is cut.
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        const deadline = Date.now() + drainTimeoutMs;
-        while (working > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-        server.closeAllConnections();
-        await stopped;
+        await drainServer(server, drainTimeoutMs);
         for (const component of [...started].reverse()) {
           if (component !== runtime) await component.close().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
         }

@@ -12,7 +12,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { createLogger } from '@gatehouse/core';
 import { startTestIssuer } from '../../auth/test/support/test-issuer.ts';
 import { startGatehouse } from '../src/index.ts';
-import { startCli } from './support/run-cli.ts';
+import { parseSse, startCli } from './support/run-cli.ts';
 
 const echoAgent = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'examples', 'echo-agent', 'agent.mjs');
 
@@ -53,7 +53,7 @@ test('SIGTERM drains: /ready turns 503, new invocations get 503, the running str
     });
 
     for (let next = await stream.next(); !next.done; next = await stream.next()) text += Buffer.from(next.value as Uint8Array).toString('utf8');
-    const events = text.split('\n\n').filter(Boolean).map((block) => /^event: (.+)$/m.exec(block)?.[1]);
+    const events = parseSse(text).map(({ event }) => event);
     assert.equal(events.filter((event) => event === 'text-delta').length, 8, text);
     assert.equal(events.at(-1), 'message', 'the stream that was running at SIGTERM completed');
     const [code] = (await exited) as [number | null];

@@ -2,7 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, realpathSync } from 'node:fs';
+import { mkdtempSync, rmSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { openDatabase, parseConfig } from '@gatehouse/core';
 import { createAccountRegistry } from '@gatehouse/tools';
 import { freePort } from './support/redis-server.ts';
+import { alive, childPids } from './support/processes.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const gatehouseBin = path.resolve(here, '..', '..', 'cli', 'bin', 'gatehouse.mjs');
@@ -43,31 +44,6 @@ function spawnChild(args: readonly string[]): { child: ChildProcess; output: () 
       check();
     });
   return { child, output: () => text, waitFor };
-}
-
-/** Direct children of `pid`, from /proc (no dependency on procps being installed). */
-function childPids(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // Field 4 of /proc/N/stat is the parent pid; the command name before it is in parentheses and may hold spaces.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return children;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function killNow(child: ChildProcess): Promise<void> {

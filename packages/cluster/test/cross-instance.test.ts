@@ -18,6 +18,7 @@ import {
 import { fromIni } from '@aws-sdk/credential-providers';
 import { startRedisServer, freePort, type RedisServer } from './support/redis-server.ts';
 import { startInstance, type Instance } from './support/instance.ts';
+import { alive } from './support/processes.ts';
 import { parseConfig } from '@gatehouse/core';
 import { identityCommands } from '@gatehouse/identity';
 
@@ -62,14 +63,6 @@ async function invoke(
 }
 
 const newSessionId = (): string => `session-${randomUUID()}`;
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function signIn(instance: Instance, username: string, password: string): Promise<{ accessToken: string }> {
   const cognito = new CognitoIdentityProviderClient({ endpoint: instance.url, region: 'local', credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' } });

@@ -9,9 +9,16 @@ import type { Logger } from './logger.ts';
  * (the stack goes to the log, never to the client).
  */
 export function createAppServer(components: readonly HttpComponent[], logger?: Logger): Server {
+  const work = { running: 0 };
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (request, response) => {
+    // Requests that do work (not GET/HEAD/OPTIONS: those may be long-lived streams) are what a drain waits for.
+    if (request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') {
+      work.running++;
+      response.once('close', () => work.running--);
+    }
     void dispatch(components, request, response, logger);
   });
+  runningWork.set(server, work);
   server.on('upgrade', (request: IncomingMessage, socket, head: Buffer) => {
     const url = requestUrl(request);
     for (const component of components) {
@@ -20,6 +27,22 @@ export function createAppServer(components: readonly HttpComponent[], logger?: L
     socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
   });
   return server;
+}
+
+const runningWork = new WeakMap<Server, { running: number }>();
+
+/**
+ * Graceful `closeServer` for an app server: stops accepting connections, closes idle keep-alive ones,
+ * lets requests that do work finish for up to `timeoutMs`, then cuts what remains (idle streams).
+ */
+export async function drainServer(server: Server, timeoutMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const work = runningWork.get(server);
+  const deadline = Date.now() + timeoutMs;
+  while (work && work.running > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  server.closeAllConnections();
+  await closed;
 }
 
 function requestUrl(request: IncomingMessage): URL {

@@ -1,5 +1,5 @@
 export { WireError, isWireError } from './wire-error.ts';
-export type { WireResponse } from './wire-error.ts';
+export type { WireErrorOptions, WireResponse } from './wire-error.ts';
 export { systemClock, epochSeconds } from './clock.ts';
 export type { Clock } from './clock.ts';
 export { createLogger, redactText, REDACTED_PATHS } from './logger.ts';
@@ -28,7 +28,7 @@ export { EmbeddedStore, StoreUnavailableError } from './shared-store.ts';
 export type { SharedStore } from './shared-store.ts';
 export type { Platform } from './platform.ts';
 export type { CommandContext, CommandHandler } from './command.ts';
-export { createAppServer } from './app-server.ts';
+export { createAppServer, drainServer } from './app-server.ts';
 export type { BenchRow, BenchSection } from './bench.ts';
 export { authFailureChannel, toolCallChannel, publishAuthFailure, publishToolCall } from './telemetry-events.ts';
 export type { AuthFailureEvent, ToolCallEvent } from './telemetry-events.ts';

@@ -9,13 +9,30 @@ export interface WireResponse {
   readonly body: string;
 }
 
-export abstract class WireError extends Error {
-  abstract readonly status: number;
+export interface WireErrorOptions {
+  readonly cause?: unknown;
+  /** Send a fault's (5xx) message too: only for messages written for the caller, never for a caught exception's. */
+  readonly expose?: boolean;
+}
+
+export abstract class WireError<Code extends string = string> extends Error {
   /** Stable machine-readable name, e.g. `ValidationException`, `invalid_grant`. */
-  abstract readonly code: string;
-  get expose(): boolean {
-    return this.status < 500;
+  readonly code: Code;
+  readonly status: number;
+  readonly #expose: boolean | undefined;
+
+  /** Each surface passes its own code and the status its table maps that code to (subclasses narrow the types with `declare`). */
+  constructor(code: Code, status: number, message: string, options: WireErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = status;
+    this.#expose = options.expose;
   }
+
+  get expose(): boolean {
+    return this.#expose ?? this.status < 500;
+  }
+
   abstract toResponse(): WireResponse;
 }
 

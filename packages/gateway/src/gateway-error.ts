@@ -57,17 +57,13 @@ const rpcCodeByCode: Record<GatewayErrorCode, number> = {
  * A refusal with its wire form: HTTP status, a JSON-RPC error body (what MCP clients parse) and,
  * for auth failures, the RFC 6750 / RFC 9728 `WWW-Authenticate` challenge.
  */
-export class GatewayError extends WireError {
-  readonly code: GatewayErrorCode;
-  readonly status: number;
+export class GatewayError extends WireError<GatewayErrorCode> {
   readonly challenge: string | undefined;
   readonly extraHeaders: Readonly<Record<string, string>>;
 
   constructor(code: GatewayErrorCode, message: string, options: { challenge?: string; headers?: Record<string, string> } = {}) {
-    super(message);
+    super(code, statusByCode[code], message);
     this.name = 'GatewayError';
-    this.code = code;
-    this.status = statusByCode[code];
     this.challenge = options.challenge;
     this.extraHeaders = options.headers ?? {};
   }

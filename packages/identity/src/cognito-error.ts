@@ -1,4 +1,4 @@
-import { WireError, type WireResponse } from '@gatehouse/core';
+import { WireError, type WireErrorOptions, type WireResponse } from '@gatehouse/core';
 
 /** Cognito exception names Gatehouse answers with; each maps to its HTTP status (faults are 5xx). */
 const cognitoStatus = {
@@ -30,20 +30,10 @@ const cognitoStatus = {
 export type CognitoErrorName = keyof typeof cognitoStatus;
 
 /** An error in the Cognito JSON protocol's shape: `{"__type", "message"}` plus `x-amzn-errortype`. */
-export class CognitoError extends WireError {
-  readonly code: CognitoErrorName;
-  readonly status: number;
-  readonly #expose: boolean | undefined;
-  /** `options.expose` sends a fault's message too, for messages written for the caller (never for caught exceptions). */
-  constructor(code: CognitoErrorName, message: string, options: { readonly expose?: boolean } = {}) {
-    super(message);
+export class CognitoError extends WireError<CognitoErrorName> {
+  constructor(code: CognitoErrorName, message: string, options: WireErrorOptions = {}) {
+    super(code, cognitoStatus[code], message, options);
     this.name = 'CognitoError';
-    this.code = code;
-    this.status = cognitoStatus[code];
-    this.#expose = options.expose;
-  }
-  override get expose(): boolean {
-    return this.#expose ?? super.expose;
   }
   toResponse(): WireResponse {
     return {

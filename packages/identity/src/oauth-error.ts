@@ -16,14 +16,10 @@ const oauthStatus = {
 export type OAuthErrorName = keyof typeof oauthStatus;
 
 /** An OAuth 2.0 error (RFC 6749 §5.2, RFC 8693 §2.2.2): JSON `{error, error_description}`. */
-export class OAuthError extends WireError {
-  readonly code: OAuthErrorName;
-  readonly status: number;
+export class OAuthError extends WireError<OAuthErrorName> {
   constructor(code: OAuthErrorName, description: string) {
-    super(description);
+    super(code, oauthStatus[code], description);
     this.name = 'OAuthError';
-    this.code = code;
-    this.status = oauthStatus[code];
   }
   toResponse(): WireResponse {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };

@@ -32,16 +32,12 @@ export interface RuntimeErrorDetails {
  * An error in the shape the AWS SDK's restJson1 deserializer understands: the type in
  * `X-Amzn-ErrorType`, `{"message": …}` in the body (plus `reason`/`fieldList` for validation).
  */
-export class RuntimeError extends WireError {
-  readonly code: RuntimeErrorCode;
-  readonly status: number;
+export class RuntimeError extends WireError<RuntimeErrorCode> {
   readonly details: RuntimeErrorDetails;
 
   constructor(code: RuntimeErrorCode, message: string, details: RuntimeErrorDetails = {}) {
-    super(message);
+    super(code, statusByCode[code], message);
     this.name = 'RuntimeError';
-    this.code = code;
-    this.status = statusByCode[code];
     this.details = details;
   }
 

@@ -34,14 +34,10 @@ const STATUS: Record<S3ErrorCode, number> = {
 };
 
 /** An S3 `<Error>` document, as S3 sends it, so the AWS SDK raises the named exception. */
-export class S3Error extends WireError {
-  readonly code: S3ErrorCode;
-  readonly status: number;
+export class S3Error extends WireError<S3ErrorCode> {
   readonly resource: string | undefined;
   constructor(code: S3ErrorCode, message: string, resource?: string) {
-    super(message);
-    this.code = code;
-    this.status = STATUS[code];
+    super(code, STATUS[code], message);
     this.resource = resource;
   }
   toResponse(): WireResponse {

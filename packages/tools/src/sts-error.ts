@@ -33,13 +33,9 @@ const STATUS: Record<StsErrorCode, number> = {
 };
 
 /** An STS `<ErrorResponse>`, shaped so `@aws-sdk/client-sts` parses it into the matching exception class. */
-export class StsError extends WireError {
-  readonly code: StsErrorCode;
-  readonly status: number;
+export class StsError extends WireError<StsErrorCode> {
   constructor(code: StsErrorCode, message: string) {
-    super(message);
-    this.code = code;
-    this.status = STATUS[code];
+    super(code, STATUS[code], message);
   }
   toResponse(requestId: string = randomUUID()): WireResponse {
     const type = this.status >= 500 ? 'Receiver' : 'Sender';

@@ -1,13 +1,11 @@
+import type { AgentEvent } from '@gatehouse/agent/events';
+
 /**
- * The reference agent's stream events (DESIGN "Contract details"): the SSE `event:` name and the
- * `type` of each WebSocket frame. Unknown or malformed events are dropped, never rendered raw.
+ * The reference agent's stream events (DESIGN "Contract details"), as the agent defines them: the SSE
+ * `event:` name and the `type` of each WebSocket frame. A type-only import, so nothing of the agent
+ * reaches the bundle. Unknown or malformed events are dropped, never rendered raw.
  */
-export type StreamEvent =
-  | { readonly type: 'text-delta'; readonly delta: string }
-  | { readonly type: 'tool-call'; readonly id: string; readonly name: string; readonly arguments: Record<string, unknown> }
-  | { readonly type: 'tool-result'; readonly id: string; readonly name: string; readonly ok: boolean; readonly summary: string; readonly result?: unknown }
-  | { readonly type: 'message'; readonly text: string }
-  | { readonly type: 'error'; readonly code: string; readonly message: string; readonly fix?: string };
+export type StreamEvent = AgentEvent;
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);

@@ -67,7 +67,11 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Pr
 
 /** Reads an SSE response into the list of `{event, data}` records. */
 export async function readSse(response: Response): Promise<{ event: string; data: Record<string, unknown> }[]> {
-  const text = await response.text();
+  return parseSse(await response.text());
+}
+
+/** Parses an SSE body into the list of `{event, data}` records (multi-line data joined). */
+export function parseSse(text: string): { event: string; data: Record<string, unknown> }[] {
   const events: { event: string; data: Record<string, unknown> }[] = [];
   for (const block of text.split(/\n\n+/)) {
     if (!block.trim()) continue;
