@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from '@gatehouse/core';
+import type { StatementSync } from 'node:sqlite';
 import { inTransaction } from './in-transaction.ts';
 
 export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('base64url');
@@ -37,6 +38,7 @@ export class TokenStore {
   readonly #database: Database;
   readonly #now: () => number;
   #revocations = 0;
+  #revokedOrigin: StatementSync | undefined;
   constructor(database: Database, now: () => number) {
     this.#database = database;
     this.#now = now;
@@ -105,8 +107,10 @@ export class TokenStore {
     });
   }
 
+  /** On every runtime and gateway request (cached tokens too), so its statement is prepared once. */
   isRevokedOrigin(originJti: string): boolean {
-    return this.#database.prepare('SELECT 1 FROM revoked_origins WHERE origin_jti = ?').get(originJti) !== undefined;
+    this.#revokedOrigin ??= this.#database.prepare('SELECT 1 FROM revoked_origins WHERE origin_jti = ?');
+    return this.#revokedOrigin.get(originJti) !== undefined;
   }
 
   /** A sign-in without a refresh token (GlobalSignOut must still reach it) is recorded as an empty family. */
