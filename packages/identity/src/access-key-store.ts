@@ -1,3 +1,4 @@
+import type { StatementSync } from 'node:sqlite';
 import type { Database } from '@gatehouse/core';
 import type { SecretBox } from './secret-box.ts';
 import { newAccessKeyId, newSecretAccessKey } from './bootstrap-pools.ts';
@@ -15,6 +16,7 @@ export class AccessKeyStore {
   readonly #database: Database;
   readonly #box: SecretBox;
   readonly #now: () => number;
+  #byId: StatementSync | undefined;
   constructor(database: Database, box: SecretBox, now: () => number) {
     this.#database = database;
     this.#box = box;
@@ -28,8 +30,10 @@ export class AccessKeyStore {
   #toKey(row: Row): AccessKey {
     return { accessKeyId: String(row.access_key_id), secretAccessKey: this.#box.open(String(row.secret_access_key)), principal: String(row.principal) };
   }
+  /** On every SigV4-signed request (runtime, Cognito admin, sandbox), so its statement is prepared once. */
   find(accessKeyId: string): AccessKey | undefined {
-    const row = this.#database.prepare('SELECT * FROM access_keys WHERE access_key_id = ?').get(accessKeyId) as Row | undefined;
+    this.#byId ??= this.#database.prepare('SELECT * FROM access_keys WHERE access_key_id = ?');
+    const row = this.#byId.get(accessKeyId) as Row | undefined;
     return row && this.#toKey(row);
   }
   firstFor(principal: string): AccessKey | undefined {
