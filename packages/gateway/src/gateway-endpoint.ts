@@ -26,6 +26,7 @@ import {
 } from '@gatehouse/core';
 import { callerKey, type Caller } from './caller.ts';
 import { GatewayError } from './gateway-error.ts';
+import type { AuditLog } from './audit-log.ts';
 import type { InboundAuthorizer } from './inbound-authorizer.ts';
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from './protected-resource-metadata.ts';
 import { SessionBindings } from './session-binding.ts';
@@ -42,6 +43,13 @@ export interface EndpointDeps {
   readonly dispatcher: ToolDispatcher;
   readonly store: SharedStore;
   readonly logger: Logger;
+  /** Refused tokens are audited too (who, when possible, and the reason code). */
+  readonly audit?: AuditLog | undefined;
+  readonly now?: (() => number) | undefined;
+  /** Live `allowedClients` (perimeter settings); a token without `aud` from one of these clients is meant for this gateway. */
+  readonly liveClients?: { has(clientId: string): boolean } | undefined;
+  /** Live `allowedOrigins` (perimeter settings), consulted besides Gatehouse's own origin. */
+  readonly liveOrigins?: { has(origin: string): boolean } | undefined;
 }
 
 const SDK_VERSION = '0.1.0';
@@ -66,7 +74,7 @@ export class GatewayEndpoint {
   readonly metadataPath: string;
   readonly #deps: EndpointDeps;
   readonly #sessions: SessionBindings;
-  readonly #allowedOrigins: ReadonlySet<string>;
+  readonly #allowedOrigins: { has(origin: string): boolean };
   #issuer: Promise<string> | undefined;
 
   constructor(deps: EndpointDeps) {
@@ -77,7 +85,9 @@ export class GatewayEndpoint {
     this.metadataUrl = protectedResourceMetadataUrl(deps.resourceUrl);
     this.metadataPath = new URL(this.metadataUrl).pathname;
     this.#sessions = new SessionBindings(deps.store, deps.config.name);
-    this.#allowedOrigins = new Set([new URL(deps.baseUrl).origin, ...deps.config.allowedOrigins.map((origin) => new URL(origin).origin)]);
+    const configured = new Set([new URL(deps.baseUrl).origin, ...deps.config.allowedOrigins.map((origin) => new URL(origin).origin)]);
+    const live = deps.liveOrigins;
+    this.#allowedOrigins = live ? { has: (origin) => configured.has(origin) || live.has(origin) } : configured;
   }
 
   #scopes(): readonly string[] {
@@ -160,6 +170,25 @@ export class GatewayEndpoint {
     if (!this.#allowedOrigins.has(origin)) throw new GatewayError('OriginNotAllowed', `Origin ${origin} may not call this gateway; add it to the gateway's allowedOrigins`);
   }
 
+  /** A refused token: an info log line with the reason code and an audit row (the user only when the token itself was verified). */
+  #recordRefusal(reason: string, message: string, verified: { subject: string; issuer: string; clientId?: string | undefined } | undefined): void {
+    this.#deps.logger.info({ gateway: this.name, reason, user: verified?.subject, clientId: verified?.clientId }, 'caller refused');
+    this.#deps.audit?.record({
+      time: new Date(this.#deps.now?.() ?? Date.now()).toISOString(),
+      gateway: this.name,
+      user: verified?.subject ?? '',
+      issuer: verified?.issuer ?? '',
+      clientId: verified?.clientId ?? '',
+      session: '',
+      tool: '',
+      target: '',
+      decision: 'refused',
+      outcome: reason,
+      durationMs: 0,
+      detail: redactText(message).slice(0, 500),
+    });
+  }
+
   #readToken(request: IncomingMessage, url: URL): string | undefined {
     if (url.searchParams.has('access_token')) throw new GatewayError('MalformedRequest', 'Send the token in the Authorization header, never in the query string', { challenge: this.#challenge('invalid_request') });
     let count = 0;
@@ -181,16 +210,25 @@ export class GatewayEndpoint {
     try {
       caller = await this.#deps.authorizer.verify(token);
     } catch (error) {
-      const failure = error as { code?: unknown; status?: unknown; message?: unknown };
-      publishAuthFailure({ component: 'gateway', reason: typeof failure.code === 'string' ? failure.code : 'error' });
-      const message = typeof failure.message === 'string' ? failure.message : 'The access token was refused';
+      const failure = error as { code?: unknown; status?: unknown; message?: unknown; verified?: { subject: string; issuer: string; clientId?: string | undefined } };
+      const reason = typeof failure.code === 'string' ? failure.code : 'error';
+      publishAuthFailure({ component: 'gateway', reason });
+      let message = typeof failure.message === 'string' ? failure.message : 'The access token was refused';
+      // The fix for a client that is not allowed is the gateway's client list, not a scope or a group.
+      if (reason === 'wrong_client') message += ` Gateway ${this.name} does not accept this app client: add it with \`gatehouse perimeter allow-client gateway:${this.name} <clientId>\` or to allowedClients.`;
+      this.#recordRefusal(reason, message, failure.verified);
       if (failure.status === 503) throw new GatewayError('IssuerUnavailable', 'The token issuer cannot be reached to verify the token; retry shortly', { headers: { 'retry-after': '5' } });
       if (failure.code === 'insufficient_scope') throw new GatewayError('InsufficientScope', message, { challenge: this.#challenge('insufficient_scope', message) });
       if (failure.status === 403) throw new GatewayError('Forbidden', message, { challenge: this.#challenge('invalid_token', message) });
       if (typeof failure.status !== 'number') this.#deps.logger.warn({ gateway: this.name, err: redactText(String(message)) }, 'authorizer failed unexpectedly');
       throw new GatewayError('Unauthorized', message, { challenge: this.#challenge('invalid_token', message) });
     }
-    this.#checkAudience(caller);
+    try {
+      this.#checkAudience(caller);
+    } catch (error) {
+      this.#recordRefusal('wrong_audience', error instanceof Error ? error.message : 'wrong audience', { subject: caller.subject, issuer: caller.issuer, clientId: caller.clientId });
+      throw error;
+    }
     return caller;
   }
 
@@ -206,7 +244,7 @@ export class GatewayEndpoint {
     const audiences = typeof audClaim === 'string' ? [audClaim] : Array.isArray(audClaim) ? audClaim.filter((value): value is string => typeof value === 'string') : [];
     if (audiences.length > 0) {
       if (audiences.includes(this.resourceUrl) || audiences.some((audience) => jwt?.allowedAudience?.includes(audience))) return;
-    } else if (jwt?.allowedClients && caller.clientId !== undefined && jwt.allowedClients.includes(caller.clientId)) return;
+    } else if (caller.clientId !== undefined && (this.#deps.liveClients ? this.#deps.liveClients.has(caller.clientId) : jwt?.allowedClients?.includes(caller.clientId))) return;
     const message = `The token's audience is not this gateway: request a token with resource/audience ${this.resourceUrl}`;
     throw new GatewayError('Unauthorized', message, { challenge: this.#challenge('invalid_token', message) });
   }

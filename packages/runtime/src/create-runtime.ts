@@ -13,12 +13,12 @@ import { CLIENT_CLOSED, proxyInvocation } from './proxy-invocation.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { readPayload } from './read-payload.ts';
 import { RuntimeError, validationError } from './runtime-error.ts';
-import { RuntimeRegistry, type RuntimeEntry } from './runtime-registry.ts';
+import { RuntimeRegistry, type PerimeterSource, type RuntimeEntry } from './runtime-registry.ts';
 import { SESSION_HEADER, checkSessionId, resolveSessionId } from './session-id.ts';
 import { SessionManager, type RuntimeStats, type Session } from './session-manager.ts';
 import type { SigV4Check } from './sigv4-check.ts';
 import { WebSocketProxy } from './websocket-proxy.ts';
-import { WorkloadTokens, type TokenExchangeSettings } from './workload-tokens.ts';
+import { WorkloadTokens, type TokenExchangeSettings, type WorkloadTokenIssuer } from './workload-tokens.ts';
 
 export interface RuntimeService extends HttpComponent {
   readonly runtimes: readonly { readonly name: string; readonly arn: string }[];
@@ -38,6 +38,11 @@ export interface RuntimeFactoryOptions {
   readonly sigv4: SigV4Check;
   readonly isRevoked?: ((claims: Record<string, unknown>) => Promise<boolean>) | undefined;
   readonly tokenExchange?: TokenExchangeSettings | undefined;
+  readonly workloadIdentity?: WorkloadTokenIssuer | undefined;
+  /** Live client and origin lists per runtime (identity's perimeter settings). */
+  readonly perimeter?: PerimeterSource | undefined;
+  /** Fetch for the authorizers' discovery/JWKS (Gatehouse's own issuer answered in-process). */
+  readonly fetch?: typeof fetch | undefined;
   readonly defaultWorkloadAudience: string;
   readonly instanceUrl?: string | undefined;
   /** How often the reaper runs; default 5 s. */
@@ -68,11 +73,11 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
   checkHeaderAllowlists(platform.config);
   const logger = platform.logger.child({ component: 'runtime' });
   const baseOrigin = safeOrigin(platform.baseUrl);
-  const registry = new RuntimeRegistry(platform.config, baseOrigin);
-  const auth = new InboundAuth(platform, registry.entries, { sigv4: options.sigv4, isRevoked: options.isRevoked });
+  const registry = new RuntimeRegistry(platform.config, baseOrigin, options.perimeter);
+  const auth = new InboundAuth(platform, registry.entries, { sigv4: options.sigv4, isRevoked: options.isRevoked, fetch: options.fetch, logger });
   const cors = new CorsPolicy();
   const limiter = new RateLimiter(platform.store);
-  const workloadTokens = new WorkloadTokens(options.tokenExchange, options.defaultWorkloadAudience, platform.clock, logger, registry.entries);
+  const workloadTokens = new WorkloadTokens({ issuer: options.workloadIdentity, exchange: options.tokenExchange }, options.defaultWorkloadAudience, platform.clock, logger, registry.entries);
   const forwardingSeal = new ForwardingSeal(platform.store, platform.clock);
   const sessions = new SessionManager(platform, registry.entries, {
     instanceId: options.instanceUrl ?? `instance-${randomUUID()}`,

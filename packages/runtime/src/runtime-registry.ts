@@ -9,8 +9,19 @@ export interface RuntimeEntry {
   readonly method: 'OAuth' | 'SigV4';
   /** Lower-cased allow-listed request header names. */
   readonly allowedHeaders: ReadonlySet<string>;
-  readonly allowedOrigins: ReadonlySet<string>;
+  /** Origins a browser may call from; may change while running (live perimeter settings). */
+  readonly allowedOrigins: OriginSet;
+  /** Client ids the JWT authorizer accepts, when live perimeter settings replace the config's `allowedClients`. */
+  readonly allowedClients?: OriginSet | undefined;
 }
+
+/** A set consulted per request (a `Set`, or a live view that follows `gatehouse perimeter` changes). */
+export interface OriginSet {
+  has(value: string): boolean;
+}
+
+/** Live client and origin sets for a runtime, from the composition (identity's perimeter settings). */
+export type PerimeterSource = (runtime: RuntimeConfig) => { readonly clients: OriginSet | undefined; readonly origins: OriginSet } | undefined;
 
 export type RuntimeAction = 'invocations' | 'ws' | 'stopruntimesession';
 
@@ -34,12 +45,15 @@ export class RuntimeRegistry {
   readonly #bySegment = new Map<string, RuntimeEntry>();
   readonly #accountId: string;
 
-  constructor(config: Readonly<GatehouseConfig>, baseOrigin: string | undefined) {
+  constructor(config: Readonly<GatehouseConfig>, baseOrigin: string | undefined, perimeter?: PerimeterSource) {
     this.#accountId = config.accountId;
     this.entries = (config.runtimes ?? []).map((runtime) => {
       const arn = runtimeArn(config, runtime.agentRuntimeName);
-      const origins = new Set(runtime.allowedOrigins.map((origin) => new URL(origin).origin));
-      if (baseOrigin) origins.add(baseOrigin);
+      const configured = new Set(runtime.allowedOrigins.map((origin) => new URL(origin).origin));
+      if (baseOrigin) configured.add(baseOrigin);
+      const live = perimeter?.(runtime);
+      // The live view already holds the configured origins (and Gatehouse's own); an operator's removal wins.
+      const origins: OriginSet = live ? live.origins : configured;
       const entry: RuntimeEntry = {
         name: runtime.agentRuntimeName,
         arn,
@@ -47,6 +61,7 @@ export class RuntimeRegistry {
         method: runtime.authorizerConfiguration ? 'OAuth' : 'SigV4',
         allowedHeaders: new Set((runtime.requestHeaderConfiguration?.requestHeaderAllowlist ?? []).map((name) => name.toLowerCase())),
         allowedOrigins: origins,
+        allowedClients: live?.clients,
       };
       for (const key of [arn, runtime.agentRuntimeName, encodeURIComponent(arn)]) this.#bySegment.set(key, entry);
       return entry;
