@@ -132,6 +132,8 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
     throw error;
   }
   const baseUrl = (options.publicUrl ?? base.publicUrl ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const listenHost = options.host ?? '127.0.0.1';
+  const localUrl = `http://${listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`;
   const only = new Set<ComponentName>(options.only ?? ['identity', 'runtime', 'gateway']);
   // Admin verbs run later against the same data dir must derive the same URLs (issuer, default
   // client's callback) as this server, or applying the defaults would rewrite them.
@@ -189,7 +191,10 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
         logger,
       });
       gateway = await createGateway(platform, {
-        serviceClient: identity.serviceClient('gateway'),
+        // Identity answers in this very process: its token endpoint is reached on this listener, never
+        // through the public URL (a balancer that may route it to another, possibly dead, instance).
+        // (Only when this process serves identity's routes; `gatehouse gateway` alone asks the public URL.)
+        serviceClient: only.has('identity') ? { ...identity.serviceClient('gateway'), tokenEndpoint: `${localUrl}/oauth2/token` } : identity.serviceClient('gateway'),
         // No credentials of the gateway's own: the default target derives them per user by web identity.
         sts: sandbox ? { endpoint: sandbox.stsEndpoint, region: config.region } : { region: env.AWS_REGION ?? config.region },
         isRevoked: (claims) => identity.isRevoked(claims),
