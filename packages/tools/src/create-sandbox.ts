@@ -3,7 +3,9 @@ import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { openDatabase, type HttpComponent, type Platform } from '@gatehouse/core';
+import type { HttpComponent, Platform } from '@gatehouse/core';
+import { loadSealingKey } from '@gatehouse/cluster';
+import { openPrivateDatabase } from './private-database.ts';
 import { SandboxCredentialStore } from './sandbox-credential-store.ts';
 import { createSandboxSts, type StsObservation } from './sandbox-sts.ts';
 import { createSandboxS3, storedBucketName, type S3Observation } from './sandbox-s3.ts';
@@ -54,8 +56,8 @@ function push<T>(list: T[], item: T): void {
 export async function createSandbox(platform: Platform, deps: SandboxDeps): Promise<SandboxService> {
   const { config, dataDir, logger, clock } = platform;
   const log = logger.child({ component: 'sandbox' });
-  const store = new SandboxCredentialStore(path.join(dataDir, 'sandbox.db'));
-  const meta = openDatabase(path.join(dataDir, 'sandbox.db'));
+  const store = new SandboxCredentialStore(path.join(dataDir, 'sandbox.db'), loadSealingKey(dataDir));
+  const meta = openPrivateDatabase(path.join(dataDir, 'sandbox.db'));
   meta.exec('CREATE TABLE IF NOT EXISTS sandbox_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)');
   const seeded = meta.prepare("SELECT value FROM sandbox_meta WHERE name = 'seeded'").get() !== undefined;
 

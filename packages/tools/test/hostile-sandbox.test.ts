@@ -2,7 +2,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { DatabaseSync } from 'node:sqlite';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { S3Client, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -196,4 +198,99 @@ test('a forged continuation token or a percent-encoded "../" key is checked afte
   assert.equal(get.status, 400);
   assert.match(await get.text(), /<Code>InvalidRequest<\/Code><Message>The object key must not contain/);
   assert.equal(forwardedCount(), forwardedBefore);
+});
+
+test('sandbox.db is readable by its owner only and holds no temporary secret key or session token in the clear', async () => {
+  const credentials = await roleCredentials('222222222222', 'GatehouseOpsReadOnly', 'ops-readonly');
+  const file = path.join(stack.dataDir, 'sandbox.db');
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(file + suffix)) assert.equal(statSync(file + suffix).mode & 0o777, 0o600, `sandbox.db${suffix}`);
+  }
+  const bytes = Buffer.concat(['', '-wal'].filter((suffix) => existsSync(file + suffix)).map((suffix) => readFileSync(file + suffix)));
+  assert.ok(bytes.includes(Buffer.from(credentials.accessKeyId)), 'the access key id is stored (the check below would pass on an empty file otherwise)');
+  assert.ok(!bytes.includes(Buffer.from(credentials.secretAccessKey)), 'secret access key not in the file');
+  assert.ok(!bytes.includes(Buffer.from(credentials.sessionToken)), 'session token not in the file');
+  assert.ok(!bytes.includes(Buffer.from(credentials.sessionToken.slice(2, 40))), 'no part of the session token in the file');
+  // Positive control: the sealed credentials still sign requests.
+  const listing = await s3(credentials).send(new ListObjectsV2Command({ Bucket: 'staging-app-logs' }));
+  assert.ok((listing.Contents?.length ?? 0) > 0);
+});
+
+test('a sandbox.db left by an older version (0644, secrets in the clear) is narrowed to 0600 and its secrets sealed at start', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-old-sandbox-'));
+  const file = path.join(dataDir, 'sandbox.db');
+  const secret = 'old-plaintext-secret-0123456789abcdefghijkl';
+  const token = `GH${'old-plaintext-session-token'.repeat(4)}`;
+  const old = new DatabaseSync(file);
+  old.exec('CREATE TABLE temporary_credentials (access_key_id TEXT PRIMARY KEY, secret_access_key TEXT NOT NULL, session_token TEXT NOT NULL, expires_at INTEGER NOT NULL, account_id TEXT NOT NULL, role_name TEXT NOT NULL, role_kind TEXT NOT NULL, session_name TEXT NOT NULL, user_sub TEXT NOT NULL, username TEXT NOT NULL, groups_json TEXT NOT NULL)');
+  old.prepare('INSERT INTO temporary_credentials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run('ASIAOLDVERSIONKEY0000000000000000', secret, token, Math.floor(Date.now() / 1000) + 3600, '222222222222', 'GatehouseOpsReadOnly', 'read-only', 'old', 'sub-old', 'old', '["ops-readonly"]');
+  old.close();
+  chmodSync(file, 0o644);
+  const restarted = await startStack({ dataDir });
+  try {
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const bytes = Buffer.concat(['', '-wal'].filter((suffix) => existsSync(file + suffix)).map((suffix) => readFileSync(file + suffix)));
+    assert.ok(bytes.includes(Buffer.from('ASIAOLDVERSIONKEY0000000000000000')));
+    assert.ok(!bytes.includes(Buffer.from(secret)) && !bytes.includes(Buffer.from(token)), 'the old plaintext is gone from the file');
+    // Positive control: the session still signs.
+    const listing = await new S3Client({ endpoint: restarted.sandbox.s3Endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'ASIAOLDVERSIONKEY0000000000000000', secretAccessKey: secret, sessionToken: token }, maxAttempts: 1 })
+      .send(new ListObjectsV2Command({ Bucket: 'staging-app-logs' }));
+    assert.ok((listing.Contents?.length ?? 0) > 0);
+  } finally {
+    await restarted.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+/** A raw STS query request (AssumeRoleWithWebIdentity needs no signature), so any parameter text can be sent. */
+async function stsForm(parameters: Record<string, string>): Promise<{ status: number; text: string }> {
+  const response = await fetch(stack.sandbox.stsEndpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ Version: '2011-06-15', ...parameters }).toString(),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+function issuedCount(): number {
+  return stack.sandbox.observed.sts.filter((entry) => entry.outcome === 'issued').length;
+}
+
+test('AssumeRoleWithWebIdentity names no sandbox role or account before the token is verified', async () => {
+  const issuedBefore = issuedCount();
+  const forged = `${(await stack.signToken({ sub: 'sub-mallory', 'cognito:groups': ['ops-readwrite'] })).slice(0, -4)}AAAA`;
+  for (const RoleArn of ['arn:aws:iam::111111111111:role/Administrator', 'arn:aws:iam::999999999999:role/GatehouseOpsReadWrite', 'arn:aws:iam::000000000000:role/GatehouseToolsBridge']) {
+    for (const extra of [{}, { Policy: '{"Version":"2012-10-17"}' }]) {
+      const answer = await stsForm({ Action: 'AssumeRoleWithWebIdentity', RoleArn, RoleSessionName: 'mallory', WebIdentityToken: forged, ...extra });
+      assert.equal(answer.status, 400, RoleArn);
+      assert.match(answer.text, /<Code>InvalidIdentityToken<\/Code>/);
+      for (const internal of ['GatehouseOpsReadOnly', 'GatehouseToolsBridge', '000000000000', 'sandbox account', 'roles:']) {
+        assert.ok(!answer.text.includes(internal), `${internal} in ${answer.text}`);
+      }
+    }
+  }
+  assert.equal(issuedCount(), issuedBefore);
+  // Positive control: once the token is verified, an unknown role is explained.
+  const token = await stack.signToken({ sub: 'sub-mallory', 'cognito:username': 'mallory', 'cognito:groups': ['ops-readwrite'] });
+  const known = await stsForm({ Action: 'AssumeRoleWithWebIdentity', RoleArn: 'arn:aws:iam::111111111111:role/Administrator', RoleSessionName: 'mallory', WebIdentityToken: token });
+  assert.equal(known.status, 403);
+  assert.match(known.text, /<Code>AccessDenied<\/Code>[\s\S]*roles: GatehouseOpsReadOnly, GatehouseOpsReadWrite/);
+});
+
+test('DurationSeconds must be decimal digits: 1e4, 0x1000, " 900", "900.0" are refused naming the field; 900 works', async () => {
+  const token = await stack.signToken({ sub: 'sub-dana', 'cognito:username': 'dana', 'cognito:groups': ['ops-readonly'] });
+  const request = { Action: 'AssumeRoleWithWebIdentity', RoleArn: 'arn:aws:iam::000000000000:role/GatehouseToolsBridge', RoleSessionName: 'dana', WebIdentityToken: token };
+  const issuedBefore = issuedCount();
+  for (const DurationSeconds of ['1e4', '0x1000', ' 900', '900 ', '900.0', '+900', '0b1110000100', '', '9'.repeat(400)]) {
+    const answer = await stsForm({ ...request, DurationSeconds });
+    assert.equal(answer.status, 400, JSON.stringify(DurationSeconds));
+    assert.match(answer.text, /<Code>ValidationError<\/Code>\s*<Message>1 validation error detected: Value &apos;.*?&apos; at &apos;durationSeconds&apos; failed to satisfy constraint/, JSON.stringify(DurationSeconds));
+  }
+  assert.equal(issuedCount(), issuedBefore);
+  const accepted = await stsForm({ ...request, DurationSeconds: '900' });
+  assert.equal(accepted.status, 200);
+  const expiration = /<Expiration>([^<]+)<\/Expiration>/.exec(accepted.text)?.[1];
+  assert.ok(expiration);
+  assert.ok(Math.abs(Date.parse(expiration) - Date.now() - 900_000) < 10_000, 'a 900-second session');
+  assert.equal(issuedCount(), issuedBefore + 1);
 });
