@@ -11,6 +11,7 @@ import { S3Client, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command,
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
+import { createAccountRegistry, createOpsTools, TOOL_SCHEMA } from '../src/index.ts';
 import { adminCredentials, startStack, type TestStack } from './helpers.ts';
 
 /*
@@ -293,4 +294,31 @@ test('DurationSeconds must be decimal digits: 1e4, 0x1000, " 900", "900.0" are r
   assert.ok(expiration);
   assert.ok(Math.abs(Date.parse(expiration) - Date.now() - 900_000) < 10_000, 'a 900-second session');
   assert.equal(issuedCount(), issuedBefore + 1);
+});
+
+test('every ops tool refuses an argument its schema does not advertise, naming it, before any request', async () => {
+  const registry = await createAccountRegistry({ backend: 'sqlite' }, stack.dataDir);
+  const tools = createOpsTools({ registry, region: 'local', stsEndpoint: stack.sandbox.stsEndpoint, s3Endpoint: stack.sandbox.s3Endpoint });
+  const context = (tool: string) => ({ functionName: 'ops', awsRequestId: 'r', clientContext: { custom: { bedrockAgentCoreToolName: `ops___${tool}` } }, identity: { sub: 'sub-eve', username: 'eve', groups: ['ops-readwrite'], scopes: [] } });
+  try {
+    await assert.rejects(tools.handler({ x: 1 }, context('list_accounts')), { code: 'InvalidArguments', message: 'Invalid arguments for list_accounts: unknown argument "x": list_accounts takes no arguments' });
+    const sample: Record<string, unknown> = { account: 'Production', bucket: 'prod-app-logs', key: 'k', body: 'b', service: 's3', operation: 'ListBuckets' };
+    const stsBefore = stack.sandbox.observed.sts.length;
+    const s3Before = stack.sandbox.observed.s3.length;
+    for (const entry of TOOL_SCHEMA) {
+      assert.equal(entry.inputSchema.additionalProperties, false, entry.name);
+      const valid = Object.fromEntries((entry.inputSchema.required ?? []).map((name) => [name, sample[name]]));
+      const error = await tools.handler({ ...valid, 'unexpected-field': 1 }, context(entry.name)).then(() => undefined, (caught: unknown) => caught as Error & { code?: string });
+      assert.equal(error?.code, 'InvalidArguments', entry.name);
+      assert.match(error.message, new RegExp(`unknown argument "unexpected-field": ${entry.name} takes ${Object.keys(entry.inputSchema.properties).join(', ') || 'no arguments'}$`));
+      assert.ok(!/additionalProperties|"type"|inputSchema/.test(error.message), 'no schema dump');
+    }
+    assert.equal(stack.sandbox.observed.sts.length, stsBefore, 'no STS request');
+    assert.equal(stack.sandbox.observed.s3.length, s3Before, 'no S3 request');
+    // Positive control: the advertised arguments are accepted.
+    const listed = (await tools.handler({}, context('list_accounts'))) as { accounts: unknown[] };
+    assert.equal(listed.accounts.length, 3);
+  } finally {
+    await registry.close?.();
+  }
 });
