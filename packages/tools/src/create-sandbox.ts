@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -7,6 +8,7 @@ import type { HttpComponent, Platform } from '@gatehouse/core';
 import { loadSealingKey } from '@gatehouse/cluster';
 import { openPrivateDatabase } from './private-database.ts';
 import { SandboxCredentialStore } from './sandbox-credential-store.ts';
+import { MultipartUploadStore } from './multipart-upload-store.ts';
 import { createSandboxSts, type StsObservation } from './sandbox-sts.ts';
 import { createSandboxS3, storedBucketName, type S3Observation } from './sandbox-s3.ts';
 import { SANDBOX_ACCOUNTS } from './sandbox-accounts.ts';
@@ -112,6 +114,7 @@ export async function createSandbox(platform: Platform, deps: SandboxDeps): Prom
   }
 
   const observed: SandboxObservations = { sts: [], s3: [] };
+  const uploads = new MultipartUploadStore(path.join(dataDir, 'sandbox.db'));
   const sts = createSandboxSts({
     store,
     bridgeAccountId: config.accountId,
@@ -130,6 +133,9 @@ export async function createSandbox(platform: Platform, deps: SandboxDeps): Prom
     now: clock,
     logger: log,
     observe: (entry) => push(observed.s3, entry),
+    uploads,
+    // s3rver keeps an upload's parts in {bucket}/._S3rver_uploads/{uploadId}; the id is checked hex by then.
+    discardUpload: (storedBucket, uploadId) => rm(path.join(directory, storedBucket, '._S3rver_uploads', uploadId), { recursive: true, force: true }),
   });
   store.purge(Math.floor(clock() / 1000));
 
@@ -171,6 +177,7 @@ export async function createSandbox(platform: Platform, deps: SandboxDeps): Prom
       s3.close();
       await s3rver.close();
       meta.close();
+      uploads.close();
       store.close();
     },
   };

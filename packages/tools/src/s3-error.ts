@@ -17,6 +17,8 @@ export type S3ErrorCode =
   | 'BadDigest'
   | 'InvalidDigest'
   | 'NoSuchUpload'
+  | 'InvalidPartOrder'
+  | 'InvalidPart'
   | 'EntityTooLarge'
   | 'NotImplemented'
   | 'ServiceUnavailable'
@@ -37,6 +39,8 @@ const STATUS: Record<S3ErrorCode, number> = {
   BadDigest: 400,
   InvalidDigest: 400,
   NoSuchUpload: 404,
+  InvalidPartOrder: 400,
+  InvalidPart: 400,
   EntityTooLarge: 400,
   NotImplemented: 501,
   ServiceUnavailable: 503,

@@ -43,5 +43,5 @@ export function roleAllowsS3(kind: RoleKind, action: string): boolean {
   if (kind === 'bridge') return false;
   const name = action.replace(/^s3:/, '');
   if (/^(List|Get|Head)/.test(name)) return true;
-  return kind === 'read-write' && /^(Put|Delete)/.test(name);
+  return kind === 'read-write' && /^(Put|Delete|Abort)/.test(name);
 }

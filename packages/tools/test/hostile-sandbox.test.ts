@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { DatabaseSync } from 'node:sqlite';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { S3Client, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
@@ -172,17 +172,25 @@ test('positive control: a multi-object delete in the caller\'s own bucket delete
 
 test('an upload id or part number with path segments cannot write into another account\'s bucket', async () => {
   const writer = await roleCredentials('333333333333', 'GatehouseOpsReadWrite', 'ops-readwrite');
+  // A real upload of the attacker's own, so the part-number attempts get past the upload id.
+  const { UploadId } = await s3(writer).send(new CreateMultipartUploadCommand({ Bucket: 'dev-scratch', Key: 'x' }));
   const forwardedBefore = forwardedCount();
   const attempts: Array<[string, string, number]> = [
     [`/s3/dev-scratch/x?uploadId=${encodeURIComponent(`../../${PRODUCTION_BUCKET}`)}&partNumber=planted`, 'NoSuchUpload', 404],
-    [`/s3/dev-scratch/x?uploadId=${'a'.repeat(32)}&partNumber=${encodeURIComponent(`../../../${PRODUCTION_BUCKET}/${PRODUCTION_LOG}._S3rver_object`)}`, 'InvalidArgument', 400],
-    [`/s3/dev-scratch/x?uploadId=${'a'.repeat(32)}&partNumber=10001`, 'InvalidArgument', 400],
+    [`/s3/dev-scratch/x?uploadId=${'a'.repeat(32)}&partNumber=1`, 'NoSuchUpload', 404],
+    [`/s3/dev-scratch/x?uploadId=${UploadId!}&partNumber=${encodeURIComponent(`../../../${PRODUCTION_BUCKET}/${PRODUCTION_LOG}._S3rver_object`)}`, 'InvalidArgument', 400],
+    [`/s3/dev-scratch/x?uploadId=${UploadId!}&partNumber=10001`, 'InvalidArgument', 400],
   ];
   for (const [pathAndQuery, code, status] of attempts) {
     const response = await signedFetch(writer, 'PUT', pathAndQuery, 'planted by Development');
     assert.equal(response.status, status, pathAndQuery);
     assert.match(await response.text(), new RegExp(`<Code>${code}</Code>`));
   }
+  // CompleteMultipartUpload bodies go through the same XML parser: a DTD is refused there too.
+  const complete = '<!DOCTYPE c [<!ENTITY n "1">]><CompleteMultipartUpload><Part><PartNumber>&n;</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>';
+  const refused = await signedFetch(writer, 'POST', `/s3/dev-scratch/x?uploadId=${UploadId!}`, complete);
+  assert.equal(refused.status, 400);
+  assert.match(await refused.text(), /<Code>MalformedXML<\/Code>/);
   assert.equal(forwardedCount(), forwardedBefore);
   assert.ok(!existsSync(path.join(stack.dataDir, 'sandbox-s3', PRODUCTION_BUCKET, 'planted')));
   await productionLogIsIntact();
