@@ -8,8 +8,8 @@ import { S3Error, type S3ErrorCode } from './s3-error.ts';
 import { escapeXml } from './xml.ts';
 import { readDeleteObjects, writeDeleteObjects } from './delete-objects-body.ts';
 import { refuseUnsafeStorageNames, type StorageName } from './storage-names.ts';
-import { listPartsXml, listUploadsXml, readCompleteMultipartUpload, writeCompleteMultipartUpload } from './multipart-xml.ts';
-import type { MultipartUpload, MultipartUploadStore } from './multipart-upload-store.ts';
+import { createSandboxMultipart, multipartStep, type MultipartRequest } from './sandbox-multipart.ts';
+import type { MultipartUploadStore } from './multipart-upload-store.ts';
 import { assumedRoleArn } from './sandbox-sts.ts';
 import { roleAllowsS3, type RoleKind } from './sandbox-roles.ts';
 import type { SandboxCredentialStore } from './sandbox-credential-store.ts';
@@ -138,21 +138,6 @@ function actionFor(method: string, target: Target): string {
   return `s3:Unsupported${method}`;
 }
 
-type MultipartStep = 'create' | 'upload-part' | 'complete' | 'abort' | 'list-parts' | 'list-uploads';
-
-/** Which step of a multipart upload a request is, if any. */
-function multipartStep(method: string, target: Target): MultipartStep | undefined {
-  const { key, query } = target;
-  if (key === undefined) return method === 'GET' && query.has('uploads') ? 'list-uploads' : undefined;
-  if (method === 'POST' && query.has('uploads')) return 'create';
-  if (!query.has('uploadId')) return undefined;
-  if (method === 'PUT') return 'upload-part';
-  if (method === 'POST') return 'complete';
-  if (method === 'DELETE') return 'abort';
-  if (method === 'GET') return 'list-parts';
-  return undefined;
-}
-
 interface Caller {
   readonly accessKeyId: string;
   readonly accountId: string;
@@ -170,6 +155,7 @@ type S3Key = SigV4Key & { readonly caller: Caller };
  */
 export function createSandboxS3(options: SandboxS3Options) {
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  const multipart = createSandboxMultipart({ uploads: options.uploads, discardUpload: options.discardUpload, now: options.now });
   const upstreamSigner = new SignatureV4({
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     region: 'us-east-1',
@@ -281,50 +267,27 @@ export function createSandboxS3(options: SandboxS3Options) {
         if (stored.length > 63 || !/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(target.bucket)) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', target.bucket);
       }
       const listV2 = action === 's3:ListBucket' && target.query.get('list-type') === '2';
-      const step = stored && target.bucket ? multipartStep(method, target) : undefined;
-      let upload: MultipartUpload | undefined;
-      let rewrittenBody: Buffer | undefined;
-      if (step && step !== 'create' && step !== 'list-uploads') {
-        const uploadId = target.query.get('uploadId') ?? '';
-        refuseUnsafeStorageNames([{ kind: 'upload-id', field: 'uploadId', value: uploadId }]);
-        upload = options.uploads.find(uploadId, caller.accountId, target.bucket ?? '', target.key ?? '');
-        if (!upload) throw new S3Error('NoSuchUpload', 'The specified upload does not exist in this bucket for this key: it may have been completed or aborted; start a new one with CreateMultipartUpload');
-      }
-      if (step === 'list-uploads' || step === 'list-parts' || step === 'abort') {
-        let xml = '';
-        if (step === 'list-uploads') {
-          refuseUnsafeStorageNames(KEY_PARAMETERS.flatMap((name) => target.query.getAll(name).map((value) => ({ kind: 'key' as const, field: `The ${name} parameter`, value }))));
-          xml = listUploadsXml(target.bucket ?? '', options.uploads.list(caller.accountId, target.bucket ?? '', target.query.get('prefix') ?? ''), target.query);
-        } else if (step === 'list-parts' && upload) {
-          xml = listPartsXml(upload, target.bucket ?? '', options.uploads.parts(upload.uploadId), target.query);
-        } else if (upload && stored) {
-          options.uploads.finish(upload.uploadId);
-          await options.discardUpload(stored, upload.uploadId);
-        }
+      const step = stored && target.bucket ? multipartStep(method, target.key, target.query) : undefined;
+      const multipartRequest: MultipartRequest | undefined = step && stored && target.bucket
+        ? { step, accountId: caller.accountId, callerArn: caller.arn, bucket: target.bucket, storedBucket: stored, key: target.key ?? '', query: target.query, body }
+        : undefined;
+      if (multipartRequest?.step === 'complete') checkContentMd5(body, request.headers['content-md5']);
+      const plan = multipartRequest ? await multipart.plan(multipartRequest) : undefined;
+      if (plan?.answer !== undefined) {
         options.observe({ accountId: caller.accountId, method, path, action, accessKeyId: caller.accessKeyId, outcome: 'answered' });
-        const payload = Buffer.from(xml, 'utf8');
-        response.writeHead(xml ? 200 : 204, { 'content-type': 'application/xml', 'content-length': String(payload.length), 'x-amz-request-id': randomBytes(8).toString('hex').toUpperCase() }).end(payload);
+        const payload = Buffer.from(plan.answer, 'utf8');
+        response.writeHead(payload.length ? 200 : 204, { 'content-type': 'application/xml', 'content-length': String(payload.length), 'x-amz-request-id': randomBytes(8).toString('hex').toUpperCase() }).end(payload);
         return;
       }
-      if (step === 'complete' && upload) {
-        checkContentMd5(body, request.headers['content-md5']);
-        const parts = readCompleteMultipartUpload(body);
-        const uploaded = new Map(options.uploads.parts(upload.uploadId).map((part) => [part.partNumber, part.etag.replace(/"/g, '')]));
-        for (const part of parts) {
-          if (uploaded.get(part.partNumber) !== part.etag.replace(/"/g, '')) throw new S3Error('InvalidPart', `Part ${part.partNumber} was not uploaded to this upload, or its ETag does not match; list the parts with ListParts`);
-        }
-        rewrittenBody = writeCompleteMultipartUpload(parts);
-      }
+      const rewrittenBody = plan?.body;
       const upstream = storageRequestFor(method, action, target, stored, listV2, rewrittenBody ?? body, request.headers, rewrittenBody !== undefined);
       const answer = await sendToStorage(upstream, { accountId: caller.accountId, method, path, action, accessKeyId: caller.accessKeyId, outcome: 'forwarded' });
       const responseHeaders: IncomingHttpHeaders = {};
       for (const [name, value] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) responseHeaders[name] = value;
       const status = answer.statusCode ?? 502;
-      if (step === 'upload-part' && upload && status === 200 && typeof answer.headers.etag === 'string') {
-        options.uploads.recordPart(upload.uploadId, { partNumber: Number(target.query.get('partNumber')), etag: answer.headers.etag, size: body.length, lastModified: options.now() });
-      }
       const rewrite = action !== 's3:GetObject' && /xml/.test(String(answer.headers['content-type'] ?? '')) && method !== 'HEAD';
       if (!rewrite) {
+        if (multipartRequest && plan) multipart.record(multipartRequest, plan, status, answer.headers, undefined);
         if (answer.headers['content-length'] !== undefined) responseHeaders['content-length'] = answer.headers['content-length'];
         response.writeHead(status, responseHeaders);
         answer.pipe(response);
@@ -334,12 +297,7 @@ export function createSandboxS3(options: SandboxS3Options) {
       if (action === 's3:ListAllMyBuckets') xml = onlyAccountBuckets(xml, caller.accountId);
       else if (stored && target.bucket) xml = xml.split(stored).join(target.bucket);
       if (listV2 && status === 200) xml = v1ListingAsV2(xml, target.query);
-      if (step === 'create' && status === 200) {
-        const uploadId = /<UploadId>([0-9a-f]{32})<\/UploadId>/.exec(xml)?.[1];
-        if (!uploadId) throw new Error('s3rver answered CreateMultipartUpload without an upload id');
-        options.uploads.start({ uploadId, accountId: caller.accountId, bucket: target.bucket ?? '', key: target.key ?? '', initiated: options.now(), initiator: caller.arn });
-      }
-      if (step === 'complete' && upload && status === 200 && !xml.includes('<Error>')) options.uploads.finish(upload.uploadId);
+      if (multipartRequest && plan) multipart.record(multipartRequest, plan, status, answer.headers, xml);
       const payload = Buffer.from(xml, 'utf8');
       response.writeHead(status, { ...responseHeaders, 'content-length': String(payload.length) }).end(payload);
     } catch (error) {
