@@ -16,10 +16,37 @@ const parser = new XMLParser({
   parseTagValue: false,
   trimValues: false,
   // The five XML entities and numeric character references (&#46; &#x2e;) are decoded; keys are checked decoded.
+  // htmlEntities is the switch for numeric references; HTML's names (&nbsp; &period;) never reach the parser,
+  // refused first by undefinedReference.
   processEntities: true,
   htmlEntities: true,
   maxNestedTags: 16,
 });
+
+/** Every reference in the text outside CDATA (where `&` is plain text). */
+const REFERENCE = /&([^;&<\s]*);?/g;
+const CDATA = /<!\[CDATA\[[\s\S]*?\]\]>/g;
+const PREDEFINED = new Set(['amp', 'lt', 'gt', 'quot', 'apos']);
+
+/** XML 1.0's Char production: what a character reference may name. */
+function isXmlCharacter(code: number): boolean {
+  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+}
+
+/**
+ * S3 refuses a reference XML does not define (`&nbsp;`, `&#0;`, a bare `&`); the parser would keep it as text
+ * or drop it. Refusing it keeps the decoded keys exactly what S3 would have read.
+ */
+function undefinedReference(text: string): string | undefined {
+  for (const match of text.replace(CDATA, '').matchAll(REFERENCE)) {
+    const [whole, name = ''] = match;
+    if (!whole.endsWith(';')) return whole;
+    if (PREDEFINED.has(name)) continue;
+    const numeric = /^#(?:([0-9]{1,7})|x([0-9a-fA-F]{1,6}))$/.exec(name);
+    if (!numeric || !isXmlCharacter(numeric[1] !== undefined ? Number(numeric[1]) : Number.parseInt(numeric[2] ?? '', 16))) return whole;
+  }
+  return undefined;
+}
 
 const MALFORMED = 'The XML you provided was not well-formed or did not validate against our published schema';
 
@@ -32,6 +59,8 @@ export function parseS3XmlBody(body: Buffer, root: string): Record<string, unkno
   const text = body.toString('utf8');
   if (DTD_START.test(text)) throw new S3Error('MalformedXML', `${MALFORMED}: DTDs and entity declarations are not accepted`);
   if (XMLValidator.validate(text) !== true) throw new S3Error('MalformedXML', MALFORMED);
+  const reference = undefinedReference(text);
+  if (reference !== undefined) throw new S3Error('MalformedXML', `${MALFORMED}: ${JSON.stringify(reference.slice(0, 16))} is not an XML entity or character reference (use &amp; for a literal &)`);
   let document: unknown;
   try {
     document = parser.parse(text);

@@ -137,6 +137,10 @@ test('a DeleteObjects body with a DTD or entity declaration is refused as Malfor
     '<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><Delete><Object><Key>&b;</Key></Object></Delete>',
     `<Delete><Object><Key>&#46;&#46;/${PRODUCTION_BUCKET}/x</Key></Object>`,
     '<NotDelete><Object><Key>x</Key></Object></NotDelete>',
+    // References XML does not define: HTML names (&period;&period;&sol; would read "../"), NUL, a bare &.
+    `<Delete><Object><Key>&period;&period;&sol;${PRODUCTION_BUCKET}/${PRODUCTION_LOG}</Key></Object></Delete>`,
+    '<Delete><Object><Key>a&#0;b</Key></Object></Delete>',
+    '<Delete><Object><Key>a & b</Key></Object></Delete>',
   ];
   for (const payload of payloads) {
     const response = await signedFetch(writer, 'POST', '/s3/dev-scratch?delete', payload, { 'content-md5': md5(payload) });
@@ -162,7 +166,7 @@ test('positive control: a multi-object delete in the caller\'s own bucket delete
   const result = await client.send(new DeleteObjectsCommand({ Bucket: 'dev-scratch', Delete: { Objects: [{ Key: 'trash/one.txt' }, { Key: 'trash/two.txt' }] } }));
   assert.deepEqual(result.Deleted?.map((deleted) => deleted.Key).sort(), ['trash/one.txt', 'trash/two.txt']);
   // A raw body with a character reference and CDATA, as any XML writer may produce them.
-  const payload = '<Delete><Object><Key>trash/a&#38;b.txt</Key></Object><Object><Key><![CDATA[trash/never-existed.txt]]></Key></Object></Delete>';
+  const payload = '<Delete><Object><Key>trash/a&#38;b.txt</Key></Object><Object><Key><![CDATA[trash/never&existed.txt]]></Key></Object></Delete>';
   const raw = await signedFetch(writer, 'POST', '/s3/dev-scratch?delete', payload, { 'content-md5': md5(payload) });
   assert.equal(raw.status, 200);
   assert.match(await raw.text(), /<Key>trash\/a&amp;b\.txt<\/Key>/);
