@@ -12,6 +12,8 @@ export interface PolicyDecision {
   readonly policies: readonly string[];
   /** ENFORCE or LOG_ONLY: in LOG_ONLY a deny is recorded but the call goes ahead. */
   readonly enforced: boolean;
+  /** Set when Cedar could not evaluate the request (it then denies): Cedar's own words, for the server log only. */
+  readonly failure?: string;
 }
 
 /**
@@ -155,15 +157,21 @@ export class PolicyEngine {
         parents: [{ type: 'Gatehouse::Target', id: resource.target }],
       },
     ];
-    const answer = statefulIsAuthorized({
-      principal: principalUid,
-      action: { type: 'Gatehouse::Action', id: action },
-      resource: resourceUid,
-      context: { arguments: toCedarValue(args) ?? {} },
-      preparsedPolicySetId: this.#setId,
-      entities,
-    });
-    if (answer.type === 'failure') return { allowed: false, policies: [], enforced: true };
+    let answer: ReturnType<typeof statefulIsAuthorized>;
+    try {
+      answer = statefulIsAuthorized({
+        principal: principalUid,
+        action: { type: 'Gatehouse::Action', id: action },
+        resource: resourceUid,
+        context: { arguments: toCedarValue(args) ?? {} },
+        preparsedPolicySetId: this.#setId,
+        entities,
+      });
+    } catch (error) {
+      // cedar-wasm throws (rather than answering failure) on input its parser refuses, e.g. nesting past its recursion limit
+      return { allowed: false, policies: [], enforced: true, failure: `Cedar could not read the request: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500) };
+    }
+    if (answer.type === 'failure') return { allowed: false, policies: [], enforced: true, failure: answer.errors.map((error) => error.message).join('; ').slice(0, 500) || 'Cedar refused the request' };
     return { allowed: answer.response.decision === 'allow', policies: answer.response.diagnostics.reason, enforced: true };
   }
 }
@@ -182,19 +190,39 @@ function policiesReadContext(text: string): boolean {
   return false;
 }
 
-/** JSON → Cedar value: Cedar has no null or floats, so nulls are dropped and non-integers become strings. */
-function toCedarValue(value: unknown): CedarValueJson | undefined {
+/** Keys Cedar's JSON reads as escapes, and prototype keys: never copied into the context. */
+const SKIPPED_KEYS: ReadonlySet<string> = new Set(['__entity', '__extn', '__proto__', 'constructor', 'prototype']);
+
+/** A JSON value's Cedar form without its children: scalars converted, containers empty; undefined = dropped. */
+function cedarShell(value: unknown): CedarValueJson | undefined {
   if (value === null || value === undefined) return undefined;
   if (typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isSafeInteger(value) ? value : String(value);
-  if (Array.isArray(value)) return value.map(toCedarValue).filter((item): item is CedarValueJson => item !== undefined);
-  if (typeof value === 'object') {
-    const record: Record<string, CedarValueJson> = {};
-    for (const [key, item] of Object.entries(value)) {
-      const converted = toCedarValue(item);
-      if (converted !== undefined && key !== '__entity' && key !== '__extn') record[key] = converted;
-    }
-    return record;
-  }
+  if (Array.isArray(value)) return [];
+  if (typeof value === 'object') return {};
   return undefined;
+}
+
+/**
+ * JSON → Cedar value: Cedar has no null or floats, so nulls are dropped and non-integers become
+ * strings. Converted with its own stack rather than recursion, so no nesting can exhaust the call stack.
+ */
+function toCedarValue(root: unknown): CedarValueJson | undefined {
+  const converted = cedarShell(root);
+  if (typeof converted !== 'object') return converted;
+  const pending: [unknown, CedarValueJson[] | Record<string, CedarValueJson>][] = [[root, converted as CedarValueJson[] | Record<string, CedarValueJson>]];
+  while (pending.length > 0) {
+    const [source, target] = pending.pop()!;
+    const children: [string | undefined, unknown][] = Array.isArray(source)
+      ? (source as unknown[]).map((item) => [undefined, item])
+      : Object.keys(source as object).filter((key) => !SKIPPED_KEYS.has(key)).map((key) => [key, (source as Record<string, unknown>)[key]]);
+    for (const [key, item] of children) {
+      const shell = cedarShell(item);
+      if (shell === undefined) continue;
+      if (key === undefined) (target as CedarValueJson[]).push(shell);
+      else (target as Record<string, CedarValueJson>)[key] = shell;
+      if (typeof shell === 'object') pending.push([item, shell as CedarValueJson[] | Record<string, CedarValueJson>]);
+    }
+  }
+  return converted;
 }
