@@ -60,16 +60,22 @@ export class PolicyEngine {
   /** `call` decisions per caller attributes and tool, kept only while no policy reads `context`. */
   #callCache = new Map<string, PolicyDecision>();
   #readsContext = true;
+  #reported: string | undefined;
+  readonly #onReloadProblem: (message: string) => void;
   /** Bumped whenever the policy set is re-parsed, so callers can key memos on it. */
   version = 0;
 
-  constructor(file: string, mode: 'ENFORCE' | 'LOG_ONLY') {
+  constructor(file: string, mode: 'ENFORCE' | 'LOG_ONLY', onReloadProblem: (message: string) => void = () => undefined) {
     this.file = file;
     this.mode = mode;
+    this.#onReloadProblem = onReloadProblem;
   }
 
-  /** Writes the default policy when absent, then parses; a file that does not parse refuses to start. */
-  static open(file: string, mode: 'ENFORCE' | 'LOG_ONLY', defaultText = DEFAULT_POLICIES): PolicyEngine {
+  /**
+   * Writes the default policy when absent, then parses; a file that does not parse refuses to start.
+   * Later, a file that vanishes or does not parse keeps the last good set and is told to `onReloadProblem`.
+   */
+  static open(file: string, mode: 'ENFORCE' | 'LOG_ONLY', defaultText = DEFAULT_POLICIES, onReloadProblem?: (message: string) => void): PolicyEngine {
     if (!existsSync(file)) {
       mkdirSync(path.dirname(file), { recursive: true });
       try {
@@ -79,7 +85,7 @@ export class PolicyEngine {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
     }
-    const engine = new PolicyEngine(file, mode);
+    const engine = new PolicyEngine(file, mode, onReloadProblem);
     engine.#reload(true);
     return engine;
   }
@@ -88,14 +94,25 @@ export class PolicyEngine {
     const now = Date.now();
     if (!force && now - this.#lastCheck < 1000) return;
     this.#lastCheck = now;
-    const mtimeMs = statSync(this.file).mtimeMs;
-    if (!force && mtimeMs === this.#mtimeMs) return;
-    const text = readFileSync(this.file, 'utf8');
+    let mtimeMs: number;
+    let text: string;
+    try {
+      mtimeMs = statSync(this.file).mtimeMs;
+      if (!force && mtimeMs === this.#mtimeMs) return;
+      text = readFileSync(this.file, 'utf8');
+    } catch (error) {
+      if (force) throw error;
+      // removed or unreadable while running: as for a bad edit, the last good set stays in force
+      this.#problem(`Policy file ${this.file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); the last good policy stays in force until it can`);
+      return;
+    }
     const check = checkParsePolicySet({ staticPolicies: text });
     if (check.type === 'failure') {
       const detail = check.errors.map((error) => error.message).join('; ');
       if (force) throw new Error(`Policy file ${this.file} does not parse: ${detail}`);
-      return; // keep the last good policy set rather than failing open or closed on a half-saved edit
+      // keep the last good policy set rather than failing open or closed on a half-saved edit
+      this.#problem(`Policy file ${this.file} does not parse (${detail}); the last good policy stays in force until it does`);
+      return;
     }
     const setId = `gatehouse-${++setCounter}-${randomUUID()}`;
     const parsed = preparsePolicySet(setId, { staticPolicies: text });
@@ -105,7 +122,15 @@ export class PolicyEngine {
     this.#listCache = new Map();
     this.#callCache = new Map();
     this.#readsContext = policiesReadContext(text);
+    this.#reported = undefined;
     this.version++;
+  }
+
+  /** Tells the administrator (the server log) once per distinct problem, not once a second. */
+  #problem(message: string): void {
+    if (message === this.#reported) return;
+    this.#reported = message;
+    this.#onReloadProblem(message);
   }
 
   /** Checks the file for edits (at most once a second); callers use `version` right after. */

@@ -5,13 +5,14 @@
 // the direct one, the SDK server (batches) and the 2026-07-28 stateless revision.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
 import { AuditLog, type AuditRecord } from '../src/audit-log.ts';
+import { toJsonRpcError } from '../src/json-rpc-error.ts';
 import type { Caller } from '../src/caller.ts';
 import { PolicyEngine } from '../src/policy-engine.ts';
 import type { GatewayDeps } from '../src/index.ts';
@@ -234,6 +235,15 @@ describe('hostile MCP input is refused, audited and never reaches a target', () 
     await expectRefused(async () => assert.deepEqual((await post(body(47), statelessHeaders('fn___record'))).json, expected(47)), { tool: '', reason: /__proto__/ });
   });
 
+  test('a "__proto__" key spelled with escapes is judged after decoding and refused', async () => {
+    // "\u005f_proto__" decodes to "__proto__": a check on the raw text would miss it
+    const body = '{"jsonrpc":"2.0","id":49,"method":"tools/call","params":{"name":"fn___record","arguments":{"ticket":"T-8","\\u005f_pro\\u0074o__":{"polluted":true}}}}';
+    await expectRefused(async () => {
+      const answer = await post(body);
+      assert.deepEqual(answer.json, { jsonrpc: '2.0', id: 49, error: { code: -32602, message: 'The key "__proto__" (at params.arguments.__proto__) is not accepted in a message; rename it' } });
+    }, { tool: 'fn___record', reason: /__proto__/ });
+  });
+
   for (const [problem, params, at] of [
     ['arguments that are not an object', '{"name":"fn___record","arguments":"ticket"}', 'params.arguments'],
     ['a tool name that is not a string', '{"name":5,"arguments":{"ticket":"T-9"}}', 'params.name'],
@@ -270,4 +280,36 @@ describe('hostile MCP input is refused, audited and never reaches a target', () 
     assert.ok(log.includes(path.join(dataDir, 'policies', 'default.cedar')), 'the administrator finds the file in the server log');
     assert.doesNotMatch(log, /\n\s+at |"stack"/);
   });
+
+  test('a policy file removed while running keeps the last good policy on every path; the log says so once, with the path', async () => {
+    const file = path.join(dataDir, 'policies', 'default.cedar');
+    const logBefore = stack.logs().length;
+    renameSync(file, `${file}.away`);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // the file is looked at once a second
+      const call = (id: number, args: string): string => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"fn___record","arguments":${args}}}`;
+      const denial = { code: -32003, message: "Policy decision DENY for fn___record: no policy permits it (default deny). Ask an administrator of gateway default to permit it in the gateway's Cedar policy", data: { decision: 'DENY', policies: [] } };
+      const receivedBefore = received.length;
+      for (const [id, headers, batch] of [[60, undefined, false], [62, undefined, true], [64, statelessHeaders('fn___record'), false]] as const) {
+        const wrap = (text: string): string => (batch ? `[${text}]` : text);
+        const allowed = (await post(wrap(call(id, '{"ticket":"T-10"}')), headers)).json as { result?: { structuredContent?: unknown } };
+        assert.deepEqual(allowed.result?.structuredContent, { recorded: true }, `call ${id} allowed by the last good policy`);
+        assert.deepEqual((await post(wrap(call(id + 1, '{"note":"no ticket"}')), headers)).json, { jsonrpc: '2.0', id: id + 1, error: denial });
+        await new Promise((resolve) => setTimeout(resolve, 1100)); // the engine looks again and again finds no file
+      }
+      assert.equal(received.length, receivedBefore + 3, 'only the calls with a ticket reached the target');
+      const log = stack.logs().slice(logBefore);
+      assert.equal(log.split(`Policy file ${file} cannot be read (ENOENT)`).length - 1, 1, 'told once, not once a second');
+      assert.doesNotMatch(log, /\n\s+at |"stack":"[^"]/);
+    } finally {
+      renameSync(`${file}.away`, file);
+    }
+  });
+});
+
+test('an unexpected failure maps to a fixed -32603 message and is handed over for the log', () => {
+  const seen: unknown[] = [];
+  const failure = new RangeError('Maximum call stack size exceeded');
+  assert.deepEqual(toJsonRpcError(failure, (error) => seen.push(error)), { code: -32603, message: 'Internal error in the gateway; the call was not completed. Retry, and report it to the administrator if it persists' });
+  assert.deepEqual(seen, [failure]);
 });
