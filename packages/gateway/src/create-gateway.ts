@@ -116,7 +116,7 @@ export async function createGateway(platform: Platform, deps: GatewayDeps): Prom
       const paths = gatewayPaths(config.name);
       const resourceUrl = `${platform.baseUrl}${paths[0]}`;
       const policyFile = config.policy.file ? path.resolve(deps.configDir ?? process.cwd(), config.policy.file) : path.join(platform.dataDir, 'policies', `${config.name}.cedar`);
-      const policy = PolicyEngine.open(policyFile, config.policy.mode);
+      const policy = PolicyEngine.open(policyFile, config.policy.mode, undefined, (message) => logger.warn({ gateway: config.name }, message));
       if (config.policy.mode === 'LOG_ONLY') logger.warn({ gateway: config.name }, 'policy mode LOG_ONLY: denials are logged, not enforced');
       const credentialDeps: ConstructorParameters<typeof CredentialResolver>[0] = {
         dataDir: platform.dataDir,
