@@ -37,6 +37,13 @@ export const runtimeSchema = z
     limits: z
       .strictObject({
         maxConcurrentSessions: z.number().int().positive().default(100),
+        /** One principal's share of maxConcurrentSessions (the smaller of the two applies), so one user cannot lock everyone out. */
+        maxConcurrentSessionsPerPrincipal: z.number().int().positive().default(10),
+        /**
+         * Data-segment limit (RLIMIT_DATA) of each spawned agent process, in MiB; 0 turns it off. Applied on
+         * Linux only (through `sh -c 'ulimit -d'`); elsewhere agents run without it.
+         */
+        maxAgentMemoryMiB: z.number().int().refine((value) => value === 0 || value >= 64, 'must be 0 (no limit) or at least 64 MiB').default(1024),
         maxPayloadBytes: z.number().int().positive().max(100_000_000).default(100_000_000),
         startTimeoutSeconds: z.number().positive().default(30),
         requestsPerMinutePerPrincipal: z.number().int().positive().default(600),
@@ -51,6 +58,8 @@ export const runtimeSchema = z
       })
       .default({
         maxConcurrentSessions: 100,
+        maxConcurrentSessionsPerPrincipal: 10,
+        maxAgentMemoryMiB: 1024,
         maxPayloadBytes: 100_000_000,
         startTimeoutSeconds: 30,
         requestsPerMinutePerPrincipal: 600,
