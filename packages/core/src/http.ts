@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { MAX_JSON_DEPTH, parseJson } from './json-depth.ts';
 import type { WireResponse } from './wire-error.ts';
 
 /**
@@ -34,6 +35,22 @@ export async function readBody(request: IncomingMessage, limit: number): Promise
     chunks.push(buffer);
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+export interface ReadJsonLimits {
+  /** Bytes; past it `BodyTooLargeError`. */
+  readonly maxBytes: number;
+  /** Nesting levels; past it `JsonTooDeepError` (default `MAX_JSON_DEPTH`, 64). */
+  readonly maxDepth?: number;
+}
+
+/**
+ * The body as JSON, with both limits checked before anything walks it. Errors for the surface to map:
+ * `BodyTooLargeError`, `JsonTooDeepError`, `SyntaxError` (malformed JSON); an empty body is `undefined`.
+ */
+export async function readJson(request: IncomingMessage, limits: ReadJsonLimits): Promise<unknown> {
+  const body = await readBody(request, limits.maxBytes);
+  return body.length === 0 ? undefined : parseJson(body, limits.maxDepth ?? MAX_JSON_DEPTH);
 }
 
 export function sendWire(response: ServerResponse, wire: WireResponse): void {

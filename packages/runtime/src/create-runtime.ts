@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { BodyTooLargeError, StoreUnavailableError, isWireError, type HttpComponent, type Platform } from '@gatehouse/core';
 import { agentHeaders, customHeadersFromQuery } from './agent-headers.ts';
 import { checkHeaderAllowlists } from './check-header-allowlist.ts';
+import { checkPayloadDepth } from './check-payload-depth.ts';
 import { CorsPolicy } from './cors-policy.ts';
 import { FORWARDED_HEADER, forwardToInstance } from './forward-to-instance.ts';
 import { ForwardingSeal } from './forwarding-seal.ts';
@@ -126,6 +127,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     const forwarded = request.headers[FORWARDED_HEADER] !== undefined && (await forwardingSeal.verify(request.headers[FORWARDED_HEADER], sessionId));
     if (!forwarded) await limiter.check(runtime, caller.owner);
     body ??= await payload(runtime, request);
+    checkPayloadDepth(runtime, request, body);
     let placement = await sessions.acquire(runtime, sessionId, caller.owner, !forwarded);
     if (placement.kind === 'remote') {
       if (await forwardToInstance(placement.url, request, body, response, await forwardingSeal.sign(sessionId), trace)) return response.statusCode;

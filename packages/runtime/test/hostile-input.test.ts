@@ -195,3 +195,40 @@ describe('runtime ARNs in the path are decoded exactly once', () => {
     }
   });
 });
+
+describe('payloads sent as JSON are refused past limits.maxJsonDepth', () => {
+  let harness: Harness;
+  let token: string;
+  before(async () => {
+    harness = await startHarness({ runtimes: [{ agentRuntimeName: 'deep', limits: { warmPoolSize: 0 } }] });
+    token = harness.issuer.sign({ sub: 'alice' });
+  });
+  after(() => harness.close());
+  const send = (id: string, body: string, contentType: string) =>
+    fetch(harness.url('deep'), { method: 'POST', headers: { authorization: `Bearer ${token}`, [SESSION]: id, 'content-type': contentType }, body });
+  const nested = (depth: number) => `{"prompt":"hi","args":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+
+  test('refuses a payload nested 10,000 deep with 400 ValidationException naming the limit, and no agent starts', async () => {
+    const id = sessionId('deep');
+    for (const contentType of ['application/json', 'application/json; charset=utf-8', 'application/vnd.example+json']) {
+      const response = await send(id, nested(10_000), contentType);
+      assert.equal(response.status, 400, contentType);
+      assert.equal(response.headers.get('x-amzn-errortype'), 'ValidationException');
+      const body = (await response.json()) as { message: string; reason: string; fieldList: { name: string }[] };
+      assert.match(body.message, /deeper than 64 levels \(limits\.maxJsonDepth of runtime deep\)/);
+      assert.equal(body.reason, 'FieldValidationFailed');
+      assert.equal(body.fieldList[0]?.name, 'payload');
+    }
+    assert.equal((await agentSessions(harness)).has(id), false, 'the agent never saw the deep payload');
+    assert.equal(harness.runtime.stats().get('deep')?.sessions, 0, 'no session was started for it');
+  });
+
+  test('a payload at the limit reaches the agent, and an opaque (non-JSON) payload is passed through uninspected', async () => {
+    const atLimit = await send(sessionId('deep-ok'), nested(64), 'application/json');
+    assert.equal(atLimit.status, 200);
+    await atLimit.arrayBuffer();
+    const opaque = await send(sessionId('deep-ok'), `${'['.repeat(100)}`, 'application/octet-stream');
+    assert.equal(opaque.status, 400, 'the echo agent answers its own 400 (invalid JSON): the runtime passed the blob on');
+    assert.deepEqual(await opaque.json(), { error: 'Invalid JSON', bytes: 100 });
+  });
+});
