@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { BodyTooLargeError, StoreUnavailableError, isWireError, type HttpComponent, type Platform } from '@gatehouse/core';
+import { BodyTooLargeError, StoreUnavailableError, isClientClosed, isWireError, type HttpComponent, type Platform } from '@gatehouse/core';
 import { agentHeaders, customHeadersFromQuery } from './agent-headers.ts';
 import { checkHeaderAllowlists } from './check-header-allowlist.ts';
 import { checkPayloadDepth } from './check-payload-depth.ts';
@@ -213,8 +213,14 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
         inFlight.delete(work);
       }
     } catch (error) {
-      status = sendError(response, error, corsHeaders, log);
-      if (error instanceof BodyTooLargeError) request.resume();
+      if (isClientClosed(error, request)) {
+        // Nobody is left to answer: one access line (below, "client closed"), no error and no stack.
+        status = CLIENT_CLOSED;
+        response.destroy();
+      } else {
+        status = sendError(response, error, corsHeaders, log);
+        if (error instanceof BodyTooLargeError) request.resume();
+      }
     }
     endRequestTrace(trace, status, typeof log.errorType === 'string' ? log.errorType : undefined);
     // `log` is this request's own object: completed in place, and only when the line will be written.

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { EmbeddedStore, type SharedStore } from '@gatehouse/core';
 import { RedisStore } from '@gatehouse/cluster';
 import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
@@ -230,5 +231,37 @@ describe('payloads sent as JSON are refused past limits.maxJsonDepth', () => {
     const opaque = await send(sessionId('deep-ok'), `${'['.repeat(100)}`, 'application/octet-stream');
     assert.equal(opaque.status, 400, 'the echo agent answers its own 400 (invalid JSON): the runtime passed the blob on');
     assert.deepEqual(await opaque.json(), { error: 'Invalid JSON', bytes: 100 });
+  });
+});
+
+describe('client aborts on the runtime', () => {
+  test('20 invocations aborted mid-payload write no error-level line and no stack, and the runtime keeps serving', async () => {
+    const harness = await startHarness({ runtimes: [{ agentRuntimeName: 'aborted', limits: { warmPoolSize: 0 } }] });
+    try {
+      const token = harness.issuer.sign({ sub: 'alice' });
+      const port = Number(new URL(harness.baseUrl).port);
+      const aborts = 20;
+      for (let index = 0; index < aborts; index++) {
+        const socket = connect(port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        await new Promise((resolve) => socket.once('connect', resolve));
+        socket.write(`POST /runtimes/aborted/invocations HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer ${token}\r\n${SESSION}: ${sessionId('abort')}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"prompt":`);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        socket.destroy();
+      }
+      const closed = () => harness.logs.filter((line) => line.includes('runtime request (client closed)'));
+      const deadline = Date.now() + 5000;
+      while (closed().length < aborts && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      assert.equal(closed().length, aborts, 'each abort is one access line');
+      for (const line of closed()) assert.equal((JSON.parse(line) as { status: number }).status, 499);
+      assert.deepEqual(harness.logs.filter((line) => (JSON.parse(line) as { level: number }).level >= 50), []);
+      assert.deepEqual(harness.logs.filter((line) => line.includes('"stack"')), []);
+      assert.equal((await agentSessions(harness)).has(sessionId('abort')), false, 'no agent received a partial payload');
+      const response = await fetch(harness.url('aborted'), { method: 'POST', headers: { authorization: `Bearer ${token}`, [SESSION]: sessionId('abort') }, body: '{"prompt":"hi"}' });
+      assert.equal(response.status, 200);
+      await response.arrayBuffer();
+    } finally {
+      await harness.close();
+    }
   });
 });
