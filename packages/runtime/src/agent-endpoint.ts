@@ -160,7 +160,8 @@ export async function spawnAgent(options: SpawnOptions): Promise<AgentEndpoint> 
   // The agent gets only what it needs, never Gatehouse's own credentials (DESIGN invariant 1).
   for (const name of HOST_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
   Object.assign(env, options.env, { PORT: String(port) });
-  const [file, ...args] = memoryLimitedCommand(options.command, options.memoryLimitMiB);
+  const command = memoryLimitedCommand(options.command, options.memoryLimitMiB);
+  const [file, ...args] = command;
   const child = spawn(file!, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const spawned = new SpawnedAgent(port, child, options.logger);
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
@@ -172,7 +173,11 @@ export async function spawnAgent(options: SpawnOptions): Promise<AgentEndpoint> 
     }
     const failure = await Promise.race([spawnError, new Promise<undefined>((resolve) => setImmediate(resolve, undefined))]);
     if (failure) {
-      throw new RuntimeError('RuntimeClientError', `Runtime initialization failed: could not start ${JSON.stringify(options.command[0])} (${(failure as NodeJS.ErrnoException).code ?? failure.message})`);
+      const reason = (failure as NodeJS.ErrnoException).code ?? failure.message;
+      if (command !== options.command) {
+        throw new RuntimeError('RuntimeClientError', `Runtime initialization failed: could not start ${file} (${reason}), which sets the agent's memory limit; install a POSIX shell there or set limits.maxAgentMemoryMiB to 0.`);
+      }
+      throw new RuntimeError('RuntimeClientError', `Runtime initialization failed: could not start ${JSON.stringify(file)} (${reason})`);
     }
     try {
       await spawned.ping(Math.max(100, Math.min(2000, deadline - Date.now())));

@@ -125,6 +125,17 @@ describe('agent processes run under a memory limit', () => {
     assert.deepEqual(memoryLimitedCommand(['node', 'agent.js'], 0, 'linux'), ['node', 'agent.js'], '0 turns it off');
   });
 
+  test('a missing agent command under the limit is still a 424 that names the command', { skip: process.platform !== 'linux' && 'Linux only' }, async () => {
+    const harness = await startHarness({ runtimes: [{ agentRuntimeName: 'missing', agent: { command: ['/nonexistent/agent-binary'] }, limits: { warmPoolSize: 0 } }] });
+    try {
+      const response = await fetch(harness.url('missing'), { method: 'POST', headers: { authorization: `Bearer ${harness.issuer.sign({ sub: 'alice' })}` }, body: '{}' });
+      assert.equal(response.status, 424);
+      assert.match(((await response.json()) as { message: string }).message, /\/nonexistent\/agent-binary/);
+    } finally {
+      await harness.close();
+    }
+  });
+
   test('an agent that allocates past maxAgentMemoryMiB fails and its session ends; within the limit, and without one, the same agent runs', { skip: process.platform !== 'linux' && 'RLIMIT_DATA is applied on Linux only' }, async () => {
     // Node 24 counts ~560 MiB of reserved (unused) address space as data at start, hence 768 MiB here.
     const harness = await startHarness({
