@@ -21,3 +21,20 @@ export function checkPayloadDepth(runtime: RuntimeEntry, request: IncomingMessag
     throw new RuntimeError('ValidationException', message, { reason: 'FieldValidationFailed', fieldList: [{ name: 'payload', message: `must nest at most ${limit} levels` }] });
   }
 }
+
+/**
+ * The same cap for WebSocket text frames, which carry JSON by the AgentCore contract: a frame whose
+ * first non-blank character opens an object or array is checked; other text is passed through.
+ */
+export function jsonFrameTooDeep(frame: Buffer, limit: number): boolean {
+  let index = 0;
+  while (index < frame.length && (frame[index] === 0x20 || frame[index] === 0x09 || frame[index] === 0x0a || frame[index] === 0x0d)) index++;
+  if (frame[index] !== 0x7b && frame[index] !== 0x5b) return false;
+  try {
+    checkJsonDepth(frame, limit);
+    return false;
+  } catch (error) {
+    if (error instanceof JsonTooDeepError) return true;
+    throw error;
+  }
+}

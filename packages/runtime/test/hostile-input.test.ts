@@ -2,6 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { once } from 'node:events';
+import { WebSocket } from 'ws';
 import { EmbeddedStore, type SharedStore } from '@gatehouse/core';
 import { RedisStore } from '@gatehouse/cluster';
 import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
@@ -233,6 +235,33 @@ describe('payloads sent as JSON are refused past limits.maxJsonDepth', () => {
     }
     assert.equal((await agentSessions(harness)).has(id), false, 'the agent never saw the deep payload');
     assert.equal(harness.runtime.stats().get('deep')?.sessions, 0, 'no session was started for it');
+  });
+
+  test('closes a WebSocket with 1008 on a text frame nested past the limit, before the agent sees it; flat frames still flow', async () => {
+    const url = `${harness.baseUrl.replace('http', 'ws')}/runtimes/deep/ws?X-Amzn-Bedrock-AgentCore-Runtime-Session-Id=${sessionId('deep-ws')}`;
+    const open = async () => {
+      const socket = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
+      await once(socket, 'open');
+      return socket;
+    };
+    const hostile = await open();
+    const received: string[] = [];
+    hostile.on('message', (data) => received.push(String(data)));
+    const closed = once(hostile, 'close');
+    hostile.send(nested(10_000));
+    const [code, reason] = (await closed) as [number, Buffer];
+    assert.equal(code, 1008);
+    assert.match(String(reason), /JSON nested deeper than 64 levels \(limits\.maxJsonDepth\)/);
+    assert.deepEqual(received, [], 'the agent answered nothing: it never got the frame');
+
+    const control = await open();
+    const echoed = once(control, 'message');
+    control.send(`[${'['.repeat(62)}${']'.repeat(62)}]`);
+    assert.equal(String((await echoed)[0]), `[${'['.repeat(62)}${']'.repeat(62)}]`, 'a frame within the limit reaches the agent (echoed back)');
+    const plain = once(control, 'message');
+    control.send(`not JSON, just text ${'['.repeat(100)}`);
+    assert.equal(String((await plain)[0]), `not JSON, just text ${'['.repeat(100)}`, 'text that does not start as JSON is passed through uninspected');
+    control.close();
   });
 
   test('a payload at the limit reaches the agent, and an opaque (non-JSON) payload is passed through uninspected', async () => {
