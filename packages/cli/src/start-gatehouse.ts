@@ -120,7 +120,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
     async close() {},
   };
   components.push(pending);
-  const server: Server = createAppServer(components, logger);
+  const server: Server = createAppServer(components, logger, base.server);
   let port: number;
   try {
     port = await listen(server, options.port ?? base.port ?? 8080, options.host ?? '127.0.0.1');

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { BodyTooLargeError, StoreUnavailableError, isWireError, type HttpComponent, type Platform } from '@gatehouse/core';
+import { BodyTooLargeError, StoreUnavailableError, isClientClosed, isWireError, type HttpComponent, type Platform } from '@gatehouse/core';
 import { agentHeaders, customHeadersFromQuery } from './agent-headers.ts';
 import { checkHeaderAllowlists } from './check-header-allowlist.ts';
+import { checkPayloadDepth } from './check-payload-depth.ts';
 import { CorsPolicy } from './cors-policy.ts';
 import { FORWARDED_HEADER, forwardToInstance } from './forward-to-instance.ts';
 import { ForwardingSeal } from './forwarding-seal.ts';
@@ -131,6 +132,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     const forwarded = request.headers[FORWARDED_HEADER] !== undefined && (await forwardingSeal.verify(request.headers[FORWARDED_HEADER], sessionId));
     if (!forwarded) await limiter.check(runtime, caller.owner);
     body ??= await payload(runtime, request);
+    checkPayloadDepth(runtime, request, body);
     let placement = await sessions.acquire(runtime, sessionId, caller.owner, !forwarded);
     if (placement.kind === 'remote') {
       if (await forwardToInstance(placement.url, request, body, response, await forwardingSeal.sign(sessionId), trace)) return response.statusCode;
@@ -216,8 +218,14 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
         inFlight.delete(work);
       }
     } catch (error) {
-      status = sendError(response, error, corsHeaders, log);
-      if (error instanceof BodyTooLargeError) request.resume();
+      if (isClientClosed(error, request)) {
+        // Nobody is left to answer: one access line (below, "client closed"), no error and no stack.
+        status = CLIENT_CLOSED;
+        response.destroy();
+      } else {
+        status = sendError(response, error, corsHeaders, log);
+        if (error instanceof BodyTooLargeError) request.resume();
+      }
     }
     endRequestTrace(trace, status, typeof log.errorType === 'string' ? log.errorType : undefined);
     // `log` is this request's own object: completed in place, and only when the line will be written.

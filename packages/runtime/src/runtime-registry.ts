@@ -42,7 +42,10 @@ export function runtimeArn(config: Readonly<GatehouseConfig>, name: string): str
  */
 export class RuntimeRegistry {
   readonly entries: readonly RuntimeEntry[];
+  /** The path segment as sent: name, plain ARN, or the ARN encoded once (the common spelling: one lookup). */
   readonly #bySegment = new Map<string, RuntimeEntry>();
+  /** After the one decoding: name or plain ARN only, so an ARN encoded twice never resolves. */
+  readonly #byDecoded = new Map<string, RuntimeEntry>();
   readonly #accountId: string;
 
   constructor(config: Readonly<GatehouseConfig>, baseOrigin: string | undefined, perimeter?: PerimeterSource) {
@@ -64,6 +67,7 @@ export class RuntimeRegistry {
         allowedClients: live?.clients,
       };
       for (const key of [arn, runtime.agentRuntimeName, encodeURIComponent(arn)]) this.#bySegment.set(key, entry);
+      for (const key of [arn, runtime.agentRuntimeName]) this.#byDecoded.set(key, entry);
       return entry;
     });
   }
@@ -88,8 +92,14 @@ export class RuntimeRegistry {
       } catch {
         throw new RuntimeError('ValidationException', 'The runtime ARN in the path is not valid percent-encoding', { reason: 'CannotParse' });
       }
+      // Segments are decoded exactly once: a '%' left after that means the ARN was encoded twice
+      // (`%253A`), which must not resolve (a second decoding is how paths slip past checks).
+      if (segment.includes('%')) {
+        const message = 'The runtime ARN in the path is percent-encoded more than once (it still contains % after decoding); encode it once, e.g. with encodeURIComponent(arn).';
+        throw new RuntimeError('ValidationException', message, { reason: 'FieldValidationFailed', fieldList: [{ name: 'agentRuntimeArn', message }] });
+      }
       // An unencoded ARN arrives as two segments ("…:runtime" and the name): accept it too.
-      runtime = this.#bySegment.get(segment);
+      runtime = this.#byDecoded.get(segment);
     }
     if (!runtime) throw new RuntimeError('ResourceNotFoundException', `No agent runtime named ${JSON.stringify(segment.slice(0, 256))}`);
     if (url.search === '') return { runtime, action: action as RuntimeAction };
