@@ -10,6 +10,7 @@ import { UsernameTakenError, type PoolRecord, type UserRecord } from './user-sto
 import { attributeList } from './user-operations.ts';
 import { newPassword } from './bootstrap-pools.ts';
 import { deliver } from './outbox.ts';
+import { parseUserAttributes } from './user-attributes.ts';
 
 function poolOf(context: IdentityContext, poolId: string): PoolRecord {
   const pool = context.users.poolById(poolId);
@@ -48,10 +49,9 @@ export const adminOperations: Record<string, Operation> = {
   async AdminCreateUser(context, body) {
     const input = parseInput(adminCreateUserSchema, body);
     const pool = poolOf(context, input.UserPoolId);
+    const attributes = parseUserAttributes(input.UserAttributes ?? []);
     const password = input.TemporaryPassword ?? newPassword();
     const secrets = await passwordSecrets(pool.id, input.Username, password);
-    const attributes: Record<string, string> = {};
-    for (const attribute of input.UserAttributes ?? []) if (attribute.Name !== 'sub') attributes[attribute.Name] = attribute.Value ?? '';
     let user: UserRecord;
     try {
       user = context.users.createUser(pool.id, { username: input.Username, ...secrets, status: 'FORCE_CHANGE_PASSWORD', attributes });

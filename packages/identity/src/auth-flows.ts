@@ -7,6 +7,7 @@ import { DUMMY_HASH, verifyPassword } from './password-hash.ts';
 import { isValidClientPublic, parseSrpTimestamp, startServer, verifyPasswordClaim } from './srp.ts';
 import { passwordSecrets, poolSuffix } from './user-secrets.ts';
 import { randomToken } from './token-store.ts';
+import { checkAttributeName } from './user-attributes.ts';
 
 export const API_SCOPE = 'aws.cognito.signin.user.admin';
 const CHALLENGE_TTL_SECONDS = 180;
@@ -201,15 +202,28 @@ export async function respondToAuthChallenge(
     const user = context.users.user(pool.id, session.username);
     if (!user || user.status !== 'FORCE_CHANGE_PASSWORD') throw new CognitoError('NotAuthorizedException', 'Invalid session for the user.');
     checkSecretHash(client, [user.username, responses?.USERNAME ?? user.username], responses?.SECRET_HASH);
+    const attributes = challengeAttributes(user, responses ?? {});
     const secrets = await passwordSecrets(pool.id, user.username, newPassword);
-    const attributes = { ...user.attributes };
-    for (const [name, value] of Object.entries(responses ?? {})) {
-      if (name.startsWith('userAttributes.') && name !== 'userAttributes.sub') attributes[name.slice('userAttributes.'.length)] = value;
-    }
     context.users.setPassword(pool.id, user.username, secrets, 'CONFIRMED', attributes);
     return completeSignIn(context, pool, client, context.users.user(pool.id, user.username)!, caller.ip);
   }
   throw new CognitoError('InvalidParameterException', `Unsupported ChallengeName ${input.ChallengeName}`);
+}
+
+/** `userAttributes.<name>` answers to NEW_PASSWORD_REQUIRED: the same names as AdminCreateUser, and no self-verification. */
+function challengeAttributes(user: UserRecord, responses: Record<string, string>): Record<string, string> {
+  const attributes = { ...user.attributes };
+  for (const [key, value] of Object.entries(responses)) {
+    if (!key.startsWith('userAttributes.')) continue;
+    const name = key.slice('userAttributes.'.length);
+    checkAttributeName(name);
+    if (name.endsWith('_verified')) throw new CognitoError('InvalidParameterException', `${name} cannot be set while answering NEW_PASSWORD_REQUIRED; an administrator sets it with AdminUpdateUserAttributes.`);
+    // a changed address is no longer verified (it would otherwise become a sign-in alias)
+    if (name === 'email' && value !== attributes.email) attributes.email_verified = 'false';
+    if (name === 'phone_number' && value !== attributes.phone_number) attributes.phone_number_verified = 'false';
+    attributes[name] = value;
+  }
+  return attributes;
 }
 
 /**

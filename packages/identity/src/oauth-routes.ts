@@ -13,6 +13,7 @@ import { constantTimeEqual } from './client-secret.ts';
 import { randomToken } from './token-store.ts';
 import { verifyAccessToken } from './verify-access-token.ts';
 import { passwordSecrets } from './user-secrets.ts';
+import { userAttributeClaims } from './user-attributes.ts';
 
 const SESSION_COOKIE = 'gatehouse_session';
 const CSRF_COOKIE = 'gatehouse_csrf';
@@ -224,7 +225,7 @@ const userInfo: Route = async (context, request, response) => {
   const user = verified && typeof verified.claims.username === 'string' ? context.users.user(verified.pool.id, verified.claims.username) : undefined;
   if (!verified || !user || user.sub !== verified.claims.sub || !user.enabled) throw new OAuthError('invalid_token', 'The access token is invalid, expired or revoked');
   if (!String(verified.claims.scope ?? '').split(' ').includes('openid')) throw new OAuthError('invalid_token', 'The access token lacks the openid scope');
-  json(response, 200, { ...user.attributes, sub: user.sub, username: user.username });
+  json(response, 200, { ...userAttributeClaims(user.attributes), sub: user.sub, username: user.username });
 };
 
 const revoke: Route = async (context, request, response) => {

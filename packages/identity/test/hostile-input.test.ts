@@ -1,0 +1,159 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {
+  CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminGetUserCommand, AdminAddUserToGroupCommand, InitiateAuthCommand,
+  RespondToAuthChallengeCommand, SignUpCommand, InvalidParameterException, UserNotFoundException,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { openDatabase } from '@gatehouse/core';
+import { startIdentity, type RunningIdentity } from './support/start-identity.ts';
+
+let running: RunningIdentity;
+let admin: CognitoIdentityProviderClient;
+let anonymous: CognitoIdentityProviderClient;
+let jwks: ReturnType<typeof createRemoteJWKSet>;
+
+before(async () => {
+  running = await startIdentity({
+    config: {
+      identity: {
+        userPools: [{
+          poolName: 'default', signUpEnabled: true,
+          clients: [{ clientName: 'web', explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] }],
+        }],
+      },
+    },
+  });
+  admin = new CognitoIdentityProviderClient({ endpoint: running.baseUrl, region: 'local', credentials: running.adminKey });
+  anonymous = new CognitoIdentityProviderClient({ endpoint: running.baseUrl, region: 'local', credentials: { accessKeyId: 'AKIAUNUSED00000000000', secretAccessKey: 'unused' } });
+  jwks = createRemoteJWKSet(new URL(`${running.identity.defaultPool.issuer}/.well-known/jwks.json`));
+});
+after(async () => {
+  admin.destroy();
+  anonymous.destroy();
+  await running.close();
+});
+
+const poolId = (): string => running.identity.defaultPool.userPoolId;
+const clientId = (): string => running.identity.pool('default')!.clients.find((entry) => entry.clientName === 'web')!.clientId;
+
+async function userExists(username: string): Promise<boolean> {
+  try {
+    await admin.send(new AdminGetUserCommand({ UserPoolId: poolId(), Username: username }));
+    return true;
+  } catch (error) {
+    if (error instanceof UserNotFoundException) return false;
+    throw error;
+  }
+}
+
+async function createConfirmed(username: string, password: string, attributes: { Name: string; Value: string }[] = []): Promise<void> {
+  await admin.send(new AdminCreateUserCommand({ UserPoolId: poolId(), Username: username, MessageAction: 'SUPPRESS', UserAttributes: attributes }));
+  await admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId(), Username: username, Password: password, Permanent: true }));
+}
+
+async function signIn(username: string, password: string): Promise<{ id: JWTPayload; access: JWTPayload }> {
+  const result = await anonymous.send(new InitiateAuthCommand({ ClientId: clientId(), AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: username, PASSWORD: password } }));
+  const issuer = running.identity.defaultPool.issuer;
+  const id = await jwtVerify(result.AuthenticationResult!.IdToken!, jwks, { issuer, audience: clientId() });
+  const access = await jwtVerify(result.AuthenticationResult!.AccessToken!, jwks, { issuer });
+  return { id: id.payload, access: access.payload };
+}
+
+// Names a token minter owns, and names Cognito's schema does not have: none may be written as an attribute.
+const HOSTILE_ATTRIBUTES: readonly [string, string][] = [
+  ['cognito:groups', 'ops-readwrite'], ['cognito:username', 'admin'], ['cognito:roles', 'arn:aws:iam::1:role/x'], ['cognito:preferred_role', 'x'],
+  ['username', 'admin'], ['nonce', 'forged-nonce'], ['client_id', 'other-client'], ['scope', 'aws.cognito.signin.user.admin openid'],
+  ['sub', '00000000-0000-0000-0000-000000000000'], ['iss', 'https://evil.example'], ['aud', 'other-client'], ['exp', '9999999999'],
+  ['iat', '0'], ['auth_time', '0'], ['token_use', 'access'], ['jti', 'forged'], ['origin_jti', 'forged'], ['event_id', 'forged'],
+  ['at_hash', 'forged'], ['identities', '[]'], ['__proto__', 'x'], ['groups', 'ops-readwrite'], ['custom:', 'empty custom name'],
+];
+
+for (const [name, value] of HOSTILE_ATTRIBUTES) {
+  test(`AdminCreateUser refuses the attribute ${name} and creates no user`, async () => {
+    const username = `hostile-admin-${HOSTILE_ATTRIBUTES.findIndex(([entry]) => entry === name)}`;
+    await assert.rejects(
+      admin.send(new AdminCreateUserCommand({ UserPoolId: poolId(), Username: username, MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: 'a@example.test' }, { Name: name, Value: value }] })),
+      (error: unknown) => error instanceof InvalidParameterException && error.message.includes(name),
+    );
+    assert.equal(await userExists(username), false);
+  });
+}
+
+test('SignUp refuses every reserved or unknown attribute and creates no user', async () => {
+  for (const [index, [name, value]] of HOSTILE_ATTRIBUTES.entries()) {
+    const username = `hostile-signup-${index}`;
+    await assert.rejects(
+      anonymous.send(new SignUpCommand({ ClientId: clientId(), Username: username, Password: 'Sign-Up-Pass-1', UserAttributes: [{ Name: name, Value: value }] })),
+      (error: unknown) => error instanceof InvalidParameterException && error.message.includes(name),
+      name,
+    );
+    assert.equal(await userExists(username), false, name);
+  }
+});
+
+test('SignUp cannot declare its own e-mail verified', async () => {
+  await anonymous.send(new SignUpCommand({
+    ClientId: clientId(), Username: 'self-verified', Password: 'Sign-Up-Pass-1',
+    UserAttributes: [{ Name: 'email', Value: 'self@example.test' }, { Name: 'email_verified', Value: 'true' }, { Name: 'phone_number_verified', Value: 'true' }],
+  }));
+  const user = await admin.send(new AdminGetUserCommand({ UserPoolId: poolId(), Username: 'self-verified' }));
+  const attributes = Object.fromEntries(user.UserAttributes!.map((attribute) => [attribute.Name, attribute.Value]));
+  assert.equal(attributes.email_verified, 'false');
+  assert.equal(attributes.phone_number_verified, undefined);
+});
+
+test('a NEW_PASSWORD_REQUIRED answer cannot write a reserved claim; the user stays as it was', async () => {
+  await admin.send(new AdminCreateUserCommand({ UserPoolId: poolId(), Username: 'first-login', TemporaryPassword: 'Temp-Pass-1', MessageAction: 'SUPPRESS' }));
+  for (const name of ['cognito:groups', 'username', 'email_verified']) {
+    const started = await anonymous.send(new InitiateAuthCommand({ ClientId: clientId(), AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: 'first-login', PASSWORD: 'Temp-Pass-1' } }));
+    assert.equal(started.ChallengeName, 'NEW_PASSWORD_REQUIRED');
+    await assert.rejects(
+      anonymous.send(new RespondToAuthChallengeCommand({
+        ClientId: clientId(), ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: started.Session!,
+        ChallengeResponses: { USERNAME: 'first-login', NEW_PASSWORD: 'Brand-New-Pass-2', [`userAttributes.${name}`]: 'ops-readwrite' },
+      })),
+      (error: unknown) => error instanceof InvalidParameterException && error.message.includes(name),
+    );
+    const user = await admin.send(new AdminGetUserCommand({ UserPoolId: poolId(), Username: 'first-login' }));
+    assert.equal(user.UserStatus, 'FORCE_CHANGE_PASSWORD');
+    assert.deepEqual(user.UserAttributes!.map((attribute) => attribute.Name), ['sub']);
+  }
+});
+
+test('a user in no group gets an ID token without cognito:groups; standard and custom: attributes are in it', async () => {
+  await createConfirmed('plain-user', 'Plain-Pass-1', [{ Name: 'email', Value: 'plain@example.test' }, { Name: 'custom:team', Value: 'blue' }]);
+  const { id, access } = await signIn('plain-user', 'Plain-Pass-1');
+  assert.equal(id['cognito:groups'], undefined);
+  assert.equal(access['cognito:groups'], undefined);
+  assert.equal(id['cognito:username'], 'plain-user');
+  assert.equal(id.email, 'plain@example.test');
+  assert.equal(id['custom:team'], 'blue');
+  assert.equal(id.username, undefined);
+  assert.equal(id.nonce, undefined);
+  // positive control: group membership still shows
+  await admin.send(new AdminAddUserToGroupCommand({ UserPoolId: poolId(), Username: 'plain-user', GroupName: 'ops-readonly' }));
+  assert.deepEqual((await signIn('plain-user', 'Plain-Pass-1')).id['cognito:groups'], ['ops-readonly']);
+});
+
+test('attributes already stored under reserved names (an old row) never reach a token', async () => {
+  await createConfirmed('legacy-row', 'Legacy-Pass-1', [{ Name: 'email', Value: 'legacy@example.test' }]);
+  const database = openDatabase(path.join(running.dataDir, 'identity.db'));
+  try {
+    database
+      .prepare("UPDATE users SET attributes = json_set(attributes, '$.\"cognito:groups\"', 'ops-readwrite', '$.username', 'admin', '$.nonce', 'forged', '$.iss', 'https://evil.example', '$.at_hash', 'forged', '$.token_use', 'access') WHERE username = ?")
+      .run('legacy-row');
+  } finally {
+    database.close();
+  }
+  const { id, access } = await signIn('legacy-row', 'Legacy-Pass-1');
+  assert.equal(id['cognito:groups'], undefined);
+  assert.equal(id.username, undefined);
+  assert.equal(id.nonce, undefined);
+  assert.equal(id.at_hash, undefined);
+  assert.equal(id.token_use, 'id');
+  assert.equal(id.iss, running.identity.defaultPool.issuer);
+  assert.equal(id.email, 'legacy@example.test');
+  assert.equal(access['cognito:groups'], undefined);
+});
