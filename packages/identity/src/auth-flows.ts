@@ -244,11 +244,7 @@ export async function checkPassword(context: IdentityContext, pool: PoolRecord, 
  * as with a real user) and as cheap as a lookup, derived from a per-installation key.
  */
 function decoySrp(context: IdentityContext, poolId: string, username: string): { salt: string; verifier: string } {
-  let key = context.users.meta('srp-decoy-key');
-  if (!key) {
-    context.users.setMeta('srp-decoy-key', randomBytes(32).toString('hex'));
-    key = context.users.meta('srp-decoy-key')!;
-  }
+  const key = context.users.metaOrCreate('srp-decoy-key', () => randomBytes(32).toString('hex'));
   const derive = (label: string, length: number): string => {
     let out = '';
     for (let block = 0; out.length < length * 2; block++) out += createHmac('sha256', key).update(`${label}|${block}|${poolId}|${username}`).digest('hex');

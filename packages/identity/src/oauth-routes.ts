@@ -9,8 +9,7 @@ import { authorizationCodeGrant, clientCredentialsGrant, refreshTokenGrant, toke
 import { errorPage, loginPage } from './login-page.ts';
 import { checkPassword } from './auth-flows.ts';
 import { clientIp } from './cognito-api.ts';
-import { constantTimeEqual } from './client-secret.ts';
-import { randomToken } from './token-store.ts';
+import { checkLoginCsrf, issueLoginCsrf } from './login-csrf.ts';
 import { verifyAccessToken } from './verify-access-token.ts';
 import { passwordSecrets } from './user-secrets.ts';
 import { userAttributeClaims } from './user-attributes.ts';
@@ -96,11 +95,11 @@ function queryParameters(url: URL): Record<string, string> {
 }
 
 function renderLogin(context: IdentityContext, response: ServerResponse, authorize: AuthorizeRequest, parameters: Record<string, string>, extra: { status?: number; error?: string; username?: string; newPasswordRequired?: boolean } = {}): void {
-  const csrf = randomToken(24);
+  const csrf = issueLoginCsrf(context, parameters);
   page(response, extra.status ?? 200, loginPage({
-    poolName: authorize.pool.name, clientName: authorize.client.name, parameters: authorizeParameters(parameters), csrf,
+    poolName: authorize.pool.name, clientName: authorize.client.name, parameters: authorizeParameters(parameters), csrf: csrf.field,
     error: extra.error, username: extra.username, newPasswordRequired: extra.newPasswordRequired ?? false,
-  }), { 'set-cookie': cookie(context, CSRF_COOKIE, csrf, 1800, 'Strict') });
+  }), { 'set-cookie': cookie(context, CSRF_COOKIE, csrf.cookie, 1800, 'Strict') });
 }
 
 /** Runs a step that may fail with an authorize error: page errors stay here, others go back to the client. */
@@ -162,8 +161,7 @@ const loginPost: Route = async (context, request, response) => {
     if (authorizeFailure(response, error)) return;
     throw error;
   }
-  const csrfCookie = cookies(request)[CSRF_COOKIE];
-  if (!csrfCookie || !form.csrf || !constantTimeEqual(csrfCookie, form.csrf)) {
+  if (!checkLoginCsrf(context, cookies(request)[CSRF_COOKIE], form.csrf, form)) {
     renderLogin(context, response, parsed, form, { status: 403, error: 'Your sign-in form expired. Please sign in again.' });
     return;
   }

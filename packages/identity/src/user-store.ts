@@ -220,6 +220,11 @@ export class UserStore {
     const row = this.#database.prepare('SELECT value FROM meta WHERE key = ?').get(key) as Row | undefined;
     return row ? String(row.value) : undefined;
   }
+  /** The stored value, or `create()`'s stored first: concurrent first calls (several instances) all read the same one. */
+  metaOrCreate(key: string, create: () => string): string {
+    this.#database.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(key, create());
+    return this.meta(key)!;
+  }
   setMeta(key: string, value: string): void {
     this.#database.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }

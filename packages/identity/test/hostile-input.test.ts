@@ -7,20 +7,27 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { openDatabase } from '@gatehouse/core';
-import { startIdentity, type RunningIdentity } from './support/start-identity.ts';
+import { freePort, startIdentity, type RunningIdentity } from './support/start-identity.ts';
+import { hiddenFields, login } from './support/hosted-login.ts';
 
 let running: RunningIdentity;
 let admin: CognitoIdentityProviderClient;
 let anonymous: CognitoIdentityProviderClient;
 let jwks: ReturnType<typeof createRemoteJWKSet>;
+let base: string;
 
 before(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
   running = await startIdentity({
+    port,
     config: {
       identity: {
         userPools: [{
           poolName: 'default', signUpEnabled: true,
-          clients: [{ clientName: 'web', explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] }],
+          clients: [
+            { clientName: 'web', explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], callbackUrls: [`${base}/callback`], logoutUrls: [`${base}/bye`] },
+          ],
         }],
       },
     },
@@ -156,4 +163,69 @@ test('attributes already stored under reserved names (an old row) never reach a 
   assert.equal(id.iss, running.identity.defaultPool.issuer);
   assert.equal(id.email, 'legacy@example.test');
   assert.equal(access['cognito:groups'], undefined);
+});
+
+// ---- hosted login CSRF: the token is bound to the browser (cookie) and to the authorize request it completes
+
+function authorizeUrl(state: string, challenge = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'): string {
+  const url = new URL('/oauth2/authorize', base);
+  url.search = new URLSearchParams({
+    response_type: 'code', client_id: clientId(), redirect_uri: `${base}/callback`, scope: 'openid', state, code_challenge: challenge, code_challenge_method: 'S256',
+  }).toString();
+  return url.href;
+}
+
+async function loginForm(state: string, challenge?: string): Promise<{ cookie: string; fields: Record<string, string> }> {
+  const authorize = await fetch(authorizeUrl(state, challenge), { redirect: 'manual' });
+  const page = await fetch(new URL(authorize.headers.get('location')!, base));
+  const cookie = page.headers.getSetCookie().map((header) => header.split(';')[0]!).find((pair) => pair.startsWith('gatehouse_csrf='))!;
+  return { cookie, fields: hiddenFields(await page.text()) };
+}
+
+async function postLogin(fields: Record<string, string>, cookie: string): Promise<Response> {
+  return fetch(new URL('/login', base), {
+    method: 'POST', redirect: 'manual', body: new URLSearchParams({ ...fields, username: 'csrf-user', password: 'Csrf-Pass-1' }),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+  });
+}
+
+function assertRefused(response: Response): void {
+  assert.equal(response.status, 403);
+  assert.equal(response.headers.get('location'), null);
+  assert.ok(!response.headers.getSetCookie().some((header) => header.startsWith('gatehouse_session=')), 'no sign-in session was created');
+}
+
+test('the hosted login refuses a CSRF cookie and field pair the client chose', async () => {
+  await createConfirmed('csrf-user', 'Csrf-Pass-1');
+  const { fields } = await loginForm('chosen-pair');
+  const forged = `${Date.now() + 600_000}.${'A'.repeat(43)}`;
+  for (const chosen of ['attacker-chosen-value', forged]) {
+    const response = await postLogin({ ...fields, csrf: chosen }, `gatehouse_csrf=${chosen}`);
+    assertRefused(response);
+    assert.match(await response.text(), /sign-in form expired/);
+  }
+});
+
+test('the hosted login refuses a CSRF token issued for another authorize request', async () => {
+  const first = await loginForm('transaction-a');
+  const second = await loginForm('transaction-b', 'x'.repeat(43));
+  // A's browser token with B's request (other state and PKCE challenge), and A's token with only the challenge swapped
+  assertRefused(await postLogin({ ...second.fields, csrf: first.fields.csrf! }, first.cookie));
+  assertRefused(await postLogin({ ...first.fields, code_challenge: 'y'.repeat(43) }, first.cookie));
+  // the right token with another browser's cookie
+  assertRefused(await postLogin(first.fields, second.cookie));
+  // positive control: each form, posted as rendered, signs in
+  const done = await postLogin(first.fields, first.cookie);
+  assert.equal(done.status, 302);
+  const location = new URL(done.headers.get('location')!);
+  assert.equal(location.origin + location.pathname, `${base}/callback`);
+  assert.equal(location.searchParams.get('state'), 'transaction-a');
+  assert.ok(location.searchParams.get('code'));
+});
+
+test('the real hosted login flow still signs in', async () => {
+  const result = await login(authorizeUrl('real-flow'), 'csrf-user', 'Csrf-Pass-1');
+  assert.equal(result.status, 302, result.body);
+  assert.equal(new URL(result.location!).searchParams.get('state'), 'real-flow');
+  assert.ok(result.sessionCookie);
 });
