@@ -8,6 +8,7 @@ import { isValidClientPublic, parseSrpTimestamp, startServer, verifyPasswordClai
 import { passwordSecrets, poolSuffix } from './user-secrets.ts';
 import { randomToken } from './token-store.ts';
 import { checkAttributeName } from './user-attributes.ts';
+import { usernameKey } from './username-key.ts';
 
 export const API_SCOPE = 'aws.cognito.signin.user.admin';
 const CHALLENGE_TTL_SECONDS = 180;
@@ -57,7 +58,8 @@ function param(parameters: Record<string, string> | undefined, name: string): st
 }
 
 function failureKey(poolId: string, username: string, ip: string): string {
-  return `identity:failures:${poolId}:${username.toLowerCase()}:${ip}`;
+  // always case- and width-folded, so `Admin`, `ADMIN` and `ａｄｍｉｎ` share one count whatever the pool's setting
+  return `identity:failures:${poolId}:${usernameKey(username, false)}:${ip}`;
 }
 
 async function checkThrottle(context: IdentityContext, poolId: string, username: string, ip: string): Promise<void> {

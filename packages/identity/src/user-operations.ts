@@ -14,6 +14,7 @@ import { passwordSecrets } from './user-secrets.ts';
 import { UsernameTakenError, type UserRecord } from './user-store.ts';
 import { deliver } from './outbox.ts';
 import { parseUserAttributes } from './user-attributes.ts';
+import { usernameKey } from './username-key.ts';
 
 const CODE_TTL_MS = 24 * 3600_000;
 const MAX_CODE_FAILURES = 5;
@@ -131,7 +132,7 @@ export const userOperations: Record<string, Operation> = {
     const input = parseInput(confirmSignUpSchema, body);
     const { client, pool } = clientFor(context, input.ClientId);
     checkSecretHash(client, [input.Username], input.SecretHash);
-    const failures = `identity:code-failures:${pool.id}:${input.Username}:${caller.ip}`;
+    const failures = `identity:code-failures:${pool.id}:${usernameKey(input.Username, false)}:${caller.ip}`;
     if (Number((await context.store.get(failures)) ?? 0) >= MAX_CODE_FAILURES) throw new CognitoError('TooManyFailedAttemptsException', 'Too many failed attempts. Wait before trying again.');
     const user = context.users.user(pool.id, input.Username);
     if (user && user.status !== 'UNCONFIRMED') throw new CognitoError('NotAuthorizedException', `User cannot be confirmed. Current status is ${user.status}`);

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
   CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminGetUserCommand, AdminAddUserToGroupCommand, InitiateAuthCommand,
-  RespondToAuthChallengeCommand, SignUpCommand, InvalidParameterException, UserNotFoundException,
+  RespondToAuthChallengeCommand, SignUpCommand, InvalidParameterException, UserNotFoundException, UsernameExistsException, ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { AuthenticationDetails, CognitoUser, CognitoUserPool, type CognitoUserSession } from 'amazon-cognito-identity-js';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { openDatabase } from '@gatehouse/core';
 import { freePort, startIdentity, type RunningIdentity } from './support/start-identity.ts';
@@ -26,7 +27,7 @@ before(async () => {
         userPools: [{
           poolName: 'default', signUpEnabled: true,
           clients: [
-            { clientName: 'web', explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], callbackUrls: [`${base}/callback`], logoutUrls: [`${base}/bye`] },
+            { clientName: 'web', explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], callbackUrls: [`${base}/callback`], logoutUrls: [`${base}/bye`] },
           ],
         }],
       },
@@ -228,4 +229,45 @@ test('the real hosted login flow still signs in', async () => {
   assert.equal(result.status, 302, result.body);
   assert.equal(new URL(result.location!).searchParams.get('state'), 'real-flow');
   assert.ok(result.sessionCookie);
+});
+
+// ---- usernames: case-insensitive and NFKC-folded by default, as Cognito recommends
+
+const LOOK_ALIKES = ['ADMIN', 'Admin', '\uff41\uff44\uff4d\uff49\uff4e', '\uff21\uff24\uff2d\uff29\uff2e', 'ad\u217Fin'];
+
+test('look-alikes of an existing username cannot be created, by AdminCreateUser or SignUp', async () => {
+  const before = await admin.send(new AdminGetUserCommand({ UserPoolId: poolId(), Username: 'admin' }));
+  for (const username of LOOK_ALIKES) {
+    await assert.rejects(
+      admin.send(new AdminCreateUserCommand({ UserPoolId: poolId(), Username: username, MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: 'evil@example.test' }] })),
+      UsernameExistsException, username,
+    );
+    await assert.rejects(anonymous.send(new SignUpCommand({ ClientId: clientId(), Username: username, Password: 'Sign-Up-Pass-1' })), UsernameExistsException, username);
+  }
+  const listed = await admin.send(new ListUsersCommand({ UserPoolId: poolId() }));
+  assert.deepEqual(listed.Users!.map((user) => user.Username).filter((name) => name!.normalize('NFKC').toLowerCase() === 'admin'), ['admin']);
+  const after = await admin.send(new AdminGetUserCommand({ UserPoolId: poolId(), Username: 'admin' }));
+  assert.deepEqual(after, { ...before, $metadata: after.$metadata });
+});
+
+test('sign-in with Admin or a fullwidth spelling finds admin and its tokens name admin', async () => {
+  const { password } = running.identity.firstRun!;
+  const adminSub = (await admin.send(new AdminGetUserCommand({ UserPoolId: poolId(), Username: 'admin' }))).UserAttributes!.find((attribute) => attribute.Name === 'sub')!.Value;
+  for (const spelling of ['Admin', '\uff41\uff44\uff4d\uff49\uff4e']) {
+    const { id, access } = await signIn(spelling, password);
+    assert.equal(access.username, 'admin');
+    assert.equal(id['cognito:username'], 'admin');
+    assert.equal(access.sub, adminSub);
+  }
+  // SRP proves the password over the stored name (USER_ID_FOR_SRP), whatever the user typed
+  const session = await new Promise<CognitoUserSession>((resolve, reject) => {
+    const pool = new CognitoUserPool({ UserPoolId: poolId(), ClientId: clientId(), endpoint: `${base}/` });
+    new CognitoUser({ Username: 'ADMIN', Pool: pool }).authenticateUser(new AuthenticationDetails({ Username: 'ADMIN', Password: password }), {
+      onSuccess: resolve, onFailure: reject, newPasswordRequired: () => reject(new Error('unexpected NEW_PASSWORD_REQUIRED')),
+    });
+  });
+  assert.equal(session.getIdToken().decodePayload()['cognito:username'], 'admin');
+  const hosted = await login(authorizeUrl('case-folded'), 'ADMIN', password);
+  assert.equal(hosted.status, 302, hosted.body);
+  assert.ok(new URL(hosted.location!).searchParams.get('code'));
 });
