@@ -12,7 +12,7 @@ import { TokenMinter } from './token-minter.ts';
 import { AccessKeyStore } from './access-key-store.ts';
 import { bootstrapAdmin, bootstrapPools, SERVICE_CLIENTS, writeAdminCredentials } from './bootstrap-pools.ts';
 import type { IdentityContext } from './identity-context.ts';
-import { handleCognito, isCognitoRequest } from './cognito-api.ts';
+import { answerCognitoPreflight, handleCognito, isCognitoPreflight, isCognitoRequest } from './cognito-api.ts';
 import { handleDiscovery } from './discovery-routes.ts';
 import { handleOAuth } from './oauth-routes.ts';
 import { createSigV4Verifier, type SigV4Key, type SigV4Verifier } from '@gatehouse/auth';
@@ -126,6 +126,10 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
       return tokens.isRevokedOrigin(claims.origin_jti) || (await revocations.isRevoked(claims.origin_jti));
     },
     async handle(request: IncomingMessage, response: ServerResponse, url: URL) {
+      if (isCognitoPreflight(request, url)) {
+        answerCognitoPreflight(response);
+        return true;
+      }
       if (isCognitoRequest(request, url)) {
         await handleCognito(context, sigV4, request, response);
         return true;

@@ -6,7 +6,8 @@ import type { IdentityContext } from './identity-context.ts';
 import { AuthorizePageError, AuthorizeRedirectError, authorizeParameters, parseAuthorizeRequest, type AuthorizeRequest } from './authorize-request.ts';
 import { authenticateClient } from './client-auth.ts';
 import { authorizationCodeGrant, clientCredentialsGrant, refreshTokenGrant, tokenExchangeGrant, type CodePayload } from './token-grants.ts';
-import { errorPage, loginPage } from './login-page.ts';
+import { errorPage, loginPage, signedOutPage, signOutErrorPage } from './login-page.ts';
+import { decideLogout, LogoutPageError, type LogoutDecision } from './logout-request.ts';
 import { checkPassword } from './auth-flows.ts';
 import { clientIp } from './cognito-api.ts';
 import { checkLoginCsrf, issueLoginCsrf } from './login-csrf.ts';
@@ -214,9 +215,14 @@ const token: Route = async (context, request, response) => {
 
 const userInfo: Route = async (context, request, response) => {
   const header = request.headers.authorization;
-  const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header) : null;
+  if (typeof header !== 'string' || !/^Bearer(\s|$)/i.test(header)) {
+    // RFC 6750 §3.1: no bearer credentials at all is a 401 challenge without an error code
+    json(response, 401, { error_description: 'Send the access token as Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer realm="userInfo"' });
+    return;
+  }
+  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
   if (!match) {
-    json(response, 400, { error: 'invalid_request', error_description: 'Send the access token as Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer error="invalid_request"' });
+    json(response, 400, { error: 'invalid_request', error_description: 'The Authorization header must be Bearer followed by one token' }, { 'www-authenticate': 'Bearer error="invalid_request"' });
     return;
   }
   const verified = await verifyAccessToken(context, match[1]!);
@@ -243,37 +249,19 @@ const revoke: Route = async (context, request, response) => {
 };
 
 const logout: Route = async (context, request, response, url) => {
-  const parameters = queryParameters(url);
-  const client = parameters.client_id ? context.users.clientById(parameters.client_id) : undefined;
-  if (!client) {
-    page(response, 400, errorPage('client_id is missing or unknown.'));
+  let decision: LogoutDecision;
+  try {
+    decision = await decideLogout(context, queryParameters(url));
+  } catch (error) {
+    if (!(error instanceof LogoutPageError)) throw error;
+    page(response, 400, signOutErrorPage(error.message));
     return;
   }
   const sessionId = cookies(request)[SESSION_COOKIE];
-  const clear = cookie(context, SESSION_COOKIE, '', 0, 'Lax');
-  if (parameters.logout_uri !== undefined) {
-    if (!client.settings.logoutUrls.includes(parameters.logout_uri)) {
-      page(response, 400, errorPage('logout_uri is not registered for this client.'));
-      return;
-    }
-    if (sessionId) context.tokens.deleteLoginSession(sessionId);
-    redirect(response, parameters.logout_uri, { 'set-cookie': clear });
-    return;
-  }
-  if (parameters.redirect_uri !== undefined && parameters.response_type !== undefined) {
-    try {
-      parseAuthorizeRequest(context, parameters);
-    } catch (error) {
-      if (error instanceof AuthorizePageError) {
-        page(response, 400, errorPage(error.message));
-        return;
-      }
-    }
-    if (sessionId) context.tokens.deleteLoginSession(sessionId);
-    redirect(response, `/login?${new URLSearchParams(authorizeParameters(parameters)).toString()}`, { 'set-cookie': clear });
-    return;
-  }
-  page(response, 400, errorPage('Send logout_uri, or redirect_uri with response_type.'));
+  if (sessionId) context.tokens.deleteLoginSession(sessionId);
+  const clear = { 'set-cookie': cookie(context, SESSION_COOKIE, '', 0, 'Lax') };
+  if (decision.location === undefined) page(response, 200, signedOutPage(), clear);
+  else redirect(response, decision.location, clear);
 };
 
 const ROUTES: Record<string, Route> = {
