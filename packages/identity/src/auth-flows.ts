@@ -7,7 +7,7 @@ import { DUMMY_HASH, verifyPassword } from './password-hash.ts';
 import { isValidClientPublic, parseSrpTimestamp, startServer, verifyPasswordClaim } from './srp.ts';
 import { passwordSecrets, poolSuffix } from './user-secrets.ts';
 import { randomToken } from './token-store.ts';
-import { checkAttributeName } from './user-attributes.ts';
+import { mergeAttributes, parseUserAttributes } from './user-attributes.ts';
 import { usernameKey } from './username-key.ts';
 
 export const API_SCOPE = 'aws.cognito.signin.user.admin';
@@ -212,20 +212,12 @@ export async function respondToAuthChallenge(
   throw new CognitoError('InvalidParameterException', `Unsupported ChallengeName ${input.ChallengeName}`);
 }
 
-/** `userAttributes.<name>` answers to NEW_PASSWORD_REQUIRED: the same names as AdminCreateUser, and no self-verification. */
+/** `userAttributes.<name>` answers to NEW_PASSWORD_REQUIRED: the same names and rules as UpdateUserAttributes. */
 function challengeAttributes(user: UserRecord, responses: Record<string, string>): Record<string, string> {
-  const attributes = { ...user.attributes };
-  for (const [key, value] of Object.entries(responses)) {
-    if (!key.startsWith('userAttributes.')) continue;
-    const name = key.slice('userAttributes.'.length);
-    checkAttributeName(name);
-    if (name.endsWith('_verified')) throw new CognitoError('InvalidParameterException', `${name} cannot be set while answering NEW_PASSWORD_REQUIRED; an administrator sets it with AdminUpdateUserAttributes.`);
-    // a changed address is no longer verified (it would otherwise become a sign-in alias)
-    if (name === 'email' && value !== attributes.email) attributes.email_verified = 'false';
-    if (name === 'phone_number' && value !== attributes.phone_number) attributes.phone_number_verified = 'false';
-    attributes[name] = value;
-  }
-  return attributes;
+  const changes = Object.entries(responses)
+    .filter(([key]) => key.startsWith('userAttributes.'))
+    .map(([key, value]) => ({ Name: key.slice('userAttributes.'.length), Value: value }));
+  return mergeAttributes(user.attributes, parseUserAttributes(changes), 'user');
 }
 
 /**

@@ -52,3 +52,21 @@ export function checkAttributeName(name: string): void {
 export function userAttributeClaims(attributes: Readonly<Record<string, string>>): Record<string, string> {
   return Object.fromEntries(Object.entries(attributes).filter(([name]) => isUserAttributeName(name)));
 }
+
+/**
+ * The attributes after an update: a changed `email` or `phone_number` is no longer verified unless the caller
+ * (an administrator) sets its `*_verified` in the same call; a user may never set `*_verified` themselves.
+ */
+export function mergeAttributes(current: Readonly<Record<string, string>>, changes: Readonly<Record<string, string>>, by: 'admin' | 'user'): Record<string, string> {
+  const next = { ...current };
+  for (const [name, value] of Object.entries(changes)) {
+    if (by === 'user' && name.endsWith('_verified')) {
+      throw new CognitoError('InvalidParameterException', `${name} cannot be set by the user; it becomes true when the code sent to the address is verified, or an administrator sets it.`);
+    }
+    for (const address of ['email', 'phone_number']) {
+      if (name === address && value !== current[address] && !Object.hasOwn(changes, `${address}_verified`)) next[`${address}_verified`] = 'false';
+    }
+    next[name] = value;
+  }
+  return next;
+}

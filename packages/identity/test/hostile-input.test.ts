@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminGetUserCommand, AdminAddUserToGroupCommand, InitiateAuthCommand,
   RespondToAuthChallengeCommand, SignUpCommand, InvalidParameterException, UserNotFoundException, UsernameExistsException, ListUsersCommand,
+  AdminUpdateUserAttributesCommand, UpdateUserAttributesCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { AuthenticationDetails, CognitoUser, CognitoUserPool, type CognitoUserSession } from 'amazon-cognito-identity-js';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
@@ -99,6 +100,40 @@ test('SignUp refuses every reserved or unknown attribute and creates no user', a
     );
     assert.equal(await userExists(username), false, name);
   }
+});
+
+test('(Admin)UpdateUserAttributes refuse every reserved or unknown attribute and change nothing', async () => {
+  await createConfirmed('updater', 'Updater-Pass-1', [{ Name: 'email', Value: 'updater@example.test' }, { Name: 'email_verified', Value: 'true' }]);
+  const result = await anonymous.send(new InitiateAuthCommand({ ClientId: clientId(), AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: 'updater', PASSWORD: 'Updater-Pass-1' } }));
+  const accessToken = result.AuthenticationResult!.AccessToken!;
+  const before = await admin.send(new AdminGetUserCommand({ UserPoolId: poolId(), Username: 'updater' }));
+  for (const [name, value] of HOSTILE_ATTRIBUTES) {
+    const attributes = [{ Name: 'custom:team', Value: 'red' }, { Name: name, Value: value }];
+    await assert.rejects(
+      admin.send(new AdminUpdateUserAttributesCommand({ UserPoolId: poolId(), Username: 'updater', UserAttributes: attributes })),
+      (error: unknown) => error instanceof InvalidParameterException && error.message.includes(name), name,
+    );
+    await assert.rejects(
+      anonymous.send(new UpdateUserAttributesCommand({ AccessToken: accessToken, UserAttributes: attributes })),
+      (error: unknown) => error instanceof InvalidParameterException && error.message.includes(name), name,
+    );
+  }
+  // a user cannot verify their own address either
+  await assert.rejects(
+    anonymous.send(new UpdateUserAttributesCommand({ AccessToken: accessToken, UserAttributes: [{ Name: 'email', Value: 'victim@example.test' }, { Name: 'email_verified', Value: 'true' }] })),
+    (error: unknown) => error instanceof InvalidParameterException && error.message.includes('email_verified'),
+  );
+  const after = await admin.send(new AdminGetUserCommand({ UserPoolId: poolId(), Username: 'updater' }));
+  assert.deepEqual(after.UserAttributes, before.UserAttributes);
+  // positive control: allowed names are written, and a changed e-mail is no longer verified
+  await anonymous.send(new UpdateUserAttributesCommand({ AccessToken: accessToken, UserAttributes: [{ Name: 'custom:team', Value: 'green' }, { Name: 'email', Value: 'new@example.test' }] }));
+  const { id } = await signIn('updater', 'Updater-Pass-1');
+  assert.equal(id['custom:team'], 'green');
+  assert.equal(id.email, 'new@example.test');
+  assert.equal(id.email_verified, false);
+  assert.equal(id['cognito:groups'], undefined);
+  await admin.send(new AdminUpdateUserAttributesCommand({ UserPoolId: poolId(), Username: 'UPDATER', UserAttributes: [{ Name: 'email_verified', Value: 'true' }] }));
+  assert.equal((await signIn('updater', 'Updater-Pass-1')).id.email_verified, true);
 });
 
 test('SignUp cannot declare its own e-mail verified', async () => {
