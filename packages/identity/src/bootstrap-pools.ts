@@ -105,13 +105,6 @@ export function bootstrapPools(platform: Platform, database: Database, users: Us
         caseSensitive,
         resourceServers: config.resourceServers.map((server) => ({ identifier: server.identifier, scopes: server.scopes.map((scope) => scope.scopeName) })),
       });
-      for (const clash of users.assignUsernameKeys(id)) {
-        platform.logger.warn(
-          { pool: config.poolName, username: clash.username, clashesWith: clash.clashesWith },
-          `identity: users "${clash.username}" and "${clash.clashesWith}" differ only in case or character width; "${clash.clashesWith}" keeps that name ` +
-            `in any case, "${clash.username}" signs in only by its exact name until one of them is deleted`,
-        );
-      }
       const groups = pools.length === 0 ? [...DEFAULT_GROUPS, ...config.groups] : config.groups;
       for (const group of groups) users.ensureGroup(id, group.groupName, group.description);
       for (const client of config.clients) {
@@ -125,6 +118,16 @@ export function bootstrapPools(platform: Platform, database: Database, users: Us
         users.upsertClient({ id: current?.id ?? newClientId(), poolId: id, name, secret: current?.secret ?? newClientSecret(), settings: serviceClientSettings() });
       }
       pools.push(users.poolById(id)!);
+    }
+    // every stored pool, declared or not (an undeclared one is still served), so no old row is left unkeyed
+    for (const pool of users.listPools()) {
+      for (const clash of users.assignUsernameKeys(pool.id)) {
+        platform.logger.warn(
+          { pool: pool.name, username: clash.username, clashesWith: clash.clashesWith },
+          `identity: users "${clash.username}" and "${clash.clashesWith}" differ only in case or character width; "${clash.clashesWith}" keeps that name ` +
+            `in any case, "${clash.username}" signs in only by its exact name until one of them is deleted`,
+        );
+      }
     }
   });
   for (const pool of pools) keys.ensureKeys(pool.id);
