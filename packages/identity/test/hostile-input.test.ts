@@ -259,6 +259,46 @@ test('the hosted login refuses a CSRF token issued for another authorize request
   assert.ok(location.searchParams.get('code'));
 });
 
+test('a hosted login form older than 30 minutes is refused', async () => {
+  let now = Date.now();
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const timed = await startIdentity({
+    port, now: () => now,
+    config: { identity: { userPools: [{ poolName: 'default', clients: [{ clientName: 'web', clientId: 'timedweb', callbackUrls: [`${origin}/callback`] }] }] } },
+  });
+  try {
+    const { username, password } = timed.identity.firstRun!;
+    const authorize = `${origin}/oauth2/authorize?${new URLSearchParams({ response_type: 'code', client_id: 'timedweb', redirect_uri: `${origin}/callback`, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })}`;
+    const form = async (): Promise<{ cookie: string; fields: Record<string, string> }> => {
+      const page = await fetch(new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!, origin));
+      return { cookie: page.headers.getSetCookie()[0]!.split(';')[0]!, fields: hiddenFields(await page.text()) };
+    };
+    const post = (rendered: { cookie: string; fields: Record<string, string> }): Promise<Response> =>
+      fetch(`${origin}/login`, {
+        method: 'POST', redirect: 'manual', body: new URLSearchParams({ ...rendered.fields, username, password }),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: rendered.cookie },
+      });
+    const stale = await form();
+    now += 30 * 60_000 + 1000;
+    assertRefused(await post(stale));
+    assert.equal((await post(await form())).status, 302);
+  } finally {
+    await timed.close();
+  }
+});
+
+test('a deeply nested Cognito request body gets a typed error, not a stack', async () => {
+  const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+  for (const body of [`{"ClientId":"${clientId()}","AuthFlow":"USER_PASSWORD_AUTH","AuthParameters":${deep}}`, deep]) {
+    const response = await fetch(`${base}/`, { method: 'POST', body, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth' } });
+    assert.equal(response.status, 400);
+    const answer = (await response.json()) as { __type: string; message: string };
+    assert.ok(['InvalidParameterException', 'SerializationException'].includes(answer.__type), answer.__type);
+    assert.doesNotMatch(answer.message, /stack|at .*\.ts|RangeError/);
+  }
+});
+
 test('the real hosted login flow still signs in', async () => {
   const result = await login(authorizeUrl('real-flow'), 'csrf-user', 'Csrf-Pass-1');
   assert.equal(result.status, 302, result.body);
