@@ -267,6 +267,8 @@ export class UserStore {
   }
   /** The stored value, or `create()`'s stored first: concurrent first calls (several instances) all read the same one. */
   metaOrCreate(key: string, create: () => string): string {
+    const stored = this.meta(key);
+    if (stored !== undefined) return stored;
     this.#database.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(key, create());
     return this.meta(key)!;
   }
