@@ -2,7 +2,7 @@ import { CognitoError } from './cognito-error.ts';
 import type { IdentityContext } from './identity-context.ts';
 import type { Operation } from './cognito-api.ts';
 import {
-  adminCreateUserSchema, adminGroupSchema, adminInitiateAuthSchema, adminRespondSchema, adminSetPasswordSchema, adminUserSchema, listUsersSchema, parseInput,
+  adminCreateUserSchema, adminGroupSchema, adminUpdateAttributesSchema, adminInitiateAuthSchema, adminRespondSchema, adminSetPasswordSchema, adminUserSchema, listUsersSchema, parseInput,
 } from './cognito-input.ts';
 import { initiateAuth, respondToAuthChallenge } from './auth-flows.ts';
 import { passwordSecrets } from './user-secrets.ts';
@@ -10,6 +10,7 @@ import { UsernameTakenError, type PoolRecord, type UserRecord } from './user-sto
 import { attributeList } from './user-operations.ts';
 import { newPassword } from './bootstrap-pools.ts';
 import { deliver } from './outbox.ts';
+import { mergeAttributes, parseUserAttributes } from './user-attributes.ts';
 
 function poolOf(context: IdentityContext, poolId: string): PoolRecord {
   const pool = context.users.poolById(poolId);
@@ -48,10 +49,9 @@ export const adminOperations: Record<string, Operation> = {
   async AdminCreateUser(context, body) {
     const input = parseInput(adminCreateUserSchema, body);
     const pool = poolOf(context, input.UserPoolId);
+    const attributes = parseUserAttributes(input.UserAttributes ?? []);
     const password = input.TemporaryPassword ?? newPassword();
     const secrets = await passwordSecrets(pool.id, input.Username, password);
-    const attributes: Record<string, string> = {};
-    for (const attribute of input.UserAttributes ?? []) if (attribute.Name !== 'sub') attributes[attribute.Name] = attribute.Value ?? '';
     let user: UserRecord;
     try {
       user = context.users.createUser(pool.id, { username: input.Username, ...secrets, status: 'FORCE_CHANGE_PASSWORD', attributes });
@@ -69,6 +69,12 @@ export const adminOperations: Record<string, Operation> = {
     const user = userOf(context, input.UserPoolId, input.Username);
     const secrets = await passwordSecrets(user.poolId, user.username, input.Password);
     context.users.setPassword(user.poolId, user.username, secrets, input.Permanent ? 'CONFIRMED' : 'FORCE_CHANGE_PASSWORD');
+    return {};
+  },
+  async AdminUpdateUserAttributes(context, body) {
+    const input = parseInput(adminUpdateAttributesSchema, body);
+    const user = userOf(context, input.UserPoolId, input.Username);
+    context.users.updateAttributes(user.poolId, user.username, mergeAttributes(user.attributes, parseUserAttributes(input.UserAttributes), 'admin'));
     return {};
   },
   async AdminGetUser(context, body) {

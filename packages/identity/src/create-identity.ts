@@ -12,7 +12,7 @@ import { TokenMinter } from './token-minter.ts';
 import { AccessKeyStore } from './access-key-store.ts';
 import { bootstrapAdmin, bootstrapPools, SERVICE_CLIENTS, writeAdminCredentials } from './bootstrap-pools.ts';
 import type { IdentityContext } from './identity-context.ts';
-import { handleCognito, isCognitoRequest } from './cognito-api.ts';
+import { answerCognitoPreflight, handleCognito, isCognitoPreflight, isCognitoRequest } from './cognito-api.ts';
 import { handleDiscovery, localIssuerFetch } from './discovery-routes.ts';
 import { handleAgentCoreIdentity, isAgentCoreIdentityRequest } from './agentcore-identity-api.ts';
 import { WorkloadIdentities, type WorkloadDefinition, type WorkloadToken } from './workload-identities.ts';
@@ -155,6 +155,10 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
     async handle(request: IncomingMessage, response: ServerResponse, url: URL) {
       if (isAgentCoreIdentityRequest(url)) {
         await handleAgentCoreIdentity(workloads, agentCoreSigV4, logger, request, response, url);
+        return true;
+      }
+      if (isCognitoPreflight(request, url)) {
+        answerCognitoPreflight(response);
         return true;
       }
       if (isCognitoRequest(request, url)) {

@@ -117,9 +117,11 @@ const users: CommandHandler = (args, context) =>
           return 0;
         }
         case 'set-password': {
-          if (!opened.users.user(pool.id, username!)) throw new UsageError(`no user "${username}"`);
+          // the stored name, not the typed one: the SRP verifier is bound to it
+          const user = opened.users.user(pool.id, username!);
+          if (!user) throw new UsageError(`no user "${username}"`);
           const password = values.password ?? newPassword();
-          opened.users.setPassword(pool.id, username!, await passwordSecrets(pool.id, username!, password), values.temporary ? 'FORCE_CHANGE_PASSWORD' : 'CONFIRMED');
+          opened.users.setPassword(pool.id, user.username, await passwordSecrets(pool.id, user.username, password), values.temporary ? 'FORCE_CHANGE_PASSWORD' : 'CONFIRMED');
           context.stdout(`password set for ${username}`);
           if (!values.password) context.stdout(`password (shown once): ${password}`);
           return 0;
@@ -135,22 +137,25 @@ const users: CommandHandler = (args, context) =>
         }
         case 'disable':
         case 'enable': {
-          if (!opened.users.setEnabled(pool.id, username!, verb === 'enable')) throw new UsageError(`no user "${username}"`);
-          if (verb === 'disable') opened.tokens.revokeUser(pool.id, username!);
-          context.stdout(`${verb}d ${username}`);
+          const user = opened.users.user(pool.id, username!);
+          if (!user || !opened.users.setEnabled(pool.id, user.username, verb === 'enable')) throw new UsageError(`no user "${username}"`);
+          if (verb === 'disable') opened.tokens.revokeUser(pool.id, user.username);
+          context.stdout(`${verb}d ${user.username}`);
           return 0;
         }
         case 'delete': {
-          if (!opened.users.deleteUser(pool.id, username!)) throw new UsageError(`no user "${username}"`);
-          context.stdout(`deleted ${username}`);
+          const user = opened.users.user(pool.id, username!);
+          if (!user || !opened.users.deleteUser(pool.id, user.username)) throw new UsageError(`no user "${username}"`);
+          context.stdout(`deleted ${user.username}`);
           return 0;
         }
         case 'add-to-group': {
           if (!extra) throw new UsageError('users add-to-group needs a username and a group');
-          if (!opened.users.user(pool.id, username!)) throw new UsageError(`no user "${username}"`);
+          const user = opened.users.user(pool.id, username!);
+          if (!user) throw new UsageError(`no user "${username}"`);
           if (!opened.users.groupExists(pool.id, extra)) throw new UsageError(`no group "${extra}" in pool ${pool.name}`);
-          opened.users.addToGroup(pool.id, extra, username!);
-          context.stdout(`added ${username} to ${extra}`);
+          opened.users.addToGroup(pool.id, extra, user.username);
+          context.stdout(`added ${user.username} to ${extra}`);
           return 0;
         }
         default:

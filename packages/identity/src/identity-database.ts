@@ -48,4 +48,9 @@ function migrate(database: Database): void {
   // 0 until the revocation is in the shared store (redis), so instances that do not share this file learn it.
   if (!columns.includes('published')) database.exec('ALTER TABLE revoked_origins ADD COLUMN published INTEGER NOT NULL DEFAULT 0');
   database.exec('CREATE INDEX IF NOT EXISTS revoked_origins_unpublished ON revoked_origins (published) WHERE published = 0');
+  // The username in its compared form (username-key.ts). NULL for rows written before it existed, until bootstrapPools
+  // keys them with their pool's case setting; a row whose key another user already holds stays NULL and is reported.
+  const userColumns = (database.prepare('PRAGMA table_info(users)').all() as { name: string }[]).map((column) => column.name);
+  if (!userColumns.includes('username_key')) database.exec('ALTER TABLE users ADD COLUMN username_key TEXT');
+  database.exec('CREATE UNIQUE INDEX IF NOT EXISTS users_username_key ON users (pool_id, username_key)');
 }

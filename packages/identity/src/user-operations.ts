@@ -3,7 +3,7 @@ import { CognitoError, INCORRECT_CREDENTIALS } from './cognito-error.ts';
 import type { IdentityContext } from './identity-context.ts';
 import type { Operation } from './cognito-api.ts';
 import {
-  accessTokenSchema, changePasswordSchema, confirmSignUpSchema, getTokensFromRefreshSchema, initiateAuthSchema, parseInput, respondSchema, revokeTokenSchema, signUpSchema,
+  accessTokenSchema, changePasswordSchema, updateAttributesSchema, confirmSignUpSchema, getTokensFromRefreshSchema, initiateAuthSchema, parseInput, respondSchema, revokeTokenSchema, signUpSchema,
 } from './cognito-input.ts';
 import { API_SCOPE, clientFor, initiateAuth, respondToAuthChallenge } from './auth-flows.ts';
 import { verifyAccessToken } from './verify-access-token.ts';
@@ -13,6 +13,8 @@ import { verifyPassword } from './password-hash.ts';
 import { passwordSecrets } from './user-secrets.ts';
 import { UsernameTakenError, type UserRecord } from './user-store.ts';
 import { deliver } from './outbox.ts';
+import { mergeAttributes, parseUserAttributes } from './user-attributes.ts';
+import { usernameKey } from './username-key.ts';
 
 const CODE_TTL_MS = 24 * 3600_000;
 const MAX_CODE_FAILURES = 5;
@@ -49,6 +51,13 @@ export const userOperations: Record<string, Operation> = {
   async GetUser(context, body) {
     const user = await userFromAccessToken(context, parseInput(accessTokenSchema, body).AccessToken);
     return { Username: user.username, UserAttributes: attributeList(user), MFAOptions: [], UserMFASettingList: [] };
+  },
+  async UpdateUserAttributes(context, body) {
+    const input = parseInput(updateAttributesSchema, body);
+    const user = await userFromAccessToken(context, input.AccessToken);
+    context.users.updateAttributes(user.poolId, user.username, mergeAttributes(user.attributes, parseUserAttributes(input.UserAttributes), 'user'));
+    // no verification codes yet: a changed address simply stays unverified
+    return { CodeDeliveryDetailsList: [] };
   },
   async GlobalSignOut(context, body) {
     const token = parseInput(accessTokenSchema, body).AccessToken;
@@ -105,8 +114,10 @@ export const userOperations: Record<string, Operation> = {
     const { client, pool } = clientFor(context, input.ClientId);
     checkSecretHash(client, [input.Username], input.SecretHash);
     if (!pool.settings.signUpEnabled) throw new CognitoError('NotAuthorizedException', 'SignUp is not permitted for this user pool');
-    const attributes: Record<string, string> = {};
-    for (const attribute of input.UserAttributes ?? []) if (attribute.Name !== 'sub') attributes[attribute.Name] = attribute.Value ?? '';
+    const attributes = parseUserAttributes(input.UserAttributes ?? []);
+    // a user proves an address with a code; declaring it verified is not theirs to do
+    delete attributes.email_verified;
+    delete attributes.phone_number_verified;
     if (attributes.email !== undefined) attributes.email_verified = 'false';
     const secrets = await passwordSecrets(pool.id, input.Username, input.Password);
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
@@ -128,7 +139,7 @@ export const userOperations: Record<string, Operation> = {
     const input = parseInput(confirmSignUpSchema, body);
     const { client, pool } = clientFor(context, input.ClientId);
     checkSecretHash(client, [input.Username], input.SecretHash);
-    const failures = `identity:code-failures:${pool.id}:${input.Username}:${caller.ip}`;
+    const failures = `identity:code-failures:${pool.id}:${usernameKey(input.Username, false)}:${caller.ip}`;
     if (Number((await context.store.get(failures)) ?? 0) >= MAX_CODE_FAILURES) throw new CognitoError('TooManyFailedAttemptsException', 'Too many failed attempts. Wait before trying again.');
     const user = context.users.user(pool.id, input.Username);
     if (user && user.status !== 'UNCONFIRMED') throw new CognitoError('NotAuthorizedException', `User cannot be confirmed. Current status is ${user.status}`);
