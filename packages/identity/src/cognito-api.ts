@@ -5,11 +5,19 @@ import type { IdentityContext } from './identity-context.ts';
 import { AuthError, type SigV4Verifier } from '@gatehouse/auth';
 import { userOperations } from './user-operations.ts';
 import { adminOperations } from './admin-operations.ts';
+import { accountOperations, adminAccountOperations } from './account-operations.ts';
+import { poolOperations } from './pool-operations.ts';
+import { groupOperations } from './group-operations.ts';
 
 const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.';
 const MAX_BODY = 256 * 1024;
 
 export type Operation = (context: IdentityContext, body: unknown, caller: { ip: string }) => Promise<unknown>;
+
+/** Unsigned in Cognito (ClientId or an access token authenticates them). */
+const UNSIGNED: Readonly<Record<string, Operation>> = { ...userOperations, ...accountOperations };
+/** Everything else: SigV4 by an admin key. */
+const SIGNED: Readonly<Record<string, Operation>> = { ...adminOperations, ...adminAccountOperations, ...poolOperations, ...groupOperations };
 
 /** True for the requests this surface owns: `POST /` carrying a Cognito X-Amz-Target. */
 export function isCognitoRequest(request: IncomingMessage, url: URL): boolean {
@@ -32,8 +40,8 @@ export async function handleCognito(context: IdentityContext, sigV4: SigV4Verifi
       if (error instanceof BodyTooLargeError) throw new CognitoError('InvalidParameterException', `Request body exceeds ${MAX_BODY} bytes`);
       throw error;
     }
-    const userOperation = Object.hasOwn(userOperations, name) ? userOperations[name] : undefined;
-    const adminOperation = Object.hasOwn(adminOperations, name) ? adminOperations[name] : undefined;
+    const userOperation = Object.hasOwn(UNSIGNED, name) ? UNSIGNED[name] : undefined;
+    const adminOperation = Object.hasOwn(SIGNED, name) ? SIGNED[name] : undefined;
     if (!userOperation && !adminOperation) throw new CognitoError('UnknownOperationException', `Unknown operation ${name}`);
     let input: unknown;
     try {

@@ -14,14 +14,14 @@ import { passwordSecrets } from './user-secrets.ts';
 import { UsernameTakenError, type UserRecord } from './user-store.ts';
 import { deliver } from './outbox.ts';
 
-const CODE_TTL_MS = 24 * 3600_000;
-const MAX_CODE_FAILURES = 5;
+export const CODE_TTL_MS = 24 * 3600_000;
+export const MAX_CODE_FAILURES = 5;
 
 export function attributeList(user: UserRecord): { Name: string; Value: string }[] {
   return Object.entries(user.attributes).map(([Name, Value]) => ({ Name, Value }));
 }
 
-async function userFromAccessToken(context: IdentityContext, token: string): Promise<UserRecord> {
+export async function userFromAccessToken(context: IdentityContext, token: string): Promise<UserRecord> {
   const verified = await verifyAccessToken(context, token);
   // a token minted for another audience (resource indicator, token exchange) is not for Cognito's own API
   if (!verified || verified.claims.aud !== undefined) throw new CognitoError('NotAuthorizedException', 'Invalid Access Token');
