@@ -47,14 +47,26 @@ function failedCode(result: 'mismatch' | 'absent' | 'expired'): never {
   throw new CognitoError('CodeMismatchException', 'Invalid verification code provided, please try again.');
 }
 
-async function sendAttributeCodes(context: IdentityContext, user: UserRecord, attributes: readonly string[]): Promise<ReturnType<typeof deliveryDetails>[]> {
+function sendAttributeCodes(context: IdentityContext, user: UserRecord, attributes: readonly string[]): ReturnType<typeof deliveryDetails>[] {
   const details: ReturnType<typeof deliveryDetails>[] = [];
   for (const attribute of attributes) {
-    await limitSends(context, user.poolId, user.username, `verify:${attribute}`);
     const code = context.codes.issue(user.poolId, user.username, `verify:${attribute}`, CODE_TTL_MS);
     details.push(send(context, user, attribute, `Your ${attribute} verification code`, `Your verification code is ${code}`));
   }
   return details;
+}
+
+/**
+ * Writes an attribute update. The send limit is checked before anything is written, and codes pending for a
+ * changed address die with the change in one transaction: a code sent to the old address must never verify the new one.
+ */
+async function updateAttributes(context: IdentityContext, user: UserRecord, update: ReturnType<typeof applyAttributeUpdate>): Promise<ReturnType<typeof deliveryDetails>[]> {
+  for (const attribute of update.needVerification) await limitSends(context, user.poolId, user.username, `verify:${attribute}`);
+  context.atomically(() => {
+    for (const attribute of update.changed) context.codes.discard(user.poolId, user.username, `verify:${attribute}`);
+    context.users.updateAttributes(user.poolId, user.username, update.attributes);
+  });
+  return sendAttributeCodes(context, context.users.user(user.poolId, user.username)!, update.needVerification);
 }
 
 /** A verified e-mail is a sign-in alias, so two users cannot both hold the same one. */
@@ -82,6 +94,8 @@ export const accountOperations: Record<string, Operation> = {
       throw new CognitoError('UserNotFoundException', 'User does not exist.');
     }
     if (!user.enabled) throw new CognitoError('NotAuthorizedException', 'User is disabled.');
+    // as Cognito: a user who never chose a password signs in with the temporary one (NEW_PASSWORD_REQUIRED)
+    if (user.status === 'FORCE_CHANGE_PASSWORD') throw new CognitoError('NotAuthorizedException', 'User password cannot be reset in the current state.');
     await limitSends(context, pool.id, user.username, 'reset-password');
     const code = context.codes.issue(pool.id, user.username, 'reset-password', RESET_CODE_TTL_MS);
     return { CodeDeliveryDetails: send(context, user, 'email', 'Your password reset code', `Your password reset code is ${code}`) };
@@ -112,17 +126,15 @@ export const accountOperations: Record<string, Operation> = {
   async UpdateUserAttributes(context, body) {
     const input = parseInput(updateUserAttributesSchema, body);
     const user = await userFromAccessToken(context, input.AccessToken);
-    const { attributes, needVerification } = applyAttributeUpdate(user, input.UserAttributes, false);
-    context.users.updateAttributes(user.poolId, user.username, attributes);
-    const updated = context.users.user(user.poolId, user.username)!;
-    return { CodeDeliveryDetailsList: await sendAttributeCodes(context, updated, needVerification) };
+    return { CodeDeliveryDetailsList: await updateAttributes(context, user, applyAttributeUpdate(user, input.UserAttributes, false)) };
   },
   async GetUserAttributeVerificationCode(context, body) {
     const input = parseInput(attributeCodeSchema, body);
     const user = await userFromAccessToken(context, input.AccessToken);
     if (!(input.AttributeName in VERIFIABLE)) throw new CognitoError('InvalidParameterException', `AttributeName: only ${Object.keys(VERIFIABLE).join(' and ')} can be verified`);
     if (!user.attributes[input.AttributeName]) throw new CognitoError('InvalidParameterException', `AttributeName: the user has no ${input.AttributeName}`);
-    const [details] = await sendAttributeCodes(context, user, [input.AttributeName]);
+    await limitSends(context, user.poolId, user.username, `verify:${input.AttributeName}`);
+    const [details] = sendAttributeCodes(context, user, [input.AttributeName]);
     return { CodeDeliveryDetails: details };
   },
   async VerifyUserAttribute(context, body) {
@@ -191,10 +203,9 @@ export const adminAccountOperations: Record<string, Operation> = {
   async AdminUpdateUserAttributes(context, body) {
     const input = parseInput(adminUpdateUserAttributesSchema, body);
     const user = userOf(context, input.UserPoolId, input.Username);
-    const { attributes, needVerification } = applyAttributeUpdate(user, input.UserAttributes, true);
-    refuseTakenAlias(context, user, attributes);
-    context.users.updateAttributes(user.poolId, user.username, attributes);
-    await sendAttributeCodes(context, context.users.user(user.poolId, user.username)!, needVerification);
+    const update = applyAttributeUpdate(user, input.UserAttributes, true);
+    refuseTakenAlias(context, user, update.attributes);
+    await updateAttributes(context, user, update);
     return {};
   },
 };

@@ -14,11 +14,12 @@ export const VERIFIABLE: Readonly<Record<string, string>> = { email: 'email_veri
  * Applies an UpdateUserAttributes / AdminUpdateUserAttributes list. `sub` never changes; only an admin
  * may set `*_verified` (a user claiming a verified address could take over its sign-in alias). A changed
  * e-mail or phone number becomes unverified unless the admin marks it verified in the same call.
- * Returns the new attributes and the verifiable attributes that now need a code.
+ * Returns the new attributes, the verifiable attributes whose value changed (their pending codes are void)
+ * and those that now need a code.
  */
 export function applyAttributeUpdate(
   user: UserRecord, updates: readonly { Name: string; Value?: string | undefined }[], admin: boolean,
-): { attributes: Record<string, string>; needVerification: string[] } {
+): { attributes: Record<string, string>; changed: string[]; needVerification: string[] } {
   const attributes: Record<string, string> = { ...user.attributes };
   const sent = new Set<string>();
   for (const [index, update] of updates.entries()) {
@@ -39,13 +40,15 @@ export function applyAttributeUpdate(
     attributes[name] = value;
   }
   const needVerification: string[] = [];
+  const changed: string[] = [];
   for (const [attribute, flag] of Object.entries(VERIFIABLE)) {
     if (!sent.has(attribute) || attributes[attribute] === user.attributes[attribute]) continue;
+    changed.push(attribute);
     if (sent.has(flag) && attributes[flag] === 'true') continue;
     attributes[flag] = 'false';
     if (attributes[attribute]) needVerification.push(attribute);
   }
-  return { attributes, needVerification };
+  return { attributes, changed, needVerification };
 }
 
 /** What CodeDeliveryDetails shows of an address: enough to recognise it, not to read it. */

@@ -181,6 +181,31 @@ test('AdminUpdateUserAttributes may mark an e-mail verified, but not one another
   assert.equal(readOutbox(running.dataDir).at(-1)!.to, 'claimant2@example.test');
 });
 
+test('a code sent to an old address never verifies a new one, and an update over the send limit writes nothing', async () => {
+  await newUser('mover', 'mover@example.test');
+  const { AccessToken } = await signIn('mover');
+  await anonymous.send(new UpdateUserAttributesCommand({ AccessToken, UserAttributes: [{ Name: 'email', Value: 'first@example.test' }] }));
+  const oldCode = lastCode(running.dataDir, 'mover', /email verification/);
+  await admin.send(new AdminUpdateUserAttributesCommand({ UserPoolId: poolId(), Username: 'mover', UserAttributes: [{ Name: 'email', Value: 'second@example.test' }, { Name: 'email_verified', Value: 'true' }] }));
+  await admin.send(new AdminUpdateUserAttributesCommand({ UserPoolId: poolId(), Username: 'mover', UserAttributes: [{ Name: 'email_verified', Value: 'false' }] }));
+  await assert.rejects(anonymous.send(new VerifyUserAttributeCommand({ AccessToken, AttributeName: 'email', Code: oldCode })), CodeMismatchException);
+  assert.equal((await attributesOf('mover')).email_verified, 'false');
+
+  for (let sent = 1; sent < 5; sent++) await anonymous.send(new UpdateUserAttributesCommand({ AccessToken, UserAttributes: [{ Name: 'email', Value: `hop${sent}@example.test` }] }));
+  const pending = lastCode(running.dataDir, 'mover', /email verification/);
+  await assert.rejects(anonymous.send(new UpdateUserAttributesCommand({ AccessToken, UserAttributes: [{ Name: 'email', Value: 'victim@example.test' }] })), LimitExceededException);
+  assert.equal((await attributesOf('mover')).email, 'hop4@example.test');
+  await anonymous.send(new VerifyUserAttributeCommand({ AccessToken, AttributeName: 'email', Code: pending }));
+  assert.deepEqual([(await attributesOf('mover')).email, (await attributesOf('mover')).email_verified], ['hop4@example.test', 'true']);
+});
+
+test('ForgotPassword is refused for a user who must still replace a temporary password', async () => {
+  await admin.send(new AdminCreateUserCommand({ UserPoolId: poolId(), Username: 'temporary', TemporaryPassword: 'Temp-Password-1', MessageAction: 'SUPPRESS' }));
+  const before = readOutbox(running.dataDir).length;
+  await assert.rejects(anonymous.send(new ForgotPasswordCommand({ ClientId: web(), Username: 'temporary' })), NotAuthorizedException);
+  assert.equal(readOutbox(running.dataDir).length, before);
+});
+
 test('ResendConfirmationCode replaces the sign-up code; confirmed users are told so', async () => {
   const pool = (await admin.send(new CreateUserPoolCommand({ PoolName: 'self-service' }))).UserPool!;
   const client = (await admin.send(new CreateUserPoolClientCommand({ UserPoolId: pool.Id, ClientName: 'app', ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH'] }))).UserPoolClient!;
