@@ -65,8 +65,9 @@ export function userPoolShape(pool: PoolRecord, region: string, accountId: strin
   const echo = pool.settings.cognito ?? {};
   const sentPolicy = (echo.Policies as { PasswordPolicy?: Record<string, unknown> } | undefined)?.PasswordPolicy ?? {};
   const adminCreate = (echo.AdminCreateUserConfig as Record<string, unknown> | undefined) ?? {};
+  const { Schema: schema, ...echoed } = echo;
   return {
-    ...echo,
+    ...echoed,
     Id: pool.id,
     Name: pool.name,
     Arn: `arn:aws:cognito-idp:${region}:${accountId}:userpool/${pool.id}`,
@@ -75,13 +76,12 @@ export function userPoolShape(pool: PoolRecord, region: string, accountId: strin
     Policies: { PasswordPolicy: { TemporaryPasswordValidityDays: 7, ...sentPolicy, ...DEFAULT_PASSWORD_POLICY } },
     DeletionProtection: echo.DeletionProtection ?? 'INACTIVE',
     LambdaConfig: {},
-    SchemaAttributes: schemaAttributes(echo.Schema),
+    SchemaAttributes: schemaAttributes(schema),
     MfaConfiguration: 'OFF',
     EstimatedNumberOfUsers: estimatedUsers,
     AdminCreateUserConfig: { UnusedAccountValidityDays: 7, ...adminCreate, AllowAdminCreateUserOnly: !pool.settings.signUpEnabled },
     UsernameConfiguration: { CaseSensitive: true },
     UserPoolTier: echo.UserPoolTier ?? 'ESSENTIALS',
-    Schema: undefined,
   };
 }
 

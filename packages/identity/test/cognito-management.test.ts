@@ -52,7 +52,9 @@ async function unsigned(operation: string, body: unknown): Promise<{ status: num
 }
 
 test('CreateUserPool makes a pool that serves discovery and signs tokens at once; Describe and List show it', async () => {
-  const created = await admin.send(new CreateUserPoolCommand({ PoolName: 'orders', UserPoolTags: { team: 'orders' }, AutoVerifiedAttributes: ['email'] }));
+  const created = await admin.send(new CreateUserPoolCommand({
+    PoolName: 'orders', UserPoolTags: { team: 'orders' }, AutoVerifiedAttributes: ['email'], Schema: [{ Name: 'team', AttributeDataType: 'String', Mutable: true }],
+  }));
   const pool = created.UserPool!;
   assert.match(pool.Id!, /^local_[0-9a-zA-Z]{9}$/);
   assert.equal(pool.Name, 'orders');
@@ -62,6 +64,9 @@ test('CreateUserPool makes a pool that serves discovery and signs tokens at once
   assert.deepEqual(pool.AutoVerifiedAttributes, ['email']);
   assert.equal(pool.AdminCreateUserConfig?.AllowAdminCreateUserOnly, false);
   assert.equal(pool.EstimatedNumberOfUsers, 0);
+  assert.deepEqual(pool.SchemaAttributes!.find((attribute) => attribute.Name === 'custom:team'), { Name: 'custom:team', AttributeDataType: 'String', Mutable: true });
+  assert.ok(pool.SchemaAttributes!.some((attribute) => attribute.Name === 'email'));
+  assert.equal((pool as Record<string, unknown>).Schema, undefined);
 
   const described = await admin.send(new DescribeUserPoolCommand({ UserPoolId: pool.Id }));
   assert.deepEqual(described.UserPool, pool);
