@@ -252,6 +252,25 @@ test('AdminRespondToAuthChallenge answers NEW_PASSWORD_REQUIRED for an admin-cre
   assert.ok((await signIn('newbie', 'Newbie-Password-2')).AccessToken);
 });
 
+test('the account operations Cognito serves unsigned need no SigV4, as browsers (Amplify) send them', async () => {
+  await newUser('browser-user', 'browser-user@example.test');
+  const { AccessToken } = await signIn('browser-user');
+  const call = async (operation: string, body: unknown) => {
+    const response = await fetch(`${running.baseUrl}/`, {
+      method: 'POST', headers: { 'x-amz-target': `AWSCognitoIdentityProviderService.${operation}`, 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  assert.deepEqual(await call('ListDevices', { AccessToken }), { status: 200, body: { Devices: [] } });
+  assert.equal((await call('UpdateUserAttributes', { AccessToken, UserAttributes: [{ Name: 'nickname', Value: 'bee' }] })).status, 200);
+  assert.equal((await attributesOf('browser-user')).nickname, 'bee');
+  assert.equal((await call('ForgotPassword', { ClientId: web(), Username: 'browser-user' })).status, 200);
+  assert.deepEqual(await call('AdminResetUserPassword', { UserPoolId: poolId(), Username: 'browser-user' }), {
+    status: 400, body: { __type: 'MissingAuthenticationTokenException', message: 'AdminResetUserPassword requires a SigV4-signed request from an admin access key' },
+  });
+  assert.equal((await admin.send(new AdminGetUserCommand({ UserPoolId: poolId(), Username: 'browser-user' }))).UserStatus, 'CONFIRMED');
+});
+
 test('bad input to every account operation names the field; bad access tokens and unknown clients are refused', async () => {
   await newUser('inputs', 'inputs@example.test');
   const { AccessToken } = await signIn('inputs');
