@@ -11,7 +11,7 @@ import { startIdentity, type RunningIdentity } from './support/start-identity.ts
 import { lastCode } from './support/outbox.ts';
 
 const run = promisify(execFile);
-const INSTALL_AWS = 'python3 -m pip install awscli   # AWS CLI v1, which also brings botocore';
+const INSTALL_AWS = 'python3 -m pip install awscli boto3   # the AWS CLI v1 and boto3 used below';
 
 let running: RunningIdentity;
 let environment: NodeJS.ProcessEnv;
