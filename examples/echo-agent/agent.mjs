@@ -7,7 +7,8 @@
 // arrived), so tests and newcomers can see exactly what reaches an agent. It never validates
 // tokens: the runtime in front of it is the security perimeter.
 //
-// Test hooks: payload fields delayMs, chunks, crashAfter, busy; a WS frame {"crash":true} exits.
+// Test hooks: payload fields delayMs, chunks, crashAfter, busy, allocateMiB (holds that much memory
+// while answering, to test memory limits); a WS frame {"crash":true} exits.
 // Environment: ECHO_AGENT_RECORD=<file> appends one JSON line per request seen
 // (method, path, headers with credentials masked); ECHO_AGENT_FAIL_START=<code> exits at start
 // after writing to stderr; ECHO_AGENT_PING_FORMAT=iso answers /ping with an ISO date;
@@ -136,7 +137,9 @@ const server = createServer((request, response) => {
         return;
       }
       if (input.crashAfter !== undefined) process.exit(70);
-      const answer = JSON.stringify({ type: 'message', text: `echo: ${String(input.prompt ?? '')}`, bodyBytes: body.length, ...identity });
+      // Filled, so the pages are really committed (an unfilled allocation may never touch memory).
+      const held = input.allocateMiB === undefined ? undefined : Buffer.alloc(Number(input.allocateMiB) * 1024 * 1024, 1);
+      const answer = JSON.stringify({ type: 'message', text: `echo: ${String(input.prompt ?? '')}`, bodyBytes: body.length, ...(held ? { allocatedBytes: held.length } : {}), ...identity });
       response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
       response.end(answer);
     });

@@ -144,6 +144,18 @@ function summarize(text: string, ok: boolean): string {
   return short || (ok ? 'done (no output)' : 'failed (no details)');
 }
 
+/** The JSON-RPC error message in the body the MCP SDK quotes after "(HTTP nnn): ", redacted and bounded. */
+function gatewayMessage(text: string): string | undefined {
+  const start = text.indexOf('{');
+  if (start < 0) return undefined;
+  try {
+    const body = JSON.parse(text.slice(start)) as { error?: { message?: unknown } };
+    return typeof body.error?.message === 'string' ? redactText(body.error.message).slice(0, 400) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** MCP-level and HTTP-level gateway failures become typed errors that say what to check. */
 export function translateGatewayError(error: unknown, url: string): AgentError {
   if (error instanceof AgentError) return error;
@@ -152,7 +164,14 @@ export function translateGatewayError(error: unknown, url: string): AgentError {
       return new AgentError('GatewayUnauthorized', `The gateway at ${url} refused the workload token (401).`, 'Sign in again; if it persists, check that the gateway trusts the issuer and audience of the tokens the runtime mints.', { cause: error });
     }
     if (error.code === 403) {
-      return new AgentError('GatewayUnauthorized', `The gateway at ${url} refused this user (403 insufficient permissions).`, 'Ask an administrator for the scope or group the gateway requires.', { cause: error });
+      // The gateway's own message names the actual cause (client not allowed, scope, audience, issuer…).
+      const reason = gatewayMessage(error.message);
+      return new AgentError(
+        'GatewayUnauthorized',
+        `The gateway at ${url} refused this user (403)${reason ? `: ${reason}` : '.'}`,
+        reason ? 'Change what the gateway names above (its allowed clients, scopes or groups), or ask its administrator to.' : 'Check the gateway log line "caller refused" for the reason code.',
+        { cause: error },
+      );
     }
     return new AgentError('GatewayUnreachable', `The gateway at ${url} answered HTTP ${String(error.code)}.`, 'Check GATEHOUSE_GATEWAY_URL and the gateway logs.', { cause: error });
   }

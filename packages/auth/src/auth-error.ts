@@ -50,6 +50,11 @@ export class AuthError extends WireError<AuthFailureReason> {
   declare readonly status: AuthStatus;
   readonly claim?: string;
   readonly detail?: AuthErrorDetail;
+  /**
+   * Set when the signature, issuer and time were verified and only a right was missing (client,
+   * audience, scope, custom claim): who was refused, for the caller's audit log. Never the token.
+   */
+  verified?: { readonly subject: string; readonly issuer: string; readonly clientId?: string | undefined };
 
   constructor(code: AuthFailureReason, message: string, options: { claim?: string; status?: AuthStatus; detail?: AuthErrorDetail } = {}) {
     super(code, options.status ?? statusByReason[code], message);

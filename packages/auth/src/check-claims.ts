@@ -51,18 +51,48 @@ function checkAccessToken(header: Readonly<Record<string, unknown>>, payload: Re
     return;
   }
   if (typeof typ === 'string' && typ.toLowerCase() !== 'jwt') return;
-  if (typeof payload.client_id === 'string' || typeof payload.scope === 'string') return;
-  throw new AuthError('wrong_token_use', 'The token is not marked as an access token (token_use, typ at+jwt, client_id or scope); send an access token.', { claim: 'token_use' });
+  // Entra ID marks delegated access tokens with `scp` (scopes) instead of `scope`.
+  if (typeof payload.client_id === 'string' || typeof payload.scope === 'string' || payload.scp !== undefined) return;
+  throw new AuthError('wrong_token_use', 'The token is not marked as an access token (token_use, typ at+jwt, client_id, scope or scp); send an access token.', { claim: 'token_use' });
+}
+
+/**
+ * The scopes a token grants: Cognito/RFC 8693 `scope` (space-separated), or Entra's `scp` (a
+ * space-separated string, or an array as some issuers send it).
+ */
+export function grantedScopes(payload: Readonly<Record<string, unknown>>): string[] {
+  const value = typeof payload.scope === 'string' ? payload.scope : payload.scp;
+  if (typeof value === 'string') return value.split(' ').filter((scope) => scope.length > 0);
+  if (Array.isArray(value)) return value.filter((scope): scope is string => typeof scope === 'string' && scope.length > 0);
+  return [];
+}
+
+/** The client a token was issued to: Cognito's `client_id`, else OIDC's `azp` (Keycloak, Entra v2, Auth0). */
+export function clientOf(payload: Readonly<Record<string, unknown>>): string | undefined {
+  const clientId = payload.client_id ?? payload.azp;
+  return typeof clientId === 'string' ? clientId : undefined;
+}
+
+/** A set of client ids that may change while the server runs (`has` is consulted on every request). */
+export interface ClientAllowList {
+  has(clientId: string): boolean;
+}
+
+/** Throws the refusal for a client that is not allowed, naming it (client ids are not secrets). */
+export function checkClient(payload: Readonly<Record<string, unknown>>, allowed: ClientAllowList): void {
+  const clientId = clientOf(payload);
+  if (clientId === undefined) {
+    throw new AuthError('wrong_client', "Claim 'client_id' mismatch: the token names no client (client_id or azp), and this resource allows only listed clients.", { claim: 'client_id' });
+  }
+  if (!allowed.has(clientId)) {
+    throw new AuthError('wrong_client', `Claim 'client_id' mismatch: client ${JSON.stringify(clientId.slice(0, 128))} is not allowed here (allowedClients).`, { claim: 'client_id' });
+  }
 }
 
 /** Client, audience, scopes, custom claims: the token is genuine but may lack a right (403). */
-export function checkAuthorization(payload: Readonly<Record<string, unknown>>, config: CustomJwtAuthorizerConfig): void {
-  if (config.allowedClients) {
-    const clientId = payload.client_id ?? payload.azp;
-    if (typeof clientId !== 'string' || !config.allowedClients.includes(clientId)) {
-      throw new AuthError('wrong_client', "Claim 'client_id' mismatch: the token's client is not allowed here.", { claim: 'client_id' });
-    }
-  }
+export function checkAuthorization(payload: Readonly<Record<string, unknown>>, config: CustomJwtAuthorizerConfig, clients?: ClientAllowList): void {
+  const allowedClients = clients ?? (config.allowedClients ? new Set(config.allowedClients) : undefined);
+  if (allowedClients) checkClient(payload, allowedClients);
   if (config.allowedAudience) {
     const aud = payload.aud;
     const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
@@ -71,7 +101,7 @@ export function checkAuthorization(payload: Readonly<Record<string, unknown>>, c
     }
   }
   if (config.allowedScopes) {
-    const granted = new Set(typeof payload.scope === 'string' ? payload.scope.split(' ') : []);
+    const granted = new Set(grantedScopes(payload));
     const missing = config.allowedScopes.filter((scope) => !granted.has(scope));
     if (missing.length > 0) {
       throw new AuthError('insufficient_scope', `Claim 'scope' lacks required scope(s): ${missing.join(' ')}.`, { claim: 'scope' });

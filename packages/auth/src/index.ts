@@ -2,6 +2,8 @@ export { AuthError } from './auth-error.ts';
 export type { AuthErrorDetail, AuthFailureReason, AuthStatus } from './auth-error.ts';
 export type { Principal } from './principal.ts';
 export { createJwtAuthorizer } from './jwt-authorizer.ts';
+export { clientOf, grantedScopes } from './check-claims.ts';
+export type { ClientAllowList } from './check-claims.ts';
 export type { JwtAuthorizer, JwtAuthorizerOptions } from './jwt-authorizer.ts';
 export { readCredential, bearerFromWebSocketProtocols } from './read-credential.ts';
 export type { Credential } from './read-credential.ts';

@@ -1,7 +1,7 @@
 import { customJwtAuthorizerSchema, epochSeconds, systemClock, type Clock, type CustomJwtAuthorizerConfig, type Logger } from '@gatehouse/core';
 import { z } from 'zod';
 import { AuthError } from './auth-error.ts';
-import { checkAuthorization, checkTokenClaims } from './check-claims.ts';
+import { checkAuthorization, checkClient, checkTokenClaims, clientOf, grantedScopes, type ClientAllowList } from './check-claims.ts';
 import { IssuerKeys } from './issuer-keys.ts';
 import { verifySignature, type VerificationKey } from './jwk-key.ts';
 import { parseJwt, type ParsedJwt } from './parse-jwt.ts';
@@ -26,6 +26,11 @@ export interface JwtAuthorizerOptions {
   /** Verified-token cache entries; default 10 000, 0 disables. */
   cacheSize?: number;
   logger?: Logger;
+  /**
+   * Replaces the config's `allowedClients` with a list that may change while the server runs (live
+   * perimeter settings); consulted on every call, cache hits included.
+   */
+  allowedClients?: ClientAllowList;
 }
 
 export interface JwtAuthorizer {
@@ -112,7 +117,12 @@ export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: 
       requireTokenUse: settings.requireTokenUse,
       config: checkedConfig,
     });
-    checkAuthorization(payload, checkedConfig);
+    try {
+      checkAuthorization(payload, checkedConfig, options.allowedClients);
+    } catch (error) {
+      if (error instanceof AuthError) error.verified = { subject: payload.sub as string, issuer, clientId: clientOf(payload) };
+      throw error;
+    }
     if (options.isRevoked) return checkRevoked(payload).then(() => toPrincipal(payload, issuer, token, exp));
     return toPrincipal(payload, issuer, token, exp);
   }
@@ -126,6 +136,15 @@ export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: 
       const cached = cache.get(cacheKey, token);
       if (cached !== undefined) {
         if (epochSeconds(clock) <= (cached.expiresAt ?? 0) + settings.clockToleranceSeconds) {
+          // A live allow-list may have dropped the client since the token was cached.
+          if (options.allowedClients) {
+            try {
+              checkClient(cached.claims, options.allowedClients);
+            } catch (error) {
+              if (error instanceof AuthError) error.verified = { subject: cached.subject, issuer: cached.issuer ?? '', clientId: cached.clientId };
+              throw error;
+            }
+          }
           if (options.isRevoked) await checkRevoked(cached.claims);
           return cached;
         }
@@ -171,10 +190,10 @@ function deepFreeze<T>(value: T): T {
 
 function toPrincipal(payload: Readonly<Record<string, unknown>>, issuer: string, token: string, exp: number): Principal {
   const stringOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-  const clientId = stringOf(payload.client_id) ?? stringOf(payload.azp);
-  const username = stringOf(payload.username) ?? stringOf(payload['cognito:username']);
+  const clientId = clientOf(payload);
+  const username = stringOf(payload.username) ?? stringOf(payload['cognito:username']) ?? stringOf(payload.preferred_username);
   const groups = Array.isArray(payload['cognito:groups']) ? payload['cognito:groups'].filter((group): group is string => typeof group === 'string') : [];
-  const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter((scope) => scope.length > 0) : [];
+  const scopes = grantedScopes(payload);
   const principal: { -readonly [K in keyof Principal]: Principal[K] } = {
     method: 'jwt',
     subject: payload.sub as string,

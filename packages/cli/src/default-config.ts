@@ -23,7 +23,9 @@ export function withDefaults(
   agentCommand: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): GatehouseConfig {
-  const jwt = { customJWTAuthorizer: { discoveryUrl: pool.discoveryUrl, allowedClients: [pool.webClientId] } };
+  // No allowedClients: the default runtime and gateway accept every app client of the default pool
+  // (live perimeter settings, see start-gatehouse), so a client made later works without a restart.
+  const jwt = { customJWTAuthorizer: { discoveryUrl: pool.discoveryUrl } };
   // Every spawned agent learns where the default gateway is and which model to use, unless its
   // own environment says otherwise (the reference agent reads these; others may ignore them).
   const agentEnvironment = {

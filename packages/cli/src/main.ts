@@ -16,7 +16,9 @@ Serve:
 
 Administer (work on --data-dir directly):
   users create|set-password|list|disable|delete|add-to-group …
-  clients create|list …
+  clients create|list …  (create prints what a new app needs: client id, issuer, runtime ARN, gateway URL)
+  perimeter show|allow-client|deny-client|allow-origin|deny-origin … runtime:NAME|gateway:NAME
+                        which app clients and browser origins each runtime and gateway accepts, changed live
   keys rotate
   accounts add|list|disable|remove …
   audit [--user U] [--tool T] [--limit N] [--json]
@@ -34,7 +36,8 @@ const SERVE: Record<string, readonly ComponentName[]> = {
 // Loaded on use: a verb pulls in only its own component (and its SDKs), so `gatehouse audit` starts fast.
 const VERBS: Record<string, () => Promise<CommandHandler>> = {
   users: async () => (await import('@gatehouse/identity')).identityCommands.users,
-  clients: async () => (await import('@gatehouse/identity')).identityCommands.clients,
+  clients: async () => (await import('./perimeter-command.ts')).clientsCommand,
+  perimeter: async () => (await import('./perimeter-command.ts')).perimeterCommand,
   keys: async () => (await import('@gatehouse/identity')).identityCommands.keys,
   accounts: async () => (await import('@gatehouse/tools')).toolsCommands.accounts,
   audit: async () => (await import('@gatehouse/gateway')).gatewayCommands.audit,

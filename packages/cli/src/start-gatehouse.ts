@@ -12,13 +12,15 @@ import {
   parseConfig,
   systemClock,
   type GatehouseConfig,
+  type GatewayConfig,
   type HttpComponent,
+  type RuntimeConfig,
   type Logger,
   type Platform,
   type SharedStore,
 } from '@gatehouse/core';
 import { createJwtAuthorizer, type SigV4Key } from '@gatehouse/auth';
-import { createIdentity, type IdentityService } from '@gatehouse/identity';
+import { createIdentity, type IdentityService, type PerimeterResource } from '@gatehouse/identity';
 import { createRuntime, type RuntimeService } from '@gatehouse/runtime';
 import { createGateway, type GatewayService } from '@gatehouse/gateway';
 import { agentEntryPath } from '@gatehouse/agent';
@@ -26,6 +28,7 @@ import { createAccountRegistry, createOpsTools, createSandbox, type SandboxServi
 import { createMetrics, createStore, instrumentComponent, standardMetrics, type Metrics } from '@gatehouse/cluster';
 import { authFailureChannel, toolCallChannel, type AuthFailureEvent, type ToolCallEvent } from '@gatehouse/core';
 import { withDefaults, OPS_TOOLS_FUNCTION, DEFAULT_RUNTIME_NAME, DEFAULT_GATEWAY_NAME } from './default-config.ts';
+import { perimeterDeclarations } from './perimeter-declarations.ts';
 import { createWebComponent, type Readiness, type WebSettings } from './web-component.ts';
 
 export type ComponentName = 'identity' | 'runtime' | 'gateway';
@@ -117,7 +120,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
     async close() {},
   };
   components.push(pending);
-  const server: Server = createAppServer(components, logger);
+  const server: Server = createAppServer(components, logger, base.server);
   let port: number;
   try {
     port = await listen(server, options.port ?? base.port ?? 8080, options.host ?? '127.0.0.1');
@@ -129,6 +132,8 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
     throw error;
   }
   const baseUrl = (options.publicUrl ?? base.publicUrl ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const listenHost = options.host ?? '127.0.0.1';
+  const localUrl = `http://${listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`;
   const only = new Set<ComponentName>(options.only ?? ['identity', 'runtime', 'gateway']);
   // Admin verbs run later against the same data dir must derive the same URLs (issuer, default
   // client's callback) as this server, or applying the defaults would rewrite them.
@@ -144,12 +149,27 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
     const pool = identity.defaultPool;
     const config = parseConfig(withDefaults(base, pool, baseUrl, [process.execPath, agentEntryPath], env), 'configuration with defaults');
     const platform: Platform = { ...basePlatform, config };
+    const defaultAudience = `${baseUrl}/mcp`;
+    // One workload identity per runtime, named like it (AgentCore creates one with each runtime).
+    identity.registerWorkloads((config.runtimes ?? []).map((entry) => ({
+      name: entry.agentRuntimeName,
+      inbound: entry.authorizerConfiguration?.customJWTAuthorizer,
+      audience: entry.workloadIdentity.audience ?? defaultAudience,
+    })));
+    // Live client and origin lists (config plus `gatehouse perimeter` changes), one per runtime and gateway.
+    const declarations = perimeterDeclarations(base, pool.userPoolId, baseUrl);
+    const perimeterOf = (resource: PerimeterResource): ReturnType<IdentityService['perimeter']> | undefined => {
+      const declaration = declarations.get(resource);
+      return declaration && identity.perimeter(resource, declaration);
+    };
+    const runtimePerimeter = (entry: RuntimeConfig): ReturnType<IdentityService['perimeter']> | undefined => perimeterOf(`runtime:${entry.agentRuntimeName}`);
+    const gatewayPerimeter = (entry: GatewayConfig): ReturnType<IdentityService['perimeter']> | undefined => perimeterOf(`gateway:${entry.name}`);
 
     let sandbox: SandboxService | undefined;
     if (config.tools.sandbox.enabled) {
       const webIdentity = createJwtAuthorizer(
         { discoveryUrl: pool.discoveryUrl, allowedAudience: ['sts'] },
-        { isRevoked: (claims) => identity.isRevoked(claims) },
+        { isRevoked: (claims) => identity.isRevoked(claims), fetch: identity.fetch },
       );
       sandbox = await createSandbox(platform, {
         lookupAccessKey: (id) => identity.lookupAccessKey(id),
@@ -171,11 +191,17 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
         logger,
       });
       gateway = await createGateway(platform, {
-        serviceClient: identity.serviceClient('gateway'),
+        // Identity answers in this very process: its token endpoint is reached on this listener, never
+        // through the public URL (a balancer that may route it to another, possibly dead, instance).
+        // (Only when this process serves identity's routes; `gatehouse gateway` alone asks the public URL.)
+        serviceClient: only.has('identity') ? { ...identity.serviceClient('gateway'), tokenEndpoint: `${localUrl}/oauth2/token` } : identity.serviceClient('gateway'),
         // No credentials of the gateway's own: the default target derives them per user by web identity.
         sts: sandbox ? { endpoint: sandbox.stsEndpoint, region: config.region } : { region: env.AWS_REGION ?? config.region },
         isRevoked: (claims) => identity.isRevoked(claims),
         functions: { [OPS_TOOLS_FUNCTION]: { handler: ops.handler, toolSchema: ops.toolSchema } },
+        fetch: identity.fetch,
+        workloadDiscoveryUrl: pool.discoveryUrl,
+        perimeter: gatewayPerimeter,
       });
       started.push(gateway);
     }
@@ -187,9 +213,12 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
       runtime = await createRuntime(platform, {
         ...(instanceUrl ? { instanceUrl } : {}),
         lookupAccessKey,
-        tokenExchange: identity.serviceClient('runtime'),
-        defaultWorkloadAudience: `${baseUrl}/mcp`,
+        // In-process: identity runs in this process whatever `only` says, so minting never goes out through the public URL.
+        workloadIdentity: identity,
+        defaultWorkloadAudience: defaultAudience,
         isRevoked: (claims) => identity.isRevoked(claims),
+        fetch: identity.fetch,
+        perimeter: runtimePerimeter,
       }, { drainTimeoutMs });
       started.push(runtime);
     }
@@ -204,6 +233,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
       authority: pool.issuer,
       runtimeArn: runtimeEntry?.arn ?? `arn:aws:bedrock-agentcore:${config.region}:${config.accountId}:runtime/${DEFAULT_RUNTIME_NAME}`,
       gatewayUrl: gatewayEntry?.url ?? `${baseUrl}/mcp`,
+      acceptedClients: base.runtimes === undefined ? 'pool' : 'listed',
     };
 
     // Order matters: specific API prefixes first, the identity's `POST /` + OAuth paths, then the web UI.

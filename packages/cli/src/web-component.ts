@@ -14,6 +14,12 @@ export interface WebSettings {
   readonly authority: string;
   readonly runtimeArn: string;
   readonly gatewayUrl: string;
+  /**
+   * Which app clients the default runtime and gateway accept: `"pool"` = every app client of
+   * `userPoolId` (a new client works at once), `"listed"` = only those the config or
+   * `gatehouse perimeter` names.
+   */
+  readonly acceptedClients: 'pool' | 'listed';
 }
 
 const CONTENT_TYPES: Record<string, string> = {

@@ -19,11 +19,12 @@ test('the default runtime gets only the configured model provider’s credential
   assert.deepEqual(pickModelEnvironment(parseConfig({ model: { provider: 'anthropic' } }), env), { ANTHROPIC_API_KEY: 'sk-test' });
 });
 
-test('the defaults are a JWT runtime for the web client and a gateway whose ops target derives user credentials', () => {
+test('the defaults are a JWT runtime for the default pool (clients applied live) and a gateway whose ops target derives user credentials', () => {
   const config = withDefaults(parseConfig({}), pool, 'http://localhost:9000', ['node', 'agent.ts'], {});
   const runtime = config.runtimes?.[0];
   assert.equal(runtime?.agentRuntimeName, 'ops_agent');
-  assert.deepEqual(runtime?.authorizerConfiguration, { customJWTAuthorizer: { discoveryUrl: pool.discoveryUrl, allowedClients: ['webclient1'] } });
+  // No static allowedClients: gatehouse up applies "every app client of the default pool" live (perimeter settings).
+  assert.deepEqual(runtime?.authorizerConfiguration, { customJWTAuthorizer: { discoveryUrl: pool.discoveryUrl } });
   assert.deepEqual(runtime?.allowedOrigins, ['http://localhost:9000']);
   assert.equal(runtime?.environmentVariables.GATEHOUSE_GATEWAY_URL, 'http://localhost:9000/mcp');
   const target = config.gateways?.[0]?.targets[0];

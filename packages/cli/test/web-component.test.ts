@@ -13,7 +13,7 @@ test('the UI server sends the page policy as a header, falls back to index.html 
   writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>app</title>');
   writeFileSync(path.join(dist, 'assets', 'app-1.js'), 'console.log(1)');
   writeFileSync(path.join(root, 'secret.txt'), 'not for the web');
-  const settings = { region: 'local', userPoolId: 'local_x', clientId: 'c', issuer: 'i', authority: 'i', runtimeArn: 'a', gatewayUrl: 'g' };
+  const settings = { region: 'local', userPoolId: 'local_x', clientId: 'c', issuer: 'i', authority: 'i', runtimeArn: 'a', gatewayUrl: 'g', acceptedClients: 'pool' as const };
   const server = createAppServer([createWebComponent(() => settings, { distDirectory: dist })]);
   const base = `http://127.0.0.1:${await listen(server, 0)}`;
   try {

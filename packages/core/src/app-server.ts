@@ -1,16 +1,31 @@
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { HttpComponent } from './http.ts';
+import { isClientClosed, type HttpComponent } from './http.ts';
 import { isWireError } from './wire-error.ts';
-import type { Logger } from './logger.ts';
+import { redactText, type Logger } from './logger.ts';
+import { DEFAULT_SERVER_CONFIG, type ServerConfig } from './config/server-config.ts';
 
 /**
  * The one-port server: asks each component in order whether a request is its own.
  * Unclaimed requests get 404; a component that throws gets its wire error or a bare 500
- * (the stack goes to the log, never to the client).
+ * (the stack goes to the log, never to the client); a request whose client has gone is logged at debug.
+ *
+ * Timeouts (`server` in the config): headers and the whole request (headers + body) must arrive within
+ * theirs, else 408 and the connection is closed; idle keep-alive connections close after theirs. Node
+ * applies the request timeout only until the request is fully received, so a response may stream for
+ * as long as it likes (SSE) and an upgraded WebSocket is no longer an HTTP request at all.
  */
-export function createAppServer(components: readonly HttpComponent[], logger?: Logger): Server {
+export function createAppServer(components: readonly HttpComponent[], logger?: Logger, settings: ServerConfig = DEFAULT_SERVER_CONFIG): Server {
   const work = { running: 0 };
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (request, response) => {
+  const headersTimeout = Math.round(settings.headersTimeoutSeconds * 1000);
+  const requestTimeout = Math.round(settings.requestTimeoutSeconds * 1000);
+  const options = {
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: Math.round(settings.keepAliveTimeoutSeconds * 1000),
+    // Node checks the two timeouts on this interval (default 30 s, which would let a 20 s limit run to 50 s).
+    connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(Math.min(headersTimeout, requestTimeout) / 4))),
+  };
+  const server = createServer(options, (request, response) => {
     // Requests that do work (not GET/HEAD/OPTIONS: those may be long-lived streams) are what a drain waits for.
     if (request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') {
       work.running++;
@@ -65,6 +80,11 @@ async function dispatch(components: readonly HttpComponent[], request: IncomingM
     response.writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'ResourceNotFoundException', 'content-length': Buffer.byteLength(body) });
     response.end(body);
   } catch (error) {
+    if (isClientClosed(error, request)) {
+      logger?.debug({ method: request.method, path: url.pathname, reason: redactText(error instanceof Error ? error.message : String(error)) }, 'client closed the connection before the request was answered');
+      response.destroy();
+      return;
+    }
     if (isWireError(error)) {
       const wire = error.toResponse();
       if (!response.headersSent) response.writeHead(wire.status, wire.headers).end(wire.body);

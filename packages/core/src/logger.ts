@@ -20,11 +20,38 @@ export interface LoggerSettings {
   readonly destination?: NodeJS.WritableStream;
 }
 
+const DEBUG_LEVEL = 20;
+
+/**
+ * A client that closed its connection is not a server fault. Surfaces that log unexpected errors with
+ * `logger.error({ err }, …)` would otherwise write one error-level line with a stack per aborted
+ * request (a client can produce hundreds a second), so a line whose error carries the `ClientClosed`
+ * code is written at debug, with the message and no stack.
+ */
+function clientClosedDetails(first: unknown): Record<string, unknown> | undefined {
+  if (first === null || typeof first !== 'object') return undefined;
+  const error = first instanceof Error ? first : (first as { err?: unknown }).err;
+  if (!(error instanceof Error) || (error as { code?: unknown }).code !== 'ClientClosed') return undefined;
+  const rest = first instanceof Error ? {} : { ...(first as Record<string, unknown>) };
+  delete rest.err;
+  return { ...rest, reason: error.message };
+}
+
 export function createLogger(settings: LoggerSettings = {}): Logger {
   const options: LoggerOptions = {
     level: settings.level ?? process.env.GATEHOUSE_LOG_LEVEL ?? 'info',
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: settings.name ? { component: settings.name } : {},
+    hooks: {
+      logMethod(args, method, level) {
+        const demoted = level > DEBUG_LEVEL ? clientClosedDetails(args[0]) : undefined;
+        if (demoted) {
+          this.debug(demoted, typeof args[1] === 'string' ? `${args[1]} (client closed the connection)` : 'client closed the connection');
+          return;
+        }
+        method.apply(this, args);
+      },
+    },
   };
   return settings.destination ? pino(options, settings.destination as never) : pino(options);
 }

@@ -12,7 +12,7 @@ export interface AuditRecord {
   readonly target: string;
   /** allow | deny | log-only-deny */
   readonly decision: string;
-  /** ok | error | denied | credentials-unavailable | timeout | busy */
+  /** ok | error | denied | credentials-unavailable | timeout | busy | refused (the message was refused before dispatch) */
   readonly outcome: string;
   readonly durationMs: number;
   readonly detail: string;

@@ -1,3 +1,4 @@
+import type { ClientAllowList } from '@gatehouse/auth';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -37,6 +38,12 @@ export interface GatewayDeps {
   gateways?: readonly GatewayConfig[];
   /** Directory that relative function-module and OpenAPI paths resolve against (the config file's folder); default: cwd. */
   configDir?: string;
+  /** Fetch for discovery/JWKS; Gatehouse passes one that answers its own issuer in-process. */
+  fetch?: typeof fetch;
+  /** Discovery URL of Gatehouse's issuer of workload access tokens, accepted beside the gateway's own issuer. */
+  workloadDiscoveryUrl?: string;
+  /** Live client and origin lists per gateway (identity's perimeter settings). */
+  perimeter?: (config: GatewayConfig) => { readonly clients: ClientAllowList | undefined; readonly origins: { has(origin: string): boolean } } | undefined;
 }
 
 /** `/mcp` for the gateway named `default`, `/gateways/{name}/mcp` for every gateway. */
@@ -86,7 +93,15 @@ export async function createGateway(platform: Platform, deps: GatewayDeps): Prom
     for (const config of configs) {
       const jwt = config.authorizerConfiguration?.customJWTAuthorizer;
       if (!jwt) throw new Error(`Gateway ${config.name}: authorizerConfiguration.customJWTAuthorizer is required (Gatehouse gateways never run without inbound auth)`);
-      const authorizer: InboundAuthorizer = createInboundAuthorizer(jwt, { clock: platform.clock, logger, ...(deps.isRevoked ? { isRevoked: deps.isRevoked.bind(deps) } : {}) });
+      const live = deps.perimeter?.(config);
+      const authorizer: InboundAuthorizer = createInboundAuthorizer(jwt, {
+        clock: platform.clock,
+        logger,
+        isRevoked: deps.isRevoked ? deps.isRevoked.bind(deps) : undefined,
+        fetch: deps.fetch,
+        allowedClients: live?.clients,
+        workloadDiscoveryUrl: deps.workloadDiscoveryUrl,
+      });
       closers.push(() => authorizer.close());
       const targets: CatalogTarget[] = [];
       for (const targetConfig of config.targets) {
@@ -101,7 +116,7 @@ export async function createGateway(platform: Platform, deps: GatewayDeps): Prom
       const paths = gatewayPaths(config.name);
       const resourceUrl = `${platform.baseUrl}${paths[0]}`;
       const policyFile = config.policy.file ? path.resolve(deps.configDir ?? process.cwd(), config.policy.file) : path.join(platform.dataDir, 'policies', `${config.name}.cedar`);
-      const policy = PolicyEngine.open(policyFile, config.policy.mode);
+      const policy = PolicyEngine.open(policyFile, config.policy.mode, undefined, (message) => logger.warn({ gateway: config.name }, message));
       if (config.policy.mode === 'LOG_ONLY') logger.warn({ gateway: config.name }, 'policy mode LOG_ONLY: denials are logged, not enforced');
       const credentialDeps: ConstructorParameters<typeof CredentialResolver>[0] = {
         dataDir: platform.dataDir,
@@ -116,7 +131,10 @@ export async function createGateway(platform: Platform, deps: GatewayDeps): Prom
       closers.push(() => credentials.close());
       const catalog = new ToolCatalog(targets, config.exposeUnprefixed, logger);
       const dispatcher = new ToolDispatcher({ gatewayName: config.name, resourceUrl, catalog, policy, credentials, audit, logger, now: () => platform.clock() });
-      const endpoint = new GatewayEndpoint({ config, resourceUrl, baseUrl: platform.baseUrl, authorizer, dispatcher, store: platform.store, logger });
+      const endpoint = new GatewayEndpoint({
+        config, resourceUrl, baseUrl: platform.baseUrl, authorizer, dispatcher, store: platform.store, logger, audit, now: () => platform.clock(),
+        liveClients: live?.clients, liveOrigins: live?.origins,
+      });
       for (const routePath of paths) {
         routes.set(routePath, endpoint);
         metadataRoutes.set(`/.well-known/oauth-protected-resource${routePath}`, endpoint);

@@ -26,6 +26,10 @@ import {
 } from '@gatehouse/core';
 import { callerKey, type Caller } from './caller.ts';
 import { GatewayError } from './gateway-error.ts';
+import type { AuditLog } from './audit-log.ts';
+import { inspectMessage, requestIdOf, toolCallOf, type MessageRefusal } from './inspect-message.ts';
+import { JsonRpcFailure, toJsonRpcError } from './json-rpc-error.ts';
+import { MAX_JSON_DEPTH, limitJsonDepth } from './limit-json-depth.ts';
 import type { InboundAuthorizer } from './inbound-authorizer.ts';
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from './protected-resource-metadata.ts';
 import { SessionBindings } from './session-binding.ts';
@@ -42,6 +46,13 @@ export interface EndpointDeps {
   readonly dispatcher: ToolDispatcher;
   readonly store: SharedStore;
   readonly logger: Logger;
+  /** Refused tokens are audited too (who, when possible, and the reason code). */
+  readonly audit?: AuditLog | undefined;
+  readonly now?: (() => number) | undefined;
+  /** Live `allowedClients` (perimeter settings); a token without `aud` from one of these clients is meant for this gateway. */
+  readonly liveClients?: { has(clientId: string): boolean } | undefined;
+  /** Live `allowedOrigins` (perimeter settings), consulted besides Gatehouse's own origin. */
+  readonly liveOrigins?: { has(origin: string): boolean } | undefined;
 }
 
 const SDK_VERSION = '0.1.0';
@@ -54,7 +65,8 @@ const sharedValidator = new AjvJsonSchemaValidator();
 
 /**
  * One gateway's MCP Streamable HTTP endpoint. Each request, in order: Origin → bearer token →
- * audience → rate → body → session binding → tools/call and tools/list answered directly
+ * audience → rate → body (size, nesting, prototype keys, tools/call params: refused alike on every
+ * path) → session binding → tools/call and tools/list answered directly
  * (`serve-tool-request.ts`); anything else by a fresh SDK server + stateless transport for this
  * request only (never shared across callers: CVE-2026-25536).
  */
@@ -66,7 +78,7 @@ export class GatewayEndpoint {
   readonly metadataPath: string;
   readonly #deps: EndpointDeps;
   readonly #sessions: SessionBindings;
-  readonly #allowedOrigins: ReadonlySet<string>;
+  readonly #allowedOrigins: { has(origin: string): boolean };
   #issuer: Promise<string> | undefined;
 
   constructor(deps: EndpointDeps) {
@@ -77,7 +89,9 @@ export class GatewayEndpoint {
     this.metadataUrl = protectedResourceMetadataUrl(deps.resourceUrl);
     this.metadataPath = new URL(this.metadataUrl).pathname;
     this.#sessions = new SessionBindings(deps.store, deps.config.name);
-    this.#allowedOrigins = new Set([new URL(deps.baseUrl).origin, ...deps.config.allowedOrigins.map((origin) => new URL(origin).origin)]);
+    const configured = new Set([new URL(deps.baseUrl).origin, ...deps.config.allowedOrigins.map((origin) => new URL(origin).origin)]);
+    const live = deps.liveOrigins;
+    this.#allowedOrigins = live ? { has: (origin) => configured.has(origin) || live.has(origin) } : configured;
   }
 
   #scopes(): readonly string[] {
@@ -160,6 +174,25 @@ export class GatewayEndpoint {
     if (!this.#allowedOrigins.has(origin)) throw new GatewayError('OriginNotAllowed', `Origin ${origin} may not call this gateway; add it to the gateway's allowedOrigins`);
   }
 
+  /** A refused token: an info log line with the reason code and an audit row (the user only when the token itself was verified). */
+  #recordRefusal(reason: string, message: string, verified: { subject: string; issuer: string; clientId?: string | undefined } | undefined): void {
+    this.#deps.logger.info({ gateway: this.name, reason, user: verified?.subject, clientId: verified?.clientId }, 'caller refused');
+    this.#deps.audit?.record({
+      time: new Date(this.#deps.now?.() ?? Date.now()).toISOString(),
+      gateway: this.name,
+      user: verified?.subject ?? '',
+      issuer: verified?.issuer ?? '',
+      clientId: verified?.clientId ?? '',
+      session: '',
+      tool: '',
+      target: '',
+      decision: 'refused',
+      outcome: reason,
+      durationMs: 0,
+      detail: redactText(message).slice(0, 500),
+    });
+  }
+
   #readToken(request: IncomingMessage, url: URL): string | undefined {
     if (url.searchParams.has('access_token')) throw new GatewayError('MalformedRequest', 'Send the token in the Authorization header, never in the query string', { challenge: this.#challenge('invalid_request') });
     let count = 0;
@@ -181,16 +214,25 @@ export class GatewayEndpoint {
     try {
       caller = await this.#deps.authorizer.verify(token);
     } catch (error) {
-      const failure = error as { code?: unknown; status?: unknown; message?: unknown };
-      publishAuthFailure({ component: 'gateway', reason: typeof failure.code === 'string' ? failure.code : 'error' });
-      const message = typeof failure.message === 'string' ? failure.message : 'The access token was refused';
+      const failure = error as { code?: unknown; status?: unknown; message?: unknown; verified?: { subject: string; issuer: string; clientId?: string | undefined } };
+      const reason = typeof failure.code === 'string' ? failure.code : 'error';
+      publishAuthFailure({ component: 'gateway', reason });
+      let message = typeof failure.message === 'string' ? failure.message : 'The access token was refused';
+      // The fix for a client that is not allowed is the gateway's client list, not a scope or a group.
+      if (reason === 'wrong_client') message += ` Gateway ${this.name} does not accept this app client: add it with \`gatehouse perimeter allow-client gateway:${this.name} <clientId>\` or to allowedClients.`;
+      this.#recordRefusal(reason, message, failure.verified);
       if (failure.status === 503) throw new GatewayError('IssuerUnavailable', 'The token issuer cannot be reached to verify the token; retry shortly', { headers: { 'retry-after': '5' } });
       if (failure.code === 'insufficient_scope') throw new GatewayError('InsufficientScope', message, { challenge: this.#challenge('insufficient_scope', message) });
       if (failure.status === 403) throw new GatewayError('Forbidden', message, { challenge: this.#challenge('invalid_token', message) });
       if (typeof failure.status !== 'number') this.#deps.logger.warn({ gateway: this.name, err: redactText(String(message)) }, 'authorizer failed unexpectedly');
       throw new GatewayError('Unauthorized', message, { challenge: this.#challenge('invalid_token', message) });
     }
-    this.#checkAudience(caller);
+    try {
+      this.#checkAudience(caller);
+    } catch (error) {
+      this.#recordRefusal('wrong_audience', error instanceof Error ? error.message : 'wrong audience', { subject: caller.subject, issuer: caller.issuer, clientId: caller.clientId });
+      throw error;
+    }
     return caller;
   }
 
@@ -206,7 +248,7 @@ export class GatewayEndpoint {
     const audiences = typeof audClaim === 'string' ? [audClaim] : Array.isArray(audClaim) ? audClaim.filter((value): value is string => typeof value === 'string') : [];
     if (audiences.length > 0) {
       if (audiences.includes(this.resourceUrl) || audiences.some((audience) => jwt?.allowedAudience?.includes(audience))) return;
-    } else if (jwt?.allowedClients && caller.clientId !== undefined && jwt.allowedClients.includes(caller.clientId)) return;
+    } else if (caller.clientId !== undefined && (this.#deps.liveClients ? this.#deps.liveClients.has(caller.clientId) : jwt?.allowedClients?.includes(caller.clientId))) return;
     const message = `The token's audience is not this gateway: request a token with resource/audience ${this.resourceUrl}`;
     throw new GatewayError('Unauthorized', message, { challenge: this.#challenge('invalid_token', message) });
   }
@@ -254,34 +296,76 @@ export class GatewayEndpoint {
     }
     if (request.method !== 'POST') throw new GatewayError('MethodNotAllowed', `${request.method ?? 'This method'} is not supported; use POST`, { headers: { allow: 'POST, DELETE' } });
 
-    let body: unknown;
-    try {
-      body = JSON.parse((await readBody(request, this.#deps.config.limits.maxRequestBytes)).toString('utf8'));
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) throw new GatewayError('RequestTooLarge', `Request body exceeds ${error.limit} bytes`);
-      throw new GatewayError('MalformedRequest', 'The body must be one JSON-RPC message in JSON');
-    }
-    if (request.headers['mcp-protocol-version'] === STATELESS_VERSION) {
-      const abort = new AbortController();
-      response.on('close', () => abort.abort());
-      const header = (name: string): string | undefined => (typeof request.headers[name] === 'string' ? (request.headers[name] as string) : undefined);
-      await serveStatelessRequest(response, { method: header('mcp-method'), name: header('mcp-name') }, body, caller, this.#deps.dispatcher, { name: `gatehouse-gateway-${this.name}`, version: SDK_VERSION, instructions: this.#deps.config.description }, abort.signal);
-      return;
-    }
+    const { body, refusal } = await this.#readMessage(request);
+    const stateless = request.headers['mcp-protocol-version'] === STATELESS_VERSION;
     const isInitialize = !Array.isArray(body) && typeof body === 'object' && body !== null && (body as { method?: unknown }).method === 'initialize';
-    let boundSession: string;
-    if (isInitialize) {
-      boundSession = SessionBindings.newId();
-      await this.#sessions.open(boundSession, caller);
-      response.setHeader('mcp-session-id', boundSession);
-    } else {
+    let boundSession = '';
+    if (!stateless && !isInitialize) {
       if (!sessionId) throw new GatewayError('SessionRequired', 'Send the Mcp-Session-Id header from the initialize response (or initialize first)');
       await this.#requireSession(sessionId, caller);
       boundSession = sessionId;
     }
-    if (await serveToolRequest(request, response, body, caller, boundSession, this.#deps.dispatcher)) return;
+    if (refusal) {
+      this.#refuse(response, refusal, body, caller, boundSession, stateless);
+      return;
+    }
+    if (stateless) {
+      const abort = new AbortController();
+      response.on('close', () => abort.abort());
+      const header = (name: string): string | undefined => (typeof request.headers[name] === 'string' ? (request.headers[name] as string) : undefined);
+      await serveStatelessRequest(response, { method: header('mcp-method'), name: header('mcp-name') }, body, caller, this.#deps.dispatcher, { name: `gatehouse-gateway-${this.name}`, version: SDK_VERSION, instructions: this.#deps.config.description }, abort.signal, this.#onUnexpected);
+      return;
+    }
+    if (isInitialize) {
+      boundSession = SessionBindings.newId();
+      await this.#sessions.open(boundSession, caller);
+      response.setHeader('mcp-session-id', boundSession);
+    }
+    if (await serveToolRequest(request, response, body, caller, boundSession, this.#deps.dispatcher, this.#onUnexpected)) return;
     await this.#serve(request, response, body, caller, boundSession);
   }
+
+  /**
+   * The POST body as one JSON message: at most maxRequestBytes (413), nesting measured on the text
+   * before parsing (deeper containers are cut before JSON.parse, see limit-json-depth.ts), then the
+   * message checks of inspect-message.ts. A refusal is returned, not thrown, so that it can be
+   * answered with the request's id and audited with its tool.
+   */
+  async #readMessage(request: IncomingMessage): Promise<{ body: unknown; refusal: MessageRefusal | undefined }> {
+    let text: string;
+    try {
+      text = (await readBody(request, this.#deps.config.limits.maxRequestBytes)).toString('utf8');
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) throw new GatewayError('RequestTooLarge', `Request body exceeds ${error.limit} bytes`);
+      throw new GatewayError('MalformedRequest', 'The body must be one JSON-RPC message in JSON');
+    }
+    const limited = limitJsonDepth(text, MAX_JSON_DEPTH);
+    let body: unknown;
+    try {
+      body = JSON.parse(limited.text);
+    } catch {
+      throw new GatewayError('MalformedRequest', 'The body must be one JSON-RPC message in JSON');
+    }
+    return { body, refusal: inspectMessage(body, limited.exceeded) };
+  }
+
+  /** Answers a refused message with its JSON-RPC error (200 with the request's id; 400 without one), logged and, for tools/call, audited. */
+  #refuse(response: ServerResponse, refusal: MessageRefusal, body: unknown, caller: Caller, sessionId: string, stateless: boolean): void {
+    const tool = toolCallOf(body);
+    if (tool !== undefined) this.#deps.dispatcher.recordRefusal(caller, sessionId, tool, refusal.message);
+    this.#deps.logger.warn({ gateway: this.name, user: caller.username || caller.subject, ...(tool !== undefined ? { tool } : {}), reason: refusal.code }, 'MCP message refused');
+    const id = requestIdOf(body);
+    const text = JSON.stringify({ jsonrpc: '2.0', id, error: toJsonRpcError(refusal, this.#onUnexpected) });
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) };
+    if (stateless) headers['mcp-protocol-version'] = STATELESS_VERSION;
+    response.writeHead(id === null ? 400 : 200, headers);
+    response.end(text);
+  }
+
+  /** Logs a failure no JSON-RPC error was made for: its name and redacted message, never its stack. */
+  readonly #onUnexpected = (error: unknown): void => {
+    this.#deps.logger.error({ err: error instanceof Error ? { name: error.name, message: redactText(error.message) } : 'non-error thrown', gateway: this.name }, 'MCP request failed unexpectedly');
+  };
 
   async #requireSession(sessionId: string, caller: Caller): Promise<void> {
     const check = await this.#sessions.check(sessionId, caller);
@@ -299,9 +383,14 @@ export class GatewayEndpoint {
     );
     const abort = new AbortController();
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: (await dispatcher.listTools(caller, abort.signal)) as never }));
-    server.setRequestHandler(CallToolRequestSchema, async (call, extra) =>
-      dispatcher.callTool(caller, sessionId, call.params.name, (call.params.arguments ?? {}) as Record<string, unknown>, AbortSignal.any([abort.signal, extra.signal])),
-    );
+    server.setRequestHandler(CallToolRequestSchema, async (call, extra) => {
+      try {
+        return await dispatcher.callTool(caller, sessionId, call.params.name, (call.params.arguments ?? {}) as Record<string, unknown>, AbortSignal.any([abort.signal, extra.signal]));
+      } catch (error) {
+        // the SDK would send any thrown message as is: map it as the other paths do
+        throw new JsonRpcFailure(toJsonRpcError(error, this.#onUnexpected));
+      }
+    });
     // no sessionIdGenerator = stateless: the gateway binds sessions itself. The web-standard transport
     // is fed the already-parsed body directly, skipping a Node→Fetch request conversion per call.
     const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });

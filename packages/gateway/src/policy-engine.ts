@@ -12,6 +12,8 @@ export interface PolicyDecision {
   readonly policies: readonly string[];
   /** ENFORCE or LOG_ONLY: in LOG_ONLY a deny is recorded but the call goes ahead. */
   readonly enforced: boolean;
+  /** Set when Cedar could not evaluate the request (it then denies): Cedar's own words, for the server log only. */
+  readonly failure?: string;
 }
 
 /**
@@ -58,16 +60,22 @@ export class PolicyEngine {
   /** `call` decisions per caller attributes and tool, kept only while no policy reads `context`. */
   #callCache = new Map<string, PolicyDecision>();
   #readsContext = true;
+  #reported: string | undefined;
+  readonly #onReloadProblem: (message: string) => void;
   /** Bumped whenever the policy set is re-parsed, so callers can key memos on it. */
   version = 0;
 
-  constructor(file: string, mode: 'ENFORCE' | 'LOG_ONLY') {
+  constructor(file: string, mode: 'ENFORCE' | 'LOG_ONLY', onReloadProblem: (message: string) => void = () => undefined) {
     this.file = file;
     this.mode = mode;
+    this.#onReloadProblem = onReloadProblem;
   }
 
-  /** Writes the default policy when absent, then parses; a file that does not parse refuses to start. */
-  static open(file: string, mode: 'ENFORCE' | 'LOG_ONLY', defaultText = DEFAULT_POLICIES): PolicyEngine {
+  /**
+   * Writes the default policy when absent, then parses; a file that does not parse refuses to start.
+   * Later, a file that vanishes or does not parse keeps the last good set and is told to `onReloadProblem`.
+   */
+  static open(file: string, mode: 'ENFORCE' | 'LOG_ONLY', defaultText = DEFAULT_POLICIES, onReloadProblem?: (message: string) => void): PolicyEngine {
     if (!existsSync(file)) {
       mkdirSync(path.dirname(file), { recursive: true });
       try {
@@ -77,7 +85,7 @@ export class PolicyEngine {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
     }
-    const engine = new PolicyEngine(file, mode);
+    const engine = new PolicyEngine(file, mode, onReloadProblem);
     engine.#reload(true);
     return engine;
   }
@@ -86,14 +94,25 @@ export class PolicyEngine {
     const now = Date.now();
     if (!force && now - this.#lastCheck < 1000) return;
     this.#lastCheck = now;
-    const mtimeMs = statSync(this.file).mtimeMs;
-    if (!force && mtimeMs === this.#mtimeMs) return;
-    const text = readFileSync(this.file, 'utf8');
+    let mtimeMs: number;
+    let text: string;
+    try {
+      mtimeMs = statSync(this.file).mtimeMs;
+      if (!force && mtimeMs === this.#mtimeMs) return;
+      text = readFileSync(this.file, 'utf8');
+    } catch (error) {
+      if (force) throw error;
+      // removed or unreadable while running: as for a bad edit, the last good set stays in force
+      this.#problem(`Policy file ${this.file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); the last good policy stays in force until it can`);
+      return;
+    }
     const check = checkParsePolicySet({ staticPolicies: text });
     if (check.type === 'failure') {
       const detail = check.errors.map((error) => error.message).join('; ');
       if (force) throw new Error(`Policy file ${this.file} does not parse: ${detail}`);
-      return; // keep the last good policy set rather than failing open or closed on a half-saved edit
+      // keep the last good policy set rather than failing open or closed on a half-saved edit
+      this.#problem(`Policy file ${this.file} does not parse (${detail}); the last good policy stays in force until it does`);
+      return;
     }
     const setId = `gatehouse-${++setCounter}-${randomUUID()}`;
     const parsed = preparsePolicySet(setId, { staticPolicies: text });
@@ -103,7 +122,15 @@ export class PolicyEngine {
     this.#listCache = new Map();
     this.#callCache = new Map();
     this.#readsContext = policiesReadContext(text);
+    this.#reported = undefined;
     this.version++;
+  }
+
+  /** Tells the administrator (the server log) once per distinct problem, not once a second. */
+  #problem(message: string): void {
+    if (message === this.#reported) return;
+    this.#reported = message;
+    this.#onReloadProblem(message);
   }
 
   /** Checks the file for edits (at most once a second); callers use `version` right after. */
@@ -155,15 +182,21 @@ export class PolicyEngine {
         parents: [{ type: 'Gatehouse::Target', id: resource.target }],
       },
     ];
-    const answer = statefulIsAuthorized({
-      principal: principalUid,
-      action: { type: 'Gatehouse::Action', id: action },
-      resource: resourceUid,
-      context: { arguments: toCedarValue(args) ?? {} },
-      preparsedPolicySetId: this.#setId,
-      entities,
-    });
-    if (answer.type === 'failure') return { allowed: false, policies: [], enforced: true };
+    let answer: ReturnType<typeof statefulIsAuthorized>;
+    try {
+      answer = statefulIsAuthorized({
+        principal: principalUid,
+        action: { type: 'Gatehouse::Action', id: action },
+        resource: resourceUid,
+        context: { arguments: toCedarValue(args) ?? {} },
+        preparsedPolicySetId: this.#setId,
+        entities,
+      });
+    } catch (error) {
+      // cedar-wasm throws (rather than answering failure) on input its parser refuses, e.g. nesting past its recursion limit
+      return { allowed: false, policies: [], enforced: true, failure: `Cedar could not read the request: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500) };
+    }
+    if (answer.type === 'failure') return { allowed: false, policies: [], enforced: true, failure: answer.errors.map((error) => error.message).join('; ').slice(0, 500) || 'Cedar refused the request' };
     return { allowed: answer.response.decision === 'allow', policies: answer.response.diagnostics.reason, enforced: true };
   }
 }
@@ -182,19 +215,39 @@ function policiesReadContext(text: string): boolean {
   return false;
 }
 
-/** JSON → Cedar value: Cedar has no null or floats, so nulls are dropped and non-integers become strings. */
-function toCedarValue(value: unknown): CedarValueJson | undefined {
+/** Keys Cedar's JSON reads as escapes, and prototype keys: never copied into the context. */
+const SKIPPED_KEYS: ReadonlySet<string> = new Set(['__entity', '__extn', '__proto__', 'constructor', 'prototype']);
+
+/** A JSON value's Cedar form without its children: scalars converted, containers empty; undefined = dropped. */
+function cedarShell(value: unknown): CedarValueJson | undefined {
   if (value === null || value === undefined) return undefined;
   if (typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isSafeInteger(value) ? value : String(value);
-  if (Array.isArray(value)) return value.map(toCedarValue).filter((item): item is CedarValueJson => item !== undefined);
-  if (typeof value === 'object') {
-    const record: Record<string, CedarValueJson> = {};
-    for (const [key, item] of Object.entries(value)) {
-      const converted = toCedarValue(item);
-      if (converted !== undefined && key !== '__entity' && key !== '__extn') record[key] = converted;
-    }
-    return record;
-  }
+  if (Array.isArray(value)) return [];
+  if (typeof value === 'object') return {};
   return undefined;
+}
+
+/**
+ * JSON → Cedar value: Cedar has no null or floats, so nulls are dropped and non-integers become
+ * strings. Converted with its own stack rather than recursion, so no nesting can exhaust the call stack.
+ */
+function toCedarValue(root: unknown): CedarValueJson | undefined {
+  const converted = cedarShell(root);
+  if (typeof converted !== 'object') return converted;
+  const pending: [unknown, CedarValueJson[] | Record<string, CedarValueJson>][] = [[root, converted as CedarValueJson[] | Record<string, CedarValueJson>]];
+  while (pending.length > 0) {
+    const [source, target] = pending.pop()!;
+    const children: [string | undefined, unknown][] = Array.isArray(source)
+      ? (source as unknown[]).map((item) => [undefined, item])
+      : Object.keys(source as object).filter((key) => !SKIPPED_KEYS.has(key)).map((key) => [key, (source as Record<string, unknown>)[key]]);
+    for (const [key, item] of children) {
+      const shell = cedarShell(item);
+      if (shell === undefined) continue;
+      if (key === undefined) (target as CedarValueJson[]).push(shell);
+      else (target as Record<string, CedarValueJson>)[key] = shell;
+      if (typeof shell === 'object') pending.push([item, shell as CedarValueJson[] | Record<string, CedarValueJson>]);
+    }
+  }
+  return converted;
 }

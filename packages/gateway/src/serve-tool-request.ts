@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CallToolRequestSchema, CallToolResultSchema, ErrorCode, JSONRPCRequestSchema, ListToolsRequestSchema, SUPPORTED_PROTOCOL_VERSIONS, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Caller } from './caller.ts';
+import { toJsonRpcError } from './json-rpc-error.ts';
 import type { ToolDispatcher } from './tool-dispatcher.ts';
 import type { ToolDefinition } from './tool-definition.ts';
 
@@ -26,9 +27,11 @@ function protocolVersionOk(request: IncomingMessage): boolean {
  * `tools/call` and `tools/list` answered without building an SDK `Server` and transport for the
  * request: the same validation (the SDK's own schemas), the same JSON-RPC answers, a fraction of the
  * work. Anything else — another method, a batch, a task request, an unusual header, a message the
- * schemas refuse — returns false and goes through the SDK, which answers it (and its errors) as always.
+ * schemas refuse — returns false and goes through the SDK, which answers it as always. (A tools/call
+ * whose params the schema refuses never gets here: the endpoint's inspect-message.ts refused it.)
+ * Failures are answered by the one mapper, json-rpc-error.ts, as on the other paths.
  */
-export async function serveToolRequest(request: IncomingMessage, response: ServerResponse, body: unknown, caller: Caller, sessionId: string, dispatcher: ToolDispatcher): Promise<boolean> {
+export async function serveToolRequest(request: IncomingMessage, response: ServerResponse, body: unknown, caller: Caller, sessionId: string, dispatcher: ToolDispatcher, onUnexpected: (error: unknown) => void): Promise<boolean> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
   const method = (body as { method?: unknown }).method;
   if (method !== 'tools/call' && method !== 'tools/list') return false;
@@ -58,18 +61,12 @@ export async function serveToolRequest(request: IncomingMessage, response: Serve
       const result = await dispatcher.callTool(caller, sessionId, params.name, (params.arguments ?? {}) as Record<string, unknown>, abort.signal);
       // the SDK server checks every tools/call result against the schema; so does this path
       const checked = CallToolResultSchema.safeParse(result);
-      if (!checked.success) throw new McpError(ErrorCode.InvalidParams, `Invalid tools/call result: ${checked.error.message}`);
+      // a short message: zod's issue list would dump the result schema to the client
+      if (!checked.success) throw new McpError(ErrorCode.InvalidParams, `The target's answer is not a valid tools/call result (at ${checked.error.issues[0]?.path.join('.') || 'the result'}); the target must return MCP tool content`);
       text = JSON.stringify({ result: checked.data, jsonrpc: '2.0', id });
     }
   } catch (error) {
-    // the SDK's wire form of a failed handler: the error's own integer code, else InternalError
-    const failure = error as { code?: unknown; message?: unknown; data?: unknown };
-    const rpcError: Record<string, unknown> = {
-      code: Number.isSafeInteger(failure.code) ? failure.code : ErrorCode.InternalError,
-      message: typeof failure.message === 'string' ? failure.message : 'Internal error',
-    };
-    if (failure.data !== undefined) rpcError.data = failure.data;
-    text = JSON.stringify({ jsonrpc: '2.0', id, error: rpcError });
+    text = JSON.stringify({ jsonrpc: '2.0', id, error: toJsonRpcError(error, onUnexpected) });
   }
   if (abort.signal.aborted || response.destroyed) return true;
   response.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Caller } from './caller.ts';
+import { toJsonRpcError } from './json-rpc-error.ts';
 import type { ToolDispatcher } from './tool-dispatcher.ts';
 
 export const STATELESS_VERSION = '2026-07-28';
@@ -33,6 +33,7 @@ export async function serveStatelessRequest(
   dispatcher: ToolDispatcher,
   server: { name: string; version: string; instructions?: string | undefined },
   signal: AbortSignal,
+  onUnexpected: (error: unknown) => void,
 ): Promise<void> {
   if (typeof body !== 'object' || body === null || Array.isArray(body) || (body as { jsonrpc?: unknown }).jsonrpc !== '2.0' || typeof (body as { method?: unknown }).method !== 'string') {
     reply(response, 400, null, { error: { code: -32600, message: 'The body must be one JSON-RPC 2.0 request' } });
@@ -88,10 +89,6 @@ export async function serveStatelessRequest(
         reply(response, 404, id, { error: { code: -32601, message: `Method ${message.method} is not served by this gateway (tools/list, tools/call, server/discover, ping)` } });
     }
   } catch (error) {
-    if (error instanceof McpError) {
-      reply(response, 200, id, { error: { code: error.code, message: error.message, ...(error.data !== undefined ? { data: error.data } : {}) } });
-      return;
-    }
-    throw error;
+    reply(response, 200, id, { error: toJsonRpcError(error, onUnexpected) });
   }
 }

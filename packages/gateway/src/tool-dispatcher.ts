@@ -108,32 +108,44 @@ export class ToolDispatcher {
     }
   }
 
+  /**
+   * The audit row (and metric) of a tools/call the gateway refused before the dispatcher saw it (a
+   * message too deep, a prototype key, malformed params): who, the tool as sent, why.
+   */
+  recordRefusal(caller: Caller, sessionId: string, tool: string, reason: string): void {
+    this.#record(caller, sessionId, tool, '', 'deny', 'refused', 0, reason);
+  }
+
+  #record(caller: Caller, sessionId: string, tool: string, target: string, decision: string, outcome: string, durationMs: number, detail: string): void {
+    publishToolCall({ gateway: this.#deps.gatewayName, target, decision, outcome });
+    try {
+      this.#deps.audit.record({
+        time: new Date(this.#deps.now()).toISOString(),
+        gateway: this.#deps.gatewayName,
+        user: caller.username || caller.subject,
+        issuer: caller.issuer,
+        clientId: caller.clientId ?? '',
+        session: sessionId,
+        tool,
+        target,
+        decision,
+        outcome,
+        durationMs: Math.round(durationMs * 10) / 10,
+        detail,
+      });
+    } catch (error) {
+      this.#deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed');
+    }
+  }
+
   async #callTool(caller: Caller, sessionId: string, name: string, args: Record<string, unknown>, signal: AbortSignal, span: StartedSpan | undefined): Promise<CallToolResult> {
     const started = performance.now();
     const record = (tool: CatalogTool | undefined, decision: string, outcome: string, detail = ''): void => {
-      publishToolCall({ gateway: this.#deps.gatewayName, target: tool?.target ?? '', decision, outcome });
       if (span?.span.isRecording()) {
         span.span.setAttributes({ 'gatehouse.target': tool?.target ?? '', 'gatehouse.decision': decision, 'gatehouse.outcome': outcome });
         if (outcome !== 'ok') failSpan(span.span, outcome);
       }
-      try {
-        this.#deps.audit.record({
-          time: new Date(this.#deps.now()).toISOString(),
-          gateway: this.#deps.gatewayName,
-          user: caller.username || caller.subject,
-          issuer: caller.issuer,
-          clientId: caller.clientId ?? '',
-          session: sessionId,
-          tool: name,
-          target: tool?.target ?? '',
-          decision,
-          outcome,
-          durationMs: Math.round((performance.now() - started) * 10) / 10,
-          detail,
-        });
-      } catch (error) {
-        this.#deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed');
-      }
+      this.#record(caller, sessionId, name, tool?.target ?? '', decision, outcome, performance.now() - started, detail);
     };
 
     if (name === SEARCH_TOOL_NAME) {
@@ -153,9 +165,13 @@ export class ToolDispatcher {
     }
     const decision = this.#deps.policy.decide(caller, 'call', tool, args);
     if (!decision.allowed) {
-      const by = decision.policies.length > 0 ? `forbidden by policy ${decision.policies.join(', ')}` : 'no policy permits it (default deny)';
+      const by = decision.failure !== undefined
+        ? 'the policy could not be evaluated for this call (default deny)'
+        : decision.policies.length > 0 ? `forbidden by policy ${decision.policies.join(', ')}` : 'no policy permits it (default deny)';
       record(tool, 'deny', 'denied', by);
-      throw new McpError(toolRpcCode.PolicyDenied, `Policy decision DENY for ${name}: ${by}. Ask an administrator to grant it in ${this.#deps.policy.file}`, { decision: 'DENY', policies: decision.policies });
+      // the policy file's path is for the administrator: in the server log, never in the answer
+      this.#deps.logger.info({ gateway: this.#deps.gatewayName, user: caller.username || caller.subject, tool: name, policies: decision.policies, policyFile: this.#deps.policy.file, ...(decision.failure !== undefined ? { failure: decision.failure } : {}) }, 'tools/call denied by policy');
+      throw new McpError(toolRpcCode.PolicyDenied, `Policy decision DENY for ${name}: ${by}. Ask an administrator of gateway ${this.#deps.gatewayName} to permit it in the gateway's Cedar policy`, { decision: 'DENY', policies: decision.policies });
     }
     const decisionLabel = decision.enforced ? 'allow' : 'log-only';
     const entry = this.#deps.catalog.target(tool.target)!;

@@ -16,6 +16,7 @@ import { deliver } from './outbox.ts';
 import { applyAttributeUpdate, deliveryDetails, VERIFIABLE } from './user-attributes.ts';
 import { userOf } from './resource-lookup.ts';
 import type { CodePurpose } from './code-store.ts';
+import { usernameKey } from './username-key.ts';
 
 /** A reset code is good for one hour, an attribute code for a day (Cognito's lifetimes). */
 const RESET_CODE_TTL_MS = 3600_000;
@@ -104,7 +105,8 @@ export const accountOperations: Record<string, Operation> = {
     const input = parseInput(confirmForgotPasswordSchema, body);
     const { client, pool } = clientFor(context, input.ClientId);
     checkSecretHash(client, [input.Username], input.SecretHash);
-    const failures = `identity:code-failures:${pool.id}:${input.Username}:${caller.ip}`;
+    // every spelling of a name counts together, as for ConfirmSignUp and sign-in
+    const failures = `identity:code-failures:${pool.id}:${usernameKey(input.Username, false)}:${caller.ip}`;
     if (Number((await context.store.get(failures)) ?? 0) >= MAX_CODE_FAILURES) throw new CognitoError('TooManyFailedAttemptsException', 'Too many failed attempts. Wait before trying again.');
     const user = context.users.findUser(pool.id, input.Username);
     if (!user && !hidesUserExistence(pool, client)) throw new CognitoError('UserNotFoundException', 'User does not exist.');
@@ -126,7 +128,7 @@ export const accountOperations: Record<string, Operation> = {
   async UpdateUserAttributes(context, body) {
     const input = parseInput(updateUserAttributesSchema, body);
     const user = await userFromAccessToken(context, input.AccessToken);
-    return { CodeDeliveryDetailsList: await updateAttributes(context, user, applyAttributeUpdate(user, input.UserAttributes, false)) };
+    return { CodeDeliveryDetailsList: await updateAttributes(context, user, applyAttributeUpdate(user, input.UserAttributes, 'user')) };
   },
   async GetUserAttributeVerificationCode(context, body) {
     const input = parseInput(attributeCodeSchema, body);
@@ -203,7 +205,7 @@ export const adminAccountOperations: Record<string, Operation> = {
   async AdminUpdateUserAttributes(context, body) {
     const input = parseInput(adminUpdateUserAttributesSchema, body);
     const user = userOf(context, input.UserPoolId, input.Username);
-    const update = applyAttributeUpdate(user, input.UserAttributes, true);
+    const update = applyAttributeUpdate(user, input.UserAttributes, 'admin');
     refuseTakenAlias(context, user, update.attributes);
     await updateAttributes(context, user, update);
     return {};

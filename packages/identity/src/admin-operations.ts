@@ -12,6 +12,7 @@ import { deliver } from './outbox.ts';
 import { poolOf, userOf } from './resource-lookup.ts';
 import { listUsersSchema } from './management-input.ts';
 import { readPage, readPageToken } from './page-token.ts';
+import { parseUserAttributes } from './user-attributes.ts';
 
 export function userShape(user: UserRecord): Record<string, unknown> {
   return {
@@ -23,14 +24,22 @@ export function userShape(user: UserRecord): Record<string, unknown> {
 /** The attributes Cognito lets ListUsers filter on. */
 const SEARCHABLE = ['username', 'email', 'phone_number', 'name', 'given_name', 'family_name', 'preferred_username', 'cognito:user_status', 'status', 'sub'];
 
-/** ListUsers' Filter: `name = "value"` or `name ^= "value"` (exact or prefix), as Cognito. */
-function filterMatcher(filter: string | undefined): (user: UserRecord) => boolean {
+/**
+ * ListUsers' Filter: `name = "value"` or `name ^= "value"` (exact or prefix), as Cognito. `username = "…"` means
+ * the user that name signs in as (`lookup`: case- and width-folded as the pool compares names), so it finds the same
+ * user AdminGetUser does.
+ */
+function filterMatcher(filter: string | undefined, lookup: (username: string) => UserRecord | undefined): (user: UserRecord) => boolean {
   if (!filter) return () => true;
   const match = /^\s*([\w:]+)\s*(\^?=)\s*"((?:[^"\\]|\\.)*)"\s*$/.exec(filter);
   if (!match) throw new CognitoError('InvalidParameterException', 'Filter must look like attribute = "value" or attribute ^= "value"');
   const [, name = '', operator, quoted = ''] = match;
   if (!SEARCHABLE.includes(name)) throw new CognitoError('InvalidParameterException', `Filter: ${name} is not searchable; use one of ${SEARCHABLE.join(', ')}`);
   const value = quoted.replace(/\\(.)/g, '$1');
+  if (name === 'username' && operator === '=') {
+    const target = lookup(value)?.username;
+    return (user) => user.username === target;
+  }
   const read = (user: UserRecord): string | undefined =>
     name === 'username' ? user.username : name === 'status' ? (user.enabled ? 'Enabled' : 'Disabled') : name === 'cognito:user_status' ? user.status : user.attributes[name];
   return (user) => {
@@ -44,10 +53,9 @@ export const adminOperations: Record<string, Operation> = {
   async AdminCreateUser(context, body) {
     const input = parseInput(adminCreateUserSchema, body);
     const pool = poolOf(context, input.UserPoolId);
+    const attributes = parseUserAttributes(input.UserAttributes ?? [], { by: 'admin' });
     const password = input.TemporaryPassword ?? newPassword();
     const secrets = await passwordSecrets(pool.id, input.Username, password);
-    const attributes: Record<string, string> = {};
-    for (const attribute of input.UserAttributes ?? []) if (attribute.Name !== 'sub') attributes[attribute.Name] = attribute.Value ?? '';
     let user: UserRecord;
     try {
       user = context.users.createUser(pool.id, { username: input.Username, ...secrets, status: 'FORCE_CHANGE_PASSWORD', attributes });
@@ -127,7 +135,7 @@ export const adminOperations: Record<string, Operation> = {
   async ListUsers(context, body) {
     const input = parseInput(listUsersSchema, body);
     const pool = poolOf(context, input.UserPoolId);
-    const matches = filterMatcher(input.Filter);
+    const matches = filterMatcher(input.Filter, (username) => context.users.user(pool.id, username));
     const after = readPageToken(input.PaginationToken, 'PaginationToken');
     const page = readPage((from, batch) => context.users.usersAfter(pool.id, from, batch), (user) => user.username, after, input.Limit || 60, matches);
     const wanted = input.AttributesToGet;

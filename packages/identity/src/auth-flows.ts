@@ -7,6 +7,8 @@ import { DUMMY_HASH, verifyPassword } from './password-hash.ts';
 import { isValidClientPublic, parseSrpTimestamp, startServer, verifyPasswordClaim } from './srp.ts';
 import { passwordSecrets, poolSuffix } from './user-secrets.ts';
 import { randomToken } from './token-store.ts';
+import { mergeAttributes, parseUserAttributes } from './user-attributes.ts';
+import { usernameKey } from './username-key.ts';
 
 export const API_SCOPE = 'aws.cognito.signin.user.admin';
 const CHALLENGE_TTL_SECONDS = 180;
@@ -56,7 +58,8 @@ function param(parameters: Record<string, string> | undefined, name: string): st
 }
 
 function failureKey(poolId: string, username: string, ip: string): string {
-  return `identity:failures:${poolId}:${username.toLowerCase()}:${ip}`;
+  // always case- and width-folded, so `Admin`, `ADMIN` and `ａｄｍｉｎ` share one count whatever the pool's setting
+  return `identity:failures:${poolId}:${usernameKey(username, false)}:${ip}`;
 }
 
 async function checkThrottle(context: IdentityContext, poolId: string, username: string, ip: string): Promise<void> {
@@ -203,15 +206,20 @@ export async function respondToAuthChallenge(
     const user = context.users.user(pool.id, session.username);
     if (!user || user.status !== 'FORCE_CHANGE_PASSWORD') throw new CognitoError('NotAuthorizedException', 'Invalid session for the user.');
     checkSecretHash(client, [user.username, responses?.USERNAME ?? user.username], responses?.SECRET_HASH);
+    const attributes = challengeAttributes(user, responses ?? {});
     const secrets = await passwordSecrets(pool.id, user.username, newPassword);
-    const attributes = { ...user.attributes };
-    for (const [name, value] of Object.entries(responses ?? {})) {
-      if (name.startsWith('userAttributes.') && name !== 'userAttributes.sub') attributes[name.slice('userAttributes.'.length)] = value;
-    }
     context.users.setPassword(pool.id, user.username, secrets, 'CONFIRMED', attributes);
     return completeSignIn(context, pool, client, context.users.user(pool.id, user.username)!, caller.ip);
   }
   throw new CognitoError('InvalidParameterException', `Unsupported ChallengeName ${input.ChallengeName}`);
+}
+
+/** `userAttributes.<name>` answers to NEW_PASSWORD_REQUIRED: the same names and rules as UpdateUserAttributes. */
+function challengeAttributes(user: UserRecord, responses: Record<string, string>): Record<string, string> {
+  const changes = Object.entries(responses)
+    .filter(([key]) => key.startsWith('userAttributes.'))
+    .map(([key, value]) => ({ Name: key.slice('userAttributes.'.length), Value: value }));
+  return mergeAttributes(user.attributes, parseUserAttributes(changes, { by: 'user', locate: (_, name) => `ChallengeResponses.userAttributes.${name}` }));
 }
 
 /**
@@ -234,11 +242,7 @@ export async function checkPassword(context: IdentityContext, pool: PoolRecord, 
  * as with a real user) and as cheap as a lookup, derived from a per-installation key.
  */
 function decoySrp(context: IdentityContext, poolId: string, username: string): { salt: string; verifier: string } {
-  let key = context.users.meta('srp-decoy-key');
-  if (!key) {
-    context.users.setMeta('srp-decoy-key', randomBytes(32).toString('hex'));
-    key = context.users.meta('srp-decoy-key')!;
-  }
+  const key = context.users.metaOrCreate('srp-decoy-key', () => randomBytes(32).toString('hex'));
   const derive = (label: string, length: number): string => {
     let out = '';
     for (let block = 0; out.length < length * 2; block++) out += createHmac('sha256', key).update(`${label}|${block}|${poolId}|${username}`).digest('hex');

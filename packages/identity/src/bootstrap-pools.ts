@@ -70,7 +70,7 @@ export function poolConfigs(platform: Platform): readonly UserPoolConfig[] {
   const declared = platform.config.identity?.userPools;
   if (declared && declared.length > 0) return declared;
   return [{
-    poolName: 'default', signUpEnabled: false, preventUserExistenceErrors: 'ENABLED',
+    poolName: 'default', signUpEnabled: false, preventUserExistenceErrors: 'ENABLED', usernameConfiguration: { caseSensitive: false },
     groups: DEFAULT_GROUPS, resourceServers: [], clients: [defaultClient(platform.baseUrl)],
   }];
 }
@@ -92,9 +92,18 @@ export function bootstrapPools(platform: Platform, database: Database, users: Us
       const existing = users.poolByName(config.poolName);
       const id = config.userPoolId ?? existing?.id ?? newPoolId(platform.config.region);
       if (existing && existing.id !== id) throw new Error(`identity: pool "${config.poolName}" already exists with id ${existing.id}; cannot change it to ${id}`);
+      const caseSensitive = config.usernameConfiguration.caseSensitive;
+      const storedCase = existing && users.storedCaseSensitivity(existing.id);
+      if (storedCase !== undefined && storedCase !== caseSensitive) {
+        throw new Error(
+          `identity: pool "${config.poolName}" was created with usernameConfiguration.caseSensitive: ${storedCase}; it cannot be changed (as in Cognito). ` +
+            `Set it back, or declare a new pool.`,
+        );
+      }
       users.upsertPool(id, config.poolName, {
         signUpEnabled: config.signUpEnabled,
         preventUserExistenceErrors: config.preventUserExistenceErrors,
+        caseSensitive,
         resourceServers: config.resourceServers.map((server) => ({ identifier: server.identifier, scopes: server.scopes.map((scope) => scope.scopeName) })),
       });
       const groups = pools.length === 0 ? [...DEFAULT_GROUPS, ...config.groups] : config.groups;
@@ -110,6 +119,16 @@ export function bootstrapPools(platform: Platform, database: Database, users: Us
         users.upsertClient({ id: current?.id ?? newClientId(), poolId: id, name, secret: current?.secret ?? newClientSecret(), settings: serviceClientSettings() });
       }
       pools.push(users.poolById(id)!);
+    }
+    // every stored pool, declared or not (an undeclared one is still served), so no old row is left unkeyed
+    for (const pool of users.listPools()) {
+      for (const clash of users.assignUsernameKeys(pool.id)) {
+        platform.logger.warn(
+          { pool: pool.name, username: clash.username, clashesWith: clash.clashesWith },
+          `identity: users "${clash.username}" and "${clash.clashesWith}" differ only in case or character width; "${clash.clashesWith}" keeps that name ` +
+            `in any case, "${clash.username}" signs in only by its exact name until one of them is deleted`,
+        );
+      }
     }
   });
   for (const pool of pools) keys.ensureKeys(pool.id);

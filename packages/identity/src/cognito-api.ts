@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyTooLargeError, StoreUnavailableError, readBody, sendWire } from '@gatehouse/core';
+import { BodyTooLargeError, StoreUnavailableError, readBody, sendWire, type WireResponse } from '@gatehouse/core';
 import { CognitoError } from './cognito-error.ts';
 import type { IdentityContext } from './identity-context.ts';
 import { AuthError, type SigV4Verifier } from '@gatehouse/auth';
@@ -25,6 +25,28 @@ export function isCognitoRequest(request: IncomingMessage, url: URL): boolean {
   return request.method === 'POST' && url.pathname === '/' && typeof target === 'string' && target.startsWith(TARGET_PREFIX);
 }
 
+// Cognito answers browsers from any origin for the operations a browser may call (the unsigned ones). `authorization`
+// is not allowed, so a page can never send a SigV4-signed admin call; admin answers carry no CORS grant either.
+const PUBLIC_CORS = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'x-amzn-requestid, x-amzn-errortype' };
+const PREFLIGHT_HEADERS = [
+  'content-type', 'x-amz-target', 'x-amz-user-agent', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', 'amz-sdk-invocation-id',
+  'amz-sdk-request', 'cache-control',
+];
+
+/** A browser's preflight for the Cognito JSON API: `OPTIONS /` asking to send `X-Amz-Target`. */
+export function isCognitoPreflight(request: IncomingMessage, url: URL): boolean {
+  const asked = request.headers['access-control-request-headers'];
+  return request.method === 'OPTIONS' && url.pathname === '/' && typeof asked === 'string' && asked.toLowerCase().split(',').some((name) => name.trim() === 'x-amz-target');
+}
+
+export function answerCognitoPreflight(response: ServerResponse): void {
+  response.writeHead(204, {
+    ...PUBLIC_CORS, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': PREFLIGHT_HEADERS.join(', '), 'access-control-max-age': '600',
+    'content-length': 0,
+  });
+  response.end();
+}
+
 export function clientIp(request: IncomingMessage): string {
   return request.socket.remoteAddress ?? 'unknown';
 }
@@ -32,6 +54,7 @@ export function clientIp(request: IncomingMessage): string {
 /** The Cognito JSON API: parse, authenticate admin calls by SigV4, dispatch, answer in Cognito's error shape. */
 export async function handleCognito(context: IdentityContext, sigV4: SigV4Verifier, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const name = String(request.headers['x-amz-target']).slice(TARGET_PREFIX.length);
+  const cors = Object.hasOwn(UNSIGNED, name) ? PUBLIC_CORS : {};
   try {
     let body: Buffer;
     try {
@@ -61,20 +84,21 @@ export async function handleCognito(context: IdentityContext, sigV4: SigV4Verifi
       if (context.tokens.revocations !== revocations) await context.publishRevocations();
     }
     const text = JSON.stringify(result ?? {});
-    response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': crypto.randomUUID() });
+    response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': crypto.randomUUID(), ...cors });
     response.end(text);
   } catch (error) {
+    const send = (wire: WireResponse): void => sendWire(response, { ...wire, headers: { ...wire.headers, ...cors } });
     if (error instanceof CognitoError) {
-      sendWire(response, error.toResponse());
+      send(error.toResponse());
       return;
     }
     if (error instanceof StoreUnavailableError) {
       // Cognito has no 503 error name; InternalErrorException is what its SDKs retry.
-      sendWire(response, new CognitoError('InternalErrorException', 'The change is saved but could not yet be shared with other instances (shared store unavailable); it is shared when the store returns. Retry to confirm.', { expose: true }).toResponse());
+      send(new CognitoError('InternalErrorException', 'The change is saved but could not yet be shared with other instances (shared store unavailable); it is shared when the store returns. Retry to confirm.', { expose: true }).toResponse());
       return;
     }
     context.logger.error({ err: error, operation: name }, 'cognito operation failed');
-    sendWire(response, new CognitoError('InternalErrorException', 'Internal error').toResponse());
+    send(new CognitoError('InternalErrorException', 'Internal error').toResponse());
   }
 }
 

@@ -14,8 +14,11 @@ import { TokenMinter } from './token-minter.ts';
 import { AccessKeyStore } from './access-key-store.ts';
 import { bootstrapAdmin, bootstrapPools, SERVICE_CLIENTS, writeAdminCredentials } from './bootstrap-pools.ts';
 import type { IdentityContext } from './identity-context.ts';
-import { handleCognito, isCognitoRequest } from './cognito-api.ts';
-import { handleDiscovery } from './discovery-routes.ts';
+import { answerCognitoPreflight, handleCognito, isCognitoPreflight, isCognitoRequest } from './cognito-api.ts';
+import { handleDiscovery, localIssuerFetch } from './discovery-routes.ts';
+import { handleAgentCoreIdentity, isAgentCoreIdentityRequest } from './agentcore-identity-api.ts';
+import { WorkloadIdentities, type WorkloadDefinition, type WorkloadToken } from './workload-identities.ts';
+import { PerimeterSettings, type PerimeterDeclaration, type PerimeterResource, type PerimeterView } from './perimeter-settings.ts';
 import { handleOAuth } from './oauth-routes.ts';
 import { createSigV4Verifier, type SigV4Key, type SigV4Verifier } from '@gatehouse/auth';
 
@@ -38,6 +41,17 @@ export interface IdentityService extends HttpComponent {
   readonly adminCredentialsFile: string;
   /** Revocation check for verifiers (origin_jti deny-list after RevokeToken / GlobalSignOut). */
   isRevoked(claims: Record<string, unknown>): Promise<boolean>;
+  /**
+   * For verifiers in this process: answers this Gatehouse's own discovery and JWKS documents
+   * in-process and fetches anything else, so no verifier loops out through the public URL.
+   */
+  readonly fetch: typeof fetch;
+  /** Declares the workload identities (one per runtime, named like it); replaces earlier ones. */
+  registerWorkloads(definitions: readonly WorkloadDefinition[]): void;
+  /** GetWorkloadAccessTokenForJWT in-process, acting as the runtime's service client. */
+  workloadTokenForJwt(workloadName: string, userToken: string): Promise<WorkloadToken>;
+  /** Live client and origin sets of a runtime or gateway (config plus `gatehouse perimeter` changes). */
+  perimeter(resource: PerimeterResource, declaration: PerimeterDeclaration): PerimeterView;
   close(): Promise<void>;
 }
 
@@ -79,6 +93,20 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
     return key && { secretAccessKey: key.secretAccessKey, principal: { subject: key.principal, arn: `arn:aws:iam::${platform.config.accountId}:user/${key.principal}`, permissions: ['*'] } };
   };
   const sigV4 = options.sigV4 ?? createSigV4Verifier({ service: 'cognito-idp', region: platform.config.region, lookupKey: lookupAccessKey, clock: now });
+  const agentCoreSigV4 = createSigV4Verifier({ service: 'bedrock-agentcore', region: platform.config.region, lookupKey: lookupAccessKey, clock: now });
+  const localFetch = localIssuerFetch(context);
+  const isRevoked = async (claims: Record<string, unknown>): Promise<boolean> => {
+    if (typeof claims.origin_jti !== 'string') return false;
+    // The local database first (every revocation made here); then the shared store, for
+    // revocations made by an identity instance with another data dir. A store outage rejects: fail closed.
+    return tokens.isRevokedOrigin(claims.origin_jti) || (await revocations.isRevoked(claims.origin_jti));
+  };
+  const workloads = new WorkloadIdentities(context, { fetch: localFetch, isRevoked });
+  const perimeter = new PerimeterSettings(database, users, now);
+  const runtimeActor = (): { sub: string; client_id: string } => {
+    const client = users.clientByName(firstPool.id, SERVICE_CLIENTS.runtime);
+    return { sub: SERVICE_CLIENTS.runtime, client_id: client?.id ?? '' };
+  };
 
   const summary = (pool: PoolRecord): PoolSummary => ({
     userPoolId: pool.id,
@@ -121,13 +149,20 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
     lookupAccessKey,
     firstRun,
     adminCredentialsFile,
-    async isRevoked(claims) {
-      if (typeof claims.origin_jti !== 'string') return false;
-      // The local database first (every revocation made here); then the shared store, for
-      // revocations made by an identity instance with another data dir. A store outage rejects: fail closed.
-      return tokens.isRevokedOrigin(claims.origin_jti) || (await revocations.isRevoked(claims.origin_jti));
-    },
+    isRevoked,
+    fetch: localFetch,
+    registerWorkloads: (definitions) => workloads.register(definitions),
+    workloadTokenForJwt: (workloadName, userToken) => workloads.forJwt(workloadName, userToken, runtimeActor()),
+    perimeter: (resource, declaration) => perimeter.view(resource, declaration),
     async handle(request: IncomingMessage, response: ServerResponse, url: URL) {
+      if (isAgentCoreIdentityRequest(url)) {
+        await handleAgentCoreIdentity(workloads, agentCoreSigV4, logger, request, response, url);
+        return true;
+      }
+      if (isCognitoPreflight(request, url)) {
+        answerCognitoPreflight(response);
+        return true;
+      }
       if (isCognitoRequest(request, url)) {
         await handleCognito(context, sigV4, request, response);
         return true;
@@ -139,6 +174,7 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
       if (closed) return;
       closed = true;
       clearInterval(sweeper);
+      workloads.close();
       await revocations.stop();
       database.close();
     },

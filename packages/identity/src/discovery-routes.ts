@@ -27,6 +27,27 @@ export function discoveryDocument(context: IdentityContext, poolId: string): Rec
   };
 }
 
+/**
+ * A fetch that answers this Gatehouse's own discovery and JWKS documents in-process (same bytes as
+ * over HTTP) and passes every other URL on: verifiers inside the process never loop out through
+ * the public URL, which may be another instance or a balancer that is down.
+ */
+export function localIssuerFetch(context: IdentityContext, fallback: typeof fetch = globalThis.fetch): typeof fetch {
+  const prefix = `${context.platform.baseUrl}/`;
+  return async (input, init) => {
+    const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (href.startsWith(prefix)) {
+      const match = WELL_KNOWN.exec(new URL(href).pathname);
+      const pool = match ? context.users.poolById(match[1]!) : undefined;
+      if (match && pool) {
+        const document = match[2] === 'jwks.json' ? { keys: context.keys.publicKeys(pool.id) } : discoveryDocument(context, pool.id);
+        return new Response(JSON.stringify(document), { status: 200, headers: { 'content-type': 'application/json' } });
+      }
+    }
+    return fallback(input, init);
+  };
+}
+
 /** `GET /{poolId}/.well-known/openid-configuration` and `.../jwks.json`; false when not ours. */
 export function handleDiscovery(context: IdentityContext, method: string, url: URL, response: ServerResponse): boolean {
   if (method !== 'GET' && method !== 'HEAD') return false;

@@ -8,6 +8,7 @@ import { TokenStore } from './token-store.ts';
 import { bootstrapPools, newClientId, newClientSecret, newPassword, SERVICE_CLIENTS } from './bootstrap-pools.ts';
 import { passwordSecrets } from './user-secrets.ts';
 import { CognitoError } from './cognito-error.ts';
+import { PerimeterSettings } from './perimeter-settings.ts';
 
 interface Opened {
   readonly users: UserStore;
@@ -37,6 +38,22 @@ function open(context: CommandContext, poolName: string | undefined): Opened {
 }
 
 class UsageError extends Error {}
+
+/** For the CLI's `perimeter` and `clients create` summaries: the live perimeter settings in identity.db and the default pool. */
+export function openPerimeterStore(context: CommandContext): { settings: PerimeterSettings; pool: { id: string; issuer: string }; close(): void } {
+  const database = openIdentityDatabase(context.dataDir);
+  const box = SecretBox.open(context.dataDir);
+  const users = new UserStore(database, Date.now);
+  const keys = new KeyStore(database, box, Date.now);
+  const platform: Platform = { config: context.config, dataDir: context.dataDir, baseUrl: context.baseUrl, logger: createLogger({ level: 'silent' }), clock: Date.now, store: new EmbeddedStore() };
+  try {
+    const pool = bootstrapPools(platform, database, users, keys)[0]!;
+    return { settings: new PerimeterSettings(database, users, Date.now), pool: { id: pool.id, issuer: `${context.baseUrl}/${pool.id}` }, close: () => database.close() };
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+}
 
 function table(rows: readonly Record<string, string>[], columns: readonly string[]): string[] {
   const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => (row[column] ?? '').length)));
@@ -100,9 +117,11 @@ const users: CommandHandler = (args, context) =>
           return 0;
         }
         case 'set-password': {
-          if (!opened.users.user(pool.id, username!)) throw new UsageError(`no user "${username}"`);
+          // the stored name, not the typed one: the SRP verifier is bound to it
+          const user = opened.users.user(pool.id, username!);
+          if (!user) throw new UsageError(`no user "${username}"`);
           const password = values.password ?? newPassword();
-          opened.users.setPassword(pool.id, username!, await passwordSecrets(pool.id, username!, password), values.temporary ? 'FORCE_CHANGE_PASSWORD' : 'CONFIRMED');
+          opened.users.setPassword(pool.id, user.username, await passwordSecrets(pool.id, user.username, password), values.temporary ? 'FORCE_CHANGE_PASSWORD' : 'CONFIRMED');
           context.stdout(`password set for ${username}`);
           if (!values.password) context.stdout(`password (shown once): ${password}`);
           return 0;
@@ -118,22 +137,25 @@ const users: CommandHandler = (args, context) =>
         }
         case 'disable':
         case 'enable': {
-          if (!opened.users.setEnabled(pool.id, username!, verb === 'enable')) throw new UsageError(`no user "${username}"`);
-          if (verb === 'disable') opened.tokens.revokeUser(pool.id, username!);
-          context.stdout(`${verb}d ${username}`);
+          const user = opened.users.user(pool.id, username!);
+          if (!user || !opened.users.setEnabled(pool.id, user.username, verb === 'enable')) throw new UsageError(`no user "${username}"`);
+          if (verb === 'disable') opened.tokens.revokeUser(pool.id, user.username);
+          context.stdout(`${verb}d ${user.username}`);
           return 0;
         }
         case 'delete': {
-          if (!opened.users.deleteUser(pool.id, username!)) throw new UsageError(`no user "${username}"`);
-          context.stdout(`deleted ${username}`);
+          const user = opened.users.user(pool.id, username!);
+          if (!user || !opened.users.deleteUser(pool.id, user.username)) throw new UsageError(`no user "${username}"`);
+          context.stdout(`deleted ${user.username}`);
           return 0;
         }
         case 'add-to-group': {
           if (!extra) throw new UsageError('users add-to-group needs a username and a group');
-          if (!opened.users.user(pool.id, username!)) throw new UsageError(`no user "${username}"`);
+          const user = opened.users.user(pool.id, username!);
+          if (!user) throw new UsageError(`no user "${username}"`);
           if (!opened.users.groupExists(pool.id, extra)) throw new UsageError(`no group "${extra}" in pool ${pool.name}`);
-          opened.users.addToGroup(pool.id, extra, username!);
-          context.stdout(`added ${username} to ${extra}`);
+          opened.users.addToGroup(pool.id, extra, user.username);
+          context.stdout(`added ${user.username} to ${extra}`);
           return 0;
         }
         default:
@@ -144,7 +166,7 @@ const users: CommandHandler = (args, context) =>
     }
   });
 
-const CLIENTS_USAGE = `usage: gatehouse clients create <name> [--secret] [--callback URL]... [--scope S]... [--flow code|client_credentials]... [--pool NAME]
+const CLIENTS_USAGE = `usage: gatehouse clients create <name> [--secret] [--callback-url URL]... [--scope S]... [--flow code|client_credentials]... [--pool NAME]
        gatehouse clients list [--json] [--pool NAME]`;
 
 const clients: CommandHandler = (args, context) =>
@@ -152,18 +174,19 @@ const clients: CommandHandler = (args, context) =>
     const { values, positionals } = parseArgs({
       args: [...args], allowPositionals: true,
       options: {
-        secret: { type: 'boolean' }, callback: { type: 'string', multiple: true }, scope: { type: 'string', multiple: true }, flow: { type: 'string', multiple: true },
+        secret: { type: 'boolean' }, callback: { type: 'string', multiple: true }, 'callback-url': { type: 'string', multiple: true }, scope: { type: 'string', multiple: true }, flow: { type: 'string', multiple: true },
         pool: { type: 'string' }, json: { type: 'boolean' },
       },
     });
     const [verb, name] = positionals;
+    const callbacks = [...(values.callback ?? []), ...(values['callback-url'] ?? [])];
     const opened = open(context, values.pool);
     const { pool } = opened;
     try {
       if (verb === 'create') {
         if (!name || !/^[\w\s+=,.@-]{1,128}$/.test(name)) throw new UsageError('clients create needs a name (letters, digits, _ . - @)');
         if (opened.users.clientByName(pool.id, name)) throw new UsageError(`client "${name}" already exists`);
-        for (const url of values.callback ?? []) if (!URL.canParse(url)) throw new UsageError(`--callback ${url} is not a URL`);
+        for (const url of callbacks) if (!URL.canParse(url)) throw new UsageError(`--callback-url ${url} is not a URL`);
         const flows = values.flow ?? ['code'];
         for (const flow of flows) if (flow !== 'code' && flow !== 'client_credentials') throw new UsageError(`--flow must be code or client_credentials (got ${flow})`);
         const secret = values.secret || flows.includes('client_credentials') ? newClientSecret() : undefined;
@@ -171,7 +194,7 @@ const clients: CommandHandler = (args, context) =>
         opened.users.upsertClient({
           id, poolId: pool.id, name, secret, settings: {
             explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], allowedOAuthFlows: flows,
-            allowedOAuthScopes: values.scope ?? ['openid', 'email', 'profile'], callbackUrls: values.callback ?? [], logoutUrls: values.callback ?? [],
+            allowedOAuthScopes: values.scope ?? ['openid', 'email', 'profile'], callbackUrls: callbacks, logoutUrls: callbacks,
             accessTokenSeconds: 3600, idTokenSeconds: 3600, refreshTokenSeconds: 30 * 86_400,
           },
         });

@@ -57,6 +57,10 @@ function migrate(database: Database): void {
   addColumn(database, 'groups', 'role_arn', 'TEXT');
   addColumn(database, 'groups', 'created_at', 'INTEGER');
   addColumn(database, 'groups', 'updated_at', 'INTEGER');
+  // The username in its compared form (username-key.ts). NULL for rows written before it existed, until bootstrapPools
+  // keys them with their pool's case setting; a row whose key another user already holds stays NULL and is reported.
+  addColumn(database, 'users', 'username_key', 'TEXT');
+  database.exec('CREATE UNIQUE INDEX IF NOT EXISTS users_username_key ON users (pool_id, username_key)');
 }
 
 function addColumn(database: Database, table: string, column: string, definition: string): void {

@@ -35,7 +35,19 @@ ${hidden}<input type="hidden" name="csrf" value="${escape(options.csrf)}">
 ${newPassword}<button type="submit">Sign in</button></form></body></html>`;
 }
 
+function plainPage(title: string, heading: string, message: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)} · Gatehouse</title></head>
+<body style="font-family:system-ui,sans-serif;padding:2rem"><h1>${escape(heading)}</h1><p>${escape(message)}</p></body></html>`;
+}
+
 export function errorPage(message: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in error · Gatehouse</title></head>
-<body style="font-family:system-ui,sans-serif;padding:2rem"><h1>Sign-in request refused</h1><p>${escape(message)}</p></body></html>`;
+  return plainPage('Sign-in error', 'Sign-in request refused', message);
+}
+
+export function signOutErrorPage(message: string): string {
+  return plainPage('Sign-out error', 'Sign-out request refused', `${message} You are still signed in.`);
+}
+
+export function signedOutPage(): string {
+  return plainPage('Signed out', 'You are signed out', 'Your sign-in session here has ended. You can close this window.');
 }

@@ -6,13 +6,14 @@ import type { IdentityContext } from './identity-context.ts';
 import { AuthorizePageError, AuthorizeRedirectError, authorizeParameters, parseAuthorizeRequest, type AuthorizeRequest } from './authorize-request.ts';
 import { authenticateClient } from './client-auth.ts';
 import { authorizationCodeGrant, clientCredentialsGrant, refreshTokenGrant, tokenExchangeGrant, type CodePayload } from './token-grants.ts';
-import { errorPage, loginPage } from './login-page.ts';
+import { errorPage, loginPage, signedOutPage, signOutErrorPage } from './login-page.ts';
+import { decideLogout, LogoutPageError, type LogoutDecision } from './logout-request.ts';
 import { checkPassword } from './auth-flows.ts';
 import { clientIp } from './cognito-api.ts';
-import { constantTimeEqual } from './client-secret.ts';
-import { randomToken } from './token-store.ts';
+import { checkLoginCsrf, issueLoginCsrf } from './login-csrf.ts';
 import { verifyAccessToken } from './verify-access-token.ts';
 import { passwordSecrets } from './user-secrets.ts';
+import { userAttributeClaims } from './user-attributes.ts';
 
 const SESSION_COOKIE = 'gatehouse_session';
 const CSRF_COOKIE = 'gatehouse_csrf';
@@ -95,11 +96,11 @@ function queryParameters(url: URL): Record<string, string> {
 }
 
 function renderLogin(context: IdentityContext, response: ServerResponse, authorize: AuthorizeRequest, parameters: Record<string, string>, extra: { status?: number; error?: string; username?: string; newPasswordRequired?: boolean } = {}): void {
-  const csrf = randomToken(24);
+  const csrf = issueLoginCsrf(context, parameters);
   page(response, extra.status ?? 200, loginPage({
-    poolName: authorize.pool.name, clientName: authorize.client.name, parameters: authorizeParameters(parameters), csrf,
+    poolName: authorize.pool.name, clientName: authorize.client.name, parameters: authorizeParameters(parameters), csrf: csrf.field,
     error: extra.error, username: extra.username, newPasswordRequired: extra.newPasswordRequired ?? false,
-  }), { 'set-cookie': cookie(context, CSRF_COOKIE, csrf, 1800, 'Strict') });
+  }), { 'set-cookie': cookie(context, CSRF_COOKIE, csrf.cookie, 1800, 'Strict') });
 }
 
 /** Runs a step that may fail with an authorize error: page errors stay here, others go back to the client. */
@@ -161,8 +162,7 @@ const loginPost: Route = async (context, request, response) => {
     if (authorizeFailure(response, error)) return;
     throw error;
   }
-  const csrfCookie = cookies(request)[CSRF_COOKIE];
-  if (!csrfCookie || !form.csrf || !constantTimeEqual(csrfCookie, form.csrf)) {
+  if (!checkLoginCsrf(context, cookies(request)[CSRF_COOKIE], form.csrf, form)) {
     renderLogin(context, response, parsed, form, { status: 403, error: 'Your sign-in form expired. Please sign in again.' });
     return;
   }
@@ -215,16 +215,21 @@ const token: Route = async (context, request, response) => {
 
 const userInfo: Route = async (context, request, response) => {
   const header = request.headers.authorization;
-  const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header) : null;
+  if (typeof header !== 'string' || !/^Bearer(\s|$)/i.test(header)) {
+    // RFC 6750 §3.1: no bearer credentials at all is a 401 challenge without an error code
+    json(response, 401, { error_description: 'Send the access token as Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer realm="userInfo"' });
+    return;
+  }
+  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
   if (!match) {
-    json(response, 400, { error: 'invalid_request', error_description: 'Send the access token as Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer error="invalid_request"' });
+    json(response, 400, { error: 'invalid_request', error_description: 'The Authorization header must be Bearer followed by one token' }, { 'www-authenticate': 'Bearer error="invalid_request"' });
     return;
   }
   const verified = await verifyAccessToken(context, match[1]!);
   const user = verified && typeof verified.claims.username === 'string' ? context.users.user(verified.pool.id, verified.claims.username) : undefined;
   if (!verified || !user || user.sub !== verified.claims.sub || !user.enabled) throw new OAuthError('invalid_token', 'The access token is invalid, expired or revoked');
   if (!String(verified.claims.scope ?? '').split(' ').includes('openid')) throw new OAuthError('invalid_token', 'The access token lacks the openid scope');
-  json(response, 200, { ...user.attributes, sub: user.sub, username: user.username });
+  json(response, 200, { ...userAttributeClaims(user.attributes), sub: user.sub, username: user.username });
 };
 
 const revoke: Route = async (context, request, response) => {
@@ -244,37 +249,19 @@ const revoke: Route = async (context, request, response) => {
 };
 
 const logout: Route = async (context, request, response, url) => {
-  const parameters = queryParameters(url);
-  const client = parameters.client_id ? context.users.clientById(parameters.client_id) : undefined;
-  if (!client) {
-    page(response, 400, errorPage('client_id is missing or unknown.'));
+  let decision: LogoutDecision;
+  try {
+    decision = await decideLogout(context, queryParameters(url));
+  } catch (error) {
+    if (!(error instanceof LogoutPageError)) throw error;
+    page(response, 400, signOutErrorPage(error.message));
     return;
   }
   const sessionId = cookies(request)[SESSION_COOKIE];
-  const clear = cookie(context, SESSION_COOKIE, '', 0, 'Lax');
-  if (parameters.logout_uri !== undefined) {
-    if (!client.settings.logoutUrls.includes(parameters.logout_uri)) {
-      page(response, 400, errorPage('logout_uri is not registered for this client.'));
-      return;
-    }
-    if (sessionId) context.tokens.deleteLoginSession(sessionId);
-    redirect(response, parameters.logout_uri, { 'set-cookie': clear });
-    return;
-  }
-  if (parameters.redirect_uri !== undefined && parameters.response_type !== undefined) {
-    try {
-      parseAuthorizeRequest(context, parameters);
-    } catch (error) {
-      if (error instanceof AuthorizePageError) {
-        page(response, 400, errorPage(error.message));
-        return;
-      }
-    }
-    if (sessionId) context.tokens.deleteLoginSession(sessionId);
-    redirect(response, `/login?${new URLSearchParams(authorizeParameters(parameters)).toString()}`, { 'set-cookie': clear });
-    return;
-  }
-  page(response, 400, errorPage('Send logout_uri, or redirect_uri with response_type.'));
+  if (sessionId) context.tokens.deleteLoginSession(sessionId);
+  const clear = { 'set-cookie': cookie(context, SESSION_COOKIE, '', 0, 'Lax') };
+  if (decision.location === undefined) page(response, 200, signedOutPage(), clear);
+  else redirect(response, decision.location, clear);
 };
 
 const ROUTES: Record<string, Route> = {

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { CognitoError } from './cognito-error.ts';
 import type { createUserPoolSchema, updateUserPoolSchema } from './management-input.ts';
 import type { PoolRecord, PoolSettings } from './user-store.ts';
-import { STANDARD_ATTRIBUTES } from './user-attributes.ts';
+import { SCHEMA_ATTRIBUTES } from './user-attributes.ts';
 
 type PoolInput = Omit<z.infer<typeof createUserPoolSchema>, 'PoolName'> | Omit<z.infer<typeof updateUserPoolSchema>, 'UserPoolId' | 'PoolName'>;
 
@@ -12,9 +12,10 @@ const DEFAULT_PASSWORD_POLICY = { MinimumLength: 8, RequireUppercase: true, Requ
 /**
  * CreateUserPool / UpdateUserPool fields → the pool's settings. What Gatehouse acts on: sign-up
  * (`AdminCreateUserConfig.AllowAdminCreateUserOnly`, false by default as in Cognito) and
- * `DeletionProtection`. Settings that would promise protection Gatehouse does not give (another
- * password policy, MFA, Lambda triggers, case-insensitive user names) are refused rather than ignored;
- * the rest is stored and echoed by DescribeUserPool.
+ * `DeletionProtection`, and `UsernameConfiguration.CaseSensitive` (CreateUserPool only: fixed once the pool
+ * exists; false, case-insensitive, when not sent). Settings that would promise protection Gatehouse does not
+ * give (another password policy, MFA, Lambda triggers) are refused rather than ignored; the rest is stored and
+ * echoed by DescribeUserPool.
  */
 export function poolSettingsFrom(input: PoolInput, current?: PoolSettings): PoolSettings {
   const policy = input.Policies?.PasswordPolicy;
@@ -30,15 +31,16 @@ export function poolSettingsFrom(input: PoolInput, current?: PoolSettings): Pool
   if (input.LambdaConfig && Object.keys(input.LambdaConfig).length > 0) {
     throw new CognitoError('InvalidParameterException', `LambdaConfig.${Object.keys(input.LambdaConfig)[0]}: Gatehouse does not run Lambda triggers`);
   }
-  if ('UsernameConfiguration' in input && input.UsernameConfiguration?.CaseSensitive === false) {
-    throw new CognitoError('InvalidParameterException', 'UsernameConfiguration.CaseSensitive: Gatehouse user names are case-sensitive; omit it or send true');
-  }
   const echo: Record<string, unknown> = { ...input };
   delete echo.UserPoolId;
   delete echo.PoolName;
+  // shown from the setting itself, which UpdateUserPool cannot change
+  delete echo.UsernameConfiguration;
+  const caseSensitive = current ? current.caseSensitive : ('UsernameConfiguration' in input && input.UsernameConfiguration?.CaseSensitive) === true;
   return {
     signUpEnabled: input.AdminCreateUserConfig?.AllowAdminCreateUserOnly !== true,
     preventUserExistenceErrors: current?.preventUserExistenceErrors ?? 'ENABLED',
+    caseSensitive,
     resourceServers: current?.resourceServers ?? [],
     cognito: echo,
   };
@@ -47,14 +49,14 @@ export function poolSettingsFrom(input: PoolInput, current?: PoolSettings): Pool
 const epoch = (ms: number): number => ms / 1000;
 
 function schemaAttributes(custom: unknown): Record<string, unknown>[] {
-  const standard = STANDARD_ATTRIBUTES.map((name) => ({
+  const standard = SCHEMA_ATTRIBUTES.map((name) => ({
     Name: name,
     AttributeDataType: name.endsWith('_verified') ? 'Boolean' : name === 'updated_at' ? 'Number' : 'String',
     DeveloperOnlyAttribute: false, Mutable: name !== 'sub', Required: name === 'sub',
   }));
   const extra = Array.isArray(custom)
     ? (custom as { Name: string; AttributeDataType?: string }[])
-        .filter((attribute) => !(STANDARD_ATTRIBUTES as readonly string[]).includes(attribute.Name))
+        .filter((attribute) => !SCHEMA_ATTRIBUTES.includes(attribute.Name))
         .map((attribute) => ({ ...attribute, Name: `custom:${attribute.Name}`, AttributeDataType: attribute.AttributeDataType ?? 'String' }))
     : [];
   return [...standard, ...extra];
@@ -80,7 +82,7 @@ export function userPoolShape(pool: PoolRecord, region: string, accountId: strin
     MfaConfiguration: 'OFF',
     EstimatedNumberOfUsers: estimatedUsers,
     AdminCreateUserConfig: { UnusedAccountValidityDays: 7, ...adminCreate, AllowAdminCreateUserOnly: !pool.settings.signUpEnabled },
-    UsernameConfiguration: { CaseSensitive: true },
+    UsernameConfiguration: { CaseSensitive: pool.settings.caseSensitive },
     UserPoolTier: echo.UserPoolTier ?? 'ESSENTIALS',
   };
 }

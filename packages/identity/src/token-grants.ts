@@ -3,6 +3,7 @@ import { issueTokens, subjectOf, type IdentityContext } from './identity-context
 import type { ClientRecord } from './user-store.ts';
 import { checkPkce } from './check-pkce.ts';
 import { verifyAccessToken } from './verify-access-token.ts';
+import { USER_ISSUER_CLAIM, WORKLOAD_CLAIM } from './workload-identities.ts';
 
 export interface CodePayload {
   readonly clientId: string;
@@ -125,7 +126,8 @@ export async function tokenExchangeGrant(context: IdentityContext, client: Clien
   const remaining = Number(claims.exp) - Math.floor(context.now() / 1000);
   const lifetime = Math.min(remaining, context.exchangedTokenValiditySeconds);
   if (lifetime <= 0) throw new OAuthError('invalid_request', 'subject_token has expired');
-  const user = typeof claims.username === 'string' ? context.users.user(verified.pool.id, claims.username) : undefined;
+  // A user of another issuer (user_iss) is never matched to a local user of the same name.
+  const user = typeof claims.username === 'string' && claims[USER_ISSUER_CLAIM] === undefined ? context.users.user(verified.pool.id, claims.username) : undefined;
   const groups = Array.isArray(claims['cognito:groups']) ? (claims['cognito:groups'] as unknown[]).map(String) : [];
   // a client_credentials subject has no user and stays that way
   const subject = typeof claims.username !== 'string' ? undefined
@@ -133,9 +135,12 @@ export async function tokenExchangeGrant(context: IdentityContext, client: Clien
     : { sub: String(claims.sub), username: claims.username, groups, attributes: {} };
   const act: Record<string, unknown> = { sub: client.name, client_id: client.id };
   if (claims.act && typeof claims.act === 'object') act.act = claims.act;
+  // A workload token keeps whom it acts for (an external issuer's user) and for which workload, hop after hop.
+  const extraClaims: Record<string, unknown> = {};
+  for (const name of [USER_ISSUER_CLAIM, WORKLOAD_CLAIM]) if (typeof claims[name] === 'string') extraClaims[name] = claims[name];
   const access = await context.minter.access({
     poolId: verified.pool.id, issuer: context.issuer(verified.pool.id), clientId: String(claims.client_id), subject, scope: scopes.join(' '),
-    authTime: Number(claims.auth_time ?? claims.iat), originJti: String(claims.origin_jti ?? claims.jti), lifetimeSeconds: lifetime, audience, act,
+    authTime: Number(claims.auth_time ?? claims.iat), originJti: String(claims.origin_jti ?? claims.jti), lifetimeSeconds: lifetime, audience, act, extraClaims,
   });
   return { access_token: access.token, issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', expires_in: lifetime, scope: scopes.join(' ') };
 }

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { KeyStore } from './key-store.ts';
+import { isUserAttributeName } from './user-attributes.ts';
 
 export interface TokenSubject {
   readonly sub: string;
@@ -77,8 +78,10 @@ export class TokenMinter {
     const { subject } = request;
     const claims: Record<string, unknown> = { sub: subject.sub };
     if (subject.groups.length > 0) claims['cognito:groups'] = [...subject.groups];
+    // Defence in depth: a stored attribute that is not a user attribute (a row written before names were checked,
+    // or by hand) never reaches a token, and none can stand in for a claim the minter owns.
     for (const [name, value] of Object.entries(subject.attributes)) {
-      if (name === 'sub') continue;
+      if (!isUserAttributeName(name) || Object.hasOwn(claims, name)) continue;
       claims[name] = name === 'email_verified' || name === 'phone_number_verified' ? value === 'true' : value;
     }
     Object.assign(claims, {

@@ -13,6 +13,8 @@ import { verifyPassword } from './password-hash.ts';
 import { passwordSecrets } from './user-secrets.ts';
 import { UsernameTakenError, type UserRecord } from './user-store.ts';
 import { deliver } from './outbox.ts';
+import { parseUserAttributes } from './user-attributes.ts';
+import { usernameKey } from './username-key.ts';
 
 export const CODE_TTL_MS = 24 * 3600_000;
 export const MAX_CODE_FAILURES = 5;
@@ -105,8 +107,10 @@ export const userOperations: Record<string, Operation> = {
     const { client, pool } = clientFor(context, input.ClientId);
     checkSecretHash(client, [input.Username], input.SecretHash);
     if (!pool.settings.signUpEnabled) throw new CognitoError('NotAuthorizedException', 'SignUp is not permitted for this user pool');
-    const attributes: Record<string, string> = {};
-    for (const attribute of input.UserAttributes ?? []) if (attribute.Name !== 'sub') attributes[attribute.Name] = attribute.Value ?? '';
+    const attributes = parseUserAttributes(input.UserAttributes ?? []);
+    // a user proves an address with a code; declaring it verified is not theirs to do
+    delete attributes.email_verified;
+    delete attributes.phone_number_verified;
     if (attributes.email !== undefined) attributes.email_verified = 'false';
     const secrets = await passwordSecrets(pool.id, input.Username, input.Password);
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
@@ -128,7 +132,7 @@ export const userOperations: Record<string, Operation> = {
     const input = parseInput(confirmSignUpSchema, body);
     const { client, pool } = clientFor(context, input.ClientId);
     checkSecretHash(client, [input.Username], input.SecretHash);
-    const failures = `identity:code-failures:${pool.id}:${input.Username}:${caller.ip}`;
+    const failures = `identity:code-failures:${pool.id}:${usernameKey(input.Username, false)}:${caller.ip}`;
     if (Number((await context.store.get(failures)) ?? 0) >= MAX_CODE_FAILURES) throw new CognitoError('TooManyFailedAttemptsException', 'Too many failed attempts. Wait before trying again.');
     const user = context.users.user(pool.id, input.Username);
     if (user && user.status !== 'UNCONFIRMED') throw new CognitoError('NotAuthorizedException', `User cannot be confirmed. Current status is ${user.status}`);

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '@gatehouse/core';
 import { inTransaction } from './in-transaction.ts';
+import { usernameKey } from './username-key.ts';
 
 export interface PoolSettings {
   readonly signUpEnabled: boolean;
   readonly preventUserExistenceErrors: 'ENABLED' | 'LEGACY';
+  /** Cognito's UsernameConfiguration.CaseSensitive; fixed once the pool exists. */
+  readonly caseSensitive: boolean;
   readonly resourceServers: readonly { identifier: string; scopes: readonly string[] }[];
   /** A pool made by the management API: its CreateUserPool/UpdateUserPool fields as sent, echoed by DescribeUserPool. */
   readonly cognito?: Readonly<Record<string, unknown>>;
@@ -98,9 +101,11 @@ function toClient(row: Row): ClientRecord {
   };
 }
 
+/** A pool saved before the case setting existed reads as case-insensitive (the default). */
 function toPool(row: Row): PoolRecord {
+  const settings = JSON.parse(String(row.settings)) as Partial<PoolSettings> & Omit<PoolSettings, 'caseSensitive'>;
   return {
-    id: String(row.id), name: String(row.name), settings: JSON.parse(String(row.settings)) as PoolSettings,
+    id: String(row.id), name: String(row.name), settings: { ...settings, caseSensitive: settings.caseSensitive ?? false },
     createdAt: Number(row.created_at), updatedAt: Number(row.updated_at ?? row.created_at),
   };
 }
@@ -111,6 +116,12 @@ export class PoolNameTakenError extends Error {
 
 export class UsernameTakenError extends Error {
   readonly code = 'UsernameTaken';
+}
+
+/** Users stored before usernames were compared case- and width-insensitively that now look the same as an older one. */
+export interface UsernameClash {
+  readonly username: string;
+  readonly clashesWith: string;
 }
 
 /** Pools, app clients, users and groups in identity.db. */
@@ -132,6 +143,11 @@ export class UserStore {
   }
   listPools(): PoolRecord[] {
     return (this.#database.prepare('SELECT * FROM pools ORDER BY created_at').all() as Row[]).map(toPool);
+  }
+  /** The case setting as stored; undefined for a pool saved before the setting existed. */
+  storedCaseSensitivity(id: string): boolean | undefined {
+    const row = this.#database.prepare("SELECT json_extract(settings, '$.caseSensitive') AS value FROM pools WHERE id = ?").get(id) as Row | undefined;
+    return row?.value === null || row?.value === undefined ? undefined : Number(row.value) === 1;
   }
   upsertPool(id: string, name: string, settings: PoolSettings): void {
     this.#database
@@ -192,8 +208,17 @@ export class UserStore {
     this.#database.prepare('DELETE FROM clients WHERE id = ?').run(id);
   }
 
+  #caseSensitive(poolId: string): boolean {
+    return this.poolById(poolId)?.settings.caseSensitive ?? false;
+  }
+  /**
+   * The user a typed username means: the exact stored name first, else the one whose compared form matches
+   * (`Admin` and `ａｄｍｉｎ` find `admin` unless the pool is case-sensitive; width always folds).
+   */
   user(poolId: string, username: string): UserRecord | undefined {
-    const row = this.#database.prepare('SELECT * FROM users WHERE pool_id = ? AND username = ?').get(poolId, username) as Row | undefined;
+    const exact = this.#database.prepare('SELECT * FROM users WHERE pool_id = ? AND username = ?').get(poolId, username) as Row | undefined;
+    if (exact) return toUser(exact);
+    const row = this.#database.prepare('SELECT * FROM users WHERE pool_id = ? AND username_key = ?').get(poolId, usernameKey(username, this.#caseSensitive(poolId))) as Row | undefined;
     return row && toUser(row);
   }
   /** Users sign in by username or by an email alias; the username wins when both match. */
@@ -232,13 +257,32 @@ export class UserStore {
       if (this.user(poolId, user.username)) throw new UsernameTakenError(`User ${user.username} already exists`);
       this.#database
         .prepare(
-          'INSERT INTO users (pool_id, username, sub, password_hash, srp_salt, srp_verifier, status, enabled, attributes, confirmation_code, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)',
+          'INSERT INTO users (pool_id, username, username_key, sub, password_hash, srp_salt, srp_verifier, status, enabled, attributes, confirmation_code, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)',
         )
-        .run(poolId, user.username, sub, user.passwordHash ?? null, user.srpSalt ?? null, user.srpVerifier ?? null, user.status,
+        .run(poolId, user.username, usernameKey(user.username, this.#caseSensitive(poolId)), sub, user.passwordHash ?? null, user.srpSalt ?? null, user.srpVerifier ?? null, user.status,
           JSON.stringify({ ...user.attributes, sub }), user.confirmationCode ?? null, now, now);
       for (const group of groups) this.#addToGroup(poolId, group, user.username);
     });
     return this.user(poolId, user.username)!;
+  }
+  /**
+   * Gives rows stored before usernames had a compared form their key, oldest first. A row whose key an older
+   * user already holds is not merged: it keeps signing in by its exact name only and is returned, to be reported.
+   */
+  assignUsernameKeys(poolId: string): UsernameClash[] {
+    const caseSensitive = this.#caseSensitive(poolId);
+    const clashes: UsernameClash[] = [];
+    inTransaction(this.#database, () => {
+      const pending = this.#database.prepare('SELECT username FROM users WHERE pool_id = ? AND username_key IS NULL ORDER BY created_at, rowid').all(poolId) as Row[];
+      for (const row of pending) {
+        const username = String(row.username);
+        const key = usernameKey(username, caseSensitive);
+        const holder = this.#database.prepare('SELECT username FROM users WHERE pool_id = ? AND username_key = ?').get(poolId, key) as Row | undefined;
+        if (holder) clashes.push({ username, clashesWith: String(holder.username) });
+        else this.#database.prepare('UPDATE users SET username_key = ? WHERE pool_id = ? AND username = ?').run(key, poolId, username);
+      }
+    });
+    return clashes;
   }
   /** New password secrets and status, and optionally new attributes, written together. */
   setPassword(
@@ -293,6 +337,13 @@ export class UserStore {
   meta(key: string): string | undefined {
     const row = this.#database.prepare('SELECT value FROM meta WHERE key = ?').get(key) as Row | undefined;
     return row ? String(row.value) : undefined;
+  }
+  /** The stored value, or `create()`'s stored first: concurrent first calls (several instances) all read the same one. */
+  metaOrCreate(key: string, create: () => string): string {
+    const stored = this.meta(key);
+    if (stored !== undefined) return stored;
+    this.#database.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(key, create());
+    return this.meta(key)!;
   }
   setMeta(key: string, value: string): void {
     this.#database.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);

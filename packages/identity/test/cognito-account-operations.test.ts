@@ -102,6 +102,23 @@ test('a reset code dies after five wrong guesses, and codes are sent at most fiv
   assert.equal(readOutbox(running.dataDir).filter((message) => message.username === 'guessed').length, count);
 });
 
+test('the reset-code guess limit counts every spelling of a name together (case and width fold)', async () => {
+  await newUser('spelled', 'spelled@example.test');
+  await anonymous.send(new ForgotPasswordCommand({ ClientId: web(), Username: 'spelled' }));
+  const code = lastCode(running.dataDir, 'spelled');
+  const spellings = ['Spelled', 'SPELLED', 'ｓｐｅｌｌｅｄ', 'sPeLlEd', 'spelleD'];
+  for (const [attempt, spelling] of spellings.entries()) {
+    const guess = String((Number(code) + 1 + attempt) % 1_000_000).padStart(6, '0');
+    await assert.rejects(anonymous.send(new ConfirmForgotPasswordCommand({ ClientId: web(), Username: spelling, ConfirmationCode: guess, Password: 'Brand-New-Pass-2' })), CodeMismatchException, spelling);
+  }
+  await assert.rejects(
+    anonymous.send(new ConfirmForgotPasswordCommand({ ClientId: web(), Username: 'spelled', ConfirmationCode: code, Password: 'Brand-New-Pass-2' })),
+    (error: Error) => error.name === 'TooManyFailedAttemptsException',
+  );
+  assert.ok((await signIn('spelled')).AccessToken, 'the password did not change');
+  await clearCodeThrottle('spelled');
+});
+
 test('AdminResetUserPassword deactivates the password everywhere until the emailed code sets a new one', async () => {
   await newUser('rita', 'rita@example.test');
   const before = await signIn('rita');
@@ -155,13 +172,22 @@ test('UpdateUserAttributes changes attributes; a new e-mail stays unverified unt
     [[{ Name: 'email_verified', Value: 'true' }], /UserAttributes\.0\.Name: email_verified can only be set by an administrator/],
     [[{ Name: 'sub', Value: 'someone-else' }], /UserAttributes\.0\.Name: sub cannot be modified/],
     [[{ Name: 'name', Value: 'ok' }, { Name: 'isAdmin', Value: 'true' }], /UserAttributes\.1\.Name: attribute isAdmin does not exist/],
+    // a refused name stops the whole update: the new address is not written and no code is sent for it
+    [[{ Name: 'email', Value: 'ursula@elsewhere.example' }, { Name: 'cognito:groups', Value: 'ops-readwrite' }], /UserAttributes\.1\.Name: attribute cognito:groups does not exist/],
+    [[{ Name: 'email', Value: 'ursula@elsewhere.example' }, { Name: 'custom:twenty-one-characters', Value: 'x' }], /UserAttributes\.1\.Name: .*custom: followed by 1–20 characters/],
+    [[{ Name: 'name', Value: 'one' }, { Name: 'name', Value: 'two' }], /UserAttributes\.1\.Name: attribute name was sent more than once/],
   ];
+  const sentBefore = readOutbox(running.dataDir).length;
   for (const [list, message] of refused) {
     await assert.rejects(anonymous.send(new UpdateUserAttributesCommand({ AccessToken, UserAttributes: list })), (error: Error) => error instanceof InvalidParameterException && message.test(error.message));
   }
   const unchanged = await attributesOf('ursula');
   assert.equal(unchanged.name, 'Ursula U.');
   assert.equal(unchanged.isAdmin, undefined);
+  assert.equal(unchanged.email, 'ursula@new.example');
+  assert.equal(unchanged.email_verified, 'true');
+  assert.equal(unchanged['cognito:groups'], undefined);
+  assert.equal(readOutbox(running.dataDir).length, sentBefore);
 });
 
 test('AdminUpdateUserAttributes may mark an e-mail verified, but not one another user already signs in with', async () => {

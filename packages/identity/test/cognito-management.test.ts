@@ -10,7 +10,7 @@ import {
   AdminRemoveUserFromGroupCommand, ListUsersInGroupCommand, ListUsersCommand, AdminCreateUserCommand, AdminSetUserPasswordCommand, InitiateAuthCommand,
   AdminInitiateAuthCommand, paginateListUsers, paginateListGroups, paginateListUserPools, paginateListUserPoolClients, paginateListUsersInGroup,
   paginateAdminListGroupsForUser, InvalidParameterException, ResourceNotFoundException, GroupExistsException, NotAuthorizedException,
-  UserNotFoundException,
+  UserNotFoundException, UsernameExistsException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { decodeJwt } from 'jose';
 import { secretHash } from '../src/client-secret.ts';
@@ -265,9 +265,47 @@ test('UpdateUserPool changes what the pool does: AllowAdminCreateUserOnly closes
     await assert.rejects(admin.send(new UpdateUserPoolCommand({ UserPoolId: pool.Id, ...fields })), (error: Error) => error instanceof InvalidParameterException && message.test(error.message), JSON.stringify(fields));
     await assert.rejects(admin.send(new CreateUserPoolCommand({ PoolName: 'refused', ...fields })), InvalidParameterException);
   }
-  await assert.rejects(admin.send(new CreateUserPoolCommand({ PoolName: 'refused', UsernameConfiguration: { CaseSensitive: false } })), InvalidParameterException);
   assert.equal((await admin.send(new ListUserPoolsCommand({ MaxResults: 60 }))).UserPools!.some((entry) => entry.Name === 'refused'), false);
   assert.equal((await admin.send(new DescribeUserPoolCommand({ UserPoolId: pool.Id }))).UserPool!.MfaConfiguration, 'OFF');
+});
+
+test('UsernameConfiguration.CaseSensitive: a new pool matches names case-insensitively unless it asks for true; ListUsers username = finds the same user', async () => {
+  const pools = {
+    omitted: (await admin.send(new CreateUserPoolCommand({ PoolName: 'case-omitted' }))).UserPool!,
+    insensitive: (await admin.send(new CreateUserPoolCommand({ PoolName: 'case-insensitive', UsernameConfiguration: { CaseSensitive: false } }))).UserPool!,
+    sensitive: (await admin.send(new CreateUserPoolCommand({ PoolName: 'case-sensitive', UsernameConfiguration: { CaseSensitive: true } }))).UserPool!,
+  };
+  const usernameFilter = async (poolId: string, name: string): Promise<string[]> =>
+    (await admin.send(new ListUsersCommand({ UserPoolId: poolId, Filter: `username = "${name}"` }))).Users!.map((user) => user.Username!);
+  for (const pool of [pools.omitted, pools.insensitive]) {
+    assert.equal(pool.UsernameConfiguration!.CaseSensitive, false);
+    assert.equal((await admin.send(new DescribeUserPoolCommand({ UserPoolId: pool.Id }))).UserPool!.UsernameConfiguration!.CaseSensitive, false);
+    await newUser(pool.Id!, 'Alice');
+    await newUser(pool.Id!, 'bob');
+    for (const lookAlike of ['ALICE', 'alice', 'ＡＬＩＣＥ']) {
+      await assert.rejects(admin.send(new AdminCreateUserCommand({ UserPoolId: pool.Id, Username: lookAlike, MessageAction: 'SUPPRESS' })), UsernameExistsException, lookAlike);
+      assert.deepEqual(await usernameFilter(pool.Id!, lookAlike), ['Alice'], lookAlike);
+    }
+    const client = (await admin.send(new CreateUserPoolClientCommand({ UserPoolId: pool.Id, ClientName: 'app', ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] }))).UserPoolClient!;
+    assert.equal(decodeJwt((await passwordSignIn(client.ClientId!, 'aLiCe')).AccessToken!).username, 'Alice');
+    assert.deepEqual((await admin.send(new ListUsersCommand({ UserPoolId: pool.Id }))).Users!.map((user) => user.Username), ['Alice', 'bob']);
+  }
+
+  const sensitive = pools.sensitive.Id!;
+  assert.equal(pools.sensitive.UsernameConfiguration!.CaseSensitive, true);
+  await newUser(sensitive, 'Alice');
+  await assert.rejects(admin.send(new AdminCreateUserCommand({ UserPoolId: sensitive, Username: 'Ａｌｉｃｅ', MessageAction: 'SUPPRESS' })), UsernameExistsException, 'width folds in every pool');
+  assert.deepEqual(await usernameFilter(sensitive, 'ALICE'), []);
+  await newUser(sensitive, 'ALICE');
+  assert.deepEqual(await usernameFilter(sensitive, 'ALICE'), ['ALICE']);
+  assert.deepEqual(await usernameFilter(sensitive, 'Alice'), ['Alice']);
+  await assert.rejects(admin.send(new AdminSetUserPasswordCommand({ UserPoolId: sensitive, Username: 'alice', Password: 'Pool-Password-1', Permanent: true })), UserNotFoundException);
+
+  // UpdateUserPool has no UsernameConfiguration: an update keeps the setting
+  await admin.send(new UpdateUserPoolCommand({ UserPoolId: sensitive, UserPoolTags: { team: 'a' } }));
+  assert.equal((await admin.send(new DescribeUserPoolCommand({ UserPoolId: sensitive }))).UserPool!.UsernameConfiguration!.CaseSensitive, true);
+  await admin.send(new UpdateUserPoolCommand({ UserPoolId: pools.insensitive.Id, UserPoolTags: { team: 'a' } }));
+  assert.deepEqual(await usernameFilter(pools.insensitive.Id!, 'ALICE'), ['Alice']);
 });
 
 test('bad input to every management operation names the field; unknown pool, client or group is ResourceNotFoundException', async () => {

@@ -187,7 +187,7 @@ async function openStreams(port: number, token: string, runtimePid: number, coun
 export async function bench(): Promise<BenchSection[]> {
   const echo = await startEchoAgent();
   const agentUrl = `http://127.0.0.1:${echo.port}`;
-  const unlimited = { requestsPerMinutePerPrincipal: 1_000_000_000, maxConcurrentSessions: 100_000 };
+  const unlimited = { requestsPerMinutePerPrincipal: 1_000_000_000, maxConcurrentSessions: 100_000, maxConcurrentSessionsPerPrincipal: 100_000 };
   const runtime = await startRuntime([
     { agentRuntimeName: 'proxied', agent: { url: agentUrl }, limits: { ...unlimited, warmPoolSize: 0 } },
     { agentRuntimeName: 'streams', agent: { url: agentUrl }, limits: { ...unlimited, warmPoolSize: 0 } },

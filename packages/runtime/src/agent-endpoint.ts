@@ -76,6 +76,20 @@ export interface SpawnOptions {
   readonly env: Readonly<Record<string, string>>;
   readonly startTimeoutMs: number;
   readonly logger: Logger;
+  /** RLIMIT_DATA for the process in MiB (0: none); applied on Linux only. */
+  readonly memoryLimitMiB?: number;
+}
+
+/**
+ * The command, wrapped so the kernel caps the agent's data segment (heap and private writable
+ * mappings, RLIMIT_DATA, enforced for mmap since Linux 4.7): `exec` keeps the pid, so signals and
+ * exit codes are the agent's own. Not RLIMIT_AS: V8 reserves gigabytes of address space it never
+ * uses, so an address-space cap stops Node from starting. Other systems do not enforce RLIMIT_DATA
+ * for mmap (macOS) or have no ulimit (Windows): there the command runs as given.
+ */
+export function memoryLimitedCommand(command: readonly string[], memoryLimitMiB: number | undefined, platform: NodeJS.Platform = process.platform): readonly string[] {
+  if (!memoryLimitMiB || platform !== 'linux') return command;
+  return ['/bin/sh', '-c', 'ulimit -d "$0" && exec "$@"', String(memoryLimitMiB * 1024), ...command];
 }
 
 class SpawnedAgent implements AgentEndpoint {
@@ -146,7 +160,8 @@ export async function spawnAgent(options: SpawnOptions): Promise<AgentEndpoint> 
   // The agent gets only what it needs, never Gatehouse's own credentials (DESIGN invariant 1).
   for (const name of HOST_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
   Object.assign(env, options.env, { PORT: String(port) });
-  const [file, ...args] = options.command;
+  const command = memoryLimitedCommand(options.command, options.memoryLimitMiB);
+  const [file, ...args] = command;
   const child = spawn(file!, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const spawned = new SpawnedAgent(port, child, options.logger);
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
@@ -158,7 +173,11 @@ export async function spawnAgent(options: SpawnOptions): Promise<AgentEndpoint> 
     }
     const failure = await Promise.race([spawnError, new Promise<undefined>((resolve) => setImmediate(resolve, undefined))]);
     if (failure) {
-      throw new RuntimeError('RuntimeClientError', `Runtime initialization failed: could not start ${JSON.stringify(file)} (${(failure as NodeJS.ErrnoException).code ?? failure.message})`);
+      const reason = (failure as NodeJS.ErrnoException).code ?? failure.message;
+      if (command !== options.command) {
+        throw new RuntimeError('RuntimeClientError', `Runtime initialization failed: could not start ${file} (${reason}), which sets the agent's memory limit; install a POSIX shell there or set limits.maxAgentMemoryMiB to 0.`);
+      }
+      throw new RuntimeError('RuntimeClientError', `Runtime initialization failed: could not start ${JSON.stringify(file)} (${reason})`);
     }
     try {
       await spawned.ping(Math.max(100, Math.min(2000, deadline - Date.now())));

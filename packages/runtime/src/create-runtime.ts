@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { BodyTooLargeError, StoreUnavailableError, isWireError, type HttpComponent, type Platform } from '@gatehouse/core';
+import { BodyTooLargeError, StoreUnavailableError, isClientClosed, isWireError, type HttpComponent, type Platform } from '@gatehouse/core';
 import { agentHeaders, customHeadersFromQuery } from './agent-headers.ts';
 import { checkHeaderAllowlists } from './check-header-allowlist.ts';
+import { checkPayloadDepth } from './check-payload-depth.ts';
 import { CorsPolicy } from './cors-policy.ts';
 import { FORWARDED_HEADER, forwardToInstance } from './forward-to-instance.ts';
 import { ForwardingSeal } from './forwarding-seal.ts';
@@ -13,12 +14,12 @@ import { CLIENT_CLOSED, proxyInvocation } from './proxy-invocation.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { readPayload } from './read-payload.ts';
 import { RuntimeError, validationError } from './runtime-error.ts';
-import { RuntimeRegistry, type RuntimeEntry } from './runtime-registry.ts';
+import { RuntimeRegistry, type PerimeterSource, type RuntimeEntry } from './runtime-registry.ts';
 import { SESSION_HEADER, checkSessionId, resolveSessionId } from './session-id.ts';
 import { SessionManager, type RuntimeStats, type Session } from './session-manager.ts';
 import type { SigV4Check } from './sigv4-check.ts';
 import { WebSocketProxy } from './websocket-proxy.ts';
-import { WorkloadTokens, type TokenExchangeSettings } from './workload-tokens.ts';
+import { WorkloadTokens, type TokenExchangeSettings, type WorkloadTokenIssuer } from './workload-tokens.ts';
 
 export interface RuntimeService extends HttpComponent {
   readonly runtimes: readonly { readonly name: string; readonly arn: string }[];
@@ -38,6 +39,11 @@ export interface RuntimeFactoryOptions {
   readonly sigv4: SigV4Check;
   readonly isRevoked?: ((claims: Record<string, unknown>) => Promise<boolean>) | undefined;
   readonly tokenExchange?: TokenExchangeSettings | undefined;
+  readonly workloadIdentity?: WorkloadTokenIssuer | undefined;
+  /** Live client and origin lists per runtime (identity's perimeter settings). */
+  readonly perimeter?: PerimeterSource | undefined;
+  /** Fetch for the authorizers' discovery/JWKS (Gatehouse's own issuer answered in-process). */
+  readonly fetch?: typeof fetch | undefined;
   readonly defaultWorkloadAudience: string;
   readonly instanceUrl?: string | undefined;
   /** How often the reaper runs; default 5 s. */
@@ -68,11 +74,11 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
   checkHeaderAllowlists(platform.config);
   const logger = platform.logger.child({ component: 'runtime' });
   const baseOrigin = safeOrigin(platform.baseUrl);
-  const registry = new RuntimeRegistry(platform.config, baseOrigin);
-  const auth = new InboundAuth(platform, registry.entries, { sigv4: options.sigv4, isRevoked: options.isRevoked });
+  const registry = new RuntimeRegistry(platform.config, baseOrigin, options.perimeter);
+  const auth = new InboundAuth(platform, registry.entries, { sigv4: options.sigv4, isRevoked: options.isRevoked, fetch: options.fetch, logger });
   const cors = new CorsPolicy();
   const limiter = new RateLimiter(platform.store);
-  const workloadTokens = new WorkloadTokens(options.tokenExchange, options.defaultWorkloadAudience, platform.clock, logger, registry.entries);
+  const workloadTokens = new WorkloadTokens({ issuer: options.workloadIdentity, exchange: options.tokenExchange }, options.defaultWorkloadAudience, platform.clock, logger, registry.entries);
   const forwardingSeal = new ForwardingSeal(platform.store, platform.clock);
   const sessions = new SessionManager(platform, registry.entries, {
     instanceId: options.instanceUrl ?? `instance-${randomUUID()}`,
@@ -126,6 +132,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     const forwarded = request.headers[FORWARDED_HEADER] !== undefined && (await forwardingSeal.verify(request.headers[FORWARDED_HEADER], sessionId));
     if (!forwarded) await limiter.check(runtime, caller.owner);
     body ??= await payload(runtime, request);
+    checkPayloadDepth(runtime, request, body);
     let placement = await sessions.acquire(runtime, sessionId, caller.owner, !forwarded);
     if (placement.kind === 'remote') {
       if (await forwardToInstance(placement.url, request, body, response, await forwardingSeal.sign(sessionId), trace)) return response.statusCode;
@@ -211,8 +218,14 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
         inFlight.delete(work);
       }
     } catch (error) {
-      status = sendError(response, error, corsHeaders, log);
-      if (error instanceof BodyTooLargeError) request.resume();
+      if (isClientClosed(error, request)) {
+        // Nobody is left to answer: one access line (below, "client closed"), no error and no stack.
+        status = CLIENT_CLOSED;
+        response.destroy();
+      } else {
+        status = sendError(response, error, corsHeaders, log);
+        if (error instanceof BodyTooLargeError) request.resume();
+      }
     }
     endRequestTrace(trace, status, typeof log.errorType === 'string' ? log.errorType : undefined);
     // `log` is this request's own object: completed in place, and only when the line will be written.

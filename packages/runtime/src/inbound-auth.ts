@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { AuthError, bearerFromWebSocketProtocols, createJwtAuthorizer, readCredential, type JwtAuthorizer, type Principal } from '@gatehouse/auth';
 import { publishAuthFailure } from '@gatehouse/core';
-import type { Platform } from '@gatehouse/core';
+import type { Logger, Platform } from '@gatehouse/core';
 import { USER_ID_HEADER } from './agent-headers.ts';
 import { RuntimeError } from './runtime-error.ts';
 import type { RuntimeEntry } from './runtime-registry.ts';
@@ -30,9 +30,13 @@ const INVOKE_FOR_USER = 'bedrock-agentcore:InvokeAgentRuntimeForUser';
 export interface InboundAuthOptions {
   readonly isRevoked?: ((claims: Record<string, unknown>) => Promise<boolean>) | undefined;
   readonly sigv4: SigV4Check;
-  /** For tests: overrides fetch used for discovery/JWKS. */
-  readonly fetch?: typeof fetch;
+  /** Fetch for discovery/JWKS: Gatehouse's in-process issuer documents (and tests). */
+  readonly fetch?: typeof fetch | undefined;
+  readonly logger?: Logger | undefined;
 }
+
+/** Claim that marks a workload access token (minted for the gateway, never a credential for a runtime). */
+const WORKLOAD_CLAIM = 'workload_name';
 
 /**
  * Authenticates a request with the one method its runtime is configured for (AgentCore: JWT and
@@ -55,6 +59,7 @@ export class InboundAuth {
           logger: platform.logger,
           ...(options.isRevoked ? { isRevoked: options.isRevoked } : {}),
           ...(options.fetch ? { fetch: options.fetch } : {}),
+          ...(runtime.allowedClients ? { allowedClients: runtime.allowedClients } : {}),
         }),
       );
     }
@@ -70,6 +75,8 @@ export class InboundAuth {
     } catch (error) {
       if (error instanceof AuthError) {
         publishAuthFailure({ component: 'runtime', reason: error.code });
+        // Every refusal names its cause in the log (reason code, never the token).
+        this.#options.logger?.info({ runtime: runtime.name, reason: error.code, detail: error.message }, 'caller refused');
         throw toRuntimeError(error, runtime);
       }
       throw error;
@@ -99,6 +106,10 @@ export class InboundAuth {
       if (credential.kind === 'none') throw new AuthError('missing', 'Missing bearer token: send Authorization: Bearer <access token>.');
       if (credential.kind !== 'bearer') throw new AuthError('method_mismatch', MISMATCH('OAuth'));
       const principal = await this.#authorizers.get(runtime.name)!.verify(credential.token);
+      if (principal.claims[WORKLOAD_CLAIM] !== undefined) {
+        // An agent must not turn the token it got for the gateway into an invocation of a runtime (its own or another).
+        throw new AuthError('wrong_token_use', 'This is a workload access token (meant for the gateway); call the runtime with the user’s own access token.', { status: 403 });
+      }
       if (userIdHeader !== undefined) {
         // Identity is derived, not declared (DESIGN invariant 5): the user id comes from `sub`.
         throw new RuntimeError('AccessDeniedException', `${USER_ID_HEADER} may only be sent by SigV4 callers with ${INVOKE_FOR_USER}; for bearer tokens the user id is the token's sub.`);
@@ -146,10 +157,18 @@ function allows(principal: Principal, action: string): boolean {
   return principal.permissions.some((permission) => permission === action || permission === '*' || permission === 'bedrock-agentcore:*');
 }
 
+/** What a refused caller can do about it, per reason; a refusal names its actual cause. */
+function hintFor(error: AuthError, runtime: RuntimeEntry): string {
+  if (error.code === 'wrong_client') {
+    return ` Runtime ${runtime.name} does not accept tokens of this app client: add it with \`gatehouse perimeter allow-client runtime:${runtime.name} <clientId>\` or to allowedClients.`;
+  }
+  return '';
+}
+
 function toRuntimeError(error: AuthError, runtime: RuntimeEntry): RuntimeError {
   const challenge = runtime.method === 'OAuth' ? { 'www-authenticate': error.code === 'missing' ? 'Bearer' : `Bearer error="${error.bearerError}"` } : undefined;
   const headers = challenge ? { headers: challenge } : {};
   if (error.status === 503) return new RuntimeError('ServiceUnavailableException', error.message);
   if (error.code === 'missing' && runtime.method === 'OAuth') return new RuntimeError('UnauthorizedException', error.message, headers);
-  return new RuntimeError('AccessDeniedException', error.message, headers);
+  return new RuntimeError('AccessDeniedException', error.message + hintFor(error, runtime), headers);
 }

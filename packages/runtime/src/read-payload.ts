@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { BodyTooLargeError } from '@gatehouse/core';
-import { RuntimeError } from './runtime-error.ts';
+import { BodyTooLargeError, ClientClosedError } from '@gatehouse/core';
 
 /**
  * The request body, refused past `limit` bytes without buffering the rest. Event-based rather than
@@ -33,7 +32,7 @@ export function readPayload(request: IncomingMessage, limit: number): Promise<Bu
     request.once('close', () => {
       if (settled) return;
       settled = true;
-      reject(new RuntimeError('ValidationException', 'The client closed the connection before sending the whole payload.', { reason: 'CannotParse' }));
+      reject(new ClientClosedError());
     });
     request.once('error', (error) => {
       if (settled) return;

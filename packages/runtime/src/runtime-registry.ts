@@ -9,8 +9,19 @@ export interface RuntimeEntry {
   readonly method: 'OAuth' | 'SigV4';
   /** Lower-cased allow-listed request header names. */
   readonly allowedHeaders: ReadonlySet<string>;
-  readonly allowedOrigins: ReadonlySet<string>;
+  /** Origins a browser may call from; may change while running (live perimeter settings). */
+  readonly allowedOrigins: OriginSet;
+  /** Client ids the JWT authorizer accepts, when live perimeter settings replace the config's `allowedClients`. */
+  readonly allowedClients?: OriginSet | undefined;
 }
+
+/** A set consulted per request (a `Set`, or a live view that follows `gatehouse perimeter` changes). */
+export interface OriginSet {
+  has(value: string): boolean;
+}
+
+/** Live client and origin sets for a runtime, from the composition (identity's perimeter settings). */
+export type PerimeterSource = (runtime: RuntimeConfig) => { readonly clients: OriginSet | undefined; readonly origins: OriginSet } | undefined;
 
 export type RuntimeAction = 'invocations' | 'ws' | 'stopruntimesession';
 
@@ -31,15 +42,21 @@ export function runtimeArn(config: Readonly<GatehouseConfig>, name: string): str
  */
 export class RuntimeRegistry {
   readonly entries: readonly RuntimeEntry[];
+  /** The path segment as sent: name, plain ARN, or the ARN encoded once (the common spelling: one lookup). */
   readonly #bySegment = new Map<string, RuntimeEntry>();
+  /** After the one decoding: name or plain ARN only, so an ARN encoded twice never resolves. */
+  readonly #byDecoded = new Map<string, RuntimeEntry>();
   readonly #accountId: string;
 
-  constructor(config: Readonly<GatehouseConfig>, baseOrigin: string | undefined) {
+  constructor(config: Readonly<GatehouseConfig>, baseOrigin: string | undefined, perimeter?: PerimeterSource) {
     this.#accountId = config.accountId;
     this.entries = (config.runtimes ?? []).map((runtime) => {
       const arn = runtimeArn(config, runtime.agentRuntimeName);
-      const origins = new Set(runtime.allowedOrigins.map((origin) => new URL(origin).origin));
-      if (baseOrigin) origins.add(baseOrigin);
+      const configured = new Set(runtime.allowedOrigins.map((origin) => new URL(origin).origin));
+      if (baseOrigin) configured.add(baseOrigin);
+      const live = perimeter?.(runtime);
+      // The live view already holds the configured origins (and Gatehouse's own); an operator's removal wins.
+      const origins: OriginSet = live ? live.origins : configured;
       const entry: RuntimeEntry = {
         name: runtime.agentRuntimeName,
         arn,
@@ -47,8 +64,10 @@ export class RuntimeRegistry {
         method: runtime.authorizerConfiguration ? 'OAuth' : 'SigV4',
         allowedHeaders: new Set((runtime.requestHeaderConfiguration?.requestHeaderAllowlist ?? []).map((name) => name.toLowerCase())),
         allowedOrigins: origins,
+        allowedClients: live?.clients,
       };
       for (const key of [arn, runtime.agentRuntimeName, encodeURIComponent(arn)]) this.#bySegment.set(key, entry);
+      for (const key of [arn, runtime.agentRuntimeName]) this.#byDecoded.set(key, entry);
       return entry;
     });
   }
@@ -73,8 +92,14 @@ export class RuntimeRegistry {
       } catch {
         throw new RuntimeError('ValidationException', 'The runtime ARN in the path is not valid percent-encoding', { reason: 'CannotParse' });
       }
+      // Segments are decoded exactly once: a '%' left after that means the ARN was encoded twice
+      // (`%253A`), which must not resolve (a second decoding is how paths slip past checks).
+      if (segment.includes('%')) {
+        const message = 'The runtime ARN in the path is percent-encoded more than once (it still contains % after decoding); encode it once, e.g. with encodeURIComponent(arn).';
+        throw new RuntimeError('ValidationException', message, { reason: 'FieldValidationFailed', fieldList: [{ name: 'agentRuntimeArn', message }] });
+      }
       // An unencoded ARN arrives as two segments ("…:runtime" and the name): accept it too.
-      runtime = this.#bySegment.get(segment);
+      runtime = this.#byDecoded.get(segment);
     }
     if (!runtime) throw new RuntimeError('ResourceNotFoundException', `No agent runtime named ${JSON.stringify(segment.slice(0, 256))}`);
     if (url.search === '') return { runtime, action: action as RuntimeAction };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Platform } from '@gatehouse/core';
 import { spawnAgent, urlAgent, type AgentEndpoint } from './agent-endpoint.ts';
 import { RuntimeError } from './runtime-error.ts';
@@ -72,6 +73,8 @@ export class SessionManager {
   readonly #starting = new Map<string, Promise<Session>>();
   readonly #startingPerRuntime = new Map<string, number>();
   readonly #livePerRuntime = new Map<string, number>();
+  /** Sessions each principal has running or starting on this instance, per runtime (key: runtime NUL owner). */
+  readonly #heldPerPrincipal = new Map<string, number>();
   readonly #pools = new Map<string, WarmPool>();
   readonly #urlAgents = new Map<string, AgentEndpoint>();
   readonly #reaper: NodeJS.Timeout;
@@ -135,17 +138,23 @@ export class SessionManager {
     if (record.instance !== this.#options.instanceId && record.instanceUrl && mayForward) return { kind: 'remote', url: record.instanceUrl };
     let pending = this.#starting.get(key);
     if (!pending) {
+      const held = this.#heldPerPrincipal.get(principalKey(runtime, owner)) ?? 0;
+      if (held >= runtime.config.limits.maxConcurrentSessionsPerPrincipal) throw principalQuotaError(runtime, '');
       const live = (this.#livePerRuntime.get(runtime.name) ?? 0) + (this.#startingPerRuntime.get(runtime.name) ?? 0);
       const limit = runtime.config.limits.maxConcurrentSessions;
       if (live >= limit) {
         throw new RuntimeError('ServiceQuotaExceededException', `Runtime ${runtime.name} already runs ${limit} sessions (limits.maxConcurrentSessions); stop an idle session with stopruntimesession or retry later.`);
       }
+      this.#hold(runtime, owner, 1);
       pending = this.#startWithinQuota(runtime, sessionId, owner);
       this.#starting.set(key, pending);
       this.#startingPerRuntime.set(runtime.name, (this.#startingPerRuntime.get(runtime.name) ?? 0) + 1);
       void pending.then(
         () => this.#doneStarting(key, runtime),
-        () => this.#doneStarting(key, runtime),
+        () => {
+          this.#hold(runtime, owner, -1);
+          this.#doneStarting(key, runtime);
+        },
       );
       if (record.instance !== this.#options.instanceId) await this.#writeRecord(runtime, sessionId, owner);
     }
@@ -238,20 +247,33 @@ export class SessionManager {
   }
 
   /**
-   * With a shared store the quota is deployment-wide: each running session holds a leased slot of its
-   * runtime (renewed every SLOT_RENEW_MS), so maxConcurrentSessions counts sessions on every instance
-   * and an instance that dies frees its slots within one lease. A session taken over keeps its slot.
+   * With a shared store the quotas are deployment-wide: each running session holds a leased slot of
+   * its principal and one of its runtime (renewed every SLOT_RENEW_MS), so maxConcurrentSessions and
+   * maxConcurrentSessionsPerPrincipal count sessions on every instance, and an instance that dies
+   * frees its slots within one lease. A session taken over keeps its slots (same member, same keys).
    */
   async #startWithinQuota(runtime: RuntimeEntry, sessionId: string, owner: string): Promise<Session> {
     if (this.#platform.store.kind === 'embedded') return this.#start(runtime, sessionId, owner);
+    const store = this.#platform.store;
+    const perPrincipal = runtime.config.limits.maxConcurrentSessionsPerPrincipal;
+    if (!(await store.claimSlot(this.#principalSlotKey(runtime, owner), sessionId, perPrincipal, SLOT_LEASE_SECONDS))) {
+      throw principalQuotaError(runtime, ' across its instances');
+    }
     const limit = runtime.config.limits.maxConcurrentSessions;
-    if (!(await this.#platform.store.claimSlot(this.#slotKey(runtime), sessionId, limit, SLOT_LEASE_SECONDS))) {
+    let claimed = false;
+    try {
+      claimed = await store.claimSlot(this.#slotKey(runtime), sessionId, limit, SLOT_LEASE_SECONDS);
+    } finally {
+      // A failure here only delays the slot's return until its lease runs out.
+      if (!claimed) store.releaseSlot(this.#principalSlotKey(runtime, owner), sessionId).catch(() => undefined);
+    }
+    if (!claimed) {
       throw new RuntimeError('ServiceQuotaExceededException', `Runtime ${runtime.name} already runs ${limit} sessions across its instances (limits.maxConcurrentSessions); stop an idle session with stopruntimesession or retry later.`);
     }
     try {
       return await this.#start(runtime, sessionId, owner);
     } catch (error) {
-      this.#releaseSlot(runtime, sessionId);
+      this.#releaseSlots(runtime, owner, sessionId);
       throw error;
     }
   }
@@ -260,22 +282,39 @@ export class SessionManager {
     return `gatehouse:runtime:${runtime.name}:session-slots`;
   }
 
-  #releaseSlot(runtime: RuntimeEntry, sessionId: string): void {
+  /** The owner hashed: principals are long issuer+subject strings, and a key should not spell them out. */
+  #principalSlotKey(runtime: RuntimeEntry, owner: string): string {
+    return `gatehouse:runtime:${runtime.name}:principal-slots:${createHash('sha256').update(owner).digest('base64url')}`;
+  }
+
+  #releaseSlots(runtime: RuntimeEntry, owner: string, sessionId: string): void {
     if (this.#platform.store.kind === 'embedded') return;
     // A failure here only delays the slot's return until its lease runs out.
     this.#platform.store.releaseSlot(this.#slotKey(runtime), sessionId).catch(() => undefined);
+    this.#platform.store.releaseSlot(this.#principalSlotKey(runtime, owner), sessionId).catch(() => undefined);
   }
 
-  /** Keeps this instance's slots leased while their sessions run. */
+  /** Keeps this instance's slots (runtime and principal) leased while their sessions run. */
   async #renewSlots(): Promise<void> {
-    const byRuntime = new Map<RuntimeEntry, string[]>();
+    const byKey = new Map<string, string[]>();
+    const add = (key: string, id: string): void => {
+      const ids = byKey.get(key);
+      if (ids) ids.push(id);
+      else byKey.set(key, [id]);
+    };
     for (const session of this.#sessions.values()) {
       if (session.ended) continue;
-      const ids = byRuntime.get(session.runtime) ?? [];
-      ids.push(session.id);
-      byRuntime.set(session.runtime, ids);
+      add(this.#slotKey(session.runtime), session.id);
+      add(this.#principalSlotKey(session.runtime, session.owner), session.id);
     }
-    for (const [runtime, ids] of byRuntime) await this.#platform.store.renewSlots(this.#slotKey(runtime), ids, SLOT_LEASE_SECONDS);
+    for (const [key, ids] of byKey) await this.#platform.store.renewSlots(key, ids, SLOT_LEASE_SECONDS);
+  }
+
+  #hold(runtime: RuntimeEntry, owner: string, change: 1 | -1): void {
+    const key = principalKey(runtime, owner);
+    const held = (this.#heldPerPrincipal.get(key) ?? 0) + change;
+    if (held > 0) this.#heldPerPrincipal.set(key, held);
+    else this.#heldPerPrincipal.delete(key);
   }
 
   async #start(runtime: RuntimeEntry, sessionId: string, owner: string): Promise<Session> {
@@ -302,8 +341,9 @@ export class SessionManager {
     if (this.#sessions.get(key) === session) {
       this.#sessions.delete(key);
       this.#livePerRuntime.set(session.runtime.name, (this.#livePerRuntime.get(session.runtime.name) ?? 1) - 1);
-      // A session another instance took over keeps its slot: that instance holds it now.
-      if (!session.moved) this.#releaseSlot(session.runtime, session.id);
+      this.#hold(session.runtime, session.owner, -1);
+      // A session another instance took over keeps its slots: that instance holds them now.
+      if (!session.moved) this.#releaseSlots(session.runtime, session.owner, session.id);
     }
   }
 
@@ -343,6 +383,7 @@ export class SessionManager {
       },
       startTimeoutMs: runtime.config.limits.startTimeoutSeconds * 1000,
       logger: this.#platform.logger,
+      memoryLimitMiB: runtime.config.limits.maxAgentMemoryMiB,
     });
   }
 
@@ -398,4 +439,18 @@ export class SessionManager {
     const mine: SessionRecord = { owner, instance: this.#options.instanceId, ...(this.#options.instanceUrl ? { instanceUrl: this.#options.instanceUrl } : {}) };
     await this.#platform.store.set(this.#storeKey(runtime, sessionId), JSON.stringify(mine), runtime.config.lifecycleConfiguration.maxLifetime);
   }
+}
+
+function principalKey(runtime: RuntimeEntry, owner: string): string {
+  return `${runtime.name}\u0000${owner}`;
+}
+
+/** Same error name and status as the runtime total (402), with the per-principal limit and how to raise it. */
+function principalQuotaError(runtime: RuntimeEntry, where: string): RuntimeError {
+  const limit = runtime.config.limits.maxConcurrentSessionsPerPrincipal;
+  return new RuntimeError(
+    'ServiceQuotaExceededException',
+    `You already run ${limit} sessions on runtime ${runtime.name}${where}, the most one user may run at once (limits.maxConcurrentSessionsPerPrincipal = ${limit}). ` +
+      'Stop one with StopRuntimeSession or let it reach its idle timeout; an operator can raise limits.maxConcurrentSessionsPerPrincipal in the runtime configuration.',
+  );
 }

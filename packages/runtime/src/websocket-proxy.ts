@@ -2,6 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { TraceSpan } from '@gatehouse/core';
+import { jsonFrameTooDeep } from './check-payload-depth.ts';
 import { annotateRequestTrace, endHop, endRequestTrace, type RequestTrace } from './invocation-trace.ts';
 import { RuntimeError } from './runtime-error.ts';
 import type { RuntimeEntry } from './runtime-registry.ts';
@@ -153,6 +154,11 @@ export class WebSocketProxy {
       }
       if (++frames > limits.maxFramesPerSecond) {
         client.close(1008, `Rate limit of ${limits.maxFramesPerSecond} frames per second exceeded`);
+        return;
+      }
+      const maxJsonDepth = link.runtime.config.limits.maxJsonDepth;
+      if (!isBinary && Buffer.isBuffer(data) && jsonFrameTooDeep(data, maxJsonDepth)) {
+        client.close(1008, `JSON nested deeper than ${maxJsonDepth} levels (limits.maxJsonDepth)`);
         return;
       }
       toAgent(data, isBinary);

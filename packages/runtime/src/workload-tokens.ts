@@ -11,6 +11,22 @@ export interface TokenExchangeSettings {
   readonly tokenEndpoint: string;
 }
 
+/**
+ * AgentCore Identity's GetWorkloadAccessTokenForJWT in this process (Gatehouse's identity): any
+ * issuer the workload's inbound authorizer trusts, no HTTP hop. Rejects with an error whose `code`
+ * is an AgentCore name (`ServiceUnavailableException`, `AccessDeniedException`, …).
+ */
+export interface WorkloadTokenIssuer {
+  workloadTokenForJwt(workloadName: string, userToken: string): Promise<{ workloadAccessToken: string; expiresIn: number }>;
+}
+
+export interface WorkloadTokenSources {
+  /** Preferred: in-process minting for the runtime's own workload identity. */
+  readonly issuer?: WorkloadTokenIssuer | undefined;
+  /** Fallback: RFC 8693 exchange over HTTP (only tokens of Gatehouse's own pools). */
+  readonly exchange?: TokenExchangeSettings | undefined;
+}
+
 interface Cached {
   readonly token: string;
   /** Epoch ms after which the cached token is no longer handed out. */
@@ -22,11 +38,14 @@ const MAX_CACHED = 10_000;
 const EXPIRY_MARGIN_MS = 60_000;
 
 /**
- * Workload access tokens for agents: minted by RFC 8693 exchange of the user's access token for
- * the gateway's audience (the identity service adds `act`), cached per (token, audience) until
- * shortly before expiry. Passthrough of the user's own token only when the runtime opts in.
+ * Workload access tokens for agents, bound to (workload, user `iss` + `sub`): minted in-process by
+ * the identity's workload identities (any trusted issuer), else by RFC 8693 exchange at the
+ * identity's token endpoint; cached per (token, workload) until shortly before expiry. A caller
+ * whose token the runtime accepted is never answered 401 for want of a workload token: an
+ * unreachable identity is 503 (retry). Passthrough of the user's own token only when the runtime opts in.
  */
 export class WorkloadTokens {
+  readonly #issuer: WorkloadTokenIssuer | undefined;
   readonly #exchange: TokenExchangeSettings | undefined;
   readonly #defaultAudience: string;
   readonly #clock: Clock;
@@ -34,8 +53,9 @@ export class WorkloadTokens {
   readonly #cache = new Map<string, Cached>();
   readonly #pending = new Map<string, Promise<string>>();
 
-  constructor(exchange: TokenExchangeSettings | undefined, defaultAudience: string, clock: Clock, logger: Logger, runtimes: readonly RuntimeEntry[]) {
-    this.#exchange = exchange;
+  constructor(sources: WorkloadTokenSources, defaultAudience: string, clock: Clock, logger: Logger, runtimes: readonly RuntimeEntry[]) {
+    this.#issuer = sources.issuer;
+    this.#exchange = sources.exchange;
     this.#defaultAudience = defaultAudience;
     this.#clock = clock;
     this.#logger = logger;
@@ -43,7 +63,7 @@ export class WorkloadTokens {
       if (runtime.method !== 'OAuth') continue;
       if (runtime.config.workloadIdentity.mode === 'passthrough') {
         logger.warn({ runtime: runtime.name }, "workloadIdentity.mode is 'passthrough': the agent receives the user's own access token (use only with issuers that cannot exchange tokens)");
-      } else if (!exchange) {
+      } else if (!sources.issuer && !sources.exchange) {
         logger.warn({ runtime: runtime.name }, 'no token exchange is configured: agents of this runtime get no workload access token');
       }
     }
@@ -52,20 +72,50 @@ export class WorkloadTokens {
   async forCaller(runtime: RuntimeEntry, caller: Caller): Promise<string | undefined> {
     if (caller.bearer === undefined) return undefined;
     if (runtime.config.workloadIdentity.mode === 'passthrough') return caller.bearer;
-    if (!this.#exchange) return undefined;
+    if (!this.#issuer && !this.#exchange) return undefined;
     const audience = runtime.config.workloadIdentity.audience ?? this.#defaultAudience;
-    const key = `${hash('sha256', caller.bearer, 'base64url')} ${audience}`;
+    const key = `${hash('sha256', caller.bearer, 'base64url')} ${runtime.name} ${audience}`;
     const cached = this.#cache.get(key);
     if (cached && cached.usableUntil > this.#clock()) return cached.token;
     let pending = this.#pending.get(key);
     if (!pending) {
-      pending = this.#mint(this.#exchange, caller, audience, key).finally(() => this.#pending.delete(key));
+      const minted = this.#issuer ? this.#mintInProcess(this.#issuer, runtime, caller) : this.#mint(this.#exchange!, caller, audience);
+      pending = minted.then((result) => this.#remember(key, caller, result)).finally(() => this.#pending.delete(key));
       this.#pending.set(key, pending);
     }
     return pending;
   }
 
-  async #mint(exchange: TokenExchangeSettings, caller: Caller, audience: string, key: string): Promise<string> {
+  #remember(key: string, caller: Caller, result: { token: string; expiresIn: number }): string {
+    const usableUntil = Math.min(this.#clock() + result.expiresIn * 1000 - EXPIRY_MARGIN_MS, (caller.principal.expiresAt ?? Infinity) * 1000);
+    if (usableUntil > this.#clock()) {
+      if (this.#cache.size >= MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value!);
+      this.#cache.set(key, { token: result.token, usableUntil });
+    }
+    return result.token;
+  }
+
+  async #mintInProcess(issuer: WorkloadTokenIssuer, runtime: RuntimeEntry, caller: Caller): Promise<{ token: string; expiresIn: number }> {
+    try {
+      const result = await issuer.workloadTokenForJwt(runtime.name, caller.bearer!);
+      return { token: result.workloadAccessToken, expiresIn: result.expiresIn };
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      const message = error instanceof Error ? error.message : String(error);
+      if (code === 'AccessDeniedException') {
+        this.#logger.info({ reason: message, subject: caller.label, runtime: runtime.name }, 'workload access token refused');
+        throw new RuntimeError('AccessDeniedException', `No workload access token for this caller: ${message}`);
+      }
+      if (code === 'ValidationException' || code === 'ResourceNotFoundException') {
+        this.#logger.error({ reason: message, runtime: runtime.name }, 'workload identity misconfigured');
+        throw new RuntimeError('InternalServerException', `The workload identity of runtime ${runtime.name} cannot mint tokens (${message}); the agent was not called.`);
+      }
+      this.#logger.warn({ err: redactText(message), runtime: runtime.name }, 'workload access token not minted: identity unavailable');
+      throw new RuntimeError('ServiceUnavailableException', 'The identity service could not mint a workload access token right now; the agent was not called. Retry shortly.');
+    }
+  }
+
+  async #mint(exchange: TokenExchangeSettings, caller: Caller, audience: string): Promise<{ token: string; expiresIn: number }> {
     const form = new URLSearchParams({
       grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
       subject_token: caller.bearer!,
@@ -83,7 +133,7 @@ export class WorkloadTokens {
       });
     } catch (error) {
       this.#logger.error({ err: redactText(error instanceof Error ? error.message : String(error)) }, 'token exchange failed');
-      throw new RuntimeError('InternalServerException', 'Could not reach the identity service to mint a workload access token; the agent was not called. Retry shortly.');
+      throw new RuntimeError('ServiceUnavailableException', 'Could not reach the identity service to mint a workload access token; the agent was not called. Retry shortly.');
     }
     const text = await response.text();
     let body: { access_token?: unknown; expires_in?: unknown; error?: unknown } = {};
@@ -105,12 +155,6 @@ export class WorkloadTokens {
       this.#logger.error({ status: response.status, reason, subject: caller.label }, 'token exchange refused');
       throw new RuntimeError('InternalServerException', `The identity service refused to mint a workload access token (${reason.slice(0, 64)}); the agent was not called.`);
     }
-    const lifetimeMs = (typeof body.expires_in === 'number' && Number.isFinite(body.expires_in) ? body.expires_in : 300) * 1000;
-    const usableUntil = Math.min(this.#clock() + lifetimeMs - EXPIRY_MARGIN_MS, (caller.principal.expiresAt ?? Infinity) * 1000);
-    if (usableUntil > this.#clock()) {
-      if (this.#cache.size >= MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value!);
-      this.#cache.set(key, { token: body.access_token, usableUntil });
-    }
-    return body.access_token;
+    return { token: body.access_token, expiresIn: typeof body.expires_in === 'number' && Number.isFinite(body.expires_in) ? body.expires_in : 300 };
   }
 }

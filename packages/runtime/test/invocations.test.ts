@@ -13,7 +13,8 @@ describe('POST /runtimes/{arn}/invocations', () => {
         {
           agentRuntimeName: 'echo',
           requestHeaderConfiguration: { requestHeaderAllowlist: ['X-Amzn-Bedrock-AgentCore-Runtime-Custom-Tenant'] },
-          limits: { maxPayloadBytes: 4096, warmPoolSize: 1 },
+          // One user opens a session per test here: more than the default per-principal share of 10.
+          limits: { maxPayloadBytes: 4096, warmPoolSize: 1, maxConcurrentSessionsPerPrincipal: 100 },
         },
       ],
     });

@@ -45,7 +45,7 @@ const bucketName = z
 const accountName = z.string().trim().min(1, 'account is required (a name such as "Production" or a 12-digit id)');
 
 const schemas = {
-  list_accounts: z.object({}).loose(),
+  list_accounts: z.strictObject({}),
   call_aws: z.strictObject({
     account: accountName,
     service: z.string().optional(),
@@ -80,10 +80,21 @@ type ToolName = keyof typeof schemas;
 function parseArguments<T extends ToolName>(tool: T, event: unknown): z.infer<(typeof schemas)[T]> {
   const result = schemas[tool].safeParse(event ?? {});
   if (!result.success) {
-    const details = result.error.issues.map((issue) => `${issue.path.join('.') || '(arguments)'}: ${issue.message}`).join('; ');
+    const details = result.error.issues.map((issue) => {
+      if (issue.code === 'unrecognized_keys') return unknownArguments(tool, issue.path, issue.keys);
+      return `${issue.path.join('.') || '(arguments)'}: ${issue.message}`;
+    }).join('; ');
     throw new ToolError('InvalidArguments', `Invalid arguments for ${tool}: ${details}`);
   }
   return result.data as z.infer<(typeof schemas)[T]>;
+}
+
+/** Names the unknown keys (shortened) and what the tool takes instead; never the schema itself. */
+function unknownArguments(tool: ToolName, path: readonly PropertyKey[], keys: readonly string[]): string {
+  const named = keys.slice(0, 5).map((key) => JSON.stringify(key.slice(0, 64))).join(', ') + (keys.length > 5 ? ` and ${keys.length - 5} more` : '');
+  if (path.length > 0) return `${path.map(String).join('.')}: unknown ${keys.length === 1 ? 'field' : 'fields'} ${named}`;
+  const accepted = Object.keys(TOOL_SCHEMA.find((entry) => entry.name === tool)?.inputSchema.properties ?? {});
+  return `unknown ${keys.length === 1 ? 'argument' : 'arguments'} ${named}: ${tool} takes ${accepted.length ? accepted.join(', ') : 'no arguments'}`;
 }
 
 function describeAccounts(accounts: readonly Account[]): string {

@@ -1,10 +1,14 @@
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { openDatabase, type HttpComponent, type Platform } from '@gatehouse/core';
+import type { HttpComponent, Platform } from '@gatehouse/core';
+import { loadSealingKey } from '@gatehouse/cluster';
+import { openPrivateDatabase } from './private-database.ts';
 import { SandboxCredentialStore } from './sandbox-credential-store.ts';
+import { MultipartUploadStore } from './multipart-upload-store.ts';
 import { createSandboxSts, type StsObservation } from './sandbox-sts.ts';
 import { createSandboxS3, storedBucketName, type S3Observation } from './sandbox-s3.ts';
 import { SANDBOX_ACCOUNTS } from './sandbox-accounts.ts';
@@ -54,8 +58,8 @@ function push<T>(list: T[], item: T): void {
 export async function createSandbox(platform: Platform, deps: SandboxDeps): Promise<SandboxService> {
   const { config, dataDir, logger, clock } = platform;
   const log = logger.child({ component: 'sandbox' });
-  const store = new SandboxCredentialStore(path.join(dataDir, 'sandbox.db'));
-  const meta = openDatabase(path.join(dataDir, 'sandbox.db'));
+  const store = new SandboxCredentialStore(path.join(dataDir, 'sandbox.db'), loadSealingKey(dataDir));
+  const meta = openPrivateDatabase(path.join(dataDir, 'sandbox.db'));
   meta.exec('CREATE TABLE IF NOT EXISTS sandbox_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)');
   const seeded = meta.prepare("SELECT value FROM sandbox_meta WHERE name = 'seeded'").get() !== undefined;
 
@@ -110,6 +114,7 @@ export async function createSandbox(platform: Platform, deps: SandboxDeps): Prom
   }
 
   const observed: SandboxObservations = { sts: [], s3: [] };
+  const uploads = new MultipartUploadStore(path.join(dataDir, 'sandbox.db'));
   const sts = createSandboxSts({
     store,
     bridgeAccountId: config.accountId,
@@ -128,6 +133,9 @@ export async function createSandbox(platform: Platform, deps: SandboxDeps): Prom
     now: clock,
     logger: log,
     observe: (entry) => push(observed.s3, entry),
+    uploads,
+    // s3rver keeps an upload's parts in {bucket}/._S3rver_uploads/{uploadId}; the id is checked hex by then.
+    discardUpload: (storedBucket, uploadId) => rm(path.join(directory, storedBucket, '._S3rver_uploads', uploadId), { recursive: true, force: true }),
   });
   store.purge(Math.floor(clock() / 1000));
 
@@ -169,6 +177,7 @@ export async function createSandbox(platform: Platform, deps: SandboxDeps): Prom
       s3.close();
       await s3rver.close();
       meta.close();
+      uploads.close();
       store.close();
     },
   };

@@ -12,6 +12,13 @@ export type S3ErrorCode =
   | 'XAmzContentSHA256Mismatch'
   | 'InvalidBucketName'
   | 'InvalidRequest'
+  | 'InvalidArgument'
+  | 'MalformedXML'
+  | 'BadDigest'
+  | 'InvalidDigest'
+  | 'NoSuchUpload'
+  | 'InvalidPartOrder'
+  | 'InvalidPart'
   | 'EntityTooLarge'
   | 'NotImplemented'
   | 'ServiceUnavailable'
@@ -27,6 +34,13 @@ const STATUS: Record<S3ErrorCode, number> = {
   XAmzContentSHA256Mismatch: 400,
   InvalidBucketName: 400,
   InvalidRequest: 400,
+  InvalidArgument: 400,
+  MalformedXML: 400,
+  BadDigest: 400,
+  InvalidDigest: 400,
+  NoSuchUpload: 404,
+  InvalidPartOrder: 400,
+  InvalidPart: 400,
   EntityTooLarge: 400,
   NotImplemented: 501,
   ServiceUnavailable: 503,

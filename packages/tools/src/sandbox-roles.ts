@@ -14,15 +14,21 @@ export interface SandboxRole {
   readonly arn: string;
 }
 
+/** Why a RoleArn names no sandbox role: not an IAM role ARN at all, or a role the sandbox does not have. */
+export interface RoleArnProblem {
+  readonly problem: 'malformed' | 'unknown-role';
+  readonly message: string;
+}
+
 /** Parses `arn:aws:iam::{account}:role/{name}` into a known sandbox role, or explains why not. */
-export function parseRoleArn(arn: string, bridgeAccountId: string): SandboxRole | string {
+export function parseRoleArn(arn: string, bridgeAccountId: string): SandboxRole | RoleArnProblem {
   const match = /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/.exec(arn);
-  if (!match) return `RoleArn must look like arn:aws:iam::123456789012:role/Name (got ${JSON.stringify(arn.slice(0, 200))})`;
+  if (!match) return { problem: 'malformed', message: `RoleArn must look like arn:aws:iam::123456789012:role/Name (got ${JSON.stringify(arn.slice(0, 200))})` };
   const [, accountId, roleName] = match as unknown as [string, string, string];
   if (roleName === BRIDGE_ROLE && accountId === bridgeAccountId) return { kind: 'bridge', accountId, roleName, arn };
   if (roleName === READ_ONLY_ROLE) return { kind: 'read-only', accountId, roleName, arn };
   if (roleName === READ_WRITE_ROLE) return { kind: 'read-write', accountId, roleName, arn };
-  return `Role ${arn} does not exist in the sandbox (roles: ${READ_ONLY_ROLE}, ${READ_WRITE_ROLE} in each account; ${BRIDGE_ROLE} in ${bridgeAccountId})`;
+  return { problem: 'unknown-role', message: `Role ${arn} does not exist in the sandbox (roles: ${READ_ONLY_ROLE}, ${READ_WRITE_ROLE} in each account; ${BRIDGE_ROLE} in ${bridgeAccountId})` };
 }
 
 /** The groups that the role's trust policy admits (none of them is needed for the bridge: its trust is the web identity). */
@@ -37,5 +43,5 @@ export function roleAllowsS3(kind: RoleKind, action: string): boolean {
   if (kind === 'bridge') return false;
   const name = action.replace(/^s3:/, '');
   if (/^(List|Get|Head)/.test(name)) return true;
-  return kind === 'read-write' && /^(Put|Delete)/.test(name);
+  return kind === 'read-write' && /^(Put|Delete|Abort)/.test(name);
 }

@@ -1,11 +1,15 @@
 import { request as httpRequest, Agent, type IncomingMessage, type ServerResponse, type IncomingHttpHeaders } from 'node:http';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { BodyTooLargeError, readBody, type Logger } from '@gatehouse/core';
 import { AuthError, createSigV4Verifier, type AuthFailureReason } from '@gatehouse/auth';
 import { S3Error, type S3ErrorCode } from './s3-error.ts';
 import { escapeXml } from './xml.ts';
+import { readDeleteObjects, writeDeleteObjects } from './delete-objects-body.ts';
+import { refuseUnsafeStorageNames, type StorageName } from './storage-names.ts';
+import { createSandboxMultipart, multipartStep, type MultipartRequest } from './sandbox-multipart.ts';
+import type { MultipartUploadStore } from './multipart-upload-store.ts';
 import { assumedRoleArn } from './sandbox-sts.ts';
 import { roleAllowsS3, type RoleKind } from './sandbox-roles.ts';
 import type { SandboxCredentialStore } from './sandbox-credential-store.ts';
@@ -17,7 +21,8 @@ export interface S3Observation {
   readonly path: string;
   readonly action: string;
   readonly accessKeyId: string | undefined;
-  readonly outcome: 'forwarded' | S3ErrorCode;
+  /** `answered`: the front answered itself (multipart listings, abort) without forwarding. */
+  readonly outcome: 'forwarded' | 'answered' | S3ErrorCode;
 }
 
 export interface SandboxS3Options {
@@ -29,6 +34,9 @@ export interface SandboxS3Options {
   readonly now: () => number;
   readonly logger: Logger;
   readonly observe: (observation: S3Observation) => void;
+  readonly uploads: MultipartUploadStore;
+  /** Removes what storage keeps of an aborted upload (s3rver has no AbortMultipartUpload). */
+  readonly discardUpload: (storedBucket: string, uploadId: string) => Promise<void>;
 }
 
 const PREFIX = '/s3';
@@ -77,10 +85,9 @@ export function storedBucketName(accountId: string, bucket: string): string {
 
 interface Target {
   readonly bucket: string | undefined;
-  /** Raw (still percent-encoded) key path after the bucket, with its leading slash, or ''. */
-  readonly rawKey: string;
+  /** The object key, percent-decoded once (the one decoding: storage gets it re-encoded), or undefined. */
+  readonly key: string | undefined;
   readonly query: URLSearchParams;
-  readonly rawQuery: string;
 }
 
 function parseTarget(rawUrl: string): Target {
@@ -88,18 +95,26 @@ function parseTarget(rawUrl: string): Target {
   const rawPath = (questionMark < 0 ? rawUrl : rawUrl.slice(0, questionMark)).slice(PREFIX.length);
   const rawQuery = questionMark < 0 ? '' : rawUrl.slice(questionMark + 1);
   const match = /^\/([^/]+)(\/.*)?$/.exec(rawPath);
-  const bucket = match?.[1] ? decodeURIComponent(match[1]) : undefined;
+  const rawKey = match?.[2] ?? '';
+  let bucket: string | undefined;
+  let key: string | undefined;
+  try {
+    bucket = match?.[1] ? decodeURIComponent(match[1]) : undefined;
+    key = rawKey.length > 1 ? decodeURIComponent(rawKey.slice(1)) : undefined;
+  } catch {
+    throw new S3Error('InvalidRequest', 'The bucket or object key in the path is not valid percent-encoding');
+  }
   const query = new URLSearchParams(rawQuery);
   // A presigned URL's signature parameters authenticate this request only: they name no operation and must
   // not reach s3rver (it would check them itself, against its own key).
   for (const name of [...query.keys()]) if (PRESIGN_PARAMETER.test(name)) query.delete(name);
-  return { bucket, rawKey: match?.[2] ?? '', query, rawQuery };
+  return { bucket, key, query };
 }
 
 /** The IAM action a path-style S3 request needs (enough of S3's table for the tools and the AWS CLI's s3 commands). */
 function actionFor(method: string, target: Target): string {
-  const { bucket, rawKey, query } = target;
-  const hasKey = rawKey.length > 1;
+  const { bucket, key, query } = target;
+  const hasKey = key !== undefined;
   if (!bucket) return method === 'GET' ? 's3:ListAllMyBuckets' : `s3:Unsupported${method}`;
   if (!hasKey) {
     if (method === 'GET' || method === 'HEAD') {
@@ -114,9 +129,12 @@ function actionFor(method: string, target: Target): string {
     if (method === 'POST' && query.has('delete')) return 's3:DeleteObject';
     return `s3:Unsupported${method}`;
   }
+  if (method === 'GET' && query.has('uploadId')) return 's3:ListMultipartUploadParts';
   if (method === 'GET' || method === 'HEAD') return query.has('tagging') ? 's3:GetObjectTagging' : query.has('acl') ? 's3:GetObjectAcl' : 's3:GetObject';
   if (method === 'PUT') return query.has('tagging') ? 's3:PutObjectTagging' : 's3:PutObject';
-  if (method === 'DELETE') return 's3:DeleteObject';
+  if (method === 'DELETE') return query.has('uploadId') ? 's3:AbortMultipartUpload' : 's3:DeleteObject';
+  // CreateMultipartUpload and CompleteMultipartUpload need s3:PutObject, as in IAM.
+  if (method === 'POST' && (query.has('uploads') || query.has('uploadId'))) return 's3:PutObject';
   return `s3:Unsupported${method}`;
 }
 
@@ -137,6 +155,7 @@ type S3Key = SigV4Key & { readonly caller: Caller };
  */
 export function createSandboxS3(options: SandboxS3Options) {
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  const multipart = createSandboxMultipart({ uploads: options.uploads, discardUpload: options.discardUpload, now: options.now });
   const upstreamSigner = new SignatureV4({
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     region: 'us-east-1',
@@ -181,11 +200,26 @@ export function createSandboxS3(options: SandboxS3Options) {
     }
   }
 
-  function forward(method: string, path: string, headers: Record<string, string>, body: Buffer): Promise<IncomingMessage> {
+  /**
+   * The one way to storage: every name the request hands to s3rver is checked here, decoded, before the request
+   * is signed with s3rver's key and sent. Nothing reaches storage around it.
+   */
+  async function sendToStorage(upstream: StorageRequest, observation: S3Observation): Promise<IncomingMessage> {
+    refuseUnsafeStorageNames(upstream.names);
+    const headers: Record<string, string> = { ...upstream.headers, host: `127.0.0.1:${options.upstreamPort}` };
+    headers['x-amz-content-sha256'] = createHash('sha256').update(upstream.body).digest('hex');
+    const query: Record<string, string | string[]> = {};
+    for (const [name, value] of upstream.query) {
+      const existing = query[name];
+      query[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+    }
+    const signed = await upstreamSigner.sign({ method: upstream.method, protocol: 'http:', hostname: '127.0.0.1', port: options.upstreamPort, path: upstream.path, query, headers, body: upstream.body });
+    const queryText = [...upstream.query].map(([name, value]) => `${encodeRfc3986(name)}=${encodeRfc3986(value)}`).join('&');
+    options.observe(observation);
     return new Promise((resolve, reject) => {
-      const upstream = httpRequest({ host: '127.0.0.1', port: options.upstreamPort, method, path, headers, agent }, resolve);
-      upstream.on('error', reject);
-      upstream.end(body);
+      const request = httpRequest({ host: '127.0.0.1', port: options.upstreamPort, method: upstream.method, path: `${upstream.path}${queryText ? `?${queryText}` : ''}`, headers: signed.headers, agent }, resolve);
+      request.on('error', reject);
+      request.end(upstream.body);
     });
   }
 
@@ -203,10 +237,13 @@ export function createSandboxS3(options: SandboxS3Options) {
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const method = request.method ?? 'GET';
     const rawUrl = request.url ?? '/';
-    const target = parseTarget(rawUrl);
-    const action = actionFor(method, target);
+    // Logged and observed without the query: a presigned URL carries its signature and session token there.
+    const path = rawUrl.split('?')[0] ?? rawUrl;
+    let action = 'unknown';
     let caller: Caller | undefined;
     try {
+      const target = parseTarget(rawUrl);
+      action = actionFor(method, target);
       let body: Buffer;
       try {
         body = await readBody(request, MAX_BODY);
@@ -218,63 +255,56 @@ export function createSandboxS3(options: SandboxS3Options) {
         throw new S3Error('NotImplemented', 'Streaming (aws-chunked) uploads are not supported by the sandbox; send the body with a known length');
       }
       caller = await authenticate(request, body);
-      const resource = target.bucket ? `arn:aws:s3:::${target.bucket}${target.rawKey ? decodeURIComponent(target.rawKey) : ''}` : '*';
+      const resource = target.bucket ? `arn:aws:s3:::${target.bucket}${target.key === undefined ? '' : `/${target.key}`}` : '*';
       const allowed = caller.kind === 'admin' ? !action.startsWith('s3:Unsupported') : roleAllowsS3(caller.kind, action);
       if (!allowed || action === 's3:CreateBucket' || action === 's3:PutBucketConfiguration') {
         throw new S3Error('AccessDenied', `User: ${caller.arn} is not authorized to perform: ${action} on resource: "${resource}" because no identity-based policy allows the ${action} action`, resource);
       }
-      refuseUnsafeKeys(target, action, body, request.headers);
+      if (request.headers['x-amz-copy-source'] !== undefined) throw new S3Error('NotImplemented', 'CopyObject is not supported by the sandbox; read the object and put it');
       let stored: string | undefined;
       if (target.bucket) {
         stored = storedBucketName(caller.accountId, target.bucket);
         if (stored.length > 63 || !/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(target.bucket)) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', target.bucket);
       }
       const listV2 = action === 's3:ListBucket' && target.query.get('list-type') === '2';
-      const upstreamQuery = listV2 ? listV2AsV1(target.query) : target.query;
-      const queryText = [...upstreamQuery].map(([name, value]) => `${encodeRfc3986(name)}=${encodeRfc3986(value)}`).join('&');
-      const upstreamPath = `/${stored ?? ''}${target.rawKey}${queryText ? `?${queryText}` : ''}`;
-      const headers: Record<string, string> = { host: `127.0.0.1:${options.upstreamPort}` };
-      for (const [name, value] of Object.entries(request.headers)) {
-        if (value !== undefined && FORWARDED_REQUEST_HEADERS.test(name)) headers[name] = Array.isArray(value) ? value.join(',') : value;
-      }
-      headers['x-amz-content-sha256'] = createHash('sha256').update(body).digest('hex');
-      const query: Record<string, string | string[]> = {};
-      for (const [name, value] of upstreamQuery) {
-        const existing = query[name];
-        query[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
-      }
-      const signed = await upstreamSigner.sign({
-        method,
-        protocol: 'http:',
-        hostname: '127.0.0.1',
-        port: options.upstreamPort,
-        path: `/${stored ?? ''}${target.rawKey}`,
-        query,
-        headers,
-        body,
-      });
-      options.observe({ accountId: caller.accountId, method, path: rawUrl, action, accessKeyId: caller.accessKeyId, outcome: 'forwarded' });
-      const upstream = await forward(method, upstreamPath, signed.headers, body);
-      const responseHeaders: IncomingHttpHeaders = {};
-      for (const [name, value] of Object.entries(upstream.headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) responseHeaders[name] = value;
-      const status = upstream.statusCode ?? 502;
-      const rewrite = action !== 's3:GetObject' && /xml/.test(String(upstream.headers['content-type'] ?? '')) && method !== 'HEAD';
-      if (!rewrite) {
-        if (upstream.headers['content-length'] !== undefined) responseHeaders['content-length'] = upstream.headers['content-length'];
-        response.writeHead(status, responseHeaders);
-        upstream.pipe(response);
+      const step = stored && target.bucket ? multipartStep(method, target.key, target.query) : undefined;
+      const multipartRequest: MultipartRequest | undefined = step && stored && target.bucket
+        ? { step, accountId: caller.accountId, callerArn: caller.arn, bucket: target.bucket, storedBucket: stored, key: target.key ?? '', query: target.query, body }
+        : undefined;
+      if (multipartRequest?.step === 'complete') checkContentMd5(body, request.headers['content-md5']);
+      const plan = multipartRequest ? await multipart.plan(multipartRequest) : undefined;
+      if (plan?.answer !== undefined) {
+        options.observe({ accountId: caller.accountId, method, path, action, accessKeyId: caller.accessKeyId, outcome: 'answered' });
+        const payload = Buffer.from(plan.answer, 'utf8');
+        response.writeHead(payload.length ? 200 : 204, { 'content-type': 'application/xml', 'content-length': String(payload.length), 'x-amz-request-id': randomBytes(8).toString('hex').toUpperCase() }).end(payload);
         return;
       }
-      let xml = (await readAll(upstream, MAX_BODY)).toString('utf8');
+      const rewrittenBody = plan?.body;
+      const upstream = storageRequestFor(method, action, target, stored, listV2, rewrittenBody ?? body, request.headers, rewrittenBody !== undefined);
+      const answer = await sendToStorage(upstream, { accountId: caller.accountId, method, path, action, accessKeyId: caller.accessKeyId, outcome: 'forwarded' });
+      const responseHeaders: IncomingHttpHeaders = {};
+      for (const [name, value] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) responseHeaders[name] = value;
+      const status = answer.statusCode ?? 502;
+      const rewrite = action !== 's3:GetObject' && /xml/.test(String(answer.headers['content-type'] ?? '')) && method !== 'HEAD';
+      if (!rewrite) {
+        if (multipartRequest && plan) multipart.record(multipartRequest, plan, status, answer.headers, undefined);
+        if (answer.headers['content-length'] !== undefined) responseHeaders['content-length'] = answer.headers['content-length'];
+        response.writeHead(status, responseHeaders);
+        answer.pipe(response);
+        return;
+      }
+      let xml = (await readAll(answer, MAX_BODY)).toString('utf8');
       if (action === 's3:ListAllMyBuckets') xml = onlyAccountBuckets(xml, caller.accountId);
       else if (stored && target.bucket) xml = xml.split(stored).join(target.bucket);
       if (listV2 && status === 200) xml = v1ListingAsV2(xml, target.query);
+      if (multipartRequest && plan) multipart.record(multipartRequest, plan, status, answer.headers, xml);
       const payload = Buffer.from(xml, 'utf8');
       response.writeHead(status, { ...responseHeaders, 'content-length': String(payload.length) }).end(payload);
     } catch (error) {
       const s3Error = error instanceof S3Error ? error : new S3Error('InternalError', 'internal');
       if (!(error instanceof S3Error)) options.logger.error({ err: error, action }, 'sandbox S3 failed');
-      options.observe({ accountId: caller?.accountId, method, path: rawUrl, action, accessKeyId: caller?.accessKeyId, outcome: s3Error.code });
+      else options.logger.warn({ action, method, path, code: s3Error.code, accountId: caller?.accountId, accessKeyId: caller?.accessKeyId, reason: s3Error.message }, 'sandbox S3 request refused');
+      options.observe({ accountId: caller?.accountId, method, path, action, accessKeyId: caller?.accessKeyId, outcome: s3Error.code });
       const wire = s3Error.toResponse();
       if (!response.headersSent) response.writeHead(wire.status, { ...wire.headers, 'content-length': String(Buffer.byteLength(wire.body)) }).end(method === 'HEAD' ? undefined : wire.body);
       else response.destroy();
@@ -345,29 +375,52 @@ function v1ListingAsV2(xml: string, query: URLSearchParams): string {
     .replace(/(<ListBucketResult[^>]*>)/, `$1${extra}`);
 }
 
-/**
- * s3rver stores objects at path.join(root, bucket, ...key segments), so a `.`/`..` segment would escape the
- * account's bucket directory (into another account's bucket). Such keys, and copies (whose source names a
- * bucket the front would have to map), are refused before anything is forwarded.
- */
-function unsafeKey(key: string): boolean {
-  return key.split('/').some((segment) => segment === '.' || segment === '..') || key.includes('\\') || key.includes('\0');
+/** What goes to s3rver for one request, with every name in it that s3rver turns into a file path. */
+interface StorageRequest {
+  readonly method: string;
+  /** Percent-encoded from the decoded key, segment by segment: storage decodes exactly what was checked. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+  readonly names: readonly StorageName[];
 }
 
-function refuseUnsafeKeys(target: Target, action: string, body: Buffer, headers: IncomingHttpHeaders): void {
-  let key: string;
-  try {
-    key = decodeURIComponent(target.rawKey.slice(1));
-  } catch {
-    throw new S3Error('InvalidRequest', 'The object key is not valid percent-encoding');
+/** Query parameters that name keys (or key prefixes) in the bucket. */
+const KEY_PARAMETERS = ['prefix', 'marker', 'start-after', 'key-marker'];
+
+function storageRequestFor(method: string, action: string, target: Target, stored: string | undefined, listV2: boolean, body: Buffer, requestHeaders: IncomingHttpHeaders, rewritten: boolean): StorageRequest {
+  const query = listV2 ? listV2AsV1(target.query) : target.query;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(requestHeaders)) {
+    if (value !== undefined && FORWARDED_REQUEST_HEADERS.test(name)) headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
-  if (unsafeKey(key)) throw new S3Error('InvalidRequest', 'Object keys with "." or ".." path segments are not supported by the sandbox');
-  const prefix = target.query.get('prefix') ?? target.query.get('marker') ?? target.query.get('start-after');
-  if (prefix && unsafeKey(prefix)) throw new S3Error('InvalidRequest', 'Prefixes with "." or ".." path segments are not supported by the sandbox');
-  if (headers['x-amz-copy-source'] !== undefined) throw new S3Error('NotImplemented', 'CopyObject is not supported by the sandbox; read the object and put it');
-  if (action === 's3:DeleteObject' && target.query.has('delete')) {
-    for (const match of body.toString('utf8').matchAll(/<Key>([^<]*)<\/Key>/g)) {
-      if (unsafeKey(unescapeXml(match[1] ?? ''))) throw new S3Error('InvalidRequest', 'Object keys with "." or ".." path segments are not supported by the sandbox');
-    }
+  const names: StorageName[] = [];
+  if (target.key !== undefined) names.push({ kind: 'key', field: 'The object key', value: target.key });
+  for (const name of KEY_PARAMETERS) for (const value of query.getAll(name)) names.push({ kind: 'key', field: `The ${name} parameter`, value });
+  for (const value of query.getAll('uploadId')) names.push({ kind: 'upload-id', field: 'uploadId', value });
+  for (const value of query.getAll('partNumber')) names.push({ kind: 'part-number', field: 'partNumber', value });
+  let forwardedBody = body;
+  if (rewritten) {
+    headers['content-md5'] = createHash('md5').update(body).digest('base64');
+    headers['content-length'] = String(body.length);
   }
+  if (action === 's3:DeleteObject' && target.key === undefined && query.has('delete')) {
+    checkContentMd5(body, requestHeaders['content-md5']);
+    const deletion = readDeleteObjects(body);
+    for (const object of deletion.objects) names.push({ kind: 'key', field: 'A DeleteObjects key', value: object.key });
+    forwardedBody = writeDeleteObjects(deletion);
+    headers['content-md5'] = createHash('md5').update(forwardedBody).digest('base64');
+    headers['content-length'] = String(forwardedBody.length);
+  }
+  const keyPath = target.key === undefined ? '' : `/${target.key.split('/').map(encodeRfc3986).join('/')}`;
+  return { method, path: `/${stored ?? ''}${keyPath}`, query, headers, body: forwardedBody, names };
+}
+
+/** S3 checks a sent Content-MD5 against the body; the front does too, since it rewrites the body it forwards. */
+function checkContentMd5(body: Buffer, header: string | string[] | undefined): void {
+  if (header === undefined) return;
+  const sent = Array.isArray(header) ? header.join(',') : header;
+  if (Buffer.from(sent, 'base64').length !== 16) throw new S3Error('InvalidDigest', 'The Content-MD5 you specified is not a base64 MD5 digest');
+  if (createHash('md5').update(body).digest('base64') !== sent) throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received');
 }

@@ -78,11 +78,20 @@ function splitGroups(text: string): string[] {
   return text.split(/[\s,:]+/).filter((group) => group.length > 0);
 }
 
+/**
+ * Decimal digits only: `Number()` would also take `1e4`, `0x1000`, ` 900` and `900.0`, which STS refuses.
+ * Nine digits bound the value before it is compared, so no text becomes Infinity or loses precision.
+ */
+const DECIMAL_INTEGER = /^[0-9]{1,9}$/;
+
 function durationSeconds(form: Record<string, string>): number {
   const text = form.DurationSeconds;
   if (text === undefined) return 3600;
+  if (!DECIMAL_INTEGER.test(text)) {
+    throw new StsError('ValidationError', `1 validation error detected: Value '${text.slice(0, 40)}' at 'durationSeconds' failed to satisfy constraint: Member must be a whole number of seconds written in decimal digits (900 to 43200)`);
+  }
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 900 || value > 43_200) {
+  if (value < 900 || value > 43_200) {
     throw new StsError('ValidationError', `1 validation error detected: Value '${text}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`);
   }
   return value;
@@ -117,7 +126,7 @@ function refusePolicy(form: Record<string, string>): void {
 
 function roleOrRefuse(roleArn: string, bridgeAccountId: string): SandboxRole {
   const role = parseRoleArn(roleArn, bridgeAccountId);
-  if (typeof role === 'string') throw new StsError(role.startsWith('RoleArn must') ? 'ValidationError' : 'AccessDenied', role);
+  if ('problem' in role) throw new StsError(role.problem === 'malformed' ? 'ValidationError' : 'AccessDenied', role.message);
   return role;
 }
 
@@ -250,16 +259,19 @@ export function createSandboxSts(options: SandboxStsOptions) {
     const roleArn = requireParameter(form, 'RoleArn');
     const name = sessionName(form);
     const duration = durationSeconds(form);
-    refusePolicy(form);
-    const role = roleOrRefuse(roleArn, options.bridgeAccountId);
+    // The token is checked before the role is looked up: an unauthenticated caller learns nothing about
+    // the sandbox's roles or accounts (a malformed RoleArn only echoes the caller's own text).
+    const parsed = parseRoleArn(roleArn, options.bridgeAccountId);
+    if ('problem' in parsed && parsed.problem === 'malformed') throw new StsError('ValidationError', parsed.message);
     let principal: WebIdentityPrincipal;
     try {
       principal = await options.verifyWebIdentity(token);
     } catch (error) {
-      const text = `${(error as { code?: unknown }).code ?? ''} ${(error as Error).message ?? ''}`;
-      if (/expired/i.test(text)) throw new StsError('ExpiredTokenException', 'Token expired: the web identity token is past its exp');
+      if (error instanceof AuthError && error.code === 'expired') throw new StsError('ExpiredTokenException', 'Token expired: the web identity token is past its exp');
       throw new StsError('InvalidIdentityToken', 'The web identity token could not be verified (signature, issuer, audience or expiry)');
     }
+    refusePolicy(form);
+    const role = roleOrRefuse(roleArn, options.bridgeAccountId);
     const claims = principal.claims;
     const claimedName = claims['cognito:username'] ?? claims.username;
     const user: SessionUser = {

@@ -21,7 +21,7 @@ export interface TestStack {
 }
 
 /** A real one-port server with the sandbox mounted; web identities come from the auth test issuer. */
-export async function startStack(options: { dataDir?: string; config?: Record<string, unknown>; clock?: () => number } = {}): Promise<TestStack> {
+export async function startStack(options: { dataDir?: string; config?: Record<string, unknown>; clock?: () => number; logs?: NodeJS.WritableStream } = {}): Promise<TestStack> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'gatehouse-tools-'));
   const components: HttpComponent[] = [];
   const server = createAppServer(components);
@@ -33,7 +33,7 @@ export async function startStack(options: { dataDir?: string; config?: Record<st
     config: parseConfig(options.config ?? {}),
     dataDir,
     baseUrl,
-    logger: createLogger({ level: process.env.TEST_LOG ?? 'silent' }),
+    logger: options.logs ? createLogger({ level: 'info', destination: options.logs }) : createLogger({ level: process.env.TEST_LOG ?? 'silent' }),
     clock: options.clock ?? Date.now,
     store: new EmbeddedStore(),
   };

@@ -10,6 +10,7 @@ import {
   MalformedPolicyDocumentException,
   STSServiceException,
 } from '@aws-sdk/client-sts';
+import { S3Client, ListBucketsCommand } from '@aws-sdk/client-s3';
 import { adminCredentials, startStack, type TestStack } from './helpers.ts';
 
 let stack: TestStack;
@@ -140,4 +141,15 @@ test('a web identity may assume a member role directly, under the same group tru
     sts().send(new AssumeRoleWithWebIdentityCommand({ RoleArn: 'arn:aws:iam::222222222222:role/SomethingElse', RoleSessionName: 'olga', WebIdentityToken: token })),
     { name: 'AccessDenied', message: /does not exist in the sandbox/ },
   );
+});
+
+test('accepts requests signed for any region, so no client meets a wrong-region refusal (the sandbox has no region of its own)', async () => {
+  for (const region of ['us-east-1', 'eu-central-1', 'ap-southeast-2', 'local']) {
+    const client = new STSClient({ endpoint: stack.sandbox.stsEndpoint, region, credentials: adminCredentials(), maxAttempts: 1 });
+    const identity = await client.send(new GetCallerIdentityCommand({}));
+    assert.equal(identity.Arn, 'arn:aws:iam::000000000000:user/admin', region);
+    const s3 = new S3Client({ endpoint: stack.sandbox.s3Endpoint, forcePathStyle: true, region, credentials: adminCredentials(), maxAttempts: 1 });
+    const buckets = await s3.send(new ListBucketsCommand({}));
+    assert.deepEqual(buckets.Buckets ?? [], [], region);
+  }
 });

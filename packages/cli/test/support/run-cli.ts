@@ -44,7 +44,8 @@ export async function startCli(args: readonly string[], env: NodeJS.ProcessEnv =
     output: () => text,
     password,
     stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+      // A child killed by a signal has exitCode null and signalCode set: it is gone all the same.
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
       return new Promise((resolve) => {
         child.once('exit', (code) => resolve(code));
         child.kill(signal);

@@ -7,6 +7,7 @@ import { gatewaySchema } from './gateway-config.ts';
 import { modelSchema } from './model-config.ts';
 import { toolsSchema } from './tools-config.ts';
 import { telemetrySchema } from './telemetry-config.ts';
+import { DEFAULT_SERVER_CONFIG, serverSchema } from './server-config.ts';
 
 export const configSchema = z.strictObject({
   region: z.string().regex(/^[a-z0-9-]{1,32}$/).default('local'),
@@ -26,6 +27,8 @@ export const configSchema = z.strictObject({
   model: modelSchema.default({ provider: 'offline' }),
   tools: toolsSchema.default({ registry: { backend: 'sqlite' }, sandbox: { enabled: true }, accounts: [], allowOperations: [] }),
   telemetry: telemetrySchema.default({}),
+  /** Header, body and keep-alive timeouts of the HTTP server. */
+  server: serverSchema.default(DEFAULT_SERVER_CONFIG),
 });
 
 export type GatehouseConfig = z.infer<typeof configSchema>;

@@ -34,6 +34,8 @@ export const userPoolSchema = z.strictObject({
   userPoolId: z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/).max(55).optional(),
   signUpEnabled: z.boolean().default(false),
   preventUserExistenceErrors: z.enum(['ENABLED', 'LEGACY']).default('ENABLED'),
+  /** As Cognito's UsernameConfiguration: usernames match in any case unless this is true; fixed once the pool exists. */
+  usernameConfiguration: z.strictObject({ caseSensitive: z.boolean().default(false) }).default({ caseSensitive: false }),
   groups: z.array(z.strictObject({ groupName: z.string().min(1), description: z.string().optional() })).default([]),
   resourceServers: z.array(resourceServerSchema).default([]),
   clients: z.array(appClientSchema).default([]),

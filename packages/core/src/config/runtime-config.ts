@@ -37,7 +37,16 @@ export const runtimeSchema = z
     limits: z
       .strictObject({
         maxConcurrentSessions: z.number().int().positive().default(100),
+        /** One principal's share of maxConcurrentSessions (the smaller of the two applies), so one user cannot lock everyone out. */
+        maxConcurrentSessionsPerPrincipal: z.number().int().positive().default(10),
+        /**
+         * Data-segment limit (RLIMIT_DATA) of each spawned agent process, in MiB; 0 turns it off. Applied on
+         * Linux only (through `sh -c 'ulimit -d'`); elsewhere agents run without it.
+         */
+        maxAgentMemoryMiB: z.number().int().refine((value) => value === 0 || value >= 64, 'must be 0 (no limit) or at least 64 MiB').default(1024),
         maxPayloadBytes: z.number().int().positive().max(100_000_000).default(100_000_000),
+        /** Nesting levels of a payload sent as JSON; deeper → 400 ValidationException before the agent sees it. */
+        maxJsonDepth: z.number().int().min(1).max(10_000).default(64),
         startTimeoutSeconds: z.number().positive().default(30),
         requestsPerMinutePerPrincipal: z.number().int().positive().default(600),
         warmPoolSize: z.number().int().min(0).max(16).default(1),
@@ -51,7 +60,10 @@ export const runtimeSchema = z
       })
       .default({
         maxConcurrentSessions: 100,
+        maxConcurrentSessionsPerPrincipal: 10,
+        maxAgentMemoryMiB: 1024,
         maxPayloadBytes: 100_000_000,
+        maxJsonDepth: 64,
         startTimeoutSeconds: 30,
         requestsPerMinutePerPrincipal: 600,
         warmPoolSize: 1,

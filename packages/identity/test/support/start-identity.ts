@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer } from 'node:net';
-import { createAppServer, createLogger, EmbeddedStore, listen, closeServer, parseConfig, type Platform } from '@gatehouse/core';
+import { createAppServer, createLogger, EmbeddedStore, listen, closeServer, parseConfig, type Logger, type Platform } from '@gatehouse/core';
 import { createIdentity, type IdentityService } from '../../src/index.ts';
 
 export interface RunningIdentity {
@@ -34,13 +34,13 @@ export function readAdminKey(file: string): { accessKeyId: string; secretAccessK
   };
 }
 
-export async function startIdentity(options: { dataDir?: string; config?: unknown; port?: number; now?: () => number } = {}): Promise<RunningIdentity> {
+export async function startIdentity(options: { dataDir?: string; config?: unknown; port?: number; now?: () => number; logger?: Logger } = {}): Promise<RunningIdentity> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'gatehouse-identity-'));
   const port = options.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
   const clock = options.now ?? Date.now;
   const platform: Platform = {
-    config: parseConfig(options.config ?? {}), dataDir, baseUrl, logger: createLogger({ level: 'silent' }), clock, store: new EmbeddedStore(clock),
+    config: parseConfig(options.config ?? {}), dataDir, baseUrl, logger: options.logger ?? createLogger({ level: 'silent' }), clock, store: new EmbeddedStore(clock),
   };
   const identity = await createIdentity(platform);
   const server = createAppServer([identity]);

@@ -1,0 +1,90 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AuthError, type Principal, type SigV4Verifier } from '@gatehouse/auth';
+import { BodyTooLargeError, readBody, sendJson, sendWire, type Logger } from '@gatehouse/core';
+import { AgentCoreIdentityError } from './agentcore-identity-error.ts';
+import type { WorkloadActor, WorkloadIdentities, WorkloadToken } from './workload-identities.ts';
+
+const PREFIX = '/identities/';
+const MAX_BODY = 64 * 1024;
+
+type Operation = (workloads: WorkloadIdentities, input: Record<string, unknown>, actor: WorkloadActor) => Promise<WorkloadToken>;
+
+/**
+ * The AgentCore Identity token APIs (paths as the SDK model of `@aws-sdk/client-bedrock-agentcore`
+ * declares them). Each is its own IAM action; `GetWorkloadAccessTokenForUserId` is the sensitive one
+ * (the caller asserts who the user is), so an admin key needs it by name or by a wildcard.
+ */
+const operations: Record<string, Operation> = {
+  GetWorkloadAccessToken: (workloads, input, actor) => workloads.forWorkload(stringField(input, 'workloadName'), actor),
+  GetWorkloadAccessTokenForJWT: (workloads, input, actor) => workloads.forJwt(stringField(input, 'workloadName'), input.userToken, actor),
+  GetWorkloadAccessTokenForUserId: (workloads, input, actor) => workloads.forUserId(stringField(input, 'workloadName'), input.userId, actor),
+};
+
+export function isAgentCoreIdentityRequest(url: URL): boolean {
+  return url.pathname.startsWith(PREFIX);
+}
+
+/** `POST /identities/{Operation}`: SigV4 (service `bedrock-agentcore`), then the IAM action, then the operation. */
+export async function handleAgentCoreIdentity(
+  workloads: WorkloadIdentities,
+  sigV4: SigV4Verifier,
+  logger: Logger,
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+): Promise<void> {
+  const name = url.pathname.slice(PREFIX.length);
+  try {
+    const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
+    if (!operation) throw new AgentCoreIdentityError('ResourceNotFoundException', `Unknown AgentCore Identity operation ${name.slice(0, 64)}; use ${Object.keys(operations).join(', ')}.`);
+    if (request.method !== 'POST') throw new AgentCoreIdentityError('ValidationException', `${name} takes POST`);
+    let body: Buffer;
+    try {
+      body = await readBody(request, MAX_BODY);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) throw new AgentCoreIdentityError('ValidationException', `Request body exceeds ${MAX_BODY} bytes`);
+      throw error;
+    }
+    const principal = await authenticate(sigV4, request, body);
+    const action = `bedrock-agentcore:${name}`;
+    if (!principal.permissions.some((permission) => permission === '*' || permission === 'bedrock-agentcore:*' || permission === action)) {
+      throw new AgentCoreIdentityError('AccessDeniedException', `${principal.arn ?? principal.subject} is not authorized to perform: ${action}`);
+    }
+    let input: unknown;
+    try {
+      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new AgentCoreIdentityError('ValidationException', 'Request body is not valid JSON');
+    }
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new AgentCoreIdentityError('ValidationException', 'Request body must be a JSON object');
+    const actor: WorkloadActor = { sub: principal.arn ?? principal.subject };
+    const result = await operation(workloads, input as Record<string, unknown>, actor);
+    logger.info({ operation: name, workload: (input as Record<string, unknown>).workloadName, caller: actor.sub }, 'workload access token issued');
+    sendJson(response, 200, { workloadAccessToken: result.workloadAccessToken });
+  } catch (error) {
+    if (error instanceof AgentCoreIdentityError) {
+      logger.info({ operation: name.slice(0, 64), code: error.code, reason: error.message }, 'workload access token refused');
+      sendWire(response, error.toResponse());
+      return;
+    }
+    logger.error({ err: error, operation: name.slice(0, 64) }, 'AgentCore Identity operation failed');
+    sendWire(response, new AgentCoreIdentityError('InternalServerException', 'Internal error').toResponse());
+  }
+}
+
+function stringField(input: Record<string, unknown>, field: string): string {
+  const value = input[field];
+  return typeof value === 'string' ? value : '';
+}
+
+async function authenticate(sigV4: SigV4Verifier, request: IncomingMessage, body: Buffer): Promise<Principal> {
+  try {
+    return await sigV4.verify({ method: request.method ?? 'POST', rawPath: request.url ?? '/', headers: request.headers, body });
+  } catch (error) {
+    if (!(error instanceof AuthError)) throw error;
+    // AWS answers unsigned and badly signed requests to its REST JSON services with 403 in these names.
+    if (error.code === 'missing') throw new AgentCoreIdentityError('AccessDeniedException', 'Missing Authentication Token: sign the request with AWS SigV4 (service bedrock-agentcore) using an admin access key.');
+    if (error.code === 'unknown_access_key') throw new AgentCoreIdentityError('AccessDeniedException', 'The security token included in the request is invalid.');
+    throw new AgentCoreIdentityError('AccessDeniedException', error.message);
+  }
+}

@@ -1,0 +1,44 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { IdentityContext } from './identity-context.ts';
+import { AUTHORIZE_PARAMETERS } from './authorize-request.ts';
+import { constantTimeEqual } from './client-secret.ts';
+import { randomToken } from './token-store.ts';
+
+const LIFETIME_MS = 30 * 60_000;
+
+export interface LoginCsrf {
+  /** Random per rendering; sent as an HttpOnly SameSite=Strict cookie. */
+  readonly cookie: string;
+  /** `{expiresAt}.{HMAC}` over the cookie and the authorize request; sent as the form's hidden `csrf` field. */
+  readonly field: string;
+}
+
+function key(context: IdentityContext): string {
+  // in identity.db (0600), so every instance sharing the data dir verifies the others' forms
+  return context.users.metaOrCreate('login-csrf-key', () => randomBytes(32).toString('hex'));
+}
+
+function mac(context: IdentityContext, cookie: string, expiresAt: number, parameters: Readonly<Record<string, string | undefined>>): string {
+  const transaction = AUTHORIZE_PARAMETERS.map((name) => parameters[name] ?? null);
+  return createHmac('sha256', key(context)).update(JSON.stringify(['gatehouse-login-csrf', cookie, expiresAt, transaction])).digest('base64url');
+}
+
+/**
+ * A login form token bound to this browser (the cookie) and to the authorize request the form completes
+ * (client, redirect URI, state, nonce, PKCE challenge, scope): a pair the client makes up, or a token from
+ * another sign-in, does not verify.
+ */
+export function issueLoginCsrf(context: IdentityContext, parameters: Readonly<Record<string, string | undefined>>): LoginCsrf {
+  const cookie = randomToken(24);
+  const expiresAt = context.now() + LIFETIME_MS;
+  return { cookie, field: `${expiresAt}.${mac(context, cookie, expiresAt, parameters)}` };
+}
+
+export function checkLoginCsrf(context: IdentityContext, cookie: string | undefined, field: string | undefined, parameters: Readonly<Record<string, string | undefined>>): boolean {
+  if (!cookie || !field) return false;
+  const match = /^(\d{1,15})\.([\w-]{43})$/.exec(field);
+  if (!match) return false;
+  const expiresAt = Number(match[1]);
+  if (expiresAt <= context.now()) return false;
+  return constantTimeEqual(match[2]!, mac(context, cookie, expiresAt, parameters));
+}

@@ -1,0 +1,104 @@
+import type { Database } from '@gatehouse/core';
+import { openPrivateDatabase } from './private-database.ts';
+
+/** A multipart upload the sandbox S3 started, bound to the account, bucket and key it was started for. */
+export interface MultipartUpload {
+  readonly uploadId: string;
+  readonly accountId: string;
+  readonly bucket: string;
+  readonly key: string;
+  /** Epoch milliseconds. */
+  readonly initiated: number;
+  /** The ARN of the caller who started it (S3's Initiator). */
+  readonly initiator: string;
+}
+
+export interface UploadedPart {
+  readonly partNumber: number;
+  readonly etag: string;
+  readonly size: number;
+  /** Epoch milliseconds. */
+  readonly lastModified: number;
+}
+
+interface UploadRow {
+  upload_id: string;
+  account_id: string;
+  bucket: string;
+  object_key: string;
+  initiated: number;
+  initiator: string;
+}
+
+interface PartRow {
+  part_number: number;
+  etag: string;
+  size: number;
+  last_modified: number;
+}
+
+function upload(row: UploadRow): MultipartUpload {
+  return { uploadId: row.upload_id, accountId: row.account_id, bucket: row.bucket, key: row.object_key, initiated: row.initiated, initiator: row.initiator };
+}
+
+/**
+ * The sandbox's record of open multipart uploads (in `{dataDir}/sandbox.db`). s3rver stores the parts but
+ * neither lists uploads or parts nor aborts, and it binds an upload id to no bucket owner: this record answers
+ * ListMultipartUploads and ListParts, and an upload id is honoured only for the account, bucket and key it
+ * was started for.
+ */
+export class MultipartUploadStore {
+  readonly #database: Database;
+
+  constructor(file: string) {
+    this.#database = openPrivateDatabase(file);
+    this.#database.exec(`CREATE TABLE IF NOT EXISTS multipart_uploads (
+      upload_id TEXT PRIMARY KEY,
+      account_id TEXT NOT NULL,
+      bucket TEXT NOT NULL,
+      object_key TEXT NOT NULL,
+      initiated INTEGER NOT NULL,
+      initiator TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS multipart_parts (
+      upload_id TEXT NOT NULL REFERENCES multipart_uploads (upload_id) ON DELETE CASCADE,
+      part_number INTEGER NOT NULL,
+      etag TEXT NOT NULL,
+      size INTEGER NOT NULL,
+      last_modified INTEGER NOT NULL,
+      PRIMARY KEY (upload_id, part_number)
+    )`);
+  }
+
+  start(started: MultipartUpload): void {
+    this.#database.prepare('INSERT INTO multipart_uploads VALUES (?, ?, ?, ?, ?, ?)').run(started.uploadId, started.accountId, started.bucket, started.key, started.initiated, started.initiator);
+  }
+
+  /** The upload, only if it was started in this account and bucket (and for this key, when one is given). */
+  find(uploadId: string, accountId: string, bucket: string, key: string): MultipartUpload | undefined {
+    const row = this.#database.prepare('SELECT * FROM multipart_uploads WHERE upload_id = ? AND account_id = ? AND bucket = ? AND object_key = ?').get(uploadId, accountId, bucket, key) as UploadRow | undefined;
+    return row ? upload(row) : undefined;
+  }
+
+  list(accountId: string, bucket: string, prefix: string): MultipartUpload[] {
+    const rows = this.#database.prepare('SELECT * FROM multipart_uploads WHERE account_id = ? AND bucket = ? AND substr(object_key, 1, length(?)) = ? ORDER BY object_key, initiated').all(accountId, bucket, prefix, prefix) as unknown as UploadRow[];
+    return rows.map(upload);
+  }
+
+  recordPart(uploadId: string, part: UploadedPart): void {
+    this.#database.prepare('INSERT OR REPLACE INTO multipart_parts VALUES (?, ?, ?, ?, ?)').run(uploadId, part.partNumber, part.etag, part.size, part.lastModified);
+  }
+
+  parts(uploadId: string): UploadedPart[] {
+    const rows = this.#database.prepare('SELECT part_number, etag, size, last_modified FROM multipart_parts WHERE upload_id = ? ORDER BY part_number').all(uploadId) as unknown as PartRow[];
+    return rows.map((row) => ({ partNumber: row.part_number, etag: row.etag, size: row.size, lastModified: row.last_modified }));
+  }
+
+  finish(uploadId: string): void {
+    this.#database.prepare('DELETE FROM multipart_uploads WHERE upload_id = ?').run(uploadId);
+  }
+
+  close(): void {
+    if (this.#database.isOpen) this.#database.close();
+  }
+}
