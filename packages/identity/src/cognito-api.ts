@@ -109,6 +109,8 @@ async function requireAdminSignature(sigV4: SigV4Verifier, request: IncomingMess
       case 'expired':
       case 'expired_credentials':
         throw new CognitoError('InvalidSignatureException', `Signature expired: ${error.message}`);
+      case 'wrong_region':
+        throw new CognitoError('InvalidSignatureException', error.message);
       default:
         throw new CognitoError('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.');
     }

@@ -69,6 +69,7 @@ const AUTH_TO_S3: Record<AuthFailureReason, S3ErrorCode> = {
   insufficient_scope: 'AccessDenied',
   claim_mismatch: 'AccessDenied',
   issuer_unavailable: 'ServiceUnavailable',
+  wrong_region: 'AccessDenied',
 };
 
 /** S3 names two refusals more finely than the verifier's codes: a bad session token and a wrong body hash. */
