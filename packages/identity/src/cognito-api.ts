@@ -39,6 +39,14 @@ export function answerCognitoPreflight(response: ServerResponse): void {
   response.end();
 }
 
+/**
+ * An operation Cognito serves unsigned (authenticated by ClientId, SecretHash or an access token), as the
+ * hosted pages call it: the same code and rules as the JSON API, so the pages can do nothing the API refuses.
+ */
+export function unsignedOperation(name: string): Operation | undefined {
+  return Object.hasOwn(userOperations, name) ? userOperations[name] : undefined;
+}
+
 export function clientIp(request: IncomingMessage): string {
   return request.socket.remoteAddress ?? 'unknown';
 }
