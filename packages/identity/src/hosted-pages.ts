@@ -29,6 +29,7 @@ interface Screen {
   readonly fields: readonly FormField[];
   readonly hidden?: Readonly<Record<string, string>>;
   readonly submit: string;
+  readonly secondary?: { readonly text: string; readonly action: string };
   readonly links?: readonly { readonly text: string; readonly path: string }[];
 }
 
@@ -61,7 +62,7 @@ const SCREENS = {
     title: 'Confirm your account', action: '/confirmUser', submit: 'Confirm account',
     purpose: signedUpHere ? `confirm-sign-up:${username}` : 'confirm-sign-up',
     ...(signedUpHere ? { hidden: { username }, fields: [CODE] } : { fields: [{ label: 'Username', name: 'username', autocomplete: 'username', value: username }, CODE] }),
-    links: [BACK_TO_SIGN_IN],
+    secondary: { text: 'Send a new code', action: '/resendCode' }, links: [BACK_TO_SIGN_IN],
   }),
   forgotPassword: (username = ''): Screen => ({
     title: 'Reset your password', action: '/forgotPassword', purpose: 'forgot-password', submit: 'Send a reset code',
@@ -84,7 +85,7 @@ function show(context: IdentityContext, response: ServerResponse, authorize: Aut
   const csrf = issueLoginCsrf(context, parameters, screen.purpose);
   const html = hostedFormPage({
     title: screen.title, poolName: authorize.pool.name, clientName: authorize.client.name, action: screen.action, parameters: authorizeParameters(parameters),
-    csrf: csrf.field, fields: screen.fields, hidden: screen.hidden ?? {}, submit: screen.submit, links: screen.links ?? [], error: shown.error, notice: shown.notice,
+    csrf: csrf.field, fields: screen.fields, hidden: screen.hidden ?? {}, submit: screen.submit, secondary: screen.secondary, links: screen.links ?? [], error: shown.error, notice: shown.notice,
   });
   page(response, shown.status ?? 200, html, { 'set-cookie': cookie(context, CSRF_COOKIE, csrf.cookie, 1800, 'Strict') });
 }
@@ -276,6 +277,25 @@ const confirmUserPost: Route = async (context, request, response) => {
   else show(context, response, authorize, form, SCREENS.signIn(authorize, username), { notice: 'Your account is confirmed. Sign in to continue.' });
 };
 
+const resendCodePost: Route = async (context, request, response) => {
+  const step = await submitted(context, request, response, (form) => [`confirm-sign-up:${form.username ?? ''}`, 'confirm-sign-up']);
+  if (!step) return;
+  const { form, authorize, purpose } = step;
+  const username = form.username ?? '';
+  const screen = SCREENS.confirmSignUp(username, purpose !== 'confirm-sign-up');
+  try {
+    await callCognito(context, request, authorize, 'ResendConfirmationCode', { Username: username });
+  } catch (error) {
+    if (!(error instanceof CognitoError)) throw error;
+    // as on the reset page: whether this user exists or is already confirmed is not said here
+    if (!HIDDEN_RESET_REFUSALS.has(error.code) && error.code !== 'InvalidParameterException') {
+      show(context, response, authorize, form, screen, { status: 400, error: advice(error) });
+      return;
+    }
+  }
+  show(context, response, authorize, form, screen, { notice: 'If this account is waiting for confirmation, we sent it a new code. Enter the newest one.' });
+};
+
 const forgotPasswordGet = screenPage(() => SCREENS.forgotPassword());
 
 const forgotPasswordPost: Route = async (context, request, response) => {
@@ -327,6 +347,7 @@ export const HOSTED_PAGE_ROUTES: Readonly<Record<string, Route>> = {
   'POST /signup': signUpPost,
   'GET /confirmUser': confirmUserGet,
   'POST /confirmUser': confirmUserPost,
+  'POST /resendCode': resendCodePost,
   'GET /forgotPassword': forgotPasswordGet,
   'POST /forgotPassword': forgotPasswordPost,
   'POST /confirmForgotPassword': confirmForgotPasswordPost,

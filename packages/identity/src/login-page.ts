@@ -23,6 +23,8 @@ export interface HostedFormOptions {
   /** Values carried unchanged (a user name the server has already bound to this form's token). */
   readonly hidden?: Readonly<Record<string, string>>;
   readonly submit: string;
+  /** A second button posting the same form elsewhere (e.g. "Send a new code"), without requiring the fields. */
+  readonly secondary?: { readonly text: string; readonly action: string } | undefined;
   readonly error?: string | undefined;
   readonly notice?: string | undefined;
   readonly links?: readonly { readonly text: string; readonly path: string }[];
@@ -55,6 +57,9 @@ export function hostedFormPage(options: HostedFormOptions): string {
   const notice = options.notice ? `<p class="notice" role="status">${escape(options.notice)}</p>` : '';
   const query = new URLSearchParams(options.parameters).toString();
   const links = (options.links ?? []).map((link) => `<a href="${escape(`${link.path}?${query}`)}">${escape(link.text)}</a>`).join('');
+  const secondary = options.secondary
+    ? `<button type="submit" formaction="${escape(options.secondary.action)}" formnovalidate>${escape(options.secondary.text)}</button>`
+    : '';
   const firstEmpty = options.fields.findIndex((input) => !input.value);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -64,7 +69,7 @@ export function hostedFormPage(options: HostedFormOptions): string {
 <h1>${escape(options.title)}</h1><small>${escape(options.clientName)} · pool ${escape(options.poolName)}</small>${notice}${error}
 ${hidden}<input type="hidden" name="csrf" value="${escape(options.csrf)}">
 ${options.fields.map((input, index) => field(input, index === Math.max(firstEmpty, 0))).join('\n')}
-<button type="submit">${escape(options.submit)}</button>${links ? `<nav>${links}</nav>` : ''}</form></body></html>`;
+<button type="submit">${escape(options.submit)}</button>${secondary}${links ? `<nav>${links}</nav>` : ''}</form></body></html>`;
 }
 
 function plainPage(title: string, heading: string, message: string): string {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { AdminGetUserCommand, CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { AdminCreateUserCommand, AdminGetUserCommand, AdminSetUserPasswordCommand, CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { freePort, startIdentity, type RunningIdentity } from './support/start-identity.ts';
 import { lastCode, readOutbox } from './support/outbox.ts';
 import { hiddenFields } from './support/hosted-login.ts';
@@ -145,7 +145,7 @@ test('signing up with a taken username says so and names the way out; the existi
   }
 });
 
-test('an unconfirmed user who signs in later is sent to the code step; an expired code is refused naming the fix, and confirming there leads back to sign-in', async () => {
+test('an unconfirmed user who signs in later is sent to the code step; an expired code is refused naming the fix, a new code is sent, and confirming there leads back to sign-in', async () => {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
@@ -175,7 +175,11 @@ test('an unconfirmed user who signs in later is sent to the code step; an expire
     // (asked at the real time: the admin call's signature would be 25 hours skewed)
     assert.equal(await userStatus('omar'), 'UNCONFIRMED', 'an expired code confirms nothing');
 
-    await later.getByLabel('Code').fill(code);
+    await later.getByRole('button', { name: 'Send a new code' }).click();
+    await later.getByRole('status').filter({ hasText: 'we sent it a new code' }).waitFor();
+    const fresh = lastCode(running.dataDir, 'omar');
+    assert.notEqual(fresh, code);
+    await later.getByLabel('Code').fill(fresh);
     await later.getByRole('button', { name: 'Confirm account' }).click();
     await later.getByRole('status').filter({ hasText: 'Your account is confirmed. Sign in to continue.' }).waitFor();
     assert.equal(await userStatus('omar'), 'CONFIRMED');
@@ -215,4 +219,87 @@ test("a confirm form bound to one sign-up cannot confirm, or sign in as, another
   const own = await post('/confirmUser', { ...confirmFields, code: lastCode(running.dataDir, 'eve') }, cookie);
   assert.equal(own.status, 302);
   assert.match(own.headers.get('location') ?? '', new RegExp(`^${base}/callback\\?code=`));
+});
+
+async function reset(page: Page, code: string, password: string, confirm = password): Promise<void> {
+  await page.getByLabel('Code').fill(code);
+  await page.getByLabel('New password', { exact: true }).fill(password);
+  await page.getByLabel('Confirm new password').fill(confirm);
+  await page.getByRole('button', { name: 'Change password' }).click();
+}
+
+test('a user resets a forgotten password with the emailed code and signs in with the new one; a wrong code, a weak or mismatched password and an expired code each name the fix and change nothing', async () => {
+  const admin = cognito();
+  const poolId = running.identity.defaultPool.userPoolId;
+  await admin.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: 'rosa', MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: 'rosa@example.test' }, { Name: 'email_verified', Value: 'true' }] }));
+  await admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId, Username: 'rosa', Password: 'Rosa-Old-Pass-1', Permanent: true }));
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const { url, verifier } = authorizeUrl();
+    await page.goto(url);
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.getByLabel('Username').fill('rosa');
+    await page.getByRole('button', { name: 'Send a reset code' }).click();
+    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    const code = lastCode(running.dataDir, 'rosa', /reset/i);
+    assert.equal(readOutbox(running.dataDir).at(-1)?.to, 'rosa@example.test');
+
+    await reset(page, code === '000000' ? '111111' : '000000', 'Rosa-New-Pass-2');
+    assert.match(await alert(page), /That code is not right\. Enter the 6-digit code from the newest message we sent you, or ask for a new code\./);
+    assert.equal(await passwordWorks('rosa', 'Rosa-Old-Pass-1'), true, 'a wrong code changes nothing');
+
+    clockOffset = 25 * 60_000;
+    try {
+      await reset(page, code, 'rosa-new-pass');
+      assert.match(await alert(page), /Password must have uppercase characters\. Use at least 8 characters, with a lower-case letter, an upper-case letter, a digit and a symbol\./);
+      clockOffset = 50 * 60_000;
+      await reset(page, code, 'Rosa-New-Pass-2', 'Rosa-New-Pass-3');
+      assert.match(await alert(page), /The two new passwords differ\. Type the same new password in both fields\./);
+      // the code lives an hour; each refusal above re-issued a fresh form, so only the code is stale now
+      clockOffset = 61 * 60_000;
+      await reset(page, code, 'Rosa-New-Pass-2');
+      assert.match(await alert(page), /That code has expired\. Ask for a new code and enter that one\./);
+    } finally {
+      clockOffset = 0;
+    }
+    assert.equal(await passwordWorks('rosa', 'Rosa-Old-Pass-1'), true, 'no refused attempt changed the password');
+    assert.equal(await passwordWorks('rosa', 'Rosa-New-Pass-2'), false);
+
+    await page.getByRole('link', { name: 'Send a new code' }).click();
+    await page.getByLabel('Username').fill('rosa');
+    await page.getByRole('button', { name: 'Send a reset code' }).click();
+    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    await reset(page, lastCode(running.dataDir, 'rosa', /reset/i), 'Rosa-New-Pass-2');
+    await page.getByRole('status').filter({ hasText: 'Your password is changed. Sign in with your new password.' }).waitFor();
+    assert.equal(await page.getByLabel('Username').inputValue(), 'rosa');
+    await page.getByLabel('Password').fill('Rosa-New-Pass-2');
+    const tokens = await redeem(await submitToCallback(page, 'Sign in'), verifier);
+    assert.ok(tokens.access_token);
+    assert.equal(await passwordWorks('rosa', 'Rosa-Old-Pass-1'), false, 'the old password is gone');
+  } finally {
+    await context.close();
+  }
+});
+
+test('the reset pages never say whether a user exists: an unknown name gets the same next page, and any code for it is "not right"', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const screens: string[] = [];
+    for (const username of ['rosa', 'no-such-user']) {
+      await page.goto(authorizeUrl().url);
+      await page.getByRole('link', { name: 'Forgot your password?' }).click();
+      await page.getByLabel('Username').fill(username);
+      await page.getByRole('button', { name: 'Send a reset code' }).click();
+      await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+      screens.push(`${await page.getByRole('status').textContent()} | ${(await page.getByRole('textbox').count())} | ${await page.getByRole('button').allTextContents()}`);
+    }
+    assert.equal(screens[1], screens[0]);
+    await reset(page, '123456', 'Some-New-Pass-1');
+    assert.match(await alert(page), /That code is not right\./);
+    assert.equal(await userStatus('no-such-user'), undefined, 'nothing was created');
+  } finally {
+    await context.close();
+  }
 });
