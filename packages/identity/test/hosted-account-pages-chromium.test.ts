@@ -303,3 +303,28 @@ test('the reset pages never say whether a user exists: an unknown name gets the 
     await context.close();
   }
 });
+
+test('sign-up and reset forms posted without this browser\'s token, or with a token for another form, are refused and change nothing', async () => {
+  const { url } = authorizeUrl();
+  const loginUrl = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!, base);
+  const signIn = await fetch(loginUrl);
+  const fields = hiddenFields(await signIn.text());
+  const cookie = signIn.headers.getSetCookie().find((header) => header.startsWith('gatehouse_csrf='))!.split(';')[0]!;
+  const post = (path: string, extra: Record<string, string>, withCookie: string): Promise<Response> =>
+    fetch(`${base}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: withCookie }, body: new URLSearchParams({ ...fields, ...extra }) });
+  const sentBefore = readOutbox(running.dataDir).length;
+  // the sign-in form's token is for signing in, not for creating an account or mailing a reset code
+  for (const [path, extra] of [['/signup', { username: 'mallory', password: 'Mallory-Pass-1' }], ['/forgotPassword', { username: 'rosa' }]] as const) {
+    const borrowed = await post(path, extra, cookie);
+    assert.equal(borrowed.status, 403, path);
+    const forged = await post(path, { ...extra, csrf: `${Date.now() + 600_000}.${'A'.repeat(43)}` }, 'gatehouse_csrf=attacker');
+    assert.equal(forged.status, 403, path);
+  }
+  assert.equal(await userStatus('mallory'), undefined, 'no account was created');
+  assert.equal(readOutbox(running.dataDir).length, sentBefore, 'no code was sent');
+  // positive control: the same cookie and field sign in
+  await cognito().send(new AdminCreateUserCommand({ UserPoolId: running.identity.defaultPool.userPoolId, Username: 'sven', MessageAction: 'SUPPRESS' }));
+  await cognito().send(new AdminSetUserPasswordCommand({ UserPoolId: running.identity.defaultPool.userPoolId, Username: 'sven', Password: 'Sven-Pass-1', Permanent: true }));
+  const signedIn = await post('/login', { username: 'sven', password: 'Sven-Pass-1' }, cookie);
+  assert.equal(signedIn.status, 302);
+});
