@@ -22,7 +22,10 @@ before(async () => {
     identity: {
       userPools: [{
         poolName: 'default', signUpEnabled: true,
-        clients: [{ clientName: 'web', callbackUrls: [`${base}/callback`], explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] }],
+        clients: [
+          { clientName: 'web', callbackUrls: [`${base}/callback`], explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] },
+          { clientName: 'server-rendered', generateSecret: true, callbackUrls: [`${base}/server-callback`] },
+        ],
       }],
     },
   };
@@ -327,4 +330,23 @@ test('sign-up and reset forms posted without this browser\'s token, or with a to
   await cognito().send(new AdminSetUserPasswordCommand({ UserPoolId: running.identity.defaultPool.userPoolId, Username: 'sven', Password: 'Sven-Pass-1', Permanent: true }));
   const signedIn = await post('/login', { username: 'sven', password: 'Sven-Pass-1' }, cookie);
   assert.equal(signedIn.status, 302);
+});
+
+test('the hosted sign-up works for an app client with a secret: the pages sign the Cognito calls with its SecretHash themselves', async () => {
+  const clientId = running.identity.pool('default')!.clients.find((entry) => entry.clientName === 'server-rendered')!.clientId;
+  const parameters = new URLSearchParams({
+    response_type: 'code', client_id: clientId, redirect_uri: `${base}/server-callback`, scope: 'openid',
+    code_challenge: createHash('sha256').update(randomBytes(32)).digest('base64url'), code_challenge_method: 'S256',
+  });
+  const form = await fetch(`${base}/signup?${parameters}`);
+  assert.equal(form.status, 200);
+  const cookieOf = (response: Response): string => response.headers.getSetCookie().find((header) => header.startsWith('gatehouse_csrf='))!.split(';')[0]!;
+  const post = (path: string, fields: Record<string, string>, cookie: string): Promise<Response> =>
+    fetch(`${base}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body: new URLSearchParams(fields) });
+  const signedUp = await post('/signup', { ...hiddenFields(await form.text()), username: 'tara', password: 'Tara-Password-1' }, cookieOf(form));
+  assert.equal(signedUp.status, 200);
+  const confirmed = await post('/confirmUser', { ...hiddenFields(await signedUp.text()), code: lastCode(running.dataDir, 'tara') }, cookieOf(signedUp));
+  assert.equal(confirmed.status, 302);
+  assert.match(confirmed.headers.get('location') ?? '', new RegExp(`^${base}/server-callback\\?code=`));
+  assert.equal(await userStatus('tara'), 'CONFIRMED');
 });
