@@ -33,7 +33,7 @@ export interface HostedFormOptions {
 const STYLE = `body{font-family:system-ui,sans-serif;background:#f4f5f7;display:flex;justify-content:center;padding-top:10vh;margin:0}
 form{background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px #0002;width:20rem;display:flex;flex-direction:column;gap:.8rem}
 label{display:flex;flex-direction:column;font-size:.9rem;gap:.3rem}input{padding:.5rem;font-size:1rem}
-button{padding:.6rem;font-size:1rem;background:#1f4e9a;color:#fff;border:0;border-radius:4px;cursor:pointer}.error{color:#a00;margin:0}
+button{padding:.6rem;font-size:1rem;background:#1f4e9a;color:#fff;border:0;border-radius:4px;cursor:pointer}button[formaction]{background:#fff;color:#1f4e9a;border:1px solid #1f4e9a}.error{color:#a00;margin:0}
 .notice{color:#185c2e;margin:0}h1{font-size:1.2rem;margin:0}small{color:#666}nav{display:flex;flex-direction:column;gap:.3rem;font-size:.9rem}`;
 
 function field(input: FormField, autofocus: boolean): string {
