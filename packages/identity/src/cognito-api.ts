@@ -47,6 +47,14 @@ export function answerCognitoPreflight(response: ServerResponse): void {
   response.end();
 }
 
+/**
+ * An operation Cognito serves unsigned (authenticated by ClientId, SecretHash or an access token), as the
+ * hosted pages call it: the same code and rules as the JSON API, so the pages can do nothing the API refuses.
+ */
+export function unsignedOperation(name: string): Operation | undefined {
+  return Object.hasOwn(UNSIGNED, name) ? UNSIGNED[name] : undefined;
+}
+
 export function clientIp(request: IncomingMessage): string {
   return request.socket.remoteAddress ?? 'unknown';
 }
@@ -117,6 +125,8 @@ async function requireAdminSignature(sigV4: SigV4Verifier, request: IncomingMess
       case 'expired':
       case 'expired_credentials':
         throw new CognitoError('InvalidSignatureException', `Signature expired: ${error.message}`);
+      case 'wrong_region':
+        throw new CognitoError('InvalidSignatureException', error.message);
       default:
         throw new CognitoError('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.');
     }
