@@ -51,7 +51,8 @@ export class CognitoStack extends Stack {
     });
     // Hosted domain prefixes are global: the account id (a deploy-time value, never written here) keeps it unique.
     this.domain = this.userPool.addDomain('HostedDomain', { cognitoDomain: { domainPrefix: `${web.poolName.toLowerCase().replace(/[^a-z0-9-]/g, '-')}-${Aws.ACCOUNT_ID}` } });
-    this.issuer = this.userPool.userPoolProviderUrl;
+    // Spelled as aws-cdk-lib's Cognito authorizers spell it, so the runtime's and gateway's discovery URLs equal this one.
+    this.issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
     this.discoveryUrl = `${this.issuer}/.well-known/openid-configuration`;
 
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });

@@ -5,3 +5,4 @@ export type { DeployPlan, PlannedRuntime, PlannedGateway, PlannedTarget, Planned
 export { DeployConfigError } from './deploy-error.ts';
 export { TOOLS_HANDLER } from './tools-stack.ts';
 export { DEFAULT_RUNTIME_NAME, DEFAULT_GATEWAY_NAME, OPS_TOOLS_FUNCTION, OPS_TARGET_NAME } from './deploy-names.ts';
+export { deployCommand, hasAwsCredentials } from './deploy-command.ts';
