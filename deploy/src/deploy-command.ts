@@ -18,8 +18,8 @@ const USAGE = [
 export function hasAwsCredentials(env: NodeJS.ProcessEnv): boolean {
   if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) return true;
   if (env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI) return true;
-  const home = env.HOME ?? os.homedir();
-  return existsSync(env.AWS_SHARED_CREDENTIALS_FILE ?? path.join(home, '.aws', 'credentials')) || existsSync(env.AWS_CONFIG_FILE ?? path.join(home, '.aws', 'config'));
+  const home = env.HOME || os.homedir();
+  return existsSync(env.AWS_SHARED_CREDENTIALS_FILE || path.join(home, '.aws', 'credentials')) || existsSync(env.AWS_CONFIG_FILE || path.join(home, '.aws', 'config'));
 }
 
 /** `gatehouse deploy synth|diff|deploy`: the same gatehouse.yaml the local stack runs, as a CDK app for AWS. */

@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import type { AccountConfig, CustomJwtAuthorizerConfig, GatehouseConfig, GatewayTargetConfig } from '@gatehouse/core';
 import { BRIDGE_ROLE, READ_ONLY_ROLE } from '@gatehouse/tools';
 import { DeployConfigError } from './deploy-error.ts';
@@ -30,7 +31,7 @@ export type PlannedTarget =
   | { readonly kind: 'ops-tools'; readonly name: string; readonly description: string | undefined }
   | { readonly kind: 'lambda'; readonly name: string; readonly description: string | undefined; readonly entry: string; readonly handler: string; readonly toolSchema: readonly unknown[] }
   | { readonly kind: 'mcp-server'; readonly name: string; readonly description: string | undefined; readonly endpoint: string }
-  | { readonly kind: 'openapi'; readonly name: string; readonly description: string | undefined; readonly inline?: string; readonly file?: string };
+  | { readonly kind: 'openapi'; readonly name: string; readonly description: string | undefined; readonly inline: string };
 
 export interface PlannedGateway {
   readonly name: string;
@@ -131,6 +132,25 @@ function isAllowedRedirect(url: string): boolean {
   return parsed.protocol === 'https:' || (parsed.protocol === 'http:' && parsed.hostname === 'localhost');
 }
 
+/**
+ * AgentCore calls an OpenAPI target at the schema's `servers[0].url`; locally Gatehouse may take it from
+ * `baseUrl` instead. The deployed schema carries the URL either way (JSON, https only).
+ */
+function withServer(field: string, text: string, baseUrl: string | undefined): string {
+  let schema: { servers?: { url?: unknown }[] } & Record<string, unknown>;
+  try {
+    schema = parseYaml(text) as typeof schema;
+  } catch {
+    throw new DeployConfigError(field, 'is not valid JSON or YAML.');
+  }
+  if (!schema || typeof schema !== 'object') throw new DeployConfigError(field, 'is not an OpenAPI document.');
+  const servers = baseUrl ? [{ url: baseUrl }] : Array.isArray(schema.servers) ? schema.servers : [];
+  const url = servers[0]?.url;
+  if (typeof url !== 'string') throw new DeployConfigError(field, 'AgentCore needs the API\'s address: give the schema a servers[0].url, or set baseUrl next to openApiSchema.');
+  if (!url.startsWith('https://')) throw new DeployConfigError(baseUrl ? `${field.replace(/\.openApiSchema$/, '')}.baseUrl` : `${field}.servers[0].url`, `"${url}": AgentCore Gateway calls APIs over https only.`);
+  return JSON.stringify({ ...schema, servers });
+}
+
 function planTarget(field: string, target: GatewayTargetConfig, configDir: string): PlannedTarget {
   const mcp = target.targetConfiguration.mcp;
   const base = { name: target.name, description: target.description };
@@ -160,13 +180,17 @@ function planTarget(field: string, target: GatewayTargetConfig, configDir: strin
     return { kind: 'mcp-server', ...base, endpoint: mcp.mcpServer.endpoint };
   }
   if ('openApiSchema' in mcp) {
-    const schema = mcp.openApiSchema;
-    if ('path' in schema) {
-      const file = path.resolve(configDir, schema.path);
-      if (!existsSync(file)) throw new DeployConfigError(`${field}.targetConfiguration.mcp.openApiSchema.path`, `no file at ${schema.path} (relative to the config file).`);
-      return { kind: 'openapi', ...base, file };
+    const schemaField = `${field}.targetConfiguration.mcp.openApiSchema`;
+    const source = mcp.openApiSchema;
+    let text: string;
+    if ('path' in source) {
+      const file = path.resolve(configDir, source.path);
+      if (!existsSync(file)) throw new DeployConfigError(`${schemaField}.path`, `no file at ${source.path} (relative to the config file).`);
+      text = readFileSync(file, 'utf8');
+    } else {
+      text = source.inlinePayload;
     }
-    return { kind: 'openapi', ...base, inline: schema.inlinePayload };
+    return { kind: 'openapi', ...base, inline: withServer(schemaField, text, mcp.baseUrl) };
   }
   throw new DeployConfigError(
     `${field}.targetConfiguration.mcp.stdioServer`,

@@ -103,7 +103,7 @@ export class GatewayStack extends Stack {
             gateway.addOpenApiTarget(`Target-${target.name}`, {
               gatewayTargetName: target.name,
               ...description,
-              apiSchema: target.file ? agentcore.ApiSchema.fromLocalAsset(target.file) : agentcore.ApiSchema.fromInline(target.inline ?? ''),
+              apiSchema: agentcore.ApiSchema.fromInline(target.inline),
             });
             break;
         }
