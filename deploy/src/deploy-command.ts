@@ -68,7 +68,8 @@ export const deployCommand: CommandHandler = async (args, context) => {
     throw error;
   }
   if (verb === 'synth') {
-    context.stdout('Next: `gatehouse deploy deploy` (or `npx cdk deploy --app ' + path.relative(process.cwd(), outDir) + ' --all`) with AWS credentials.');
+    const shown = path.relative(process.cwd(), outDir).startsWith('..') ? outDir : path.relative(process.cwd(), outDir) || '.';
+    context.stdout(`Next, with AWS credentials: gatehouse deploy deploy (or npx cdk deploy --app ${shown} --all).`);
     return 0;
   }
   const cdk = spawnSync('npx', ['--no-install', 'cdk', verb, '--app', outDir, '--all'], { stdio: 'inherit' });

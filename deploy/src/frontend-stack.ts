@@ -49,7 +49,6 @@ export class FrontendStack extends Stack {
         },
       },
       errorResponses: [spaFallback(403), spaFallback(404)],
-      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
     });
     this.appUrl = `https://${this.distribution.distributionDomainName}/`;

@@ -253,3 +253,17 @@ test('config.json is generated from the stack outputs', () => {
   assert.equal(config.region, '${AWS::Region}');
   Template.fromJSON(stack('WebContent')).hasResourceProperties('Custom::CDKBucketDeployment', { DistributionPaths: ['/*'], Prune: true, DestinationBucketName: Match.anyValue() });
 });
+
+test('a grant on every resource (*) appears only for actions that have no resource-level permissions', () => {
+  // AWS defines these actions without resource types (or, for invalidations, aws-cdk-lib's bucket deployment grants them so).
+  const unscoped = new Set([
+    'ecr:GetAuthorizationToken', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets',
+    'cloudwatch:PutMetricData', 'cloudfront:GetInvalidation', 'cloudfront:CreateInvalidation',
+  ]);
+  for (const [name, template] of templates) {
+    for (const { resource, statement } of policyStatements(template)) {
+      if (statement.Effect !== 'Allow' || !JSON.stringify(statement.Resource ?? null).match(/^"\*"$|^\["\*"\]$/)) continue;
+      for (const action of [statement.Action].flat() as string[]) assert.ok(unscoped.has(action), `${name}/${resource}: ${action} on *`);
+    }
+  }
+});
