@@ -260,10 +260,12 @@ export function planDeployment(config: Readonly<GatehouseConfig>, options: PlanO
           dockerfile: REFERENCE_AGENT_DOCKERFILE,
           exclude: REFERENCE_AGENT_CONTEXT_EXCLUDE,
           authorizer: { kind: 'cognito' },
-          allowlistedHeaders: [],
+          // AWS's workload token is for AgentCore Identity only; the gateway accepts the web client's tokens,
+          // so the runtime forwards the caller's Authorization header and the agent shows it to the gateway.
+          allowlistedHeaders: ['Authorization'],
           idleSeconds: 900,
           maxLifetimeSeconds: 28_800,
-          environment: {},
+          environment: { GATEHOUSE_GATEWAY_CREDENTIAL: 'caller-token' },
         },
       ];
   const names = new Set<string>();

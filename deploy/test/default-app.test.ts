@@ -110,6 +110,14 @@ test('the runtime\'s JWT authorizer allows exactly the web client of the deploye
   assert.equal(runtime.ProtocolConfiguration, 'HTTP');
 });
 
+test('the reference agent gets the caller\'s token to show the gateway (Authorization allow-listed, caller-token mode)', () => {
+  const [, runtime] = onlyResource(stack('Runtime'), 'AWS::BedrockAgentCore::Runtime');
+  assert.deepEqual(runtime.RequestHeaderConfiguration, { RequestHeaderAllowlist: ['Authorization'] });
+  const variables = runtime.EnvironmentVariables as Record<string, Json>;
+  assert.equal(variables.GATEHOUSE_GATEWAY_CREDENTIAL, 'caller-token');
+  assert.deepEqual(resolveImports(variables.GATEHOUSE_GATEWAY_URL, templates), output('Gateway', 'GatewayUrlDefault'));
+});
+
 test('the reference agent image is built from the repository\'s Dockerfile for linux/arm64', () => {
   const manifest = JSON.parse(readFileSync(path.join(outDir, 'Gatehouse-Runtime.assets.json'), 'utf8')) as { dockerImages: Record<string, { source: { directory: string; dockerFile?: string; platform?: string } }> };
   const images = Object.values(manifest.dockerImages);
