@@ -1,8 +1,9 @@
-import { Aws, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as agentcore from 'aws-cdk-lib/aws-bedrockagentcore';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { IgnoreMode } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { PlannedAuthorizer, PlannedRuntime } from './deploy-plan.ts';
@@ -33,7 +34,10 @@ export class RuntimeStack extends Stack {
   constructor(scope: Construct, id: string, props: RuntimeStackProps) {
     super(scope, id, props);
     for (const planned of props.runtimes) {
+      // Application logs go to a group whose retention this stack sets (vended log delivery).
+      const applicationLogs = new logs.LogGroup(this, `Logs-${planned.name}`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
       const runtime = new agentcore.Runtime(this, `Runtime-${planned.name}`, {
+        loggingConfigs: [{ logType: agentcore.LogType.APPLICATION_LOGS, destination: agentcore.LoggingDestination.cloudWatchLogs(applicationLogs) }],
         runtimeName: planned.name,
         ...(planned.description ? { description: planned.description } : {}),
         agentRuntimeArtifact: agentcore.AgentRuntimeArtifact.fromAsset(planned.context, {

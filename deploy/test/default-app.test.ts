@@ -110,6 +110,19 @@ test('the runtime\'s JWT authorizer allows exactly the web client of the deploye
   assert.equal(runtime.ProtocolConfiguration, 'HTTP');
 });
 
+test('the runtime\'s application logs are delivered to a log group with retention', () => {
+  const template = stack('Runtime');
+  const [runtimeId] = onlyResource(template, 'AWS::BedrockAgentCore::Runtime');
+  const [, source] = onlyResource(template, 'AWS::Logs::DeliverySource');
+  assert.deepEqual(source.ResourceArn, { 'Fn::GetAtt': [runtimeId, 'AgentRuntimeArn'] });
+  assert.equal(source.LogType, 'APPLICATION_LOGS');
+  const [, destination] = onlyResource(template, 'AWS::Logs::DeliveryDestination');
+  const [groupId, group] = onlyResource(template, 'AWS::Logs::LogGroup');
+  assert.deepEqual(destination.DestinationResourceArn, { 'Fn::GetAtt': [groupId, 'Arn'] });
+  assert.equal(group.RetentionInDays, 30);
+  onlyResource(template, 'AWS::Logs::Delivery');
+});
+
 test('the reference agent gets the caller\'s token to show the gateway (Authorization allow-listed, caller-token mode)', () => {
   const [, runtime] = onlyResource(stack('Runtime'), 'AWS::BedrockAgentCore::Runtime');
   assert.deepEqual(runtime.RequestHeaderConfiguration, { RequestHeaderAllowlist: ['Authorization'] });
