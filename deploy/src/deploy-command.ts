@@ -11,7 +11,7 @@ const USAGE = [
   'usage: gatehouse deploy synth [--config F] [--out D] [--web-dist D] [--stack-prefix P]',
   '       gatehouse deploy diff|deploy [--config F] [--out D] [--web-dist D] [--stack-prefix P]',
   '  synth writes the CloudFormation templates (offline). diff and deploy synthesize, then run the AWS CDK CLI',
-  '  (`cdk`, npm package aws-cdk) on the result; they need AWS credentials.',
+  '  (`cdk`, npm package aws-cdk) on the result as `cdk diff|deploy --app D --all`; they need AWS credentials.',
 ];
 
 /** Whether the AWS SDK's default chain has anything to start from (environment, shared files, or a container/instance role). */
@@ -20,6 +20,16 @@ export function hasAwsCredentials(env: NodeJS.ProcessEnv): boolean {
   if (env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI) return true;
   const home = env.HOME || os.homedir();
   return existsSync(env.AWS_SHARED_CREDENTIALS_FILE || path.join(home, '.aws', 'credentials')) || existsSync(env.AWS_CONFIG_FILE || path.join(home, '.aws', 'config'));
+}
+
+/** The AWS CDK CLI, as `npx cdk` would find it: the working directory's `node_modules/.bin/cdk`, else one on PATH. */
+export function findCdkCli(env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  const local = path.join(cwd, 'node_modules', '.bin', 'cdk');
+  if (existsSync(local)) return local;
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (dir && existsSync(path.join(dir, 'cdk'))) return path.join(dir, 'cdk');
+  }
+  return undefined;
 }
 
 /** `gatehouse deploy synth|diff|deploy`: the same gatehouse.yaml the local stack runs, as a CDK app for AWS. */
@@ -49,6 +59,11 @@ export const deployCommand: CommandHandler = async (args, context) => {
     );
     return 2;
   }
+  const cdkCli = verb === 'synth' ? undefined : findCdkCli(process.env, process.cwd());
+  if (verb !== 'synth' && !cdkCli) {
+    context.stderr(`gatehouse deploy ${verb} runs the AWS CDK CLI, which was not found: install it with \`npm install -D aws-cdk\` (or \`npm install -g aws-cdk\`), then run this again.`);
+    return 69; // EX_UNAVAILABLE
+  }
   const outDir = path.resolve(values.out ?? 'cdk.out');
   try {
     const app = await synthesizeApp({
@@ -72,9 +87,9 @@ export const deployCommand: CommandHandler = async (args, context) => {
     context.stdout(`Next, with AWS credentials: gatehouse deploy deploy (or npx cdk deploy --app ${shown} --all).`);
     return 0;
   }
-  const cdk = spawnSync('npx', ['--no-install', 'cdk', verb, '--app', outDir, '--all'], { stdio: 'inherit' });
-  if (cdk.error || cdk.status === 127) {
-    context.stderr('The AWS CDK CLI was not found: install it with `npm install -g aws-cdk` (or `npm install -D aws-cdk`), then run this again.');
+  const cdk = spawnSync(cdkCli!, [verb, '--app', outDir, '--all'], { stdio: 'inherit' });
+  if (cdk.error) {
+    context.stderr(`gatehouse deploy ${verb}: could not start the AWS CDK CLI (${cdk.error.message}).`);
     return 69;
   }
   return cdk.status ?? 1;
