@@ -5,11 +5,12 @@ import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { closeServer, listen } from '@gatehouse/core';
 import { TOOL_SCHEMA, createDynamoDbAccountRegistry, createOpsTools } from '@gatehouse/tools';
+import { startTestIssuer } from '../../packages/auth/test/support/test-issuer.ts';
+import { connectClient, startGatewayStack } from '../../packages/gateway/test/support/gateway-stack.ts';
 import { missingSeed001Controls } from './seed-001-controls.ts';
 import { fakeWebDist, runGatehouse } from './run-gatehouse.ts';
 import { onlyResource, policyStatements, readTemplates, renderExpression, resolveImports, resourcesOfType, type CfnTemplate, type Json } from './template-lookup.ts';
@@ -167,7 +168,7 @@ test('the tools Lambda runs packages/tools\' lambda-handler, bundled into its co
   assert.deepEqual(resolveImports(variables.GATEHOUSE_ACCOUNTS_TABLE, templates), output('Registry', 'AccountsTableName'));
 });
 
-test('one request gives the same answer from the deployed Lambda bundle and from Gatehouse\'s function target', async () => {
+test('through a Gatehouse gateway, the deployed Lambda bundle and Gatehouse\'s own function target serve the same tools and answers', async () => {
   const [, fn] = onlyResource(stack('Tools'), 'AWS::Lambda::Function');
   const key = String((fn.Code as Record<string, Json>).S3Key);
   const bundle = path.join(outDir, `asset.${key.replace(/\.zip$/, '')}`, 'lambda-handler.mjs');
@@ -177,23 +178,45 @@ test('one request gives the same answer from the deployed Lambda bundle and from
   const endpoint = `http://127.0.0.1:${await listen(dynalite, 0)}`;
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
+  const issuer = await startTestIssuer();
+  const closers: (() => Promise<unknown>)[] = [async () => client.destroy(), () => closeServer(dynalite), () => issuer.close()];
   try {
     await client.send(new CreateTableCommand({ TableName: 'accounts', AttributeDefinitions: [{ AttributeName: 'account_id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'account_id', KeyType: 'HASH' }], BillingMode: 'PAY_PER_REQUEST' }));
     await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: 'accounts' });
     // A row exactly as seed 004's `aws dynamodb put-item` writes it.
     await client.send(new PutItemCommand({ TableName: 'accounts', Item: { account_id: { S: '123456789012' }, name: { S: 'Production' }, environment: { S: 'prod' }, enabled: { BOOL: true } } }));
+    // The Lambda's environment, as the Tools stack sets it (the table endpoint is the local stand-in).
     Object.assign(process.env, { GATEHOUSE_ACCOUNTS_TABLE: 'accounts', GATEHOUSE_DYNAMODB_ENDPOINT: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
-    const deployed = (await import(pathToFileURL(bundle).href)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
-    const functionTarget = createOpsTools({ registry: createDynamoDbAccountRegistry({ tableName: 'accounts', endpoint, region: 'us-east-1', credentials }), region: 'us-east-1' });
-    const context = { clientContext: { custom: { bedrockAgentCoreToolName: 'ops___list_accounts' } } };
-    const fromLambda = await deployed.handler({}, context);
-    const fromGatehouse = await functionTarget.handler({}, context);
+    const ops = createOpsTools({ registry: createDynamoDbAccountRegistry({ tableName: 'accounts', endpoint, region: 'us-east-1', credentials }), region: 'us-east-1' });
+    const gateway = await startGatewayStack(
+      [
+        {
+          name: 'default',
+          authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: issuer.discoveryUrl, allowedClients: ['test-client'] } },
+          targets: [
+            // How `gatehouse up` serves the tools: a named function target.
+            { name: 'local', targetConfiguration: { mcp: { lambda: { module: 'gatehouse:ops-tools' } } } },
+            // The file the Lambda runs, loaded by the gateway as a module function target.
+            { name: 'deployed', targetConfiguration: { mcp: { lambda: { module: bundle, handler: 'handler', toolSchema: { inlinePayload: JSON.stringify(TOOL_SCHEMA) } } } } },
+          ],
+        },
+      ],
+      { functions: { 'gatehouse:ops-tools': { handler: ops.handler, toolSchema: ops.toolSchema } } },
+    );
+    closers.unshift(() => gateway.close());
+    const { client: mcp } = await connectClient(`${gateway.baseUrl}/mcp`, issuer.sign({ sub: 'alice' }));
+    closers.unshift(() => mcp.close());
+    const names = (await mcp.listTools()).tools.map((tool) => tool.name);
+    const local = names.filter((name) => name.startsWith('local___')).map((name) => name.slice('local___'.length));
+    const deployed = names.filter((name) => name.startsWith('deployed___')).map((name) => name.slice('deployed___'.length));
+    assert.deepEqual(deployed, local);
+    assert.ok(local.includes('list_accounts'));
+    const fromGatehouse = (await mcp.callTool({ name: 'local___list_accounts', arguments: {} })).structuredContent;
+    const fromLambda = (await mcp.callTool({ name: 'deployed___list_accounts', arguments: {} })).structuredContent;
     assert.deepEqual(fromLambda, fromGatehouse);
     assert.deepEqual((fromLambda as { accounts: { name: string }[] }).accounts.map((account) => account.name), ['Production']);
-    assert.deepEqual(functionTarget.toolSchema.map((tool) => tool.name), TOOL_SCHEMA.map((tool) => tool.name));
   } finally {
-    client.destroy();
-    await closeServer(dynalite);
+    for (const close of closers) await close();
   }
 });
 
