@@ -94,7 +94,7 @@ export async function synthesizeApp(options: SynthesizeOptions): Promise<Synthes
     };
     const frontend = new FrontendStack(app, names.frontend, { env, description: 'Gatehouse web app: private S3 bucket behind CloudFront (OAC, HTTPS only)' });
     const cognito = new CognitoStack(app, names.cognito, { env, web: plan.web, appUrl: frontend.appUrl, description: 'Gatehouse users: Cognito user pool, public web client, hosted domain' });
-    const registry = new RegistryStack(app, names.registry, { env, tableName: plan.registryTableName, description: 'Gatehouse account registry (DynamoDB)' });
+    const registry = new RegistryStack(app, names.registry, { env, tableName: plan.registryTableName, accounts: plan.accounts, description: 'Gatehouse account registry (DynamoDB)' });
     const tools = new ToolsStack(app, names.tools, {
       env,
       table: registry.table,

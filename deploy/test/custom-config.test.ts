@@ -109,6 +109,26 @@ test('the bridge may assume exactly the role names the accounts use', () => {
   assert.deepEqual(resources, [':iam::*:role/GatehouseOpsReadOnly', ':iam::*:role/TeamReadOnly']);
 });
 
+test('the configured accounts become registry rows, in the columns the DynamoDB registry reads', () => {
+  const [tableId] = onlyResource(template('Registry'), 'AWS::DynamoDB::GlobalTable');
+  // Each call is JSON with the table's name spliced in as a reference to this table.
+  const rows = resourcesOfType(template('Registry'), 'Custom::AWS').map(([, props]) => {
+    const parts = (props.Create as { 'Fn::Join': [string, Json[]] })['Fn::Join'][1];
+    const text = parts.map((part) => (typeof part === 'string' ? part : JSON.stringify(part) === JSON.stringify({ Ref: tableId }) ? 'THIS_TABLE' : 'OTHER')).join('');
+    return JSON.parse(text) as { action: string; parameters: { TableName: string; Item: Record<string, unknown> } };
+  });
+  assert.deepEqual(rows.map((row) => row.parameters.TableName), ['THIS_TABLE', 'THIS_TABLE']);
+  assert.deepEqual(rows.map((row) => row.action), ['putItem', 'putItem']);
+  assert.deepEqual(rows.map((row) => row.parameters.Item), [
+    { account_id: { S: '111111111111' }, name: { S: 'Production' }, environment: { S: '' }, enabled: { BOOL: true }, role_name: { S: 'GatehouseOpsReadOnly' }, external_id: { S: 'gatehouse-prod-7f3a' } },
+    { account_id: { S: '222222222222' }, name: { S: 'Staging' }, environment: { S: '' }, enabled: { BOOL: true }, role_name: { S: 'TeamReadOnly' } },
+  ]);
+  // The row writer may touch this table only.
+  const statements = policyStatements(template('Registry')).filter(({ statement }) => JSON.stringify(statement.Action).includes('dynamodb:'));
+  assert.ok(statements.length > 0);
+  for (const { statement } of statements) assert.deepEqual(statement.Resource, { 'Fn::GetAtt': [tableId, 'Arn'] });
+});
+
 test('the configured registry table name and region are used', () => {
   assert.equal(onlyResource(template('Registry'), 'AWS::DynamoDB::GlobalTable')[1].TableName, 'team-accounts');
   assert.equal(app.assembly.getStackByName('Team-Runtime').environment.region, 'eu-west-1');
