@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,10 +6,16 @@ import { fileURLToPath } from 'node:url';
 
 const binPath = fileURLToPath(new URL('../../packages/cli/bin/gatehouse.mjs', import.meta.url));
 
-/** Runs the real `gatehouse` CLI in a child process. */
-export function runGatehouse(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Whether this machine can start a process in a network namespace of its own (no interfaces but loopback). */
+export function canIsolateNetwork(): boolean {
+  return spawnSync('unshare', ['--net', 'true'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Runs the real `gatehouse` CLI in a child process; `isolated`: inside `unshare --net` (no network at all). */
+export function runGatehouse(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; isolated?: boolean } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [binPath, ...args], {
+    const [command, prefix] = options.isolated ? ['unshare', ['--net', process.execPath]] : [process.execPath, []];
+    const child = spawn(command, [...prefix, binPath, ...args], {
       cwd: options.cwd ?? process.cwd(),
       env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
