@@ -22,6 +22,7 @@ const walk = (dir) => {
 };
 walk(path.join(root, 'packages'));
 if (existsSync(path.join(root, 'examples'))) walk(path.join(root, 'examples'));
+if (existsSync(path.join(root, 'deploy'))) walk(path.join(root, 'deploy'));
 const filter = process.argv.slice(2);
 const selected = filter.length > 0 ? files.filter((file) => filter.some((f) => file.includes(f))) : files;
 if (selected.length === 0) {

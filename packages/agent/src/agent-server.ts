@@ -8,6 +8,7 @@ import type { AgentEvent } from './agent-event.ts';
 import { runAgentTurn } from './agent-loop.ts';
 import { openGatewaySession } from './gateway-session.ts';
 import type { ModelProvider } from './model-provider.ts';
+import type { GatewayCredential } from './agent-settings.ts';
 import { SessionMemory } from './session-memory.ts';
 import { startSse, writeSseEvent } from './sse-writer.ts';
 
@@ -15,6 +16,8 @@ export interface AgentServerOptions {
   readonly model: ModelProvider;
   /** The gateway's MCP endpoint, e.g. `http://localhost:8080/mcp`. */
   readonly gatewayUrl: string;
+  /** Default `workload-token`; see GatewayCredential. */
+  readonly gatewayCredential?: GatewayCredential;
   readonly logger: Logger;
   readonly system?: string;
   readonly maxBodyBytes?: number;
@@ -155,7 +158,10 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
       sessionId,
       requestId: headerValue(request, REQUEST_HEADER) ?? randomUUID(),
       userId: headerValue(request, USER_HEADER),
-      workloadToken: headerValue(request, 'x-amz-bedrock-agentcore-identity-wat') ?? headerValue(request, 'workloadaccesstoken'),
+      workloadToken:
+        options.gatewayCredential === 'caller-token'
+          ? /^Bearer ([^\s]+)$/i.exec(headerValue(request, 'authorization') ?? '')?.[1]
+          : (headerValue(request, 'x-amz-bedrock-agentcore-identity-wat') ?? headerValue(request, 'workloadaccesstoken')),
       trace: extractTraceContext(request.headers),
     };
   }

@@ -5,7 +5,17 @@ export interface AgentSettings {
   readonly host: string;
   readonly gatewayUrl: string;
   readonly model: ModelConfig;
+  /** What the agent shows the gateway: the runtime's workload token (default) or, opt-in, the caller's own bearer token. */
+  readonly gatewayCredential: GatewayCredential;
 }
+
+/**
+ * `workload-token`: the token the runtime passes in `X-Amz-Bedrock-AgentCore-Identity-WAT` (Gatehouse mints
+ * one the gateway accepts). `caller-token`: the caller's `Authorization: Bearer` token, which a managed
+ * AgentCore Runtime forwards only when `Authorization` is on its request-header allowlist (`gatehouse deploy`
+ * sets both), because AWS's workload token is for AgentCore Identity, not for a JWT-authorized gateway.
+ */
+export type GatewayCredential = 'workload-token' | 'caller-token';
 
 export class AgentSettingsError extends Error {
   readonly code = 'AgentSettingsError';
@@ -38,5 +48,9 @@ export function readAgentSettings(env: NodeJS.ProcessEnv): AgentSettings {
     const issues = parsed.error.issues.map((issue) => `model.${issue.path.join('.')}: ${issue.message}`).join('; ');
     throw new AgentSettingsError(`GATEHOUSE_MODEL is not a valid model section: ${issues}`);
   }
-  return { port, host: env.GATEHOUSE_AGENT_HOST ?? '127.0.0.1', gatewayUrl, model: parsed.data };
+  const gatewayCredential = env.GATEHOUSE_GATEWAY_CREDENTIAL ?? 'workload-token';
+  if (gatewayCredential !== 'workload-token' && gatewayCredential !== 'caller-token') {
+    throw new AgentSettingsError(`GATEHOUSE_GATEWAY_CREDENTIAL must be "workload-token" or "caller-token" (got "${gatewayCredential}")`);
+  }
+  return { port, host: env.GATEHOUSE_AGENT_HOST ?? '127.0.0.1', gatewayUrl, model: parsed.data, gatewayCredential };
 }

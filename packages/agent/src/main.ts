@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   // The runtime passes OTEL_* to the agent: its spans join the runtime's trace in the same collector.
   const tracing = startTracing({ serviceName: 'gatehouse-agent', env: process.env, logger });
   const model = createModelProvider(settings.model, { env: process.env, logger });
-  const { server } = createAgentServer({ model, gatewayUrl: settings.gatewayUrl, logger });
+  const { server } = createAgentServer({ model, gatewayUrl: settings.gatewayUrl, gatewayCredential: settings.gatewayCredential, logger });
   const port = await listen(server, settings.port, settings.host);
   logger.info({ port, host: settings.host, model: model.label, gatewayUrl: settings.gatewayUrl }, 'agent listening');
   const stop = (): void => {

@@ -24,6 +24,10 @@ Administer (work on --data-dir directly):
   audit [--user U] [--tool T] [--limit N] [--json]
   doctor [--url URL]     check config, issuer, agents, targets and model access
 
+Deploy to AWS (AgentCore, Cognito, S3 + CloudFront; offline until diff/deploy):
+  deploy synth [--config F] [--out D]   write the CloudFormation templates of the CDK app to D (default cdk.out)
+  deploy diff|deploy [--out D]          synthesize, then run the AWS CDK CLI on it (needs AWS credentials)
+
 Run \`gatehouse <command> --help\` for a command's own options.`;
 
 const SERVE: Record<string, readonly ComponentName[]> = {
@@ -42,6 +46,7 @@ const VERBS: Record<string, () => Promise<CommandHandler>> = {
   accounts: async () => (await import('@gatehouse/tools')).toolsCommands.accounts,
   audit: async () => (await import('@gatehouse/gateway')).gatewayCommands.audit,
   doctor: async () => (await import('@gatehouse/agent')).agentCommands.doctor,
+  deploy: async () => (await import('@gatehouse/deploy')).deployCommand,
 };
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -164,10 +169,11 @@ async function verbCommand(handler: CommandHandler, args: readonly string[]): Pr
     else if (arg === '--public-url') publicUrl = next();
     else rest.push(arg);
   }
-  const { config } = loadConfig({ file: configFile ?? 'gatehouse.yaml', required: configFile !== undefined });
+  const { config, source } = loadConfig({ file: configFile ?? 'gatehouse.yaml', required: configFile !== undefined });
   const resolvedDataDir = path.resolve(dataDir ?? config.dataDir ?? '.gatehouse');
   const context: CommandContext = {
     config,
+    configFile: source,
     dataDir: resolvedDataDir,
     baseUrl: (publicUrl ?? config.publicUrl ?? lastServedUrl(resolvedDataDir) ?? `http://localhost:${config.port ?? 8080}`).replace(/\/+$/, ''),
     stdout: (line) => console.log(line),

@@ -9,6 +9,10 @@ const webSettingsSchema = z.object({
   authority: z.string().url().optional(),
   runtimeArn: z.string().min(1),
   gatewayUrl: z.string().optional(),
+  /** On AWS the hosted endpoints live on the pool's domain, not the issuer's host (written by `gatehouse deploy`). */
+  oauthBase: z.string().url().optional(),
+  /** On AWS the runtime is AgentCore's regional endpoint, not the issuer's origin (written by `gatehouse deploy`). */
+  runtimeEndpoint: z.string().url().optional(),
 });
 
 export interface WebSettings {
@@ -50,8 +54,8 @@ export async function loadWebSettings(appUrl: string, fetcher: typeof fetch = fe
   }
   const raw = parsed.data;
   const issuer = raw.authority ?? raw.issuer;
-  const oauthBase = issuer.endsWith(`/${raw.userPoolId}`) ? issuer.slice(0, -raw.userPoolId.length - 1) : new URL(issuer).origin;
-  const runtimeOrigin = new URL(oauthBase).origin;
+  const oauthBase = (raw.oauthBase ?? (issuer.endsWith(`/${raw.userPoolId}`) ? issuer.slice(0, -raw.userPoolId.length - 1) : new URL(issuer).origin)).replace(/\/+$/, '');
+  const runtimeOrigin = new URL(raw.runtimeEndpoint ?? oauthBase).origin;
   return {
     region: raw.region,
     userPoolId: raw.userPoolId,
