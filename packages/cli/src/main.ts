@@ -13,6 +13,7 @@ Serve:
   Options: --port N (default 8080, GATEHOUSE_PORT)  --host H (default 127.0.0.1)
            --data-dir D (default .gatehouse)  --config F (default gatehouse.yaml if present)
            --public-url URL (default http://localhost:{port})
+           --https  serve HTTPS with a local CA made in {data-dir}/tls (or https: true in gatehouse.yaml)
 
 Administer (work on --data-dir directly):
   users create|set-password|list|disable|delete|add-to-group …
@@ -83,6 +84,7 @@ const SHARED_OPTIONS = {
   'public-url': { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
+  https: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
 
@@ -104,6 +106,7 @@ async function serveCommand(components: readonly ComponentName[], args: readonly
     ...(values['public-url'] ? { publicUrl: values['public-url'] } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(values.host ? { host: values.host } : {}),
+    ...(values.https ? { https: true } : {}),
     only: components,
   });
   const lines = [
@@ -115,6 +118,12 @@ async function serveCommand(components: readonly ComponentName[], args: readonly
     `  data directory    ${running.dataDir}`,
     `  admin SigV4 key   ${running.adminCredentialsFile}  (AWS shared-credentials format, profile default)`,
   ];
+  if (running.caCertificateFile) {
+    lines.push(
+      `  local CA          ${running.caCertificateFile}`,
+      '                    trust it for development only: browser/OS certificate settings, NODE_EXTRA_CA_CERTS, AWS_CA_BUNDLE',
+    );
+  }
   if (running.firstRun) {
     lines.push(
       '',
