@@ -111,6 +111,11 @@ function call<T>(page: Page, method: string, ...args: unknown[]): Promise<Outcom
   return page.evaluate(({ method, args }) => (window as unknown as { gatehouseTest: Record<string, (...a: unknown[]) => Promise<unknown>> }).gatehouseTest[method]!(...args), { method, args }) as Promise<Outcome<T>>;
 }
 
+/** Calls a page method that navigates away: its promise dies with the page's context, so it is not awaited. */
+function startNavigation(page: Page, method: string, ...args: unknown[]): void {
+  call(page, method, ...args).catch(() => undefined);
+}
+
 function value<T>(outcome: Outcome<T>): T {
   assert.ok(outcome.ok, `Amplify call failed: ${JSON.stringify(outcome)}`);
   return outcome.value;
@@ -156,7 +161,7 @@ test('Amplify v6 signInWithRedirect over --https: the hosted login, back to the 
   const page = await openApp();
   try {
     const redirect = page.waitForURL((url) => url.origin === gatehouse.url);
-    void call(page, 'signInWithRedirect');
+    startNavigation(page, 'signInWithRedirect');
     await redirect;
     assert.equal(new URL(page.url()).protocol, 'https:');
     await page.getByLabel(/user ?name|email/i).first().fill(USER.username);
@@ -172,7 +177,7 @@ test('Amplify v6 signInWithRedirect over --https: the hosted login, back to the 
 
     // signOut after a redirect sign-in goes through the hosted /logout (client_id + logout_uri) and back.
     const loggedOut = page.waitForRequest((request) => request.url().startsWith(`${gatehouse.url}/logout?`));
-    void call(page, 'signOut', false);
+    startNavigation(page, 'signOut', false);
     const logoutRequest = new URL((await loggedOut).url());
     assert.equal(logoutRequest.searchParams.get('client_id'), settings.clientId);
     assert.equal(logoutRequest.searchParams.get('logout_uri'), `${appOrigin}/`);
@@ -182,7 +187,7 @@ test('Amplify v6 signInWithRedirect over --https: the hosted login, back to the 
     assert.equal(after.ok && after.value, undefined, 'no tokens after sign-out');
     // The hosted-UI session ended too: signing in again asks for the password.
     const again = page.waitForURL((url) => url.origin === gatehouse.url && url.pathname === '/login');
-    void call(page, 'signInWithRedirect');
+    startNavigation(page, 'signInWithRedirect');
     await again;
     await page.getByLabel(/password/i).first().waitFor();
   } finally {
