@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type CommandContext, type CommandHandler } from '@gatehouse/core';
 import type { ComponentName } from './start-gatehouse.ts';
@@ -168,6 +169,7 @@ async function verbCommand(handler: CommandHandler, args: readonly string[]): Pr
   }
   const { config } = loadConfig({ file: configFile ?? 'gatehouse.yaml', required: configFile !== undefined });
   const resolvedDataDir = path.resolve(dataDir ?? config.dataDir ?? '.gatehouse');
+  trustLocalCa(resolvedDataDir);
   const context: CommandContext = {
     config,
     dataDir: resolvedDataDir,
@@ -186,4 +188,16 @@ function lastServedUrl(dataDir: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A verb that talks to the server on this data dir (`doctor --url https://localhost:8080`) trusts the CA
+ * `gatehouse up --https` made there, as the server itself does; it is name-constrained to local names.
+ */
+function trustLocalCa(dataDir: string): void {
+  const caFile = path.join(dataDir, 'tls', 'ca.pem');
+  if (!existsSync(caFile)) return;
+  const caPem = readFileSync(caFile, 'utf8');
+  const trusted = getCACertificates('default');
+  if (!trusted.includes(caPem)) setDefaultCACertificates([...trusted, caPem]);
 }

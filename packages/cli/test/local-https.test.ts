@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { WebSocket } from 'ws';
 import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { startCli, readSse } from './support/run-cli.ts';
+import { runCli, startCli, readSse } from './support/run-cli.ts';
 
 const SESSION = (suffix: string): string => `https-session-${suffix}-${'x'.repeat(40)}`;
 
@@ -98,6 +98,10 @@ test('gatehouse up --https: the banner names the local CA; clients trusting it g
     socket.close();
     assert.equal(frames.at(-1)!.type, 'message', JSON.stringify(frames));
 
+    // Verbs on the same data dir trust the CA too: doctor checks the running server over HTTPS.
+    const doctor = await runCli(['doctor', '--url', cli.url, '--data-dir', dataDir]);
+    assert.ok(`${doctor.stdout}${doctor.stderr}`.includes(`issuer ${settings.issuer}: discovery and JWKS OK`), doctor.stdout + doctor.stderr);
+
     const serverPem = readFileSync(path.join(dataDir, 'tls', 'server.pem'), 'utf8');
     assert.equal(await cli.stop(), 0);
     cli = await startCli(['up', '--https', '--port', '0', '--data-dir', dataDir]);
@@ -113,7 +117,6 @@ test('gatehouse up --https: the banner names the local CA; clients trusting it g
 test('https: true in gatehouse.yaml serves HTTPS too, and a plain http:// public URL beside it is refused with the fix', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'gh-https-'));
   const configFile = path.join(dataDir, 'gatehouse.yaml');
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(configFile, 'https: true\n');
   const cli = await startCli(['up', '--port', '0', '--data-dir', dataDir, '--config', configFile]);
   try {
@@ -122,7 +125,6 @@ test('https: true in gatehouse.yaml serves HTTPS too, and a plain http:// public
   } finally {
     await cli.stop();
   }
-  const { runCli } = await import('./support/run-cli.ts');
   const refused = await runCli(['up', '--https', '--port', '0', '--data-dir', dataDir, '--public-url', 'http://localhost:9999']);
   assert.equal(refused.code, 78, refused.stderr);
   assert.match(refused.stderr, /publicUrl: must start with https:\/\/ when https is on/);
