@@ -4,7 +4,7 @@ export type AuthFailureReason =
   | 'missing' | 'malformed' | 'bad_signature' | 'expired' | 'not_yet_valid' | 'wrong_issuer' | 'wrong_client'
   | 'wrong_audience' | 'wrong_token_use' | 'insufficient_scope' | 'claim_mismatch' | 'unknown_key' | 'revoked'
   | 'issuer_unavailable' | 'method_mismatch' | 'unknown_access_key' | 'clock_skew' | 'signature_mismatch'
-  | 'expired_credentials';
+  | 'expired_credentials' | 'wrong_region';
 
 export type AuthStatus = 401 | 403 | 503;
 
@@ -39,6 +39,7 @@ const statusByReason: Record<AuthFailureReason, AuthStatus> = {
   clock_skew: 403,
   signature_mismatch: 403,
   expired_credentials: 403,
+  wrong_region: 403,
 };
 
 /**

@@ -3,6 +3,7 @@ export type { AuthErrorDetail, AuthFailureReason, AuthStatus } from './auth-erro
 export type { Principal } from './principal.ts';
 export { createJwtAuthorizer } from './jwt-authorizer.ts';
 export { clientOf, grantedScopes } from './check-claims.ts';
+export { WORKLOAD_CLAIM, USER_ISSUER_CLAIM, ASSERTED_USER_ISSUER } from './workload-claims.ts';
 export type { ClientAllowList } from './check-claims.ts';
 export type { JwtAuthorizer, JwtAuthorizerOptions } from './jwt-authorizer.ts';
 export { readCredential, bearerFromWebSocketProtocols } from './read-credential.ts';

@@ -166,12 +166,21 @@ export function createSigV4Verifier<K extends SigV4Key = SigV4Key>(options: SigV
   const regionAllowed = (candidate: string): boolean =>
     regionPolicy === '*' || (typeof regionPolicy === 'string' ? candidate === regionPolicy : regionPolicy.includes(candidate));
   const regionRule = typeof regionPolicy === 'string' ? `'${regionPolicy}'` : `one of ${regionPolicy.map((name) => `'${name}'`).join(', ')}`;
+  const suggested = typeof regionPolicy === 'string' ? regionPolicy : regionPolicy[0]!;
+  // The one wording every SigV4 surface answers with (Cognito admin, runtime, AgentCore Identity): the
+  // signature covers the region, so a client set to another region can only be told which one to use.
+  const wrongRegion = (signed: string): AuthError =>
+    new AuthError(
+      'wrong_region',
+      `Credential should be scoped to a valid region: the request was signed for region '${signed}', but this server signs for ${regionRule}. ` +
+        `Set the client's region to '${suggested}' (AWS_REGION=${suggested}, --region ${suggested}, or region: '${suggested}' in the SDK).`,
+    );
   // S3 signs the raw path; every other service escapes each segment again (REFERENCE §5).
   const uriEscapePath = settings.service !== 's3';
 
   function checkScope(parsed: { scopeDate: string; region: string; service: string; amzDate: string }): void {
     if (parsed.scopeDate !== parsed.amzDate.slice(0, 8)) throw malformed('The credential scope date must equal the date part of X-Amz-Date.');
-    if (!regionAllowed(parsed.region)) throw malformed(`The credential scope region must be ${regionRule} (got '${parsed.region}').`);
+    if (!regionAllowed(parsed.region)) throw wrongRegion(parsed.region);
     if (parsed.service !== settings.service) throw malformed(`The credential scope service must be '${settings.service}'.`);
   }
 

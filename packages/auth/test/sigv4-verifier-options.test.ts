@@ -99,16 +99,16 @@ describe('SigV4 region policy', () => {
   it('refuses a request signed for a region outside the list, naming the allowed ones, before any key lookup', async () => {
     const before = lookups.length;
     const outcome = await adminGetUser(listed, 'ap-south-1');
-    assert.deepEqual([outcome.error?.code, outcome.error?.status, outcome.reached], ['malformed', 403, false]);
-    assert.match(outcome.error!.message, /region must be one of 'us-east-1', 'eu-west-1' \(got 'ap-south-1'\)/);
+    assert.deepEqual([outcome.error?.code, outcome.error?.status, outcome.reached], ['wrong_region', 403, false]);
+    assert.match(outcome.error!.message, /signed for region 'ap-south-1', but this server signs for one of 'us-east-1', 'eu-west-1'\. Set the client's region to 'us-east-1'/);
     assert.equal(lookups.length, before);
   });
 
   it('a single region still refuses every other region', async () => {
     assert.equal((await adminGetUser(single, 'eu-west-1')).verified?.region, 'eu-west-1');
     const outcome = await adminGetUser(single, 'us-east-1');
-    assert.deepEqual([outcome.error?.code, outcome.reached], ['malformed', false]);
-    assert.match(outcome.error!.message, /region must be 'eu-west-1'/);
+    assert.deepEqual([outcome.error?.code, outcome.reached], ['wrong_region', false]);
+    assert.match(outcome.error!.message, /signed for region 'us-east-1', but this server signs for 'eu-west-1'/);
   });
 
   it("'*' accepts any region, including a made-up one, and still checks the signature and the service", async () => {

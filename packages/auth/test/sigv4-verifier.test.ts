@@ -116,8 +116,8 @@ describe('SigV4 verifier with the real AWS SDK v3 clients', () => {
     const client = new BedrockAgentCoreClient({ region: 'eu-west-1', endpoint: agentcore.url, credentials: longTerm, maxAttempts: 1 });
     const before = agentcore.outcomes.length;
     await assert.rejects(client.send(new InvokeAgentRuntimeCommand({ agentRuntimeArn: arn, payload: new TextEncoder().encode('{}') })));
-    assert.equal(agentcore.outcomes[before]!.error?.code, 'malformed');
-    assert.match(agentcore.outcomes[before]!.error!.message, /region must be 'us-east-1'/);
+    assert.equal(agentcore.outcomes[before]!.error?.code, 'wrong_region');
+    assert.match(agentcore.outcomes[before]!.error!.message, /signed for region 'eu-west-1', but this server signs for 'us-east-1'/);
     client.destroy();
     const wrongService = await startVerifyingServer(createSigV4Verifier({ service: 'cognito-idp', region: REGION, lookupKey }), 'header', () => [200, 'application/json', '{}']);
     servers.push(wrongService.server);

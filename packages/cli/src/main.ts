@@ -54,7 +54,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   try {
     const serve = SERVE[command];
-    if (serve) return await serveCommand(serve, rest);
+    if (serve) return await serveCommand(serve, rest, command === 'up');
     const verb = VERBS[command];
     if (verb) return await verbCommand(await verb(), rest);
     console.error(`gatehouse: unknown command "${command}"\n\n${USAGE}`);
@@ -89,7 +89,7 @@ const SHARED_OPTIONS = {
   help: { type: 'boolean' },
 } as const;
 
-async function serveCommand(components: readonly ComponentName[], args: readonly string[]): Promise<number> {
+async function serveCommand(components: readonly ComponentName[], args: readonly string[], servesWebUi: boolean): Promise<number> {
   const { values } = parseArgs({ args: [...args], options: SHARED_OPTIONS, strict: true, allowPositionals: false });
   if (values.help) {
     console.log(USAGE);
@@ -101,7 +101,14 @@ async function serveCommand(components: readonly ComponentName[], args: readonly
     return 2;
   }
   const { startGatehouse } = await import('./start-gatehouse.ts');
+  // The whole stack serves the web UI: a fresh clone has only its sources, so build it now (offline, once).
+  const webDistDirectory = process.env.GATEHOUSE_WEB_DIST ? path.resolve(process.env.GATEHOUSE_WEB_DIST) : (await import('./web-component.ts')).webDistDirectory;
+  if (servesWebUi) {
+    const { ensureWebUi } = await import('./build-web-ui.ts');
+    await ensureWebUi(webDistDirectory, (line) => console.error(line));
+  }
   const running = await startGatehouse({
+    webDistDirectory,
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : process.env.GATEHOUSE_DATA_DIR ? { dataDir: process.env.GATEHOUSE_DATA_DIR } : {}),
     ...(values.config ? { configFile: values.config } : {}),
     ...(values['public-url'] ? { publicUrl: values['public-url'] } : {}),

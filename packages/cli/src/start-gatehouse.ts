@@ -61,6 +61,8 @@ export interface StartOptions {
   readonly instanceUrl?: string;
   readonly logger?: Logger;
   readonly env?: NodeJS.ProcessEnv;
+  /** Where the built web UI is served from; default `packages/web/dist` of this checkout. */
+  readonly webDistDirectory?: string;
 }
 
 export interface RunningGatehouse {
@@ -271,7 +273,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
       } else checks.store = store.kind;
       return { ready: !draining && storeOk, checks };
     };
-    mounted.push(createWebComponent(() => settings, { metrics: renderMetrics, readiness }));
+    mounted.push(createWebComponent(() => settings, { metrics: renderMetrics, readiness, ...(options.webDistDirectory ? { distDirectory: options.webDistDirectory } : {}) }));
     components.splice(0, components.length, ...mounted.map((component) => instrumentComponent(component, metrics)));
 
     let closed = false;

@@ -35,6 +35,11 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+const NOT_BUILT_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Gatehouse</title></head>
+<body style="font-family:system-ui,sans-serif;padding:2rem"><h1>The web UI is not built</h1>
+<p>Gatehouse is running; only its browser app is missing. Run <code>npm install</code> and then
+<code>npm run build -w @gatehouse/web</code> in the Gatehouse checkout, or restart <code>gatehouse up</code>, which builds it when Vite is installed.</p></body></html>`;
+
 export const webDistDirectory = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
 
 /**
@@ -103,7 +108,13 @@ export function createWebComponent(
         sendJson(response, 200, current, { 'cache-control': 'no-store', ...security });
         return true;
       }
-      if (!existsSync(root)) return false;
+      if (!existsSync(path.join(root, 'index.html'))) {
+        if (url.pathname !== '/' || !(request.headers.accept ?? '').includes('text/html')) return false;
+        const body = NOT_BUILT_PAGE;
+        response.writeHead(503, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...security });
+        response.end(request.method === 'HEAD' ? undefined : body);
+        return true;
+      }
       const relative = decodeURIComponent(url.pathname).replace(/^\/+/, '');
       const candidate = path.resolve(root, relative);
       if (candidate.startsWith(root + path.sep) && existsSync(candidate) && statSync(candidate).isFile()) {

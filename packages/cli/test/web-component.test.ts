@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { closeServer, createAppServer, listen } from '@gatehouse/core';
 import { createWebComponent } from '../src/web-component.ts';
+import { ensureWebUi } from '../src/build-web-ui.ts';
+import { startCli } from './support/run-cli.ts';
 
 test('the UI server sends the page policy as a header, falls back to index.html for app routes, and never serves files outside dist', async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'gh-dist-'));
@@ -31,6 +33,44 @@ test('the UI server sends the page policy as a header, falls back to index.html 
     assert.equal(config.headers.get('cache-control'), 'no-store');
     const api = await fetch(`${base}/oauth2/unknown`, { headers: { accept: 'application/json' } });
     assert.equal(api.status, 404, 'a non-HTML request that matches nothing is not answered with the app');
+  } finally {
+    await closeServer(server);
+  }
+});
+
+test('gatehouse up on a checkout whose web UI was never built builds it and serves HTML at /', async () => {
+  const dist = path.join(mkdtempSync(path.join(tmpdir(), 'gh-fresh-')), 'dist');
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'gh-fresh-data-'));
+  assert.equal(existsSync(dist), false);
+  const cli = await startCli(['up', '--port', '0', '--data-dir', dataDir], { GATEHOUSE_WEB_DIST: dist });
+  try {
+    const page = await fetch(`${cli.url}/`, { headers: { accept: 'text/html' } });
+    assert.equal(page.status, 200, cli.output());
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    const html = await page.text();
+    assert.match(html, /<script type="module"[^>]+src="\/assets\//, 'the built app, not a placeholder');
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1]!;
+    assert.equal((await fetch(`${cli.url}${script}`)).status, 200, 'its assets are served too');
+    assert.ok(existsSync(path.join(dist, 'index.html')), 'the build landed where the server reads it');
+    assert.deepEqual(readdirSync(path.dirname(dist)).filter((name) => name.includes('building')), [], 'no staging directory is left behind');
+  } finally {
+    await cli.stop();
+  }
+});
+
+test('without a built UI and nothing to build it with, / explains how to build it and the APIs still answer', async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'gh-nobuild-'));
+  const lines: string[] = [];
+  assert.equal(await ensureWebUi(path.join(root, 'dist'), (line) => lines.push(line), path.join(root, 'no-sources')), 'unavailable');
+  assert.match(lines.join('\n'), /npm run build -w @gatehouse\/web/);
+  const settings = { region: 'local', userPoolId: 'local_x', clientId: 'c', issuer: 'i', authority: 'i', runtimeArn: 'a', gatewayUrl: 'g', acceptedClients: 'pool' as const };
+  const server = createAppServer([createWebComponent(() => settings, { distDirectory: path.join(root, 'dist') })]);
+  const base = `http://127.0.0.1:${await listen(server, 0)}`;
+  try {
+    const page = await fetch(`${base}/`, { headers: { accept: 'text/html' } });
+    assert.equal(page.status, 503);
+    assert.match(await page.text(), /npm run build -w @gatehouse\/web/);
+    assert.equal((await fetch(`${base}/config.json`)).status, 200);
   } finally {
     await closeServer(server);
   }

@@ -257,7 +257,7 @@ export class GatewayEndpoint {
     const limit = this.#deps.config.limits.requestsPerMinutePerPrincipal;
     const key = `gateway:${this.name}:rate:${createHash('sha256').update(callerKey(caller)).digest('base64url')}`;
     const count = await this.#deps.store.increment(key, 60);
-    if (count > limit) throw new GatewayError('RateLimited', `More than ${limit} requests per minute from this user; slow down and retry in a minute`, { headers: { 'retry-after': '60' } });
+    if (count > limit) throw new GatewayError('RateLimited', `More than ${limit} requests per minute from this user (limits.requestsPerMinutePerPrincipal of gateway ${this.name}); slow down and retry in a minute, or have an operator raise gateways[].limits.requestsPerMinutePerPrincipal in gatehouse.yaml`, { headers: { 'retry-after': '60' } });
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {

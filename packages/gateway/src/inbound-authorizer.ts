@@ -1,4 +1,4 @@
-import { AuthError, createJwtAuthorizer, type ClientAllowList, type Principal } from '@gatehouse/auth';
+import { AuthError, USER_ISSUER_CLAIM, WORKLOAD_CLAIM, createJwtAuthorizer, type ClientAllowList, type Principal } from '@gatehouse/auth';
 import type { Clock, CustomJwtAuthorizerConfig, Logger } from '@gatehouse/core';
 import type { Caller } from './caller.ts';
 
@@ -24,8 +24,6 @@ export interface InboundAuthorizerOptions {
   readonly workloadDiscoveryUrl?: string | undefined;
 }
 
-const WORKLOAD_CLAIM = 'workload_name';
-const USER_ISSUER_CLAIM = 'user_iss';
 const DISCOVERY_SUFFIX = '/.well-known/openid-configuration';
 
 /**

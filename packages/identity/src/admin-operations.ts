@@ -1,28 +1,18 @@
 import { CognitoError } from './cognito-error.ts';
-import type { IdentityContext } from './identity-context.ts';
 import type { Operation } from './cognito-api.ts';
 import {
-  adminCreateUserSchema, adminGroupSchema, adminUpdateAttributesSchema, adminInitiateAuthSchema, adminRespondSchema, adminSetPasswordSchema, adminUserSchema, listUsersSchema, parseInput,
+  adminCreateUserSchema, adminGroupSchema, adminInitiateAuthSchema, adminRespondSchema, adminSetPasswordSchema, adminUserSchema, parseInput,
 } from './cognito-input.ts';
 import { initiateAuth, respondToAuthChallenge } from './auth-flows.ts';
 import { passwordSecrets } from './user-secrets.ts';
-import { UsernameTakenError, type PoolRecord, type UserRecord } from './user-store.ts';
+import { UsernameTakenError, type UserRecord } from './user-store.ts';
 import { attributeList } from './user-operations.ts';
 import { newPassword } from './bootstrap-pools.ts';
 import { deliver } from './outbox.ts';
-import { mergeAttributes, parseUserAttributes } from './user-attributes.ts';
-
-function poolOf(context: IdentityContext, poolId: string): PoolRecord {
-  const pool = context.users.poolById(poolId);
-  if (!pool) throw new CognitoError('ResourceNotFoundException', `User pool ${poolId} does not exist.`);
-  return pool;
-}
-
-function userOf(context: IdentityContext, poolId: string, username: string): UserRecord {
-  const user = context.users.user(poolOf(context, poolId).id, username);
-  if (!user) throw new CognitoError('UserNotFoundException', 'User does not exist.');
-  return user;
-}
+import { poolOf, userOf } from './resource-lookup.ts';
+import { listUsersSchema } from './management-input.ts';
+import { readPage, readPageToken } from './page-token.ts';
+import { parseUserAttributes } from './user-attributes.ts';
 
 export function userShape(user: UserRecord): Record<string, unknown> {
   return {
@@ -31,13 +21,27 @@ export function userShape(user: UserRecord): Record<string, unknown> {
   };
 }
 
-/** ListUsers' Filter: `name = "value"` or `name ^= "value"` (exact or prefix), as Cognito. */
-function filterMatcher(filter: string | undefined): (user: UserRecord) => boolean {
+/** The attributes Cognito lets ListUsers filter on. */
+const SEARCHABLE = ['username', 'email', 'phone_number', 'name', 'given_name', 'family_name', 'preferred_username', 'cognito:user_status', 'status', 'sub'];
+
+/**
+ * ListUsers' Filter: `name = "value"` or `name ^= "value"` (exact or prefix), as Cognito. `username = "…"` means
+ * the user that name signs in as (`lookup`: case- and width-folded as the pool compares names), so it finds the same
+ * user AdminGetUser does.
+ */
+function filterMatcher(filter: string | undefined, lookup: (username: string) => UserRecord | undefined): (user: UserRecord) => boolean {
   if (!filter) return () => true;
   const match = /^\s*([\w:]+)\s*(\^?=)\s*"((?:[^"\\]|\\.)*)"\s*$/.exec(filter);
   if (!match) throw new CognitoError('InvalidParameterException', 'Filter must look like attribute = "value" or attribute ^= "value"');
-  const [, name = '', operator, value = ''] = match;
-  const read = (user: UserRecord): string | undefined => (name === 'username' ? user.username : name === 'status' ? (user.enabled ? 'Enabled' : 'Disabled') : user.attributes[name]);
+  const [, name = '', operator, quoted = ''] = match;
+  if (!SEARCHABLE.includes(name)) throw new CognitoError('InvalidParameterException', `Filter: ${name} is not searchable; use one of ${SEARCHABLE.join(', ')}`);
+  const value = quoted.replace(/\\(.)/g, '$1');
+  if (name === 'username' && operator === '=') {
+    const target = lookup(value)?.username;
+    return (user) => user.username === target;
+  }
+  const read = (user: UserRecord): string | undefined =>
+    name === 'username' ? user.username : name === 'status' ? (user.enabled ? 'Enabled' : 'Disabled') : name === 'cognito:user_status' ? user.status : user.attributes[name];
   return (user) => {
     const actual = read(user);
     return actual !== undefined && (operator === '=' ? actual === value : actual.startsWith(value));
@@ -49,7 +53,7 @@ export const adminOperations: Record<string, Operation> = {
   async AdminCreateUser(context, body) {
     const input = parseInput(adminCreateUserSchema, body);
     const pool = poolOf(context, input.UserPoolId);
-    const attributes = parseUserAttributes(input.UserAttributes ?? []);
+    const attributes = parseUserAttributes(input.UserAttributes ?? [], { by: 'admin' });
     const password = input.TemporaryPassword ?? newPassword();
     const secrets = await passwordSecrets(pool.id, input.Username, password);
     let user: UserRecord;
@@ -69,12 +73,6 @@ export const adminOperations: Record<string, Operation> = {
     const user = userOf(context, input.UserPoolId, input.Username);
     const secrets = await passwordSecrets(user.poolId, user.username, input.Password);
     context.users.setPassword(user.poolId, user.username, secrets, input.Permanent ? 'CONFIRMED' : 'FORCE_CHANGE_PASSWORD');
-    return {};
-  },
-  async AdminUpdateUserAttributes(context, body) {
-    const input = parseInput(adminUpdateAttributesSchema, body);
-    const user = userOf(context, input.UserPoolId, input.Username);
-    context.users.updateAttributes(user.poolId, user.username, mergeAttributes(user.attributes, parseUserAttributes(input.UserAttributes), 'admin'));
     return {};
   },
   async AdminGetUser(context, body) {
@@ -137,8 +135,14 @@ export const adminOperations: Record<string, Operation> = {
   async ListUsers(context, body) {
     const input = parseInput(listUsersSchema, body);
     const pool = poolOf(context, input.UserPoolId);
-    const matches = filterMatcher(input.Filter);
-    const users = context.users.listUsers(pool.id, 10_000).filter(matches).slice(0, input.Limit || 60);
-    return { Users: users.map(userShape) };
+    const matches = filterMatcher(input.Filter, (username) => context.users.user(pool.id, username));
+    const after = readPageToken(input.PaginationToken, 'PaginationToken');
+    const page = readPage((from, batch) => context.users.usersAfter(pool.id, from, batch), (user) => user.username, after, input.Limit || 60, matches);
+    const wanted = input.AttributesToGet;
+    const users = page.items.map((user) => {
+      const shape = userShape(user);
+      return wanted ? { ...shape, Attributes: attributeList(user).filter((attribute) => wanted.includes(attribute.Name)) } : shape;
+    });
+    return { Users: users, ...(page.next ? { PaginationToken: page.next } : {}) };
   },
 };

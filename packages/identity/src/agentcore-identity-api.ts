@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, type Principal, type SigV4Verifier } from '@gatehouse/auth';
-import { BodyTooLargeError, readBody, sendJson, sendWire, type Logger } from '@gatehouse/core';
+import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody, sendJson, sendWire, type Logger } from '@gatehouse/core';
 import { AgentCoreIdentityError } from './agentcore-identity-error.ts';
 import type { WorkloadActor, WorkloadIdentities, WorkloadToken } from './workload-identities.ts';
 
@@ -52,8 +52,9 @@ export async function handleAgentCoreIdentity(
     }
     let input: unknown;
     try {
-      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-    } catch {
+      input = body.length === 0 ? {} : parseJson(body);
+    } catch (error) {
+      if (error instanceof JsonTooDeepError) throw new AgentCoreIdentityError('ValidationException', error.message);
       throw new AgentCoreIdentityError('ValidationException', 'Request body is not valid JSON');
     }
     if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new AgentCoreIdentityError('ValidationException', 'Request body must be a JSON object');

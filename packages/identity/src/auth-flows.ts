@@ -67,9 +67,10 @@ async function checkThrottle(context: IdentityContext, poolId: string, username:
   if (count >= MAX_FAILURES) throw new CognitoError('TooManyRequestsException', 'Password attempts exceeded. Wait 15 minutes before trying again.');
 }
 
-async function recordFailure(context: IdentityContext, pool: PoolRecord, username: string, ip: string, known: boolean): Promise<never> {
+async function recordFailure(context: IdentityContext, pool: PoolRecord, username: string, ip: string, known: boolean, client?: ClientRecord): Promise<never> {
   await context.store.increment(failureKey(pool.id, username, ip), FAILURE_WINDOW_SECONDS);
-  if (!known && pool.settings.preventUserExistenceErrors === 'LEGACY') throw new CognitoError('UserNotFoundException', 'User does not exist.');
+  // a client's own PreventUserExistenceErrors (management API) wins over the pool's
+  if (!known && (client?.settings.preventUserExistenceErrors ?? pool.settings.preventUserExistenceErrors) === 'LEGACY') throw new CognitoError('UserNotFoundException', 'User does not exist.');
   throw new CognitoError('NotAuthorizedException', INCORRECT_CREDENTIALS);
 }
 
@@ -97,6 +98,7 @@ async function completeSignIn(context: IdentityContext, pool: PoolRecord, client
   await context.store.delete(failureKey(pool.id, user.username, ip));
   if (!user.enabled) throw new CognitoError('NotAuthorizedException', 'User is disabled.');
   if (user.status === 'UNCONFIRMED') throw new CognitoError('UserNotConfirmedException', 'User is not confirmed.');
+  if (user.status === 'RESET_REQUIRED') throw new CognitoError('PasswordResetRequiredException', 'Password reset required for the user');
   if (user.status === 'FORCE_CHANGE_PASSWORD') {
     const session = await newChallenge(context, { kind: 'NEW_PASSWORD_REQUIRED', poolId: pool.id, clientId: client.id, username: user.username, known: true });
     const attributes = Object.fromEntries(Object.entries(user.attributes).filter(([name]) => name !== 'sub'));
@@ -134,7 +136,7 @@ export async function initiateAuth(
 
   const password = param(parameters, 'PASSWORD');
   const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
-  if (!user || !ok) return recordFailure(context, pool, username, caller.ip, user !== undefined);
+  if (!user || !ok) return recordFailure(context, pool, username, caller.ip, user !== undefined, client);
   return completeSignIn(context, pool, client, user, caller.ip);
 }
 
@@ -195,7 +197,7 @@ export async function respondToAuthChallenge(
     if (when === undefined || Math.abs(when - context.now()) > SRP_CLOCK_SKEW_MS) throw new CognitoError('NotAuthorizedException', 'TIMESTAMP is malformed or too far from the server time.');
     const ok = session.known && user !== undefined && user.srpVerifier === srp.verifier && constantTimeEqual(secretBlock, srp.secretBlock) &&
       verifyPasswordClaim(poolSuffix(pool.id), session.username, srp.verifier, srp, { clientPublic: srp.clientPublic, secretBlock, timestamp, signature });
-    if (!ok || !user) return recordFailure(context, pool, session.username, caller.ip, session.known);
+    if (!ok || !user) return recordFailure(context, pool, session.username, caller.ip, session.known, client);
     return completeSignIn(context, pool, client, user, caller.ip);
   }
   if (input.ChallengeName === 'NEW_PASSWORD_REQUIRED') {
@@ -217,7 +219,7 @@ function challengeAttributes(user: UserRecord, responses: Record<string, string>
   const changes = Object.entries(responses)
     .filter(([key]) => key.startsWith('userAttributes.'))
     .map(([key, value]) => ({ Name: key.slice('userAttributes.'.length), Value: value }));
-  return mergeAttributes(user.attributes, parseUserAttributes(changes), 'user');
+  return mergeAttributes(user.attributes, parseUserAttributes(changes, { by: 'user', locate: (_, name) => `ChallengeResponses.userAttributes.${name}` }));
 }
 
 /**
@@ -230,6 +232,8 @@ export async function checkPassword(context: IdentityContext, pool: PoolRecord, 
   const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
   if (!user || !ok) return recordFailure(context, pool, username, ip, user !== undefined);
   await context.store.delete(failureKey(pool.id, user.username, ip));
+  // the password was deactivated by AdminResetUserPassword: only the emailed code restores access
+  if (user.status === 'RESET_REQUIRED') throw new CognitoError('PasswordResetRequiredException', 'Password reset required for the user');
   return user;
 }
 

@@ -49,7 +49,7 @@ export function clientSettings(config: AppClientConfig): ClientSettings {
   };
 }
 
-const DEFAULT_GROUPS = [
+export const DEFAULT_GROUPS = [
   { groupName: 'ops-readonly', description: 'Read access to the operations tools' },
   { groupName: 'ops-readwrite', description: 'Read and write access to the operations tools' },
 ];
@@ -57,7 +57,8 @@ const DEFAULT_GROUPS = [
 function defaultClient(baseUrl: string): AppClientConfig {
   return {
     clientName: 'web', generateSecret: false,
-    explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+    // ADMIN_USER_PASSWORD_AUTH needs an admin key's SigV4 signature anyway, so allowing it opens nothing to the public
+    explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_ADMIN_USER_PASSWORD_AUTH'],
     allowedOAuthFlows: ['code'], allowedOAuthScopes: ['openid', 'email', 'profile'],
     callbackUrls: [`${baseUrl}/`], logoutUrls: [`${baseUrl}/`],
     accessTokenValidity: 60, idTokenValidity: 60, refreshTokenValidity: 30,

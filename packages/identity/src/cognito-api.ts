@@ -5,11 +5,19 @@ import type { IdentityContext } from './identity-context.ts';
 import { AuthError, type SigV4Verifier } from '@gatehouse/auth';
 import { userOperations } from './user-operations.ts';
 import { adminOperations } from './admin-operations.ts';
+import { accountOperations, adminAccountOperations } from './account-operations.ts';
+import { poolOperations } from './pool-operations.ts';
+import { groupOperations } from './group-operations.ts';
 
 const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.';
 const MAX_BODY = 256 * 1024;
 
 export type Operation = (context: IdentityContext, body: unknown, caller: { ip: string }) => Promise<unknown>;
+
+/** Unsigned in Cognito (ClientId or an access token authenticates them). */
+const UNSIGNED: Readonly<Record<string, Operation>> = { ...userOperations, ...accountOperations };
+/** Everything else: SigV4 by an admin key. */
+const SIGNED: Readonly<Record<string, Operation>> = { ...adminOperations, ...adminAccountOperations, ...poolOperations, ...groupOperations };
 
 /** True for the requests this surface owns: `POST /` carrying a Cognito X-Amz-Target. */
 export function isCognitoRequest(request: IncomingMessage, url: URL): boolean {
@@ -39,6 +47,14 @@ export function answerCognitoPreflight(response: ServerResponse): void {
   response.end();
 }
 
+/**
+ * An operation Cognito serves unsigned (authenticated by ClientId, SecretHash or an access token), as the
+ * hosted pages call it: the same code and rules as the JSON API, so the pages can do nothing the API refuses.
+ */
+export function unsignedOperation(name: string): Operation | undefined {
+  return Object.hasOwn(UNSIGNED, name) ? UNSIGNED[name] : undefined;
+}
+
 export function clientIp(request: IncomingMessage): string {
   return request.socket.remoteAddress ?? 'unknown';
 }
@@ -46,7 +62,7 @@ export function clientIp(request: IncomingMessage): string {
 /** The Cognito JSON API: parse, authenticate admin calls by SigV4, dispatch, answer in Cognito's error shape. */
 export async function handleCognito(context: IdentityContext, sigV4: SigV4Verifier, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const name = String(request.headers['x-amz-target']).slice(TARGET_PREFIX.length);
-  const cors = Object.hasOwn(userOperations, name) ? PUBLIC_CORS : {};
+  const cors = Object.hasOwn(UNSIGNED, name) ? PUBLIC_CORS : {};
   try {
     let body: Buffer;
     try {
@@ -55,8 +71,8 @@ export async function handleCognito(context: IdentityContext, sigV4: SigV4Verifi
       if (error instanceof BodyTooLargeError) throw new CognitoError('InvalidParameterException', `Request body exceeds ${MAX_BODY} bytes`);
       throw error;
     }
-    const userOperation = Object.hasOwn(userOperations, name) ? userOperations[name] : undefined;
-    const adminOperation = Object.hasOwn(adminOperations, name) ? adminOperations[name] : undefined;
+    const userOperation = Object.hasOwn(UNSIGNED, name) ? UNSIGNED[name] : undefined;
+    const adminOperation = Object.hasOwn(SIGNED, name) ? SIGNED[name] : undefined;
     if (!userOperation && !adminOperation) throw new CognitoError('UnknownOperationException', `Unknown operation ${name}`);
     let input: unknown;
     try {
@@ -109,6 +125,8 @@ async function requireAdminSignature(sigV4: SigV4Verifier, request: IncomingMess
       case 'expired':
       case 'expired_credentials':
         throw new CognitoError('InvalidSignatureException', `Signature expired: ${error.message}`);
+      case 'wrong_region':
+        throw new CognitoError('InvalidSignatureException', error.message);
       default:
         throw new CognitoError('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.');
     }

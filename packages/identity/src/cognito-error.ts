@@ -24,6 +24,12 @@ const cognitoStatus = {
   MissingAuthenticationTokenException: 400,
   AccessDeniedException: 400,
   ResourceConflictException: 400,
+  GroupExistsException: 400,
+  ScopeDoesNotExistException: 400,
+  InvalidOAuthFlowException: 400,
+  LimitExceededException: 400,
+  AliasExistsException: 400,
+  PasswordResetRequiredException: 400,
   InternalErrorException: 500,
 } as const satisfies Record<string, number>;
 

@@ -54,8 +54,5 @@ export const adminCreateUserSchema = adminUserSchema.extend({
 });
 export const adminSetPasswordSchema = adminUserSchema.extend({ Password: passwordSchema, Permanent: z.boolean().optional() });
 export const adminGroupSchema = adminUserSchema.extend({ GroupName: z.string().min(1).max(128) });
-export const listUsersSchema = z.object({ UserPoolId: poolIdSchema, Limit: z.number().int().min(0).max(60).optional(), Filter: z.string().max(256).optional() });
 export const getTokensFromRefreshSchema = z.object({ RefreshToken: z.string().min(1).max(16_384), ClientId: clientIdSchema, ClientSecret: z.string().max(128).optional() });
 export const changePasswordSchema = z.object({ AccessToken: z.string().min(1).max(16_384), PreviousPassword: passwordSchema.optional(), ProposedPassword: passwordSchema });
-export const adminUpdateAttributesSchema = adminUserSchema.extend({ UserAttributes: attributeList, ClientMetadata: stringMap.optional() });
-export const updateAttributesSchema = z.object({ AccessToken: z.string().min(1).max(16_384), UserAttributes: attributeList, ClientMetadata: stringMap.optional() });

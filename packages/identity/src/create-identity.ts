@@ -6,6 +6,8 @@ import { inTransaction } from './in-transaction.ts';
 import { SecretBox } from './secret-box.ts';
 import { UserStore, type PoolRecord } from './user-store.ts';
 import { KeyStore } from './key-store.ts';
+import { GroupStore } from './group-store.ts';
+import { CodeStore } from './code-store.ts';
 import { TokenStore } from './token-store.ts';
 import { RevocationPublisher } from './revocation-publisher.ts';
 import { TokenMinter } from './token-minter.ts';
@@ -76,7 +78,7 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
 
   const revocations = new RevocationPublisher(tokens, platform.store, now, logger);
   const context: IdentityContext = {
-    platform, users, keys, tokens, box, store: platform.store, logger, now,
+    platform, users, keys, tokens, box, groups: new GroupStore(database, now), codes: new CodeStore(database, now), store: platform.store, logger, now,
     publishRevocations: () => revocations.publish(),
     minter: new TokenMinter(keys, now),
     defaultPoolId: firstPool.id,

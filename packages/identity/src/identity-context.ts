@@ -4,11 +4,15 @@ import type { KeyStore } from './key-store.ts';
 import type { TokenStore } from './token-store.ts';
 import type { TokenMinter, TokenSubject } from './token-minter.ts';
 import type { SecretBox } from './secret-box.ts';
+import type { GroupStore } from './group-store.ts';
+import type { CodeStore } from './code-store.ts';
 
 /** What the route modules share: the stores, the signer and the platform. */
 export interface IdentityContext {
   readonly platform: Platform;
   readonly users: UserStore;
+  readonly groups: GroupStore;
+  readonly codes: CodeStore;
   readonly keys: KeyStore;
   readonly tokens: TokenStore;
   readonly minter: TokenMinter;

@@ -26,6 +26,9 @@ CREATE TABLE IF NOT EXISTS access_keys (access_key_id TEXT PRIMARY KEY, secret_a
 CREATE TABLE IF NOT EXISTS authorization_codes (code_hash TEXT PRIMARY KEY, payload TEXT NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER);
 CREATE TABLE IF NOT EXISTS login_sessions (session_hash TEXT PRIMARY KEY, pool_id TEXT NOT NULL, username TEXT NOT NULL, auth_time INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS user_codes (
+  pool_id TEXT NOT NULL, username TEXT NOT NULL, purpose TEXT NOT NULL, code_hash TEXT NOT NULL, expires_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (pool_id, username, purpose));
 `;
 
 export function identityDatabaseFile(dataDir: string): string {
@@ -44,13 +47,23 @@ export function openIdentityDatabase(dataDir: string): Database {
 
 /** Columns added after the first release; each step is idempotent so old data dirs open unchanged. */
 function migrate(database: Database): void {
-  const columns = (database.prepare('PRAGMA table_info(revoked_origins)').all() as { name: string }[]).map((column) => column.name);
   // 0 until the revocation is in the shared store (redis), so instances that do not share this file learn it.
-  if (!columns.includes('published')) database.exec('ALTER TABLE revoked_origins ADD COLUMN published INTEGER NOT NULL DEFAULT 0');
+  addColumn(database, 'revoked_origins', 'published', 'INTEGER NOT NULL DEFAULT 0');
   database.exec('CREATE INDEX IF NOT EXISTS revoked_origins_unpublished ON revoked_origins (published) WHERE published = 0');
+  // The Cognito management API reports these (LastModifiedDate, Precedence, RoleArn); old rows read them as "unknown".
+  addColumn(database, 'pools', 'updated_at', 'INTEGER');
+  addColumn(database, 'clients', 'updated_at', 'INTEGER');
+  addColumn(database, 'groups', 'precedence', 'INTEGER');
+  addColumn(database, 'groups', 'role_arn', 'TEXT');
+  addColumn(database, 'groups', 'created_at', 'INTEGER');
+  addColumn(database, 'groups', 'updated_at', 'INTEGER');
   // The username in its compared form (username-key.ts). NULL for rows written before it existed, until bootstrapPools
   // keys them with their pool's case setting; a row whose key another user already holds stays NULL and is reported.
-  const userColumns = (database.prepare('PRAGMA table_info(users)').all() as { name: string }[]).map((column) => column.name);
-  if (!userColumns.includes('username_key')) database.exec('ALTER TABLE users ADD COLUMN username_key TEXT');
+  addColumn(database, 'users', 'username_key', 'TEXT');
   database.exec('CREATE UNIQUE INDEX IF NOT EXISTS users_username_key ON users (pool_id, username_key)');
+}
+
+function addColumn(database: Database, table: string, column: string, definition: string): void {
+  const columns = (database.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((entry) => entry.name);
+  if (!columns.includes(column)) database.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
 }

@@ -6,6 +6,5 @@ export { CognitoError } from './cognito-error.ts';
 export { OAuthError } from './oauth-error.ts';
 export { AgentCoreIdentityError } from './agentcore-identity-error.ts';
 export type { AgentCoreIdentityErrorCode } from './agentcore-identity-error.ts';
-export { WORKLOAD_CLAIM, USER_ISSUER_CLAIM, ASSERTED_USER_ISSUER } from './workload-identities.ts';
 export type { WorkloadDefinition, WorkloadToken } from './workload-identities.ts';
 export type { PerimeterDeclaration, PerimeterResource, PerimeterView, LiveSet } from './perimeter-settings.ts';

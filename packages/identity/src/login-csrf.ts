@@ -18,9 +18,16 @@ function key(context: IdentityContext): string {
   return context.users.metaOrCreate('login-csrf-key', () => randomBytes(32).toString('hex'));
 }
 
-function mac(context: IdentityContext, cookie: string, expiresAt: number, parameters: Readonly<Record<string, string | undefined>>): string {
+/**
+ * Which form a token is for: `sign-in`, `sign-up`, … A purpose may carry what the server already checked
+ * (`confirm-sign-up:{username}` is issued only after that sign-up succeeded), so a form with it proves that
+ * step happened in this browser, in this transaction, within the lifetime.
+ */
+export type FormPurpose = string;
+
+function mac(context: IdentityContext, cookie: string, expiresAt: number, parameters: Readonly<Record<string, string | undefined>>, purpose: FormPurpose): string {
   const transaction = AUTHORIZE_PARAMETERS.map((name) => parameters[name] ?? null);
-  return createHmac('sha256', key(context)).update(JSON.stringify(['gatehouse-login-csrf', cookie, expiresAt, transaction])).digest('base64url');
+  return createHmac('sha256', key(context)).update(JSON.stringify(['gatehouse-login-csrf', purpose, cookie, expiresAt, transaction])).digest('base64url');
 }
 
 /**
@@ -28,17 +35,19 @@ function mac(context: IdentityContext, cookie: string, expiresAt: number, parame
  * (client, redirect URI, state, nonce, PKCE challenge, scope): a pair the client makes up, or a token from
  * another sign-in, does not verify.
  */
-export function issueLoginCsrf(context: IdentityContext, parameters: Readonly<Record<string, string | undefined>>): LoginCsrf {
+export function issueLoginCsrf(context: IdentityContext, parameters: Readonly<Record<string, string | undefined>>, purpose: FormPurpose = 'sign-in'): LoginCsrf {
   const cookie = randomToken(24);
   const expiresAt = context.now() + LIFETIME_MS;
-  return { cookie, field: `${expiresAt}.${mac(context, cookie, expiresAt, parameters)}` };
+  return { cookie, field: `${expiresAt}.${mac(context, cookie, expiresAt, parameters, purpose)}` };
 }
 
-export function checkLoginCsrf(context: IdentityContext, cookie: string | undefined, field: string | undefined, parameters: Readonly<Record<string, string | undefined>>): boolean {
+export function checkLoginCsrf(
+  context: IdentityContext, cookie: string | undefined, field: string | undefined, parameters: Readonly<Record<string, string | undefined>>, purpose: FormPurpose = 'sign-in',
+): boolean {
   if (!cookie || !field) return false;
   const match = /^(\d{1,15})\.([\w-]{43})$/.exec(field);
   if (!match) return false;
   const expiresAt = Number(match[1]);
   if (expiresAt <= context.now()) return false;
-  return constantTimeEqual(match[2]!, mac(context, cookie, expiresAt, parameters));
+  return constantTimeEqual(match[2]!, mac(context, cookie, expiresAt, parameters, purpose));
 }

@@ -1,120 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyTooLargeError, StoreUnavailableError, parseForm, readBody, sendWire } from '@gatehouse/core';
+import { StoreUnavailableError, sendWire } from '@gatehouse/core';
 import { OAuthError } from './oauth-error.ts';
-import { CognitoError } from './cognito-error.ts';
 import type { IdentityContext } from './identity-context.ts';
-import { AuthorizePageError, AuthorizeRedirectError, authorizeParameters, parseAuthorizeRequest, type AuthorizeRequest } from './authorize-request.ts';
+import { authorizeParameters, parseAuthorizeRequest, type AuthorizeRequest } from './authorize-request.ts';
 import { authenticateClient } from './client-auth.ts';
-import { authorizationCodeGrant, clientCredentialsGrant, refreshTokenGrant, tokenExchangeGrant, type CodePayload } from './token-grants.ts';
-import { errorPage, loginPage, signedOutPage, signOutErrorPage } from './login-page.ts';
+import { authorizationCodeGrant, clientCredentialsGrant, refreshTokenGrant, tokenExchangeGrant } from './token-grants.ts';
+import { signedOutPage, signOutErrorPage } from './login-page.ts';
 import { decideLogout, LogoutPageError, type LogoutDecision } from './logout-request.ts';
-import { checkPassword } from './auth-flows.ts';
-import { clientIp } from './cognito-api.ts';
-import { checkLoginCsrf, issueLoginCsrf } from './login-csrf.ts';
 import { verifyAccessToken } from './verify-access-token.ts';
-import { passwordSecrets } from './user-secrets.ts';
 import { userAttributeClaims } from './user-attributes.ts';
-
-const SESSION_COOKIE = 'gatehouse_session';
-const CSRF_COOKIE = 'gatehouse_csrf';
-const SESSION_TTL_MS = 3600_000;
-const CODE_TTL_MS = 5 * 60_000;
-const MAX_FORM = 64 * 1024;
-const PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'x-frame-options': 'DENY',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-  'referrer-policy': 'no-referrer',
-};
-const API_HEADERS = { 'cache-control': 'no-store', 'access-control-allow-origin': '*' };
-
-type Route = (context: IdentityContext, request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
-
-function cookies(request: IncomingMessage): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const index = part.indexOf('=');
-    if (index > 0) result[part.slice(0, index).trim()] = decodeURIComponent(part.slice(index + 1).trim());
-  }
-  return result;
-}
-
-function cookie(context: IdentityContext, name: string, value: string, maxAgeSeconds: number, sameSite: 'Lax' | 'Strict'): string {
-  const secure = context.platform.baseUrl.startsWith('https:') ? '; Secure' : '';
-  return `${name}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=${sameSite}; Max-Age=${maxAgeSeconds}${secure}`;
-}
-
-function page(response: ServerResponse, status: number, html: string, headers: Record<string, string | string[]> = {}): void {
-  response.writeHead(status, { ...PAGE_HEADERS, 'content-length': Buffer.byteLength(html), ...headers });
-  response.end(html);
-}
-
-function redirect(response: ServerResponse, location: string, headers: Record<string, string | string[]> = {}): void {
-  response.writeHead(302, { location, 'cache-control': 'no-store', 'content-length': 0, ...headers });
-  response.end();
-}
-
-function json(response: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(value);
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...API_HEADERS, ...headers });
-  response.end(body);
-}
-
-async function readForm(request: IncomingMessage): Promise<Record<string, string>> {
-  const type = String(request.headers['content-type'] ?? '');
-  if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded')) throw new OAuthError('invalid_request', 'Send the parameters as application/x-www-form-urlencoded');
-  try {
-    const body = await readBody(request, MAX_FORM);
-    const names = [...new URLSearchParams(body.toString('utf8')).keys()];
-    const repeated = names.find((name, index) => names.indexOf(name) !== index);
-    // RFC 6749 §3.2: a parameter sent twice is ambiguous, so refused rather than guessed
-    if (repeated !== undefined) throw new OAuthError('invalid_request', `Parameter ${repeated} was sent more than once`);
-    return parseForm(body);
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) throw new OAuthError('invalid_request', `Request body exceeds ${MAX_FORM} bytes`);
-    throw error;
-  }
-}
-
-async function issueCode(context: IdentityContext, authorize: AuthorizeRequest, username: string, authTime: number): Promise<string> {
-  const payload: CodePayload = {
-    clientId: authorize.client.id, poolId: authorize.pool.id, redirectUri: authorize.redirectUri, scope: authorize.scope, nonce: authorize.nonce,
-    codeChallenge: authorize.codeChallenge, username, authTime, family: crypto.randomUUID(),
-  };
-  const code = context.tokens.saveCode(payload, CODE_TTL_MS);
-  const location = new URL(authorize.redirectUri);
-  location.searchParams.set('code', code);
-  if (authorize.state !== undefined) location.searchParams.set('state', authorize.state);
-  return location.toString();
-}
-
-function queryParameters(url: URL): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) if (!(name in result)) result[name] = value;
-  return result;
-}
-
-function renderLogin(context: IdentityContext, response: ServerResponse, authorize: AuthorizeRequest, parameters: Record<string, string>, extra: { status?: number; error?: string; username?: string; newPasswordRequired?: boolean } = {}): void {
-  const csrf = issueLoginCsrf(context, parameters);
-  page(response, extra.status ?? 200, loginPage({
-    poolName: authorize.pool.name, clientName: authorize.client.name, parameters: authorizeParameters(parameters), csrf: csrf.field,
-    error: extra.error, username: extra.username, newPasswordRequired: extra.newPasswordRequired ?? false,
-  }), { 'set-cookie': cookie(context, CSRF_COOKIE, csrf.cookie, 1800, 'Strict') });
-}
-
-/** Runs a step that may fail with an authorize error: page errors stay here, others go back to the client. */
-function authorizeFailure(response: ServerResponse, error: unknown): boolean {
-  if (error instanceof AuthorizePageError) {
-    page(response, 400, errorPage(error.message));
-    return true;
-  }
-  if (error instanceof AuthorizeRedirectError) {
-    redirect(response, error.location());
-    return true;
-  }
-  return false;
-}
+import { API_HEADERS, SESSION_COOKIE, authorizeFailure, cookie, cookies, issueCode, json, page, queryParameters, readForm, redirect, type Route } from './hosted-http.ts';
+import { HOSTED_PAGE_ROUTES } from './hosted-pages.ts';
 
 const authorize: Route = async (context, request, response, url) => {
   const parameters = queryParameters(url);
@@ -137,61 +33,6 @@ const authorize: Route = async (context, request, response, url) => {
   redirect(response, `/login?${new URLSearchParams(authorizeParameters(parameters)).toString()}`);
 };
 
-const loginGet: Route = async (context, _request, response, url) => {
-  const parameters = queryParameters(url);
-  try {
-    renderLogin(context, response, parseAuthorizeRequest(context, parameters), parameters);
-  } catch (error) {
-    if (authorizeFailure(response, error)) return;
-    throw error;
-  }
-};
-
-const loginPost: Route = async (context, request, response) => {
-  let form: Record<string, string>;
-  try {
-    form = await readForm(request);
-  } catch {
-    page(response, 400, errorPage('The sign-in form was not sent as a form.'));
-    return;
-  }
-  let parsed: AuthorizeRequest;
-  try {
-    parsed = parseAuthorizeRequest(context, form);
-  } catch (error) {
-    if (authorizeFailure(response, error)) return;
-    throw error;
-  }
-  if (!checkLoginCsrf(context, cookies(request)[CSRF_COOKIE], form.csrf, form)) {
-    renderLogin(context, response, parsed, form, { status: 403, error: 'Your sign-in form expired. Please sign in again.' });
-    return;
-  }
-  const username = form.username ?? '';
-  try {
-    let user = await checkPassword(context, parsed.pool, username, form.password ?? '', clientIp(request));
-    if (!user.enabled) throw new CognitoError('NotAuthorizedException', 'User is disabled.');
-    if (user.status === 'UNCONFIRMED') throw new CognitoError('UserNotConfirmedException', 'User is not confirmed.');
-    if (user.status === 'FORCE_CHANGE_PASSWORD') {
-      if (!form.new_password) {
-        renderLogin(context, response, parsed, form, { error: 'You must choose a new password.', username, newPasswordRequired: true });
-        return;
-      }
-      context.users.setPassword(parsed.pool.id, user.username, await passwordSecrets(parsed.pool.id, user.username, form.new_password), 'CONFIRMED');
-      user = context.users.user(parsed.pool.id, user.username)!;
-    }
-    const authTime = Math.floor(context.now() / 1000);
-    const sessionId = context.tokens.createLoginSession(parsed.pool.id, user.username, authTime, SESSION_TTL_MS);
-    redirect(response, await issueCode(context, parsed, user.username, authTime), {
-      'set-cookie': [cookie(context, SESSION_COOKIE, sessionId, SESSION_TTL_MS / 1000, 'Lax'), cookie(context, CSRF_COOKIE, '', 0, 'Strict')],
-    });
-  } catch (error) {
-    if (error instanceof CognitoError) {
-      renderLogin(context, response, parsed, form, { status: 400, error: error.message, username, newPasswordRequired: error.code === 'InvalidPasswordException' });
-      return;
-    }
-    throw error;
-  }
-};
 
 const GRANTS: Record<string, typeof authorizationCodeGrant> = {
   authorization_code: authorizationCodeGrant,
@@ -266,8 +107,7 @@ const logout: Route = async (context, request, response, url) => {
 
 const ROUTES: Record<string, Route> = {
   'GET /oauth2/authorize': authorize,
-  'GET /login': loginGet,
-  'POST /login': loginPost,
+  ...HOSTED_PAGE_ROUTES,
   'POST /oauth2/token': token,
   'GET /oauth2/userInfo': userInfo,
   'POST /oauth2/userInfo': userInfo,

@@ -9,3 +9,6 @@ export function passwordPolicyProblem(password: string): string | undefined {
   if (!/[^A-Za-z0-9\s]/.test(password)) return 'Password must have symbol characters';
   return undefined;
 }
+
+/** The policy above as a person reads it, for pages that ask for a new password. */
+export const PASSWORD_POLICY_TEXT = 'Use at least 8 characters, with a lower-case letter, an upper-case letter, a digit and a symbol.';

@@ -44,12 +44,13 @@ const k = BigInt(`0x${hashHex(`${padHex(N)}${padHex(g)}`)}`);
 
 function privateKeyX(poolSuffix: string, userIdForSrp: string, password: string, saltHex: string): bigint {
   const inner = createHash('sha256').update(`${poolSuffix}${userIdForSrp}:${password}`, 'utf8').digest('hex');
-  return BigInt(`0x${hashHex(padHex(saltHex) + inner)}`);
+  // The salt as a number, as SRP clients (amazon-cognito-identity-js, Amplify) read it: a salt whose first byte is
+  // 00 and second < 0x80 used to be hashed with its leading zeros here and without them by the client (1 in 512 users).
+  return BigInt(`0x${hashHex(padHex(BigInt(`0x${saltHex}`)) + inner)}`);
 }
 
 /** Salt and verifier kept with the user, so the password itself is never needed for SRP. */
-export function createVerifier(poolSuffix: string, userIdForSrp: string, password: string): { salt: string; verifier: string } {
-  const salt = randomBytes(16).toString('hex');
+export function createVerifier(poolSuffix: string, userIdForSrp: string, password: string, salt: string = randomBytes(16).toString('hex')): { salt: string; verifier: string } {
   const x = privateKeyX(poolSuffix, userIdForSrp, password, salt);
   return { salt, verifier: modPow(g, x, N).toString(16) };
 }

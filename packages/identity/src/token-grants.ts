@@ -3,7 +3,7 @@ import { issueTokens, subjectOf, type IdentityContext } from './identity-context
 import type { ClientRecord } from './user-store.ts';
 import { checkPkce } from './check-pkce.ts';
 import { verifyAccessToken } from './verify-access-token.ts';
-import { USER_ISSUER_CLAIM, WORKLOAD_CLAIM } from './workload-identities.ts';
+import { USER_ISSUER_CLAIM, WORKLOAD_CLAIM } from '@gatehouse/auth';
 
 export interface CodePayload {
   readonly clientId: string;

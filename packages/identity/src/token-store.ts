@@ -107,6 +107,16 @@ export class TokenStore {
     });
   }
 
+  /** DeleteUserPoolClient: every sign-in made through the client ends with it. */
+  revokeClient(clientId: string): void {
+    inTransaction(this.#database, () => {
+      const families = this.#database
+        .prepare('SELECT family, MAX(expires_at) AS expires_at FROM refresh_tokens WHERE client_id = ? AND revoked_at IS NULL GROUP BY family')
+        .all(clientId) as Row[];
+      for (const row of families) this.#revokeFamilyInside(String(row.family), Number(row.expires_at));
+    });
+  }
+
   /** On every runtime and gateway request (cached tokens too), so its statement is prepared once. */
   isRevokedOrigin(originJti: string): boolean {
     this.#revokedOrigin ??= this.#database.prepare('SELECT 1 FROM revoked_origins WHERE origin_jti = ?');

@@ -3,7 +3,7 @@ import { CognitoError, INCORRECT_CREDENTIALS } from './cognito-error.ts';
 import type { IdentityContext } from './identity-context.ts';
 import type { Operation } from './cognito-api.ts';
 import {
-  accessTokenSchema, changePasswordSchema, updateAttributesSchema, confirmSignUpSchema, getTokensFromRefreshSchema, initiateAuthSchema, parseInput, respondSchema, revokeTokenSchema, signUpSchema,
+  accessTokenSchema, changePasswordSchema, confirmSignUpSchema, getTokensFromRefreshSchema, initiateAuthSchema, parseInput, respondSchema, revokeTokenSchema, signUpSchema,
 } from './cognito-input.ts';
 import { API_SCOPE, clientFor, initiateAuth, respondToAuthChallenge } from './auth-flows.ts';
 import { verifyAccessToken } from './verify-access-token.ts';
@@ -13,17 +13,17 @@ import { verifyPassword } from './password-hash.ts';
 import { passwordSecrets } from './user-secrets.ts';
 import { UsernameTakenError, type UserRecord } from './user-store.ts';
 import { deliver } from './outbox.ts';
-import { mergeAttributes, parseUserAttributes } from './user-attributes.ts';
+import { parseUserAttributes } from './user-attributes.ts';
 import { usernameKey } from './username-key.ts';
 
-const CODE_TTL_MS = 24 * 3600_000;
-const MAX_CODE_FAILURES = 5;
+export const CODE_TTL_MS = 24 * 3600_000;
+export const MAX_CODE_FAILURES = 5;
 
 export function attributeList(user: UserRecord): { Name: string; Value: string }[] {
   return Object.entries(user.attributes).map(([Name, Value]) => ({ Name, Value }));
 }
 
-async function userFromAccessToken(context: IdentityContext, token: string): Promise<UserRecord> {
+export async function userFromAccessToken(context: IdentityContext, token: string): Promise<UserRecord> {
   const verified = await verifyAccessToken(context, token);
   // a token minted for another audience (resource indicator, token exchange) is not for Cognito's own API
   if (!verified || verified.claims.aud !== undefined) throw new CognitoError('NotAuthorizedException', 'Invalid Access Token');
@@ -51,13 +51,6 @@ export const userOperations: Record<string, Operation> = {
   async GetUser(context, body) {
     const user = await userFromAccessToken(context, parseInput(accessTokenSchema, body).AccessToken);
     return { Username: user.username, UserAttributes: attributeList(user), MFAOptions: [], UserMFASettingList: [] };
-  },
-  async UpdateUserAttributes(context, body) {
-    const input = parseInput(updateAttributesSchema, body);
-    const user = await userFromAccessToken(context, input.AccessToken);
-    context.users.updateAttributes(user.poolId, user.username, mergeAttributes(user.attributes, parseUserAttributes(input.UserAttributes), 'user'));
-    // no verification codes yet: a changed address simply stays unverified
-    return { CodeDeliveryDetailsList: [] };
   },
   async GlobalSignOut(context, body) {
     const token = parseInput(accessTokenSchema, body).AccessToken;

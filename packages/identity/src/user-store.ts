@@ -9,12 +9,16 @@ export interface PoolSettings {
   /** Cognito's UsernameConfiguration.CaseSensitive; fixed once the pool exists. */
   readonly caseSensitive: boolean;
   readonly resourceServers: readonly { identifier: string; scopes: readonly string[] }[];
+  /** A pool made by the management API: its CreateUserPool/UpdateUserPool fields as sent, echoed by DescribeUserPool. */
+  readonly cognito?: Readonly<Record<string, unknown>>;
 }
 
 export interface PoolRecord {
   readonly id: string;
   readonly name: string;
   readonly settings: PoolSettings;
+  readonly createdAt: number;
+  readonly updatedAt: number;
 }
 
 export interface ClientSettings {
@@ -26,6 +30,10 @@ export interface ClientSettings {
   readonly accessTokenSeconds: number;
   readonly idTokenSeconds: number;
   readonly refreshTokenSeconds: number;
+  /** Per-client PreventUserExistenceErrors (management API); the pool's setting applies when absent. */
+  readonly preventUserExistenceErrors?: 'ENABLED' | 'LEGACY';
+  /** A client made or changed by the management API: the fields it echoes (validities and their units as sent, and so on). */
+  readonly cognito?: Readonly<Record<string, unknown>>;
 }
 
 export interface ClientRecord {
@@ -34,9 +42,12 @@ export interface ClientRecord {
   readonly name: string;
   readonly secret: string | undefined;
   readonly settings: ClientSettings;
+  readonly createdAt?: number;
+  readonly updatedAt?: number;
 }
 
-export type UserStatus = 'CONFIRMED' | 'UNCONFIRMED' | 'FORCE_CHANGE_PASSWORD';
+/** RESET_REQUIRED: AdminResetUserPassword deactivated the password; only ConfirmForgotPassword with the code restores access. */
+export type UserStatus = 'CONFIRMED' | 'UNCONFIRMED' | 'FORCE_CHANGE_PASSWORD' | 'RESET_REQUIRED';
 
 export interface UserRecord {
   readonly poolId: string;
@@ -66,7 +77,7 @@ export interface NewUser {
 type Row = Record<string, unknown>;
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
-function toUser(row: Row): UserRecord {
+export function toUser(row: Row): UserRecord {
   return {
     poolId: String(row.pool_id),
     username: String(row.username),
@@ -84,7 +95,23 @@ function toUser(row: Row): UserRecord {
 }
 
 function toClient(row: Row): ClientRecord {
-  return { id: String(row.id), poolId: String(row.pool_id), name: String(row.name), secret: text(row.secret), settings: JSON.parse(String(row.settings)) as ClientSettings };
+  return {
+    id: String(row.id), poolId: String(row.pool_id), name: String(row.name), secret: text(row.secret), settings: JSON.parse(String(row.settings)) as ClientSettings,
+    createdAt: Number(row.created_at), updatedAt: Number(row.updated_at ?? row.created_at),
+  };
+}
+
+/** A pool saved before the case setting existed reads as case-insensitive (the default). */
+function toPool(row: Row): PoolRecord {
+  const settings = JSON.parse(String(row.settings)) as Partial<PoolSettings> & Omit<PoolSettings, 'caseSensitive'>;
+  return {
+    id: String(row.id), name: String(row.name), settings: { ...settings, caseSensitive: settings.caseSensitive ?? false },
+    createdAt: Number(row.created_at), updatedAt: Number(row.updated_at ?? row.created_at),
+  };
+}
+
+export class PoolNameTakenError extends Error {
+  readonly code = 'PoolNameTaken';
 }
 
 export class UsernameTakenError extends Error {
@@ -95,11 +122,6 @@ export class UsernameTakenError extends Error {
 export interface UsernameClash {
   readonly username: string;
   readonly clashesWith: string;
-}
-
-function toPool(row: Row): PoolRecord {
-  const settings = JSON.parse(String(row.settings)) as Partial<PoolSettings> & Omit<PoolSettings, 'caseSensitive'>;
-  return { id: String(row.id), name: String(row.name), settings: { ...settings, caseSensitive: settings.caseSensitive ?? false } };
 }
 
 /** Pools, app clients, users and groups in identity.db. */
@@ -129,8 +151,34 @@ export class UserStore {
   }
   upsertPool(id: string, name: string, settings: PoolSettings): void {
     this.#database
-      .prepare('INSERT INTO pools (id, name, settings, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET settings = excluded.settings')
-      .run(id, name, JSON.stringify(settings), this.#now());
+      .prepare('INSERT INTO pools (id, name, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET settings = excluded.settings')
+      .run(id, name, JSON.stringify(settings), this.#now(), this.#now());
+  }
+  /** Renames and reconfigures a pool; names stay unique (the configuration matches pools by name). */
+  updatePool(id: string, name: string, settings: PoolSettings): void {
+    inTransaction(this.#database, () => {
+      const other = this.poolByName(name);
+      if (other && other.id !== id) throw new PoolNameTakenError(`A user pool named ${name} already exists`);
+      this.#database.prepare('UPDATE pools SET name = ?, settings = ?, updated_at = ? WHERE id = ?').run(name, JSON.stringify(settings), this.#now(), id);
+    });
+  }
+  /** Creates a pool unless its name is taken. */
+  createPool(id: string, name: string, settings: PoolSettings): PoolRecord {
+    return inTransaction(this.#database, () => {
+      if (this.poolByName(name)) throw new PoolNameTakenError(`A user pool named ${name} already exists`);
+      this.upsertPool(id, name, settings);
+      return this.poolById(id)!;
+    });
+  }
+  /** Everything the pool owns goes with it: clients, users, groups, signing keys, codes and sign-ins. */
+  deletePool(id: string): void {
+    inTransaction(this.#database, () => {
+      for (const table of ['group_members', 'groups', 'users', 'user_codes', 'signing_keys', 'login_sessions', 'refresh_tokens']) {
+        this.#database.prepare(`DELETE FROM ${table} WHERE pool_id = ?`).run(id);
+      }
+      this.#database.prepare('DELETE FROM clients WHERE pool_id = ?').run(id);
+      this.#database.prepare('DELETE FROM pools WHERE id = ?').run(id);
+    });
   }
 
   clientById(id: string): ClientRecord | undefined {
@@ -151,6 +199,13 @@ export class UserStore {
           'ON CONFLICT(id) DO UPDATE SET settings = excluded.settings, secret = COALESCE(clients.secret, excluded.secret)',
       )
       .run(client.id, client.poolId, client.name, client.secret ?? null, JSON.stringify(client.settings), this.#now());
+  }
+  /** UpdateUserPoolClient: new name and settings (the secret never changes). */
+  updateClient(id: string, name: string, settings: ClientSettings): void {
+    this.#database.prepare('UPDATE clients SET name = ?, settings = ?, updated_at = ? WHERE id = ?').run(name, JSON.stringify(settings), this.#now(), id);
+  }
+  deleteClient(id: string): void {
+    this.#database.prepare('DELETE FROM clients WHERE id = ?').run(id);
   }
 
   #caseSensitive(poolId: string): boolean {
@@ -174,6 +229,23 @@ export class UserStore {
       .prepare("SELECT * FROM users WHERE pool_id = ? AND json_extract(attributes, '$.email') = ? AND json_extract(attributes, '$.email_verified') = 'true'")
       .get(poolId, login) as Row | undefined;
     return row && toUser(row);
+  }
+  /** One batch in username order after `after` (keyset paging: stable while users come and go). */
+  usersAfter(poolId: string, after: string | undefined, limit: number): UserRecord[] {
+    return (this.#database.prepare('SELECT * FROM users WHERE pool_id = ? AND username > ? ORDER BY username LIMIT ?').all(poolId, after ?? '', limit) as Row[]).map(toUser);
+  }
+  countUsers(poolId: string): number {
+    return Number((this.#database.prepare('SELECT COUNT(*) AS count FROM users WHERE pool_id = ?').get(poolId) as Row).count);
+  }
+  /** The other user (if any) who signs in with this e-mail address as a verified alias. */
+  verifiedEmailOwner(poolId: string, email: string, except: string): UserRecord | undefined {
+    const row = this.#database
+      .prepare("SELECT * FROM users WHERE pool_id = ? AND username <> ? AND json_extract(attributes, '$.email') = ? AND json_extract(attributes, '$.email_verified') = 'true'")
+      .get(poolId, except, email) as Row | undefined;
+    return row && toUser(row);
+  }
+  setConfirmationCode(poolId: string, username: string, code: string): void {
+    this.#database.prepare('UPDATE users SET confirmation_code = ?, updated_at = ? WHERE pool_id = ? AND username = ?').run(code, this.#now(), poolId, username);
   }
   listUsers(poolId: string, limit = 60): UserRecord[] {
     return (this.#database.prepare('SELECT * FROM users WHERE pool_id = ? ORDER BY username LIMIT ?').all(poolId, limit) as Row[]).map(toUser);
@@ -238,13 +310,14 @@ export class UserStore {
   deleteUser(poolId: string, username: string): boolean {
     return inTransaction(this.#database, () => {
       this.#database.prepare('DELETE FROM group_members WHERE pool_id = ? AND username = ?').run(poolId, username);
+      this.#database.prepare('DELETE FROM user_codes WHERE pool_id = ? AND username = ?').run(poolId, username);
       this.#database.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE pool_id = ? AND username = ? AND revoked_at IS NULL').run(this.#now(), poolId, username);
       return Number(this.#database.prepare('DELETE FROM users WHERE pool_id = ? AND username = ?').run(poolId, username).changes) > 0;
     });
   }
 
   ensureGroup(poolId: string, name: string, description?: string): void {
-    this.#database.prepare('INSERT OR IGNORE INTO groups (pool_id, name, description) VALUES (?, ?, ?)').run(poolId, name, description ?? null);
+    this.#database.prepare('INSERT OR IGNORE INTO groups (pool_id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(poolId, name, description ?? null, this.#now(), this.#now());
   }
   groupExists(poolId: string, name: string): boolean {
     return this.#database.prepare('SELECT 1 FROM groups WHERE pool_id = ? AND name = ?').get(poolId, name) !== undefined;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AuthError, createJwtAuthorizer, type JwtAuthorizer, type Principal } from '@gatehouse/auth';
+import { ASSERTED_USER_ISSUER, AuthError, createJwtAuthorizer, USER_ISSUER_CLAIM, WORKLOAD_CLAIM, type JwtAuthorizer, type Principal } from '@gatehouse/auth';
 import type { CustomJwtAuthorizerConfig } from '@gatehouse/core';
 import { AgentCoreIdentityError, fieldError } from './agentcore-identity-error.ts';
 import { subjectOf, type IdentityContext } from './identity-context.ts';
@@ -25,12 +25,6 @@ export interface WorkloadToken {
   readonly expiresIn: number;
 }
 
-/** Claims a workload access token carries beyond the Cognito access-token shape. */
-export const WORKLOAD_CLAIM = 'workload_name';
-/** The issuer of the user a workload token acts for, when that user is not one of this Gatehouse's own. */
-export const USER_ISSUER_CLAIM = 'user_iss';
-/** `user_iss` of tokens minted by GetWorkloadAccessTokenForUserId: a user id asserted by a SigV4 caller, not verified by any issuer. */
-export const ASSERTED_USER_ISSUER = 'urn:gatehouse:asserted-user-id';
 
 const NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 

@@ -92,6 +92,15 @@ test('public Cognito operations carry the CORS grant on success and on error; ad
   assert.equal(adminCall.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
   assert.equal(adminCall.headers.get('access-control-allow-origin'), null);
   assert.equal(await userExists('cors-admin'), false);
+  // the account operations a browser app calls (forgot password, attribute verification) are public as well; their admin side is not
+  const forgot = await cognitoPost('ForgotPassword', { ClientId: clientId('web'), Username: 'dora' });
+  assert.equal(forgot.status, 200);
+  assert.equal(forgot.headers.get('access-control-allow-origin'), '*');
+  const adminReset = await cognitoPost('AdminResetUserPassword', { UserPoolId: poolId(), Username: 'dora' });
+  assert.equal(adminReset.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
+  assert.equal(adminReset.headers.get('access-control-allow-origin'), null);
+  const stillSignsIn = await cognitoPost('InitiateAuth', { ClientId: clientId('web'), AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: 'dora', PASSWORD: 'Dora-Password-1' } });
+  assert.equal(stillSignsIn.status, 200, 'the refused admin reset left the password working');
 });
 
 test('from a page on another origin, Chromium can sign in through the Cognito API but cannot send an admin call', async () => {

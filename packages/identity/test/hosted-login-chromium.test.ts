@@ -6,21 +6,37 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { freePort, startIdentity, type RunningIdentity } from './support/start-identity.ts';
 import { identityCommands } from '../src/index.ts';
 import { parseConfig } from '@gatehouse/core';
+import { AdminGetUserCommand, CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { hiddenFields } from './support/hosted-login.ts';
 
 let running: RunningIdentity;
 let base: string;
 let browser: Browser;
 let context: BrowserContext;
+let quiet: () => Parameters<typeof identityCommands.users>[1];
+
+function cognito(): CognitoIdentityProviderClient {
+  return new CognitoIdentityProviderClient({ endpoint: base, region: 'local', credentials: running.adminKey, maxAttempts: 1 });
+}
+
+async function userStatus(username: string): Promise<string | undefined> {
+  return (await cognito().send(new AdminGetUserCommand({ UserPoolId: running.identity.defaultPool.userPoolId, Username: username }))).UserStatus;
+}
+
+async function signInWithPassword(username: string, password: string): Promise<{ ok: boolean }> {
+  const input = { AuthFlow: 'USER_PASSWORD_AUTH' as const, ClientId: running.identity.defaultPool.webClientId, AuthParameters: { USERNAME: username, PASSWORD: password } };
+  return cognito().send(new InitiateAuthCommand(input)).then((result) => ({ ok: result.AuthenticationResult?.AccessToken !== undefined }), () => ({ ok: false }));
+}
 
 before(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  const config = { identity: { userPools: [{ poolName: 'default', clients: [{ clientName: 'web', callbackUrls: [`${base}/callback`] }] }] } };
+  const config = { identity: { userPools: [{ poolName: 'default', clients: [{ clientName: 'web', callbackUrls: [`${base}/callback`], explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] }] }] } };
   running = await startIdentity({ port, config });
   // the CLI reads the same configuration as the server, as `gatehouse users` does
-  const quiet = { config: parseConfig(config), dataDir: running.dataDir, baseUrl: base, stdout: () => {}, stderr: () => {} };
-  await identityCommands.users(['create', 'hana', '--password', 'Hana-Password-1', '--email', 'hana@example.test'], quiet);
-  await identityCommands.users(['create', 'ivan', '--password', 'Ivan-Temporary-1', '--temporary'], quiet);
+  quiet = () => ({ config: parseConfig(config), dataDir: running.dataDir, baseUrl: base, stdout: () => {}, stderr: () => {} });
+  await identityCommands.users(['create', 'hana', '--password', 'Hana-Password-1', '--email', 'hana@example.test'], quiet());
+  await identityCommands.users(['create', 'ivan', '--password', 'Ivan-Temporary-1', '--temporary'], quiet());
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -79,7 +95,7 @@ test('the hosted login page signs a user in from real Chromium and returns a cod
   await page.close();
 });
 
-test('a user with a temporary password chooses a new one on the hosted page', async () => {
+test('an admin-created user with a temporary password gets the new-password screen, is told what a weak or mismatched password lacks, and signs in with the new one', async () => {
   const fresh = await browser.newContext();
   try {
     const page = await fresh.newPage();
@@ -88,16 +104,65 @@ test('a user with a temporary password chooses a new one on the hosted page', as
     await page.getByLabel('Username').fill('ivan');
     await page.getByLabel('Password', { exact: true }).fill('Ivan-Temporary-1');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByLabel('New password').waitFor();
-    await page.getByLabel('Password', { exact: true }).fill('Ivan-Temporary-1');
-    await page.getByLabel('New password').fill('Ivan-Chosen-Pass-2');
+    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    assert.match(await page.getByRole('status').textContent() ?? '', /temporary password/);
+
+    await page.getByLabel('New password', { exact: true }).fill('weakpass');
+    await page.getByLabel('Confirm new password').fill('weakpass');
+    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    assert.match(await page.getByRole('alert').textContent() ?? '', /Password must have uppercase characters\. Use at least 8 characters, with a lower-case letter, an upper-case letter, a digit and a symbol\./);
+    assert.equal(await userStatus('ivan'), 'FORCE_CHANGE_PASSWORD', 'a refused password changes nothing');
+
+    await page.getByLabel('New password', { exact: true }).fill('Ivan-Chosen-Pass-2');
+    await page.getByLabel('Confirm new password').fill('Ivan-Chosen-Pass-3');
+    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'differ' }).waitFor();
+    assert.equal(await userStatus('ivan'), 'FORCE_CHANGE_PASSWORD');
+
+    await page.getByLabel('New password', { exact: true }).fill('Ivan-Chosen-Pass-2');
+    await page.getByLabel('Confirm new password').fill('Ivan-Chosen-Pass-2');
     const [callback] = await Promise.all([
       page.waitForRequest((request) => request.url().startsWith(`${base}/callback?`)),
-      page.getByRole('button', { name: 'Sign in' }).click(),
+      page.getByRole('button', { name: 'Set password and sign in' }).click(),
     ]);
     const tokens = await redeem(callback.url(), verifier);
     assert.ok(tokens.access_token);
+    assert.equal(await userStatus('ivan'), 'CONFIRMED');
+    assert.equal((await signInWithPassword('ivan', 'Ivan-Chosen-Pass-2')).ok, true, 'the new password works');
+    assert.equal((await signInWithPassword('ivan', 'Ivan-Temporary-1')).ok, false, 'the temporary one no longer does');
   } finally {
     await fresh.close();
   }
+});
+
+test('the new-password screen cannot be reached without the temporary password: a forged or other-user form is refused and nothing changes', async () => {
+  await identityCommands.users(['create', 'jana', '--password', 'Jana-Temporary-1', '--temporary'], quiet());
+  const { url } = authorizeUrl();
+  const login = await fetch(new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!, base));
+  const fields = hiddenFields(await login.text());
+  const csrfCookie = login.headers.getSetCookie().find((header) => header.startsWith('gatehouse_csrf='))!.split(';')[0]!;
+  // the sign-in form's own token, replayed at /newPassword for jana: its purpose is sign-in, not jana's new password
+  const posted = await fetch(`${base}/newPassword`, {
+    method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie },
+    body: new URLSearchParams({ ...fields, username: 'jana', new_password: 'Jana-Taken-Over-1', confirm_password: 'Jana-Taken-Over-1' }),
+  });
+  assert.equal(posted.status, 403);
+  assert.equal(posted.headers.get('location'), null);
+  assert.equal(await userStatus('jana'), 'FORCE_CHANGE_PASSWORD');
+  assert.equal((await signInWithPassword('jana', 'Jana-Taken-Over-1')).ok, false);
+});
+
+test('a pool without self sign-up offers no sign-up link and refuses the sign-up page, naming who can create the account', async () => {
+  const signedOut = await browser.newContext();
+  const page = await signedOut.newPage();
+  const { url } = authorizeUrl();
+  await page.goto(url);
+  assert.equal(await page.getByRole('link', { name: 'Create an account' }).count(), 0);
+  assert.equal(await page.getByRole('link', { name: 'Forgot your password?' }).count(), 1);
+  const signUp = await page.goto(page.url().replace('/login?', '/signup?'));
+  assert.equal(signUp?.status(), 403);
+  assert.match(await page.getByRole('alert').textContent() ?? '', /Sign-up is not enabled for this app\. Ask an administrator to create your account\./);
+  assert.equal(await page.getByLabel('Email').count(), 0, 'no sign-up form is shown');
+  await signedOut.close();
 });

@@ -12,6 +12,8 @@ import path from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { startIdentity, type RunningIdentity } from './support/start-identity.ts';
 import { readClientSecret } from './support/read-client-secret.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { createVerifier } from '../src/srp.ts';
 
 let running: RunningIdentity;
 let admin: CognitoIdentityProviderClient;
@@ -76,6 +78,22 @@ test('SRP with a wrong password or an unknown user fails with the same NotAuthor
   assert.equal(unknown.code ?? unknown.name, 'NotAuthorizedException');
   assert.equal(wrong.message, 'Incorrect username or password.');
   assert.equal(unknown.message, wrong.message);
+});
+
+test('regression: a salt whose first byte is 00 (and the next below 0x80) signs in with SRP as any other', async () => {
+  // The client reads the salt as a number and drops its leading zero byte; the server used to hash it with it.
+  await admin.send(new AdminCreateUserCommand({ UserPoolId: poolId(), Username: 'salty', MessageAction: 'SUPPRESS' }));
+  await admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId(), Username: 'salty', Password: 'Salty-Password-7', Permanent: true }));
+  const { salt, verifier } = createVerifier(poolId().split('_')[1]!, 'salty', 'Salty-Password-7', `0073${'5a'.repeat(14)}`);
+  const database = new DatabaseSync(path.join(running.dataDir, 'identity.db'));
+  try {
+    const changed = database.prepare('UPDATE users SET srp_salt = ?, srp_verifier = ? WHERE username = ?').run(salt, verifier, 'salty');
+    assert.equal(changed.changes, 1);
+  } finally {
+    database.close();
+  }
+  const session = await srpSignIn('salty', 'Salty-Password-7', 'srp-only');
+  assert.equal(session.getAccessToken().payload.username, 'salty');
 });
 
 test('a disabled flow is refused with InvalidParameterException naming the flow', async () => {

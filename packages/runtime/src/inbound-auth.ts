@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { AuthError, bearerFromWebSocketProtocols, createJwtAuthorizer, readCredential, type JwtAuthorizer, type Principal } from '@gatehouse/auth';
+import { AuthError, WORKLOAD_CLAIM, bearerFromWebSocketProtocols, createJwtAuthorizer, readCredential, type JwtAuthorizer, type Principal } from '@gatehouse/auth';
 import { publishAuthFailure } from '@gatehouse/core';
 import type { Logger, Platform } from '@gatehouse/core';
 import { USER_ID_HEADER } from './agent-headers.ts';
@@ -34,9 +34,6 @@ export interface InboundAuthOptions {
   readonly fetch?: typeof fetch | undefined;
   readonly logger?: Logger | undefined;
 }
-
-/** Claim that marks a workload access token (minted for the gateway, never a credential for a runtime). */
-const WORKLOAD_CLAIM = 'workload_name';
 
 /**
  * Authenticates a request with the one method its runtime is configured for (AgentCore: JWT and

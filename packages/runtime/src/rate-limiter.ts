@@ -17,7 +17,7 @@ export class RateLimiter {
     const limit = runtime.config.limits.requestsPerMinutePerPrincipal;
     const count = await this.#store.increment(`gatehouse:runtime:${runtime.name}:rate:${owner}`, 60);
     if (count > limit) {
-      throw new RuntimeError('ThrottlingException', `Rate exceeded: more than ${limit} requests per minute for this caller on ${runtime.name} (limits.requestsPerMinutePerPrincipal). Retry after a short wait.`);
+      throw new RuntimeError('ThrottlingException', `Rate exceeded: more than ${limit} requests per minute for this caller on ${runtime.name} (limits.requestsPerMinutePerPrincipal). Retry after a short wait; an operator raises it with runtimes[].limits.requestsPerMinutePerPrincipal in gatehouse.yaml.`);
     }
   }
 }

@@ -11,7 +11,8 @@ import { refuseUnsafeStorageNames, type StorageName } from './storage-names.ts';
 import { createSandboxMultipart, multipartStep, type MultipartRequest } from './sandbox-multipart.ts';
 import type { MultipartUploadStore } from './multipart-upload-store.ts';
 import { assumedRoleArn } from './sandbox-sts.ts';
-import { roleAllowsS3, type RoleKind } from './sandbox-roles.ts';
+import { READ_ONLY_ROLE, roleAllowsS3, type RoleKind } from './sandbox-roles.ts';
+import { SANDBOX_ACCOUNTS } from './sandbox-accounts.ts';
 import type { SandboxCredentialStore } from './sandbox-credential-store.ts';
 import type { SigV4Key } from './sandbox-key.ts';
 
@@ -69,6 +70,7 @@ const AUTH_TO_S3: Record<AuthFailureReason, S3ErrorCode> = {
   insufficient_scope: 'AccessDenied',
   claim_mismatch: 'AccessDenied',
   issuer_unavailable: 'ServiceUnavailable',
+  wrong_region: 'AccessDenied',
 };
 
 /** S3 names two refusals more finely than the verifier's codes: a bad session token and a wrong body hash. */
@@ -260,6 +262,7 @@ export function createSandboxS3(options: SandboxS3Options) {
       if (!allowed || action === 's3:CreateBucket' || action === 's3:PutBucketConfiguration') {
         throw new S3Error('AccessDenied', `User: ${caller.arn} is not authorized to perform: ${action} on resource: "${resource}" because no identity-based policy allows the ${action} action`, resource);
       }
+      if (caller.kind === 'admin' && action === 's3:ListAllMyBuckets') throw adminHasNoBuckets(caller);
       if (request.headers['x-amz-copy-source'] !== undefined) throw new S3Error('NotImplemented', 'CopyObject is not supported by the sandbox; read the object and put it');
       let stored: string | undefined;
       if (target.bucket) {
@@ -317,6 +320,23 @@ export function createSandboxS3(options: SandboxS3Options) {
       agent.destroy();
     },
   };
+}
+
+/**
+ * The admin key acts in the central account, which holds no sandbox buckets: an empty listing would look like
+ * "the sandbox is empty". The AWS CLI prints an error's message but never a header, so the answer is an S3
+ * AccessDenied that says where the buckets are and how to reach them.
+ */
+function adminHasNoBuckets(caller: Caller): S3Error {
+  const example = SANDBOX_ACCOUNTS[0]!;
+  return new S3Error(
+    'AccessDenied',
+    `${caller.arn} is the admin key of the central account ${caller.accountId}, which holds no sandbox buckets; the buckets live in the sandbox accounts ` +
+      `(${SANDBOX_ACCOUNTS.map((account) => `${account.name} ${account.accountId}`).join(', ')}). Assume a role there with this key, e.g. ` +
+      `aws sts assume-role --role-arn arn:aws:iam::${example.accountId}:role/${READ_ONLY_ROLE} --role-session-name me --endpoint-url <gatehouse>/sts, ` +
+      'and list with the credentials it returns.',
+    '*',
+  );
 }
 
 /** Keeps only the caller's account's buckets in a ListAllMyBuckets answer, under their own names. */

@@ -59,6 +59,7 @@ const AUTH_TO_STS: Record<AuthFailureReason, StsErrorCode> = {
   insufficient_scope: 'AccessDenied',
   claim_mismatch: 'AccessDenied',
   issuer_unavailable: 'InternalFailure',
+  wrong_region: 'SignatureDoesNotMatch',
 };
 
 /** A key as the sandbox STS looks it up: the signing secret plus who the caller is. */

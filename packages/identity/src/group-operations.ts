@@ -1,0 +1,81 @@
+import { CognitoError } from './cognito-error.ts';
+import type { Operation } from './cognito-api.ts';
+import { parseInput } from './cognito-input.ts';
+import { adminListGroupsForUserSchema, adminUserGroupSchema, groupKeySchema, groupSchema, listGroupsSchema, listUsersInGroupSchema } from './management-input.ts';
+import { GroupExistsError, type GroupRecord } from './group-store.ts';
+import { groupOf, poolOf, userOf } from './resource-lookup.ts';
+import { refuseIfDeclaredGroup } from './declared-resources.ts';
+import { readPage, readPageToken } from './page-token.ts';
+import { userShape } from './admin-operations.ts';
+
+function groupShape(group: GroupRecord): Record<string, unknown> {
+  return {
+    GroupName: group.name, UserPoolId: group.poolId,
+    ...(group.description !== undefined ? { Description: group.description } : {}),
+    ...(group.roleArn !== undefined ? { RoleArn: group.roleArn } : {}),
+    ...(group.precedence !== undefined ? { Precedence: group.precedence } : {}),
+    ...(group.createdAt !== undefined ? { CreationDate: group.createdAt / 1000, LastModifiedDate: (group.updatedAt ?? group.createdAt) / 1000 } : {}),
+  };
+}
+
+/** Group management and membership (SigV4, admin key). Membership changes show in the next tokens' `cognito:groups`. */
+export const groupOperations: Record<string, Operation> = {
+  async CreateGroup(context, body) {
+    const input = parseInput(groupSchema, body);
+    const pool = poolOf(context, input.UserPoolId);
+    try {
+      return { Group: groupShape(context.groups.create(pool.id, input.GroupName, { description: input.Description, precedence: input.Precedence, roleArn: input.RoleArn })) };
+    } catch (error) {
+      if (error instanceof GroupExistsError) throw new CognitoError('GroupExistsException', error.message);
+      throw error;
+    }
+  },
+  async GetGroup(context, body) {
+    const input = parseInput(groupKeySchema, body);
+    return { Group: groupShape(groupOf(context, poolOf(context, input.UserPoolId), input.GroupName)) };
+  },
+  async ListGroups(context, body) {
+    const input = parseInput(listGroupsSchema, body);
+    const pool = poolOf(context, input.UserPoolId);
+    const page = readPage((after, batch) => context.groups.groupsAfter(pool.id, after, batch), (group) => group.name, readPageToken(input.NextToken, 'NextToken'), input.Limit || 60);
+    return { Groups: page.items.map(groupShape), ...(page.next ? { NextToken: page.next } : {}) };
+  },
+  async UpdateGroup(context, body) {
+    const input = parseInput(groupSchema, body);
+    const pool = poolOf(context, input.UserPoolId);
+    groupOf(context, pool, input.GroupName);
+    return { Group: groupShape(context.groups.update(pool.id, input.GroupName, { description: input.Description, precedence: input.Precedence, roleArn: input.RoleArn })) };
+  },
+  async DeleteGroup(context, body) {
+    const input = parseInput(groupKeySchema, body);
+    const pool = poolOf(context, input.UserPoolId);
+    groupOf(context, pool, input.GroupName);
+    refuseIfDeclaredGroup(context.platform, pool, input.GroupName, 'remove');
+    context.groups.delete(pool.id, input.GroupName);
+    return {};
+  },
+  async AdminListGroupsForUser(context, body) {
+    const input = parseInput(adminListGroupsForUserSchema, body);
+    const user = userOf(context, input.UserPoolId, input.Username);
+    const page = readPage(
+      (after, batch) => context.groups.groupsOfAfter(user.poolId, user.username, after, batch), (group) => group.name, readPageToken(input.NextToken, 'NextToken'), input.Limit || 60,
+    );
+    return { Groups: page.items.map(groupShape), ...(page.next ? { NextToken: page.next } : {}) };
+  },
+  async AdminRemoveUserFromGroup(context, body) {
+    const input = parseInput(adminUserGroupSchema, body);
+    const user = userOf(context, input.UserPoolId, input.Username);
+    groupOf(context, poolOf(context, input.UserPoolId), input.GroupName);
+    context.groups.removeMember(user.poolId, input.GroupName, user.username);
+    return {};
+  },
+  async ListUsersInGroup(context, body) {
+    const input = parseInput(listUsersInGroupSchema, body);
+    const pool = poolOf(context, input.UserPoolId);
+    groupOf(context, pool, input.GroupName);
+    const page = readPage(
+      (after, batch) => context.groups.membersAfter(pool.id, input.GroupName, after, batch), (user) => user.username, readPageToken(input.NextToken, 'NextToken'), input.Limit || 60,
+    );
+    return { Users: page.items.map(userShape), ...(page.next ? { NextToken: page.next } : {}) };
+  },
+};
