@@ -157,6 +157,32 @@ test('Amplify v6 on another origin: SRP sign-in, session and forced refresh, att
   }
 });
 
+test('Amplify v6 resetPassword: the code in the outbox and confirmResetPassword set a new password that SRP sign-in accepts; the old one is refused', async () => {
+  const username = 'rory';
+  await admin.send(new AdminCreateUserCommand({
+    UserPoolId: settings.userPoolId, Username: username, MessageAction: 'SUPPRESS',
+    UserAttributes: [{ Name: 'email', Value: 'rory@example.test' }, { Name: 'email_verified', Value: 'true' }],
+  }));
+  await admin.send(new AdminSetUserPasswordCommand({ UserPoolId: settings.userPoolId, Username: username, Password: 'Rory-Password-1', Permanent: true }));
+  const page = await openApp();
+  try {
+    assert.deepEqual(value(await call(page, 'resetPassword', username)), { step: 'CONFIRM_RESET_PASSWORD_WITH_CODE', medium: 'EMAIL' });
+    const message = readFileSync(path.join(dataDir, 'outbox.log'), 'utf8').split('\n').filter(Boolean)
+      .map((line) => JSON.parse(line) as { username: string; body: string }).filter((entry) => entry.username === username).at(-1);
+    const code = message && /(\d{6})/.exec(message.body)?.[1];
+    assert.ok(code, 'a reset code in the outbox');
+    const wrong = await call(page, 'confirmResetPassword', username, code === '000000' ? '111111' : '000000', 'Rory-Password-2');
+    assert.equal(!wrong.ok && wrong.name, 'CodeMismatchException');
+    value(await call(page, 'confirmResetPassword', username, code, 'Rory-Password-2'));
+    const old = await call<string>(page, 'signIn', username, 'Rory-Password-1');
+    assert.equal(!old.ok && old.name, 'NotAuthorizedException');
+    assert.equal(value(await call<string>(page, 'signIn', username, 'Rory-Password-2')), 'DONE');
+    value(await call(page, 'signOut', false));
+  } finally {
+    await page.close();
+  }
+});
+
 test('Amplify v6 signInWithRedirect over --https: the hosted login, back to the app with a code, tokens in the session; signOut ends the hosted session through /logout', async () => {
   const page = await openApp();
   try {

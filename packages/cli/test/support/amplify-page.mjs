@@ -2,7 +2,8 @@
 // its documentation shows, with only `userPoolEndpoint` and the OAuth domain pointing at Gatehouse.
 import { Amplify } from 'aws-amplify';
 import {
-  fetchAuthSession, fetchUserAttributes, getCurrentUser, signIn, signInWithRedirect, signOut, updateUserAttributes,
+  confirmResetPassword, fetchAuthSession, fetchUserAttributes, getCurrentUser, resetPassword, signIn, signInWithRedirect, signOut,
+  updateUserAttributes,
 } from 'aws-amplify/auth';
 import { Hub } from 'aws-amplify/utils';
 import 'aws-amplify/auth/enable-oauth-listener';
@@ -59,5 +60,10 @@ window.gatehouseTest = {
   attributes: () => attempt(() => fetchUserAttributes()),
   updateAttributes: (userAttributes) => attempt(async () => Object.keys(await updateUserAttributes({ userAttributes }))),
   signOut: (global) => attempt(() => signOut({ global })),
+  resetPassword: (username) => attempt(async () => {
+    const { nextStep } = await resetPassword({ username });
+    return { step: nextStep.resetPasswordStep, medium: nextStep.codeDeliveryDetails?.deliveryMedium };
+  }),
+  confirmResetPassword: (username, confirmationCode, newPassword) => attempt(() => confirmResetPassword({ username, confirmationCode, newPassword })),
 };
 document.getElementById('ready').textContent = 'ready';
