@@ -96,7 +96,8 @@ export function loadConfig(options: LoadConfigOptions = {}): { config: Readonly<
   if (env.GATEHOUSE_PUBLIC_URL) overridden.publicUrl = env.GATEHOUSE_PUBLIC_URL;
   if (env.GATEHOUSE_DATA_DIR) overridden.dataDir = env.GATEHOUSE_DATA_DIR;
   if (env.GATEHOUSE_STORE) overridden.store = env.GATEHOUSE_STORE;
-  if (env.GATEHOUSE_HTTPS) overridden.https = env.GATEHOUSE_HTTPS === 'true' || env.GATEHOUSE_HTTPS === '1';
+  // Anything but true/1/false/0 stays a string, so the schema refuses it naming `https` instead of reading it as off.
+  if (env.GATEHOUSE_HTTPS) overridden.https = ({ true: true, 1: true, false: false, 0: false } as Record<string, boolean>)[env.GATEHOUSE_HTTPS] ?? env.GATEHOUSE_HTTPS;
   if (env.GATEHOUSE_LOG_LEVEL) overridden.logLevel = env.GATEHOUSE_LOG_LEVEL;
   return { config: parseConfig(overridden, source ?? 'environment and defaults'), source };
 }
