@@ -22,6 +22,8 @@ export function withDefaults(
   baseUrl: string,
   agentCommand: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  /** Set for every agent unless its runtime says otherwise (with `--https`: the local CA for NODE_EXTRA_CA_CERTS). */
+  hostEnvironment: Readonly<Record<string, string>> = {},
 ): GatehouseConfig {
   // No allowedClients: the default runtime and gateway accept every app client of the default pool
   // (live perimeter settings, see start-gatehouse), so a client made later works without a restart.
@@ -29,6 +31,7 @@ export function withDefaults(
   // Every spawned agent learns where the default gateway is and which model to use, unless its
   // own environment says otherwise (the reference agent reads these; others may ignore them).
   const agentEnvironment = {
+    ...hostEnvironment,
     GATEHOUSE_GATEWAY_URL: `${baseUrl}/mcp`,
     GATEHOUSE_MODEL: JSON.stringify(config.model),
     ...pickTelemetryEnvironment(config, env),

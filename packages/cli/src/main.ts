@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type CommandContext, type CommandHandler } from '@gatehouse/core';
 import type { ComponentName } from './start-gatehouse.ts';
@@ -13,6 +14,7 @@ Serve:
   Options: --port N (default 8080, GATEHOUSE_PORT)  --host H (default 127.0.0.1)
            --data-dir D (default .gatehouse)  --config F (default gatehouse.yaml if present)
            --public-url URL (default http://localhost:{port})
+           --https  serve HTTPS with a local CA made in {data-dir}/tls (or https: true in gatehouse.yaml)
 
 Administer (work on --data-dir directly):
   users create|set-password|list|disable|delete|add-to-group …
@@ -88,6 +90,7 @@ const SHARED_OPTIONS = {
   'public-url': { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
+  https: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
 
@@ -116,6 +119,7 @@ async function serveCommand(components: readonly ComponentName[], args: readonly
     ...(values['public-url'] ? { publicUrl: values['public-url'] } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(values.host ? { host: values.host } : {}),
+    ...(values.https ? { https: true } : {}),
     only: components,
   });
   const lines = [
@@ -127,6 +131,12 @@ async function serveCommand(components: readonly ComponentName[], args: readonly
     `  data directory    ${running.dataDir}`,
     `  admin SigV4 key   ${running.adminCredentialsFile}  (AWS shared-credentials format, profile default)`,
   ];
+  if (running.caCertificateFile) {
+    lines.push(
+      `  local CA          ${running.caCertificateFile}`,
+      '                    trust it for development only: browser/OS certificate settings, NODE_EXTRA_CA_CERTS, AWS_CA_BUNDLE',
+    );
+  }
   if (running.firstRun) {
     lines.push(
       '',
@@ -171,6 +181,7 @@ async function verbCommand(handler: CommandHandler, args: readonly string[]): Pr
   }
   const { config, source } = loadConfig({ file: configFile ?? 'gatehouse.yaml', required: configFile !== undefined });
   const resolvedDataDir = path.resolve(dataDir ?? config.dataDir ?? '.gatehouse');
+  trustLocalCa(resolvedDataDir);
   const context: CommandContext = {
     config,
     configFile: source,
@@ -190,4 +201,16 @@ function lastServedUrl(dataDir: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A verb that talks to the server on this data dir (`doctor --url https://localhost:8080`) trusts the CA
+ * `gatehouse up --https` made there, as the server itself does; it is name-constrained to local names.
+ */
+function trustLocalCa(dataDir: string): void {
+  const caFile = path.join(dataDir, 'tls', 'ca.pem');
+  if (!existsSync(caFile)) return;
+  const caPem = readFileSync(caFile, 'utf8');
+  const trusted = getCACertificates('default');
+  if (!trusted.includes(caPem)) setDefaultCACertificates([...trusted, caPem]);
 }

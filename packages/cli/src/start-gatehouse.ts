@@ -1,7 +1,9 @@
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import type { Server } from 'node:http';
 import {
+  ConfigError,
   closeServer,
   createAppServer,
   createLogger,
@@ -30,6 +32,7 @@ import { authFailureChannel, toolCallChannel, type AuthFailureEvent, type ToolCa
 import { withDefaults, OPS_TOOLS_FUNCTION, DEFAULT_RUNTIME_NAME, DEFAULT_GATEWAY_NAME } from './default-config.ts';
 import { perimeterDeclarations } from './perimeter-declarations.ts';
 import { createWebComponent, type Readiness, type WebSettings } from './web-component.ts';
+import { ensureLocalCertificate } from './local-certificate.ts';
 
 export type ComponentName = 'identity' | 'runtime' | 'gateway';
 
@@ -43,6 +46,8 @@ export interface StartOptions {
   /** An already-parsed `gatehouse.yaml` object (tests); validated like a file. */
   readonly config?: unknown;
   readonly publicUrl?: string;
+  /** Serve HTTPS with a local CA and certificate kept in `{dataDir}/tls` (default: config `https`, false). */
+  readonly https?: boolean;
   readonly logLevel?: string;
   /** How long a shutdown lets running requests finish (runtime streams, then tool calls); default 10 s. */
   readonly drainTimeoutMs?: number;
@@ -64,6 +69,8 @@ export interface RunningGatehouse {
   readonly url: string;
   readonly port: number;
   readonly dataDir: string;
+  /** With HTTPS: the local CA certificate clients must trust (PEM file in the data dir); undefined over plain HTTP. */
+  readonly caCertificateFile: string | undefined;
   readonly config: Readonly<GatehouseConfig>;
   readonly firstRun: { readonly username: string; readonly password: string } | undefined;
   readonly adminCredentialsFile: string;
@@ -122,7 +129,10 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
     async close() {},
   };
   components.push(pending);
-  const server: Server = createAppServer(components, logger, base.server);
+  const listenHost = options.host ?? '127.0.0.1';
+  const tls = options.https ?? base.https ? localCertificate(dataDir, options.publicUrl ?? base.publicUrl, listenHost, logger) : undefined;
+  const server: Server = createAppServer(components, logger, base.server, tls);
+  const scheme = tls ? 'https' : 'http';
   let port: number;
   try {
     port = await listen(server, options.port ?? base.port ?? 8080, options.host ?? '127.0.0.1');
@@ -133,9 +143,8 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
     await store.close();
     throw error;
   }
-  const baseUrl = (options.publicUrl ?? base.publicUrl ?? `http://localhost:${port}`).replace(/\/+$/, '');
-  const listenHost = options.host ?? '127.0.0.1';
-  const localUrl = `http://${listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`;
+  const baseUrl = (options.publicUrl ?? base.publicUrl ?? `${scheme}://localhost:${port}`).replace(/\/+$/, '');
+  const localUrl = `${scheme}://${listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`;
   const only = new Set<ComponentName>(options.only ?? ['identity', 'runtime', 'gateway']);
   // Admin verbs run later against the same data dir must derive the same URLs (issuer, default
   // client's callback) as this server, or applying the defaults would rewrite them.
@@ -149,7 +158,8 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
     const identity = await createIdentity(basePlatform);
     started.push(identity);
     const pool = identity.defaultPool;
-    const config = parseConfig(withDefaults(base, pool, baseUrl, [process.execPath, agentEntryPath], env), 'configuration with defaults');
+    const defaults = withDefaults(base, pool, baseUrl, [process.execPath, agentEntryPath], env, tls ? { NODE_EXTRA_CA_CERTS: agentCaFile(tls.caFile, env) } : {});
+    const config = parseConfig(defaults, 'configuration with defaults');
     const platform: Platform = { ...basePlatform, config };
     const defaultAudience = `${baseUrl}/mcp`;
     // One workload identity per runtime, named like it (AgentCore creates one with each runtime).
@@ -211,7 +221,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
     let runtime: RuntimeService | undefined;
     if (only.has('runtime')) {
       const instanceUrl =
-        options.instanceUrl ?? env.GATEHOUSE_INSTANCE_URL ?? (store.kind === 'redis' ? `http://${options.host ?? '127.0.0.1'}:${port}` : undefined);
+        options.instanceUrl ?? env.GATEHOUSE_INSTANCE_URL ?? (store.kind === 'redis' ? `${scheme}://${listenHost}:${port}` : undefined);
       runtime = await createRuntime(platform, {
         ...(instanceUrl ? { instanceUrl } : {}),
         lookupAccessKey,
@@ -271,6 +281,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
       url: baseUrl,
       port,
       dataDir: platform.dataDir,
+      caCertificateFile: tls?.caFile,
       config,
       firstRun: identity.firstRun,
       adminCredentialsFile: identity.adminCredentialsFile,
@@ -315,4 +326,38 @@ function applyEnv(config: unknown, env: NodeJS.ProcessEnv): unknown {
   const copy: Record<string, unknown> = { ...(config as Record<string, unknown>) };
   if (env.GATEHOUSE_STORE) copy.store = env.GATEHOUSE_STORE;
   return copy;
+}
+
+/**
+ * The local CA and server certificate for `--https` (made once, then reused from the data dir). This
+ * process trusts the CA too: identity, the gateway and the runtime reach each other and the public URL
+ * over HTTPS. The CA is name-constrained to the local names, so trusting it grants nothing elsewhere.
+ */
+function localCertificate(dataDir: string, publicUrl: string | undefined, listenHost: string, logger: Logger): ReturnType<typeof ensureLocalCertificate> {
+  const hosts = [listenHost];
+  if (publicUrl !== undefined) {
+    const url = new URL(publicUrl);
+    if (url.protocol !== 'https:') {
+      throw new ConfigError('the configuration', [`publicUrl: must start with https:// when https is on (got ${url.protocol}//…); drop publicUrl or --https`]);
+    }
+    hosts.push(url.hostname);
+  }
+  const certificate = ensureLocalCertificate(dataDir, hosts);
+  if (certificate.made === 'ca-and-server-certificate') logger.warn({ caCertificate: certificate.caFile }, 'made a new local CA for HTTPS: trust this certificate in your browser or OS (development only)');
+  else if (certificate.made === 'server-certificate') logger.info({ caCertificate: certificate.caFile }, 'made a new server certificate, signed by the existing local CA');
+  const trusted = getCACertificates('default');
+  if (!trusted.includes(certificate.caPem)) setDefaultCACertificates([...trusted, certificate.caPem]);
+  return certificate;
+}
+
+/**
+ * What agents get as NODE_EXTRA_CA_CERTS (Node reads one file): the local CA, plus whatever file this
+ * process was already told to trust, so a corporate proxy's CA keeps working in the agent.
+ */
+function agentCaFile(caFile: string, env: NodeJS.ProcessEnv): string {
+  const existing = env.NODE_EXTRA_CA_CERTS;
+  if (!existing || !existsSync(existing)) return caFile;
+  const bundle = path.join(path.dirname(caFile), 'agent-ca-bundle.pem');
+  writeFileSync(bundle, `${readFileSync(existing, 'utf8').trimEnd()}\n${readFileSync(caFile, 'utf8')}`, { mode: 0o644 });
+  return bundle;
 }

@@ -1,4 +1,5 @@
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { isClientClosed, type HttpComponent } from './http.ts';
 import { isWireError } from './wire-error.ts';
 import { redactText, type Logger } from './logger.ts';
@@ -13,8 +14,11 @@ import { DEFAULT_SERVER_CONFIG, type ServerConfig } from './config/server-config
  * theirs, else 408 and the connection is closed; idle keep-alive connections close after theirs. Node
  * applies the request timeout only until the request is fully received, so a response may stream for
  * as long as it likes (SSE) and an upgraded WebSocket is no longer an HTTP request at all.
+ *
+ * With `tls` (PEM key and certificate chain) the same server speaks HTTPS, and WebSockets are `wss://`;
+ * the TLS handshake is held to the header timeout as well.
  */
-export function createAppServer(components: readonly HttpComponent[], logger?: Logger, settings: ServerConfig = DEFAULT_SERVER_CONFIG): Server {
+export function createAppServer(components: readonly HttpComponent[], logger?: Logger, settings: ServerConfig = DEFAULT_SERVER_CONFIG, tls?: ServerTls): Server {
   const work = { running: 0 };
   const headersTimeout = Math.round(settings.headersTimeoutSeconds * 1000);
   const requestTimeout = Math.round(settings.requestTimeoutSeconds * 1000);
@@ -25,14 +29,17 @@ export function createAppServer(components: readonly HttpComponent[], logger?: L
     // Node checks the two timeouts on this interval (default 30 s, which would let a 20 s limit run to 50 s).
     connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(Math.min(headersTimeout, requestTimeout) / 4))),
   };
-  const server = createServer(options, (request, response) => {
+  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     // Requests that do work (not GET/HEAD/OPTIONS: those may be long-lived streams) are what a drain waits for.
     if (request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') {
       work.running++;
       response.once('close', () => work.running--);
     }
     void dispatch(components, request, response, logger);
-  });
+  };
+  const server: Server = tls
+    ? createTlsServer({ ...options, key: tls.key, cert: tls.cert, handshakeTimeout: headersTimeout, minVersion: 'TLSv1.2' }, onRequest)
+    : createServer(options, onRequest);
   runningWork.set(server, work);
   server.on('upgrade', (request: IncomingMessage, socket, head: Buffer) => {
     const url = requestUrl(request);
@@ -42,6 +49,12 @@ export function createAppServer(components: readonly HttpComponent[], logger?: L
     socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
   });
   return server;
+}
+
+/** PEM private key and certificate chain (server first) for an HTTPS app server. */
+export interface ServerTls {
+  readonly key: string;
+  readonly cert: string;
 }
 
 const runningWork = new WeakMap<Server, { running: number }>();

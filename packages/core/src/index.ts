@@ -32,7 +32,7 @@ export { EmbeddedStore, StoreUnavailableError } from './shared-store.ts';
 export type { SharedStore } from './shared-store.ts';
 export type { Platform } from './platform.ts';
 export type { CommandContext, CommandHandler } from './command.ts';
-export { createAppServer, drainServer } from './app-server.ts';
+export { createAppServer, drainServer, type ServerTls } from './app-server.ts';
 export type { BenchRow, BenchSection } from './bench.ts';
 export { authFailureChannel, toolCallChannel, publishAuthFailure, publishToolCall } from './telemetry-events.ts';
 export type { AuthFailureEvent, ToolCallEvent } from './telemetry-events.ts';

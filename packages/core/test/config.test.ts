@@ -47,3 +47,15 @@ test('a config file that is not YAML names the file; environment overrides the p
   assert.equal(loadConfig({ file: good, env: { GATEHOUSE_PORT: '9100' } }).config.port, 9100);
   assert.throws(() => loadConfig({ file: path.join(dir, 'missing.yaml'), required: true }), /file not found/);
 });
+
+test('GATEHOUSE_HTTPS turns local HTTPS on or off over the file; a value that is not true/false/1/0 is refused naming https', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gh-config-https-'));
+  const file = path.join(dir, 'gatehouse.yaml');
+  writeFileSync(file, 'https: true\n');
+  assert.equal(loadConfig({ file, env: {} }).config.https, true);
+  assert.equal(loadConfig({ file, env: { GATEHOUSE_HTTPS: 'false' } }).config.https, false);
+  assert.equal(loadConfig({ file, env: { GATEHOUSE_HTTPS: '0' } }).config.https, false);
+  assert.equal(loadConfig({ env: { GATEHOUSE_HTTPS: '1' } }).config.https, true);
+  assert.equal(loadConfig({ env: {} }).config.https, false);
+  assert.throws(() => loadConfig({ file, env: { GATEHOUSE_HTTPS: 'yes' } }), (error: unknown) => error instanceof ConfigError && /https:/.test(error.message));
+});

@@ -115,12 +115,15 @@ const ROUTES: Record<string, Route> = {
   'GET /logout': logout,
 };
 const CORS_PATHS = new Set(['/oauth2/token', '/oauth2/userInfo', '/oauth2/revoke']);
+// Amplify's token exchange after signInWithRedirect sends x-amz-user-agent (and its SDK cache-control): a
+// preflight that did not allow them blocked the code exchange from every other origin.
+const OAUTH_PREFLIGHT_HEADERS = 'authorization, content-type, x-amz-user-agent, cache-control';
 
 /** The hosted-login and OAuth endpoints at Cognito's paths; false for anything else. */
 export async function handleOAuth(context: IdentityContext, request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
   if (request.method === 'OPTIONS' && CORS_PATHS.has(url.pathname)) {
     response.writeHead(204, {
-      ...API_HEADERS, 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600',
+      ...API_HEADERS, 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': OAUTH_PREFLIGHT_HEADERS, 'access-control-max-age': '600',
     });
     response.end();
     return true;

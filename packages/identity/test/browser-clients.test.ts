@@ -142,6 +142,17 @@ test('from a page on another origin, Chromium can sign in through the Cognito AP
   }
 });
 
+test("the OAuth token endpoint's preflight allows the headers Amplify sends with its code exchange (x-amz-user-agent)", async () => {
+  const response = await fetch(`${base}/oauth2/token`, {
+    method: 'OPTIONS',
+    headers: { origin: 'http://app.example.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-amz-user-agent,cache-control' },
+  });
+  assert.equal(response.status, 204);
+  assert.equal(response.headers.get('access-control-allow-origin'), '*');
+  const allowed = response.headers.get('access-control-allow-headers')!.split(', ');
+  for (const name of ['content-type', 'x-amz-user-agent', 'cache-control', 'authorization']) assert.ok(allowed.includes(name), name);
+});
+
 // ---- userInfo without a token (RFC 6750 §3.1)
 
 test('userInfo without a bearer token is a 401 challenge; a malformed one is a 400; a bad one is invalid_token', async () => {

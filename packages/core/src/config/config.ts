@@ -14,6 +14,8 @@ export const configSchema = z.strictObject({
   accountId: z.string().regex(/^\d{12}$/, 'must be 12 digits').default('000000000000'),
   port: z.number().int().min(0).max(65_535).optional(),
   publicUrl: z.string().url().optional(),
+  /** Serve HTTPS with a locally generated CA and certificate kept in `{dataDir}/tls` (development: `gatehouse up --https`). */
+  https: z.boolean().default(false),
   dataDir: z.string().optional(),
   /** `embedded` (in-process + SQLite) or a `redis://` / `rediss://` URL shared by several instances. */
   store: z
@@ -94,6 +96,8 @@ export function loadConfig(options: LoadConfigOptions = {}): { config: Readonly<
   if (env.GATEHOUSE_PUBLIC_URL) overridden.publicUrl = env.GATEHOUSE_PUBLIC_URL;
   if (env.GATEHOUSE_DATA_DIR) overridden.dataDir = env.GATEHOUSE_DATA_DIR;
   if (env.GATEHOUSE_STORE) overridden.store = env.GATEHOUSE_STORE;
+  // Anything but true/1/false/0 stays a string, so the schema refuses it naming `https` instead of reading it as off.
+  if (env.GATEHOUSE_HTTPS) overridden.https = ({ true: true, 1: true, false: false, 0: false } as Record<string, boolean>)[env.GATEHOUSE_HTTPS] ?? env.GATEHOUSE_HTTPS;
   if (env.GATEHOUSE_LOG_LEVEL) overridden.logLevel = env.GATEHOUSE_LOG_LEVEL;
   return { config: parseConfig(overridden, source ?? 'environment and defaults'), source };
 }
