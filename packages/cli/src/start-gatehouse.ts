@@ -23,6 +23,7 @@ import { createJwtAuthorizer, type SigV4Key } from '@gatehouse/auth';
 import { createIdentity, type IdentityService, type PerimeterResource } from '@gatehouse/identity';
 import { createRuntime, type RuntimeService } from '@gatehouse/runtime';
 import { createGateway, type GatewayService } from '@gatehouse/gateway';
+import { createControlPlane, type ControlPlaneService } from '@gatehouse/control-plane';
 import { agentEntryPath } from '@gatehouse/agent';
 import { createAccountRegistry, createOpsTools, createSandbox, type SandboxService } from '@gatehouse/tools';
 import { createMetrics, createStore, instrumentComponent, standardMetrics, type Metrics } from '@gatehouse/cluster';
@@ -69,6 +70,8 @@ export interface RunningGatehouse {
   readonly runtime: RuntimeService | undefined;
   readonly gateway: GatewayService | undefined;
   readonly sandbox: SandboxService | undefined;
+  /** The AgentCore control plane (`aws bedrock-agentcore-control`), served with identity. */
+  readonly controlPlane: ControlPlaneService | undefined;
   readonly settings: WebSettings;
   readonly store: SharedStore;
   readonly metrics: Metrics;
@@ -223,6 +226,17 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
       started.push(runtime);
     }
 
+    let controlPlane: ControlPlaneService | undefined;
+    if (only.has('identity')) {
+      // Admin keys only (identity's), never the sandbox's temporary ones: this API changes the deployment.
+      controlPlane = createControlPlane(platform, {
+        lookupAccessKey: (id) => identity.lookupAccessKey(id),
+        gatewayUrl: (name) => gateway?.gateways.find((entry) => entry.name === name)?.url,
+        env,
+      });
+      started.push(controlPlane);
+    }
+
     const runtimeEntry = runtime?.runtimes.find((entry) => entry.name === DEFAULT_RUNTIME_NAME) ?? runtime?.runtimes[0];
     const gatewayEntry = gateway?.gateways.find((entry) => entry.name === DEFAULT_GATEWAY_NAME) ?? gateway?.gateways[0];
     const settings: WebSettings = {
@@ -238,6 +252,9 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
 
     // Order matters: specific API prefixes first, the identity's `POST /` + OAuth paths, then the web UI.
     const mounted: HttpComponent[] = [];
+    // The control plane first: it claims only its own paths (`PUT /runtimes/`, `GET /gateways/{id}/`, `POST /identities/CreateWorkloadIdentity`…),
+    // which the runtime, gateway and identity would otherwise answer as unknown operations of theirs.
+    if (controlPlane) mounted.push(controlPlane);
     if (runtime) mounted.push(runtime);
     if (gateway) mounted.push(gateway);
     if (sandbox) mounted.push(sandbox);
@@ -276,6 +293,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
       runtime,
       gateway,
       sandbox,
+      controlPlane,
       settings,
       store,
       metrics,
