@@ -20,7 +20,7 @@ import {
   type SharedStore,
 } from '@gatehouse/core';
 import { createJwtAuthorizer, type SigV4Key } from '@gatehouse/auth';
-import { createIdentity, type IdentityService, type PerimeterResource } from '@gatehouse/identity';
+import { createIdentity, type IdentityService, type PerimeterResource, type WorkloadDefinition } from '@gatehouse/identity';
 import { createRuntime, type RuntimeService } from '@gatehouse/runtime';
 import { createGateway, type GatewayService } from '@gatehouse/gateway';
 import { createControlPlane, type ControlPlaneService } from '@gatehouse/control-plane';
@@ -154,11 +154,12 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
     const platform: Platform = { ...basePlatform, config };
     const defaultAudience = `${baseUrl}/mcp`;
     // One workload identity per runtime, named like it (AgentCore creates one with each runtime).
-    identity.registerWorkloads((config.runtimes ?? []).map((entry) => ({
+    const declaredWorkloads: WorkloadDefinition[] = (config.runtimes ?? []).map((entry) => ({
       name: entry.agentRuntimeName,
       inbound: entry.authorizerConfiguration?.customJWTAuthorizer,
       audience: entry.workloadIdentity.audience ?? defaultAudience,
-    })));
+    }));
+    identity.registerWorkloads(declaredWorkloads);
     // Live client and origin lists (config plus `gatehouse perimeter` changes), one per runtime and gateway.
     const declarations = perimeterDeclarations(base, pool.userPoolId, baseUrl);
     const perimeterOf = (resource: PerimeterResource): ReturnType<IdentityService['perimeter']> | undefined => {
@@ -232,6 +233,8 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
       controlPlane = createControlPlane(platform, {
         lookupAccessKey: (id) => identity.lookupAccessKey(id),
         gatewayUrl: (name) => gateway?.gateways.find((entry) => entry.name === name)?.url,
+        // Workload identities created through the API mint tokens for the default audience (no inbound authorizer: ForUserId / by name).
+        onWorkloadIdentities: (names) => identity.registerWorkloads([...declaredWorkloads, ...names.map((name) => ({ name, audience: defaultAudience }))]),
         env,
       });
       started.push(controlPlane);

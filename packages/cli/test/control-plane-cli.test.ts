@@ -28,9 +28,9 @@ function adminEnvironment(gatehouse: RunningGatehouse): NodeJS.ProcessEnv {
   };
 }
 
-function aws(gatehouse: RunningGatehouse, env: NodeJS.ProcessEnv, args: readonly string[]): Promise<CliResult> {
+function aws(gatehouse: RunningGatehouse, env: NodeJS.ProcessEnv, args: readonly string[], service = 'bedrock-agentcore-control'): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile('aws', ['bedrock-agentcore-control', ...args, '--endpoint-url', gatehouse.url, '--region', gatehouse.config.region, '--output', 'json'], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile('aws', [service, ...args, '--endpoint-url', gatehouse.url, '--region', gatehouse.config.region, '--output', 'json'], { env, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -116,6 +116,18 @@ test('the AWS CLI creates, updates, pins and deletes a runtime; bad input and un
     assert.equal(shown.code, 0);
     assert.ok(!shown.stdout.includes('sk-cli-secret-value'));
     await awsJson(gatehouse, env, ['delete-agent-runtime', '--agent-runtime-id', id]);
+
+    // A workload identity created here mints workload access tokens at once (AgentCore Identity's data plane); deleted, it no longer does.
+    const before = await aws(gatehouse, env, ['get-workload-access-token-for-user-id', '--workload-name', 'batch-worker', '--user-id', 'ada'], 'bedrock-agentcore');
+    assert.match(before.stderr, /ResourceNotFoundException|ValidationException/);
+    await awsJson(gatehouse, env, ['create-workload-identity', '--name', 'batch-worker']);
+    const minted = await aws(gatehouse, env, ['get-workload-access-token-for-user-id', '--workload-name', 'batch-worker', '--user-id', 'ada'], 'bedrock-agentcore');
+    assert.equal(minted.code, 0, minted.stderr);
+    assert.ok((JSON.parse(minted.stdout) as { workloadAccessToken: string }).workloadAccessToken.length > 100);
+    assert.equal((await aws(gatehouse, env, ['delete-workload-identity', '--name', 'batch-worker'])).code, 0);
+    const after = await aws(gatehouse, env, ['get-workload-access-token-for-user-id', '--workload-name', 'batch-worker', '--user-id', 'ada'], 'bedrock-agentcore');
+    assert.notEqual(after.code, 0);
+
     await awsJson(gatehouse, env, ['create-agent-runtime', '--agent-runtime-name', 'kept_agent', '--agent-runtime-artifact', artifact('main.py'), ...common]);
   });
 });

@@ -17,6 +17,11 @@ export interface ControlPlaneDeps {
   lookupAccessKey(accessKeyId: string): Promise<SigV4Key | undefined>;
   /** The MCP URL a declared gateway serves at. */
   gatewayUrl?(name: string): string | undefined;
+  /**
+   * Told the names of the workload identities created through the API, at start and after each change, so
+   * `GetWorkloadAccessToken*` serves them on this instance (others learn them at their next start).
+   */
+  onWorkloadIdentities?(names: readonly string[]): void;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -24,6 +29,9 @@ export interface ControlPlaneService extends HttpComponent {
   /** The resource store (tests and admin verbs read it; it never hands out secrets in a response). */
   readonly store: ResourceStore;
 }
+
+/** Operations that add or remove workload identities (a runtime brings its own). */
+const WORKLOAD_CHANGES: ReadonlySet<string> = new Set(['CreateWorkloadIdentity', 'DeleteWorkloadIdentity', 'CreateAgentRuntime', 'DeleteAgentRuntime']);
 
 const operations: Readonly<Record<string, Operation>> = {
   ...runtimeOperations,
@@ -50,6 +58,8 @@ export function createControlPlane(platform: Platform, deps: ControlPlaneDeps): 
     declaredGateways: config.gateways ?? [],
     gatewayUrl: deps.gatewayUrl ?? (() => undefined),
   };
+  const announceWorkloads = (): void => deps.onWorkloadIdentities?.(store.list('workload-identity').map((row) => row.name));
+  announceWorkloads();
 
   async function serve(request: IncomingMessage, response: ServerResponse, operationName: string, rawParams: Readonly<Record<string, string>>, url: URL): Promise<void> {
     let caller: string | undefined;
@@ -62,6 +72,7 @@ export function createControlPlane(platform: Platform, deps: ControlPlaneDeps): 
       if (!operation) throw new ControlPlaneError('InternalServerException', `${operationName} is not implemented`);
       const result = operation(context, { params: decodeParams(rawParams), query: url.searchParams, body: parseBody(body) });
       logger.info({ operation: operationName, caller, status: result.status }, 'control plane');
+      if (WORKLOAD_CHANGES.has(operationName)) announceWorkloads();
       if (result.body === undefined) response.writeHead(result.status).end();
       else sendJson(response, result.status, result.body);
     } catch (error) {
