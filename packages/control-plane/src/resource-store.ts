@@ -3,6 +3,9 @@ import { openDatabase, transaction, type Database } from '@gatehouse/core';
 import { openJson, sealJson } from '@gatehouse/cluster';
 import { ControlPlaneError } from './control-plane-error.ts';
 
+const SQLITE_CONSTRAINT_UNIQUE = 2067;
+const SQLITE_CONSTRAINT_PRIMARYKEY = 1555;
+
 export type ResourceKind =
   | 'runtime'
   | 'runtime-version'
@@ -81,9 +84,17 @@ export class ResourceStore {
     const taken = this.#database.prepare('SELECT 1 FROM resources WHERE kind = ? AND parent = ? AND name = ?').get(kind, resource.parent, resource.name);
     if (taken) throw new ControlPlaneError('ConflictException', `A ${kind.replaceAll('-', ' ')} named ${resource.name} already exists`);
     const seq = (this.#database.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM resources').get() as { next: number }).next;
-    this.#database
-      .prepare('INSERT INTO resources (kind, id, parent, name, body, sealed, seq) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(kind, resource.id, resource.parent, resource.name, JSON.stringify(resource.body), secret === undefined ? null : sealJson(this.#sealingKey, secret, `${kind}:${resource.id}`), seq);
+    try {
+      this.#database
+        .prepare('INSERT INTO resources (kind, id, parent, name, body, sealed, seq) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(kind, resource.id, resource.parent, resource.name, JSON.stringify(resource.body), secret === undefined ? null : sealJson(this.#sealingKey, secret, `${kind}:${resource.id}`), seq);
+    } catch (error) {
+      // Another instance on the same file inserted the same name between the check and this insert.
+      if ((error as { errcode?: number }).errcode === SQLITE_CONSTRAINT_UNIQUE || (error as { errcode?: number }).errcode === SQLITE_CONSTRAINT_PRIMARYKEY) {
+        throw new ControlPlaneError('ConflictException', `A ${kind.replaceAll('-', ' ')} named ${resource.name} was just created by another call; read it, or choose another name`);
+      }
+      throw error;
+    }
   }
 
   /** Replaces the description; the sealed secret too when one is given. */

@@ -301,6 +301,8 @@ test('credential provider secrets are sealed at rest and never returned', async 
     keep(await client.send(new ListOauth2CredentialProvidersCommand({})));
     const text = JSON.stringify(responses);
     assert.ok(!text.includes(apiKey) && !text.includes(clientSecret), 'no response carries a secret');
+    assert.match(server.log(), /CreateApiKeyCredentialProvider/, 'positive control: the calls were logged');
+    assert.ok(!server.log().includes(apiKey) && !server.log().includes(clientSecret), 'no log line carries a secret');
     const database = ['control-plane.db', 'control-plane.db-wal']
       .map((file) => path.join(server.dataDir, file))
       .filter((file) => existsSync(file))
@@ -334,6 +336,21 @@ test('credential provider secrets are sealed at rest and never returned', async 
     assert.deepEqual((await client.send(new ListGatewaysCommand({}))).items?.map((entry) => entry.name), ['default']);
     assert.equal(server.service.store.secret('api-key-credential-provider', 'search-key'), undefined);
   });
+});
+
+test('two instances on one data dir see each other’s changes at once', async () => {
+  const first = await startControlPlane();
+  const second = await startControlPlane(first.dataDir);
+  try {
+    const created = await first.client().send(new CreateAgentRuntimeCommand(codeRuntime('shared')));
+    assert.equal((await second.client().send(new GetAgentRuntimeCommand({ agentRuntimeId: created.agentRuntimeId }))).agentRuntimeName, 'shared');
+    await second.client().send(new UpdateAgentRuntimeCommand({ ...codeRuntime('shared', 'b.py'), agentRuntimeId: created.agentRuntimeId }));
+    assert.equal((await first.client().send(new GetAgentRuntimeCommand({ agentRuntimeId: created.agentRuntimeId }))).agentRuntimeVersion, '2');
+    assert.equal((await refusal(second.client().send(new CreateAgentRuntimeCommand(codeRuntime('shared'))))).name, 'ConflictException');
+  } finally {
+    await second.close();
+    await first.close();
+  }
 });
 
 test('resources survive a restart on the same data dir', async () => {

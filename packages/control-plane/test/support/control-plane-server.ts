@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { BedrockAgentCoreControlClient } from '@aws-sdk/client-bedrock-agentcore-control';
 import type { SigV4Key } from '@gatehouse/auth';
 import { closeServer, createAppServer, createLogger, EmbeddedStore, listen, parseConfig, type Platform } from '@gatehouse/core';
@@ -32,13 +33,22 @@ export interface ControlPlaneServer {
   readonly url: string;
   readonly dataDir: string;
   readonly service: ControlPlaneService;
+  /** Everything the control plane logged (debug level and up). */
+  readonly log: () => string;
   client(credentials?: { accessKeyId: string; secretAccessKey: string }): BedrockAgentCoreControlClient;
   close(): Promise<void>;
 }
 
 /** The control plane alone on a real server (port 0), over a data dir that outlives it (restart = start again on it). */
 export async function startControlPlane(dataDir = mkdtempSync(path.join(tmpdir(), 'control-plane-'))): Promise<ControlPlaneServer> {
-  const logger = createLogger({ level: 'silent' });
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  const logger = createLogger({ level: 'debug', destination });
   const platform: Platform = { config: parseConfig(DECLARED, 'test'), dataDir, baseUrl: 'http://127.0.0.1', logger, clock: Date.now, store: new EmbeddedStore() };
   const service = createControlPlane(platform, {
     lookupAccessKey: async (id) => keys.get(id),
@@ -52,6 +62,7 @@ export async function startControlPlane(dataDir = mkdtempSync(path.join(tmpdir()
     url,
     dataDir,
     service,
+    log: () => lines.join(''),
     client: (credentials = ADMIN) => new BedrockAgentCoreControlClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 }),
     async close() {
       await closeServer(server);
