@@ -230,11 +230,12 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
     let controlPlane: ControlPlaneService | undefined;
     if (only.has('identity')) {
       // Admin keys only (identity's), never the sandbox's temporary ones: this API changes the deployment.
-      controlPlane = createControlPlane(platform, {
+      controlPlane = await createControlPlane(platform, {
         lookupAccessKey: (id) => identity.lookupAccessKey(id),
         gatewayUrl: (name) => gateway?.gateways.find((entry) => entry.name === name)?.url,
-        // Workload identities created through the API mint tokens for the default audience (no inbound authorizer: ForUserId / by name).
-        onWorkloadIdentities: (names) => identity.registerWorkloads([...declaredWorkloads, ...names.map((name) => ({ name, audience: defaultAudience }))]),
+        // Workload identities created through the API (and those of the runtimes it creates) mint tokens for the default audience.
+        onWorkloadIdentities: (workloads) => identity.registerWorkloads([...declaredWorkloads, ...workloads.map((workload) => ({ ...workload, audience: defaultAudience }))]),
+        ...(runtime ? { runtimes: runtime } : {}),
         env,
       });
       started.push(controlPlane);

@@ -9,6 +9,7 @@ import { ResourceStore } from './resource-store.ts';
 import { runtimeOperations } from './runtime-operations.ts';
 import { gatewayOperations, targetUsingProvider } from './gateway-operations.ts';
 import { identityOperations } from './identity-operations.ts';
+import { syncAllRuntimes, syncRuntime, workloadAnnouncements, type RuntimeHost, type WorkloadAnnouncement } from './runtime-serving.ts';
 
 const MAX_BODY = 2 * 1024 * 1024;
 
@@ -18,10 +19,12 @@ export interface ControlPlaneDeps {
   /** The MCP URL a declared gateway serves at. */
   gatewayUrl?(name: string): string | undefined;
   /**
-   * Told the names of the workload identities created through the API, at start and after each change, so
-   * `GetWorkloadAccessToken*` serves them on this instance (others learn them at their next start).
+   * Told the workload identities created through the API, at start and after each change, so
+   * `GetWorkloadAccessToken*` and the runtime serve them on this instance (others learn them at their next start).
    */
-  onWorkloadIdentities?(names: readonly string[]): void;
+  onWorkloadIdentities?(workloads: readonly WorkloadAnnouncement[]): void;
+  /** The runtime component, when this process serves runtimes: runtimes created with an agent URL are served at once. */
+  runtimes?: RuntimeHost;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -31,7 +34,11 @@ export interface ControlPlaneService extends HttpComponent {
 }
 
 /** Operations that add or remove workload identities (a runtime brings its own). */
-const WORKLOAD_CHANGES: ReadonlySet<string> = new Set(['CreateWorkloadIdentity', 'DeleteWorkloadIdentity', 'CreateAgentRuntime', 'DeleteAgentRuntime']);
+const WORKLOAD_CHANGES: ReadonlySet<string> = new Set(['CreateWorkloadIdentity', 'DeleteWorkloadIdentity']);
+/** Operations after which the runtime component must follow what the store says of that runtime. */
+const RUNTIME_CHANGES: ReadonlySet<string> = new Set([
+  'CreateAgentRuntime', 'UpdateAgentRuntime', 'DeleteAgentRuntime', 'CreateAgentRuntimeEndpoint', 'UpdateAgentRuntimeEndpoint', 'DeleteAgentRuntimeEndpoint',
+]);
 
 const operations: Readonly<Record<string, Operation>> = {
   ...runtimeOperations,
@@ -44,7 +51,7 @@ const operations: Readonly<Record<string, Operation>> = {
  * (service `bedrock-agentcore`) with a key allowed `bedrock-agentcore:{Operation}`; resources kept in
  * `control-plane.db`, secrets sealed under the store key.
  */
-export function createControlPlane(platform: Platform, deps: ControlPlaneDeps): ControlPlaneService {
+export async function createControlPlane(platform: Platform, deps: ControlPlaneDeps): Promise<ControlPlaneService> {
   const { config, logger } = platform;
   const store = ResourceStore.open(platform.dataDir, loadSealingKey(platform.dataDir, deps.env));
   const sigV4 = createSigV4Verifier({ service: 'bedrock-agentcore', region: config.region, lookupKey: deps.lookupAccessKey, clock: platform.clock });
@@ -58,8 +65,23 @@ export function createControlPlane(platform: Platform, deps: ControlPlaneDeps): 
     declaredGateways: config.gateways ?? [],
     gatewayUrl: deps.gatewayUrl ?? (() => undefined),
   };
-  const announceWorkloads = (): void => deps.onWorkloadIdentities?.(store.list('workload-identity').map((row) => row.name));
+  const announceWorkloads = (): void => deps.onWorkloadIdentities?.(workloadAnnouncements(context));
   announceWorkloads();
+  if (deps.runtimes) await syncAllRuntimes(context, deps.runtimes);
+
+  /** After a change to a runtime or its endpoints: serve it as stored now (or stop serving it). */
+  async function followRuntime(result: unknown, params: Readonly<Record<string, string>>): Promise<void> {
+    announceWorkloads();
+    if (!deps.runtimes) return;
+    const named = (result as { agentRuntimeId?: unknown } | undefined)?.agentRuntimeId ?? params.agentRuntimeId;
+    if (typeof named !== 'string') return;
+    const id = store.byName<{ agentRuntimeId: string }>('runtime', named)?.body.agentRuntimeId ?? named;
+    try {
+      await syncRuntime(context, deps.runtimes, id);
+    } catch (error) {
+      logger.error({ err: error, runtime: id }, 'the runtime component could not follow a control-plane change');
+    }
+  }
 
   async function serve(request: IncomingMessage, response: ServerResponse, operationName: string, rawParams: Readonly<Record<string, string>>, url: URL): Promise<void> {
     let caller: string | undefined;
@@ -70,9 +92,11 @@ export function createControlPlane(platform: Platform, deps: ControlPlaneDeps): 
       authorize(principal, operationName);
       const operation = operations[operationName];
       if (!operation) throw new ControlPlaneError('InternalServerException', `${operationName} is not implemented`);
-      const result = operation(context, { params: decodeParams(rawParams), query: url.searchParams, body: parseBody(body) });
+      const params = decodeParams(rawParams);
+      const result = operation(context, { params, query: url.searchParams, body: parseBody(body) });
       logger.info({ operation: operationName, caller, status: result.status }, 'control plane');
       if (WORKLOAD_CHANGES.has(operationName)) announceWorkloads();
+      if (RUNTIME_CHANGES.has(operationName)) await followRuntime(result.body, params);
       if (result.body === undefined) response.writeHead(result.status).end();
       else sendJson(response, result.status, result.body);
     } catch (error) {

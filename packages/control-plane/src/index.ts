@@ -5,3 +5,4 @@ export type { ControlPlaneErrorCode } from './control-plane-error.ts';
 export { CONTROL_PLANE_OPERATIONS } from './control-plane-routes.ts';
 export { RUNTIME_NOT_SERVED } from './runtime-operations.ts';
 export { GATEWAY_NOT_SERVED } from './gateway-operations.ts';
+export type { RuntimeHost, WorkloadAnnouncement } from './runtime-serving.ts';

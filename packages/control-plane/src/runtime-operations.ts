@@ -18,6 +18,8 @@ import {
 } from './input-fields.ts';
 import { paginate } from './paginate.ts';
 import { createWorkloadIdentityRecord, workloadIdentityArn } from './identity-operations.ts';
+import { servedConfig } from './runtime-serving.ts';
+import { isHttpsOrLoopbackUrl } from '@gatehouse/core';
 
 const NAME = { pattern: /^[a-zA-Z][a-zA-Z0-9_]{0,47}$/, patternHint: 'start with a letter and hold only letters, digits and _ (at most 48)', max: 48 };
 const RUNTIME_ID = /^[a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10}$/;
@@ -29,7 +31,7 @@ const DEFAULT_ENDPOINT = 'DEFAULT';
  * the runtimes of gatehouse.yaml only. Stated as the failure reason rather than a READY that would lie.
  */
 export const RUNTIME_NOT_SERVED =
-  'Stored, but not served: this Gatehouse runs only the agent runtimes declared in gatehouse.yaml (runtimes:). Declare it there and restart to invoke it.';
+  'Stored, but not served: Gatehouse does not fetch or run code zips yet. Give the agent as a URL in the Gatehouse field gatehouseAgent: {"url": …}, or declare the runtime in gatehouse.yaml (runtimes:).';
 const NO_CONTAINER_ENGINE = 'containerConfiguration needs a container engine, and this Gatehouse runs none; use a local command in gatehouse.yaml (runtimes: agent: command:) instead.';
 
 type Status = 'CREATING' | 'CREATE_FAILED' | 'UPDATING' | 'UPDATE_FAILED' | 'READY' | 'DELETING';
@@ -136,8 +138,30 @@ function runtimeSpec(body: Input): Record<string, unknown> {
   if (protocol) spec.protocolConfiguration = { serverProtocol: nested('protocolConfiguration', () => requiredEnum(protocol, 'serverProtocol', ['MCP', 'HTTP', 'A2A', 'AGUI'])) };
   const environment = optionalStringMap(body, 'environmentVariables', 50);
   if (environment) spec.environmentVariables = environment;
+  const agent = gatehouseAgent(body);
+  if (agent) spec.gatehouseAgent = agent;
   clientToken(body);
   return spec;
+}
+
+/**
+ * Gatehouse's addition: `gatehouseAgent: {"url": "http://127.0.0.1:9000"}`, an agent already running that serves
+ * `/invocations` and `/ping`. Local commands are not taken here: any admin key could then run programs on this host.
+ */
+function gatehouseAgent(body: Input): Input | undefined {
+  const value = optionalObject(body, 'gatehouseAgent');
+  if (!value) return undefined;
+  if (value.command !== undefined) throw fieldError('gatehouseAgent.command', 'local commands are not accepted through the API (any admin key could run programs on this host); declare them in gatehouse.yaml, or give a url');
+  const url = nested('gatehouseAgent', () => requiredString(value, 'url', { max: 2048 }));
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw fieldError('gatehouseAgent.url', 'must be an absolute http(s) URL of a running agent');
+  }
+  // Callers' workload access tokens go to the agent: https, or plain http only on this host.
+  if (!isHttpsOrLoopbackUrl(parsed.href)) throw fieldError('gatehouseAgent.url', 'must use https (plain http only for localhost / 127.0.0.1)');
+  return { url };
 }
 
 function agentRuntimeArtifact(body: Input): Input {
@@ -186,9 +210,11 @@ function lifecycleConfiguration(body: Input): Input {
   });
 }
 
-function statusOf(spec: Record<string, unknown>, creating: boolean): { status: Status; failureReason: string } {
-  const artifact = spec.agentRuntimeArtifact as Input;
-  return { status: creating ? 'CREATE_FAILED' : 'UPDATE_FAILED', failureReason: artifact.containerConfiguration ? NO_CONTAINER_ENGINE : RUNTIME_NOT_SERVED };
+/** READY when Gatehouse can run the version's agent; otherwise failed, with the reason. */
+function withStatus(version: Record<string, unknown> & { agentRuntimeVersion: string; lastUpdatedAt: string }, creating: boolean): VersionRecord {
+  if (servedConfig(version)) return { ...version, status: 'READY' };
+  const artifact = version.agentRuntimeArtifact as Input;
+  return { ...version, status: creating ? 'CREATE_FAILED' : 'UPDATE_FAILED', failureReason: artifact.containerConfiguration ? NO_CONTAINER_ENGINE : RUNTIME_NOT_SERVED };
 }
 
 function versionKey(runtimeId: string, version: string): string {
@@ -211,7 +237,7 @@ const createAgentRuntime: Operation = (context, { body }) => {
   const now = context.now().toISOString();
   const record: RuntimeRecord = { agentRuntimeId: id, agentRuntimeName: name, agentRuntimeArn: runtimeArn(context, id), latestVersion: '1', createdAt: now, workloadIdentityName: id };
   const workloadIdentityDetails = { workloadIdentityArn: workloadIdentityArn(context, id) };
-  const version: VersionRecord = {
+  const version = withStatus({
     agentRuntimeArn: record.agentRuntimeArn,
     agentRuntimeName: name,
     agentRuntimeId: id,
@@ -219,9 +245,8 @@ const createAgentRuntime: Operation = (context, { body }) => {
     createdAt: now,
     lastUpdatedAt: now,
     ...spec,
-    ...statusOf(spec, true),
     workloadIdentityDetails,
-  };
+  }, true);
   context.store.atomically(() => {
     context.store.insert('runtime', { id, parent: '', name, body: record });
     context.store.insert('runtime-version', { id: versionKey(id, '1'), parent: id, name: '1', body: version });
@@ -282,7 +307,7 @@ const updateAgentRuntime: Operation = (context, { params, body }) => {
   const next = String(Number(record.latestVersion) + 1);
   if (Number(next) > 99_999) throw new ControlPlaneError('ServiceQuotaExceededException', `Agent runtime ${record.agentRuntimeId} has reached 99999 versions; create a new runtime`);
   const previous = latest(context, record);
-  const version: VersionRecord = {
+  const version = withStatus({
     agentRuntimeArn: record.agentRuntimeArn,
     agentRuntimeName: record.agentRuntimeName,
     agentRuntimeId: record.agentRuntimeId,
@@ -290,9 +315,8 @@ const updateAgentRuntime: Operation = (context, { params, body }) => {
     createdAt: record.createdAt,
     lastUpdatedAt: now,
     ...spec,
-    ...statusOf(spec, false),
     workloadIdentityDetails: previous.workloadIdentityDetails,
-  };
+  }, false);
   context.store.atomically(() => {
     context.store.insert('runtime-version', { id: versionKey(record.agentRuntimeId, next), parent: record.agentRuntimeId, name: next, body: version });
     context.store.update('runtime', record.agentRuntimeId, { ...record, latestVersion: next });

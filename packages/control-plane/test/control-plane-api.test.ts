@@ -140,6 +140,21 @@ test('a runtime created by the API keeps immutable versions, DEFAULT follows the
   });
 });
 
+test('an agent URL in gatehouseAgent makes a runtime READY; local commands and remote plain http are refused', async () => {
+  await withServer(async (server, client) => {
+    const ready = await server.clientWithAgent({ url: 'http://127.0.0.1:9999' }).send(new CreateAgentRuntimeCommand(codeRuntime('url_agent')));
+    assert.equal(ready.status, 'READY');
+    assert.equal((await client.send(new GetAgentRuntimeCommand({ agentRuntimeId: ready.agentRuntimeId }))).failureReason, undefined);
+    const command = await refusal(server.clientWithAgent({ command: ['/bin/sh', '-c', 'id'] }).send(new CreateAgentRuntimeCommand(codeRuntime('cmd_agent'))));
+    assert.deepEqual([command.name, command.fieldList?.map((field) => field.name)], ['ValidationException', ['gatehouseAgent.command']]);
+    const remote = await refusal(server.clientWithAgent({ url: 'http://agent.example:8080' }).send(new CreateAgentRuntimeCommand(codeRuntime('remote_agent'))));
+    assert.deepEqual([remote.name, remote.fieldList?.map((field) => field.name)], ['ValidationException', ['gatehouseAgent.url']]);
+    const garbage = await refusal(server.clientWithAgent({ url: 'not a url' }).send(new CreateAgentRuntimeCommand(codeRuntime('bad_agent'))));
+    assert.deepEqual(garbage.fieldList?.map((field) => field.name), ['gatehouseAgent.url']);
+    assert.deepEqual((await client.send(new ListAgentRuntimesCommand({}))).agentRuntimes?.map((runtime) => runtime.agentRuntimeName), ['ops_agent', 'url_agent']);
+  });
+});
+
 test('a container runtime says it cannot run without a container engine', async () => {
   await withServer(async (_server, client) => {
     const created = await client.send(new CreateAgentRuntimeCommand({ ...codeRuntime('boxed'), agentRuntimeArtifact: { containerConfiguration: { containerUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/agent:latest' } } }));

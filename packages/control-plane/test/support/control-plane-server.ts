@@ -36,6 +36,8 @@ export interface ControlPlaneServer {
   /** Everything the control plane logged (debug level and up). */
   readonly log: () => string;
   client(credentials?: { accessKeyId: string; secretAccessKey: string }): BedrockAgentCoreControlClient;
+  /** A client that adds Gatehouse's own `gatehouseAgent` field to runtime bodies (the SDK sends only AWS's fields). */
+  clientWithAgent(agent: unknown): BedrockAgentCoreControlClient;
   close(): Promise<void>;
 }
 
@@ -50,7 +52,7 @@ export async function startControlPlane(dataDir = mkdtempSync(path.join(tmpdir()
   });
   const logger = createLogger({ level: 'debug', destination });
   const platform: Platform = { config: parseConfig(DECLARED, 'test'), dataDir, baseUrl: 'http://127.0.0.1', logger, clock: Date.now, store: new EmbeddedStore() };
-  const service = createControlPlane(platform, {
+  const service = await createControlPlane(platform, {
     lookupAccessKey: async (id) => keys.get(id),
     gatewayUrl: (name) => (name === 'default' ? 'http://127.0.0.1/mcp' : undefined),
     env: {},
@@ -64,6 +66,24 @@ export async function startControlPlane(dataDir = mkdtempSync(path.join(tmpdir()
     service,
     log: () => lines.join(''),
     client: (credentials = ADMIN) => new BedrockAgentCoreControlClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 }),
+    clientWithAgent(agent) {
+      const client = new BedrockAgentCoreControlClient({ endpoint: url, region: 'us-east-1', credentials: ADMIN, maxAttempts: 1 });
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { body?: unknown; headers: Record<string, string> };
+          const body = request.body;
+          const text = body === undefined ? '' : ArrayBuffer.isView(body) ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : String(body);
+          if (text.includes('agentRuntimeArtifact')) {
+            const extended = JSON.stringify({ ...(JSON.parse(text) as object), gatehouseAgent: agent });
+            request.body = extended;
+            request.headers['content-length'] = String(Buffer.byteLength(extended));
+          }
+          return next(args);
+        },
+        { step: 'build', name: 'gatehouseAgent' },
+      );
+      return client;
+    },
     async close() {
       await closeServer(server);
       await service.close();
