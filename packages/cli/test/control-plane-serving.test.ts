@@ -17,20 +17,23 @@ import {
 } from '@aws-sdk/client-bedrock-agentcore-control';
 import { createLogger, listen, closeServer } from '@gatehouse/core';
 import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
+import { startTestIssuer } from '../../auth/test/support/test-issuer.ts';
 
 /** A stand-in agent answering /ping and /invocations with its own label, counting the calls it gets. */
-async function startAgent(label: string): Promise<{ url: string; calls: () => number; server: Server }> {
+async function startAgent(label: string): Promise<{ url: string; calls: () => number; lastHeaders: () => Record<string, unknown>; server: Server }> {
   let calls = 0;
+  let lastHeaders: Record<string, unknown> = {};
   const server = createServer((request, response) => {
     if (request.url === '/ping') return void response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"Healthy"}');
     request.resume();
     request.on('end', () => {
       calls++;
+      lastHeaders = { ...request.headers };
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ agent: label }));
     });
   });
   const port = await listen(server, 0, '127.0.0.1');
-  return { url: `http://127.0.0.1:${port}`, calls: () => calls, server };
+  return { url: `http://127.0.0.1:${port}`, calls: () => calls, lastHeaders: () => lastHeaders, server };
 }
 
 function credentials(gatehouse: RunningGatehouse): { accessKeyId: string; secretAccessKey: string } {
@@ -72,7 +75,9 @@ test('a runtime created with an agent URL is invocable at once; PROD pins versio
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-serving-'));
   const first = await startAgent('v1');
   const second = await startAgent('v2');
-  const gatehouse = await startGatehouse({ dataDir: path.join(dir, 'data'), port: 0, logger: createLogger({ level: 'silent' }), config: { tools: { sandbox: { enabled: false } } } });
+  const start = (): Promise<RunningGatehouse> =>
+    startGatehouse({ dataDir: path.join(dir, 'data'), port: 0, logger: createLogger({ level: 'silent' }), config: { tools: { sandbox: { enabled: false } } } });
+  let gatehouse = await start();
   let agentUrl: string | undefined = first.url;
   try {
     const control = controlClient(gatehouse, () => agentUrl);
@@ -95,15 +100,22 @@ test('a runtime created with an agent URL is invocable at once; PROD pins versio
     assert.equal(await invoke(gatehouse, arn), 'v2', 'DEFAULT follows the latest');
     assert.equal(await invoke(gatehouse, arn, 'DEFAULT'), 'v2');
 
+    // After a restart the store is served again, endpoints included.
+    await gatehouse.close();
+    gatehouse = await start();
+    assert.equal(await invoke(gatehouse, arn, 'PROD'), 'v1');
+    assert.equal(await invoke(gatehouse, arn), 'v2');
+    const control2 = controlClient(gatehouse, () => agentUrl);
+
     // A version without an agent Gatehouse can run is stored, and says why it is not served.
     agentUrl = undefined;
-    await control.send(new UpdateAgentRuntimeCommand({ ...input, agentRuntimeId: created.agentRuntimeId }));
-    const third = await control.send(new GetAgentRuntimeCommand({ agentRuntimeId: created.agentRuntimeId }));
+    await control2.send(new UpdateAgentRuntimeCommand({ ...input, agentRuntimeId: created.agentRuntimeId }));
+    const third = await control2.send(new GetAgentRuntimeCommand({ agentRuntimeId: created.agentRuntimeId }));
     assert.deepEqual([third.agentRuntimeVersion, third.status], ['3', 'UPDATE_FAILED']);
     assert.match(third.failureReason ?? '', /gatehouseAgent/);
 
     const callsBefore = first.calls() + second.calls();
-    await control.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: created.agentRuntimeId }));
+    await control2.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: created.agentRuntimeId }));
     const gone = await fetch(`${gatehouse.url}/runtimes/${encodeURIComponent(arn)}/invocations`, { method: 'POST', body: '{}' });
     assert.equal(gone.status, 404);
     assert.equal(first.calls() + second.calls(), callsBefore, 'no agent was called after the delete');
@@ -111,6 +123,41 @@ test('a runtime created with an agent URL is invocable at once; PROD pins versio
     await gatehouse.close();
     await closeServer(first.server);
     await closeServer(second.server);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a runtime created with a JWT authorizer takes only that issuer’s tokens, and its agent gets a workload access token', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-serving-jwt-'));
+  const issuer = await startTestIssuer();
+  const agent = await startAgent('jwt');
+  const gatehouse = await startGatehouse({ dataDir: path.join(dir, 'data'), port: 0, logger: createLogger({ level: 'silent' }), config: { tools: { sandbox: { enabled: false } } } });
+  try {
+    const control = controlClient(gatehouse, () => agent.url);
+    const created = await control.send(
+      new CreateAgentRuntimeCommand({
+        agentRuntimeName: 'jwt_agent',
+        agentRuntimeArtifact: { codeConfiguration: { code: { s3: { bucket: 'agent-code', prefix: 'agent.zip' } }, runtime: 'PYTHON_3_12', entryPoint: ['main.py'] } },
+        roleArn: 'arn:aws:iam::000000000000:role/agent',
+        networkConfiguration: { networkMode: 'PUBLIC' },
+        authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: issuer.discoveryUrl, allowedClients: ['test-client'] } },
+      }),
+    );
+    assert.equal(created.status, 'READY');
+    const url = `${gatehouse.url}/runtimes/${encodeURIComponent(created.agentRuntimeArn!)}/invocations`;
+    const anonymous = await fetch(url, { method: 'POST', body: '{}' });
+    assert.equal(anonymous.status, 401);
+    const wrongClient = await fetch(url, { method: 'POST', body: '{}', headers: { authorization: `Bearer ${issuer.sign({ sub: 'eve', client_id: 'other-client' })}` } });
+    assert.equal(wrongClient.status, 403);
+    assert.equal(agent.calls(), 0, 'refused callers never reach the agent');
+    const answer = await fetch(url, { method: 'POST', body: '{}', headers: { authorization: `Bearer ${issuer.sign({ sub: 'ada', client_id: 'test-client' })}` } });
+    assert.equal(answer.status, 200, await answer.clone().text());
+    assert.deepEqual(await answer.json(), { agent: 'jwt' });
+    assert.equal(typeof agent.lastHeaders().workloadaccesstoken, 'string', 'the agent got a workload access token for the user');
+  } finally {
+    await gatehouse.close();
+    await issuer.close();
+    await closeServer(agent.server);
     rmSync(dir, { recursive: true, force: true });
   }
 });
