@@ -9,7 +9,7 @@ import { ResourceStore } from './resource-store.ts';
 import { runtimeOperations } from './runtime-operations.ts';
 import { gatewayOperations, targetUsingProvider } from './gateway-operations.ts';
 import { identityOperations } from './identity-operations.ts';
-import { syncAllRuntimes, syncRuntime, workloadAnnouncements, type RuntimeHost, type WorkloadAnnouncement } from './runtime-serving.ts';
+import { RuntimeFollower, workloadAnnouncements, type RuntimeHost, type WorkloadAnnouncement } from './runtime-serving.ts';
 
 const MAX_BODY = 2 * 1024 * 1024;
 
@@ -25,6 +25,8 @@ export interface ControlPlaneDeps {
   onWorkloadIdentities?(workloads: readonly WorkloadAnnouncement[]): void;
   /** The runtime component, when this process serves runtimes: runtimes created with an agent URL are served at once. */
   runtimes?: RuntimeHost;
+  /** How often to look for other instances' changes to the same data dir; default 2000 ms. */
+  pollIntervalMs?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -67,17 +69,37 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
   };
   const announceWorkloads = (): void => deps.onWorkloadIdentities?.(workloadAnnouncements(context));
   announceWorkloads();
-  if (deps.runtimes) await syncAllRuntimes(context, deps.runtimes);
+  const follower = deps.runtimes && new RuntimeFollower(context, deps.runtimes);
+  await follower?.followAll();
+  // Other instances on the same data dir write to the same file: follow their changes too.
+  let seenVersion = store.dataVersion();
+  let polling = false;
+  const poll = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    (async () => {
+      const version = store.dataVersion();
+      if (version === seenVersion) return;
+      seenVersion = version;
+      announceWorkloads();
+      await follower?.followAll();
+    })()
+      .catch((error: unknown) => logger.error({ err: error }, 'could not follow another instance’s control-plane change'))
+      .finally(() => {
+        polling = false;
+      });
+  }, deps.pollIntervalMs ?? 2000);
+  poll.unref();
 
   /** After a change to a runtime or its endpoints: serve it as stored now (or stop serving it). */
   async function followRuntime(result: unknown, params: Readonly<Record<string, string>>): Promise<void> {
     announceWorkloads();
-    if (!deps.runtimes) return;
+    if (!follower) return;
     const named = (result as { agentRuntimeId?: unknown } | undefined)?.agentRuntimeId ?? params.agentRuntimeId;
     if (typeof named !== 'string') return;
     const id = store.byName<{ agentRuntimeId: string }>('runtime', named)?.body.agentRuntimeId ?? named;
     try {
-      await syncRuntime(context, deps.runtimes, id);
+      await follower.follow(id);
     } catch (error) {
       logger.error({ err: error, runtime: id }, 'the runtime component could not follow a control-plane change');
     }
@@ -130,6 +152,7 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       return serve(request, response, route.operation, route.rawParams, url).then(() => true);
     },
     async close() {
+      clearInterval(poll);
       store.close();
     },
   };

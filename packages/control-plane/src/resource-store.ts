@@ -121,6 +121,11 @@ export class ResourceStore {
     this.#database.prepare('DELETE FROM resources WHERE kind = ? AND parent = ?').run(kind, parent);
   }
 
+  /** Changes when another connection (another instance on the same file) has committed since the last call. */
+  dataVersion(): number {
+    return (this.#database.prepare('PRAGMA data_version').get() as { data_version: number }).data_version;
+  }
+
   close(): void {
     this.#database.close();
   }

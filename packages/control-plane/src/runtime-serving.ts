@@ -47,30 +47,58 @@ export function servedConfig(version: VersionRow): RuntimeConfig | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-/** Brings the runtime component in line with what the store says of one runtime (served, or not at all). */
-export async function syncRuntime(context: ControlPlaneContext, host: RuntimeHost, runtimeId: string): Promise<void> {
+/** What a runtime is served as: its DEFAULT configuration and named endpoints, or undefined when not served. */
+function servingPlan(context: ControlPlaneContext, runtimeId: string): { row: RuntimeRow; config: RuntimeConfig; endpoints: Map<string, RuntimeConfig> } | undefined {
   const row = context.store.get<RuntimeRow>('runtime', runtimeId)?.body;
   const version = (number: string): RuntimeConfig | undefined => {
     const stored = context.store.get<VersionRow>('runtime-version', `${runtimeId}:${number}`);
     return stored && servedConfig(stored.body);
   };
-  const latest = row && version(row.latestVersion);
-  if (!row || !latest) {
-    await host.removeRuntime(runtimeId);
-    return;
-  }
+  const config = row && version(row.latestVersion);
+  if (!row || !config) return undefined;
   const endpoints = new Map<string, RuntimeConfig>();
   for (const endpoint of context.store.list<EndpointRow>('runtime-endpoint', runtimeId)) {
     if (endpoint.body.name === 'DEFAULT' || !endpoint.body.targetVersion) continue;
-    const config = version(endpoint.body.targetVersion);
-    if (config) endpoints.set(endpoint.body.name, config);
+    const pinned = version(endpoint.body.targetVersion);
+    if (pinned) endpoints.set(endpoint.body.name, pinned);
   }
-  await host.addRuntime({ id: row.agentRuntimeId, arn: row.agentRuntimeArn, config: latest, endpoints });
+  return { row, config, endpoints };
 }
 
-/** Every served runtime in the store, as at start. */
-export async function syncAllRuntimes(context: ControlPlaneContext, host: RuntimeHost): Promise<void> {
-  for (const runtime of context.store.list<RuntimeRow>('runtime')) await syncRuntime(context, host, runtime.id);
+/**
+ * Keeps the runtime component in line with the store: after this instance's own changes (`follow`), and after
+ * other instances' commits to the same file (`poll`, cheap: SQLite's data_version says whether anyone else wrote).
+ * A runtime is re-registered only when what it is served as changed, since re-registering ends its sessions.
+ */
+export class RuntimeFollower {
+  readonly #context: ControlPlaneContext;
+  readonly #host: RuntimeHost;
+  /** Runtime id → JSON of what it is served as (absent: not served). */
+  readonly #served = new Map<string, string>();
+
+  constructor(context: ControlPlaneContext, host: RuntimeHost) {
+    this.#context = context;
+    this.#host = host;
+  }
+
+  async follow(runtimeId: string): Promise<void> {
+    const plan = servingPlan(this.#context, runtimeId);
+    const fingerprint = plan && JSON.stringify([plan.config, [...plan.endpoints]]);
+    if (fingerprint === this.#served.get(runtimeId)) return;
+    if (!plan || !fingerprint) {
+      this.#served.delete(runtimeId);
+      await this.#host.removeRuntime(runtimeId);
+      return;
+    }
+    this.#served.set(runtimeId, fingerprint);
+    await this.#host.addRuntime({ id: plan.row.agentRuntimeId, arn: plan.row.agentRuntimeArn, config: plan.config, endpoints: plan.endpoints });
+  }
+
+  /** Every runtime in the store, and those served here that the store no longer has. */
+  async followAll(): Promise<void> {
+    const ids = new Set([...this.#context.store.list<RuntimeRow>('runtime').map((runtime) => runtime.id), ...this.#served.keys()]);
+    for (const id of ids) await this.follow(id);
+  }
 }
 
 /**

@@ -368,6 +368,40 @@ test('two instances on one data dir see each other’s changes at once', async (
   }
 });
 
+test('an instance serves runtimes another instance on the same data dir creates, changes and deletes', async () => {
+  const served = new Map<string, string[]>();
+  const host = {
+    async addRuntime(runtime: { id: string; endpoints: ReadonlyMap<string, unknown> }) {
+      served.set(runtime.id, [...runtime.endpoints.keys()]);
+    },
+    async removeRuntime(id: string) {
+      served.delete(id);
+    },
+  };
+  const first = await startControlPlane();
+  const second = await startControlPlane(first.dataDir, { runtimes: host, pollIntervalMs: 50 });
+  const eventually = async (check: () => boolean, what: string): Promise<void> => {
+    for (let attempt = 0; attempt < 100 && !check(); attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(check(), what);
+  };
+  try {
+    const agent = first.clientWithAgent({ url: 'http://127.0.0.1:9999' });
+    const created = await agent.send(new CreateAgentRuntimeCommand(codeRuntime('elsewhere')));
+    await eventually(() => served.has(created.agentRuntimeId!), 'created on A, served on B');
+    await agent.send(new UpdateAgentRuntimeCommand({ ...codeRuntime('elsewhere', 'b.py'), agentRuntimeId: created.agentRuntimeId }));
+    await first.client().send(new CreateAgentRuntimeEndpointCommand({ agentRuntimeId: created.agentRuntimeId, name: 'PROD', agentRuntimeVersion: '1' }));
+    await eventually(() => served.get(created.agentRuntimeId!)?.includes('PROD') === true, 'the endpoint follows');
+    // A runtime without an agent Gatehouse can run is never served.
+    const stored = await first.client().send(new CreateAgentRuntimeCommand(codeRuntime('zip_only')));
+    await first.client().send(new DeleteAgentRuntimeCommand({ agentRuntimeId: created.agentRuntimeId }));
+    await eventually(() => !served.has(created.agentRuntimeId!), 'deleted on A, no longer served on B');
+    assert.equal(served.has(stored.agentRuntimeId!), false);
+  } finally {
+    await second.close();
+    await first.close();
+  }
+});
+
 test('resources survive a restart on the same data dir', async () => {
   const first = await startControlPlane();
   let runtimeId: string;
