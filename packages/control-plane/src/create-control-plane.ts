@@ -67,7 +67,15 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     declaredGateways: config.gateways ?? [],
     gatewayUrl: deps.gatewayUrl ?? (() => undefined),
   };
-  const announceWorkloads = (): void => deps.onWorkloadIdentities?.(workloadAnnouncements(context));
+  // Identity rebuilds its workload authorizers on each announcement: announce only a changed set.
+  let announced: string | undefined;
+  const announceWorkloads = (): void => {
+    const workloads = workloadAnnouncements(context);
+    const text = JSON.stringify(workloads);
+    if (text === announced) return;
+    announced = text;
+    deps.onWorkloadIdentities?.(workloads);
+  };
   announceWorkloads();
   const follower = deps.runtimes && new RuntimeFollower(context, deps.runtimes);
   await follower?.followAll();
