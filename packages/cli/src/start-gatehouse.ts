@@ -22,9 +22,10 @@ import {
   type SharedStore,
 } from '@gatehouse/core';
 import { createJwtAuthorizer, type SigV4Key } from '@gatehouse/auth';
-import { createIdentity, type IdentityService, type PerimeterResource } from '@gatehouse/identity';
+import { createIdentity, type IdentityService, type PerimeterResource, type WorkloadDefinition } from '@gatehouse/identity';
 import { createRuntime, type RuntimeService } from '@gatehouse/runtime';
 import { createGateway, type GatewayService } from '@gatehouse/gateway';
+import { createControlPlane, type ControlPlaneService } from '@gatehouse/control-plane';
 import { agentEntryPath } from '@gatehouse/agent';
 import { createAccountRegistry, createOpsTools, createSandbox, type SandboxService } from '@gatehouse/tools';
 import { createMetrics, createStore, instrumentComponent, standardMetrics, type Metrics } from '@gatehouse/cluster';
@@ -78,6 +79,8 @@ export interface RunningGatehouse {
   readonly runtime: RuntimeService | undefined;
   readonly gateway: GatewayService | undefined;
   readonly sandbox: SandboxService | undefined;
+  /** The AgentCore control plane (`aws bedrock-agentcore-control`), served with identity. */
+  readonly controlPlane: ControlPlaneService | undefined;
   readonly settings: WebSettings;
   readonly store: SharedStore;
   readonly metrics: Metrics;
@@ -163,11 +166,12 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
     const platform: Platform = { ...basePlatform, config };
     const defaultAudience = `${baseUrl}/mcp`;
     // One workload identity per runtime, named like it (AgentCore creates one with each runtime).
-    identity.registerWorkloads((config.runtimes ?? []).map((entry) => ({
+    const declaredWorkloads: WorkloadDefinition[] = (config.runtimes ?? []).map((entry) => ({
       name: entry.agentRuntimeName,
       inbound: entry.authorizerConfiguration?.customJWTAuthorizer,
       audience: entry.workloadIdentity.audience ?? defaultAudience,
-    })));
+    }));
+    identity.registerWorkloads(declaredWorkloads);
     // Live client and origin lists (config plus `gatehouse perimeter` changes), one per runtime and gateway.
     const declarations = perimeterDeclarations(base, pool.userPoolId, baseUrl);
     const perimeterOf = (resource: PerimeterResource): ReturnType<IdentityService['perimeter']> | undefined => {
@@ -235,6 +239,20 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
       started.push(runtime);
     }
 
+    let controlPlane: ControlPlaneService | undefined;
+    if (only.has('identity')) {
+      // Admin keys only (identity's), never the sandbox's temporary ones: this API changes the deployment.
+      controlPlane = await createControlPlane(platform, {
+        lookupAccessKey: (id) => identity.lookupAccessKey(id),
+        gatewayUrl: (name) => gateway?.gateways.find((entry) => entry.name === name)?.url,
+        // Workload identities created through the API (and those of the runtimes it creates) mint tokens for the default audience.
+        onWorkloadIdentities: (workloads) => identity.registerWorkloads([...declaredWorkloads, ...workloads.map((workload) => ({ ...workload, audience: defaultAudience }))]),
+        ...(runtime ? { runtimes: runtime } : {}),
+        env,
+      });
+      started.push(controlPlane);
+    }
+
     const runtimeEntry = runtime?.runtimes.find((entry) => entry.name === DEFAULT_RUNTIME_NAME) ?? runtime?.runtimes[0];
     const gatewayEntry = gateway?.gateways.find((entry) => entry.name === DEFAULT_GATEWAY_NAME) ?? gateway?.gateways[0];
     const settings: WebSettings = {
@@ -250,6 +268,9 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
 
     // Order matters: specific API prefixes first, the identity's `POST /` + OAuth paths, then the web UI.
     const mounted: HttpComponent[] = [];
+    // The control plane first: it claims only its own paths (`PUT /runtimes/`, `GET /gateways/{id}/`, `POST /identities/CreateWorkloadIdentity`…),
+    // which the runtime, gateway and identity would otherwise answer as unknown operations of theirs.
+    if (controlPlane) mounted.push(controlPlane);
     if (runtime) mounted.push(runtime);
     if (gateway) mounted.push(gateway);
     if (sandbox) mounted.push(sandbox);
@@ -289,6 +310,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
       runtime,
       gateway,
       sandbox,
+      controlPlane,
       settings,
       store,
       metrics,

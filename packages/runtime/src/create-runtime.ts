@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { BodyTooLargeError, StoreUnavailableError, isClientClosed, isWireError, type HttpComponent, type Platform } from '@gatehouse/core';
+import { BodyTooLargeError, StoreUnavailableError, isClientClosed, isWireError, type HttpComponent, type Platform, type RuntimeConfig } from '@gatehouse/core';
 import { agentHeaders, customHeadersFromQuery } from './agent-headers.ts';
 import { checkHeaderAllowlists } from './check-header-allowlist.ts';
 import { checkPayloadDepth } from './check-payload-depth.ts';
@@ -14,15 +14,29 @@ import { CLIENT_CLOSED, proxyInvocation } from './proxy-invocation.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { readPayload } from './read-payload.ts';
 import { RuntimeError, validationError } from './runtime-error.ts';
-import { RuntimeRegistry, type PerimeterSource, type RuntimeEntry } from './runtime-registry.ts';
+import { RuntimeRegistry, createEntry, type PerimeterSource, type RuntimeEntry } from './runtime-registry.ts';
 import { SESSION_HEADER, checkSessionId, resolveSessionId } from './session-id.ts';
 import { SessionManager, type RuntimeStats, type Session } from './session-manager.ts';
 import type { SigV4Check } from './sigv4-check.ts';
 import { WebSocketProxy } from './websocket-proxy.ts';
 import { WorkloadTokens, type TokenExchangeSettings, type WorkloadTokenIssuer } from './workload-tokens.ts';
 
+/** A runtime added while running (the control plane's): its DEFAULT configuration and its named endpoints'. */
+export interface AddedRuntime {
+  /** Its id, e.g. `shop_agent-a1B2c3D4e5`: the name in logs and metrics, and a path segment that reaches it. */
+  readonly id: string;
+  readonly arn: string;
+  readonly config: RuntimeConfig;
+  /** `?qualifier=PROD` → the configuration of the version PROD pins. */
+  readonly endpoints: ReadonlyMap<string, RuntimeConfig>;
+}
+
 export interface RuntimeService extends HttpComponent {
   readonly runtimes: readonly { readonly name: string; readonly arn: string }[];
+  /** Serves a runtime from now on, replacing an earlier one of the same id (whose sessions end). */
+  addRuntime(runtime: AddedRuntime): Promise<void>;
+  /** Stops serving a runtime added with `addRuntime`: its sessions end, invocations answer 404. */
+  removeRuntime(id: string): Promise<void>;
   /** Sessions with a live agent on this instance and agent processes running (sessions + warm pool), per runtime: the metrics gauges. */
   stats(): ReadonlyMap<string, RuntimeStats>;
   /** Stops accepting, drains streams up to a deadline, ends every session's process. */
@@ -326,9 +340,36 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     return true;
   }
 
+  const originsOf = (config: RuntimeConfig): Set<string> => {
+    const origins = new Set(config.allowedOrigins.map((origin) => new URL(origin).origin));
+    if (baseOrigin) origins.add(baseOrigin);
+    return origins;
+  };
+
+  async function removeRuntime(id: string): Promise<void> {
+    for (const entry of registry.remove(id)) {
+      auth.remove(entry.name);
+      await sessions.remove(entry.name);
+    }
+  }
+
   return {
     name: 'runtime',
-    runtimes: registry.entries.map(({ name, arn }) => ({ name, arn })),
+    get runtimes() {
+      return registry.entries.map(({ name, arn }) => ({ name, arn }));
+    },
+    async addRuntime(runtime) {
+      await removeRuntime(runtime.id);
+      const main = createEntry(runtime.id, runtime.arn, runtime.config, originsOf(runtime.config));
+      const endpoints = new Map([...runtime.endpoints].map(([qualifier, config]) => [qualifier, createEntry(`${runtime.id}.${qualifier}`, runtime.arn, config, originsOf(config))] as const));
+      registry.add(main, [runtime.id], endpoints);
+      for (const entry of [main, ...endpoints.values()]) {
+        auth.add(entry);
+        sessions.add(entry);
+      }
+      logger.info({ runtime: runtime.id, endpoints: [...endpoints.keys()] }, 'runtime added');
+    },
+    removeRuntime,
     handle,
     upgrade,
     sweep: () => sessions.sweep(),

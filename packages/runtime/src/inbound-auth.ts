@@ -44,22 +44,33 @@ export class InboundAuth {
   readonly #authorizers = new Map<string, JwtAuthorizer>();
   readonly #options: InboundAuthOptions;
 
+  readonly #platform: Platform;
+
   constructor(platform: Platform, runtimes: readonly RuntimeEntry[], options: InboundAuthOptions) {
     this.#options = options;
-    for (const runtime of runtimes) {
-      const jwt = runtime.config.authorizerConfiguration?.customJWTAuthorizer;
-      if (!jwt) continue;
-      this.#authorizers.set(
-        runtime.name,
-        createJwtAuthorizer(jwt, {
-          clock: platform.clock,
-          logger: platform.logger,
-          ...(options.isRevoked ? { isRevoked: options.isRevoked } : {}),
-          ...(options.fetch ? { fetch: options.fetch } : {}),
-          ...(runtime.allowedClients ? { allowedClients: runtime.allowedClients } : {}),
-        }),
-      );
-    }
+    this.#platform = platform;
+    for (const runtime of runtimes) this.add(runtime);
+  }
+
+  /** A runtime added while running gets its own JWT authorizer, as a configured one does. */
+  add(runtime: RuntimeEntry): void {
+    const jwt = runtime.config.authorizerConfiguration?.customJWTAuthorizer;
+    if (!jwt) return;
+    this.#authorizers.set(
+      runtime.name,
+      createJwtAuthorizer(jwt, {
+        clock: this.#platform.clock,
+        logger: this.#platform.logger,
+        ...(this.#options.isRevoked ? { isRevoked: this.#options.isRevoked } : {}),
+        ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+        ...(runtime.allowedClients ? { allowedClients: runtime.allowedClients } : {}),
+      }),
+    );
+  }
+
+  remove(name: string): void {
+    this.#authorizers.get(name)?.close();
+    this.#authorizers.delete(name);
   }
 
   /**

@@ -9,7 +9,7 @@ export { RuntimeError } from './runtime-error.ts';
 export type { RuntimeErrorCode } from './runtime-error.ts';
 export { runtimeArn } from './runtime-registry.ts';
 export type { OriginSet, PerimeterSource } from './runtime-registry.ts';
-export type { RuntimeService } from './create-runtime.ts';
+export type { AddedRuntime, RuntimeService } from './create-runtime.ts';
 export type { RuntimeStats } from './session-manager.ts';
 export type { WorkloadTokenIssuer } from './workload-tokens.ts';
 

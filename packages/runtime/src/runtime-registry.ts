@@ -41,7 +41,10 @@ export function runtimeArn(config: Readonly<GatehouseConfig>, name: string): str
  * to the same entry, so the hot path is one Map lookup.
  */
 export class RuntimeRegistry {
-  readonly entries: readonly RuntimeEntry[];
+  /** The runtimes of gatehouse.yaml, then those added while running (the control plane's). */
+  readonly #entries: RuntimeEntry[] = [];
+  /** Named endpoints (`?qualifier=PROD`) of an added runtime, by the name of its DEFAULT entry. */
+  readonly #qualified = new Map<string, ReadonlyMap<string, RuntimeEntry>>();
   /** The path segment as sent: name, plain ARN, or the ARN encoded once (the common spelling: one lookup). */
   readonly #bySegment = new Map<string, RuntimeEntry>();
   /** After the one decoding: name or plain ARN only, so an ARN encoded twice never resolves. */
@@ -50,26 +53,46 @@ export class RuntimeRegistry {
 
   constructor(config: Readonly<GatehouseConfig>, baseOrigin: string | undefined, perimeter?: PerimeterSource) {
     this.#accountId = config.accountId;
-    this.entries = (config.runtimes ?? []).map((runtime) => {
+    for (const runtime of config.runtimes ?? []) {
       const arn = runtimeArn(config, runtime.agentRuntimeName);
       const configured = new Set(runtime.allowedOrigins.map((origin) => new URL(origin).origin));
       if (baseOrigin) configured.add(baseOrigin);
       const live = perimeter?.(runtime);
       // The live view already holds the configured origins (and Gatehouse's own); an operator's removal wins.
       const origins: OriginSet = live ? live.origins : configured;
-      const entry: RuntimeEntry = {
-        name: runtime.agentRuntimeName,
-        arn,
-        config: runtime,
-        method: runtime.authorizerConfiguration ? 'OAuth' : 'SigV4',
-        allowedHeaders: new Set((runtime.requestHeaderConfiguration?.requestHeaderAllowlist ?? []).map((name) => name.toLowerCase())),
-        allowedOrigins: origins,
-        allowedClients: live?.clients,
-      };
-      for (const key of [arn, runtime.agentRuntimeName, encodeURIComponent(arn)]) this.#bySegment.set(key, entry);
-      for (const key of [arn, runtime.agentRuntimeName]) this.#byDecoded.set(key, entry);
-      return entry;
-    });
+      this.#add(createEntry(runtime.agentRuntimeName, arn, runtime, origins, live?.clients), [runtime.agentRuntimeName]);
+    }
+  }
+
+  /** Every runtime served, named endpoints included. */
+  get entries(): readonly RuntimeEntry[] {
+    return [...this.#entries, ...[...this.#qualified.values()].flatMap((endpoints) => [...endpoints.values()])];
+  }
+
+  /** Adds a runtime while running, reachable by its ARN and `aliases`, with its named endpoints (qualifiers). */
+  add(entry: RuntimeEntry, aliases: readonly string[], endpoints: ReadonlyMap<string, RuntimeEntry> = new Map()): void {
+    if (this.#bySegment.has(entry.arn) || aliases.some((alias) => this.#bySegment.has(alias))) throw new Error(`runtime ${entry.name} is already registered`);
+    this.#add(entry, aliases);
+    if (endpoints.size > 0) this.#qualified.set(entry.name, endpoints);
+  }
+
+  /** Removes a runtime added with `add` (and its named endpoints); returns the entries that went. */
+  remove(name: string): RuntimeEntry[] {
+    const index = this.#entries.findIndex((entry) => entry.name === name);
+    if (index < 0) return [];
+    const [entry] = this.#entries.splice(index, 1);
+    for (const map of [this.#bySegment, this.#byDecoded]) {
+      for (const [key, value] of map) if (value === entry) map.delete(key);
+    }
+    const endpoints = [...(this.#qualified.get(name)?.values() ?? [])];
+    this.#qualified.delete(name);
+    return entry ? [entry, ...endpoints] : endpoints;
+  }
+
+  #add(entry: RuntimeEntry, aliases: readonly string[]): void {
+    this.#entries.push(entry);
+    for (const key of [entry.arn, ...aliases, encodeURIComponent(entry.arn)]) this.#bySegment.set(key, entry);
+    for (const key of [entry.arn, ...aliases]) this.#byDecoded.set(key, entry);
   }
 
   /** Undefined when the path is not under /runtimes/ at all; throws for a path under it that names no runtime or action. */
@@ -105,7 +128,13 @@ export class RuntimeRegistry {
     if (url.search === '') return { runtime, action: action as RuntimeAction };
     const qualifier = url.searchParams.get('qualifier');
     if (qualifier !== null && qualifier !== 'DEFAULT') {
-      throw new RuntimeError('ResourceNotFoundException', `Runtime endpoint ${JSON.stringify(qualifier.slice(0, 128))} not found for ${runtime.name}; only DEFAULT exists`);
+      const endpoints = this.#qualified.get(runtime.name);
+      const pinned = endpoints?.get(qualifier);
+      if (!pinned) {
+        const known = ['DEFAULT', ...(endpoints?.keys() ?? [])].join(', ');
+        throw new RuntimeError('ResourceNotFoundException', `Runtime endpoint ${JSON.stringify(qualifier.slice(0, 128))} not found for ${runtime.name}; it has ${known}`);
+      }
+      runtime = pinned;
     }
     const accountId = url.searchParams.get('accountId');
     if (accountId !== null && accountId !== this.#accountId) {
@@ -113,4 +142,17 @@ export class RuntimeRegistry {
     }
     return { runtime, action: action as RuntimeAction };
   }
+}
+
+/** A runtime's routing entry: how it authenticates, which headers and origins it takes. */
+export function createEntry(name: string, arn: string, config: RuntimeConfig, origins: OriginSet, clients?: OriginSet): RuntimeEntry {
+  return {
+    name,
+    arn,
+    config,
+    method: config.authorizerConfiguration ? 'OAuth' : 'SigV4',
+    allowedHeaders: new Set((config.requestHeaderConfiguration?.requestHeaderAllowlist ?? []).map((header) => header.toLowerCase())),
+    allowedOrigins: origins,
+    allowedClients: clients,
+  };
 }

@@ -84,13 +84,7 @@ export class SessionManager {
   constructor(platform: Platform, runtimes: readonly RuntimeEntry[], options: SessionManagerOptions) {
     this.#platform = platform;
     this.#options = options;
-    for (const runtime of runtimes) {
-      if ('url' in runtime.config.agent) this.#urlAgents.set(runtime.name, urlAgent(runtime.config.agent.url));
-      else {
-        this.#pools.set(runtime.name, { ready: [], starting: 0, retryAfter: 0 });
-        this.#refill(runtime);
-      }
-    }
+    for (const runtime of runtimes) this.add(runtime);
     this.#reaper = setInterval(() => void this.sweep(), options.reapIntervalMs);
     this.#reaper.unref();
     if (platform.store.kind !== 'embedded') {
@@ -214,6 +208,26 @@ export class SessionManager {
     await session.endpoint.stop();
   }
 
+  /** Serves a runtime (from gatehouse.yaml, or added while running): its URL agent, or a warm pool of its command. */
+  add(runtime: RuntimeEntry): void {
+    if ('url' in runtime.config.agent) this.#urlAgents.set(runtime.name, urlAgent(runtime.config.agent.url));
+    else {
+      this.#pools.set(runtime.name, { ready: [], starting: 0, retryAfter: 0 });
+      this.#refill(runtime);
+    }
+  }
+
+  /** Stops serving a runtime: its sessions end (their agents stop) and its warm processes too. */
+  async remove(name: string): Promise<void> {
+    const stops: Promise<void>[] = [...this.#sessions.values()].filter((session) => session.runtime.name === name).map((session) => this.end(session, 'runtime deleted'));
+    const pool = this.#pools.get(name);
+    this.#pools.delete(name);
+    if (pool) stops.push(...pool.ready.splice(0).map((endpoint) => endpoint.stop()));
+    this.#urlAgents.get(name)?.agent.destroy();
+    this.#urlAgents.delete(name);
+    await Promise.allSettled(stops);
+  }
+
   /** Idle and lifetime reaping; a `HealthyBusy` ping keeps an idle session alive. */
   async sweep(): Promise<void> {
     const now = this.#platform.clock();
@@ -318,6 +332,9 @@ export class SessionManager {
   }
 
   async #start(runtime: RuntimeEntry, sessionId: string, owner: string): Promise<Session> {
+    if (!this.#urlAgents.has(runtime.name) && !this.#pools.has(runtime.name)) {
+      throw new RuntimeError('ResourceNotFoundException', `Agent runtime ${runtime.name} was deleted.`);
+    }
     const endpoint = this.#urlAgents.get(runtime.name) ?? (await this.#takeWarm(runtime));
     const session = new Session(runtime, sessionId, owner, endpoint, this.#platform.clock());
     if (this.#closed) {
@@ -398,7 +415,8 @@ export class SessionManager {
       this.#spawn(runtime).then(
         (endpoint) => {
           pool.starting--;
-          if (this.#closed) return void endpoint.stop();
+          // Closed, or the runtime was removed while this process started: it has no pool to join.
+          if (this.#closed || this.#pools.get(runtime.name) !== pool) return void endpoint.stop();
           endpoint.onExit(() => {
             const index = pool.ready.indexOf(endpoint);
             if (index >= 0) pool.ready.splice(index, 1);

@@ -1,0 +1,212 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AuthError, createSigV4Verifier, type Principal, type SigV4Key } from '@gatehouse/auth';
+import { loadSealingKey } from '@gatehouse/cluster';
+import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody, sendJson, sendWire, type HttpComponent, type Platform } from '@gatehouse/core';
+import { ControlPlaneError } from './control-plane-error.ts';
+import type { ControlPlaneContext, Operation } from './control-plane-context.ts';
+import { matchRoute } from './control-plane-routes.ts';
+import { ResourceStore } from './resource-store.ts';
+import { runtimeOperations } from './runtime-operations.ts';
+import { gatewayOperations, targetUsingProvider } from './gateway-operations.ts';
+import { identityOperations } from './identity-operations.ts';
+import { RuntimeFollower, workloadAnnouncements, type RuntimeHost, type WorkloadAnnouncement } from './runtime-serving.ts';
+
+const MAX_BODY = 2 * 1024 * 1024;
+
+export interface ControlPlaneDeps {
+  /** Admin access keys (identity's); temporary sandbox keys are not taken here. */
+  lookupAccessKey(accessKeyId: string): Promise<SigV4Key | undefined>;
+  /** The MCP URL a declared gateway serves at. */
+  gatewayUrl?(name: string): string | undefined;
+  /**
+   * Told the workload identities created through the API, at start and after each change, so
+   * `GetWorkloadAccessToken*` and the runtime serve them on this instance (others learn them at their next start).
+   */
+  onWorkloadIdentities?(workloads: readonly WorkloadAnnouncement[]): void;
+  /** The runtime component, when this process serves runtimes: runtimes created with an agent URL are served at once. */
+  runtimes?: RuntimeHost;
+  /** How often to look for other instances' changes to the same data dir; default 2000 ms. */
+  pollIntervalMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ControlPlaneService extends HttpComponent {
+  /** The resource store (tests and admin verbs read it; it never hands out secrets in a response). */
+  readonly store: ResourceStore;
+}
+
+/** Operations that add or remove workload identities (a runtime brings its own). */
+const WORKLOAD_CHANGES: ReadonlySet<string> = new Set(['CreateWorkloadIdentity', 'DeleteWorkloadIdentity']);
+/** Operations after which the runtime component must follow what the store says of that runtime. */
+const RUNTIME_CHANGES: ReadonlySet<string> = new Set([
+  'CreateAgentRuntime', 'UpdateAgentRuntime', 'DeleteAgentRuntime', 'CreateAgentRuntimeEndpoint', 'UpdateAgentRuntimeEndpoint', 'DeleteAgentRuntimeEndpoint',
+]);
+
+const operations: Readonly<Record<string, Operation>> = {
+  ...runtimeOperations,
+  ...gatewayOperations,
+  ...identityOperations(targetUsingProvider),
+};
+
+/**
+ * The AgentCore control plane (`bedrock-agentcore-control`) on the shared port: every call SigV4-signed
+ * (service `bedrock-agentcore`) with a key allowed `bedrock-agentcore:{Operation}`; resources kept in
+ * `control-plane.db`, secrets sealed under the store key.
+ */
+export async function createControlPlane(platform: Platform, deps: ControlPlaneDeps): Promise<ControlPlaneService> {
+  const { config, logger } = platform;
+  const store = ResourceStore.open(platform.dataDir, loadSealingKey(platform.dataDir, deps.env));
+  const sigV4 = createSigV4Verifier({ service: 'bedrock-agentcore', region: config.region, lookupKey: deps.lookupAccessKey, clock: platform.clock });
+  const context: ControlPlaneContext = {
+    store,
+    region: config.region,
+    accountId: config.accountId,
+    now: () => new Date(platform.clock()),
+    startedAt: new Date(platform.clock()),
+    declaredRuntimes: config.runtimes ?? [],
+    declaredGateways: config.gateways ?? [],
+    gatewayUrl: deps.gatewayUrl ?? (() => undefined),
+  };
+  // Identity rebuilds its workload authorizers on each announcement: announce only a changed set.
+  let announced: string | undefined;
+  const announceWorkloads = (): void => {
+    const workloads = workloadAnnouncements(context);
+    const text = JSON.stringify(workloads);
+    if (text === announced) return;
+    announced = text;
+    deps.onWorkloadIdentities?.(workloads);
+  };
+  announceWorkloads();
+  const follower = deps.runtimes && new RuntimeFollower(context, deps.runtimes);
+  await follower?.followAll();
+  // Other instances on the same data dir write to the same file: follow their changes too.
+  let seenVersion = store.dataVersion();
+  let polling = false;
+  const poll = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    (async () => {
+      const version = store.dataVersion();
+      if (version === seenVersion) return;
+      seenVersion = version;
+      announceWorkloads();
+      await follower?.followAll();
+    })()
+      .catch((error: unknown) => logger.error({ err: error }, 'could not follow another instance’s control-plane change'))
+      .finally(() => {
+        polling = false;
+      });
+  }, deps.pollIntervalMs ?? 2000);
+  poll.unref();
+
+  /** After a change to a runtime or its endpoints: serve it as stored now (or stop serving it). */
+  async function followRuntime(result: unknown, params: Readonly<Record<string, string>>): Promise<void> {
+    announceWorkloads();
+    if (!follower) return;
+    const named = (result as { agentRuntimeId?: unknown } | undefined)?.agentRuntimeId ?? params.agentRuntimeId;
+    if (typeof named !== 'string') return;
+    const id = store.byName<{ agentRuntimeId: string }>('runtime', named)?.body.agentRuntimeId ?? named;
+    try {
+      await follower.follow(id);
+    } catch (error) {
+      logger.error({ err: error, runtime: id }, 'the runtime component could not follow a control-plane change');
+    }
+  }
+
+  async function serve(request: IncomingMessage, response: ServerResponse, operationName: string, rawParams: Readonly<Record<string, string>>, url: URL): Promise<void> {
+    let caller: string | undefined;
+    try {
+      const body = await readRequestBody(request);
+      const principal = await authenticate(request, body);
+      caller = principal.arn ?? principal.subject;
+      authorize(principal, operationName);
+      const operation = operations[operationName];
+      if (!operation) throw new ControlPlaneError('InternalServerException', `${operationName} is not implemented`);
+      const params = decodeParams(rawParams);
+      const result = operation(context, { params, query: url.searchParams, body: parseBody(body) });
+      logger.info({ operation: operationName, caller, status: result.status }, 'control plane');
+      if (WORKLOAD_CHANGES.has(operationName)) announceWorkloads();
+      if (RUNTIME_CHANGES.has(operationName)) await followRuntime(result.body, params);
+      if (result.body === undefined) response.writeHead(result.status).end();
+      else sendJson(response, result.status, result.body);
+    } catch (error) {
+      if (error instanceof ControlPlaneError && error.expose) {
+        logger.info({ operation: operationName, caller, code: error.code, reason: error.message }, 'control plane refused');
+        sendWire(response, error.toResponse());
+        return;
+      }
+      logger.error({ err: error, operation: operationName }, 'control plane operation failed');
+      sendWire(response, new ControlPlaneError('InternalServerException', 'Internal error').toResponse());
+    }
+  }
+
+  async function authenticate(request: IncomingMessage, body: Buffer): Promise<Principal> {
+    try {
+      return await sigV4.verify({ method: request.method ?? 'GET', rawPath: request.url ?? '/', headers: request.headers, body });
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      if (error.code === 'missing') throw new ControlPlaneError('AccessDeniedException', 'Missing Authentication Token: sign the request with AWS SigV4 (service bedrock-agentcore) using an admin access key.');
+      if (error.code === 'unknown_access_key') throw new ControlPlaneError('AccessDeniedException', 'The security token included in the request is invalid.');
+      throw new ControlPlaneError('AccessDeniedException', error.message);
+    }
+  }
+
+  return {
+    name: 'control-plane',
+    store,
+    handle(request, response, url) {
+      const route = matchRoute(request.method ?? 'GET', url.pathname);
+      if (!route) return false;
+      return serve(request, response, route.operation, route.rawParams, url).then(() => true);
+    },
+    async close() {
+      clearInterval(poll);
+      store.close();
+    },
+  };
+}
+
+function authorize(principal: Principal, operation: string): void {
+  const action = `bedrock-agentcore:${operation}`;
+  if (!principal.permissions.some((permission) => permission === '*' || permission === 'bedrock-agentcore:*' || permission === action)) {
+    throw new ControlPlaneError('AccessDeniedException', `${principal.arn ?? principal.subject} is not authorized to perform: ${action}`);
+  }
+}
+
+async function readRequestBody(request: IncomingMessage): Promise<Buffer> {
+  try {
+    return await readBody(request, MAX_BODY);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw new ControlPlaneError('ValidationException', `Request body exceeds ${MAX_BODY} bytes`, { reason: 'CannotParse' });
+    throw error;
+  }
+}
+
+function parseBody(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  let value: unknown;
+  try {
+    value = parseJson(body);
+  } catch (error) {
+    if (error instanceof JsonTooDeepError) throw new ControlPlaneError('ValidationException', error.message, { reason: 'CannotParse' });
+    throw new ControlPlaneError('ValidationException', 'Request body is not valid JSON', { reason: 'CannotParse' });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ControlPlaneError('ValidationException', 'Request body must be a JSON object', { reason: 'CannotParse' });
+  return value as Record<string, unknown>;
+}
+
+/** Path parameters are decoded exactly once; a `%` left afterwards (double encoding) is refused. */
+function decodeParams(raw: Readonly<Record<string, string>>): Record<string, string> {
+  const decoded: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    let plain: string;
+    try {
+      plain = decodeURIComponent(value);
+    } catch {
+      throw new ControlPlaneError('ValidationException', `${name} in the path is not valid percent-encoding`, { reason: 'CannotParse' });
+    }
+    if (plain.includes('%')) throw new ControlPlaneError('ValidationException', `${name} in the path is percent-encoded more than once; encode it once`, { reason: 'FieldValidationFailed', fieldList: [{ name, message: 'encoded more than once' }] });
+    decoded[name] = plain;
+  }
+  return decoded;
+}
