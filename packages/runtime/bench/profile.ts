@@ -54,6 +54,8 @@ const label = (node: ProfileNode): string => {
 const windowEnd = profile.endTime - shutdownMs * 1000;
 const windowStart = windowEnd - durationMs * 1000;
 const self = new Map<string, number>();
+/** Each sample charged to the innermost Gatehouse function on its stack: what Gatehouse code costs, with what it calls. */
+const charged = new Map<string, number>();
 const inclusive = new Map<string, number>();
 let total = 0;
 let time = profile.endTime - profile.timeDeltas.reduce((sum, delta) => sum + delta, 0);
@@ -63,6 +65,15 @@ profile.samples.forEach((id, index) => {
   total++;
   const node = byId.get(id)!;
   self.set(label(node), (self.get(label(node)) ?? 0) + 1);
+  let owner = '(node:http, syscalls and idle: no Gatehouse frame on the stack)';
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const key = label(byId.get(at)!);
+    if (key.includes('packages/')) {
+      owner = key;
+      break;
+    }
+  }
+  charged.set(owner, (charged.get(owner) ?? 0) + 1);
   const seen = new Set<string>();
   for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
     const key = label(byId.get(at)!);
@@ -77,4 +88,5 @@ const table = (title: string, counts: Map<string, number>): void => {
 };
 console.log(`${Math.round(result.rps)} req/s, p50 ${result.p50.toFixed(3)} ms during the profile; ${total} samples in the load window; ${file}`);
 table('Self time', self);
+table('Charged to the innermost Gatehouse frame', charged);
 table('Inclusive time, Gatehouse frames', inclusive);
