@@ -61,8 +61,8 @@ export async function startRuntime(runtimes: Record<string, unknown>[], nodeFlag
   return { ...(JSON.parse(line) as { port: number; token: string }), child };
 }
 
-async function startPlainProxy(agentPort: number): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, [PLAIN_PROXY, String(agentPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function startPlainProxy(agentPort: number, nodeFlags: readonly string[] = []): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, [...nodeFlags, PLAIN_PROXY, String(agentPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`plain proxy exited with ${code}`)));

@@ -3,7 +3,7 @@
 // frames by self time are printed. Usage: node packages/runtime/bench/profile.ts [out-dir]
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { load, startEchoAgent, startRuntime, stop } from './index.ts';
+import { load, startEchoAgent, startPlainProxy, startRuntime, stop } from './index.ts';
 
 interface ProfileNode {
   readonly id: number;
@@ -22,11 +22,21 @@ mkdirSync(outDir, { recursive: true });
 const durationMs = Number(process.env.GATEHOUSE_PROFILE_MS ?? 5000);
 const echo = await startEchoAgent();
 const unlimited = { requestsPerMinutePerPrincipal: 1_000_000_000, maxConcurrentSessions: 100_000, maxConcurrentSessionsPerPrincipal: 100_000 };
-const runtime = await startRuntime([{ agentRuntimeName: 'proxied', agent: { url: `http://127.0.0.1:${echo.port}` }, limits: { ...unlimited, warmPoolSize: 0 } }], ['--cpu-prof', `--cpu-prof-dir=${outDir}`]);
+const profileFlags = ['--cpu-prof', `--cpu-prof-dir=${outDir}`];
+// GATEHOUSE_PROFILE_TARGET=plain profiles the plain Node proxy instead: the same hop with no work,
+// so the two profiles' busy time per request shows what the runtime adds.
+const plain = process.env.GATEHOUSE_PROFILE_TARGET === 'plain';
+const runtime = plain
+  ? await startPlainProxy(echo.port, profileFlags)
+  : await startRuntime([{ agentRuntimeName: 'proxied', agent: { url: `http://127.0.0.1:${echo.port}` }, limits: { ...unlimited, warmPoolSize: 0 } }], profileFlags);
 const target = {
   port: runtime.port,
-  path: '/runtimes/proxied/invocations',
-  headers: { 'content-type': 'application/json', authorization: `Bearer ${runtime.token}`, 'x-amzn-bedrock-agentcore-runtime-session-id': 'bench-proxied-session-00000000000000000' },
+  path: plain ? '/invocations' : '/runtimes/proxied/invocations',
+  headers: {
+    'content-type': 'application/json',
+    ...('token' in runtime ? { authorization: `Bearer ${runtime.token}` } : {}),
+    'x-amzn-bedrock-agentcore-runtime-session-id': 'bench-proxied-session-00000000000000000',
+  },
 };
 await load(target, 500);
 const result = await load(target, durationMs);
@@ -58,12 +68,14 @@ const self = new Map<string, number>();
 const charged = new Map<string, number>();
 const inclusive = new Map<string, number>();
 let total = 0;
+let busyUs = 0;
 let time = profile.endTime - profile.timeDeltas.reduce((sum, delta) => sum + delta, 0);
 profile.samples.forEach((id, index) => {
   time += profile.timeDeltas[index] ?? 0;
   if (time < windowStart || time > windowEnd) return;
   total++;
   const node = byId.get(id)!;
+  if (node.callFrame.functionName !== '(idle)') busyUs += profile.timeDeltas[index + 1] ?? 0;
   self.set(label(node), (self.get(label(node)) ?? 0) + 1);
   let owner = '(node:http, syscalls and idle: no Gatehouse frame on the stack)';
   for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
@@ -86,7 +98,8 @@ const table = (title: string, counts: Map<string, number>): void => {
   console.log(`\n${title}\n| % of samples | frame |\n|---:|---|`);
   for (const [key, count] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`| ${((100 * count) / total).toFixed(1)} | \`${key}\` |`);
 };
-console.log(`${Math.round(result.rps)} req/s, p50 ${result.p50.toFixed(3)} ms during the profile; ${total} samples in the load window; ${file}`);
+const requests = (result.rps * durationMs) / 1000;
+console.log(`${plain ? 'plain proxy' : 'runtime'}: ${Math.round(result.rps)} req/s, p50 ${result.p50.toFixed(3)} ms during the profile; ${total} samples in the load window, ${Math.round(busyUs / requests)} µs not idle per request (wall time between samples: includes time descheduled on a busy machine); ${file}`);
 table('Self time', self);
 table('Charged to the innermost Gatehouse frame', charged);
 table('Inclusive time, Gatehouse frames', inclusive);
