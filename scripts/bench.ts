@@ -21,6 +21,7 @@ if (process.argv[2] === '--one') {
   process.stdout.write(JSON.stringify(await module.bench()));
   process.exit(0);
 }
+const loadAtStart = os.loadavg();
 for (const name of packages) {
   const started = Date.now();
   console.error(`[bench] ${name} …`);
@@ -37,6 +38,7 @@ const lines: string[] = [
   '# Benchmarks',
   '',
   `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, loopback only.`,
+  `Load average (1/5/15 min) at the start ${loadAtStart.map((value) => value.toFixed(2)).join(' / ')}, at the end ${os.loadavg().map((value) => value.toFixed(2)).join(' / ')} — the machine is shared, so absolute figures move with other work; the side-by-side ratios much less.`,
   'Each ratio is measured side by side in the same run (through Gatehouse vs direct to the same server); latencies are medians (p50) unless marked p99.',
   '',
 ];
@@ -45,6 +47,12 @@ for (const section of sections) {
   for (const row of section.rows) lines.push(`| ${row.name} | ${format(row.value)} | ${row.unit} | ${row.note ?? ''} |`);
   if (section.notes?.length) lines.push('', ...section.notes.map((note) => `- ${note}`));
   lines.push('');
+}
+// The runtime's CPU profile (`node packages/runtime/bench/profile.ts`, issue 21) is kept in its own file.
+const profileReport = path.join(root, 'docs', 'benchmarks-profile.md');
+if (existsSync(profileReport)) {
+  const profile = readFileSync(profileReport, 'utf8').replace(/^# (.*)\n/, '## $1\n').replace(/^## (?!Where)/gm, '### ');
+  lines.push(profile.trim(), '');
 }
 // The multi-instance load run (`npm run load`, issue 8) writes its own report; include its latest figures.
 const loadReport = path.join(root, 'docs', 'benchmarks-load.md');

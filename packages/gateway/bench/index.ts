@@ -62,6 +62,15 @@ export async function bench(): Promise<BenchSection[]> {
     const listSamples: number[] = [];
     for (let index = 0; index < 60; index++) listSamples.push(await timed(() => lister.listTools()));
     const listP50 = percentile(listSamples, 50);
+    // A new user whose client, groups and scopes match a user seen before: the default policy names no
+    // user, so the decisions are shared (no Cedar evaluation). Median of 5 new users.
+    const newUserSamples: number[] = [];
+    for (let index = 0; index < 5; index++) {
+      const { client: newcomer } = await connectClient(`${stack.baseUrl}/gateways/many/mcp`, issuer.sign({ sub: `bench-newcomer-${index}`, 'cognito:groups': ['ops-readonly'] }));
+      newUserSamples.push(await timed(() => newcomer.listTools()));
+      await newcomer.close();
+    }
+    const newUserP50 = percentile(newUserSamples, 50);
     await lister.close();
     await through.close();
     await direct.close();
@@ -73,14 +82,16 @@ export async function bench(): Promise<BenchSection[]> {
           { name: 'tools/call direct to the MCP server, p99', value: percentile(directSamples, 99), unit: 'ms' },
           { name: 'tools/call through the gateway, p50', value: gatewayP50, unit: 'ms' },
           { name: 'tools/call through the gateway, p99', value: percentile(gatewaySamples, 99), unit: 'ms' },
-          { name: 'added by the gateway, p50', value: gatewayP50 - directP50, unit: 'ms', note: `target ≤ 1 ms: ${gatewayP50 - directP50 <= 1 ? 'met' : 'not met'}` },
-          { name: `tools/list, 1,000 tools (${visible - 1} visible after policy), warm p50`, value: listP50, unit: 'ms', note: `target ≤ 10 ms: ${listP50 <= 10 ? 'met' : 'not met'}` },
-          { name: 'tools/list, 1,000 tools, first list of a new user (Cedar evaluated per tool)', value: cold, unit: 'ms' },
+          { name: 'added by the gateway, p50', value: gatewayP50 - directP50, unit: 'ms', note: `target ≤ 0.5 ms: ${gatewayP50 - directP50 <= 0.5 ? 'met' : 'not met'}` },
+          { name: `tools/list, 1,000 tools (${visible - 1} visible after policy), warm p50`, value: listP50, unit: 'ms', note: `target ≤ 2 ms: ${listP50 <= 2 ? 'met' : 'not met'}` },
+          { name: 'tools/list, 1,000 tools, first list of a new user whose groups/client/scopes were seen before (median of 5)', value: newUserP50, unit: 'ms', note: `target ≤ 20 ms: ${newUserP50 <= 20 ? 'met' : 'not met'}; decisions shared while no policy names a user` },
+          { name: 'tools/list, 1,000 tools, first list for caller attributes never seen (Cedar evaluated per tool)', value: cold, unit: 'ms', note: `target ≤ 20 ms: ${cold <= 20 ? 'met' : 'not met'} (one Cedar evaluation per tool)` },
         ],
         notes: [
           'Same MCP server (official SDK, stateless, JSON responses), same client library, 400 interleaved calls each after 50 warm-up calls, one connection each, loopback.',
           'Through the gateway each request is authenticated (JWT, verified-token cache), rate-counted and session-checked in the shared store, Cedar-authorized (decision memoized per caller attributes and tool while no policy reads context) and audited (SQLite WAL, one commit without fsync per call, before the answer) around the upstream call.',
           'tools/list timings include the SDK client parsing and validating the 1,000-tool answer.',
+          'Cedar list/call decisions are memoized per policy-relevant caller attributes: client, groups and scopes, plus the user (issuer, sub, username) only when a policy can read it (a user-naming scope or condition).',
         ],
       },
     ];

@@ -60,10 +60,14 @@ export class PolicyEngine {
   /** `call` decisions per caller attributes and tool, kept only while no policy reads `context`. */
   #callCache = new Map<string, PolicyDecision>();
   #readsContext = true;
+  /** Whether any policy can tell two callers with the same client, groups and scopes apart (their sub, username or uid). */
+  #readsIdentity = true;
   #reported: string | undefined;
   readonly #onReloadProblem: (message: string) => void;
   /** Bumped whenever the policy set is re-parsed, so callers can key memos on it. */
   version = 0;
+  /** Cedar evaluations so far (memo misses): what the memo saves is measured by it. */
+  evaluations = 0;
 
   constructor(file: string, mode: 'ENFORCE' | 'LOG_ONLY', onReloadProblem: (message: string) => void = () => undefined) {
     this.file = file;
@@ -122,6 +126,7 @@ export class PolicyEngine {
     this.#listCache = new Map();
     this.#callCache = new Map();
     this.#readsContext = policiesReadContext(text);
+    this.#readsIdentity = policiesReadIdentity(text);
     this.#reported = undefined;
     this.version++;
   }
@@ -140,7 +145,11 @@ export class PolicyEngine {
 
   decide(caller: Caller, action: PolicyAction, resource: PolicyResource, args: Record<string, unknown> = {}): PolicyDecision {
     this.#reload(false);
-    const key = `${caller.issuer}\u0000${caller.subject}\u0000${caller.username}\u0000${caller.clientId ?? ''}\u0000${caller.groups.join(',')}\u0000${caller.scopes.join(',')}\u0000${resource.name}\u0000${resource.target}\u0000${resource.tool}\u0000${String(resource.readOnly)}`;
+    // Memo key: only what the policies can read of the caller. Unless a policy names a user (by uid,
+    // sub or username), callers with the same client, groups and scopes share their decisions, so a
+    // new user's first tools/list costs no Cedar evaluation once anyone like them has listed.
+    const who = this.#readsIdentity ? `${caller.issuer}\u0000${caller.subject}\u0000${caller.username}` : '';
+    const key = `${who}\u0000${caller.clientId ?? ''}\u0000${caller.groups.join(',')}\u0000${caller.scopes.join(',')}\u0000${resource.name}\u0000${resource.target}\u0000${resource.tool}\u0000${String(resource.readOnly)}`;
     if (action === 'list') {
       const cached = this.#listCache.get(key);
       if (cached !== undefined) return { allowed: cached || this.mode === 'LOG_ONLY', policies: [], enforced: this.mode === 'ENFORCE' };
@@ -162,6 +171,7 @@ export class PolicyEngine {
 
   /** The raw Cedar decision (what LOG_ONLY records). */
   #evaluate(caller: Caller, action: PolicyAction, resource: PolicyResource, args: Record<string, unknown>): PolicyDecision {
+    this.evaluations++;
     const principalUid = { type: 'Gatehouse::User', id: `${caller.issuer}|${caller.subject}` };
     const resourceUid = { type: 'Gatehouse::Tool', id: resource.name };
     const entities: EntityJson[] = [
@@ -211,6 +221,64 @@ function policiesReadContext(text: string): boolean {
   for (const policy of [...parts.policies, ...parts.policy_templates]) {
     const json = policyToJson(policy);
     if (json.type !== 'success' || JSON.stringify(json.json).includes('"Var":"context"')) return true;
+  }
+  return false;
+}
+
+/** Principal attributes every caller with the same client, groups and scopes has alike. */
+const SHARED_ATTRIBUTES: ReadonlySet<string> = new Set(['client', 'groups', 'scopes']);
+
+/**
+ * Whether any policy can tell apart two callers whose client, groups and scopes are equal: a
+ * principal scope naming a user, or a condition reading `principal` other than as `principal.client`,
+ * `.groups`, `.scopes`, `principal has …` or `principal in <a Gatehouse::Group>`. Templates and any
+ * unknown shape count as "reads identity" (decisions then stay per user, as before).
+ */
+function policiesReadIdentity(text: string): boolean {
+  const parts = policySetTextToParts(text);
+  if (parts.type !== 'success' || parts.policy_templates.length > 0) return true;
+  for (const policy of parts.policies) {
+    const json = policyToJson(policy);
+    if (json.type !== 'success') return true;
+    const { principal, conditions } = json.json as { principal?: { op?: string; entity?: { type?: string }; in?: { entity?: { type?: string } } }; conditions?: unknown[] };
+    const op = principal?.op;
+    const groupOnly = (entity: { type?: string } | undefined): boolean => entity?.type === 'Gatehouse::Group';
+    if (op === 'in' ? !groupOnly(principal?.entity) : op === 'is' ? principal?.in !== undefined && !groupOnly(principal.in.entity) : op !== 'All') return true;
+    if (readsPrincipalIdentity(conditions ?? [])) return true;
+  }
+  return false;
+}
+
+function isPrincipalVar(node: unknown): boolean {
+  return typeof node === 'object' && node !== null && (node as { Var?: unknown }).Var === 'principal';
+}
+
+/** Walks Cedar's JSON expression tree with its own stack; see policiesReadIdentity for what is allowed. */
+function readsPrincipalIdentity(root: unknown): boolean {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (isPrincipalVar(node)) return true;
+    if (typeof node !== 'object' || node === null) continue;
+    if (Array.isArray(node)) {
+      pending.push(...(node as unknown[]));
+      continue;
+    }
+    const record = node as Record<string, unknown>;
+    const access = record['.'] as { left?: unknown; attr?: unknown } | undefined;
+    if (access && isPrincipalVar(access.left)) {
+      if (typeof access.attr === 'string' && SHARED_ATTRIBUTES.has(access.attr)) continue;
+      return true;
+    }
+    const has = record.has as { left?: unknown } | undefined;
+    // every caller has every attribute (sub, username, client, groups, scopes): `has` cannot tell them apart
+    if (has && isPrincipalVar(has.left)) continue;
+    const membership = record.in as { left?: unknown; right?: { Value?: { __entity?: { type?: string } } } } | undefined;
+    if (membership && isPrincipalVar(membership.left)) {
+      if (membership.right?.Value?.__entity?.type === 'Gatehouse::Group') continue;
+      return true;
+    }
+    pending.push(...Object.values(record));
   }
   return false;
 }
