@@ -58,7 +58,7 @@ function sha256(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-for (const mebibytes of [10, 40]) {
+for (const mebibytes of [10, 100]) {
   test(`aws s3 cp round-trips a ${mebibytes} MiB file byte for byte (multipart upload, then download)`, async () => {
     const writer = await roleCredentials('333333333333', 'GatehouseOpsReadWrite', 'ops-readwrite');
     const source = path.join(work, `source-${mebibytes}.bin`);
