@@ -248,6 +248,8 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
         // Workload identities created through the API (and those of the runtimes it creates) mint tokens for the default audience.
         onWorkloadIdentities: (workloads) => identity.registerWorkloads([...declaredWorkloads, ...workloads.map((workload) => ({ ...workload, audience: defaultAudience }))]),
         ...(runtime ? { runtimes: runtime } : {}),
+        // Code zips come from the sandbox S3 in this process, read from its storage directly (no key of anyone's).
+        ...(sandbox ? { codeSource: { getObject: (accountId: string, bucket: string, key: string, maxBytes: number) => sandbox.readObject(accountId, bucket, key, maxBytes) } } : {}),
         env,
       });
       started.push(controlPlane);

@@ -1,6 +1,11 @@
 import type { GatewayConfig, RuntimeConfig } from '@gatehouse/core';
 import type { ResourceStore } from './resource-store.ts';
 
+export interface CodeHome {
+  readonly dataDir: string;
+  readonly nodePath: string;
+}
+
 /** What every operation works with: the store, where ARNs point, and what gatehouse.yaml declares. */
 export interface ControlPlaneContext {
   readonly store: ResourceStore;
@@ -13,6 +18,11 @@ export interface ControlPlaneContext {
   readonly declaredGateways: readonly GatewayConfig[];
   /** The MCP URL a declared gateway serves at. */
   readonly gatewayUrl: (name: string) => string | undefined;
+  /**
+   * Where code zips are unpacked and which node runs `NODE_*` ones; present when zips can be fetched (the sandbox
+   * S3 runs here): such versions start CREATING and are prepared after the call's row is written.
+   */
+  readonly codeHome?: CodeHome | undefined;
 }
 
 /** Parameters of one call: path parameters (decoded once), the query string, and the JSON body. */

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, createSigV4Verifier, type Principal, type SigV4Key } from '@gatehouse/auth';
 import { loadSealingKey } from '@gatehouse/cluster';
@@ -6,6 +7,7 @@ import { ControlPlaneError } from './control-plane-error.ts';
 import type { ControlPlaneContext, Operation } from './control-plane-context.ts';
 import { matchRoute } from './control-plane-routes.ts';
 import { ResourceStore } from './resource-store.ts';
+import { CodeArtifactError, prepareCode, runtimeCodeDirectory, type CodeConfiguration, type CodeSource } from './code-artifact.ts';
 import { runtimeOperations } from './runtime-operations.ts';
 import { gatewayOperations, targetUsingProvider } from './gateway-operations.ts';
 import { identityOperations } from './identity-operations.ts';
@@ -25,6 +27,13 @@ export interface ControlPlaneDeps {
   onWorkloadIdentities?(workloads: readonly WorkloadAnnouncement[]): void;
   /** The runtime component, when this process serves runtimes: runtimes created with an agent URL are served at once. */
   runtimes?: RuntimeHost;
+  /**
+   * The sandbox S3, when it runs in this process: `codeConfiguration` zips are read from it, unpacked and run.
+   * Without it such versions are stored and fail, saying why.
+   */
+  codeSource?: CodeSource;
+  /** The node that runs `NODE_*` code zips; default this process's. */
+  nodePath?: string;
   /** How often to look for other instances' changes to the same data dir; default 2000 ms. */
   pollIntervalMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -66,6 +75,7 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     declaredRuntimes: config.runtimes ?? [],
     declaredGateways: config.gateways ?? [],
     gatewayUrl: deps.gatewayUrl ?? (() => undefined),
+    codeHome: deps.codeSource ? { dataDir: platform.dataDir, nodePath: deps.nodePath ?? process.execPath } : undefined,
   };
   // Identity rebuilds its workload authorizers on each announcement: announce only a changed set.
   let announced: string | undefined;
@@ -113,6 +123,45 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     }
   }
 
+  /**
+   * A code-zip version written CREATING/UPDATING by the call: fetch, check, unpack and start it, then store it
+   * READY (marked unpacked) or failed with the reason. Nothing is left on disk for a failed version.
+   */
+  async function prepareVersion(result: unknown): Promise<void> {
+    const answer = result as { agentRuntimeId?: unknown; agentRuntimeVersion?: unknown; status?: unknown } | undefined;
+    if (!deps.codeSource || !answer || (answer.status !== 'CREATING' && answer.status !== 'UPDATING')) return;
+    const runtimeId = String(answer.agentRuntimeId);
+    const versionNumber = String(answer.agentRuntimeVersion);
+    const key = `${runtimeId}:${versionNumber}`;
+    const stored = store.get<Record<string, unknown>>('runtime-version', key);
+    if (!stored) return;
+    const version = stored.body;
+    const creating = answer.status === 'CREATING';
+    let next: Record<string, unknown>;
+    try {
+      await prepareCode({
+        source: deps.codeSource,
+        dataDir: platform.dataDir,
+        runtimeId,
+        version: versionNumber,
+        roleArn: String(version.roleArn),
+        configuration: (version.agentRuntimeArtifact as { codeConfiguration: CodeConfiguration }).codeConfiguration,
+        nodePath: context.codeHome!.nodePath,
+      });
+      next = { ...version, status: 'READY', gatehouseCode: { unpacked: true } };
+    } catch (error) {
+      if (!(error instanceof CodeArtifactError)) throw error;
+      next = { ...version, status: creating ? 'CREATE_FAILED' : 'UPDATE_FAILED', failureReason: error.message };
+    }
+    // Deleted meanwhile: drop what was unpacked for it.
+    if (!store.get('runtime', runtimeId)) {
+      await rm(runtimeCodeDirectory(platform.dataDir, runtimeId), { recursive: true, force: true });
+      return;
+    }
+    store.update('runtime-version', key, next);
+    (answer as { status: unknown }).status = next.status;
+  }
+
   async function serve(request: IncomingMessage, response: ServerResponse, operationName: string, rawParams: Readonly<Record<string, string>>, url: URL): Promise<void> {
     let caller: string | undefined;
     try {
@@ -126,7 +175,9 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       const result = operation(context, { params, query: url.searchParams, body: parseBody(body) });
       logger.info({ operation: operationName, caller, status: result.status }, 'control plane');
       if (WORKLOAD_CHANGES.has(operationName)) announceWorkloads();
+      if (operationName === 'CreateAgentRuntime' || operationName === 'UpdateAgentRuntime') await prepareVersion(result.body);
       if (RUNTIME_CHANGES.has(operationName)) await followRuntime(result.body, params);
+      if (operationName === 'DeleteAgentRuntime') await removeCode(result.body);
       if (result.body === undefined) response.writeHead(result.status).end();
       else sendJson(response, result.status, result.body);
     } catch (error) {
@@ -138,6 +189,12 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       logger.error({ err: error, operation: operationName }, 'control plane operation failed');
       sendWire(response, new ControlPlaneError('InternalServerException', 'Internal error').toResponse());
     }
+  }
+
+  /** A deleted runtime's unpacked versions go with it (its sessions were ended by followRuntime). */
+  async function removeCode(result: unknown): Promise<void> {
+    const id = (result as { agentRuntimeId?: unknown } | undefined)?.agentRuntimeId;
+    if (typeof id === 'string' && !store.get('runtime', id)) await rm(runtimeCodeDirectory(platform.dataDir, id), { recursive: true, force: true });
   }
 
   async function authenticate(request: IncomingMessage, body: Buffer): Promise<Principal> {

@@ -6,3 +6,4 @@ export { CONTROL_PLANE_OPERATIONS } from './control-plane-routes.ts';
 export { RUNTIME_NOT_SERVED } from './runtime-operations.ts';
 export { GATEWAY_NOT_SERVED } from './gateway-operations.ts';
 export type { RuntimeHost, WorkloadAnnouncement } from './runtime-serving.ts';
+export type { CodeSource } from './code-artifact.ts';

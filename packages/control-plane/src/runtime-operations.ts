@@ -31,7 +31,7 @@ const DEFAULT_ENDPOINT = 'DEFAULT';
  * the runtimes of gatehouse.yaml only. Stated as the failure reason rather than a READY that would lie.
  */
 export const RUNTIME_NOT_SERVED =
-  'Stored, but not served: Gatehouse does not fetch or run code zips yet. Give the agent as a URL in the Gatehouse field gatehouseAgent: {"url": …}, or declare the runtime in gatehouse.yaml (runtimes:).';
+  'Stored, but not served: code zips are read from the sandbox S3, which does not run in this Gatehouse (tools.sandbox.enabled, gatehouse up). Give the agent as a URL in the Gatehouse field gatehouseAgent: {"url": …}, or declare the runtime in gatehouse.yaml (runtimes:).';
 const NO_CONTAINER_ENGINE = 'containerConfiguration needs a container engine, and this Gatehouse runs none; use a local command in gatehouse.yaml (runtimes: agent: command:) instead.';
 
 type Status = 'CREATING' | 'CREATE_FAILED' | 'UPDATING' | 'UPDATE_FAILED' | 'READY' | 'DELETING';
@@ -211,9 +211,11 @@ function lifecycleConfiguration(body: Input): Input {
 }
 
 /** READY when Gatehouse can run the version's agent; otherwise failed, with the reason. */
-function withStatus(version: Record<string, unknown> & { agentRuntimeVersion: string; lastUpdatedAt: string }, creating: boolean): VersionRecord {
-  if (servedConfig(version)) return { ...version, status: 'READY' };
+function withStatus(context: ControlPlaneContext, version: Record<string, unknown> & { agentRuntimeVersion: string; lastUpdatedAt: string }, creating: boolean): VersionRecord {
+  if (servedConfig(version, context.codeHome)) return { ...version, status: 'READY' };
   const artifact = version.agentRuntimeArtifact as Input;
+  // Fetched, unpacked and started after the row is written (create-control-plane's prepareVersion).
+  if (artifact.codeConfiguration && context.codeHome) return { ...version, status: creating ? 'CREATING' : 'UPDATING' };
   return { ...version, status: creating ? 'CREATE_FAILED' : 'UPDATE_FAILED', failureReason: artifact.containerConfiguration ? NO_CONTAINER_ENGINE : RUNTIME_NOT_SERVED };
 }
 
@@ -237,7 +239,7 @@ const createAgentRuntime: Operation = (context, { body }) => {
   const now = context.now().toISOString();
   const record: RuntimeRecord = { agentRuntimeId: id, agentRuntimeName: name, agentRuntimeArn: runtimeArn(context, id), latestVersion: '1', createdAt: now, workloadIdentityName: id };
   const workloadIdentityDetails = { workloadIdentityArn: workloadIdentityArn(context, id) };
-  const version = withStatus({
+  const version = withStatus(context, {
     agentRuntimeArn: record.agentRuntimeArn,
     agentRuntimeName: name,
     agentRuntimeId: id,
@@ -307,7 +309,7 @@ const updateAgentRuntime: Operation = (context, { params, body }) => {
   const next = String(Number(record.latestVersion) + 1);
   if (Number(next) > 99_999) throw new ControlPlaneError('ServiceQuotaExceededException', `Agent runtime ${record.agentRuntimeId} has reached 99999 versions; create a new runtime`);
   const previous = latest(context, record);
-  const version = withStatus({
+  const version = withStatus(context, {
     agentRuntimeArn: record.agentRuntimeArn,
     agentRuntimeName: record.agentRuntimeName,
     agentRuntimeId: record.agentRuntimeId,

@@ -1,6 +1,7 @@
 import { runtimeSchema, type CustomJwtAuthorizerConfig, type RuntimeConfig } from '@gatehouse/core';
-import type { ControlPlaneContext } from './control-plane-context.ts';
+import type { CodeHome, ControlPlaneContext } from './control-plane-context.ts';
 import type { StoredResource } from './resource-store.ts';
+import { codeCommand, type CodeConfiguration } from './code-artifact.ts';
 
 /** What the control plane needs of the runtime component to serve the runtimes it creates (`RuntimeService`). */
 export interface RuntimeHost {
@@ -32,13 +33,13 @@ type VersionRow = Record<string, unknown>;
  * The runtime configuration a stored version runs as, or undefined when it names no agent Gatehouse can run
  * (only a Gatehouse `gatehouseAgent: {url}` is served for now). Built with the same schema as gatehouse.yaml's.
  */
-export function servedConfig(version: VersionRow): RuntimeConfig | undefined {
-  const agent = version.gatehouseAgent as { url?: unknown } | undefined;
-  if (!agent || typeof agent.url !== 'string') return undefined;
+export function servedConfig(version: VersionRow, codeHome: CodeHome | undefined): RuntimeConfig | undefined {
+  const agent = agentSource(version, codeHome);
+  if (!agent) return undefined;
   const parsed = runtimeSchema.safeParse({
     agentRuntimeName: version.agentRuntimeName,
     ...(typeof version.description === 'string' ? { description: version.description } : {}),
-    agent: { url: agent.url },
+    agent,
     ...(version.authorizerConfiguration ? { authorizerConfiguration: version.authorizerConfiguration } : {}),
     ...(version.requestHeaderConfiguration ? { requestHeaderConfiguration: version.requestHeaderConfiguration } : {}),
     ...(version.lifecycleConfiguration ? { lifecycleConfiguration: version.lifecycleConfiguration } : {}),
@@ -47,12 +48,25 @@ export function servedConfig(version: VersionRow): RuntimeConfig | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
+/**
+ * An agent URL (`gatehouseAgent`), or the command of a code zip this instance unpacked and saw answer /ping
+ * (`gatehouseCode`, written by Gatehouse only; paths are derived here, never stored or shown).
+ */
+function agentSource(version: VersionRow, codeHome: CodeHome | undefined): { url: string } | { command: string[]; cwd: string } | undefined {
+  const agent = version.gatehouseAgent as { url?: unknown } | undefined;
+  if (agent && typeof agent.url === 'string') return { url: agent.url };
+  const code = (version.agentRuntimeArtifact as { codeConfiguration?: CodeConfiguration } | undefined)?.codeConfiguration;
+  if (!code || !codeHome || (version.gatehouseCode as { unpacked?: unknown } | undefined)?.unpacked !== true) return undefined;
+  const { command, cwd } = codeCommand(code, codeHome, String(version.agentRuntimeId), String(version.agentRuntimeVersion));
+  return { command: [...command], cwd };
+}
+
 /** What a runtime is served as: its DEFAULT configuration and named endpoints, or undefined when not served. */
 function servingPlan(context: ControlPlaneContext, runtimeId: string): { row: RuntimeRow; config: RuntimeConfig; endpoints: Map<string, RuntimeConfig> } | undefined {
   const row = context.store.get<RuntimeRow>('runtime', runtimeId)?.body;
   const version = (number: string): RuntimeConfig | undefined => {
     const stored = context.store.get<VersionRow>('runtime-version', `${runtimeId}:${number}`);
-    return stored && servedConfig(stored.body);
+    return stored && servedConfig(stored.body, context.codeHome);
   };
   const config = row && version(row.latestVersion);
   if (!row || !config) return undefined;
@@ -115,11 +129,11 @@ export function workloadAnnouncements(context: ControlPlaneContext): WorkloadAnn
     }
     const row = context.store.get<RuntimeRow>('runtime', owner);
     const latest = row && context.store.get<VersionRow>('runtime-version', `${owner}:${row.body.latestVersion}`);
-    announcements.push(withInbound(identity.name, latest && servedConfig(latest.body)));
+    announcements.push(withInbound(identity.name, latest && servedConfig(latest.body, context.codeHome)));
     for (const endpoint of context.store.list<EndpointRow>('runtime-endpoint', owner) as StoredResource<EndpointRow>[]) {
       if (endpoint.body.name === 'DEFAULT' || !endpoint.body.targetVersion) continue;
       const pinned = context.store.get<VersionRow>('runtime-version', `${owner}:${endpoint.body.targetVersion}`);
-      const config = pinned && servedConfig(pinned.body);
+      const config = pinned && servedConfig(pinned.body, context.codeHome);
       if (config) announcements.push(withInbound(`${owner}.${endpoint.body.name}`, config));
     }
   }

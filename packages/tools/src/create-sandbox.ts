@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { refuseUnsafeStorageNames } from './storage-names.ts';
 import type { HttpComponent, Platform } from '@gatehouse/core';
 import { loadSealingKey } from '@gatehouse/cluster';
 import { openPrivateDatabase } from './private-database.ts';
@@ -34,6 +35,12 @@ export interface SandboxService extends HttpComponent {
   readonly s3Endpoint: string;
   readonly accounts: readonly { accountId: string; name: string }[];
   readonly observed: SandboxObservations;
+  /**
+   * Reads one object of a sandbox account's bucket for Gatehouse itself (the control plane fetching a runtime's
+   * code zip), straight from storage: no caller credentials, the same key checks as the S3 front, at most
+   * `maxBytes` (larger → refused before the body is read).
+   */
+  readObject(accountId: string, bucket: string, key: string, maxBytes: number): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -138,6 +145,7 @@ export async function createSandbox(platform: Platform, deps: SandboxDeps): Prom
     discardUpload: (storedBucket, uploadId) => rm(path.join(directory, storedBucket, '._S3rver_uploads', uploadId), { recursive: true, force: true }),
   });
   store.purge(Math.floor(clock() / 1000));
+  const reader = new S3Client({ endpoint: `http://127.0.0.1:${upstream.port}`, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, maxAttempts: 1 });
 
   let closed = false;
   return {
@@ -146,6 +154,30 @@ export async function createSandbox(platform: Platform, deps: SandboxDeps): Prom
     s3Endpoint: `${platform.baseUrl}/s3`,
     accounts: [...accounts].map(([accountId, account]) => ({ accountId, name: account.name })),
     observed,
+    async readObject(accountId, bucket, key, maxBytes) {
+      if (!accounts.has(accountId)) throw new Error(`${accountId} is not a sandbox account`);
+      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error('the bucket name is not valid');
+      refuseUnsafeStorageNames([{ kind: 'key', field: 'key', value: key }]);
+      let answer;
+      try {
+        answer = await reader.send(new GetObjectCommand({ Bucket: storedBucketName(accountId, bucket), Key: key }));
+      } catch (error) {
+        const name = (error as { name?: string }).name;
+        throw new Error(name === 'NoSuchKey' || name === 'NoSuchBucket' ? `${name}: upload the zip first (aws s3 cp … --endpoint-url)` : 'the sandbox S3 did not answer', { cause: error });
+      }
+      if ((answer.ContentLength ?? 0) > maxBytes) {
+        answer.Body?.transformToWebStream().cancel().catch(() => undefined);
+        throw new Error(`the object is ${answer.ContentLength} bytes; at most ${maxBytes} are accepted`);
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of answer.Body as AsyncIterable<Uint8Array>) {
+        size += chunk.length;
+        if (size > maxBytes) throw new Error(`the object is over ${maxBytes} bytes; at most that is accepted`);
+        chunks.push(Buffer.from(chunk));
+      }
+      return Buffer.concat(chunks);
+    },
     async lookupTemporaryKey(accessKeyId) {
       const credential = store.find(accessKeyId);
       if (!credential) return undefined;
@@ -175,6 +207,7 @@ export async function createSandbox(platform: Platform, deps: SandboxDeps): Prom
       if (closed) return;
       closed = true;
       s3.close();
+      reader.destroy();
       await s3rver.close();
       meta.close();
       uploads.close();

@@ -1,0 +1,187 @@
+// AWS's "upload code, create runtime" flow: a zip uploaded to the sandbox S3 with the AWS CLI, CreateAgentRuntime
+// with codeConfiguration, READY, invoked through the data plane; hostile or broken zips fail and leave nothing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { BedrockAgentCoreClient, InvokeAgentRuntimeCommand } from '@aws-sdk/client-bedrock-agentcore';
+import { BedrockAgentCoreControlClient, CreateAgentRuntimeCommand, DeleteAgentRuntimeCommand, GetAgentRuntimeCommand } from '@aws-sdk/client-bedrock-agentcore-control';
+import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { createLogger } from '@gatehouse/core';
+import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
+
+const run = promisify(execFile);
+const ACCOUNT = '333333333333';
+const BUCKET = 'dev-scratch';
+
+const PYTHON_AGENT = `
+import json, os
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+class Agent(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+    def answer(self, body):
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header('content-type', 'application/json')
+        self.send_header('content-length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def do_GET(self):
+        if self.path == '/ping':
+            self.answer({'status': 'Healthy'})
+        else:
+            self.send_error(404)
+    def do_POST(self):
+        length = int(self.headers.get('content-length', '0'))
+        self.answer({'agent': 'python', 'echo': json.loads(self.rfile.read(length) or b'null')})
+
+HTTPServer(('127.0.0.1', int(os.environ['PORT'])), Agent).serve_forever()
+`;
+
+const NODE_AGENT = `
+const http = require('node:http');
+http.createServer((request, response) => {
+  if (request.method === 'GET' && request.url === '/ping') return void response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"Healthy"}');
+  const chunks = [];
+  request.on('data', (chunk) => chunks.push(chunk));
+  request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ agent: 'node', echo: JSON.parse(Buffer.concat(chunks).toString() || 'null') })));
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
+let gatehouse: RunningGatehouse;
+let work: string;
+let dataDir: string;
+
+before(async () => {
+  work = mkdtempSync(path.join(tmpdir(), 'gatehouse-code-zip-'));
+  dataDir = path.join(work, 'data');
+  gatehouse = await startGatehouse({ dataDir, port: 0, logger: createLogger({ level: 'silent' }) });
+});
+after(async () => {
+  await gatehouse.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+function adminCredentials(): { accessKeyId: string; secretAccessKey: string } {
+  const text = readFileSync(gatehouse.adminCredentialsFile, 'utf8');
+  return { accessKeyId: /aws_access_key_id\s*=\s*(\S+)/.exec(text)![1]!, secretAccessKey: /aws_secret_access_key\s*=\s*(\S+)/.exec(text)![1]! };
+}
+
+/** Builds a zip with Python's zipfile, entry names as given (so `../evil` can be written as is). */
+async function zip(name: string, entries: Record<string, string>): Promise<string> {
+  const file = path.join(work, name);
+  const script = 'import json, sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:\n    for n, c in json.loads(sys.argv[2]).items():\n        z.writestr(n, c)\n';
+  await run('python3', ['-c', script, file, JSON.stringify(entries)]);
+  return file;
+}
+
+/** `aws s3 cp` (the real AWS CLI v1) as a role of the sandbox account, path-style against the sandbox S3. */
+async function upload(file: string, key: string): Promise<void> {
+  const sts = new STSClient({ endpoint: `${gatehouse.url}/sts`, region: 'local', credentials: adminCredentials(), maxAttempts: 1 });
+  const role = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/GatehouseOpsReadWrite`, RoleSessionName: 'uploader', Tags: [{ Key: 'sub', Value: 'sub-uploader' }, { Key: 'groups', Value: 'ops-readwrite' }] }));
+  const config = path.join(work, 'aws-config');
+  writeFileSync(config, '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n');
+  await run('aws', ['--endpoint-url', `${gatehouse.url}/s3`, 's3', 'cp', file, `s3://${BUCKET}/${key}`], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: work,
+      AWS_CONFIG_FILE: config,
+      AWS_SHARED_CREDENTIALS_FILE: path.join(work, 'no-credentials'),
+      AWS_ACCESS_KEY_ID: role.Credentials!.AccessKeyId!,
+      AWS_SECRET_ACCESS_KEY: role.Credentials!.SecretAccessKey!,
+      AWS_SESSION_TOKEN: role.Credentials!.SessionToken!,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
+  });
+}
+
+function control(): BedrockAgentCoreControlClient {
+  return new BedrockAgentCoreControlClient({ endpoint: gatehouse.url, region: gatehouse.config.region, credentials: adminCredentials(), maxAttempts: 1 });
+}
+
+async function create(name: string, key: string, runtime: 'PYTHON_3_12' | 'NODE_22', entryPoint: string): Promise<{ id: string; arn: string }> {
+  const created = await control().send(new CreateAgentRuntimeCommand({
+    agentRuntimeName: name,
+    agentRuntimeArtifact: { codeConfiguration: { code: { s3: { bucket: BUCKET, prefix: key } }, runtime, entryPoint: [entryPoint] } },
+    roleArn: `arn:aws:iam::${ACCOUNT}:role/agent`,
+    networkConfiguration: { networkMode: 'PUBLIC' },
+  }));
+  return { id: created.agentRuntimeId!, arn: created.agentRuntimeArn! };
+}
+
+async function waitSettled(id: string): Promise<{ status: string; failureReason?: string }> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const runtime = await control().send(new GetAgentRuntimeCommand({ agentRuntimeId: id }));
+    if (runtime.status !== 'CREATING' && runtime.status !== 'UPDATING') return { status: runtime.status!, ...(runtime.failureReason ? { failureReason: runtime.failureReason } : {}) };
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${id} never left CREATING`);
+}
+
+async function invoke(arn: string, prompt: string): Promise<unknown> {
+  const client = new BedrockAgentCoreClient({ endpoint: gatehouse.url, region: gatehouse.config.region, credentials: adminCredentials(), maxAttempts: 1 });
+  const answer = await client.send(new InvokeAgentRuntimeCommand({ agentRuntimeArn: arn, runtimeSessionId: `session-${prompt}-${'x'.repeat(33)}`, payload: new TextEncoder().encode(JSON.stringify({ prompt })) }));
+  return JSON.parse(await answer.response!.transformToString());
+}
+
+const codeRoot = (): string => path.join(dataDir, 'runtime-code');
+const unpacked = (id: string): string[] => (existsSync(path.join(codeRoot(), id)) ? readdirSync(path.join(codeRoot(), id)) : []);
+
+test('a Python agent zipped, uploaded with aws s3 cp and created with codeConfiguration is READY and echoes invocations; deleting it removes its files', async () => {
+  await upload(await zip('python.zip', { 'main.py': PYTHON_AGENT, 'lib/readme.txt': 'data' }), 'agents/python.zip');
+  const { id, arn } = await create('python_zip_agent', 'agents/python.zip', 'PYTHON_3_12', 'main.py');
+  assert.deepEqual(await waitSettled(id), { status: 'READY' });
+  assert.deepEqual(await invoke(arn, 'hello'), { agent: 'python', echo: { prompt: 'hello' } });
+  const directory = path.join(codeRoot(), id, '1');
+  assert.equal(statSync(directory).mode & 0o777, 0o700, 'unpacked per version, 0700');
+  assert.equal(readFileSync(path.join(directory, 'lib', 'readme.txt'), 'utf8'), 'data');
+  await control().send(new DeleteAgentRuntimeCommand({ agentRuntimeId: id }));
+  assert.equal(existsSync(path.join(codeRoot(), id)), false, 'the runtime’s code went with it');
+});
+
+test('a Node agent zip (NODE_22) runs with the project’s node and echoes invocations', async () => {
+  await upload(await zip('node.zip', { 'src/index.js': NODE_AGENT }), 'agents/node.zip');
+  const { id, arn } = await create('node_zip_agent', 'agents/node.zip', 'NODE_22', 'src/index.js');
+  assert.deepEqual(await waitSettled(id), { status: 'READY' });
+  assert.deepEqual(await invoke(arn, 'ahoy'), { agent: 'node', echo: { prompt: 'ahoy' } });
+});
+
+test('a zip with a ../evil entry is CREATE_FAILED naming the traversal, and nothing is written anywhere', async () => {
+  await upload(await zip('evil.zip', { 'main.py': PYTHON_AGENT, '../evil': 'owned' }), 'agents/evil.zip');
+  const { id, arn } = await create('evil_zip_agent', 'agents/evil.zip', 'PYTHON_3_12', 'main.py');
+  const settled = await waitSettled(id);
+  assert.equal(settled.status, 'CREATE_FAILED');
+  assert.match(settled.failureReason ?? '', /\.\.\/evil.*path traversal/);
+  assert.deepEqual(unpacked(id), [], 'no directory left for the runtime');
+  assert.equal(existsSync(path.join(codeRoot(), 'evil')) || existsSync(path.join(dataDir, 'evil')), false, 'the entry was not written outside');
+  const refused = await fetch(`${gatehouse.url}/runtimes/${encodeURIComponent(arn)}/invocations`, { method: 'POST', body: '{}' });
+  assert.equal(refused.status, 404, 'a failed runtime is not served');
+});
+
+test('a zip without the entry point is CREATE_FAILED saying so, with nothing left on disk', async () => {
+  await upload(await zip('no-entry.zip', { 'other.py': PYTHON_AGENT }), 'agents/no-entry.zip');
+  const { id } = await create('no_entry_agent', 'agents/no-entry.zip', 'PYTHON_3_12', 'main.py');
+  const settled = await waitSettled(id);
+  assert.equal(settled.status, 'CREATE_FAILED');
+  assert.match(settled.failureReason ?? '', /entry point "main\.py" is not a file/);
+  assert.deepEqual(unpacked(id), []);
+});
+
+test('an agent that never answers /ping, and a missing object, are CREATE_FAILED with the cause', async () => {
+  await upload(await zip('crash.zip', { 'main.py': 'import sys\nsys.exit(3)\n' }), 'agents/crash.zip');
+  const crash = await create('crash_zip_agent', 'agents/crash.zip', 'PYTHON_3_12', 'main.py');
+  const crashed = await waitSettled(crash.id);
+  assert.equal(crashed.status, 'CREATE_FAILED');
+  assert.match(crashed.failureReason ?? '', /exited \(code 3\) before answering GET \/ping/);
+  assert.doesNotMatch(crashed.failureReason ?? '', new RegExp(dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'no server path in the reason');
+  assert.deepEqual(unpacked(crash.id), []);
+  const missing = await create('missing_zip_agent', 'agents/none.zip', 'PYTHON_3_12', 'main.py');
+  const absent = await waitSettled(missing.id);
+  assert.equal(absent.status, 'CREATE_FAILED');
+  assert.match(absent.failureReason ?? '', /NoSuchKey: upload the zip first/);
+});
