@@ -3,12 +3,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { BedrockAgentCoreClient, InvokeAgentRuntimeCommand } from '@aws-sdk/client-bedrock-agentcore';
-import { BedrockAgentCoreControlClient, CreateAgentRuntimeCommand, DeleteAgentRuntimeCommand, GetAgentRuntimeCommand } from '@aws-sdk/client-bedrock-agentcore-control';
+import { BedrockAgentCoreControlClient, CreateAgentRuntimeCommand, DeleteAgentRuntimeCommand, GetAgentRuntimeCommand, UpdateAgentRuntimeCommand } from '@aws-sdk/client-bedrock-agentcore-control';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { createLogger } from '@gatehouse/core';
 import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
@@ -144,11 +145,41 @@ test('a Python agent zipped, uploaded with aws s3 cp and created with codeConfig
   assert.equal(existsSync(path.join(codeRoot(), id)), false, 'the runtime’s code went with it');
 });
 
-test('a Node agent zip (NODE_22) runs with the project’s node and echoes invocations', async () => {
+test('a Node agent zip (NODE_22) runs with the project’s node; an update with a new zip is version 2, a broken one UPDATE_FAILED', async () => {
   await upload(await zip('node.zip', { 'src/index.js': NODE_AGENT }), 'agents/node.zip');
   const { id, arn } = await create('node_zip_agent', 'agents/node.zip', 'NODE_22', 'src/index.js');
   assert.deepEqual(await waitSettled(id), { status: 'READY' });
   assert.deepEqual(await invoke(arn, 'ahoy'), { agent: 'node', echo: { prompt: 'ahoy' } });
+
+  await upload(await zip('node-2.zip', { 'src/index.js': NODE_AGENT.replace("agent: 'node'", "agent: 'node-2'") }), 'agents/node-2.zip');
+  const update = (key: string) => control().send(new UpdateAgentRuntimeCommand({
+    agentRuntimeId: id,
+    agentRuntimeArtifact: { codeConfiguration: { code: { s3: { bucket: BUCKET, prefix: key } }, runtime: 'NODE_22', entryPoint: ['src/index.js'] } },
+    roleArn: `arn:aws:iam::${ACCOUNT}:role/agent`,
+    networkConfiguration: { networkMode: 'PUBLIC' },
+  }));
+  assert.equal((await update('agents/node-2.zip')).agentRuntimeVersion, '2');
+  assert.deepEqual(await waitSettled(id), { status: 'READY' });
+  assert.deepEqual(await invoke(arn, 'again'), { agent: 'node-2', echo: { prompt: 'again' } });
+  assert.deepEqual(unpacked(id).sort(), ['1', '2'], 'each version unpacked on its own');
+
+  await upload(await zip('node-3.zip', { 'index.js': NODE_AGENT }), 'agents/node-3.zip');
+  assert.equal((await update('agents/node-3.zip')).agentRuntimeVersion, '3');
+  const failed = await waitSettled(id);
+  assert.equal(failed.status, 'UPDATE_FAILED');
+  assert.match(failed.failureReason ?? '', /entry point "src\/index\.js" is not a file/);
+  assert.deepEqual(unpacked(id).sort(), ['1', '2'], 'nothing left of the failed version');
+});
+
+test('an object over 100 MB is CREATE_FAILED as too large, and nothing is unpacked', async () => {
+  const big = path.join(work, 'big.zip');
+  writeFileSync(big, randomBytes(100 * 1024 * 1024 + 1024));
+  await upload(big, 'agents/big.zip');
+  const { id } = await create('big_zip_agent', 'agents/big.zip', 'PYTHON_3_12', 'main.py');
+  const settled = await waitSettled(id);
+  assert.equal(settled.status, 'CREATE_FAILED');
+  assert.match(settled.failureReason ?? '', /at most 104857600 are accepted/);
+  assert.deepEqual(unpacked(id), []);
 });
 
 test('a zip with a ../evil entry is CREATE_FAILED naming the traversal, and nothing is written anywhere', async () => {
