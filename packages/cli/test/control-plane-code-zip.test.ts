@@ -105,8 +105,11 @@ function control(): BedrockAgentCoreControlClient {
   return new BedrockAgentCoreControlClient({ endpoint: gatehouse.url, region: gatehouse.config.region, credentials: adminCredentials(), maxAttempts: 1 });
 }
 
-async function create(name: string, key: string, runtime: 'PYTHON_3_12' | 'NODE_22', entryPoint: string): Promise<{ id: string; arn: string }> {
+async function create(name: string, key: string, runtime: 'PYTHON_3_12' | 'NODE_22', entryPoint: string, users = false): Promise<{ id: string; arn: string }> {
+  const pool = gatehouse.identity.defaultPool;
   const created = await control().send(new CreateAgentRuntimeCommand({
+    // Users of the default pool, signed in through its web client, instead of SigV4.
+    ...(users ? { authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: pool.discoveryUrl, allowedClients: [pool.webClientId] } } } : {}),
     agentRuntimeName: name,
     agentRuntimeArtifact: { codeConfiguration: { code: { s3: { bucket: BUCKET, prefix: key } }, runtime, entryPoint: [entryPoint] } },
     roleArn: `arn:aws:iam::${ACCOUNT}:role/agent`,
@@ -130,14 +133,33 @@ async function invoke(arn: string, prompt: string): Promise<unknown> {
   return JSON.parse(await answer.response!.transformToString());
 }
 
+/** The first-run admin user's access token from the default pool's web client (Cognito's InitiateAuth). */
+async function userToken(): Promise<string> {
+  const response = await fetch(`${gatehouse.url}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth' },
+    body: JSON.stringify({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: gatehouse.identity.defaultPool.webClientId, AuthParameters: { USERNAME: gatehouse.firstRun!.username, PASSWORD: gatehouse.firstRun!.password } }),
+  });
+  return ((await response.json()) as { AuthenticationResult: { AccessToken: string } }).AuthenticationResult.AccessToken;
+}
+
 const codeRoot = (): string => path.join(dataDir, 'runtime-code');
 const unpacked = (id: string): string[] => (existsSync(path.join(codeRoot(), id)) ? readdirSync(path.join(codeRoot(), id)) : []);
 
-test('a Python agent zipped, uploaded with aws s3 cp and created with codeConfiguration is READY and echoes invocations; deleting it removes its files', async () => {
+test('a Python agent zipped, uploaded with aws s3 cp and created with codeConfiguration is READY and echoes a signed-in user’s invocation; deleting it removes its files', async () => {
   await upload(await zip('python.zip', { 'main.py': PYTHON_AGENT, 'lib/readme.txt': 'data' }), 'agents/python.zip');
-  const { id, arn } = await create('python_zip_agent', 'agents/python.zip', 'PYTHON_3_12', 'main.py');
+  const { id, arn } = await create('python_zip_agent', 'agents/python.zip', 'PYTHON_3_12', 'main.py', true);
   assert.deepEqual(await waitSettled(id), { status: 'READY' });
-  assert.deepEqual(await invoke(arn, 'hello'), { agent: 'python', echo: { prompt: 'hello' } });
+  const url = `${gatehouse.url}/runtimes/${encodeURIComponent(arn)}/invocations`;
+  const anonymous = await fetch(url, { method: 'POST', body: '{}' });
+  assert.equal(anonymous.status, 401, 'the runtime takes the pool’s users only');
+  const answer = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await userToken()}`, 'content-type': 'application/json', 'x-amzn-bedrock-agentcore-runtime-session-id': `python-zip-${'s'.repeat(33)}` },
+    body: JSON.stringify({ prompt: 'hello' }),
+  });
+  assert.equal(answer.status, 200, await answer.clone().text());
+  assert.deepEqual(await answer.json(), { agent: 'python', echo: { prompt: 'hello' } });
   const directory = path.join(codeRoot(), id, '1');
   assert.equal(statSync(directory).mode & 0o777, 0o700, 'unpacked per version, 0700');
   assert.equal(readFileSync(path.join(directory, 'lib', 'readme.txt'), 'utf8'), 'data');
