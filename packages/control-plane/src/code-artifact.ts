@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { CodeZipError, readZip, safeEntryName } from './code-zip.ts';
@@ -106,7 +106,6 @@ export async function prepareCode(options: {
 
 async function removeIfEmpty(directory: string): Promise<void> {
   try {
-    const { readdir, rmdir } = await import('node:fs/promises');
     if ((await readdir(directory)).length === 0) await rmdir(directory);
   } catch {
     // Already gone, or still holding other versions.

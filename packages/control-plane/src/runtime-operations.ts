@@ -269,7 +269,9 @@ const getAgentRuntime: Operation = (context, { params, query }) => {
   }
   const version = context.store.get<VersionRecord>('runtime-version', versionKey(found.stored.agentRuntimeId, wanted ?? found.stored.latestVersion));
   if (!version) throw notFound('Agent runtime version', `${found.stored.agentRuntimeId} version ${wanted ?? ''}`);
-  return { status: 200, body: version.body };
+  // gatehouseCode is Gatehouse's own bookkeeping (the zip was unpacked here), not part of the description.
+  const { gatehouseCode: _unpacked, ...description } = version.body;
+  return { status: 200, body: description };
 };
 
 function summary(version: Record<string, unknown>): Record<string, unknown> {
