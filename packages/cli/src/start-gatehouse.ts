@@ -248,6 +248,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
         // Workload identities created through the API (and those of the runtimes it creates) mint tokens for the default audience.
         onWorkloadIdentities: (workloads) => identity.registerWorkloads([...declaredWorkloads, ...workloads.map((workload) => ({ ...workload, audience: defaultAudience }))]),
         ...(runtime ? { runtimes: runtime } : {}),
+        ...(gateway ? { gateways: gateway } : {}),
         env,
       });
       started.push(controlPlane);

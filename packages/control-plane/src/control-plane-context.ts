@@ -13,6 +13,10 @@ export interface ControlPlaneContext {
   readonly declaredGateways: readonly GatewayConfig[];
   /** The MCP URL a declared gateway serves at. */
   readonly gatewayUrl: (name: string) => string | undefined;
+  /** Gatehouse's public URL: gateways created here are served at `{baseUrl}/gateways/{gatewayId}/mcp`. */
+  readonly baseUrl: string;
+  /** Why the gateway component refused to serve a stored gateway as it is, if it did. */
+  readonly gatewayRefusal: (gatewayId: string) => string | undefined;
 }
 
 /** Parameters of one call: path parameters (decoded once), the query string, and the JSON body. */

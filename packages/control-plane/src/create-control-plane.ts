@@ -9,9 +9,14 @@ import { ResourceStore } from './resource-store.ts';
 import { runtimeOperations } from './runtime-operations.ts';
 import { gatewayOperations, targetUsingProvider } from './gateway-operations.ts';
 import { identityOperations } from './identity-operations.ts';
+import { GatewayFollower, type GatewayHost } from './gateway-serving.ts';
 import { RuntimeFollower, workloadAnnouncements, type RuntimeHost, type WorkloadAnnouncement } from './runtime-serving.ts';
 
 const MAX_BODY = 2 * 1024 * 1024;
+
+/** The status of gateways created here when this process runs no gateway component (e.g. `gatehouse identity`). */
+export const NO_GATEWAY_COMPONENT =
+  'Stored, but not served by this instance: it runs no gateway component. Run gatehouse up (or gatehouse gateway with identity) on this data dir to serve it.';
 
 export interface ControlPlaneDeps {
   /** Admin access keys (identity's); temporary sandbox keys are not taken here. */
@@ -25,6 +30,8 @@ export interface ControlPlaneDeps {
   onWorkloadIdentities?(workloads: readonly WorkloadAnnouncement[]): void;
   /** The runtime component, when this process serves runtimes: runtimes created with an agent URL are served at once. */
   runtimes?: RuntimeHost;
+  /** The gateway component, when this process serves gateways: gateways created with a JWT authorizer are served at once. */
+  gateways?: GatewayHost;
   /** How often to look for other instances' changes to the same data dir; default 2000 ms. */
   pollIntervalMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -40,6 +47,11 @@ const WORKLOAD_CHANGES: ReadonlySet<string> = new Set(['CreateWorkloadIdentity',
 /** Operations after which the runtime component must follow what the store says of that runtime. */
 const RUNTIME_CHANGES: ReadonlySet<string> = new Set([
   'CreateAgentRuntime', 'UpdateAgentRuntime', 'DeleteAgentRuntime', 'CreateAgentRuntimeEndpoint', 'UpdateAgentRuntimeEndpoint', 'DeleteAgentRuntimeEndpoint',
+]);
+
+/** Operations after which the gateway component must follow what the store says of that gateway. */
+const GATEWAY_CHANGES: ReadonlySet<string> = new Set([
+  'CreateGateway', 'UpdateGateway', 'DeleteGateway', 'CreateGatewayTarget', 'UpdateGatewayTarget', 'DeleteGatewayTarget', 'SynchronizeGatewayTargets',
 ]);
 
 const operations: Readonly<Record<string, Operation>> = {
@@ -66,6 +78,8 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     declaredRuntimes: config.runtimes ?? [],
     declaredGateways: config.gateways ?? [],
     gatewayUrl: deps.gatewayUrl ?? (() => undefined),
+    baseUrl: platform.baseUrl,
+    gatewayRefusal: (id) => (gatewayFollower ? gatewayFollower.refusal(id) : NO_GATEWAY_COMPONENT),
   };
   // Identity rebuilds its workload authorizers on each announcement: announce only a changed set.
   let announced: string | undefined;
@@ -79,6 +93,8 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
   announceWorkloads();
   const follower = deps.runtimes && new RuntimeFollower(context, deps.runtimes);
   await follower?.followAll();
+  const gatewayFollower: GatewayFollower | undefined = deps.gateways && new GatewayFollower(context, deps.gateways);
+  await gatewayFollower?.followAll();
   // Other instances on the same data dir write to the same file: follow their changes too.
   let seenVersion = store.dataVersion();
   let polling = false;
@@ -91,6 +107,7 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       seenVersion = version;
       announceWorkloads();
       await follower?.followAll();
+      await gatewayFollower?.followAll();
     })()
       .catch((error: unknown) => logger.error({ err: error }, 'could not follow another instance’s control-plane change'))
       .finally(() => {
@@ -113,6 +130,18 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     }
   }
 
+  /** After a change to a gateway or its targets: serve it as stored now (SynchronizeGatewayTargets: rebuilt, tool lists reloaded). */
+  async function followGateway(operationName: string, result: unknown, params: Readonly<Record<string, string>>): Promise<void> {
+    if (!gatewayFollower) return;
+    const named = (result as { gatewayId?: unknown } | undefined)?.gatewayId ?? params.gatewayIdentifier;
+    if (typeof named !== 'string') return;
+    try {
+      await gatewayFollower.follow(named, operationName === 'SynchronizeGatewayTargets');
+    } catch (error) {
+      logger.error({ err: error, gateway: named }, 'the gateway component could not follow a control-plane change');
+    }
+  }
+
   async function serve(request: IncomingMessage, response: ServerResponse, operationName: string, rawParams: Readonly<Record<string, string>>, url: URL): Promise<void> {
     let caller: string | undefined;
     try {
@@ -127,6 +156,7 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       logger.info({ operation: operationName, caller, status: result.status }, 'control plane');
       if (WORKLOAD_CHANGES.has(operationName)) announceWorkloads();
       if (RUNTIME_CHANGES.has(operationName)) await followRuntime(result.body, params);
+      if (GATEWAY_CHANGES.has(operationName)) await followGateway(operationName, result.body, params);
       if (result.body === undefined) response.writeHead(result.status).end();
       else sendJson(response, result.status, result.body);
     } catch (error) {
