@@ -15,6 +15,7 @@ import {
   GetGatewayCommand,
   GetGatewayTargetCommand,
   ListGatewaysCommand,
+  ListGatewayTargetsCommand,
   SynchronizeGatewayTargetsCommand,
   UpdateGatewayTargetCommand,
 } from '@aws-sdk/client-bedrock-agentcore-control';
@@ -199,9 +200,13 @@ test('gateway calls are refused unsigned and bad input is named by field, creati
     const created = await control.send(new CreateGatewayCommand({ name: 'ok', roleArn: ROLE, authorizerType: 'CUSTOM_JWT', authorizerConfiguration: jwt }));
     const badTarget = await refusal(control.send(new CreateGatewayTargetCommand({ gatewayIdentifier: created.gatewayId, name: 'remote', targetConfiguration: { mcp: { mcpServer: { endpoint: 'http://tools.example/mcp' } } } })));
     assert.ok(badTarget.fieldList?.some((entry) => entry.name === 'targetConfiguration.mcp.mcpServer.endpoint'), JSON.stringify(badTarget.fieldList));
+    const offLoopbackApi = await refusal(control.send(new CreateGatewayTargetCommand({ gatewayIdentifier: created.gatewayId, name: 'api', targetConfiguration: { mcp: { openApiSchema: { inlinePayload: JSON.stringify({ ...(JSON.parse(PETS_OPENAPI) as object), servers: [{ url: 'http://pets.example' }] }) } } } })));
+    assert.ok(offLoopbackApi.fieldList?.some((entry) => entry.name === 'targetConfiguration.mcp.openApiSchema.inlinePayload'), JSON.stringify(offLoopbackApi.fieldList));
+    assert.match(offLoopbackApi.message, /servers\[0\]\.url must be an https URL/);
     const badSync = await refusal(control.send(new SynchronizeGatewayTargetsCommand({ gatewayIdentifier: created.gatewayId, targetIdList: [] })));
     assert.ok(badSync.fieldList?.some((entry) => entry.name === 'targetIdList'), JSON.stringify(badSync.fieldList));
     assert.equal((await refusal(control.send(new GetGatewayTargetCommand({ gatewayIdentifier: created.gatewayId, targetId: 'AAAAAAAAAA' })))).name, 'ResourceNotFoundException');
+    assert.deepEqual((await control.send(new ListGatewayTargetsCommand({ gatewayIdentifier: created.gatewayId }))).items, [], 'no refused target was stored');
     // Nothing was created by the refused calls; the unsigned one did not create "sneaky".
     assert.deepEqual((await control.send(new ListGatewaysCommand({}))).items?.map((item) => item.name).sort(), ['default', 'ok']);
     assert.equal((await fetch(`${gatehouse.url}/gateways/sneaky/mcp`, { method: 'POST' })).status, 404);

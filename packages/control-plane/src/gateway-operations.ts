@@ -4,6 +4,7 @@ import { ControlPlaneError, declaredInConfig, fieldError, notFound } from './con
 import { arn, idSuffix, type ControlPlaneContext, type Operation } from './control-plane-context.ts';
 import { authorizerConfiguration, clientToken, description, roleArn } from './aws-fields.ts';
 import { checkString, nested, oneMember, optionalEnum, optionalObject, optionalStringMap, requiredEnum, requiredObject, requiredString, type Input } from './input-fields.ts';
+import { parse as parseYaml } from 'yaml';
 import { paginate } from './paginate.ts';
 import { servedGateway, servedTarget } from './gateway-serving.ts';
 
@@ -173,7 +174,10 @@ function targetConfiguration(body: Input): Input {
       }
       if (member === 'openApiSchema' || member === 'smithyModel') {
         const source = oneMember(inner, member, ['s3', 'inlinePayload']);
-        if (source === 'inlinePayload') checkString(inner.inlinePayload, 'inlinePayload', { max: 1_000_000 });
+        if (source === 'inlinePayload') {
+          checkString(inner.inlinePayload, 'inlinePayload', { max: 1_000_000 });
+          if (member === 'openApiSchema') checkOpenApiServer(inner.inlinePayload as string);
+        }
         else requiredObject(inner, 's3');
         return { mcp: { [member]: inner } };
       }
@@ -185,6 +189,23 @@ function targetConfiguration(body: Input): Input {
       return { mcp: { [member]: inner } };
     });
   });
+}
+
+/**
+ * The API an OpenAPI target calls is its document's `servers[0].url`: https, or plain http only on loopback, as for
+ * MCP server endpoints (the gateway sends callers' requests, and possibly credentials, there).
+ */
+function checkOpenApiServer(text: string): void {
+  let document: unknown;
+  try {
+    document = text.trimStart().startsWith('{') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 50 });
+  } catch {
+    throw fieldError('inlinePayload', 'must be an OpenAPI 3 document (JSON or YAML)');
+  }
+  const servers = (document as { servers?: unknown } | null)?.servers;
+  const url = Array.isArray(servers) ? (servers[0] as { url?: unknown } | undefined)?.url : undefined;
+  if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw fieldError('inlinePayload', 'needs servers[0].url, the absolute URL of the API the tools call');
+  if (!isHttpsOrLoopbackUrl(url)) throw fieldError('inlinePayload', 'servers[0].url must be an https URL (plain http only for localhost / 127.0.0.1)');
 }
 
 function credentialProviders(context: ControlPlaneContext, body: Input): Input[] {

@@ -407,7 +407,7 @@ test('an instance serves gateways another instance on the same data dir creates,
   const served = new Map<string, string[]>();
   const host = {
     async addGateway(config: GatewayConfig) {
-      if (config.targets.some((target) => target.name === 'unreadable')) throw new Error('Target unreadable: set targetConfiguration.mcp.baseUrl or an absolute servers[0].url');
+      if (config.targets.some((target) => target.name === 'unreadable')) throw new Error('Target unreadable: the gateway component refused it');
       served.set(config.name, config.targets.map((target) => target.name));
       return { url: `http://127.0.0.1/gateways/${config.name}/mcp` };
     },
@@ -431,11 +431,11 @@ test('an instance serves gateways another instance on the same data dir creates,
     // A gateway without inbound auth is never served.
     const open = await client.send(new CreateGatewayCommand({ name: 'open', roleArn: ROLE, authorizerType: 'NONE' }));
     // A change the gateway component refuses: B keeps serving the old one, and says why on B.
-    const bad = await second.client().send(new CreateGatewayTargetCommand({ gatewayIdentifier: gateway.gatewayId, name: 'unreadable', targetConfiguration: { mcp: { openApiSchema: { inlinePayload: '{"openapi":"3.0.3","paths":{}}' } } } }));
+    const bad = await second.client().send(new CreateGatewayTargetCommand({ gatewayIdentifier: gateway.gatewayId, name: 'unreadable', targetConfiguration: { mcp: { mcpServer: { endpoint: 'https://unreadable.example/mcp' } } } }));
     assert.deepEqual(served.get(gateway.gatewayId!), ['tools']);
     const seen = await second.client().send(new GetGatewayCommand({ gatewayIdentifier: gateway.gatewayId }));
     assert.equal(seen.status, 'FAILED');
-    assert.match(seen.statusReasons?.[0] ?? '', /servers\[0\]\.url/);
+    assert.match(seen.statusReasons?.[0] ?? '', /Not served as stored: Target unreadable: the gateway component refused it/);
     await second.client().send(new DeleteGatewayTargetCommand({ gatewayIdentifier: gateway.gatewayId, targetId: bad.targetId }));
     assert.equal((await second.client().send(new GetGatewayCommand({ gatewayIdentifier: gateway.gatewayId }))).status, 'READY');
     await client.send(new DeleteGatewayTargetCommand({ gatewayIdentifier: gateway.gatewayId, targetId: target.targetId }));
