@@ -103,8 +103,17 @@ export class GatewayFollower {
     return this.#refused.get(gatewayId);
   }
 
+  /** One change at a time: this instance's own calls and the poll for other instances' may overlap. */
+  #queue: Promise<void> = Promise.resolve();
+
   /** `rebuild`: serve it anew even when unchanged (its targets' tool lists are then loaded again). */
-  async follow(gatewayId: string, rebuild = false): Promise<void> {
+  follow(gatewayId: string, rebuild = false): Promise<void> {
+    const next = this.#queue.then(() => this.#follow(gatewayId, rebuild));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #follow(gatewayId: string, rebuild: boolean): Promise<void> {
     const plan = servingPlan(this.#context, gatewayId);
     const fingerprint = plan && JSON.stringify(plan);
     if (fingerprint === this.#served.get(gatewayId) && !(rebuild && plan)) return;
