@@ -3,7 +3,7 @@ import { AuthError, createSigV4Verifier, type Principal, type SigV4Key } from '@
 import { loadSealingKey } from '@gatehouse/cluster';
 import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody, sendJson, sendWire, type HttpComponent, type Platform } from '@gatehouse/core';
 import { ControlPlaneError } from './control-plane-error.ts';
-import type { ControlPlaneContext, Operation } from './control-plane-context.ts';
+import type { ControlPlaneContext, Operation, OperationResult } from './control-plane-context.ts';
 import { matchRoute } from './control-plane-routes.ts';
 import { ResourceStore } from './resource-store.ts';
 import { runtimeOperations } from './runtime-operations.ts';
@@ -142,6 +142,17 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     }
   }
 
+  /** A created or updated gateway or target as it is now served: a build the gateway component refused shows at once. */
+  function afterFollowing(operationName: string, result: OperationResult, params: Readonly<Record<string, string>>): OperationResult {
+    const body = result.body as { gatewayId?: string; targetId?: string } | undefined;
+    const reread = (operation: Operation, readParams: Record<string, string>): OperationResult => ({ status: result.status, body: operation(context, { params: readParams, query: new URLSearchParams(), body: {} }).body });
+    if ((operationName === 'CreateGateway' || operationName === 'UpdateGateway') && body?.gatewayId) return reread(gatewayOperations.GetGateway, { gatewayIdentifier: body.gatewayId });
+    if ((operationName === 'CreateGatewayTarget' || operationName === 'UpdateGatewayTarget') && body?.targetId && params.gatewayIdentifier) {
+      return reread(gatewayOperations.GetGatewayTarget, { gatewayIdentifier: params.gatewayIdentifier, targetId: body.targetId });
+    }
+    return result;
+  }
+
   async function serve(request: IncomingMessage, response: ServerResponse, operationName: string, rawParams: Readonly<Record<string, string>>, url: URL): Promise<void> {
     let caller: string | undefined;
     try {
@@ -152,11 +163,14 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       const operation = operations[operationName];
       if (!operation) throw new ControlPlaneError('InternalServerException', `${operationName} is not implemented`);
       const params = decodeParams(rawParams);
-      const result = operation(context, { params, query: url.searchParams, body: parseBody(body) });
+      let result = operation(context, { params, query: url.searchParams, body: parseBody(body) });
       logger.info({ operation: operationName, caller, status: result.status }, 'control plane');
       if (WORKLOAD_CHANGES.has(operationName)) announceWorkloads();
       if (RUNTIME_CHANGES.has(operationName)) await followRuntime(result.body, params);
-      if (GATEWAY_CHANGES.has(operationName)) await followGateway(operationName, result.body, params);
+      if (GATEWAY_CHANGES.has(operationName)) {
+        await followGateway(operationName, result.body, params);
+        result = afterFollowing(operationName, result, params);
+      }
       if (result.body === undefined) response.writeHead(result.status).end();
       else sendJson(response, result.status, result.body);
     } catch (error) {

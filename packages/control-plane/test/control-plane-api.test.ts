@@ -433,6 +433,7 @@ test('an instance serves gateways another instance on the same data dir creates,
     // A change the gateway component refuses: B keeps serving the old one, and says why on B.
     const bad = await second.client().send(new CreateGatewayTargetCommand({ gatewayIdentifier: gateway.gatewayId, name: 'unreadable', targetConfiguration: { mcp: { mcpServer: { endpoint: 'https://unreadable.example/mcp' } } } }));
     assert.deepEqual(served.get(gateway.gatewayId!), ['tools']);
+    assert.equal(bad.status, 'FAILED', 'the create answer already says the change was not served');
     const seen = await second.client().send(new GetGatewayCommand({ gatewayIdentifier: gateway.gatewayId }));
     assert.equal(seen.status, 'FAILED');
     assert.match(seen.statusReasons?.[0] ?? '', /Not served as stored: Target unreadable: the gateway component refused it/);
