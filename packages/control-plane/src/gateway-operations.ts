@@ -17,7 +17,7 @@ const TARGET_ID = { pattern: /^[0-9a-zA-Z]{10}$/, patternHint: 'be a target id (
  */
 function gatewayView(context: ControlPlaneContext, record: GatewayRecord): Record<string, unknown> {
   const { status: _status, statusReasons: _reasons, gatewayUrl: _url, ...rest } = record;
-  const served = servedGateway(record);
+  const served = servedGateway(context, record);
   const refusal = 'config' in served ? context.gatewayRefusal(record.gatewayId) : served.reason;
   if (refusal) return { ...rest, status: record.createdAt === record.updatedAt ? 'FAILED' : 'UPDATE_UNSUCCESSFUL', statusReasons: [refusal] };
   return { ...rest, gatewayUrl: `${context.baseUrl}/gateways/${record.gatewayId}/mcp`, status: 'READY' };
@@ -27,7 +27,7 @@ function targetView(context: ControlPlaneContext, gatewayId: string, record: Tar
   const { status: _status, statusReasons: _reasons, ...rest } = record;
   const gateway = context.store.get<GatewayRecord>('gateway', gatewayId)?.body;
   const served = servedTarget(record);
-  const gatewayServed = gateway ? servedGateway(gateway) : undefined;
+  const gatewayServed = gateway ? servedGateway(context, gateway) : undefined;
   const refusal = 'config' in served ? (gatewayServed && 'reason' in gatewayServed ? gatewayServed.reason : context.gatewayRefusal(gatewayId)) : served.reason;
   if (refusal) return { ...rest, status: record.createdAt === record.updatedAt ? 'FAILED' : 'UPDATE_UNSUCCESSFUL', statusReasons: [refusal] };
   return { ...rest, status: 'READY' };

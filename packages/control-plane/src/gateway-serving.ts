@@ -19,7 +19,11 @@ const SERVED_ID = /^[a-zA-Z0-9-]{1,48}$/;
  * The gateway configuration a stored gateway is served as (the same schema as gatehouse.yaml's), its targets
  * left out; or why it is not served. Only a CUSTOM_JWT inbound authorizer is served: never a gateway without auth.
  */
-export function servedGateway(record: Row): Serving<GatewayConfig> {
+export function servedGateway(context: ControlPlaneContext, record: Row): Serving<GatewayConfig> {
+  // A gatehouse.yaml gateway named like this id (declared after it was created) keeps its path: the file wins.
+  if (context.declaredGateways.some((gateway) => gateway.name === record.gatewayId)) {
+    return { reason: `Stored, but not served: gatehouse.yaml declares a gateway named ${String(record.gatewayId)}, which is served at that path instead; rename one of them.` };
+  }
   if (record.authorizerType !== 'CUSTOM_JWT') {
     return { reason: `Stored, but not served: Gatehouse serves gateways with authorizerType CUSTOM_JWT only (got ${String(record.authorizerType)}); update the gateway with a customJWTAuthorizer.` };
   }
@@ -71,7 +75,7 @@ export function servedTarget(record: Row): Serving<GatewayTargetConfig> {
 /** What a gateway is served as, with every target that can be served; undefined when the gateway is not served. */
 function servingPlan(context: ControlPlaneContext, gatewayId: string): GatewayConfig | undefined {
   const row = context.store.get<Row>('gateway', gatewayId)?.body;
-  const gateway = row && servedGateway(row);
+  const gateway = row && servedGateway(context, row);
   if (!gateway || !('config' in gateway)) return undefined;
   const targets: GatewayTargetConfig[] = [];
   for (const target of context.store.list<Row>('gateway-target', gatewayId)) {
