@@ -16,7 +16,7 @@ const MAX_BODY = 2 * 1024 * 1024;
 
 /** The status of gateways created here when this process runs no gateway component (e.g. `gatehouse identity`). */
 export const NO_GATEWAY_COMPONENT =
-  'Stored, but not served by this instance: it runs no gateway component. Run gatehouse up (or gatehouse gateway with identity) on this data dir to serve it.';
+  'Stored, but not served by this instance: it runs no gateway component. Run gatehouse up on this data dir to serve it.';
 
 export interface ControlPlaneDeps {
   /** Admin access keys (identity's); temporary sandbox keys are not taken here. */
