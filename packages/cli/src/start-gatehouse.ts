@@ -250,6 +250,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
         ...(runtime ? { runtimes: runtime } : {}),
         // Code zips come from the sandbox S3 in this process, read from its storage directly (no key of anyone's).
         ...(sandbox ? { codeSource: { getObject: (accountId: string, bucket: string, key: string, maxBytes: number) => sandbox.readObject(accountId, bucket, key, maxBytes) } } : {}),
+        ...(gateway ? { gateways: gateway } : {}),
         env,
       });
       started.push(controlPlane);

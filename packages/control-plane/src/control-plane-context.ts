@@ -23,6 +23,10 @@ export interface ControlPlaneContext {
    * S3 runs here): such versions start CREATING and are prepared after the call's row is written.
    */
   readonly codeHome?: CodeHome | undefined;
+  /** Gatehouse's public URL: gateways created here are served at `{baseUrl}/gateways/{gatewayId}/mcp`. */
+  readonly baseUrl: string;
+  /** Why the gateway component refused to serve a stored gateway as it is, if it did. */
+  readonly gatewayRefusal: (gatewayId: string) => string | undefined;
 }
 
 /** Parameters of one call: path parameters (decoded once), the query string, and the JSON body. */

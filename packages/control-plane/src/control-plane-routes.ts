@@ -21,6 +21,7 @@ const ROUTES: readonly (readonly [method: string, template: string, operation: s
   ['GET', '/gateways/{gatewayIdentifier}/targets/{targetId}/', 'GetGatewayTarget'],
   ['PUT', '/gateways/{gatewayIdentifier}/targets/{targetId}/', 'UpdateGatewayTarget'],
   ['DELETE', '/gateways/{gatewayIdentifier}/targets/{targetId}/', 'DeleteGatewayTarget'],
+  ['PUT', '/gateways/{gatewayIdentifier}/synchronizeTargets', 'SynchronizeGatewayTargets'],
   ['POST', '/identities/get-token-vault', 'GetTokenVault'],
   ...[
     'CreateWorkloadIdentity', 'GetWorkloadIdentity', 'UpdateWorkloadIdentity', 'DeleteWorkloadIdentity', 'ListWorkloadIdentities',

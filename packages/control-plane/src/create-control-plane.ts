@@ -4,16 +4,21 @@ import { AuthError, createSigV4Verifier, type Principal, type SigV4Key } from '@
 import { loadSealingKey } from '@gatehouse/cluster';
 import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody, sendJson, sendWire, type HttpComponent, type Platform } from '@gatehouse/core';
 import { ControlPlaneError } from './control-plane-error.ts';
-import type { ControlPlaneContext, Operation } from './control-plane-context.ts';
+import type { ControlPlaneContext, Operation, OperationResult } from './control-plane-context.ts';
 import { matchRoute } from './control-plane-routes.ts';
 import { ResourceStore } from './resource-store.ts';
 import { CodeArtifactError, prepareCode, runtimeCodeDirectory, type CodeConfiguration, type CodeSource } from './code-artifact.ts';
 import { runtimeOperations } from './runtime-operations.ts';
 import { gatewayOperations, targetUsingProvider } from './gateway-operations.ts';
 import { identityOperations } from './identity-operations.ts';
+import { GatewayFollower, type GatewayHost } from './gateway-serving.ts';
 import { RuntimeFollower, workloadAnnouncements, type RuntimeHost, type WorkloadAnnouncement } from './runtime-serving.ts';
 
 const MAX_BODY = 2 * 1024 * 1024;
+
+/** The status of gateways created here when this process runs no gateway component (e.g. `gatehouse identity`). */
+export const NO_GATEWAY_COMPONENT =
+  'Stored, but not served by this instance: it runs no gateway component. Run gatehouse up on this data dir to serve it.';
 
 export interface ControlPlaneDeps {
   /** Admin access keys (identity's); temporary sandbox keys are not taken here. */
@@ -34,6 +39,8 @@ export interface ControlPlaneDeps {
   codeSource?: CodeSource;
   /** The node that runs `NODE_*` code zips; default this process's. */
   nodePath?: string;
+  /** The gateway component, when this process serves gateways: gateways created with a JWT authorizer are served at once. */
+  gateways?: GatewayHost;
   /** How often to look for other instances' changes to the same data dir; default 2000 ms. */
   pollIntervalMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -49,6 +56,11 @@ const WORKLOAD_CHANGES: ReadonlySet<string> = new Set(['CreateWorkloadIdentity',
 /** Operations after which the runtime component must follow what the store says of that runtime. */
 const RUNTIME_CHANGES: ReadonlySet<string> = new Set([
   'CreateAgentRuntime', 'UpdateAgentRuntime', 'DeleteAgentRuntime', 'CreateAgentRuntimeEndpoint', 'UpdateAgentRuntimeEndpoint', 'DeleteAgentRuntimeEndpoint',
+]);
+
+/** Operations after which the gateway component must follow what the store says of that gateway. */
+const GATEWAY_CHANGES: ReadonlySet<string> = new Set([
+  'CreateGateway', 'UpdateGateway', 'DeleteGateway', 'CreateGatewayTarget', 'UpdateGatewayTarget', 'DeleteGatewayTarget', 'SynchronizeGatewayTargets',
 ]);
 
 const operations: Readonly<Record<string, Operation>> = {
@@ -76,6 +88,8 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     declaredGateways: config.gateways ?? [],
     gatewayUrl: deps.gatewayUrl ?? (() => undefined),
     codeHome: deps.codeSource ? { dataDir: platform.dataDir, nodePath: deps.nodePath ?? process.execPath } : undefined,
+    baseUrl: platform.baseUrl,
+    gatewayRefusal: (id) => (gatewayFollower ? gatewayFollower.refusal(id) : NO_GATEWAY_COMPONENT),
   };
   // Identity rebuilds its workload authorizers on each announcement: announce only a changed set.
   let announced: string | undefined;
@@ -89,6 +103,8 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
   announceWorkloads();
   const follower = deps.runtimes && new RuntimeFollower(context, deps.runtimes);
   await follower?.followAll();
+  const gatewayFollower: GatewayFollower | undefined = deps.gateways && new GatewayFollower(context, deps.gateways);
+  await gatewayFollower?.followAll();
   // Other instances on the same data dir write to the same file: follow their changes too.
   let seenVersion = store.dataVersion();
   let polling = false;
@@ -101,6 +117,7 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       seenVersion = version;
       announceWorkloads();
       await follower?.followAll();
+      await gatewayFollower?.followAll();
     })()
       .catch((error: unknown) => logger.error({ err: error }, 'could not follow another instance’s control-plane change'))
       .finally(() => {
@@ -162,6 +179,29 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     (answer as { status: unknown }).status = next.status;
   }
 
+  /** After a change to a gateway or its targets: serve it as stored now (SynchronizeGatewayTargets: rebuilt, tool lists reloaded). */
+  async function followGateway(operationName: string, result: unknown, params: Readonly<Record<string, string>>): Promise<void> {
+    if (!gatewayFollower) return;
+    const named = (result as { gatewayId?: unknown } | undefined)?.gatewayId ?? params.gatewayIdentifier;
+    if (typeof named !== 'string') return;
+    try {
+      await gatewayFollower.follow(named, operationName === 'SynchronizeGatewayTargets');
+    } catch (error) {
+      logger.error({ err: error, gateway: named }, 'the gateway component could not follow a control-plane change');
+    }
+  }
+
+  /** A created or updated gateway or target as it is now served: a build the gateway component refused shows at once. */
+  function afterFollowing(operationName: string, result: OperationResult, params: Readonly<Record<string, string>>): OperationResult {
+    const body = result.body as { gatewayId?: string; targetId?: string } | undefined;
+    const reread = (operation: Operation, readParams: Record<string, string>): OperationResult => ({ status: result.status, body: operation(context, { params: readParams, query: new URLSearchParams(), body: {} }).body });
+    if ((operationName === 'CreateGateway' || operationName === 'UpdateGateway') && body?.gatewayId) return reread(gatewayOperations.GetGateway, { gatewayIdentifier: body.gatewayId });
+    if ((operationName === 'CreateGatewayTarget' || operationName === 'UpdateGatewayTarget') && body?.targetId && params.gatewayIdentifier) {
+      return reread(gatewayOperations.GetGatewayTarget, { gatewayIdentifier: params.gatewayIdentifier, targetId: body.targetId });
+    }
+    return result;
+  }
+
   async function serve(request: IncomingMessage, response: ServerResponse, operationName: string, rawParams: Readonly<Record<string, string>>, url: URL): Promise<void> {
     let caller: string | undefined;
     try {
@@ -172,12 +212,16 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       const operation = operations[operationName];
       if (!operation) throw new ControlPlaneError('InternalServerException', `${operationName} is not implemented`);
       const params = decodeParams(rawParams);
-      const result = operation(context, { params, query: url.searchParams, body: parseBody(body) });
+      let result = operation(context, { params, query: url.searchParams, body: parseBody(body) });
       logger.info({ operation: operationName, caller, status: result.status }, 'control plane');
       if (WORKLOAD_CHANGES.has(operationName)) announceWorkloads();
       if (operationName === 'CreateAgentRuntime' || operationName === 'UpdateAgentRuntime') await prepareVersion(result.body);
       if (RUNTIME_CHANGES.has(operationName)) await followRuntime(result.body, params);
       if (operationName === 'DeleteAgentRuntime') await removeCode(result.body);
+      if (GATEWAY_CHANGES.has(operationName)) {
+        await followGateway(operationName, result.body, params);
+        result = afterFollowing(operationName, result, params);
+      }
       if (result.body === undefined) response.writeHead(result.status).end();
       else sendJson(response, result.status, result.body);
     } catch (error) {

@@ -4,14 +4,34 @@ import { ControlPlaneError, declaredInConfig, fieldError, notFound } from './con
 import { arn, idSuffix, type ControlPlaneContext, type Operation } from './control-plane-context.ts';
 import { authorizerConfiguration, clientToken, description, roleArn } from './aws-fields.ts';
 import { checkString, nested, oneMember, optionalEnum, optionalObject, optionalStringMap, requiredEnum, requiredObject, requiredString, type Input } from './input-fields.ts';
+import { parse as parseYaml } from 'yaml';
 import { paginate } from './paginate.ts';
+import { servedGateway, servedTarget } from './gateway-serving.ts';
 
 const NAME = { pattern: /^([0-9a-zA-Z][-]?){1,100}$/, patternHint: 'hold letters and digits, with single hyphens between them (at most 100)', max: 100 };
 const TARGET_ID = { pattern: /^[0-9a-zA-Z]{10}$/, patternHint: 'be a target id (10 letters and digits)', max: 10 };
 
-/** Why a gateway created through this API does not serve MCP yet: the gateway component serves gatehouse.yaml's gateways only. */
-export const GATEWAY_NOT_SERVED =
-  'Stored, but not served: this Gatehouse serves only the gateways declared in gatehouse.yaml (gateways:). Declare it there and restart to call it.';
+/**
+ * Status of a stored gateway, worked out when read from what the gateway component can serve (so it never
+ * says READY of a gateway that does not answer, nor keeps an old FAILED once Gatehouse learned to serve it).
+ */
+function gatewayView(context: ControlPlaneContext, record: GatewayRecord): Record<string, unknown> {
+  const { status: _status, statusReasons: _reasons, gatewayUrl: _url, ...rest } = record;
+  const served = servedGateway(context, record);
+  const refusal = 'config' in served ? context.gatewayRefusal(record.gatewayId) : served.reason;
+  if (refusal) return { ...rest, status: record.createdAt === record.updatedAt ? 'FAILED' : 'UPDATE_UNSUCCESSFUL', statusReasons: [refusal] };
+  return { ...rest, gatewayUrl: `${context.baseUrl}/gateways/${record.gatewayId}/mcp`, status: 'READY' };
+}
+
+function targetView(context: ControlPlaneContext, gatewayId: string, record: TargetRecord): Record<string, unknown> {
+  const { status: _status, statusReasons: _reasons, ...rest } = record;
+  const gateway = context.store.get<GatewayRecord>('gateway', gatewayId)?.body;
+  const served = servedTarget(record);
+  const gatewayServed = gateway ? servedGateway(context, gateway) : undefined;
+  const refusal = 'config' in served ? (gatewayServed && 'reason' in gatewayServed ? gatewayServed.reason : context.gatewayRefusal(gatewayId)) : served.reason;
+  if (refusal) return { ...rest, status: record.createdAt === record.updatedAt ? 'FAILED' : 'UPDATE_UNSUCCESSFUL', statusReasons: [refusal] };
+  return { ...rest, status: 'READY' };
+}
 
 type GatewayRecord = Record<string, unknown> & { readonly gatewayId: string; readonly name: string; readonly gatewayArn: string; readonly createdAt: string };
 type TargetRecord = Record<string, unknown> & { readonly targetId: string; readonly name: string; readonly credentialProviderConfigurations: readonly Input[] };
@@ -97,14 +117,14 @@ const createGateway: Operation = (context, { body }) => {
   if (context.declaredGateways.some((gateway) => gateway.name === name)) throw new ControlPlaneError('ConflictException', `A gateway named ${name} is declared in gatehouse.yaml; choose another name`);
   const id = `${name.toLowerCase()}-${idSuffix(true)}`;
   const now = context.now().toISOString();
-  const record: GatewayRecord = { gatewayArn: gatewayArn(context, id), gatewayId: id, createdAt: now, updatedAt: now, status: 'FAILED', statusReasons: [GATEWAY_NOT_SERVED], ...spec, name };
+  const record: GatewayRecord = { gatewayArn: gatewayArn(context, id), gatewayId: id, createdAt: now, updatedAt: now, ...spec, name };
   context.store.insert('gateway', { id, parent: '', name, body: record });
-  return { status: 202, body: record };
+  return { status: 202, body: gatewayView(context, record) };
 };
 
 const getGateway: Operation = (context, { params }) => {
   const found = findGateway(context, params.gatewayIdentifier ?? '');
-  return { status: 200, body: 'declared' in found ? declaredView(context, found.declared) : found.stored };
+  return { status: 200, body: 'declared' in found ? declaredView(context, found.declared) : gatewayView(context, found.stored) };
 };
 
 function gatewaySummary(view: Record<string, unknown>): Record<string, unknown> {
@@ -115,7 +135,7 @@ function gatewaySummary(view: Record<string, unknown>): Record<string, unknown> 
 const listGateways: Operation = (context, { query }) => {
   const all = [
     ...context.declaredGateways.map((gateway) => gatewaySummary(declaredView(context, gateway))),
-    ...context.store.list<GatewayRecord>('gateway').map((row) => gatewaySummary(row.body)),
+    ...context.store.list<GatewayRecord>('gateway').map((row) => gatewaySummary(gatewayView(context, row.body))),
   ];
   const page = paginate(all, query.get('maxResults') ?? undefined, query.get('nextToken') ?? undefined, 1000);
   return { status: 200, body: { items: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) } };
@@ -125,9 +145,9 @@ const updateGateway: Operation = (context, { params, body }) => {
   const record = storedGateway(context, params.gatewayIdentifier ?? '', 'update');
   const spec = gatewaySpec(body);
   if (spec.name !== record.name) throw fieldError('name', `a gateway keeps its name (${record.name}); create a new gateway for another name`);
-  const updated: GatewayRecord = { gatewayArn: record.gatewayArn, gatewayId: record.gatewayId, createdAt: record.createdAt, updatedAt: context.now().toISOString(), status: 'UPDATE_UNSUCCESSFUL', statusReasons: [GATEWAY_NOT_SERVED], ...spec, name: record.name };
+  const updated: GatewayRecord = { gatewayArn: record.gatewayArn, gatewayId: record.gatewayId, createdAt: record.createdAt, updatedAt: context.now().toISOString(), ...spec, name: record.name };
   context.store.update('gateway', record.gatewayId, updated);
-  return { status: 202, body: updated };
+  return { status: 202, body: gatewayView(context, updated) };
 };
 
 const deleteGateway: Operation = (context, { params }) => {
@@ -154,7 +174,10 @@ function targetConfiguration(body: Input): Input {
       }
       if (member === 'openApiSchema' || member === 'smithyModel') {
         const source = oneMember(inner, member, ['s3', 'inlinePayload']);
-        if (source === 'inlinePayload') checkString(inner.inlinePayload, 'inlinePayload', { max: 1_000_000 });
+        if (source === 'inlinePayload') {
+          checkString(inner.inlinePayload, 'inlinePayload', { max: 1_000_000 });
+          if (member === 'openApiSchema') checkOpenApiServer(inner.inlinePayload as string);
+        }
         else requiredObject(inner, 's3');
         return { mcp: { [member]: inner } };
       }
@@ -166,6 +189,23 @@ function targetConfiguration(body: Input): Input {
       return { mcp: { [member]: inner } };
     });
   });
+}
+
+/**
+ * The API an OpenAPI target calls is its document's `servers[0].url`: https, or plain http only on loopback, as for
+ * MCP server endpoints (the gateway sends callers' requests, and possibly credentials, there).
+ */
+function checkOpenApiServer(text: string): void {
+  let document: unknown;
+  try {
+    document = text.trimStart().startsWith('{') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 50 });
+  } catch {
+    throw fieldError('inlinePayload', 'must be an OpenAPI 3 document (JSON or YAML)');
+  }
+  const servers = (document as { servers?: unknown } | null)?.servers;
+  const url = Array.isArray(servers) ? (servers[0] as { url?: unknown } | undefined)?.url : undefined;
+  if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw fieldError('inlinePayload', 'needs servers[0].url, the absolute URL of the API the tools call');
+  if (!isHttpsOrLoopbackUrl(url)) throw fieldError('inlinePayload', 'servers[0].url must be an https URL (plain http only for localhost / 127.0.0.1)');
 }
 
 function credentialProviders(context: ControlPlaneContext, body: Input): Input[] {
@@ -228,14 +268,12 @@ const createGatewayTarget: Operation = (context, { params, body }) => {
     targetId,
     createdAt: now,
     updatedAt: now,
-    status: 'FAILED',
-    statusReasons: [GATEWAY_NOT_SERVED],
     ...spec,
     name: spec.name as string,
     credentialProviderConfigurations: spec.credentialProviderConfigurations as Input[],
   };
   context.store.insert('gateway-target', { id: targetKey(gateway.gatewayId, targetId), parent: gateway.gatewayId, name: record.name, body: record });
-  return { status: 202, body: record };
+  return { status: 202, body: targetView(context, gateway.gatewayId, record) };
 };
 
 function findTarget(context: ControlPlaneContext, gatewayId: string, targetId: string): TargetRecord {
@@ -255,12 +293,12 @@ const getGatewayTarget: Operation = (context, { params }) => {
     if (!target) throw notFound('Gateway target', `${found.declared.name}/${targetId}`);
     return { status: 200, body: target };
   }
-  return { status: 200, body: findTarget(context, found.stored.gatewayId, targetId) };
+  return { status: 200, body: targetView(context, found.stored.gatewayId, findTarget(context, found.stored.gatewayId, targetId)) };
 };
 
 const listGatewayTargets: Operation = (context, { params, query }) => {
   const found = findGateway(context, params.gatewayIdentifier ?? '');
-  const all = ('declared' in found ? declaredTargets(context, found.declared) : context.store.list<TargetRecord>('gateway-target', found.stored.gatewayId).map((row) => row.body)).map(
+  const all = ('declared' in found ? declaredTargets(context, found.declared) : context.store.list<TargetRecord>('gateway-target', found.stored.gatewayId).map((row) => targetView(context, found.stored.gatewayId, row.body))).map(
     ({ targetId, name, status, description: text, createdAt, updatedAt }) => ({ targetId, name, status, ...(text ? { description: text } : {}), createdAt, updatedAt }),
   );
   const page = paginate(all, query.get('maxResults') ?? undefined, query.get('nextToken') ?? undefined, 1000);
@@ -279,14 +317,12 @@ const updateGatewayTarget: Operation = (context, { params, body }) => {
     targetId: target.targetId,
     createdAt: target.createdAt,
     updatedAt: context.now().toISOString(),
-    status: 'UPDATE_UNSUCCESSFUL',
-    statusReasons: [GATEWAY_NOT_SERVED],
     ...spec,
     name: spec.name as string,
     credentialProviderConfigurations: spec.credentialProviderConfigurations as Input[],
   };
   context.store.update('gateway-target', targetKey(gateway.gatewayId, target.targetId), updated);
-  return { status: 202, body: updated };
+  return { status: 202, body: targetView(context, gateway.gatewayId, updated) };
 };
 
 const deleteGatewayTarget: Operation = (context, { params }) => {
@@ -294,6 +330,27 @@ const deleteGatewayTarget: Operation = (context, { params }) => {
   const target = findTarget(context, gateway.gatewayId, params.targetId ?? '');
   context.store.delete('gateway-target', targetKey(gateway.gatewayId, target.targetId));
   return { status: 202, body: { gatewayArn: gateway.gatewayArn, targetId: target.targetId, status: 'DELETING' } };
+};
+
+/**
+ * Reloads the tool lists of the named targets (the gateway is rebuilt after this returns, see create-control-plane.ts);
+ * the targets' lastSynchronizedAt records when.
+ */
+const synchronizeGatewayTargets: Operation = (context, { params, body }) => {
+  const gateway = storedGateway(context, params.gatewayIdentifier ?? '', 'synchronize targets of');
+  const list = body.targetIdList;
+  if (!Array.isArray(list) || list.length < 1 || list.length > 100) throw fieldError('targetIdList', 'must list 1 to 100 target ids of this gateway');
+  const targets = list.map((value: unknown, index) => {
+    if (typeof value !== 'string') throw fieldError(`targetIdList[${index}]`, 'must be a target id (10 letters and digits)');
+    return findTarget(context, gateway.gatewayId, value);
+  });
+  const now = context.now().toISOString();
+  const synchronized = targets.map((target) => {
+    const updated: TargetRecord = { ...target, lastSynchronizedAt: now };
+    context.store.update('gateway-target', targetKey(gateway.gatewayId, target.targetId), updated);
+    return targetView(context, gateway.gatewayId, updated);
+  });
+  return { status: 202, body: { targets: synchronized } };
 };
 
 /** The gateway target (gateway/target name) whose credential provider is this ARN, if any. */
@@ -321,4 +378,5 @@ export const gatewayOperations = {
   ListGatewayTargets: listGatewayTargets,
   UpdateGatewayTarget: updateGatewayTarget,
   DeleteGatewayTarget: deleteGatewayTarget,
+  SynchronizeGatewayTargets: synchronizeGatewayTargets,
 } satisfies Record<string, Operation>;

@@ -42,7 +42,8 @@ import {
   type BedrockAgentCoreControlClient,
   type CreateAgentRuntimeCommandInput,
 } from '@aws-sdk/client-bedrock-agentcore-control';
-import { RUNTIME_NOT_SERVED, GATEWAY_NOT_SERVED } from '../src/index.ts';
+import type { GatewayConfig } from '@gatehouse/core';
+import { RUNTIME_NOT_SERVED } from '../src/index.ts';
 import { READER, startControlPlane, type ControlPlaneServer } from './support/control-plane-server.ts';
 
 const ROLE = 'arn:aws:iam::000000000000:role/agent';
@@ -331,7 +332,7 @@ test('credential provider secrets are sealed at rest and never returned', async 
     // A target that uses the key holds it: neither the provider nor the gateway can go while it does.
     const gateway = await client.send(new CreateGatewayCommand({ name: 'search', roleArn: ROLE, authorizerType: 'NONE' }));
     assert.equal(gateway.status, 'FAILED');
-    assert.deepEqual(gateway.statusReasons, [GATEWAY_NOT_SERVED]);
+    assert.match(gateway.statusReasons?.[0] ?? '', /authorizerType CUSTOM_JWT only/, 'a gateway without inbound auth is never served');
     const target = await client.send(
       new CreateGatewayTargetCommand({
         gatewayIdentifier: gateway.gatewayId,
@@ -396,6 +397,52 @@ test('an instance serves runtimes another instance on the same data dir creates,
     await first.client().send(new DeleteAgentRuntimeCommand({ agentRuntimeId: created.agentRuntimeId }));
     await eventually(() => !served.has(created.agentRuntimeId!), 'deleted on A, no longer served on B');
     assert.equal(served.has(stored.agentRuntimeId!), false);
+  } finally {
+    await second.close();
+    await first.close();
+  }
+});
+
+test('an instance serves gateways another instance on the same data dir creates, changes and deletes; a refused build shows in the status', async () => {
+  const served = new Map<string, string[]>();
+  const host = {
+    async addGateway(config: GatewayConfig) {
+      if (config.targets.some((target) => target.name === 'unreadable')) throw new Error('Target unreadable: the gateway component refused it');
+      served.set(config.name, config.targets.map((target) => target.name));
+      return { url: `http://127.0.0.1/gateways/${config.name}/mcp` };
+    },
+    async removeGateway(name: string) {
+      served.delete(name);
+    },
+  };
+  const first = await startControlPlane();
+  const second = await startControlPlane(first.dataDir, { gateways: host, pollIntervalMs: 50 });
+  const eventually = async (check: () => boolean, what: string): Promise<void> => {
+    for (let attempt = 0; attempt < 100 && !check(); attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(check(), what);
+  };
+  try {
+    const client = first.client();
+    const authorizerConfiguration = { customJWTAuthorizer: { discoveryUrl: 'https://idp.example/.well-known/openid-configuration', allowedClients: ['app'] } };
+    const gateway = await client.send(new CreateGatewayCommand({ name: 'shared', roleArn: ROLE, authorizerType: 'CUSTOM_JWT', authorizerConfiguration }));
+    await eventually(() => served.get(gateway.gatewayId!)?.length === 0, 'created on A, served on B');
+    const target = await client.send(new CreateGatewayTargetCommand({ gatewayIdentifier: gateway.gatewayId, name: 'tools', targetConfiguration: { mcp: { mcpServer: { endpoint: 'https://tools.example/mcp' } } } }));
+    await eventually(() => served.get(gateway.gatewayId!)?.[0] === 'tools', 'the target follows');
+    // A gateway without inbound auth is never served.
+    const open = await client.send(new CreateGatewayCommand({ name: 'open', roleArn: ROLE, authorizerType: 'NONE' }));
+    // A change the gateway component refuses: B keeps serving the old one, and says why on B.
+    const bad = await second.client().send(new CreateGatewayTargetCommand({ gatewayIdentifier: gateway.gatewayId, name: 'unreadable', targetConfiguration: { mcp: { mcpServer: { endpoint: 'https://unreadable.example/mcp' } } } }));
+    assert.deepEqual(served.get(gateway.gatewayId!), ['tools']);
+    assert.equal(bad.status, 'FAILED', 'the create answer already says the change was not served');
+    const seen = await second.client().send(new GetGatewayCommand({ gatewayIdentifier: gateway.gatewayId }));
+    assert.equal(seen.status, 'FAILED');
+    assert.match(seen.statusReasons?.[0] ?? '', /Not served as stored: Target unreadable: the gateway component refused it/);
+    await second.client().send(new DeleteGatewayTargetCommand({ gatewayIdentifier: gateway.gatewayId, targetId: bad.targetId }));
+    assert.equal((await second.client().send(new GetGatewayCommand({ gatewayIdentifier: gateway.gatewayId }))).status, 'READY');
+    await client.send(new DeleteGatewayTargetCommand({ gatewayIdentifier: gateway.gatewayId, targetId: target.targetId }));
+    await client.send(new DeleteGatewayCommand({ gatewayIdentifier: gateway.gatewayId }));
+    await eventually(() => !served.has(gateway.gatewayId!), 'deleted on A, no longer served on B');
+    assert.equal(served.has(open.gatewayId!), false);
   } finally {
     await second.close();
     await first.close();

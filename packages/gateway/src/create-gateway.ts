@@ -22,7 +22,15 @@ import type { LambdaHandler, ToolDefinition } from './tool-definition.ts';
 import { redactText, sendWire } from '@gatehouse/core';
 
 export interface GatewayService extends HttpComponent {
+  /** The gateways served now (gatehouse.yaml's, then those added). */
   readonly gateways: readonly { readonly name: string; readonly url: string }[];
+  /**
+   * Serves a gateway at once at `/gateways/{name}/mcp`, or replaces the one of that name (new targets, tool
+   * catalog reloaded; its MCP sessions stay open). Throws, serving nothing new, when a setting is bad.
+   */
+  addGateway(config: GatewayConfig): Promise<{ url: string }>;
+  /** Stops serving a gateway: its MCP sessions end, its paths answer 404, its targets are closed. */
+  removeGateway(name: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,22 +83,35 @@ async function buildTarget(config: GatewayTargetConfig, deps: GatewayDeps): Prom
   return new FunctionTarget(config.name, lambda.module, handler as LambdaHandler, parseToolSchema(schema, config.name));
 }
 
+interface ServedGateway {
+  readonly endpoint: GatewayEndpoint;
+  readonly paths: readonly string[];
+  readonly url: string;
+  close(): Promise<void>;
+}
+
 /**
  * Builds every configured gateway: inbound authorizer, targets, Cedar policy (default file written
  * on first start), outbound credentials, audit log. Fails at start on any bad setting, never per request.
+ * Gateways created later (the control plane's) are added, replaced and removed while serving.
  */
 export async function createGateway(platform: Platform, deps: GatewayDeps): Promise<GatewayService> {
   const configs = deps.gateways ?? platform.config.gateways ?? [];
   const logger = platform.logger.child({ component: 'gateway' });
   const audit = AuditLog.open(platform.dataDir, (error) => logger.error({ err: error instanceof Error ? redactText(error.message) : 'non-error thrown' }, 'audit write failed; rows kept queued'));
   const box = SealedBox.fromDataDir(platform.dataDir);
+  const served = new Map<string, ServedGateway>();
   const routes = new Map<string, GatewayEndpoint>();
   const metadataRoutes = new Map<string, GatewayEndpoint>();
-  const closers: (() => Promise<void> | void)[] = [() => audit.close()];
-  const gateways: { name: string; url: string }[] = [];
+  /** Per gateway name: the sessions opened on this instance, kept across rebuilds of that gateway. */
+  const openSessions = new Map<string, Set<string>>();
 
-  try {
-    for (const config of configs) {
+  async function build(config: GatewayConfig): Promise<ServedGateway> {
+    const closers: (() => Promise<void> | void)[] = [];
+    const close = async (): Promise<void> => {
+      for (const closer of closers.reverse()) await Promise.resolve(closer()).catch(() => undefined);
+    };
+    try {
       const jwt = config.authorizerConfiguration?.customJWTAuthorizer;
       if (!jwt) throw new Error(`Gateway ${config.name}: authorizerConfiguration.customJWTAuthorizer is required (Gatehouse gateways never run without inbound auth)`);
       const live = deps.perimeter?.(config);
@@ -134,21 +155,59 @@ export async function createGateway(platform: Platform, deps: GatewayDeps): Prom
       const endpoint = new GatewayEndpoint({
         config, resourceUrl, baseUrl: platform.baseUrl, authorizer, dispatcher, store: platform.store, logger, audit, now: () => platform.clock(),
         liveClients: live?.clients, liveOrigins: live?.origins,
+        openSessions: openSessions.get(config.name) ?? openSessions.set(config.name, new Set()).get(config.name),
       });
-      for (const routePath of paths) {
-        routes.set(routePath, endpoint);
-        metadataRoutes.set(`/.well-known/oauth-protected-resource${routePath}`, endpoint);
-      }
-      gateways.push({ name: config.name, url: resourceUrl });
+      return { endpoint, paths, url: resourceUrl, close };
+    } catch (error) {
+      await close();
+      throw error;
     }
+  }
+
+  /** Serves `gateway` at its paths, in place of what served them before (whose targets are then closed). */
+  function mount(gateway: ServedGateway): ServedGateway | undefined {
+    const previous = served.get(gateway.endpoint.name);
+    served.set(gateway.endpoint.name, gateway);
+    for (const routePath of gateway.paths) {
+      routes.set(routePath, gateway.endpoint);
+      metadataRoutes.set(`/.well-known/oauth-protected-resource${routePath}`, gateway.endpoint);
+    }
+    return previous;
+  }
+
+  try {
+    for (const config of configs) mount(await build(config));
   } catch (error) {
-    for (const close of closers) await Promise.resolve(close()).catch(() => undefined);
+    for (const gateway of served.values()) await gateway.close();
+    audit.close();
     throw error;
   }
 
   return {
     name: 'gateway',
-    gateways,
+    get gateways() {
+      return [...served.values()].map((gateway) => ({ name: gateway.endpoint.name, url: gateway.url }));
+    },
+    async addGateway(config: GatewayConfig): Promise<{ url: string }> {
+      // Built completely before it replaces anything: a bad setting leaves the gateway served as before.
+      const gateway = await build(config);
+      const previous = mount(gateway);
+      // The same name keeps its MCP sessions (bound in the shared store): clients see the new tool list on their next tools/list.
+      await previous?.close();
+      return { url: gateway.url };
+    },
+    async removeGateway(name: string): Promise<void> {
+      const gateway = served.get(name);
+      if (!gateway) return;
+      served.delete(name);
+      for (const routePath of gateway.paths) {
+        routes.delete(routePath);
+        metadataRoutes.delete(`/.well-known/oauth-protected-resource${routePath}`);
+      }
+      await gateway.endpoint.endSessions();
+      openSessions.delete(name);
+      await gateway.close();
+    },
     async handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
       const pathname = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
       const endpoint = routes.get(pathname);
@@ -168,7 +227,9 @@ export async function createGateway(platform: Platform, deps: GatewayDeps): Prom
       return false;
     },
     async close(): Promise<void> {
-      for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
+      for (const gateway of [...served.values()].reverse()) await gateway.close();
+      served.clear();
+      await Promise.resolve(audit.close()).catch(() => undefined);
     },
   };
 }

@@ -53,6 +53,8 @@ export interface EndpointDeps {
   readonly liveClients?: { has(clientId: string): boolean } | undefined;
   /** Live `allowedOrigins` (perimeter settings), consulted besides Gatehouse's own origin. */
   readonly liveOrigins?: { has(origin: string): boolean } | undefined;
+  /** Ids of the sessions opened here, shared by the endpoints that serve one gateway in turn (ended with it). */
+  readonly openSessions?: Set<string> | undefined;
 }
 
 const SDK_VERSION = '0.1.0';
@@ -79,6 +81,7 @@ export class GatewayEndpoint {
   readonly #deps: EndpointDeps;
   readonly #sessions: SessionBindings;
   readonly #allowedOrigins: { has(origin: string): boolean };
+  readonly #openSessions: Set<string>;
   #issuer: Promise<string> | undefined;
 
   constructor(deps: EndpointDeps) {
@@ -89,9 +92,16 @@ export class GatewayEndpoint {
     this.metadataUrl = protectedResourceMetadataUrl(deps.resourceUrl);
     this.metadataPath = new URL(this.metadataUrl).pathname;
     this.#sessions = new SessionBindings(deps.store, deps.config.name);
+    this.#openSessions = deps.openSessions ?? new Set();
     const configured = new Set([new URL(deps.baseUrl).origin, ...deps.config.allowedOrigins.map((origin) => new URL(origin).origin)]);
     const live = deps.liveOrigins;
     this.#allowedOrigins = live ? { has: (origin) => configured.has(origin) || live.has(origin) } : configured;
+  }
+
+  /** Ends every session opened through this gateway on this instance (the gateway is going away). */
+  async endSessions(): Promise<void> {
+    for (const id of this.#openSessions) await this.#sessions.close(id).catch(() => undefined);
+    this.#openSessions.clear();
   }
 
   #scopes(): readonly string[] {
@@ -287,6 +297,7 @@ export class GatewayEndpoint {
       if (!sessionId) throw new GatewayError('SessionRequired', 'DELETE needs the Mcp-Session-Id header of the session to end');
       await this.#requireSession(sessionId, caller);
       await this.#sessions.close(sessionId);
+      this.#openSessions.delete(sessionId);
       response.writeHead(200).end();
       return;
     }
@@ -319,6 +330,7 @@ export class GatewayEndpoint {
     if (isInitialize) {
       boundSession = SessionBindings.newId();
       await this.#sessions.open(boundSession, caller);
+      this.#openSessions.add(boundSession);
       response.setHeader('mcp-session-id', boundSession);
     }
     if (await serveToolRequest(request, response, body, caller, boundSession, this.#deps.dispatcher, this.#onUnexpected)) return;

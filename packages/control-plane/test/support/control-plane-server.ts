@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { BedrockAgentCoreControlClient } from '@aws-sdk/client-bedrock-agentcore-control';
 import type { SigV4Key } from '@gatehouse/auth';
 import { closeServer, createAppServer, createLogger, EmbeddedStore, listen, parseConfig, type Platform } from '@gatehouse/core';
-import { createControlPlane, type ControlPlaneService, type RuntimeHost } from '../../src/index.ts';
+import { createControlPlane, type ControlPlaneService, type GatewayHost, type RuntimeHost } from '../../src/index.ts';
 
 export const ADMIN = { accessKeyId: 'AKIAGATEHOUSEADMIN01', secretAccessKey: 'admin-secret-key-0123456789abcdefghijklm' };
 /** A key that may only read runtimes: every other operation must be refused to it. */
@@ -44,7 +44,7 @@ export interface ControlPlaneServer {
 /** The control plane alone on a real server (port 0), over a data dir that outlives it (restart = start again on it). */
 export async function startControlPlane(
   dataDir = mkdtempSync(path.join(tmpdir(), 'control-plane-')),
-  options: { runtimes?: RuntimeHost; pollIntervalMs?: number } = {},
+  options: { runtimes?: RuntimeHost; gateways?: GatewayHost; pollIntervalMs?: number } = {},
 ): Promise<ControlPlaneServer> {
   const lines: string[] = [];
   const destination = new Writable({
