@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { redactText, type CommandContext, type CommandHandler, type GatehouseConfig } from '@gatehouse/core';
+import { freePort, redactText, type CommandContext, type CommandHandler, type GatehouseConfig } from '@gatehouse/core';
 import { isAgentError } from './agent-error.ts';
 import { createModelProvider } from './create-model-provider.ts';
 import { agentEntryPath } from './agent-entry-path.ts';
@@ -104,16 +103,6 @@ async function checkIssuer(discoveryUrl: string): Promise<CheckResult> {
   } catch (error) {
     return { ok: false, text: `JWKS ${metadata.jwks_uri} unreachable (${describeFailure(error)})`, fix: 'Check that jwks_uri in the discovery document is reachable from this machine.' };
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function pingUntilHealthy(base: string, deadline: number, exited: () => boolean): Promise<string | undefined> {

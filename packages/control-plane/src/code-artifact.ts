@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from '@gatehouse/core';
 import path from 'node:path';
 import { CodeZipError, readZip, safeEntryName } from './code-zip.ts';
 
@@ -144,17 +144,4 @@ async function probe(command: readonly string[], cwd: string): Promise<void> {
       await gone;
     }
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

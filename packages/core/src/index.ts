@@ -9,6 +9,7 @@ export type { Database } from './sqlite.ts';
 export { readBody, sendWire, sendJson, parseForm, headerValue, listen, closeServer, BodyTooLargeError, ClientClosedError, isClientClosed } from './http.ts';
 export type { HttpComponent, ReadJsonLimits } from './http.ts';
 export { readJson } from './http.ts';
+export { freePort } from './free-port.ts';
 export { MAX_JSON_DEPTH, JsonTooDeepError, checkJsonDepth, parseJson } from './json-depth.ts';
 export { configSchema, parseConfig, loadConfig, ConfigError } from './config/config.ts';
 export type { GatehouseConfig, LoadConfigOptions } from './config/config.ts';

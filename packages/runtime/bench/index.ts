@@ -8,7 +8,7 @@ import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { BenchRow, BenchSection } from '@gatehouse/core';
-import { freePort } from '../src/agent-endpoint.ts';
+import { freePort } from '@gatehouse/core';
 import { startNginx } from '../../../scripts/load/nginx.ts';
 
 const ECHO_AGENT = fileURLToPath(new URL('../../../examples/echo-agent/agent.mjs', import.meta.url));

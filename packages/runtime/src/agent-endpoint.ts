@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
-import { redactText, type Logger } from '@gatehouse/core';
+import { freePort, redactText, type Logger } from '@gatehouse/core';
 import { RuntimeError } from './runtime-error.ts';
 
 export type PingStatus = 'Healthy' | 'HealthyBusy';
@@ -31,20 +30,6 @@ const HOST_ENV = [
   'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
 ];
 const STDERR_LINES = 12;
-
-/** A free loopback port (the kernel's choice; released just before the agent binds it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** GET /ping; accepts both `time_of_last_update` forms (Unix seconds or ISO date) since both SDKs exist. */
 export function ping(host: string, port: number, agent: Agent | undefined, timeoutMs: number): Promise<PingStatus> {
