@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import { CognitoError } from './cognito-error.ts';
 import type { Operation } from './cognito-api.ts';
 import { parseInput } from './cognito-input.ts';
@@ -15,7 +14,7 @@ import { passwordSecrets } from './user-secrets.ts';
 import { deliver } from './outbox.ts';
 import { applyAttributeUpdate, deliveryDetails, VERIFIABLE } from './user-attributes.ts';
 import { userOf } from './resource-lookup.ts';
-import type { CodePurpose } from './code-store.ts';
+import { sixDigitCode, type CodePurpose } from './code-store.ts';
 import { usernameKey } from './username-key.ts';
 
 /** A reset code is good for one hour, an attribute code for a day (Cognito's lifetimes). */
@@ -162,7 +161,7 @@ export const accountOperations: Record<string, Operation> = {
     }
     if (user.status !== 'UNCONFIRMED') throw new CognitoError('InvalidParameterException', 'User is already confirmed.');
     await limitSends(context, pool.id, user.username, 'sign-up');
-    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const code = sixDigitCode();
     context.users.setConfirmationCode(pool.id, user.username, `${code}:${context.now() + CODE_TTL_MS}`);
     return { CodeDeliveryDetails: send(context, user, 'email', 'Your verification code', `Your confirmation code is ${code}`) };
   },

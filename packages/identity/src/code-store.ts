@@ -11,6 +11,11 @@ export type CodeCheck = 'ok' | 'mismatch' | 'expired' | 'absent';
 /** Wrong guesses a code survives; then it is gone and a new one must be requested (six digits must not be guessable by many IPs). */
 const MAX_ATTEMPTS = 5;
 
+/** A uniformly random six-digit code, as Cognito sends. */
+export function sixDigitCode(): string {
+  return String(randomInt(0, 1_000_000)).padStart(6, '0');
+}
+
 const digest = (poolId: string, username: string, purpose: CodePurpose, code: string): string =>
   createHash('sha256').update(`${poolId}\n${username}\n${purpose}\n${code}`, 'utf8').digest('base64url');
 
@@ -25,7 +30,7 @@ export class CodeStore {
 
   /** A new code replaces the previous one of the same purpose. */
   issue(poolId: string, username: string, purpose: CodePurpose, ttlMs: number): string {
-    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const code = sixDigitCode();
     this.#database
       .prepare(
         'INSERT INTO user_codes (pool_id, username, purpose, code_hash, expires_at, attempts) VALUES (?, ?, ?, ?, ?, 0) ' +

@@ -71,7 +71,7 @@ export async function handleCognito(context: IdentityContext, sigV4: SigV4Verifi
       if (error instanceof BodyTooLargeError) throw new CognitoError('InvalidParameterException', `Request body exceeds ${MAX_BODY} bytes`);
       throw error;
     }
-    const userOperation = Object.hasOwn(UNSIGNED, name) ? UNSIGNED[name] : undefined;
+    const userOperation = unsignedOperation(name);
     const adminOperation = Object.hasOwn(SIGNED, name) ? SIGNED[name] : undefined;
     if (!userOperation && !adminOperation) throw new CognitoError('UnknownOperationException', `Unknown operation ${name}`);
     let input: unknown;

@@ -13,9 +13,17 @@ export interface LoginCsrf {
   readonly field: string;
 }
 
+// Read once per context: the stored key never changes, and every form render and post would otherwise query it.
+const keys = new WeakMap<IdentityContext, string>();
+
 function key(context: IdentityContext): string {
-  // in identity.db (0600), so every instance sharing the data dir verifies the others' forms
-  return context.users.metaOrCreate('login-csrf-key', () => randomBytes(32).toString('hex'));
+  let stored = keys.get(context);
+  if (stored === undefined) {
+    // in identity.db (0600), so every instance sharing the data dir verifies the others' forms
+    stored = context.users.metaOrCreate('login-csrf-key', () => randomBytes(32).toString('hex'));
+    keys.set(context, stored);
+  }
+  return stored;
 }
 
 /**

@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import { CognitoError, INCORRECT_CREDENTIALS } from './cognito-error.ts';
 import type { IdentityContext } from './identity-context.ts';
 import type { Operation } from './cognito-api.ts';
@@ -15,6 +14,7 @@ import { UsernameTakenError, type UserRecord } from './user-store.ts';
 import { deliver } from './outbox.ts';
 import { parseUserAttributes } from './user-attributes.ts';
 import { usernameKey } from './username-key.ts';
+import { sixDigitCode } from './code-store.ts';
 
 export const CODE_TTL_MS = 24 * 3600_000;
 export const MAX_CODE_FAILURES = 5;
@@ -113,7 +113,7 @@ export const userOperations: Record<string, Operation> = {
     delete attributes.phone_number_verified;
     if (attributes.email !== undefined) attributes.email_verified = 'false';
     const secrets = await passwordSecrets(pool.id, input.Username, input.Password);
-    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const code = sixDigitCode();
     let user: UserRecord;
     try {
       user = context.users.createUser(pool.id, { username: input.Username, ...secrets, status: 'UNCONFIRMED', attributes, confirmationCode: `${code}:${context.now() + CODE_TTL_MS}` });
