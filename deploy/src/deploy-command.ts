@@ -23,7 +23,7 @@ export function hasAwsCredentials(env: NodeJS.ProcessEnv): boolean {
 }
 
 /** The AWS CDK CLI, as `npx cdk` would find it: the working directory's `node_modules/.bin/cdk`, else one on PATH. */
-export function findCdkCli(env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+function findCdkCli(env: NodeJS.ProcessEnv, cwd: string): string | undefined {
   const local = path.join(cwd, 'node_modules', '.bin', 'cdk');
   if (existsSync(local)) return local;
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {

@@ -78,7 +78,7 @@ export interface PlanOptions {
 
 /** The reference agent image: built from the repository with only what the agent needs in the context. */
 export const REFERENCE_AGENT_DOCKERFILE = 'deploy/agent.Dockerfile';
-export const REFERENCE_AGENT_CONTEXT_EXCLUDE: readonly string[] = [
+const REFERENCE_AGENT_CONTEXT_EXCLUDE: readonly string[] = [
   '*',
   '!package.json',
   '!package-lock.json',

@@ -29,7 +29,7 @@ function toSchemaDefinition(schema: JsonSchema): agentcore.SchemaDefinition {
   };
 }
 
-export function toToolDefinitions(tools: readonly unknown[]): agentcore.ToolDefinition[] {
+function toToolDefinitions(tools: readonly unknown[]): agentcore.ToolDefinition[] {
   return tools.map((tool) => {
     const entry = tool as { name: string; description?: string; inputSchema?: JsonSchema };
     return { name: entry.name, description: entry.description ?? entry.name, inputSchema: toSchemaDefinition(entry.inputSchema ?? { type: 'object' }) };
@@ -41,7 +41,7 @@ export function outputSuffix(name: string): string {
   return name.split(/[^a-zA-Z0-9]+/).map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
 }
 
-export function gatewayAuthorizer(authorizer: PlannedAuthorizer, discoveryUrl: string, webClient: cognito.IUserPoolClient): agentcore.IGatewayAuthorizerConfig {
+function gatewayAuthorizer(authorizer: PlannedAuthorizer, discoveryUrl: string, webClient: cognito.IUserPoolClient): agentcore.IGatewayAuthorizerConfig {
   if (authorizer.kind === 'iam') return agentcore.GatewayAuthorizer.usingAwsIam();
   if (authorizer.kind === 'cognito') return agentcore.GatewayAuthorizer.usingCustomJwt({ discoveryUrl, allowedClients: [webClient.userPoolClientId] });
   const jwt = authorizer.jwt;

@@ -12,7 +12,7 @@ export interface RegistryStackProps extends StackProps {
 }
 
 /** A registry row in DynamoDB's attribute-value form, the columns packages/tools/src/dynamodb-account-registry.ts reads. */
-export function registryItem(account: AccountConfig): Record<string, Record<string, string | boolean>> {
+function registryItem(account: AccountConfig): Record<string, Record<string, string | boolean>> {
   return {
     account_id: { S: account.accountId },
     name: { S: account.name },

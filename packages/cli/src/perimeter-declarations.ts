@@ -1,4 +1,4 @@
-import type { GatehouseConfig } from '@gatehouse/core';
+import type { GatehouseConfig, GatewayConfig } from '@gatehouse/core';
 import type { PerimeterDeclaration, PerimeterResource } from '@gatehouse/identity';
 import { DEFAULT_GATEWAY_NAME, DEFAULT_RUNTIME_NAME } from './default-config.ts';
 
@@ -11,25 +11,21 @@ import { DEFAULT_GATEWAY_NAME, DEFAULT_RUNTIME_NAME } from './default-config.ts'
 export function perimeterDeclarations(base: Readonly<GatehouseConfig>, defaultPoolId: string, baseUrl: string): Map<PerimeterResource, PerimeterDeclaration> {
   const ownOrigin = new URL(baseUrl).origin;
   const declarations = new Map<PerimeterResource, PerimeterDeclaration>();
-  if (base.runtimes === undefined) {
-    declarations.set(`runtime:${DEFAULT_RUNTIME_NAME}`, { allowedOrigins: [ownOrigin], poolClients: defaultPoolId });
-  } else {
-    for (const runtime of base.runtimes) {
-      declarations.set(`runtime:${runtime.agentRuntimeName}`, {
-        allowedClients: runtime.authorizerConfiguration?.customJWTAuthorizer.allowedClients,
-        allowedOrigins: [...runtime.allowedOrigins, ownOrigin],
+  const declare = (kind: 'runtime' | 'gateway', defaultName: string, declared: readonly DeclaredResource[] | undefined): void => {
+    if (declared === undefined) {
+      declarations.set(`${kind}:${defaultName}`, { allowedOrigins: [ownOrigin], poolClients: defaultPoolId });
+      return;
+    }
+    for (const resource of declared) {
+      declarations.set(`${kind}:${resource.name}`, {
+        allowedClients: resource.authorizerConfiguration?.customJWTAuthorizer.allowedClients,
+        allowedOrigins: [...resource.allowedOrigins, ownOrigin],
       });
     }
-  }
-  if (base.gateways === undefined) {
-    declarations.set(`gateway:${DEFAULT_GATEWAY_NAME}`, { allowedOrigins: [ownOrigin], poolClients: defaultPoolId });
-  } else {
-    for (const gateway of base.gateways) {
-      declarations.set(`gateway:${gateway.name}`, {
-        allowedClients: gateway.authorizerConfiguration?.customJWTAuthorizer.allowedClients,
-        allowedOrigins: [...gateway.allowedOrigins, ownOrigin],
-      });
-    }
-  }
+  };
+  declare('runtime', DEFAULT_RUNTIME_NAME, base.runtimes?.map((runtime) => ({ ...runtime, name: runtime.agentRuntimeName })));
+  declare('gateway', DEFAULT_GATEWAY_NAME, base.gateways);
   return declarations;
 }
+
+type DeclaredResource = Pick<GatewayConfig, 'name' | 'authorizerConfiguration' | 'allowedOrigins'>;

@@ -138,7 +138,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
   const scheme = tls ? 'https' : 'http';
   let port: number;
   try {
-    port = await listen(server, options.port ?? base.port ?? 8080, options.host ?? '127.0.0.1');
+    port = await listen(server, options.port ?? base.port ?? 8080, listenHost);
   } catch (error) {
     // e.g. the port is taken: leave nothing running behind the error.
     unsubscribe();

@@ -1,4 +1,4 @@
-import { isHttpsOrLoopbackUrl } from '@gatehouse/core';
+import { isHttpsOrLoopbackUrl, type AuthorizerConfiguration } from '@gatehouse/core';
 import { fieldError } from './control-plane-error.ts';
 import { oneMember, optionalObject, optionalString, optionalStringList, requiredString, type Input } from './input-fields.ts';
 
@@ -42,6 +42,17 @@ export function authorizerConfiguration(input: Input, field = 'authorizerConfigu
   };
 }
 
-export function requiredName(input: Input, field: string, pattern: RegExp, hint: string, max: number): string {
-  return requiredString(input, field, { pattern, patternHint: hint, max });
+/** A gatehouse.yaml authorizer as the API describes it (`{}` when there is none, to spread into a description). */
+export function declaredAuthorizer(authorizer: AuthorizerConfiguration | undefined): { authorizerConfiguration?: Input } {
+  const jwt = authorizer?.customJWTAuthorizer;
+  if (!jwt) return {};
+  return {
+    authorizerConfiguration: {
+      customJWTAuthorizer: {
+        discoveryUrl: jwt.discoveryUrl,
+        ...(jwt.allowedAudience ? { allowedAudience: jwt.allowedAudience } : {}),
+        ...(jwt.allowedClients ? { allowedClients: jwt.allowedClients } : {}),
+      },
+    },
+  };
 }

@@ -14,8 +14,8 @@ export class CodeArtifactError extends Error {
   readonly code = 'code_artifact_failed';
 }
 
-export const MAX_ZIP_BYTES = 100 * 1024 * 1024;
-export const MAX_UNPACKED_BYTES = 500 * 1024 * 1024;
+const MAX_ZIP_BYTES = 100 * 1024 * 1024;
+const MAX_UNPACKED_BYTES = 500 * 1024 * 1024;
 const MAX_ENTRIES = 20_000;
 const PING_TIMEOUT_MS = 15_000;
 

@@ -2,7 +2,7 @@ import type { GatewayConfig } from '@gatehouse/core';
 import { isHttpsOrLoopbackUrl } from '@gatehouse/core';
 import { ControlPlaneError, declaredInConfig, fieldError, notFound } from './control-plane-error.ts';
 import { arn, idSuffix, type ControlPlaneContext, type Operation } from './control-plane-context.ts';
-import { authorizerConfiguration, clientToken, description, roleArn } from './aws-fields.ts';
+import { authorizerConfiguration, clientToken, declaredAuthorizer, description, roleArn } from './aws-fields.ts';
 import { checkString, nested, oneMember, optionalEnum, optionalObject, optionalStringMap, requiredEnum, requiredObject, requiredString, type Input } from './input-fields.ts';
 import { parse as parseYaml } from 'yaml';
 import { paginate } from './paginate.ts';
@@ -23,12 +23,16 @@ function gatewayView(context: ControlPlaneContext, record: GatewayRecord): Recor
   return { ...rest, gatewayUrl: `${context.baseUrl}/gateways/${record.gatewayId}/mcp`, status: 'READY' };
 }
 
-function targetView(context: ControlPlaneContext, gatewayId: string, record: TargetRecord): Record<string, unknown> {
+/** Why no target of this gateway answers, whatever the target holds; undefined when the gateway is served. Worked out once per request. */
+function targetsRefusal(context: ControlPlaneContext, gateway: GatewayRecord): string | undefined {
+  const served = servedGateway(context, gateway);
+  return 'reason' in served ? served.reason : context.gatewayRefusal(gateway.gatewayId);
+}
+
+function targetView(record: TargetRecord, gatewayRefusal: string | undefined): Record<string, unknown> {
   const { status: _status, statusReasons: _reasons, ...rest } = record;
-  const gateway = context.store.get<GatewayRecord>('gateway', gatewayId)?.body;
   const served = servedTarget(record);
-  const gatewayServed = gateway ? servedGateway(context, gateway) : undefined;
-  const refusal = 'config' in served ? (gatewayServed && 'reason' in gatewayServed ? gatewayServed.reason : context.gatewayRefusal(gatewayId)) : served.reason;
+  const refusal = 'config' in served ? gatewayRefusal : served.reason;
   if (refusal) return { ...rest, status: record.createdAt === record.updatedAt ? 'FAILED' : 'UPDATE_UNSUCCESSFUL', statusReasons: [refusal] };
   return { ...rest, status: 'READY' };
 }
@@ -59,7 +63,6 @@ function storedGateway(context: ControlPlaneContext, id: string, action: string)
 
 function declaredView(context: ControlPlaneContext, gateway: GatewayConfig): Record<string, unknown> {
   const at = context.startedAt.toISOString();
-  const jwt = gateway.authorizerConfiguration?.customJWTAuthorizer;
   const url = context.gatewayUrl(gateway.name);
   return {
     gatewayArn: gatewayArn(context, gateway.name),
@@ -72,17 +75,7 @@ function declaredView(context: ControlPlaneContext, gateway: GatewayConfig): Rec
     ...(gateway.description ? { description: gateway.description } : {}),
     protocolType: 'MCP',
     authorizerType: 'CUSTOM_JWT',
-    ...(jwt
-      ? {
-          authorizerConfiguration: {
-            customJWTAuthorizer: {
-              discoveryUrl: jwt.discoveryUrl,
-              ...(jwt.allowedAudience ? { allowedAudience: jwt.allowedAudience } : {}),
-              ...(jwt.allowedClients ? { allowedClients: jwt.allowedClients } : {}),
-            },
-          },
-        }
-      : {}),
+    ...declaredAuthorizer(gateway.authorizerConfiguration),
   };
 }
 
@@ -273,7 +266,7 @@ const createGatewayTarget: Operation = (context, { params, body }) => {
     credentialProviderConfigurations: spec.credentialProviderConfigurations as Input[],
   };
   context.store.insert('gateway-target', { id: targetKey(gateway.gatewayId, targetId), parent: gateway.gatewayId, name: record.name, body: record });
-  return { status: 202, body: targetView(context, gateway.gatewayId, record) };
+  return { status: 202, body: targetView(record, targetsRefusal(context, gateway)) };
 };
 
 function findTarget(context: ControlPlaneContext, gatewayId: string, targetId: string): TargetRecord {
@@ -293,12 +286,17 @@ const getGatewayTarget: Operation = (context, { params }) => {
     if (!target) throw notFound('Gateway target', `${found.declared.name}/${targetId}`);
     return { status: 200, body: target };
   }
-  return { status: 200, body: targetView(context, found.stored.gatewayId, findTarget(context, found.stored.gatewayId, targetId)) };
+  return { status: 200, body: targetView(findTarget(context, found.stored.gatewayId, targetId), targetsRefusal(context, found.stored)) };
 };
+
+function storedTargets(context: ControlPlaneContext, gateway: GatewayRecord): Record<string, unknown>[] {
+  const refusal = targetsRefusal(context, gateway);
+  return context.store.list<TargetRecord>('gateway-target', gateway.gatewayId).map((row) => targetView(row.body, refusal));
+}
 
 const listGatewayTargets: Operation = (context, { params, query }) => {
   const found = findGateway(context, params.gatewayIdentifier ?? '');
-  const all = ('declared' in found ? declaredTargets(context, found.declared) : context.store.list<TargetRecord>('gateway-target', found.stored.gatewayId).map((row) => targetView(context, found.stored.gatewayId, row.body))).map(
+  const all = ('declared' in found ? declaredTargets(context, found.declared) : storedTargets(context, found.stored)).map(
     ({ targetId, name, status, description: text, createdAt, updatedAt }) => ({ targetId, name, status, ...(text ? { description: text } : {}), createdAt, updatedAt }),
   );
   const page = paginate(all, query.get('maxResults') ?? undefined, query.get('nextToken') ?? undefined, 1000);
@@ -322,7 +320,7 @@ const updateGatewayTarget: Operation = (context, { params, body }) => {
     credentialProviderConfigurations: spec.credentialProviderConfigurations as Input[],
   };
   context.store.update('gateway-target', targetKey(gateway.gatewayId, target.targetId), updated);
-  return { status: 202, body: targetView(context, gateway.gatewayId, updated) };
+  return { status: 202, body: targetView(updated, targetsRefusal(context, gateway)) };
 };
 
 const deleteGatewayTarget: Operation = (context, { params }) => {
@@ -345,10 +343,11 @@ const synchronizeGatewayTargets: Operation = (context, { params, body }) => {
     return findTarget(context, gateway.gatewayId, value);
   });
   const now = context.now().toISOString();
+  const refusal = targetsRefusal(context, gateway);
   const synchronized = targets.map((target) => {
     const updated: TargetRecord = { ...target, lastSynchronizedAt: now };
     context.store.update('gateway-target', targetKey(gateway.gatewayId, target.targetId), updated);
-    return targetView(context, gateway.gatewayId, updated);
+    return targetView(updated, refusal);
   });
   return { status: 202, body: { targets: synchronized } };
 };

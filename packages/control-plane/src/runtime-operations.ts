@@ -1,7 +1,7 @@
 import type { RuntimeConfig } from '@gatehouse/core';
 import { ControlPlaneError, declaredInConfig, fieldError, notFound } from './control-plane-error.ts';
 import { arn, idSuffix, type ControlPlaneContext, type Operation, type OperationRequest } from './control-plane-context.ts';
-import { authorizerConfiguration, clientToken, description, roleArn } from './aws-fields.ts';
+import { authorizerConfiguration, clientToken, declaredAuthorizer, description, roleArn } from './aws-fields.ts';
 import {
   checkString,
   nested,
@@ -86,7 +86,6 @@ function storedRuntime(context: ControlPlaneContext, id: string, action: string)
 
 function declaredDescription(context: ControlPlaneContext, runtime: RuntimeConfig): Record<string, unknown> {
   const at = context.startedAt.toISOString();
-  const jwt = runtime.authorizerConfiguration?.customJWTAuthorizer;
   return {
     agentRuntimeArn: runtimeArn(context, runtime.agentRuntimeName),
     agentRuntimeName: runtime.agentRuntimeName,
@@ -101,17 +100,7 @@ function declaredDescription(context: ControlPlaneContext, runtime: RuntimeConfi
     ...(runtime.description ? { description: runtime.description } : {}),
     workloadIdentityDetails: { workloadIdentityArn: workloadIdentityArn(context, runtime.agentRuntimeName) },
     protocolConfiguration: { serverProtocol: 'HTTP' },
-    ...(jwt
-      ? {
-          authorizerConfiguration: {
-            customJWTAuthorizer: {
-              discoveryUrl: jwt.discoveryUrl,
-              ...(jwt.allowedAudience ? { allowedAudience: jwt.allowedAudience } : {}),
-              ...(jwt.allowedClients ? { allowedClients: jwt.allowedClients } : {}),
-            },
-          },
-        }
-      : {}),
+    ...declaredAuthorizer(runtime.authorizerConfiguration),
     ...(runtime.requestHeaderConfiguration ? { requestHeaderConfiguration: runtime.requestHeaderConfiguration } : {}),
   };
 }
