@@ -89,9 +89,8 @@ export function checkClient(payload: Readonly<Record<string, unknown>>, allowed:
   }
 }
 
-/** Client, audience, scopes, custom claims: the token is genuine but may lack a right (403). */
-export function checkAuthorization(payload: Readonly<Record<string, unknown>>, config: CustomJwtAuthorizerConfig, clients?: ClientAllowList): void {
-  const allowedClients = clients ?? (config.allowedClients ? new Set(config.allowedClients) : undefined);
+/** Client (`allowedClients`: the live list, or the config's, built once by the caller), audience, scopes, custom claims: the token is genuine but may lack a right (403). */
+export function checkAuthorization(payload: Readonly<Record<string, unknown>>, config: CustomJwtAuthorizerConfig, allowedClients: ClientAllowList | undefined): void {
   if (allowedClients) checkClient(payload, allowedClients);
   if (config.allowedAudience) {
     const aud = payload.aud;

@@ -55,6 +55,8 @@ const optionsSchema = z.object({
  */
 export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: JwtAuthorizerOptions = {}): JwtAuthorizer {
   const checkedConfig = Object.freeze(customJwtAuthorizerSchema.parse(config));
+  // Built once, not per token: the live list when given, else the config's.
+  const allowedClients: ClientAllowList | undefined = options.allowedClients ?? (checkedConfig.allowedClients ? new Set(checkedConfig.allowedClients) : undefined);
   const settings = optionsSchema.parse({
     clockToleranceSeconds: options.clockToleranceSeconds,
     jwksCooldownSeconds: options.jwksCooldownSeconds,
@@ -118,7 +120,7 @@ export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: 
       config: checkedConfig,
     });
     try {
-      checkAuthorization(payload, checkedConfig, options.allowedClients);
+      checkAuthorization(payload, checkedConfig, allowedClients);
     } catch (error) {
       if (error instanceof AuthError) error.verified = { subject: payload.sub as string, issuer, clientId: clientOf(payload) };
       throw error;

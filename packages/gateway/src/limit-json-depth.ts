@@ -1,5 +1,5 @@
-/** The deepest nesting of objects and arrays accepted in one MCP message (the message itself is level 1). */
-export const MAX_JSON_DEPTH = 64;
+/** The deepest nesting accepted in one MCP message (the message itself is level 1): the same cap as every other JSON surface. */
+export { MAX_JSON_DEPTH } from '@gatehouse/core';
 
 export interface DepthLimitedJson {
   /** The text to parse: the original when it nests at most `limit` deep, else with every deeper container replaced by `null`. */

@@ -14,7 +14,7 @@ import { CLIENT_CLOSED, proxyInvocation } from './proxy-invocation.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { readPayload } from './read-payload.ts';
 import { RuntimeError, validationError } from './runtime-error.ts';
-import { RuntimeRegistry, createEntry, type PerimeterSource, type RuntimeEntry } from './runtime-registry.ts';
+import { RuntimeRegistry, configuredOrigins, createEntry, type PerimeterSource, type RuntimeEntry } from './runtime-registry.ts';
 import { SESSION_HEADER, checkSessionId, resolveSessionId } from './session-id.ts';
 import { SessionManager, type RuntimeStats, type Session } from './session-manager.ts';
 import type { SigV4Check } from './sigv4-check.ts';
@@ -340,11 +340,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     return true;
   }
 
-  const originsOf = (config: RuntimeConfig): Set<string> => {
-    const origins = new Set(config.allowedOrigins.map((origin) => new URL(origin).origin));
-    if (baseOrigin) origins.add(baseOrigin);
-    return origins;
-  };
+  const originsOf = (config: RuntimeConfig): Set<string> => configuredOrigins(config, baseOrigin);
 
   async function removeRuntime(id: string): Promise<void> {
     for (const entry of registry.remove(id)) {

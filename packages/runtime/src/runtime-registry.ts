@@ -55,8 +55,7 @@ export class RuntimeRegistry {
     this.#accountId = config.accountId;
     for (const runtime of config.runtimes ?? []) {
       const arn = runtimeArn(config, runtime.agentRuntimeName);
-      const configured = new Set(runtime.allowedOrigins.map((origin) => new URL(origin).origin));
-      if (baseOrigin) configured.add(baseOrigin);
+      const configured = configuredOrigins(runtime, baseOrigin);
       const live = perimeter?.(runtime);
       // The live view already holds the configured origins (and Gatehouse's own); an operator's removal wins.
       const origins: OriginSet = live ? live.origins : configured;
@@ -142,6 +141,13 @@ export class RuntimeRegistry {
     }
     return { runtime, action: action as RuntimeAction };
   }
+}
+
+/** The origins a runtime's config allows (normalised), plus Gatehouse's own when it has one. */
+export function configuredOrigins(config: RuntimeConfig, baseOrigin: string | undefined): Set<string> {
+  const origins = new Set(config.allowedOrigins.map((origin) => new URL(origin).origin));
+  if (baseOrigin) origins.add(baseOrigin);
+  return origins;
 }
 
 /** A runtime's routing entry: how it authenticates, which headers and origins it takes. */
