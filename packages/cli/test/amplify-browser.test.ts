@@ -2,14 +2,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { AdminCreateUserCommand, AdminGetUserCommand, AdminSetUserPasswordCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { closeServer, listen } from '@gatehouse/core';
+import { closeServer } from '@gatehouse/core';
 import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
-import { bundlePage } from './support/bundle-page.ts';
+import { serveAppPage } from './support/serve-app-page.ts';
 
 // Amplify v6 from a page on another origin (http://127.0.0.1:{app}) against Gatehouse over `--https`
 // (https://localhost:{port}): the Cognito JSON API by CORS, and signInWithRedirect, which Amplify only
@@ -27,17 +27,7 @@ let admin: CognitoIdentityProviderClient;
 const settings: Record<string, string> = {};
 
 before(async () => {
-  const bundle = await bundlePage(path.join(import.meta.dirname, 'support', 'amplify-page.mjs'));
-  appServer = createServer((request, response) => {
-    if (request.url === '/app.js') {
-      response.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
-      return;
-    }
-    const json = JSON.stringify(settings).replace(/</g, '\\u003c');
-    response.writeHead(200, { 'content-type': 'text/html' });
-    response.end(`<!doctype html><title>app</title><script type="application/json" id="settings">${json}</script><p id="ready"></p><script type="module" src="/app.js"></script>`);
-  });
-  appOrigin = `http://127.0.0.1:${await listen(appServer, 0)}`;
+  ({ server: appServer, origin: appOrigin } = await serveAppPage(path.join(import.meta.dirname, 'support', 'amplify-page.mjs'), settings, '<p id="ready"></p>'));
   dataDir = mkdtempSync(path.join(tmpdir(), 'gh-amplify-'));
   gatehouse = await startGatehouse({
     dataDir, port: 0, logLevel: 'silent',

@@ -4,9 +4,10 @@ import { createServer, type Server } from 'node:http';
 import * as client from 'openid-client';
 import { SignJWT, generateKeyPair } from 'jose';
 import { chromium, type Browser } from 'playwright-core';
-import { CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminGetUserCommand, UserNotFoundException } from '@aws-sdk/client-cognito-identity-provider';
+import { type CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminGetUserCommand, UserNotFoundException } from '@aws-sdk/client-cognito-identity-provider';
 import { closeServer, listen } from '@gatehouse/core';
-import { freePort, startIdentity, type RunningIdentity } from './support/start-identity.ts';
+import type { RunningIdentity } from './support/start-identity.ts';
+import { cognitoClient, startIdentityWithOwnUrls } from './support/cognito-clients.ts';
 import { login } from './support/hosted-login.ts';
 
 let running: RunningIdentity;
@@ -15,23 +16,19 @@ let admin: CognitoIdentityProviderClient;
 let config: client.Configuration;
 
 before(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  running = await startIdentity({
-    port,
-    config: {
-      identity: {
-        userPools: [{
-          poolName: 'default',
-          clients: [
-            { clientName: 'web', explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], callbackUrls: [`${base}/callback`], logoutUrls: [`${base}/bye`, `${base}/signed-out`] },
-            { clientName: 'other', callbackUrls: [`${base}/other`], logoutUrls: [`${base}/other-bye`] },
-          ],
-        }],
-      },
+  running = await startIdentityWithOwnUrls((url) => ({
+    identity: {
+      userPools: [{
+        poolName: 'default',
+        clients: [
+          { clientName: 'web', explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], callbackUrls: [`${url}/callback`], logoutUrls: [`${url}/bye`, `${url}/signed-out`] },
+          { clientName: 'other', callbackUrls: [`${url}/other`], logoutUrls: [`${url}/other-bye`] },
+        ],
+      }],
     },
-  });
-  admin = new CognitoIdentityProviderClient({ endpoint: base, region: 'local', credentials: running.adminKey });
+  }));
+  base = running.baseUrl;
+  admin = cognitoClient(running, 'admin');
   await admin.send(new AdminCreateUserCommand({ UserPoolId: poolId(), Username: 'dora', MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: 'dora@example.test' }] }));
   await admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId(), Username: 'dora', Password: 'Dora-Password-1', Permanent: true }));
   config = await client.discovery(new URL(running.identity.defaultPool.issuer), clientId('web'), undefined, client.None(), { execute: [client.allowInsecureRequests] });

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminGetUserCommand, InitiateAuthCommand, ForgotPasswordCommand,
+  type CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminGetUserCommand, InitiateAuthCommand, ForgotPasswordCommand,
   ConfirmForgotPasswordCommand, AdminResetUserPasswordCommand, UpdateUserAttributesCommand, AdminUpdateUserAttributesCommand, GetUserAttributeVerificationCodeCommand,
   VerifyUserAttributeCommand, ResendConfirmationCodeCommand, DeleteUserCommand, ListDevicesCommand, GetDeviceCommand, ForgetDeviceCommand,
   AdminInitiateAuthCommand, AdminRespondToAuthChallengeCommand, GetUserCommand, SignUpCommand, ConfirmSignUpCommand, CreateUserPoolCommand,
@@ -10,24 +10,20 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import { startIdentity, type RunningIdentity } from './support/start-identity.ts';
+import type { RunningIdentity } from './support/start-identity.ts';
+import { startWithClients } from './support/cognito-clients.ts';
 import { lastCode, readOutbox } from './support/outbox.ts';
 import { login } from './support/hosted-login.ts';
 
 let running: RunningIdentity;
 let admin: CognitoIdentityProviderClient;
 let anonymous: CognitoIdentityProviderClient;
+let close: () => Promise<void>;
 
 before(async () => {
-  running = await startIdentity();
-  admin = new CognitoIdentityProviderClient({ endpoint: running.baseUrl, region: 'local', credentials: running.adminKey });
-  anonymous = new CognitoIdentityProviderClient({ endpoint: running.baseUrl, region: 'local', credentials: { accessKeyId: 'AKIAUNUSED00000000000', secretAccessKey: 'unused' } });
+  ({ running, admin, anonymous, close } = await startWithClients());
 });
-after(async () => {
-  admin.destroy();
-  anonymous.destroy();
-  await running.close();
-});
+after(() => close());
 
 const poolId = (): string => running.identity.defaultPool.userPoolId;
 const web = (): string => running.identity.defaultPool.webClientId;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  CognitoIdentityProviderClient, CreateUserPoolCommand, DescribeUserPoolCommand, ListUserPoolsCommand, UpdateUserPoolCommand, DeleteUserPoolCommand,
+  type CognitoIdentityProviderClient, CreateUserPoolCommand, DescribeUserPoolCommand, ListUserPoolsCommand, UpdateUserPoolCommand, DeleteUserPoolCommand,
   CreateUserPoolClientCommand, DescribeUserPoolClientCommand, ListUserPoolClientsCommand, UpdateUserPoolClientCommand, DeleteUserPoolClientCommand,
   CreateGroupCommand, GetGroupCommand, ListGroupsCommand, UpdateGroupCommand, DeleteGroupCommand, AdminAddUserToGroupCommand, AdminListGroupsForUserCommand,
   AdminRemoveUserFromGroupCommand, ListUsersInGroupCommand, ListUsersCommand, AdminCreateUserCommand, AdminSetUserPasswordCommand, InitiateAuthCommand,
@@ -15,21 +15,17 @@ import {
 import { decodeJwt } from 'jose';
 import { secretHash } from '../src/client-secret.ts';
 import { startIdentity, type RunningIdentity } from './support/start-identity.ts';
+import { cognitoClient, startWithClients } from './support/cognito-clients.ts';
 
 let running: RunningIdentity;
 let admin: CognitoIdentityProviderClient;
 let anonymous: CognitoIdentityProviderClient;
+let close: () => Promise<void>;
 
 before(async () => {
-  running = await startIdentity();
-  admin = new CognitoIdentityProviderClient({ endpoint: running.baseUrl, region: 'local', credentials: running.adminKey });
-  anonymous = new CognitoIdentityProviderClient({ endpoint: running.baseUrl, region: 'local', credentials: { accessKeyId: 'AKIAUNUSED00000000000', secretAccessKey: 'unused' } });
+  ({ running, admin, anonymous, close } = await startWithClients());
 });
-after(async () => {
-  admin.destroy();
-  anonymous.destroy();
-  await running.close();
-});
+after(() => close());
 
 const defaultPoolId = (): string => running.identity.defaultPool.userPoolId;
 
@@ -454,7 +450,7 @@ test('declared pools, clients and groups cannot be changed or deleted through th
   });
   try {
     const first = await startIdentity({ dataDir, config: declared() });
-    const client = new CognitoIdentityProviderClient({ endpoint: first.baseUrl, region: 'local', credentials: first.adminKey });
+    const client = cognitoClient(first, 'admin');
     const main = first.identity.pool('main')!;
     const portal = main.clients.find((entry) => entry.clientName === 'portal')!.clientId;
     const runtimeClient = main.clients.find((entry) => entry.clientName === 'gatehouse-runtime')!.clientId;
@@ -479,7 +475,7 @@ test('declared pools, clients and groups cannot be changed or deleted through th
     await first.stop();
 
     const second = await startIdentity({ dataDir, config: declared(), port: first.port });
-    const again = new CognitoIdentityProviderClient({ endpoint: second.baseUrl, region: 'local', credentials: second.adminKey });
+    const again = cognitoClient(second, 'admin');
     const kept = await again.send(new DescribeUserPoolClientCommand({ UserPoolId: main.userPoolId, ClientId: extraClient.ClientId }));
     assert.deepEqual(kept.UserPoolClient!.ExplicitAuthFlows, ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']);
     assert.ok((await again.send(new GetGroupCommand({ UserPoolId: main.userPoolId, GroupName: 'api-group' }))).Group);
@@ -489,7 +485,7 @@ test('declared pools, clients and groups cannot be changed or deleted through th
 
     // the config now declares "side" too: it adopts the API pool by name (same id) and its declaration wins
     const third = await startIdentity({ dataDir, config: declared(true), port: first.port });
-    const last = new CognitoIdentityProviderClient({ endpoint: third.baseUrl, region: 'local', credentials: third.adminKey });
+    const last = cognitoClient(third, 'admin');
     try {
       assert.equal(third.identity.pool('side')!.userPoolId, side.Id);
       const adopted = await last.send(new DescribeUserPoolClientCommand({ UserPoolId: side.Id, ClientId: sideClient.ClientId }));

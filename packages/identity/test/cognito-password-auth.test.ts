@@ -8,22 +8,18 @@ import {
   ChangePasswordCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
-import { startIdentity, type RunningIdentity } from './support/start-identity.ts';
+import type { RunningIdentity } from './support/start-identity.ts';
+import { startWithClients } from './support/cognito-clients.ts';
 
 let running: RunningIdentity;
 let admin: CognitoIdentityProviderClient;
 let anonymous: CognitoIdentityProviderClient;
+let close: () => Promise<void>;
 
 before(async () => {
-  running = await startIdentity();
-  admin = new CognitoIdentityProviderClient({ endpoint: running.baseUrl, region: 'local', credentials: running.adminKey });
-  anonymous = new CognitoIdentityProviderClient({ endpoint: running.baseUrl, region: 'local', credentials: { accessKeyId: 'AKIAUNUSED00000000000', secretAccessKey: 'unused' } });
+  ({ running, admin, anonymous, close } = await startWithClients());
 });
-after(async () => {
-  admin.destroy();
-  anonymous.destroy();
-  await running.close();
-});
+after(() => close());
 
 const pool = (): { poolId: string; clientId: string } => ({ poolId: running.identity.defaultPool.userPoolId, clientId: running.identity.defaultPool.webClientId });
 

@@ -2,14 +2,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminGetUserCommand, AdminAddUserToGroupCommand, InitiateAuthCommand,
+  type CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminGetUserCommand, AdminAddUserToGroupCommand, InitiateAuthCommand,
   RespondToAuthChallengeCommand, SignUpCommand, InvalidParameterException, UserNotFoundException, UsernameExistsException, ListUsersCommand,
   AdminUpdateUserAttributesCommand, UpdateUserAttributesCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { AuthenticationDetails, CognitoUser, CognitoUserPool, type CognitoUserSession } from 'amazon-cognito-identity-js';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { openDatabase } from '@gatehouse/core';
-import { freePort, startIdentity, type RunningIdentity } from './support/start-identity.ts';
+import type { RunningIdentity } from './support/start-identity.ts';
+import { cognitoClient, startIdentityWithOwnUrls } from './support/cognito-clients.ts';
 import { hiddenFields, login } from './support/hosted-login.ts';
 
 let running: RunningIdentity;
@@ -19,23 +20,19 @@ let jwks: ReturnType<typeof createRemoteJWKSet>;
 let base: string;
 
 before(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  running = await startIdentity({
-    port,
-    config: {
-      identity: {
-        userPools: [{
-          poolName: 'default', signUpEnabled: true,
-          clients: [
-            { clientName: 'web', explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], callbackUrls: [`${base}/callback`], logoutUrls: [`${base}/bye`] },
-          ],
-        }],
-      },
+  running = await startIdentityWithOwnUrls((url) => ({
+    identity: {
+      userPools: [{
+        poolName: 'default', signUpEnabled: true,
+        clients: [
+          { clientName: 'web', explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], callbackUrls: [`${url}/callback`], logoutUrls: [`${url}/bye`] },
+        ],
+      }],
     },
-  });
-  admin = new CognitoIdentityProviderClient({ endpoint: running.baseUrl, region: 'local', credentials: running.adminKey });
-  anonymous = new CognitoIdentityProviderClient({ endpoint: running.baseUrl, region: 'local', credentials: { accessKeyId: 'AKIAUNUSED00000000000', secretAccessKey: 'unused' } });
+  }));
+  base = running.baseUrl;
+  admin = cognitoClient(running, 'admin');
+  anonymous = cognitoClient(running, 'anonymous');
   jwks = createRemoteJWKSet(new URL(`${running.identity.defaultPool.issuer}/.well-known/jwks.json`));
 });
 after(async () => {
@@ -261,12 +258,11 @@ test('the hosted login refuses a CSRF token issued for another authorize request
 
 test('a hosted login form older than 30 minutes is refused', async () => {
   let now = Date.now();
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  const timed = await startIdentity({
-    port, now: () => now,
-    config: { identity: { userPools: [{ poolName: 'default', clients: [{ clientName: 'web', clientId: 'timedweb', callbackUrls: [`${origin}/callback`] }] }] } },
-  });
+  const timed = await startIdentityWithOwnUrls(
+    (url) => ({ identity: { userPools: [{ poolName: 'default', clients: [{ clientName: 'web', clientId: 'timedweb', callbackUrls: [`${url}/callback`] }] }] } }),
+    { now: () => now },
+  );
+  const origin = timed.baseUrl;
   try {
     const { username, password } = timed.identity.firstRun!;
     const authorize = `${origin}/oauth2/authorize?${new URLSearchParams({ response_type: 'code', client_id: 'timedweb', redirect_uri: `${origin}/callback`, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })}`;

@@ -2,8 +2,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify, decodeJwt } from 'jose';
-import { CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { freePort, startIdentity, type RunningIdentity } from './support/start-identity.ts';
+import { type CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
+import type { RunningIdentity } from './support/start-identity.ts';
+import { cognitoClient, startIdentityWithOwnUrls } from './support/cognito-clients.ts';
 import { login, hiddenFields } from './support/hosted-login.ts';
 import { readClientSecret } from './support/read-client-secret.ts';
 
@@ -14,24 +15,20 @@ let jwks: ReturnType<typeof createRemoteJWKSet>;
 let admin: CognitoIdentityProviderClient;
 
 before(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  running = await startIdentity({
-    port,
-    config: {
-      identity: {
-        userPools: [{
-          poolName: 'default',
-          resourceServers: [{ identifier: 'https://api.example.test', scopes: [{ scopeName: 'read' }, { scopeName: 'write' }] }],
-          clients: [
-            { clientName: 'web', explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], callbackUrls: [`${base}/callback`], logoutUrls: [`${base}/bye`] },
-            { clientName: 'machine', generateSecret: true, allowedOAuthFlows: ['client_credentials'], allowedOAuthScopes: ['https://api.example.test/read'] },
-          ],
-        }],
-      },
+  running = await startIdentityWithOwnUrls((url) => ({
+    identity: {
+      userPools: [{
+        poolName: 'default',
+        resourceServers: [{ identifier: 'https://api.example.test', scopes: [{ scopeName: 'read' }, { scopeName: 'write' }] }],
+        clients: [
+          { clientName: 'web', explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], callbackUrls: [`${url}/callback`], logoutUrls: [`${url}/bye`] },
+          { clientName: 'machine', generateSecret: true, allowedOAuthFlows: ['client_credentials'], allowedOAuthScopes: ['https://api.example.test/read'] },
+        ],
+      }],
     },
-  });
-  admin = new CognitoIdentityProviderClient({ endpoint: base, region: 'local', credentials: running.adminKey });
+  }));
+  base = running.baseUrl;
+  admin = cognitoClient(running, 'admin');
   const poolId = running.identity.defaultPool.userPoolId;
   await admin.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: 'carol', MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: 'carol@example.test' }, { Name: 'email_verified', Value: 'true' }] }));
   await admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId, Username: 'carol', Password: 'Carol-Password-1', Permanent: true }));
@@ -163,7 +160,7 @@ test('the login form refuses a wrong password and a missing CSRF token without i
 });
 
 test('userinfo refuses an access token from InitiateAuth (no openid scope)', async () => {
-  const cognito = new CognitoIdentityProviderClient({ endpoint: base, region: 'local', credentials: { accessKeyId: 'AKIAUNUSED00000000000', secretAccessKey: 'unused' } });
+  const cognito = cognitoClient(running, 'anonymous');
   try {
     const signIn = await cognito.send(new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: webClientId(), AuthParameters: { USERNAME: 'carol', PASSWORD: 'Carol-Password-1' } }));
     const info = await fetch(`${base}/oauth2/userInfo`, { headers: { authorization: `Bearer ${signIn.AuthenticationResult!.AccessToken}` } });

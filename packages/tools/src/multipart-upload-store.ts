@@ -49,6 +49,12 @@ function upload(row: UploadRow): MultipartUpload {
  */
 export class MultipartUploadStore {
   readonly #database: Database;
+  readonly #insert;
+  readonly #find;
+  readonly #list;
+  readonly #recordPart;
+  readonly #parts;
+  readonly #finish;
 
   constructor(file: string) {
     this.#database = openPrivateDatabase(file);
@@ -68,34 +74,41 @@ export class MultipartUploadStore {
       last_modified INTEGER NOT NULL,
       PRIMARY KEY (upload_id, part_number)
     )`);
+    // Prepared once: every multipart request of the S3 front runs one or two of these.
+    this.#insert = this.#database.prepare('INSERT INTO multipart_uploads VALUES (?, ?, ?, ?, ?, ?)');
+    this.#find = this.#database.prepare('SELECT * FROM multipart_uploads WHERE upload_id = ? AND account_id = ? AND bucket = ? AND object_key = ?');
+    this.#list = this.#database.prepare('SELECT * FROM multipart_uploads WHERE account_id = ? AND bucket = ? AND substr(object_key, 1, length(?)) = ? ORDER BY object_key, initiated');
+    this.#recordPart = this.#database.prepare('INSERT OR REPLACE INTO multipart_parts VALUES (?, ?, ?, ?, ?)');
+    this.#parts = this.#database.prepare('SELECT part_number, etag, size, last_modified FROM multipart_parts WHERE upload_id = ? ORDER BY part_number');
+    this.#finish = this.#database.prepare('DELETE FROM multipart_uploads WHERE upload_id = ?');
   }
 
   start(started: MultipartUpload): void {
-    this.#database.prepare('INSERT INTO multipart_uploads VALUES (?, ?, ?, ?, ?, ?)').run(started.uploadId, started.accountId, started.bucket, started.key, started.initiated, started.initiator);
+    this.#insert.run(started.uploadId, started.accountId, started.bucket, started.key, started.initiated, started.initiator);
   }
 
   /** The upload, only if it was started in this account and bucket (and for this key, when one is given). */
   find(uploadId: string, accountId: string, bucket: string, key: string): MultipartUpload | undefined {
-    const row = this.#database.prepare('SELECT * FROM multipart_uploads WHERE upload_id = ? AND account_id = ? AND bucket = ? AND object_key = ?').get(uploadId, accountId, bucket, key) as UploadRow | undefined;
+    const row = this.#find.get(uploadId, accountId, bucket, key) as UploadRow | undefined;
     return row ? upload(row) : undefined;
   }
 
   list(accountId: string, bucket: string, prefix: string): MultipartUpload[] {
-    const rows = this.#database.prepare('SELECT * FROM multipart_uploads WHERE account_id = ? AND bucket = ? AND substr(object_key, 1, length(?)) = ? ORDER BY object_key, initiated').all(accountId, bucket, prefix, prefix) as unknown as UploadRow[];
+    const rows = this.#list.all(accountId, bucket, prefix, prefix) as unknown as UploadRow[];
     return rows.map(upload);
   }
 
   recordPart(uploadId: string, part: UploadedPart): void {
-    this.#database.prepare('INSERT OR REPLACE INTO multipart_parts VALUES (?, ?, ?, ?, ?)').run(uploadId, part.partNumber, part.etag, part.size, part.lastModified);
+    this.#recordPart.run(uploadId, part.partNumber, part.etag, part.size, part.lastModified);
   }
 
   parts(uploadId: string): UploadedPart[] {
-    const rows = this.#database.prepare('SELECT part_number, etag, size, last_modified FROM multipart_parts WHERE upload_id = ? ORDER BY part_number').all(uploadId) as unknown as PartRow[];
+    const rows = this.#parts.all(uploadId) as unknown as PartRow[];
     return rows.map((row) => ({ partNumber: row.part_number, etag: row.etag, size: row.size, lastModified: row.last_modified }));
   }
 
   finish(uploadId: string): void {
-    this.#database.prepare('DELETE FROM multipart_uploads WHERE upload_id = ?').run(uploadId);
+    this.#finish.run(uploadId);
   }
 
   close(): void {

@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { BodyTooLargeError, parseForm, readBody, type Logger } from '@gatehouse/core';
 import { AuthError, createSigV4Verifier, type AuthFailureReason } from '@gatehouse/auth';
 import { StsError, type StsErrorCode } from './sts-error.ts';
-import { groupsAllowed, parseRoleArn, type SandboxRole } from './sandbox-roles.ts';
+import { groupsAllowed, parseRoleArn, type RoleArnProblem, type SandboxRole } from './sandbox-roles.ts';
 import type { SandboxCredentialStore, SessionUser, TemporaryCredential } from './sandbox-credential-store.ts';
 import type { SigV4Key, WebIdentityPrincipal } from './sandbox-key.ts';
 import { escapeXml } from './xml.ts';
@@ -125,8 +125,7 @@ function refusePolicy(form: Record<string, string>): void {
   if (form['PolicyArns.member.1.arn'] !== undefined) throw new StsError('MalformedPolicyDocument', 'Managed session policies (PolicyArns) are not supported by the Gatehouse sandbox');
 }
 
-function roleOrRefuse(roleArn: string, bridgeAccountId: string): SandboxRole {
-  const role = parseRoleArn(roleArn, bridgeAccountId);
+function roleOrRefuse(role: SandboxRole | RoleArnProblem): SandboxRole {
   if ('problem' in role) throw new StsError(role.problem === 'malformed' ? 'ValidationError' : 'AccessDenied', role.message);
   return role;
 }
@@ -214,7 +213,7 @@ export function createSandboxSts(options: SandboxStsOptions) {
     const name = sessionName(form);
     const duration = durationSeconds(form);
     refusePolicy(form);
-    const role = roleOrRefuse(roleArn, options.bridgeAccountId);
+    const role = roleOrRefuse(parseRoleArn(roleArn, options.bridgeAccountId));
     const tags = readTags(form);
     let user: SessionUser;
     let callerArn: string;
@@ -272,7 +271,7 @@ export function createSandboxSts(options: SandboxStsOptions) {
       throw new StsError('InvalidIdentityToken', 'The web identity token could not be verified (signature, issuer, audience or expiry)');
     }
     refusePolicy(form);
-    const role = roleOrRefuse(roleArn, options.bridgeAccountId);
+    const role = roleOrRefuse(parsed);
     const claims = principal.claims;
     const claimedName = claims['cognito:username'] ?? claims.username;
     const user: SessionUser = {
