@@ -132,8 +132,8 @@ export const accountOperations: Record<string, Operation> = {
   async GetUserAttributeVerificationCode(context, body) {
     const input = parseInput(attributeCodeSchema, body);
     const user = await userFromAccessToken(context, input.AccessToken);
-    if (!(input.AttributeName in VERIFIABLE)) throw new CognitoError('InvalidParameterException', `AttributeName: only ${Object.keys(VERIFIABLE).join(' and ')} can be verified`);
-    if (!user.attributes[input.AttributeName]) throw new CognitoError('InvalidParameterException', `AttributeName: the user has no ${input.AttributeName}`);
+    verifiedFlagOf(input.AttributeName);
+    if (!Object.hasOwn(user.attributes, input.AttributeName) || !user.attributes[input.AttributeName]) throw new CognitoError('InvalidParameterException', `AttributeName: the user has no ${input.AttributeName}`);
     await limitSends(context, user.poolId, user.username, `verify:${input.AttributeName}`);
     const [details] = sendAttributeCodes(context, user, [input.AttributeName]);
     return { CodeDeliveryDetails: details };
@@ -141,8 +141,7 @@ export const accountOperations: Record<string, Operation> = {
   async VerifyUserAttribute(context, body) {
     const input = parseInput(verifyAttributeSchema, body);
     const user = await userFromAccessToken(context, input.AccessToken);
-    const flag = VERIFIABLE[input.AttributeName];
-    if (!flag) throw new CognitoError('InvalidParameterException', `AttributeName: only ${Object.keys(VERIFIABLE).join(' and ')} can be verified`);
+    const flag = verifiedFlagOf(input.AttributeName);
     const result = context.codes.check(user.poolId, user.username, `verify:${input.AttributeName}` as CodePurpose, input.Code);
     if (result !== 'ok') return failedCode(result);
     const attributes = { ...user.attributes, [flag]: 'true' };
@@ -210,3 +209,12 @@ export const adminAccountOperations: Record<string, Operation> = {
     return {};
   },
 };
+
+/**
+ * The `*_verified` attribute of a verifiable one (email, phone_number); own keys only, so `toString` or
+ * `constructor` never pass for an attribute.
+ */
+function verifiedFlagOf(name: string): string {
+  if (!Object.hasOwn(VERIFIABLE, name)) throw new CognitoError('InvalidParameterException', `AttributeName: only ${Object.keys(VERIFIABLE).join(' and ')} can be verified`);
+  return VERIFIABLE[name]!;
+}

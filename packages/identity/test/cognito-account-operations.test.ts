@@ -311,6 +311,9 @@ test('bad input to every account operation names the field; bad access tokens an
     [() => admin.send(new AdminUpdateUserAttributesCommand({ UserPoolId: poolId(), Username: 'ghost', UserAttributes: [] })), 'UserNotFoundException', /does not exist/],
     [() => anonymous.send(new GetUserAttributeVerificationCodeCommand({ AccessToken, AttributeName: 'name' })), 'InvalidParameterException', /^AttributeName: /],
     [() => anonymous.send(new GetUserAttributeVerificationCodeCommand({ AccessToken, AttributeName: 'phone_number' })), 'InvalidParameterException', /has no phone_number/],
+    // Regression: names every JavaScript object has are not verifiable attributes (no code was to be sent for them).
+    [() => anonymous.send(new GetUserAttributeVerificationCodeCommand({ AccessToken, AttributeName: 'toString' })), 'InvalidParameterException', /^AttributeName: only email and phone_number/],
+    [() => anonymous.send(new VerifyUserAttributeCommand({ AccessToken, AttributeName: 'constructor', Code: '123456' })), 'InvalidParameterException', /^AttributeName: only email and phone_number/],
     [() => anonymous.send(new GetUserAttributeVerificationCodeCommand({ AccessToken } as never)), 'InvalidParameterException', /Missing required parameter AttributeName/],
     [() => anonymous.send(new VerifyUserAttributeCommand({ AccessToken, AttributeName: 'email' } as never)), 'InvalidParameterException', /Missing required parameter Code/],
     [() => anonymous.send(new VerifyUserAttributeCommand({ AccessToken, AttributeName: 'email', Code: '123456' })), 'CodeMismatchException', /Invalid verification code/],
