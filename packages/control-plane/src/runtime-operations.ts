@@ -99,7 +99,7 @@ function declaredDescription(context: ControlPlaneContext, runtime: RuntimeConfi
     lifecycleConfiguration: { ...runtime.lifecycleConfiguration },
     ...(runtime.description ? { description: runtime.description } : {}),
     workloadIdentityDetails: { workloadIdentityArn: workloadIdentityArn(context, runtime.agentRuntimeName) },
-    protocolConfiguration: { serverProtocol: 'HTTP' },
+    protocolConfiguration: { ...runtime.protocolConfiguration },
     ...declaredAuthorizer(runtime.authorizerConfiguration),
     ...(runtime.requestHeaderConfiguration ? { requestHeaderConfiguration: runtime.requestHeaderConfiguration } : {}),
   };

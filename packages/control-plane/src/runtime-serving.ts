@@ -44,6 +44,7 @@ export function servedConfig(version: VersionRow, codeHome: CodeHome | undefined
     ...(version.requestHeaderConfiguration ? { requestHeaderConfiguration: version.requestHeaderConfiguration } : {}),
     ...(version.lifecycleConfiguration ? { lifecycleConfiguration: version.lifecycleConfiguration } : {}),
     ...(version.environmentVariables ? { environmentVariables: version.environmentVariables } : {}),
+    ...(version.protocolConfiguration ? { protocolConfiguration: version.protocolConfiguration } : {}),
   });
   return parsed.success ? parsed.data : undefined;
 }

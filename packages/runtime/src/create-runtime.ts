@@ -14,6 +14,7 @@ import { CLIENT_CLOSED, proxyInvocation } from './proxy-invocation.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { readPayload } from './read-payload.ts';
 import { RuntimeError, validationError } from './runtime-error.ts';
+import { agentCardRoute, checkAgentCardProtocol, checkProtocolRequest, checkWebSocketProtocol, protocolHop, protocolSessionId, serveAgentCard } from './runtime-protocols.ts';
 import { RuntimeRegistry, configuredOrigins, createEntry, type PerimeterSource, type RuntimeEntry } from './runtime-registry.ts';
 import { SESSION_HEADER, checkSessionId, resolveSessionId } from './session-id.ts';
 import { SessionManager, type RuntimeStats, type Session } from './session-manager.ts';
@@ -76,6 +77,8 @@ interface RuntimeRequest {
   /** This request's log line, completed in place. */
   readonly log: Record<string, unknown>;
   readonly trace: RequestTrace | undefined;
+  /** GetAgentCard (`GET …/invocations/.well-known/agent-card.json`) rather than an invocation. */
+  readonly agentCard?: boolean;
 }
 
 const ALLOWED_METHODS: Record<string, string> = { invocations: 'POST', ws: 'GET', stopruntimesession: 'POST' };
@@ -135,11 +138,13 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     return readPayload(request, runtime.config.limits.maxPayloadBytes);
   }
 
-  async function invoke({ runtime, request, response, url, corsHeaders, log, trace }: RuntimeRequest): Promise<number> {
+  async function invoke({ runtime, request, response, url, corsHeaders, log, trace, agentCard }: RuntimeRequest): Promise<number> {
     let body = runtime.method === 'SigV4' ? await payload(runtime, request) : undefined;
     const caller = await auth.authenticate(runtime, request, url, body, false);
     log.principal = caller.label;
-    const { sessionId } = resolveSessionId(singleHeader(request, SESSION_HEADER));
+    const named = singleHeader(request, SESSION_HEADER);
+    const fallback = named === undefined ? protocolSessionId(runtime, request.headers) : undefined;
+    const { sessionId } = resolveSessionId(named ?? fallback?.value, fallback?.field);
     log.session = sessionId;
     annotateRequestTrace(trace, { 'gatehouse.session.id': sessionId });
     // A request another instance forwarded here was already counted there: count each invocation once.
@@ -147,6 +152,8 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     if (!forwarded) await limiter.check(runtime, caller.owner);
     body ??= await payload(runtime, request);
     checkPayloadDepth(runtime, request, body);
+    if (agentCard) checkAgentCardProtocol(runtime);
+    else checkProtocolRequest(runtime, request.headers, body);
     let placement = await sessions.acquire(runtime, sessionId, caller.owner, !forwarded);
     if (placement.kind === 'remote') {
       if (await forwardToInstance(placement.url, request, body, response, await forwardingSeal.sign(sessionId), trace)) return response.statusCode;
@@ -158,13 +165,17 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
       const workloadAccessToken = await workloadTokens.forCaller(runtime, caller);
       const headers = agentHeaders(runtime, request.headers, { sessionId, requestId: randomUUID(), userId: caller.userId, workloadAccessToken });
       const hop = startHop(trace, 'agent /invocations', { 'gatehouse.runtime.name': runtime.name, 'gatehouse.session.id': sessionId }, headers);
+      if (agentCard) return await serveAgentCard({ runtime, session, headers, response, responseHeaders: corsHeaders, publicUrl: `${platform.baseUrl}/runtimes/${encodeURIComponent(runtime.arn)}/invocations${url.search}` });
+      const protocol = protocolHop(runtime, sessionId, headers);
       return await proxyInvocation({
+        path: protocol.path,
+        checkAnswer: protocol.checkAnswer,
         session,
         headers,
         trace: hop,
         body,
         response,
-        responseHeaders: corsHeaders,
+        responseHeaders: { ...protocol.responseHeaders, ...corsHeaders },
         onAgentFailure: () => void sessions.end(session, 'agent failure'),
         sendError: (error) => sendError(response, error, { [SESSION_HEADER]: sessionId, ...corsHeaders }, log),
       });
@@ -204,7 +215,8 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     let status: number;
     let trace: RequestTrace | undefined;
     try {
-      const route = registry.route(url);
+      const agentCard = agentCardRoute(url);
+      const route = registry.route(agentCard ?? url);
       if (!route) return false;
       const { runtime, action } = route;
       log.runtime = runtime.name;
@@ -218,12 +230,12 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
         throw new RuntimeError('AccessDeniedException', `Origin ${JSON.stringify(origin?.slice(0, 200))} is not in allowedOrigins of runtime ${runtime.name}.`);
       }
       corsHeaders = cors.responseHeaders(runtime, origin);
-      if (request.method !== ALLOWED_METHODS[action]) {
+      if (request.method !== (agentCard ? 'GET' : ALLOWED_METHODS[action])) {
         throw new RuntimeError('ResourceNotFoundException', `${request.method ?? ''} is not supported on /${action}; use ${ALLOWED_METHODS[action]}${action === 'ws' ? ' with Upgrade: websocket' : ''}.`);
       }
       if (action === 'ws') throw new RuntimeError('ValidationException', 'The /ws endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket).', { reason: 'CannotParse' });
       if (closing) throw new RuntimeError('ServiceUnavailableException', 'The runtime is shutting down; retry on another instance.');
-      const call: RuntimeRequest = { runtime, request, response, url, corsHeaders, log, trace };
+      const call: RuntimeRequest = { runtime, request, response, url, corsHeaders, log, trace, agentCard: agentCard !== undefined };
       const work = action === 'invocations' ? invoke(call) : stopSession(call);
       inFlight.add(work);
       try {
@@ -271,6 +283,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
       throw new RuntimeError('AccessDeniedException', `Origin ${JSON.stringify(origin?.slice(0, 200))} is not in allowedOrigins of runtime ${runtime.name}.`);
     }
     if (closing) throw new RuntimeError('ServiceUnavailableException', 'The runtime is shutting down; retry on another instance.');
+    checkWebSocketProtocol(runtime);
     const caller: Caller = await auth.authenticate(runtime, request, url, undefined, true);
     log.principal = caller.label;
     const { sessionId } = resolveSessionId(url.searchParams.get(SESSION_HEADER) ?? url.searchParams.get('X-Amzn-Bedrock-AgentCore-Runtime-Session-Id') ?? singleHeader(request, SESSION_HEADER));

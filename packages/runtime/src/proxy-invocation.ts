@@ -17,6 +17,10 @@ export interface ProxyInvocation {
   readonly sendError: (error: RuntimeError) => void;
   /** The CLIENT span of this hop, whose context is already on `headers`; ended here with the hop's status. */
   readonly trace?: TraceSpan | undefined;
+  /** The agent's path for this runtime's protocol (`/invocations`, `/mcp`, `/`); default `/invocations`. */
+  readonly path?: string;
+  /** An answer that shows the agent does not speak the runtime's protocol becomes this error (424) instead of passing through. */
+  readonly checkAnswer?: (status: number, contentType: string | undefined) => RuntimeError | undefined;
 }
 
 /** 499 is what the log shows when the client went away first (nginx's convention). */
@@ -49,7 +53,7 @@ export function proxyInvocation(call: ProxyInvocation): Promise<number> {
         host: endpoint.host,
         port: endpoint.port,
         method: 'POST',
-        path: '/invocations',
+        path: call.path ?? '/invocations',
         headers: call.headers,
         agent: endpoint.agent,
       });
@@ -79,6 +83,13 @@ export function proxyInvocation(call: ProxyInvocation): Promise<number> {
     });
     const onResponse = (agentResponse: IncomingMessage): void => {
       const status = agentResponse.statusCode ?? 502;
+      const refused = call.checkAnswer?.(status, agentResponse.headers['content-type']);
+      if (refused) {
+        agentResponse.resume();
+        call.sendError(refused);
+        done(refused.status, refused.code);
+        return;
+      }
       const streaming = (agentResponse.headers['content-type'] ?? '').startsWith('text/event-stream');
       const headers = clientResponseHeaders(agentResponse.headers);
       headers[SESSION_HEADER] = session.id;

@@ -3,6 +3,9 @@ import { authorizerConfigurationSchema } from './authorizer-config.ts';
 
 const headerName = z.string().min(1).max(256);
 
+/** AgentCore's `protocolConfiguration.serverProtocol`: what the agent speaks behind `/invocations` (REFERENCE §1.6). */
+export const serverProtocolSchema = z.enum(['HTTP', 'MCP', 'A2A', 'AGUI']);
+
 export const agentSourceSchema = z.union([
   z.strictObject({
     command: z.array(z.string().min(1)).min(1),
@@ -30,6 +33,7 @@ export const runtimeSchema = z
       .refine((value) => value.idleRuntimeSessionTimeout <= value.maxLifetime, 'idleRuntimeSessionTimeout must not exceed maxLifetime')
       .default({ idleRuntimeSessionTimeout: 900, maxLifetime: 28_800 }),
     environmentVariables: z.record(z.string(), z.string()).default({}),
+    protocolConfiguration: z.strictObject({ serverProtocol: serverProtocolSchema.default('HTTP') }).default({ serverProtocol: 'HTTP' }),
     /** How the agent gets a credential for the gateway: a token minted by exchange (default) or, opt-in, the user's own token. */
     workloadIdentity: z
       .strictObject({ mode: z.enum(['token-exchange', 'passthrough']).default('token-exchange'), audience: z.string().optional() })
@@ -71,5 +75,6 @@ export const runtimeSchema = z
       }),
   });
 
+export type ServerProtocol = z.infer<typeof serverProtocolSchema>;
 export type AgentSource = z.infer<typeof agentSourceSchema>;
 export type RuntimeConfig = z.infer<typeof runtimeSchema>;
