@@ -166,7 +166,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
       const headers = agentHeaders(runtime, request.headers, { sessionId, requestId: randomUUID(), userId: caller.userId, workloadAccessToken });
       const hop = startHop(trace, 'agent /invocations', { 'gatehouse.runtime.name': runtime.name, 'gatehouse.session.id': sessionId }, headers);
       if (agentCard) return await serveAgentCard({ runtime, session, headers, response, responseHeaders: corsHeaders, publicUrl: `${platform.baseUrl}/runtimes/${encodeURIComponent(runtime.arn)}/invocations${url.search}` });
-      const protocol = protocolHop(runtime, sessionId, headers);
+      const protocol = protocolHop(runtime, sessionId, request.headers, headers);
       return await proxyInvocation({
         path: protocol.path,
         checkAnswer: protocol.checkAnswer,

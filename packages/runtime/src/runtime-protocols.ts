@@ -28,6 +28,7 @@ export const PROTOCOL_CONTRACTS: Readonly<Record<ServerProtocol, ProtocolContrac
 export const AGENT_CARD_PATH = '/.well-known/agent-card.json';
 const CARD_SUFFIX = `/invocations${AGENT_CARD_PATH}`;
 const MCP_SESSION_HEADER = 'mcp-session-id';
+const A2A_HEADERS = ['a2a-version', 'a2a-extensions'] as const;
 /** JSON-RPC bodies are inspected only up to this size; larger ones pass to the agent as they are. */
 const INSPECT_LIMIT = 1_000_000;
 
@@ -128,10 +129,14 @@ export interface ProtocolHop {
  * Where and how this runtime's invocation reaches the agent. MCP: like AgentCore, the platform's `Mcp-Session-Id`
  * (the runtime session id unless the client sent one) goes to the stateless server and back to the client.
  */
-export function protocolHop(runtime: RuntimeEntry, sessionId: string, headers: OutgoingHttpHeaders): ProtocolHop {
+export function protocolHop(runtime: RuntimeEntry, sessionId: string, incoming: IncomingHttpHeaders, headers: OutgoingHttpHeaders): ProtocolHop {
   const protocol = protocolOf(runtime);
   const { path } = PROTOCOL_CONTRACTS[protocol];
   let responseHeaders: Record<string, string> = {};
+  if (protocol === 'A2A') {
+    // The A2A version and extensions the client asked for decide how the agent parses the request.
+    for (const name of A2A_HEADERS) if (typeof incoming[name] === 'string') headers[name] = incoming[name];
+  }
   if (protocol === 'MCP') {
     const mcpSession = typeof headers[MCP_SESSION_HEADER] === 'string' ? headers[MCP_SESSION_HEADER] : sessionId;
     headers[MCP_SESSION_HEADER] = mcpSession;
