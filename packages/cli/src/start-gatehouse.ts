@@ -266,6 +266,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
       authority: pool.issuer,
       runtimeArn: runtimeEntry?.arn ?? `arn:aws:bedrock-agentcore:${config.region}:${config.accountId}:runtime/${DEFAULT_RUNTIME_NAME}`,
       gatewayUrl: gatewayEntry?.url ?? `${baseUrl}/mcp`,
+      runtimeProtocol: config.runtimes?.find((declared) => declared.agentRuntimeName === runtimeEntry?.name)?.protocolConfiguration.serverProtocol ?? 'HTTP',
       acceptedClients: base.runtimes === undefined ? 'pool' : 'listed',
     };
 

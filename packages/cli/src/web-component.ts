@@ -2,7 +2,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HttpComponent } from '@gatehouse/core';
+import type { HttpComponent, ServerProtocol } from '@gatehouse/core';
 import { sendJson } from '@gatehouse/core';
 
 /** The web UI's public settings (DESIGN: `/config.json`). Nothing secret goes here. */
@@ -14,6 +14,8 @@ export interface WebSettings {
   readonly authority: string;
   readonly runtimeArn: string;
   readonly gatewayUrl: string;
+  /** The runtime's `protocolConfiguration.serverProtocol`: how the chat talks to it (HTTP or AGUI). */
+  readonly runtimeProtocol: ServerProtocol;
   /**
    * Which app clients the default runtime and gateway accept: `"pool"` = every app client of
    * `userPoolId` (a new client works at once), `"listed"` = only those the config or

@@ -15,7 +15,7 @@ test('the UI server sends the page policy as a header, falls back to index.html 
   writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>app</title>');
   writeFileSync(path.join(dist, 'assets', 'app-1.js'), 'console.log(1)');
   writeFileSync(path.join(root, 'secret.txt'), 'not for the web');
-  const settings = { region: 'local', userPoolId: 'local_x', clientId: 'c', issuer: 'i', authority: 'i', runtimeArn: 'a', gatewayUrl: 'g', acceptedClients: 'pool' as const };
+  const settings = { region: 'local', userPoolId: 'local_x', clientId: 'c', issuer: 'i', authority: 'i', runtimeArn: 'a', gatewayUrl: 'g', runtimeProtocol: 'HTTP' as const, acceptedClients: 'pool' as const };
   const server = createAppServer([createWebComponent(() => settings, { distDirectory: dist })]);
   const base = `http://127.0.0.1:${await listen(server, 0)}`;
   try {
@@ -63,7 +63,7 @@ test('without a built UI and nothing to build it with, / explains how to build i
   const lines: string[] = [];
   assert.equal(await ensureWebUi(path.join(root, 'dist'), (line) => lines.push(line), path.join(root, 'no-sources')), 'unavailable');
   assert.match(lines.join('\n'), /npm run build -w @gatehouse\/web/);
-  const settings = { region: 'local', userPoolId: 'local_x', clientId: 'c', issuer: 'i', authority: 'i', runtimeArn: 'a', gatewayUrl: 'g', acceptedClients: 'pool' as const };
+  const settings = { region: 'local', userPoolId: 'local_x', clientId: 'c', issuer: 'i', authority: 'i', runtimeArn: 'a', gatewayUrl: 'g', runtimeProtocol: 'HTTP' as const, acceptedClients: 'pool' as const };
   const server = createAppServer([createWebComponent(() => settings, { distDirectory: path.join(root, 'dist') })]);
   const base = `http://127.0.0.1:${await listen(server, 0)}`;
   try {

@@ -1,12 +1,15 @@
 import { ChatError, chatErrorFromResponse, networkError } from './chat-error.ts';
 import { readSse } from './read-sse.ts';
-import { endsTurn, toStreamEvent, type StreamEvent } from './stream-event.ts';
+import { endsTurn, type StreamEvent } from './stream-event.ts';
+import { turnCodec, type ChatProtocol } from './turn-codec.ts';
 
 export interface TurnRequest {
   readonly runtimeBase: string;
   readonly sessionId: string;
   readonly accessToken: string;
   readonly prompt: string;
+  /** The runtime's `serverProtocol`; default HTTP (`{"prompt": …}` in, the agent's own events out). */
+  readonly protocol?: ChatProtocol;
   readonly signal?: AbortSignal;
   readonly onEvent: (event: StreamEvent) => void;
 }
@@ -16,6 +19,7 @@ export interface TurnRequest {
  * Resolves when the agent's stream ends; rejects with a ChatError the UI can explain.
  */
 export async function invokeSse(turn: TurnRequest): Promise<void> {
+  const codec = turnCodec(turn.protocol ?? 'HTTP', turn.sessionId, turn.prompt);
   let response: Response;
   try {
     response = await fetch(`${turn.runtimeBase}/invocations?qualifier=DEFAULT`, {
@@ -26,7 +30,7 @@ export async function invokeSse(turn: TurnRequest): Promise<void> {
         accept: 'text/event-stream, application/json',
         'x-amzn-bedrock-agentcore-runtime-session-id': turn.sessionId,
       },
-      body: JSON.stringify({ prompt: turn.prompt }),
+      body: codec.body,
       ...(turn.signal ? { signal: turn.signal } : {}),
     });
   } catch (error) {
@@ -50,10 +54,10 @@ export async function invokeSse(turn: TurnRequest): Promise<void> {
       } catch {
         continue;
       }
-      const event = toStreamEvent(message.event, data);
-      if (!event) continue;
-      turn.onEvent(event);
-      if (endsTurn(event)) return;
+      for (const event of codec.decode(message.event, data)) {
+        turn.onEvent(event);
+        if (endsTurn(event)) return;
+      }
     }
   } catch (error) {
     if (turn.signal?.aborted || error instanceof ChatError) throw error;

@@ -1,5 +1,6 @@
 import { ChatError, networkError } from './chat-error.ts';
-import { endsTurn, toStreamEvent, type StreamEvent } from './stream-event.ts';
+import { endsTurn, type StreamEvent } from './stream-event.ts';
+import { turnCodec, type ChatProtocol, type TurnCodec } from './turn-codec.ts';
 
 export type SocketState = 'closed' | 'connecting' | 'open';
 
@@ -12,6 +13,7 @@ export function base64UrlToken(token: string): string {
 }
 
 interface PendingTurn {
+  readonly codec: TurnCodec;
   readonly onEvent: (event: StreamEvent) => void;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
@@ -29,8 +31,11 @@ export class RuntimeSocket {
   private opening: Promise<WebSocket> | undefined;
   private pending: PendingTurn | undefined;
 
-  constructor(runtimeBase: string, sessionId: string, onStateChange: (state: SocketState) => void) {
+  private readonly protocol: ChatProtocol;
+
+  constructor(runtimeBase: string, sessionId: string, onStateChange: (state: SocketState) => void, protocol: ChatProtocol = 'HTTP') {
     this.runtimeBase = runtimeBase;
+    this.protocol = protocol;
     this.sessionId = sessionId;
     this.onStateChange = onStateChange;
   }
@@ -38,9 +43,10 @@ export class RuntimeSocket {
   async send(prompt: string, accessToken: string, onEvent: (event: StreamEvent) => void): Promise<void> {
     if (this.pending) throw new ChatError('bad_request', 'A reply is still streaming.', { fix: 'Wait for it to finish.' });
     const socket = await this.open(accessToken);
+    const codec = turnCodec(this.protocol, this.sessionId, prompt);
     return new Promise<void>((resolve, reject) => {
-      this.pending = { onEvent, resolve, reject };
-      socket.send(JSON.stringify({ prompt }));
+      this.pending = { codec, onEvent, resolve, reject };
+      socket.send(codec.body);
     });
   }
 
@@ -93,13 +99,14 @@ export class RuntimeSocket {
     } catch {
       return;
     }
-    const event = toStreamEvent(undefined, parsed);
-    if (!event) return;
     const turn = this.pending;
-    turn.onEvent(event);
-    if (endsTurn(event)) {
-      this.pending = undefined;
-      turn.resolve();
+    for (const event of turn.codec.decode(undefined, parsed)) {
+      turn.onEvent(event);
+      if (endsTurn(event)) {
+        this.pending = undefined;
+        turn.resolve();
+        return;
+      }
     }
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ChatProtocol } from './turn-codec.ts';
 
 /** `GET /config.json`: the public settings the server hands the app (DESIGN). Nothing here is secret. */
 const webSettingsSchema = z.object({
@@ -13,6 +14,8 @@ const webSettingsSchema = z.object({
   oauthBase: z.string().url().optional(),
   /** On AWS the runtime is AgentCore's regional endpoint, not the issuer's origin (written by `gatehouse deploy`). */
   runtimeEndpoint: z.string().url().optional(),
+  /** The runtime's `protocolConfiguration.serverProtocol`; the chat speaks HTTP (the default) and AGUI. */
+  runtimeProtocol: z.enum(['HTTP', 'AGUI'], { message: 'must be HTTP or AGUI: the chat talks to HTTP and AG-UI runtimes, not MCP or A2A ones' }).default('HTTP'),
 });
 
 export interface WebSettings {
@@ -26,6 +29,8 @@ export interface WebSettings {
   readonly runtimeArn: string;
   /** `{origin}/runtimes/{encoded ARN}` — append `/invocations` or `/ws`. */
   readonly runtimeBase: string;
+  /** How the chat talks to the runtime: the agent's own events (HTTP) or AG-UI events (AGUI). */
+  readonly runtimeProtocol: ChatProtocol;
   /** The app's own address, used as redirect and logout URI. */
   readonly appUrl: string;
 }
@@ -63,6 +68,7 @@ export async function loadWebSettings(appUrl: string, fetcher: typeof fetch = fe
     issuer,
     oauthBase,
     runtimeArn: raw.runtimeArn,
+    runtimeProtocol: raw.runtimeProtocol,
     runtimeBase: `${runtimeOrigin}/runtimes/${encodeURIComponent(raw.runtimeArn)}`,
     appUrl,
   };

@@ -33,3 +33,10 @@ test('a config.json with a malformed runtimeEndpoint is refused, naming the fiel
     { code: 'settings_invalid', message: /"runtimeEndpoint"/ },
   );
 });
+
+test('runtimeProtocol defaults to HTTP, takes AGUI, and refuses MCP naming the field and what the chat speaks', async () => {
+  const base = { region: 'local', userPoolId: 'local_Pool1', clientId: 'c1', issuer: 'http://localhost:8080/local_Pool1', runtimeArn: arn };
+  assert.equal((await loadWebSettings('http://localhost:8080/', serve(base))).runtimeProtocol, 'HTTP');
+  assert.equal((await loadWebSettings('http://localhost:8080/', serve({ ...base, runtimeProtocol: 'AGUI' }))).runtimeProtocol, 'AGUI');
+  await assert.rejects(loadWebSettings('http://localhost:8080/', serve({ ...base, runtimeProtocol: 'MCP' })), { code: 'settings_invalid', message: /"runtimeProtocol".*HTTP or AGUI/ });
+});

@@ -78,12 +78,12 @@ export function useChat(settings: WebSettings, auth: AuthClient, userKey: string
       const attempt = async (forceRefresh: boolean) => {
         const accessToken = await auth.freshAccessToken(forceRefresh);
         if (via === 'sse') {
-          await invokeSse({ runtimeBase: settings.runtimeBase, sessionId: conversation, accessToken, prompt, onEvent: relay });
+          await invokeSse({ runtimeBase: settings.runtimeBase, sessionId: conversation, accessToken, prompt, protocol: settings.runtimeProtocol, onEvent: relay });
           return;
         }
         if (socket.current?.sessionId !== conversation) {
           socket.current?.close();
-          socket.current = new RuntimeSocket(settings.runtimeBase, conversation, setSocketState);
+          socket.current = new RuntimeSocket(settings.runtimeBase, conversation, setSocketState, settings.runtimeProtocol);
         }
         await socket.current.send(prompt, accessToken, relay);
       };
@@ -99,7 +99,7 @@ export function useChat(settings: WebSettings, auth: AuthClient, userKey: string
         }
       }
     },
-    [auth, settings.runtimeBase],
+    [auth, settings.runtimeBase, settings.runtimeProtocol],
   );
 
   /**
