@@ -156,6 +156,32 @@ test('an agent URL in gatehouseAgent makes a runtime READY; local commands and r
   });
 });
 
+test('protocolConfiguration.serverProtocol is stored, returned by Get and passed to the runtime that serves it', async () => {
+  const served = new Map<string, string>();
+  const host = {
+    async addRuntime(runtime: { id: string; config: { protocolConfiguration: { serverProtocol: string } } }) {
+      served.set(runtime.id, runtime.config.protocolConfiguration.serverProtocol);
+    },
+    async removeRuntime(id: string) {
+      served.delete(id);
+    },
+  };
+  const server = await startControlPlane(undefined, { runtimes: host, pollIntervalMs: 50 });
+  try {
+    const client = server.client();
+    const created = await server.clientWithAgent({ url: 'http://127.0.0.1:9999' }).send(new CreateAgentRuntimeCommand({ ...codeRuntime('mcp_tools'), protocolConfiguration: { serverProtocol: 'MCP' } }));
+    assert.deepEqual((await client.send(new GetAgentRuntimeCommand({ agentRuntimeId: created.agentRuntimeId }))).protocolConfiguration, { serverProtocol: 'MCP' });
+    for (let attempt = 0; attempt < 100 && !served.has(created.agentRuntimeId!); attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(served.get(created.agentRuntimeId!), 'MCP');
+    // A runtime declared in gatehouse.yaml reports the protocol it was declared with (HTTP by default).
+    assert.deepEqual((await client.send(new GetAgentRuntimeCommand({ agentRuntimeId: 'ops_agent' }))).protocolConfiguration, { serverProtocol: 'HTTP' });
+    const bad = await refusal(client.send(new CreateAgentRuntimeCommand({ ...codeRuntime('bad_protocol'), protocolConfiguration: { serverProtocol: 'GRPC' as 'MCP' } })));
+    assert.deepEqual([bad.name, bad.fieldList?.map((field) => field.name)], ['ValidationException', ['protocolConfiguration.serverProtocol']]);
+  } finally {
+    await server.close();
+  }
+});
+
 test('a container runtime says it cannot run without a container engine', async () => {
   await withServer(async (_server, client) => {
     const created = await client.send(new CreateAgentRuntimeCommand({ ...codeRuntime('boxed'), agentRuntimeArtifact: { containerConfiguration: { containerUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/agent:latest' } } }));

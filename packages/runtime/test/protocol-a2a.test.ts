@@ -57,6 +57,13 @@ describe('serverProtocol A2A: the agent card and JSON-RPC through /runtimes/{arn
     assert.ok(seen.every((url) => url.startsWith(`${harness.baseUrl}/runtimes/`)), `every call went through Gatehouse: ${seen.join(', ')}`);
     const second = (await client.sendMessage(message('again'))) as Message;
     assert.equal(second.metadata?.pid, answer.metadata?.pid, 'the same session reaches the same agent process');
+    // SendStreamingMessage: the agent's SSE stream comes back through the runtime.
+    const streamed: string[] = [];
+    for await (const event of client.sendMessageStream(message('stream me'))) {
+      const payload = event.payload;
+      if (payload?.$case === 'message') streamed.push(...payload.value.parts.map((part) => (part.content?.$case === 'text' ? part.content.value : '')));
+    }
+    assert.deepEqual(streamed, ['echo: stream me']);
   });
 
   test('the card without a token is refused; another user cannot read it in someone else’s session', async () => {
