@@ -14,7 +14,19 @@ import { CLIENT_CLOSED, proxyInvocation } from './proxy-invocation.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { readPayload } from './read-payload.ts';
 import { RuntimeError, validationError } from './runtime-error.ts';
-import { agentCardRoute, checkAgentCardProtocol, checkProtocolRequest, checkWebSocketProtocol, protocolHop, protocolSessionId, serveAgentCard } from './runtime-protocols.ts';
+import {
+  PROTECTED_RESOURCE_PATH,
+  checkAgentCardProtocol,
+  checkProtocolRequest,
+  checkWebSocketProtocol,
+  protocolHop,
+  protocolSessionId,
+  publicInvocationsUrl,
+  serveAgentCard,
+  serveProtectedResource,
+  wellKnownRoute,
+  withResourceMetadata,
+} from './runtime-protocols.ts';
 import { RuntimeRegistry, configuredOrigins, createEntry, type PerimeterSource, type RuntimeEntry } from './runtime-registry.ts';
 import { SESSION_HEADER, checkSessionId, resolveSessionId } from './session-id.ts';
 import { SessionManager, type RuntimeStats, type Session } from './session-manager.ts';
@@ -140,7 +152,9 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
 
   async function invoke({ runtime, request, response, url, corsHeaders, log, trace, agentCard }: RuntimeRequest): Promise<number> {
     let body = runtime.method === 'SigV4' ? await payload(runtime, request) : undefined;
-    const caller = await auth.authenticate(runtime, request, url, body, false);
+    const caller = await auth.authenticate(runtime, request, url, body, false).catch((error: unknown) => {
+      throw withResourceMetadata(error, publicInvocationsUrl(platform.baseUrl, runtime, url, PROTECTED_RESOURCE_PATH));
+    });
     log.principal = caller.label;
     const named = singleHeader(request, SESSION_HEADER);
     const fallback = named === undefined ? protocolSessionId(runtime, request.headers) : undefined;
@@ -165,7 +179,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
       const workloadAccessToken = await workloadTokens.forCaller(runtime, caller);
       const headers = agentHeaders(runtime, request.headers, { sessionId, requestId: randomUUID(), userId: caller.userId, workloadAccessToken });
       const hop = startHop(trace, 'agent /invocations', { 'gatehouse.runtime.name': runtime.name, 'gatehouse.session.id': sessionId }, headers);
-      if (agentCard) return await serveAgentCard({ runtime, session, headers, response, responseHeaders: corsHeaders, publicUrl: `${platform.baseUrl}/runtimes/${encodeURIComponent(runtime.arn)}/invocations${url.search}` });
+      if (agentCard) return await serveAgentCard({ runtime, session, headers, response, responseHeaders: corsHeaders, publicUrl: publicInvocationsUrl(platform.baseUrl, runtime, url) });
       const protocol = protocolHop(runtime, sessionId, request.headers, headers);
       return await proxyInvocation({
         path: protocol.path,
@@ -215,8 +229,8 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     let status: number;
     let trace: RequestTrace | undefined;
     try {
-      const agentCard = agentCardRoute(url);
-      const route = registry.route(agentCard ?? url);
+      const wellKnown = wellKnownRoute(url);
+      const route = registry.route(wellKnown?.routed ?? url);
       if (!route) return false;
       const { runtime, action } = route;
       log.runtime = runtime.name;
@@ -230,13 +244,18 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
         throw new RuntimeError('AccessDeniedException', `Origin ${JSON.stringify(origin?.slice(0, 200))} is not in allowedOrigins of runtime ${runtime.name}.`);
       }
       corsHeaders = cors.responseHeaders(runtime, origin);
-      if (request.method !== (agentCard ? 'GET' : ALLOWED_METHODS[action])) {
+      if (request.method !== (wellKnown ? 'GET' : ALLOWED_METHODS[action])) {
         throw new RuntimeError('ResourceNotFoundException', `${request.method ?? ''} is not supported on /${action}; use ${ALLOWED_METHODS[action]}${action === 'ws' ? ' with Upgrade: websocket' : ''}.`);
       }
       if (action === 'ws') throw new RuntimeError('ValidationException', 'The /ws endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket).', { reason: 'CannotParse' });
       if (closing) throw new RuntimeError('ServiceUnavailableException', 'The runtime is shutting down; retry on another instance.');
-      const call: RuntimeRequest = { runtime, request, response, url, corsHeaders, log, trace, agentCard: agentCard !== undefined };
-      const work = action === 'invocations' ? invoke(call) : stopSession(call);
+      const call: RuntimeRequest = { runtime, request, response, url, corsHeaders, log, trace, agentCard: wellKnown?.document === 'agent-card' };
+      const work =
+        wellKnown?.document === 'protected-resource'
+          ? Promise.resolve().then(() => serveProtectedResource(runtime, response, { publicUrl: publicInvocationsUrl(platform.baseUrl, runtime, url), responseHeaders: corsHeaders }))
+          : action === 'invocations'
+            ? invoke(call)
+            : stopSession(call);
       inFlight.add(work);
       try {
         status = await work;

@@ -26,7 +26,7 @@ export const PROTOCOL_CONTRACTS: Readonly<Record<ServerProtocol, ProtocolContrac
 };
 
 export const AGENT_CARD_PATH = '/.well-known/agent-card.json';
-const CARD_SUFFIX = `/invocations${AGENT_CARD_PATH}`;
+export const PROTECTED_RESOURCE_PATH = '/.well-known/oauth-protected-resource';
 const MCP_SESSION_HEADER = 'mcp-session-id';
 const A2A_HEADERS = ['a2a-version', 'a2a-extensions'] as const;
 /** JSON-RPC bodies are inspected only up to this size; larger ones pass to the agent as they are. */
@@ -36,12 +36,57 @@ export function protocolOf(runtime: RuntimeEntry): ServerProtocol {
   return runtime.config.protocolConfiguration.serverProtocol;
 }
 
-/** `/runtimes/{arn}/invocations/.well-known/agent-card.json` → the `/invocations` URL that routes it (same query), else undefined. */
-export function agentCardRoute(url: URL): URL | undefined {
-  if (!url.pathname.startsWith('/runtimes/') || !url.pathname.endsWith(CARD_SUFFIX)) return undefined;
-  const routed = new URL(url.href);
-  routed.pathname = url.pathname.slice(0, -AGENT_CARD_PATH.length);
-  return routed;
+export interface WellKnownRoute {
+  /** GetAgentCard (A2A runtimes) or the RFC 9728 metadata of an OAuth runtime. */
+  readonly document: 'agent-card' | 'protected-resource';
+  /** The `/runtimes/{arn}/invocations` URL (same query) that names the runtime. */
+  readonly routed: URL;
+}
+
+/** `/runtimes/{arn}/invocations/.well-known/{agent-card.json | oauth-protected-resource}`, else undefined. */
+export function wellKnownRoute(url: URL): WellKnownRoute | undefined {
+  if (!url.pathname.startsWith('/runtimes/')) return undefined;
+  for (const [document, suffix] of [['agent-card', AGENT_CARD_PATH], ['protected-resource', PROTECTED_RESOURCE_PATH]] as const) {
+    if (!url.pathname.endsWith(`/invocations${suffix}`)) continue;
+    const routed = new URL(url.href);
+    routed.pathname = url.pathname.slice(0, -suffix.length);
+    return { document, routed };
+  }
+  return undefined;
+}
+
+/** Where clients reach this runtime through Gatehouse: `{base}/runtimes/{encoded ARN}/invocations[{suffix}][?qualifier=…]`. */
+export function publicInvocationsUrl(baseUrl: string, runtime: RuntimeEntry, url: URL, suffix = ''): string {
+  return `${baseUrl}/runtimes/${encodeURIComponent(runtime.arn)}/invocations${suffix}${url.search}`;
+}
+
+/**
+ * RFC 9728 metadata for an OAuth runtime, as AgentCore serves it for MCP clients: the resource is the invocations URL,
+ * the authorization server the issuer of the authorizer's discovery URL. SigV4 runtimes have none (404).
+ */
+export function serveProtectedResource(runtime: RuntimeEntry, response: ServerResponse, options: { readonly publicUrl: string; readonly responseHeaders: Readonly<Record<string, string>> }): number {
+  const authorizer = runtime.config.authorizerConfiguration?.customJWTAuthorizer;
+  if (!authorizer) throw new RuntimeError('ResourceNotFoundException', `Runtime ${runtime.name} takes SigV4, not OAuth tokens: it has no protected-resource metadata.`);
+  const issuer = authorizer.discoveryUrl.replace(/\/\.well-known\/openid-configuration$/, '');
+  const body = JSON.stringify({
+    resource: options.publicUrl,
+    authorization_servers: [issuer],
+    bearer_methods_supported: ['header'],
+    ...(authorizer.allowedScopes?.length ? { scopes_supported: authorizer.allowedScopes } : {}),
+  });
+  response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'max-age=300', ...options.responseHeaders });
+  response.end(body);
+  return 200;
+}
+
+/** A bearer challenge of an OAuth runtime names its metadata (`resource_metadata`, RFC 9728 §5.1), so MCP clients find the issuer. */
+export function withResourceMetadata(error: unknown, metadataUrl: string): unknown {
+  if (!(error instanceof RuntimeError)) return error;
+  const challenge = error.details.headers?.['www-authenticate'];
+  if (challenge === undefined || !challenge.startsWith('Bearer')) return error;
+  const parameter = `resource_metadata="${metadataUrl}"`;
+  const extended = challenge === 'Bearer' ? `Bearer ${parameter}` : `${challenge}, ${parameter}`;
+  return new RuntimeError(error.code, error.message, { ...error.details, headers: { ...error.details.headers, 'www-authenticate': extended } });
 }
 
 /**
@@ -166,7 +211,7 @@ export interface AgentCardRequest {
   readonly headers: OutgoingHttpHeaders;
   readonly response: ServerResponse;
   readonly responseHeaders: Readonly<Record<string, string>>;
-  /** Where A2A clients reach this runtime through Gatehouse: `{base}/runtimes/{encoded ARN}/invocations[?qualifier=…]`. */
+  /** Where A2A clients reach this runtime through Gatehouse (publicInvocationsUrl). */
   readonly publicUrl: string;
 }
 

@@ -34,6 +34,7 @@ describe('serverProtocol MCP: MCP JSON-RPC through /runtimes/{arn}/invocations',
         // An agent that does not speak MCP behind an MCP runtime (the echo agent serves /invocations only).
         { agentRuntimeName: 'not_mcp', protocolConfiguration: { serverProtocol: 'MCP' }, limits: { warmPoolSize: 0 } },
         { agentRuntimeName: 'plain', limits: { warmPoolSize: 0 } },
+        { agentRuntimeName: 'sigv4_tools', authorizer: false, agent: { command: [process.execPath, MCP_AGENT] }, protocolConfiguration: { serverProtocol: 'MCP' }, limits: { warmPoolSize: 0 } },
       ],
     });
     alice = harness.issuer.sign({ sub: 'alice' });
@@ -80,10 +81,24 @@ describe('serverProtocol MCP: MCP JSON-RPC through /runtimes/{arn}/invocations',
     }
   });
 
-  test('an MCP client without a token is refused before any agent runs', async () => {
-    const response = await fetch(harness.url('tools'), { method: 'POST', headers: { 'content-type': 'application/json', accept: MCP_ACCEPT }, body: JSON.stringify(INITIALIZE) });
+  test('an MCP client without a token is refused before any agent runs, and told where the runtime’s OAuth metadata is', async () => {
+    const response = await fetch(`${harness.url('tools')}?qualifier=DEFAULT`, { method: 'POST', headers: { 'content-type': 'application/json', accept: MCP_ACCEPT }, body: JSON.stringify(INITIALIZE) });
     assert.equal(response.status, 401);
+    const arn = harness.runtime.runtimes.find((runtime) => runtime.name === 'tools')!.arn;
+    const invocations = `${harness.baseUrl}/runtimes/${encodeURIComponent(arn)}/invocations`;
+    const metadataUrl = `${invocations}/.well-known/oauth-protected-resource?qualifier=DEFAULT`;
+    assert.equal(response.headers.get('www-authenticate'), `Bearer resource_metadata="${metadataUrl}"`);
+    // RFC 9728 metadata, readable without a token: the resource is the invocations URL, the issuer the authorizer's.
+    const metadata = await fetch(metadataUrl);
+    assert.equal(metadata.status, 200);
+    assert.deepEqual(await metadata.json(), { resource: `${invocations}?qualifier=DEFAULT`, authorization_servers: [harness.issuer.discoveryUrl.replace('/.well-known/openid-configuration', '')], bearer_methods_supported: ['header'] });
     await assert.rejects(connect(harness.url('tools'), 'not-a-token'));
+  });
+
+  test('a SigV4 runtime has no OAuth protected-resource metadata', async () => {
+    const response = await fetch(`${harness.url('sigv4_tools')}/.well-known/oauth-protected-resource`);
+    assert.equal(response.status, 404);
+    assert.equal(response.headers.get('x-amzn-errortype'), 'ResourceNotFoundException');
   });
 
   test('a payload that is not JSON-RPC gets a ValidationException naming MCP', async () => {

@@ -46,9 +46,9 @@ describe('security: forged and misdirected credentials never reach the agent', (
     await otherIssuer.close();
   });
 
-  test('no token: 401 UnauthorizedException with WWW-Authenticate: Bearer', async () => {
+  test('no token: 401 UnauthorizedException with WWW-Authenticate: Bearer naming the runtime’s RFC 9728 metadata', async () => {
     const response = await refused(undefined, 401, 'UnauthorizedException', /Missing bearer token/);
-    assert.equal(response.headers.get('www-authenticate'), 'Bearer');
+    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer resource_metadata="http:\/\/127\.0\.0\.1:\d+\/runtimes\/arn%3Aaws%3Abedrock-agentcore%3A[^"]+\/invocations\/\.well-known\/oauth-protected-resource"$/);
   });
 
   test('forged claims under the old signature', async () => {
