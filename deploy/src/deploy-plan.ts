@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { AccountConfig, CustomJwtAuthorizerConfig, GatehouseConfig, GatewayTargetConfig } from '@gatehouse/core';
+import type { AccountConfig, CustomJwtAuthorizerConfig, GatehouseConfig, GatewayTargetConfig, ServerProtocol } from '@gatehouse/core';
 import { BRIDGE_ROLE, READ_ONLY_ROLE } from '@gatehouse/tools';
 import { DeployConfigError } from './deploy-error.ts';
 import { DEFAULT_GATEWAY_NAME, DEFAULT_RUNTIME_NAME, OPS_TARGET_NAME, OPS_TOOLS_FUNCTION } from './deploy-names.ts';
@@ -25,6 +25,8 @@ export interface PlannedRuntime {
   readonly idleSeconds: number;
   readonly maxLifetimeSeconds: number;
   readonly environment: Readonly<Record<string, string>>;
+  /** `protocolConfiguration.serverProtocol`: HTTP, MCP, A2A or AGUI, as declared. */
+  readonly protocol: ServerProtocol;
 }
 
 export type PlannedTarget =
@@ -250,6 +252,7 @@ export function planDeployment(config: Readonly<GatehouseConfig>, options: PlanO
           idleSeconds: runtime.lifecycleConfiguration.idleRuntimeSessionTimeout,
           maxLifetimeSeconds: runtime.lifecycleConfiguration.maxLifetime,
           environment: { ...runtime.agent.env, ...runtime.environmentVariables },
+          protocol: runtime.protocolConfiguration.serverProtocol,
         };
       })
     : [
@@ -266,6 +269,7 @@ export function planDeployment(config: Readonly<GatehouseConfig>, options: PlanO
           idleSeconds: 900,
           maxLifetimeSeconds: 28_800,
           environment: { GATEHOUSE_GATEWAY_CREDENTIAL: 'caller-token' },
+          protocol: 'HTTP',
         },
       ];
   const names = new Set<string>();

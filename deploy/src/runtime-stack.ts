@@ -46,7 +46,7 @@ export class RuntimeStack extends Stack {
           exclude: [...planned.exclude],
           ignoreMode: IgnoreMode.DOCKER,
         }),
-        protocolConfiguration: agentcore.ProtocolType.HTTP,
+        protocolConfiguration: agentcore.ProtocolType.of(planned.protocol),
         authorizerConfiguration: runtimeAuthorizer(planned.authorizer, props.userPool, props.webClient),
         ...(planned.allowlistedHeaders.length > 0 ? { requestHeaderConfiguration: { allowlistedHeaders: [...planned.allowlistedHeaders] } } : {}),
         lifecycleConfiguration: { idleRuntimeSessionTimeout: Duration.seconds(planned.idleSeconds), maxLifetime: Duration.seconds(planned.maxLifetimeSeconds) },

@@ -139,6 +139,7 @@ export async function synthesizeApp(options: SynthesizeOptions): Promise<Synthes
         gatewayUrl: defaultGateway?.gatewayUrl ?? '',
         oauthBase: cognito.domain.baseUrl(),
         runtimeEndpoint: `https://bedrock-agentcore.${Aws.REGION}.${Aws.URL_SUFFIX}`,
+        runtimeProtocol: plan.runtimes[0]?.protocol ?? 'HTTP',
       },
       description: 'Gatehouse web build and its config.json',
     });

@@ -17,6 +17,8 @@ export interface WebConfigValues {
   readonly oauthBase: string;
   /** Where `/runtimes/{arn}/invocations` lives: the AgentCore data-plane endpoint of the region. */
   readonly runtimeEndpoint: string;
+  /** The runtime's serverProtocol: the chat speaks HTTP or AGUI. */
+  readonly runtimeProtocol: string;
 }
 
 export interface WebContentStackProps extends StackProps {

@@ -38,7 +38,7 @@ before(async () => {
         lifecycleConfiguration: { idleRuntimeSessionTimeout: 600, maxLifetime: 3600 },
         environmentVariables: { LOG_LEVEL: 'debug' },
       },
-      { agentRuntimeName: 'batch_agent', agent: { command: ['node', 'agent.mjs'], cwd: 'batch' } },
+      { agentRuntimeName: 'batch_agent', agent: { command: ['node', 'agent.mjs'], cwd: 'batch' }, protocolConfiguration: { serverProtocol: 'MCP' } },
     ],
     gateways: [
       {
@@ -79,6 +79,11 @@ test('the request-header allowlist, lifecycle and environment of a runtime come 
   const manifest = JSON.parse(readFileSync(path.join(work, 'cdk.out', 'Team-Runtime.assets.json'), 'utf8')) as { dockerImages: Record<string, { source: { dockerFile?: string; platform?: string } }> };
   const images = Object.values(manifest.dockerImages).map((image) => image.source);
   assert.deepEqual(images, [{ ...images[0], dockerFile: 'Dockerfile', platform: 'linux/arm64' }, { ...images[1], dockerFile: 'Dockerfile', platform: 'linux/arm64' }]);
+});
+
+test('each runtime keeps its declared serverProtocol (HTTP by default)', () => {
+  assert.equal(runtimeNamed('support_agent').ProtocolConfiguration, 'HTTP');
+  assert.equal(runtimeNamed('batch_agent').ProtocolConfiguration, 'MCP');
 });
 
 test('the MCP server and OpenAPI targets sit next to the ops tools on the declared gateway', () => {

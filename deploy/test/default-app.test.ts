@@ -291,7 +291,8 @@ test('config.json is generated from the stack outputs', () => {
   for (const [marker, value] of Object.entries(markers[configIndex]!)) text = text.replaceAll(marker, renderExpression(resolveImports(value, templates)));
   const config = JSON.parse(text) as Record<string, string>;
   const expected = (stackName: string, key: string): string => renderExpression(resolveImports(output(stackName, key), templates));
-  assert.deepEqual(Object.keys(config).sort(), ['clientId', 'gatewayUrl', 'issuer', 'oauthBase', 'region', 'runtimeArn', 'runtimeEndpoint', 'userPoolId']);
+  assert.deepEqual(Object.keys(config).sort(), ['clientId', 'gatewayUrl', 'issuer', 'oauthBase', 'region', 'runtimeArn', 'runtimeEndpoint', 'runtimeProtocol', 'userPoolId']);
+  assert.equal(config.runtimeProtocol, 'HTTP');
   assert.equal(config.userPoolId, expected('Cognito', 'UserPoolId'));
   assert.equal(config.clientId, expected('Cognito', 'UserPoolClientId'));
   assert.equal(config.issuer, expected('Cognito', 'Issuer'));
