@@ -116,7 +116,8 @@ function parseJson(body: Buffer): unknown {
 /** An MCP client's first request: `initialize` with the MCP `protocolVersion` it wants. */
 function isMcpRequest(headers: IncomingHttpHeaders, body: Buffer): boolean {
   if (headers['mcp-protocol-version'] !== undefined) return true;
-  if (body.length === 0 || body[0] !== 0x7b) return false;
+  // Parsed only when it can be one (a JSON object naming `initialize`): HTTP payloads otherwise pass untouched and unparsed.
+  if (body.length === 0 || body[0] !== 0x7b || !body.includes('"initialize"')) return false;
   const message = parseJson(body);
   return isJsonRpcMessage(message) && message.method === 'initialize' && typeof (message.params as Record<string, unknown> | undefined)?.protocolVersion === 'string';
 }
