@@ -19,9 +19,11 @@ import {
   checkAgentCardProtocol,
   checkProtocolRequest,
   checkWebSocketProtocol,
+  isMcpSessionMethod,
   protocolHop,
   protocolSessionId,
   publicInvocationsUrl,
+  refuseMcpSessionMethod,
   serveAgentCard,
   serveProtectedResource,
   wellKnownRoute,
@@ -221,6 +223,14 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     return 200;
   }
 
+  /** The operation a routed request names: an invocation, stopruntimesession, or a well-known document of the runtime. */
+  async function dispatch(call: RuntimeRequest, action: string, document: 'agent-card' | 'protected-resource' | undefined): Promise<number> {
+    if (document === 'protected-resource') {
+      return serveProtectedResource(call.runtime, call.response, { publicUrl: publicInvocationsUrl(platform.baseUrl, call.runtime, call.url), responseHeaders: call.corsHeaders });
+    }
+    return action === 'invocations' ? invoke(call) : stopSession(call);
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
     if (!url.pathname.startsWith('/runtimes/')) return false;
     const started = performance.now();
@@ -244,18 +254,14 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
         throw new RuntimeError('AccessDeniedException', `Origin ${JSON.stringify(origin?.slice(0, 200))} is not in allowedOrigins of runtime ${runtime.name}.`);
       }
       corsHeaders = cors.responseHeaders(runtime, origin);
-      if (request.method !== (wellKnown ? 'GET' : ALLOWED_METHODS[action])) {
+      const mcpSessionMethod = isMcpSessionMethod(runtime, action, request.method) && !wellKnown;
+      if (!mcpSessionMethod && request.method !== (wellKnown ? 'GET' : ALLOWED_METHODS[action])) {
         throw new RuntimeError('ResourceNotFoundException', `${request.method ?? ''} is not supported on /${action}; use ${ALLOWED_METHODS[action]}${action === 'ws' ? ' with Upgrade: websocket' : ''}.`);
       }
       if (action === 'ws') throw new RuntimeError('ValidationException', 'The /ws endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket).', { reason: 'CannotParse' });
       if (closing) throw new RuntimeError('ServiceUnavailableException', 'The runtime is shutting down; retry on another instance.');
       const call: RuntimeRequest = { runtime, request, response, url, corsHeaders, log, trace, agentCard: wellKnown?.document === 'agent-card' };
-      const work =
-        wellKnown?.document === 'protected-resource'
-          ? Promise.resolve().then(() => serveProtectedResource(runtime, response, { publicUrl: publicInvocationsUrl(platform.baseUrl, runtime, url), responseHeaders: corsHeaders }))
-          : action === 'invocations'
-            ? invoke(call)
-            : stopSession(call);
+      const work = mcpSessionMethod ? Promise.resolve(refuseMcpSessionMethod(runtime, response, corsHeaders)) : dispatch(call, action, wellKnown?.document);
       inFlight.add(work);
       try {
         status = await work;

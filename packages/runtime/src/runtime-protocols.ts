@@ -164,6 +164,22 @@ export function checkAgentCardProtocol(runtime: RuntimeEntry): void {
   throw new RuntimeError('ResourceNotFoundException', `Runtime ${runtime.name} speaks ${protocol} (protocolConfiguration.serverProtocol); only A2A runtimes have an agent card.`);
 }
 
+/** MCP's streamable HTTP GET (standalone SSE stream) and DELETE (end a session) on an MCP runtime's invocations URL. */
+export function isMcpSessionMethod(runtime: RuntimeEntry, action: string, method: string | undefined): boolean {
+  return protocolOf(runtime) === 'MCP' && action === 'invocations' && (method === 'GET' || method === 'DELETE');
+}
+
+/**
+ * 405 with `Allow: POST`, which the MCP transport spec gives for a server without a standalone stream: agents behind
+ * an MCP runtime are stateless, and MCP clients take this answer as "no stream" instead of reporting an error.
+ */
+export function refuseMcpSessionMethod(runtime: RuntimeEntry, response: ServerResponse, responseHeaders: Readonly<Record<string, string>>): number {
+  const body = JSON.stringify({ message: `Runtime ${runtime.name} serves stateless MCP: only POST reaches its agent (no standalone SSE stream, no session to delete).` });
+  response.writeHead(405, { allow: 'POST', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...responseHeaders });
+  response.end(body);
+  return 405;
+}
+
 export interface ProtocolHop {
   readonly path: string;
   /** Headers the client gets on top of the agent's (MCP: the `Mcp-Session-Id` that keeps it on this session). */

@@ -10,11 +10,13 @@ const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { prot
 const MCP_ACCEPT = 'application/json, text/event-stream';
 
 /** The official MCP client pointed at Gatehouse's invocations URL, as a user would point it at AgentCore's. */
-async function connect(url: string, token: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+async function connect(url: string, token: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport; errors: Error[] }> {
   const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${token}` } } });
   const client = new Client({ name: 'protocol-test', version: '1.0.0' });
+  const errors: Error[] = [];
+  client.onerror = (error) => errors.push(error);
   await client.connect(transport);
-  return { client, transport };
+  return { client, transport, errors };
 }
 
 function text(result: unknown): string {
@@ -43,7 +45,7 @@ describe('serverProtocol MCP: MCP JSON-RPC through /runtimes/{arn}/invocations',
   after(() => harness.close());
 
   test('the official MCP client initializes, lists tools and calls one through the perimeter', async () => {
-    const { client, transport } = await connect(harness.url('tools'), alice);
+    const { client, transport, errors } = await connect(harness.url('tools'), alice);
     try {
       assert.equal(client.getServerVersion()?.name, 'gatehouse-mcp-agent');
       const tools = await client.listTools();
@@ -55,6 +57,8 @@ describe('serverProtocol MCP: MCP JSON-RPC through /runtimes/{arn}/invocations',
       assert.ok(transport.sessionId && transport.sessionId.length >= 33, `session ${transport.sessionId}`);
       assert.deepEqual(first, { userId: 'alice', sessionId: transport.sessionId, mcpSessionId: transport.sessionId, hasAuthorization: false, pid: first.pid });
       assert.equal(second.pid, first.pid);
+      // The client's GET for a standalone stream got MCP's 405 ("none"), which it does not report as an error.
+      assert.deepEqual(errors, []);
     } finally {
       await client.close();
     }
@@ -99,6 +103,17 @@ describe('serverProtocol MCP: MCP JSON-RPC through /runtimes/{arn}/invocations',
     const response = await fetch(`${harness.url('sigv4_tools')}/.well-known/oauth-protected-resource`);
     assert.equal(response.status, 404);
     assert.equal(response.headers.get('x-amzn-errortype'), 'ResourceNotFoundException');
+  });
+
+  test('GET and DELETE on an MCP runtime answer 405 Allow: POST (stateless: no stream, no session to end)', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const response = await fetch(harness.url('tools'), { method, headers: { authorization: `Bearer ${alice}`, accept: 'text/event-stream' } });
+      assert.equal(response.status, 405, method);
+      assert.equal(response.headers.get('allow'), 'POST');
+      assert.match(((await response.json()) as { message: string }).message, /stateless MCP/);
+    }
+    // Other runtimes keep AgentCore's answer for a wrong method.
+    assert.equal((await fetch(harness.url('plain'), { headers: { authorization: `Bearer ${alice}` } })).status, 404);
   });
 
   test('a payload that is not JSON-RPC gets a ValidationException naming MCP', async () => {
