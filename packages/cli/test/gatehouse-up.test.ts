@@ -34,8 +34,9 @@ test('gatehouse up with no config file: the first-run admin asks the offline age
     const ping = await fetch(`${cli.url}/ping`);
     assert.equal(ping.status, 200);
     const settings = (await (await fetch(`${cli.url}/config.json`)).json()) as Record<string, string>;
-    assert.deepEqual(Object.keys(settings).sort(), ['acceptedClients', 'authority', 'clientId', 'gatewayUrl', 'issuer', 'region', 'runtimeArn', 'userPoolId'].sort());
+    assert.deepEqual(Object.keys(settings).sort(), ['acceptedClients', 'authority', 'clientId', 'gatewayUrl', 'issuer', 'region', 'runtimeArn', 'runtimeProtocol', 'userPoolId'].sort());
     assert.equal(settings.acceptedClients, 'pool', 'with no config, every app client of the default pool is accepted');
+    assert.equal(settings.runtimeProtocol, 'HTTP', 'the default runtime speaks the HTTP protocol');
     assert.equal(settings.issuer, `${cli.url}/${settings.userPoolId}`);
     assert.equal(settings.gatewayUrl, `${cli.url}/mcp`);
 
