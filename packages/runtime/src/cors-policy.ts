@@ -4,7 +4,7 @@ import { SESSION_HEADER } from './session-id.ts';
 
 const BASE_REQUEST_HEADERS = [
   'authorization', 'content-type', 'accept', SESSION_HEADER, 'traceparent', 'tracestate', 'baggage', 'x-amzn-trace-id',
-  'mcp-session-id', 'mcp-protocol-version',
+  'mcp-session-id', 'mcp-protocol-version', 'a2a-version', 'a2a-extensions',
 ];
 // www-authenticate and retry-after let a browser app on another allowed origin tell "sign in again" from "slow down".
 const EXPOSED = [SESSION_HEADER, 'x-amzn-errortype', 'x-amzn-requestid', 'mcp-session-id', 'mcp-protocol-version', 'traceparent', 'www-authenticate', 'retry-after'].join(', ');

@@ -163,5 +163,7 @@ describe('security: forged and misdirected credentials never reach the agent', (
     assert.equal(own.headers.get('access-control-allow-origin'), harness.baseUrl);
     assert.match(own.headers.get('access-control-allow-headers')!, /authorization/);
     assert.match(own.headers.get('access-control-allow-headers')!, /x-amzn-bedrock-agentcore-runtime-session-id/);
+    // The protocol headers the runtime forwards (MCP, A2A) may be sent from a browser too.
+    for (const header of ['mcp-protocol-version', 'mcp-session-id', 'a2a-version']) assert.match(own.headers.get('access-control-allow-headers')!, new RegExp(header));
   });
 });
