@@ -181,7 +181,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
       const workloadAccessToken = await workloadTokens.forCaller(runtime, caller);
       const headers = agentHeaders(runtime, request.headers, { sessionId, requestId: randomUUID(), userId: caller.userId, workloadAccessToken });
       const hop = startHop(trace, 'agent /invocations', { 'gatehouse.runtime.name': runtime.name, 'gatehouse.session.id': sessionId }, headers);
-      if (agentCard) return await serveAgentCard({ runtime, session, headers, response, responseHeaders: corsHeaders, publicUrl: publicInvocationsUrl(platform.baseUrl, runtime, url) });
+      if (agentCard) return await serveAgentCard({ runtime, session, headers, response, responseHeaders: corsHeaders, publicUrl: publicInvocationsUrl(platform.baseUrl, runtime, url), trace: hop });
       const protocol = protocolHop(runtime, sessionId, request.headers, headers);
       return await proxyInvocation({
         path: protocol.path,

@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import type { ServerProtocol } from '@gatehouse/core';
+import type { ServerProtocol, TraceSpan } from '@gatehouse/core';
 import { clientResponseHeaders } from './agent-headers.ts';
+import { endHop } from './invocation-trace.ts';
 import { RuntimeError, validationError } from './runtime-error.ts';
 import type { RuntimeEntry } from './runtime-registry.ts';
 import { SESSION_HEADER } from './session-id.ts';
@@ -230,6 +231,8 @@ export interface AgentCardRequest {
   readonly responseHeaders: Readonly<Record<string, string>>;
   /** Where A2A clients reach this runtime through Gatehouse (publicInvocationsUrl). */
   readonly publicUrl: string;
+  /** The CLIENT span of this hop, ended here with its status. */
+  readonly trace?: TraceSpan | undefined;
 }
 
 /**
@@ -240,7 +243,7 @@ export function serveAgentCard(call: AgentCardRequest): Promise<number> {
   const { session, runtime } = call;
   delete call.headers['content-length'];
   delete call.headers['content-type'];
-  return new Promise((resolve, reject) => {
+  const answered = new Promise<number>((resolve, reject) => {
     const upstream = httpRequest({ host: session.endpoint.host, port: session.endpoint.port, method: 'GET', path: AGENT_CARD_PATH, headers: call.headers, agent: session.endpoint.agent }, (agentResponse) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -266,6 +269,16 @@ export function serveAgentCard(call: AgentCardRequest): Promise<number> {
     upstream.on('error', (error: NodeJS.ErrnoException) => reject(new RuntimeError('RuntimeClientError', `The agent did not answer GET ${AGENT_CARD_PATH} (${error.code ?? error.message}).`)));
     upstream.end();
   });
+  return answered.then(
+    (status) => {
+      endHop(call.trace, status);
+      return status;
+    },
+    (error: unknown) => {
+      endHop(call.trace, 424, 'AgentCardUnavailable');
+      throw error;
+    },
+  );
 }
 
 /** The card's JSON-RPC endpoints (A2A 0.3 `url`/`additionalInterfaces`, 1.0 `supportedInterfaces`) → Gatehouse's URL; other transports dropped. */
