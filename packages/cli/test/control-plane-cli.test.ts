@@ -74,7 +74,7 @@ test('seed 004: get-agent-runtime, list-agent-runtimes and list-gateways answer 
     assert.equal(gateway.gatewayUrl, gatehouse.settings.gatewayUrl);
     const deleted = await aws(gatehouse, env, ['delete-agent-runtime', '--agent-runtime-id', 'ops_agent']);
     assert.notEqual(deleted.code, 0);
-    assert.match(deleted.stderr, /ValidationException.*gatehouse\.yaml/);
+    assert.match(deleted.stderr, /ConflictException.*managed by gatehouse\.yaml/);
   });
 });
 

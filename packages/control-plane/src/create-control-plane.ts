@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, createSigV4Verifier, type Principal, type SigV4Key } from '@gatehouse/auth';
 import { loadSealingKey } from '@gatehouse/cluster';
@@ -7,8 +9,9 @@ import { ControlPlaneError } from './control-plane-error.ts';
 import type { ControlPlaneContext, Operation, OperationResult } from './control-plane-context.ts';
 import { matchRoute } from './control-plane-routes.ts';
 import { ResourceStore } from './resource-store.ts';
-import { CodeArtifactError, prepareCode, runtimeCodeDirectory, type CodeConfiguration, type CodeSource } from './code-artifact.ts';
-import { runtimeOperations } from './runtime-operations.ts';
+import { CodeArtifactError, prepareCode, probe, runtimeCodeDirectory, type CodeConfiguration, type CodeSource } from './code-artifact.ts';
+import { commandRoots, type CommandAgent } from './command-agent.ts';
+import { RUNTIME_NOT_SERVED, runtimeOperations } from './runtime-operations.ts';
 import { gatewayOperations, targetUsingProvider } from './gateway-operations.ts';
 import { identityOperations } from './identity-operations.ts';
 import { GatewayFollower, type GatewayHost } from './gateway-serving.ts';
@@ -90,7 +93,11 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     codeHome: deps.codeSource ? { dataDir: platform.dataDir, nodePath: deps.nodePath ?? process.execPath } : undefined,
     baseUrl: platform.baseUrl,
     gatewayRefusal: (id) => (gatewayFollower ? gatewayFollower.refusal(id) : NO_GATEWAY_COMPONENT),
+    commandRoots: commandRoots(config.controlPlane.commandRoots),
+    functions: config.controlPlane.functions,
+    quotas: config.controlPlane.quotas,
   };
+  const startTimeoutMs = config.controlPlane.startTimeoutSeconds * 1000;
   // Identity rebuilds its workload authorizers on each announcement: announce only a changed set.
   let announced: string | undefined;
   const announceWorkloads = (): void => {
@@ -141,34 +148,25 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
   }
 
   /**
-   * A code-zip version written CREATING/UPDATING by the call: fetch, check, unpack and start it, then store it
-   * READY (marked unpacked) or failed with the reason. Nothing is left on disk for a failed version.
+   * A command or code-zip version written CREATING/UPDATING by the call: start it (a zip fetched, checked and
+   * unpacked first) until it answers /ping, then store it READY (marked prepared) or failed with the reason.
+   * Nothing is left on disk for a failed version.
    */
   async function prepareVersion(result: unknown): Promise<void> {
     const answer = result as { agentRuntimeId?: unknown; agentRuntimeVersion?: unknown; status?: unknown } | undefined;
-    if (!deps.codeSource || !answer || (answer.status !== 'CREATING' && answer.status !== 'UPDATING')) return;
+    if (!answer || (answer.status !== 'CREATING' && answer.status !== 'UPDATING')) return;
     const runtimeId = String(answer.agentRuntimeId);
     const versionNumber = String(answer.agentRuntimeVersion);
     const key = `${runtimeId}:${versionNumber}`;
     const stored = store.get<Record<string, unknown>>('runtime-version', key);
     if (!stored) return;
     const version = stored.body;
-    const creating = answer.status === 'CREATING';
     let next: Record<string, unknown>;
     try {
-      await prepareCode({
-        source: deps.codeSource,
-        dataDir: platform.dataDir,
-        runtimeId,
-        version: versionNumber,
-        roleArn: String(version.roleArn),
-        configuration: (version.agentRuntimeArtifact as { codeConfiguration: CodeConfiguration }).codeConfiguration,
-        nodePath: context.codeHome!.nodePath,
-      });
-      next = { ...version, status: 'READY', gatehouseCode: { unpacked: true } };
+      next = { ...version, status: 'READY', gatehouseCode: await startVersion(runtimeId, versionNumber, version) };
     } catch (error) {
       if (!(error instanceof CodeArtifactError)) throw error;
-      next = { ...version, status: creating ? 'CREATE_FAILED' : 'UPDATE_FAILED', failureReason: error.message };
+      next = { ...version, status: answer.status === 'CREATING' ? 'CREATE_FAILED' : 'UPDATE_FAILED', failureReason: error.message };
     }
     // Deleted meanwhile: drop what was unpacked for it.
     if (!store.get('runtime', runtimeId)) {
@@ -177,6 +175,29 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     }
     store.update('runtime-version', key, next);
     (answer as { status: unknown }).status = next.status;
+  }
+
+  /** Runs a version's agent once until it answers /ping (a zip is unpacked first); what to mark it with. */
+  async function startVersion(runtimeId: string, versionNumber: string, version: Record<string, unknown>): Promise<{ probed: true } | { unpacked: true }> {
+    const agent = version.gatehouseAgent as CommandAgent | undefined;
+    if (agent?.command) {
+      const program = agent.command[0] !== undefined && path.isAbsolute(agent.command[0]) ? agent.command[0] : agent.command[1];
+      if (program !== undefined && path.isAbsolute(program) && !existsSync(program)) throw new CodeArtifactError(`command not found: ${path.basename(program)} does not exist under its command root; create it, or update the runtime with the right path`);
+      await probe(agent.command, agent.cwd, startTimeoutMs);
+      return { probed: true };
+    }
+    if (!deps.codeSource) throw new CodeArtifactError(RUNTIME_NOT_SERVED);
+    await prepareCode({
+      source: deps.codeSource,
+      dataDir: platform.dataDir,
+      runtimeId,
+      version: versionNumber,
+      roleArn: String(version.roleArn),
+      configuration: (version.agentRuntimeArtifact as { codeConfiguration: CodeConfiguration }).codeConfiguration,
+      nodePath: context.codeHome!.nodePath,
+      startTimeoutMs,
+    });
+    return { unpacked: true };
   }
 
   /** After a change to a gateway or its targets: serve it as stored now (SynchronizeGatewayTargets: rebuilt, tool lists reloaded). */

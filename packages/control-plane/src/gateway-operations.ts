@@ -57,7 +57,7 @@ function findGateway(context: ControlPlaneContext, id: string): FoundGateway {
 
 function storedGateway(context: ControlPlaneContext, id: string, action: string): GatewayRecord {
   const found = findGateway(context, id);
-  if ('declared' in found) throw declaredInConfig('gateway', found.declared.name, action, 'gatewayIdentifier');
+  if ('declared' in found) throw declaredInConfig('gateway', found.declared.name, action);
   return found.stored;
 }
 

@@ -19,6 +19,7 @@ import {
 import { paginate } from './paginate.ts';
 import { createWorkloadIdentityRecord, workloadIdentityArn } from './identity-operations.ts';
 import { servedConfig } from './runtime-serving.ts';
+import { checkCommand } from './command-agent.ts';
 import { isHttpsOrLoopbackUrl } from '@gatehouse/core';
 
 const NAME = { pattern: /^[a-zA-Z][a-zA-Z0-9_]{0,47}$/, patternHint: 'start with a letter and hold only letters, digits and _ (at most 48)', max: 48 };
@@ -80,7 +81,7 @@ function findRuntime(context: ControlPlaneContext, id: string): FoundRuntime {
 
 function storedRuntime(context: ControlPlaneContext, id: string, action: string): RuntimeRecord {
   const found = findRuntime(context, id);
-  if ('declared' in found) throw declaredInConfig('agent runtime', found.declared.agentRuntimeName, action, 'agentRuntimeId');
+  if ('declared' in found) throw declaredInConfig('agent runtime', found.declared.agentRuntimeName, action);
   return found.stored;
 }
 
@@ -106,7 +107,7 @@ function declaredDescription(context: ControlPlaneContext, runtime: RuntimeConfi
 }
 
 /** The fields CreateAgentRuntime and UpdateAgentRuntime share, checked against AWS's rules. */
-function runtimeSpec(body: Input): Record<string, unknown> {
+function runtimeSpec(context: ControlPlaneContext, body: Input): Record<string, unknown> {
   const artifact = agentRuntimeArtifact(body);
   const spec: Record<string, unknown> = {
     agentRuntimeArtifact: artifact,
@@ -127,7 +128,7 @@ function runtimeSpec(body: Input): Record<string, unknown> {
   if (protocol) spec.protocolConfiguration = { serverProtocol: nested('protocolConfiguration', () => requiredEnum(protocol, 'serverProtocol', ['MCP', 'HTTP', 'A2A', 'AGUI'])) };
   const environment = optionalStringMap(body, 'environmentVariables', 50);
   if (environment) spec.environmentVariables = environment;
-  const agent = gatehouseAgent(body);
+  const agent = gatehouseAgent(body, context.commandRoots);
   if (agent) spec.gatehouseAgent = agent;
   clientToken(body);
   return spec;
@@ -135,12 +136,19 @@ function runtimeSpec(body: Input): Record<string, unknown> {
 
 /**
  * Gatehouse's addition: `gatehouseAgent: {"url": "http://127.0.0.1:9000"}`, an agent already running that serves
- * `/invocations` and `/ping`. Local commands are not taken here: any admin key could then run programs on this host.
+ * `/invocations` and `/ping`; or `{"command": [...], "cwd"?: ...}`, a program under one of the directories
+ * gatehouse.yaml's `controlPlane.commandRoots` lists (none by default: any admin key could otherwise run
+ * programs on this host), started per session like a gatehouse.yaml command agent.
  */
-function gatehouseAgent(body: Input): Input | undefined {
+function gatehouseAgent(body: Input, roots: readonly string[]): Input | undefined {
   const value = optionalObject(body, 'gatehouseAgent');
   if (!value) return undefined;
-  if (value.command !== undefined) throw fieldError('gatehouseAgent.command', 'local commands are not accepted through the API (any admin key could run programs on this host); declare them in gatehouse.yaml, or give a url');
+  const unknown = Object.keys(value).find((key) => !['url', 'command', 'cwd'].includes(key));
+  if (unknown) throw fieldError(`gatehouseAgent.${unknown}`, 'is not a field of gatehouseAgent (url, or command and cwd)');
+  if (value.command !== undefined) {
+    if (value.url !== undefined) throw fieldError('gatehouseAgent', 'give url or command, not both');
+    return { ...checkCommand(value.command, value.cwd, roots) };
+  }
   const url = nested('gatehouseAgent', () => requiredString(value, 'url', { max: 2048 }));
   let parsed: URL;
   try {
@@ -201,9 +209,10 @@ function lifecycleConfiguration(body: Input): Input {
 
 /** READY when Gatehouse can run the version's agent; otherwise failed, with the reason. */
 function withStatus(context: ControlPlaneContext, version: Record<string, unknown> & { agentRuntimeVersion: string; lastUpdatedAt: string }, creating: boolean): VersionRecord {
-  if (servedConfig(version, context.codeHome)) return { ...version, status: 'READY' };
+  if (servedConfig(version, context)) return { ...version, status: 'READY' };
   const artifact = version.agentRuntimeArtifact as Input;
-  // Fetched, unpacked and started after the row is written (create-control-plane's prepareVersion).
+  // Started (a command) or fetched, unpacked and started (a zip) after the row is written (create-control-plane's prepareVersion).
+  if ((version.gatehouseAgent as Input | undefined)?.command) return { ...version, status: creating ? 'CREATING' : 'UPDATING' };
   if (artifact.codeConfiguration && context.codeHome) return { ...version, status: creating ? 'CREATING' : 'UPDATING' };
   return { ...version, status: creating ? 'CREATE_FAILED' : 'UPDATE_FAILED', failureReason: artifact.containerConfiguration ? NO_CONTAINER_ENGINE : RUNTIME_NOT_SERVED };
 }
@@ -220,7 +229,7 @@ function latest(context: ControlPlaneContext, record: RuntimeRecord): VersionRec
 
 const createAgentRuntime: Operation = (context, { body }) => {
   const name = requiredString(body, 'agentRuntimeName', NAME);
-  const spec = runtimeSpec(body);
+  const spec = runtimeSpec(context, body);
   if (context.declaredRuntimes.some((runtime) => runtime.agentRuntimeName === name)) {
     throw new ControlPlaneError('ConflictException', `An agent runtime named ${name} is declared in gatehouse.yaml; choose another name`);
   }
@@ -295,7 +304,7 @@ const listAgentRuntimeVersions: Operation = (context, { params, query }) => {
 
 const updateAgentRuntime: Operation = (context, { params, body }) => {
   const record = storedRuntime(context, params.agentRuntimeId ?? '', 'update');
-  const spec = runtimeSpec(body);
+  const spec = runtimeSpec(context, body);
   const now = context.now().toISOString();
   const next = String(Number(record.latestVersion) + 1);
   if (Number(next) > 99_999) throw new ControlPlaneError('ServiceQuotaExceededException', `Agent runtime ${record.agentRuntimeId} has reached 99999 versions; create a new runtime`);

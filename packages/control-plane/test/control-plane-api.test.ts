@@ -168,8 +168,8 @@ test('a container runtime says it cannot run without a container engine', async 
 test('resources declared in gatehouse.yaml are read-only through the API, and their names are taken', async () => {
   await withServer(async (_server, client) => {
     const update = await refusal(client.send(new UpdateAgentRuntimeCommand({ ...codeRuntime('x'), agentRuntimeId: 'ops_agent' })));
-    assert.equal(update.name, 'ValidationException');
-    assert.match(update.message, /gatehouse\.yaml/);
+    assert.deepEqual([update.name, update.status], ['ConflictException', 409]);
+    assert.match(update.message, /managed by gatehouse\.yaml/);
     for (const call of [
       () => client.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: 'ops_agent' })),
       () => client.send(new CreateAgentRuntimeEndpointCommand({ agentRuntimeId: 'ops_agent', name: 'PROD' })),
@@ -179,7 +179,7 @@ test('resources declared in gatehouse.yaml are read-only through the API, and th
       () => client.send(new DeleteWorkloadIdentityCommand({ name: 'ops_agent' })),
     ]) {
       const refused = await refusal(call());
-      assert.deepEqual([refused.name, /gatehouse\.yaml/.test(refused.message)], ['ValidationException', true], refused.message);
+      assert.deepEqual([refused.name, /managed by gatehouse\.yaml/.test(refused.message)], ['ConflictException', true], refused.message);
     }
     assert.equal((await refusal(client.send(new CreateAgentRuntimeCommand(codeRuntime('ops_agent'))))).name, 'ConflictException');
     assert.equal((await refusal(client.send(new CreateGatewayCommand({ name: 'default', roleArn: ROLE, authorizerType: 'NONE' })))).name, 'ConflictException');

@@ -18,6 +18,7 @@ export type { CustomClaim, CustomJwtAuthorizerConfig, AuthorizerConfiguration } 
 export { identitySchema, userPoolSchema, appClientSchema } from './config/identity-config.ts';
 export type { IdentityConfig, UserPoolConfig, AppClientConfig } from './config/identity-config.ts';
 export { runtimeSchema } from './config/runtime-config.ts';
+export { controlPlaneSchema, type ControlPlaneConfig } from './config/control-plane-config.ts';
 export type { RuntimeConfig, AgentSource } from './config/runtime-config.ts';
 export { gatewaySchema, gatewayTargetSchema } from './config/gateway-config.ts';
 export type { GatewayConfig, GatewayTargetConfig, CredentialProviderConfig } from './config/gateway-config.ts';
