@@ -14,7 +14,7 @@ export const controlPlaneSchema = z.strictObject({
   /**
    * Local functions that gateway targets' `targetConfiguration.mcp.lambda.lambdaArn` may name, by function name
    * (`arn:aws:lambda:{region}:{account}:function:{name}`): a module exporting a Lambda-style `handler(event, context)`
-   * (relative to the config file) or a built-in (`gatehouse:ops-tools`).
+   * (relative to the directory Gatehouse starts in) or a built-in (`gatehouse:ops-tools`).
    */
   functions: z.record(z.string().regex(/^[a-zA-Z0-9-_]{1,64}$/, 'a Lambda function name: letters, digits, - and _ (at most 64)'), z.strictObject({ module: z.string().min(1), handler: z.string().default('handler') })).default({}),
   /** How long a runtime's new version (command or code zip) has to answer GET /ping before it is CREATE_FAILED / UPDATE_FAILED. */
