@@ -145,7 +145,7 @@ test('a gateway created through the API with a JWT authorizer and an MCP target 
     assert.ok((await toolNames(client)).includes('orders___get_order'));
     assert.deepEqual(JSON.parse(firstText(await client.callTool({ name: 'orders___get_order', arguments: { id: 'o-7' } }))), { order: 'o-7', tool: 'orders___get_order' });
     const unknownFunction = await refusal(
-      control.send(new CreateGatewayTargetCommand({ gatewayIdentifier: gatewayId, name: 'ghost', targetConfiguration: { mcp: { lambda: { lambdaArn: 'arn:aws:lambda:us-east-1:123456789012:function:ghost', toolSchema: { inlinePayload: [{ name: 't', inputSchema: { type: 'object' } }] } } } } })),
+      control.send(new CreateGatewayTargetCommand({ gatewayIdentifier: gatewayId, name: 'ghost', targetConfiguration: { mcp: { lambda: { lambdaArn: 'arn:aws:lambda:us-east-1:123456789012:function:ghost', toolSchema: { inlinePayload: [{ name: 't', description: 'A tool', inputSchema: { type: 'object' } }] } } } } })),
     );
     assert.deepEqual([unknownFunction.name, unknownFunction.fieldList?.map((field) => field.name)], ['ValidationException', ['targetConfiguration.mcp.lambda.lambdaArn']]);
     assert.match(unknownFunction.message, /controlPlane\.functions/);

@@ -11,6 +11,7 @@ import { matchRoute } from './control-plane-routes.ts';
 import { ResourceStore } from './resource-store.ts';
 import { CodeArtifactError, prepareCode, probe, runtimeCodeDirectory, type CodeConfiguration, type CodeSource } from './code-artifact.ts';
 import { commandRoots, type CommandAgent } from './command-agent.ts';
+import { CallerRateLimiter, checkQuota, ClientTokens } from './request-guards.ts';
 import { RUNTIME_NOT_SERVED, runtimeOperations } from './runtime-operations.ts';
 import { gatewayOperations, targetUsingProvider } from './gateway-operations.ts';
 import { identityOperations } from './identity-operations.ts';
@@ -98,6 +99,10 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     quotas: config.controlPlane.quotas,
   };
   const startTimeoutMs = config.controlPlane.startTimeoutSeconds * 1000;
+  const rateLimiter = new CallerRateLimiter({ ratePerSecond: config.controlPlane.requestsPerSecondPerCaller, burst: config.controlPlane.burstPerCaller, clock: platform.clock });
+  const clientTokens = new ClientTokens(store, platform.clock);
+  /** Runtimes with a version being started by this instance: updating or deleting them meanwhile is a ConflictException. */
+  const preparing = new Set<string>();
   // Identity rebuilds its workload authorizers on each announcement: announce only a changed set.
   let announced: string | undefined;
   const announceWorkloads = (): void => {
@@ -162,11 +167,14 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     if (!stored) return;
     const version = stored.body;
     let next: Record<string, unknown>;
+    preparing.add(runtimeId);
     try {
       next = { ...version, status: 'READY', gatehouseCode: await startVersion(runtimeId, versionNumber, version) };
     } catch (error) {
       if (!(error instanceof CodeArtifactError)) throw error;
       next = { ...version, status: answer.status === 'CREATING' ? 'CREATE_FAILED' : 'UPDATE_FAILED', failureReason: error.message };
+    } finally {
+      preparing.delete(runtimeId);
     }
     // Deleted meanwhile: drop what was unpacked for it.
     if (!store.get('runtime', runtimeId)) {
@@ -230,19 +238,18 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       const principal = await authenticate(request, body);
       caller = principal.arn ?? principal.subject;
       authorize(principal, operationName);
+      rateLimiter.take(caller);
       const operation = operations[operationName];
       if (!operation) throw new ControlPlaneError('InternalServerException', `${operationName} is not implemented`);
       const params = decodeParams(rawParams);
-      let result = operation(context, { params, query: url.searchParams, body: parseBody(body) });
-      logger.info({ operation: operationName, caller, status: result.status }, 'control plane');
-      if (WORKLOAD_CHANGES.has(operationName)) announceWorkloads();
-      if (operationName === 'CreateAgentRuntime' || operationName === 'UpdateAgentRuntime') await prepareVersion(result.body);
-      if (RUNTIME_CHANGES.has(operationName)) await followRuntime(result.body, params);
-      if (operationName === 'DeleteAgentRuntime') await removeCode(result.body);
-      if (GATEWAY_CHANGES.has(operationName)) {
-        await followGateway(operationName, result.body, params);
-        result = afterFollowing(operationName, result, params);
-      }
+      const input = parseBody(body);
+      // A clientToken (Create/Update: in the body; Delete: in the query): the same token and input answer the first call's response again.
+      const token = clientToken(operationName, input, url.searchParams);
+      const remembered = token === undefined ? undefined : { key: ClientTokens.key(operationName, caller, token), fingerprint: ClientTokens.fingerprint(params, input) };
+      const replayed = remembered && clientTokens.replay(remembered.key, remembered.fingerprint);
+      const result = replayed ?? (await run(operationName, operation, params, { query: url.searchParams, input }));
+      logger.info({ operation: operationName, caller, status: result.status, ...(replayed ? { replayed: true } : {}) }, 'control plane');
+      if (remembered && !replayed) clientTokens.remember(remembered.key, remembered.fingerprint, result);
       if (result.body === undefined) response.writeHead(result.status).end();
       else sendJson(response, result.status, result.body);
     } catch (error) {
@@ -254,6 +261,24 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       logger.error({ err: error, operation: operationName }, 'control plane operation failed');
       sendWire(response, new ControlPlaneError('InternalServerException', 'Internal error').toResponse());
     }
+  }
+
+  /** One operation, its quota and conflicts checked first, then applied: served, prepared, followed. */
+  async function run(operationName: string, operation: Operation, params: Record<string, string>, request: { query: URLSearchParams; input: Record<string, unknown> }): Promise<OperationResult> {
+    if ((operationName === 'UpdateAgentRuntime' || operationName === 'DeleteAgentRuntime') && preparing.has(store.byName<{ agentRuntimeId: string }>('runtime', params.agentRuntimeId ?? '')?.body.agentRuntimeId ?? params.agentRuntimeId ?? '')) {
+      throw new ControlPlaneError('ConflictException', `Agent runtime ${params.agentRuntimeId ?? ''} has a version being started (CREATING/UPDATING); retry once GetAgentRuntime shows another status`);
+    }
+    checkQuota(store, context.quotas, operationName, params);
+    let result = operation(context, { params, query: request.query, body: request.input });
+    if (WORKLOAD_CHANGES.has(operationName)) announceWorkloads();
+    if (operationName === 'CreateAgentRuntime' || operationName === 'UpdateAgentRuntime') await prepareVersion(result.body);
+    if (RUNTIME_CHANGES.has(operationName)) await followRuntime(result.body, params);
+    if (operationName === 'DeleteAgentRuntime') await removeCode(result.body);
+    if (GATEWAY_CHANGES.has(operationName)) {
+      await followGateway(operationName, result.body, params);
+      result = afterFollowing(operationName, result, params);
+    }
+    return result;
   }
 
   /** A deleted runtime's unpacked versions go with it (its sessions were ended by followRuntime). */
@@ -286,6 +311,13 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       store.close();
     },
   };
+}
+
+/** The idempotency token of a changing call, if it carries one. */
+function clientToken(operation: string, input: Record<string, unknown>, query: URLSearchParams): string | undefined {
+  if (/^(Create|Update)/.test(operation)) return typeof input.clientToken === 'string' ? input.clientToken : undefined;
+  if (operation.startsWith('Delete')) return query.get('clientToken') ?? undefined;
+  return undefined;
 }
 
 function authorize(principal: Principal, operation: string): void {

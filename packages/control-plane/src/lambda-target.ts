@@ -29,6 +29,7 @@ export function lambdaTarget(inner: Input, functions: ControlPlaneContext['funct
   tools.forEach((tool: unknown, index) => {
     const entry = (tool ?? {}) as Input;
     if (typeof entry.name !== 'string' || !TOOL_NAME.test(entry.name)) throw fieldError(`toolSchema.inlinePayload[${index}].name`, 'must be 1–128 letters, digits, _ and -');
+    if (typeof entry.description !== 'string') throw fieldError(`toolSchema.inlinePayload[${index}].description`, 'is required: what the tool does (the model reads it)');
     if (entry.inputSchema === null || typeof entry.inputSchema !== 'object' || Array.isArray(entry.inputSchema)) throw fieldError(`toolSchema.inlinePayload[${index}].inputSchema`, 'is required: a JSON schema object ({"type": "object", …})');
   });
   return { lambdaArn, toolSchema: { inlinePayload: tools } };

@@ -474,3 +474,32 @@ test('resources survive a restart on the same data dir', async () => {
     await second.close();
   }
 });
+
+test('lambda targets: malformed ARNs and tool schemas are ValidationExceptions naming the field; a known function with a qualifier is stored', async () => {
+  const server = await startControlPlane(undefined, { controlPlane: { functions: { 'order-tools': { module: './orders.mjs' } } } });
+  try {
+    const client = server.client();
+    const gateway = await client.send(new CreateGatewayCommand({ name: 'fns', roleArn: ROLE, authorizerType: 'NONE' }));
+    const arn = 'arn:aws:lambda:us-east-1:123456789012:function:order-tools';
+    const tool = { name: 'get_order', description: 'One order', inputSchema: { type: 'object' as const } };
+    const target = (lambda: Record<string, unknown>) => client.send(new CreateGatewayTargetCommand({ gatewayIdentifier: gateway.gatewayId, name: 'orders', targetConfiguration: { mcp: { lambda: lambda as never } } }));
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['not an ARN', { lambdaArn: 'order-tools', toolSchema: { inlinePayload: [tool] } }, 'targetConfiguration.mcp.lambda.lambdaArn'],
+      ['unknown function', { lambdaArn: arn.replace('order-tools', 'ghost'), toolSchema: { inlinePayload: [tool] } }, 'targetConfiguration.mcp.lambda.lambdaArn'],
+      ['no tools', { lambdaArn: arn, toolSchema: { inlinePayload: [] } }, 'targetConfiguration.mcp.lambda.toolSchema.inlinePayload'],
+      ['bad tool name', { lambdaArn: arn, toolSchema: { inlinePayload: [{ ...tool, name: 'a b' }] } }, 'targetConfiguration.mcp.lambda.toolSchema.inlinePayload[0].name'],
+      ['no description', { lambdaArn: arn, toolSchema: { inlinePayload: [{ name: 't', inputSchema: { type: 'object' } }] } }, 'targetConfiguration.mcp.lambda.toolSchema.inlinePayload[0].description'],
+      ['no input schema', { lambdaArn: arn, toolSchema: { inlinePayload: [{ name: 't', description: 'd' }] } }, 'targetConfiguration.mcp.lambda.toolSchema.inlinePayload[0].inputSchema'],
+      ['two schema sources', { lambdaArn: arn, toolSchema: { inlinePayload: [tool], s3: { uri: 's3://b/k' } } }, 'targetConfiguration.mcp.lambda.toolSchema'],
+    ];
+    for (const [label, lambda, field] of cases) {
+      const refused = await refusal(target(lambda));
+      assert.deepEqual([refused.name, refused.fieldList?.map((entry) => entry.name)], ['ValidationException', [field]], `${label}: ${refused.message}`);
+    }
+    assert.deepEqual((await client.send(new ListGatewayTargetsCommand({ gatewayIdentifier: gateway.gatewayId }))).items, [], 'nothing created');
+    const created = await target({ lambdaArn: `${arn}:PROD`, toolSchema: { inlinePayload: [tool] } });
+    assert.equal((await client.send(new GetGatewayTargetCommand({ gatewayIdentifier: gateway.gatewayId, targetId: created.targetId }))).targetConfiguration?.mcp?.lambda?.lambdaArn, `${arn}:PROD`);
+  } finally {
+    await server.close();
+  }
+});
