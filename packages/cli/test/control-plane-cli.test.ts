@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger } from '@gatehouse/core';
 import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
-import { startCli } from './support/run-cli.ts';
+import { runCli, startCli } from './support/run-cli.ts';
 
 interface CliResult {
   readonly code: number;
@@ -162,5 +162,13 @@ test('seed 004 as the README says it: a fresh `gatehouse up` process, its admin-
   } finally {
     await cli.stop();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('there is no second code path: `gatehouse runtimes|gateways` point to the control-plane API', async () => {
+  for (const [verb, operation] of [['runtimes', 'list-agent-runtimes'], ['gateways', 'list-gateways']] as const) {
+    const result = await runCli([verb, 'list']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, new RegExp(`aws bedrock-agentcore-control ${operation}`));
   }
 });
