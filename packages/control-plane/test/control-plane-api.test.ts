@@ -503,3 +503,42 @@ test('lambda targets: malformed ARNs and tool schemas are ValidationExceptions n
     await server.close();
   }
 });
+
+test('duplicate names of every kind are ConflictException; a gateway discovery URL off loopback over http is refused by field', async () => {
+  await withServer(async (_server, client) => {
+    const gateway = await client.send(new CreateGatewayCommand({ name: 'dupes', roleArn: ROLE, authorizerType: 'NONE' }));
+    assert.equal((await refusal(client.send(new CreateGatewayCommand({ name: 'dupes', roleArn: ROLE, authorizerType: 'NONE' })))).name, 'ConflictException');
+    const target = { gatewayIdentifier: gateway.gatewayId, name: 'one', targetConfiguration: { mcp: { mcpServer: { endpoint: 'https://tools.example/mcp' } } } };
+    await client.send(new CreateGatewayTargetCommand(target));
+    assert.equal((await refusal(client.send(new CreateGatewayTargetCommand(target)))).name, 'ConflictException');
+    await client.send(new CreateApiKeyCredentialProviderCommand({ name: 'search', apiKey: 'k-1234567890' }));
+    assert.equal((await refusal(client.send(new CreateApiKeyCredentialProviderCommand({ name: 'search', apiKey: 'k-0987654321' })))).name, 'ConflictException');
+    const runtime = await client.send(new CreateAgentRuntimeCommand(codeRuntime('endpointed')));
+    await client.send(new CreateAgentRuntimeEndpointCommand({ agentRuntimeId: runtime.agentRuntimeId, name: 'PROD' }));
+    assert.equal((await refusal(client.send(new CreateAgentRuntimeEndpointCommand({ agentRuntimeId: runtime.agentRuntimeId, name: 'PROD' })))).name, 'ConflictException');
+    const offLoopback = await refusal(
+      client.send(new CreateGatewayCommand({ name: 'plain', roleArn: ROLE, authorizerType: 'CUSTOM_JWT', authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: 'http://issuer.example/.well-known/openid-configuration', allowedClients: ['c'] } } })),
+    );
+    assert.deepEqual([offLoopback.name, offLoopback.fieldList?.map((field) => field.name)], ['ValidationException', ['authorizerConfiguration.customJWTAuthorizer.discoveryUrl']]);
+    // Positive control: the same over loopback http is taken.
+    await client.send(new CreateGatewayCommand({ name: 'local', roleArn: ROLE, authorizerType: 'CUSTOM_JWT', authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: 'http://127.0.0.1:9/.well-known/openid-configuration', allowedClients: ['c'] } } }));
+  });
+});
+
+test('racing creates of one name on two instances: one runtime, with exactly one workload identity, and the rest ConflictException', async () => {
+  const first = await startControlPlane();
+  const second = await startControlPlane(first.dataDir);
+  try {
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, index) => (index % 2 ? second : first).client().send(new CreateAgentRuntimeCommand(codeRuntime('contested')))));
+    const created = results.filter((result) => result.status === 'fulfilled');
+    assert.equal(created.length, 1, 'exactly one create wins');
+    for (const result of results) if (result.status === 'rejected') assert.equal((result.reason as Error).name, 'ConflictException');
+    const runtimes = (await first.client().send(new ListAgentRuntimesCommand({}))).agentRuntimes ?? [];
+    const identities = (await first.client().send(new ListWorkloadIdentitiesCommand({}))).workloadIdentities?.map((identity) => identity.name) ?? [];
+    // Every runtime has its workload identity, and no identity is left without its runtime.
+    assert.deepEqual(identities.sort(), runtimes.map((runtime) => runtime.agentRuntimeId!).sort());
+  } finally {
+    await second.close();
+    await first.close();
+  }
+});
