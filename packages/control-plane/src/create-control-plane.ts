@@ -101,6 +101,7 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
   const startTimeoutMs = config.controlPlane.startTimeoutSeconds * 1000;
   const rateLimiter = new CallerRateLimiter({ ratePerSecond: config.controlPlane.requestsPerSecondPerCaller, burst: config.controlPlane.burstPerCaller, clock: platform.clock });
   const clientTokens = new ClientTokens(store, platform.clock);
+  clientTokens.forgetExpired();
   /** Runtimes with a version being started by this instance: updating or deleting them meanwhile is a ConflictException. */
   const preparing = new Set<string>();
   // Identity rebuilds its workload authorizers on each announcement: announce only a changed set.

@@ -121,11 +121,23 @@ export class ClientTokens {
     return { status: remembered.status, body: remembered.response };
   }
 
+  #remembered = 0;
+
   remember(key: string, fingerprint: string, result: OperationResult): void {
-    const body: Remembered = { fingerprint, at: this.#clock(), status: result.status, response: result.body };
+    const now = this.#clock();
+    const body: Remembered = { fingerprint, at: now, status: result.status, response: result.body };
     this.#store.atomically(() => {
       this.#store.delete('client-token', key);
       this.#store.insert('client-token', { id: key, parent: '', name: key, body });
     });
+    // The SDKs send a token with every Create/Update: forget expired ones now and then so the store does not grow.
+    if (++this.#remembered % 100 === 0) this.forgetExpired(now);
+  }
+
+  /** Removes the tokens remembered longer than their lifetime. */
+  forgetExpired(now = this.#clock()): void {
+    for (const row of this.#store.list<Remembered>('client-token')) {
+      if (now - row.body.at > TOKEN_TTL_MS) this.#store.delete('client-token', row.id);
+    }
   }
 }

@@ -21,6 +21,8 @@ import {
   UpdateAgentRuntimeCommand,
   type CreateAgentRuntimeCommandInput,
 } from '@aws-sdk/client-bedrock-agentcore-control';
+import { ClientTokens } from '../src/request-guards.ts';
+import { ResourceStore } from '../src/resource-store.ts';
 import { READER, startControlPlane, type ControlPlaneServer } from './support/control-plane-server.ts';
 
 const ROLE = 'arn:aws:iam::000000000000:role/agent';
@@ -150,4 +152,22 @@ test('updating or deleting a runtime while its new version is starting is a Conf
     assert.equal((await creating).status, 'CREATE_FAILED');
     assert.equal((await client.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: id }))).status, 'DELETING', 'positive control: once settled it can be deleted');
   });
+});
+
+test('client tokens are forgotten after 8 hours: then the token is a new request, and expired ones are removed from the store', async () => {
+  const store = ResourceStore.open(mkdtempSync(path.join(tmpdir(), 'client-tokens-')), Buffer.alloc(32, 7));
+  try {
+    let now = Date.parse('2026-12-07T00:00:00Z');
+    const tokens = new ClientTokens(store, () => now);
+    const key = ClientTokens.key('CreateGateway', 'admin', TOKEN);
+    tokens.remember(key, 'input-a', { status: 202, body: { gatewayId: 'g-1' } });
+    assert.deepEqual(tokens.replay(key, 'input-a'), { status: 202, body: { gatewayId: 'g-1' } });
+    assert.throws(() => tokens.replay(key, 'input-b'), /IdempotentParameterMismatch/);
+    now += 8 * 60 * 60 * 1000 + 1;
+    assert.equal(tokens.replay(key, 'input-b'), undefined, 'expired: a new request');
+    tokens.forgetExpired();
+    assert.equal(store.list('client-token').length, 0);
+  } finally {
+    store.close();
+  }
 });
