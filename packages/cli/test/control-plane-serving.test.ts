@@ -116,6 +116,7 @@ test('a runtime created with an agent URL is invocable at once; PROD pins versio
     const third = await control2.send(new GetAgentRuntimeCommand({ agentRuntimeId: created.agentRuntimeId }));
     assert.deepEqual([third.agentRuntimeVersion, third.status], ['3', 'UPDATE_FAILED']);
     assert.match(third.failureReason ?? '', /gatehouseAgent/);
+    assert.equal(await invoke(gatehouse, arn), 'v2', 'a failed update leaves the last running version live on DEFAULT');
 
     const callsBefore = first.calls() + second.calls();
     await control2.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: created.agentRuntimeId }));

@@ -18,7 +18,7 @@ import {
 } from './input-fields.ts';
 import { paginate } from './paginate.ts';
 import { createWorkloadIdentityRecord, workloadIdentityArn } from './identity-operations.ts';
-import { servedConfig } from './runtime-serving.ts';
+import { liveVersion, servedConfig } from './runtime-serving.ts';
 import { checkCommand } from './command-agent.ts';
 import { isHttpsOrLoopbackUrl } from '@gatehouse/core';
 
@@ -350,11 +350,16 @@ const deleteAgentRuntime: Operation = (context, { params, query }) => {
   return { status: 202, body: { status: 'DELETING', agentRuntimeId: record.agentRuntimeId } };
 };
 
-function endpointView(context: ControlPlaneContext, runtimeId: string, runtimeArnValue: string, endpoint: EndpointRecord, latestVersion: string, version?: VersionRecord): Record<string, unknown> {
+/**
+ * An endpoint as AWS describes it: `targetVersion` is what it should serve, `liveVersion` what answers now — for
+ * DEFAULT the newest version that runs (`live`; none when no version does), for a named endpoint its pinned one.
+ */
+function endpointView(context: ControlPlaneContext, runtimeId: string, runtimeArnValue: string, endpoint: EndpointRecord, latestVersion: string, version?: VersionRecord, live?: string): Record<string, unknown> {
   const target = endpoint.targetVersion ?? latestVersion;
+  const liveNow = endpoint.targetVersion ?? live;
   return {
     name: endpoint.name,
-    liveVersion: target,
+    ...(liveNow ? { liveVersion: liveNow } : {}),
     targetVersion: target,
     agentRuntimeEndpointArn: endpointArn(context, runtimeId, endpoint.name),
     agentRuntimeArn: runtimeArnValue,
@@ -369,12 +374,13 @@ function endpointView(context: ControlPlaneContext, runtimeId: string, runtimeAr
 
 function declaredEndpoint(context: ControlPlaneContext, runtime: RuntimeConfig): Record<string, unknown> {
   const at = context.startedAt.toISOString();
-  return endpointView(context, runtime.agentRuntimeName, runtimeArn(context, runtime.agentRuntimeName), { id: `${DEFAULT_ENDPOINT}`, name: DEFAULT_ENDPOINT, createdAt: at, lastUpdatedAt: at }, '1');
+  return endpointView(context, runtime.agentRuntimeName, runtimeArn(context, runtime.agentRuntimeName), { id: `${DEFAULT_ENDPOINT}`, name: DEFAULT_ENDPOINT, createdAt: at, lastUpdatedAt: at }, '1', undefined, '1');
 }
 
 function storedEndpointView(context: ControlPlaneContext, record: RuntimeRecord, endpoint: EndpointRecord): Record<string, unknown> {
   const version = context.store.get<VersionRecord>('runtime-version', versionKey(record.agentRuntimeId, endpoint.targetVersion ?? record.latestVersion));
-  return endpointView(context, record.agentRuntimeId, record.agentRuntimeArn, endpoint, record.latestVersion, version?.body);
+  const live = endpoint.targetVersion ? undefined : liveVersion(context, record.agentRuntimeId)?.number;
+  return endpointView(context, record.agentRuntimeId, record.agentRuntimeArn, endpoint, record.latestVersion, version?.body, live);
 }
 
 function endpointName(value: string | undefined, field = 'endpointName'): string {

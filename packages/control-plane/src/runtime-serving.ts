@@ -73,6 +73,19 @@ function agentSource(version: VersionRow, host: Host): { url: string } | { comma
   return { command: [...command], cwd };
 }
 
+/**
+ * The version DEFAULT answers from: the newest one Gatehouse can run. A version still starting or failed leaves the
+ * one before it live (AWS's liveVersion), so a failed update does not take the runtime down.
+ */
+export function liveVersion(context: ControlPlaneContext, runtimeId: string): { readonly number: string; readonly config: RuntimeConfig } | undefined {
+  const versions = context.store.list<VersionRow>('runtime-version', runtimeId).sort((a, b) => Number(b.name) - Number(a.name));
+  for (const version of versions) {
+    const config = servedConfig(version.body, context);
+    if (config) return { number: version.name, config };
+  }
+  return undefined;
+}
+
 /** What a runtime is served as: its DEFAULT configuration and named endpoints, or undefined when not served. */
 function servingPlan(context: ControlPlaneContext, runtimeId: string): { row: RuntimeRow; config: RuntimeConfig; endpoints: Map<string, RuntimeConfig> } | undefined {
   const row = context.store.get<RuntimeRow>('runtime', runtimeId)?.body;
@@ -80,7 +93,7 @@ function servingPlan(context: ControlPlaneContext, runtimeId: string): { row: Ru
     const stored = context.store.get<VersionRow>('runtime-version', `${runtimeId}:${number}`);
     return stored && servedConfig(stored.body, context);
   };
-  const config = row && version(row.latestVersion);
+  const config = row && liveVersion(context, runtimeId)?.config;
   if (!row || !config) return undefined;
   const endpoints = new Map<string, RuntimeConfig>();
   for (const endpoint of context.store.list<EndpointRow>('runtime-endpoint', runtimeId)) {
@@ -139,9 +152,7 @@ export function workloadAnnouncements(context: ControlPlaneContext): WorkloadAnn
       announcements.push({ name: identity.name });
       continue;
     }
-    const row = context.store.get<RuntimeRow>('runtime', owner);
-    const latest = row && context.store.get<VersionRow>('runtime-version', `${owner}:${row.body.latestVersion}`);
-    announcements.push(withInbound(identity.name, latest && servedConfig(latest.body, context)));
+    announcements.push(withInbound(identity.name, liveVersion(context, owner)?.config));
     for (const endpoint of context.store.list<EndpointRow>('runtime-endpoint', owner) as StoredResource<EndpointRow>[]) {
       if (endpoint.body.name === 'DEFAULT' || !endpoint.body.targetVersion) continue;
       const pinned = context.store.get<VersionRow>('runtime-version', `${owner}:${endpoint.body.targetVersion}`);

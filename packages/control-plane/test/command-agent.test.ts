@@ -9,6 +9,7 @@ import {
   BedrockAgentCoreControlServiceException,
   CreateAgentRuntimeCommand,
   GetAgentRuntimeCommand,
+  GetAgentRuntimeEndpointCommand,
   ListAgentRuntimesCommand,
   ListWorkloadIdentitiesCommand,
   UpdateAgentRuntimeCommand,
@@ -104,12 +105,18 @@ test('a missing program, an agent that exits and one that never answers /ping ar
     assert.doesNotMatch(await reason(missing.agentRuntimeId), new RegExp(root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'no server path in the reason');
     assert.equal(served.size, 0, 'nothing failed is served');
 
-    // A good version 1, then a broken update: UPDATE_FAILED with the cause.
+    // A good version 1, then a broken update: UPDATE_FAILED with the cause, and version 1 still served.
     const good = await create('updated_agent', ['node', path.join(root, 'echo', 'main.js')]);
     assert.equal(good.status, 'READY');
     const update = await server.clientWithAgent({ command: ['node', path.join(root, 'echo', 'crash.js')] }).send(new UpdateAgentRuntimeCommand({ ...spec('x'), agentRuntimeId: good.agentRuntimeId }));
     assert.deepEqual([update.agentRuntimeVersion, update.status], ['2', 'UPDATE_FAILED']);
     assert.match(await reason(good.agentRuntimeId), /exited \(code 3\)/);
+    // AWS's liveVersion: the failed update leaves version 1 answering on DEFAULT.
+    const served1 = served.get(good.agentRuntimeId!);
+    assert.ok(served1 && 'command' in served1.agent);
+    assert.deepEqual(served1.agent.command, ['node', path.join(root, 'echo', 'main.js')]);
+    const endpoint = await server.client().send(new GetAgentRuntimeEndpointCommand({ agentRuntimeId: good.agentRuntimeId, endpointName: 'DEFAULT' }));
+    assert.deepEqual([endpoint.liveVersion, endpoint.targetVersion, endpoint.status], ['1', '2', 'UPDATE_FAILED']);
   });
 });
 

@@ -120,11 +120,12 @@ test('a runtime created by the API keeps immutable versions, DEFAULT follows the
 
     const prod = await client.send(new CreateAgentRuntimeEndpointCommand({ agentRuntimeId: id, name: 'PROD', agentRuntimeVersion: '1' }));
     assert.equal(prod.targetVersion, '1');
-    assert.equal((await client.send(new GetAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'DEFAULT' }))).liveVersion, '2');
+    const defaultEndpoint = await client.send(new GetAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'DEFAULT' }));
+    assert.deepEqual([defaultEndpoint.targetVersion, defaultEndpoint.liveVersion], ['2', undefined], 'no version runs here, so none is live');
     assert.equal((await client.send(new GetAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'PROD' }))).liveVersion, '1');
     await client.send(new UpdateAgentRuntimeCommand({ ...codeRuntime('ignored', 'three.py'), agentRuntimeId: id }));
     assert.equal((await client.send(new GetAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'PROD' }))).liveVersion, '1', 'PROD stays pinned');
-    assert.equal((await client.send(new GetAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'DEFAULT' }))).liveVersion, '3');
+    assert.equal((await client.send(new GetAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'DEFAULT' }))).targetVersion, '3');
     await client.send(new UpdateAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'PROD', agentRuntimeVersion: '3' }));
     assert.equal((await client.send(new GetAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'PROD' }))).liveVersion, '3');
     assert.equal((await refusal(client.send(new UpdateAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'PROD', agentRuntimeVersion: '9' })))).name, 'ResourceNotFoundException');
