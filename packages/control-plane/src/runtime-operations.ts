@@ -149,6 +149,7 @@ function gatehouseAgent(body: Input, roots: readonly string[]): Input | undefine
     if (value.url !== undefined) throw fieldError('gatehouseAgent', 'give url or command, not both');
     return { ...checkCommand(value.command, value.cwd, roots) };
   }
+  if (value.cwd !== undefined) throw fieldError('gatehouseAgent.cwd', 'goes with command only (an agent given by url runs elsewhere)');
   const url = nested('gatehouseAgent', () => requiredString(value, 'url', { max: 2048 }));
   let parsed: URL;
   try {

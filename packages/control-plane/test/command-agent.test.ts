@@ -132,6 +132,7 @@ test('commands outside the roots, flags to an interpreter, symlinks out and rela
       ['an interpreter by path', { command: [path.join(outside, 'node'), path.join(root, 'echo', 'main.js')] }, 'gatehouseAgent.command'],
       ['a cwd outside', { command: ['node', path.join(root, 'echo', 'main.js')], cwd: outside }, 'gatehouseAgent.cwd'],
       ['url and command', { command: ['node', path.join(root, 'echo', 'main.js')], url: 'http://127.0.0.1:1' }, 'gatehouseAgent'],
+      ['a cwd with a url', { url: 'http://127.0.0.1:1', cwd: root }, 'gatehouseAgent.cwd'],
       ['an unknown field', { command: ['node', path.join(root, 'echo', 'main.js')], env: { A: '1' } }, 'gatehouseAgent.env'],
     ];
     for (const [label, agent, field] of cases) {
