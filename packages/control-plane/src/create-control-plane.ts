@@ -274,7 +274,7 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     if (WORKLOAD_CHANGES.has(operationName)) announceWorkloads();
     if (operationName === 'CreateAgentRuntime' || operationName === 'UpdateAgentRuntime') await prepareVersion(result.body);
     if (RUNTIME_CHANGES.has(operationName)) await followRuntime(result.body, params);
-    if (operationName === 'DeleteAgentRuntime') await removeCode(result.body);
+    if (operationName === 'DeleteAgentRuntime') await removeCode(result.body, request.query.get('version'));
     if (GATEWAY_CHANGES.has(operationName)) {
       await followGateway(operationName, result.body, params);
       result = afterFollowing(operationName, result, params);
@@ -282,10 +282,13 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     return result;
   }
 
-  /** A deleted runtime's unpacked versions go with it (its sessions were ended by followRuntime). */
-  async function removeCode(result: unknown): Promise<void> {
+  /** A deleted runtime's unpacked versions go with it (its sessions were ended by followRuntime), a deleted version's its own. */
+  async function removeCode(result: unknown, version: string | null): Promise<void> {
     const id = (result as { agentRuntimeId?: unknown } | undefined)?.agentRuntimeId;
-    if (typeof id === 'string' && !store.get('runtime', id)) await rm(runtimeCodeDirectory(platform.dataDir, id), { recursive: true, force: true });
+    if (typeof id !== 'string') return;
+    if (!store.get('runtime', id)) await rm(runtimeCodeDirectory(platform.dataDir, id), { recursive: true, force: true });
+    // One version deleted (?version=, checked to be a number): its unpacked zip goes too.
+    else if (version !== null && !store.get('runtime-version', `${id}:${version}`)) await rm(path.join(runtimeCodeDirectory(platform.dataDir, id), version), { recursive: true, force: true });
   }
 
   async function authenticate(request: IncomingMessage, body: Buffer): Promise<Principal> {

@@ -1,6 +1,6 @@
 import type { RuntimeConfig } from '@gatehouse/core';
 import { ControlPlaneError, declaredInConfig, fieldError, notFound } from './control-plane-error.ts';
-import { arn, idSuffix, type ControlPlaneContext, type Operation, type OperationRequest } from './control-plane-context.ts';
+import { arn, idSuffix, type ControlPlaneContext, type Operation, type OperationRequest, type OperationResult } from './control-plane-context.ts';
 import { authorizerConfiguration, clientToken, declaredAuthorizer, description, roleArn } from './aws-fields.ts';
 import {
   checkString,
@@ -342,6 +342,8 @@ const deleteAgentRuntime: Operation = (context, { params, query }) => {
   const record = storedRuntime(context, params.agentRuntimeId ?? '', 'delete');
   const token = query.get('clientToken');
   if (token !== null) clientToken({ clientToken: token });
+  const version = query.get('version');
+  if (version !== null) return deleteVersion(context, record, checkString(version, 'agentRuntimeVersion', VERSION));
   context.store.atomically(() => {
     context.store.deleteChildren('runtime-endpoint', record.agentRuntimeId);
     context.store.deleteChildren('runtime-version', record.agentRuntimeId);
@@ -350,6 +352,21 @@ const deleteAgentRuntime: Operation = (context, { params, query }) => {
   });
   return { status: 202, body: { status: 'DELETING', agentRuntimeId: record.agentRuntimeId } };
 };
+
+/**
+ * DeleteAgentRuntime with `?version=`: only that version goes. Refused while something answers from it or will:
+ * the latest (DEFAULT targets it), the live one, or one an endpoint pins.
+ */
+function deleteVersion(context: ControlPlaneContext, record: RuntimeRecord, version: string): OperationResult {
+  const key = versionKey(record.agentRuntimeId, version);
+  if (!context.store.get('runtime-version', key)) throw notFound('Agent runtime version', `${record.agentRuntimeId} version ${version}`);
+  if (version === record.latestVersion) throw new ControlPlaneError('ConflictException', `Version ${version} is the latest of ${record.agentRuntimeId} (DEFAULT targets it); delete the runtime, or update it first`);
+  if (liveVersion(context, record.agentRuntimeId)?.number === version) throw new ControlPlaneError('ConflictException', `Version ${version} of ${record.agentRuntimeId} is live on DEFAULT (the newer ones do not run); fix the runtime with an update first`);
+  const pinning = context.store.list<EndpointRecord>('runtime-endpoint', record.agentRuntimeId).find((endpoint) => endpoint.body.targetVersion === version);
+  if (pinning) throw new ControlPlaneError('ConflictException', `Version ${version} of ${record.agentRuntimeId} is pinned by endpoint ${pinning.body.name}; point that endpoint at another version first`);
+  context.store.delete('runtime-version', key);
+  return { status: 202, body: { status: 'DELETING', agentRuntimeId: record.agentRuntimeId } };
+}
 
 /**
  * An endpoint as AWS describes it: `targetVersion` is what it should serve, `liveVersion` what answers now — for

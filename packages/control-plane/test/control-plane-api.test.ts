@@ -543,3 +543,23 @@ test('racing creates of one name on two instances: one runtime, with exactly one
     await first.close();
   }
 });
+
+test('DeleteAgentRuntime with a version deletes only that version, never the latest, the live one or a pinned one', async () => {
+  await withServer(async (server, client) => {
+    const agent = server.clientWithAgent({ url: 'http://127.0.0.1:9999' });
+    const created = await agent.send(new CreateAgentRuntimeCommand(codeRuntime('versioned')));
+    const id = created.agentRuntimeId!;
+    await agent.send(new UpdateAgentRuntimeCommand({ ...codeRuntime('x'), agentRuntimeId: id }));
+    await agent.send(new UpdateAgentRuntimeCommand({ ...codeRuntime('x'), agentRuntimeId: id }));
+    await client.send(new CreateAgentRuntimeEndpointCommand({ agentRuntimeId: id, name: 'PROD', agentRuntimeVersion: '1' }));
+    const pinned = await refusal(client.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: id, agentRuntimeVersion: '1' })));
+    assert.deepEqual([pinned.name, /PROD/.test(pinned.message)], ['ConflictException', true]);
+    assert.equal((await refusal(client.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: id, agentRuntimeVersion: '3' })))).name, 'ConflictException', 'the latest');
+    assert.equal((await refusal(client.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: id, agentRuntimeVersion: '9' })))).name, 'ResourceNotFoundException');
+    assert.deepEqual((await refusal(client.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: id, agentRuntimeVersion: 'x' })))).fieldList?.map((field) => field.name), ['agentRuntimeVersion']);
+    assert.equal((await client.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: id, agentRuntimeVersion: '2' }))).status, 'DELETING');
+    assert.deepEqual((await client.send(new ListAgentRuntimeVersionsCommand({ agentRuntimeId: id }))).agentRuntimes?.map((version) => version.agentRuntimeVersion), ['3', '1']);
+    assert.equal((await refusal(client.send(new GetAgentRuntimeCommand({ agentRuntimeId: id, agentRuntimeVersion: '2' })))).name, 'ResourceNotFoundException');
+    assert.equal((await client.send(new GetAgentRuntimeCommand({ agentRuntimeId: id }))).status, 'READY', 'the runtime itself stays');
+  });
+});
