@@ -107,7 +107,12 @@ test('the AWS CLI creates, updates, pins and deletes a runtime; bad input and un
     // The data plane does not serve API-created runtimes yet: 404, as the status says.
     const invoke = await fetch(`${gatehouse.url}/runtimes/${encodeURIComponent(`arn:aws:bedrock-agentcore:${gatehouse.config.region}:${gatehouse.config.accountId}:runtime/${id}`)}/invocations`, { method: 'POST', body: '{}' });
     assert.equal(invoke.status, 404);
-    const gateway = await awsJson<{ gatewayId: string }>(gatehouse, env, ['create-gateway', '--name', 'cli-tools', '--role-arn', 'arn:aws:iam::000000000000:role/gw', '--authorizer-type', 'NONE']);
+    const gatewayArgs = ['create-gateway', '--name', 'cli-tools', '--role-arn', 'arn:aws:iam::000000000000:role/gw', '--authorizer-type', 'NONE', '--client-token', `retry-${'7'.repeat(40)}`];
+    const gateway = await awsJson<{ gatewayId: string }>(gatehouse, env, gatewayArgs);
+    // A retry with the same --client-token is the same gateway; the token with other input is a ConflictException.
+    assert.equal((await awsJson<{ gatewayId: string }>(gatehouse, env, gatewayArgs)).gatewayId, gateway.gatewayId);
+    const mismatch = await aws(gatehouse, env, [...gatewayArgs, '--description', 'different']);
+    assert.match(mismatch.stderr, /ConflictException.*IdempotentParameterMismatch/);
     const target = await awsJson<{ targetId: string }>(gatehouse, env, ['create-gateway-target', '--gateway-identifier', gateway.gatewayId, '--name', 'remote', '--target-configuration', JSON.stringify({ mcp: { mcpServer: { endpoint: 'https://tools.example/mcp' } } })]);
     await awsJson(gatehouse, env, ['delete-gateway-target', '--gateway-identifier', gateway.gatewayId, '--target-id', target.targetId]);
     await awsJson(gatehouse, env, ['delete-gateway', '--gateway-identifier', gateway.gatewayId]);
