@@ -264,11 +264,15 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     }
   }
 
+  /** A runtime (by id or name) whose new version this instance is starting cannot be updated or deleted meanwhile. */
+  function refuseWhilePreparing(named: string): void {
+    const id = store.byName<{ agentRuntimeId: string }>('runtime', named)?.body.agentRuntimeId ?? named;
+    if (preparing.has(id)) throw new ControlPlaneError('ConflictException', `Agent runtime ${id} has a version being started (CREATING/UPDATING); retry once GetAgentRuntime shows another status`);
+  }
+
   /** One operation, its quota and conflicts checked first, then applied: served, prepared, followed. */
   async function run(operationName: string, operation: Operation, params: Record<string, string>, request: { query: URLSearchParams; input: Record<string, unknown> }): Promise<OperationResult> {
-    if ((operationName === 'UpdateAgentRuntime' || operationName === 'DeleteAgentRuntime') && preparing.has(store.byName<{ agentRuntimeId: string }>('runtime', params.agentRuntimeId ?? '')?.body.agentRuntimeId ?? params.agentRuntimeId ?? '')) {
-      throw new ControlPlaneError('ConflictException', `Agent runtime ${params.agentRuntimeId ?? ''} has a version being started (CREATING/UPDATING); retry once GetAgentRuntime shows another status`);
-    }
+    if (operationName === 'UpdateAgentRuntime' || operationName === 'DeleteAgentRuntime') refuseWhilePreparing(params.agentRuntimeId ?? '');
     checkQuota(store, context.quotas, operationName, params);
     let result = operation(context, { params, query: request.query, body: request.input });
     if (WORKLOAD_CHANGES.has(operationName)) announceWorkloads();
