@@ -34,8 +34,8 @@ interface EndpointRow {
 type VersionRow = Record<string, unknown>;
 
 /**
- * The runtime configuration a stored version runs as, or undefined when it names no agent Gatehouse can run
- * (only a Gatehouse `gatehouseAgent: {url}` is served for now). Built with the same schema as gatehouse.yaml's.
+ * The runtime configuration a stored version runs as, or undefined when it names no agent Gatehouse can run here
+ * (see agentSource). Built with the same schema as gatehouse.yaml's.
  */
 export function servedConfig(version: VersionRow, host: Host): RuntimeConfig | undefined {
   const agent = agentSource(version, host);
