@@ -26,6 +26,10 @@ Administer (work on --data-dir directly):
   audit [--user U] [--tool T] [--limit N] [--json]
   doctor [--url URL]     check config, issuer, agents, targets and model access
 
+Runtimes, gateways, targets, workload identities, credential providers: the AgentCore control plane API, one path
+for scripts, SDKs and the AWS CLI (admin key in {data-dir}/admin-credentials):
+  AWS_SHARED_CREDENTIALS_FILE=.gatehouse/admin-credentials aws bedrock-agentcore-control list-agent-runtimes --endpoint-url URL
+
 Deploy to AWS (AgentCore, Cognito, S3 + CloudFront; offline until diff/deploy):
   deploy synth [--config F] [--out D]   write the CloudFormation templates of the CDK app to D (default cdk.out)
   deploy diff|deploy [--out D]          synthesize, then run the AWS CDK CLI on it (needs AWS credentials)
@@ -62,6 +66,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (serve) return await serveCommand(serve, rest, command === 'up');
     const verb = VERBS[command];
     if (verb) return await verbCommand(await verb(), rest);
+    if (command === 'runtimes' || command === 'gateways') {
+      const list = command === 'runtimes' ? 'list-agent-runtimes' : 'list-gateways';
+      console.error(`gatehouse ${command}: ${command} are managed through the AgentCore control plane API, not a gatehouse verb: AWS_SHARED_CREDENTIALS_FILE=.gatehouse/admin-credentials aws bedrock-agentcore-control ${list} --endpoint-url http://localhost:8080 (or any AWS SDK's BedrockAgentCoreControlClient)`);
+      return 2;
+    }
     console.error(`gatehouse: unknown command "${command}"\n\n${USAGE}`);
     return 2;
   } catch (error) {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger } from '@gatehouse/core';
 import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
+import { runCli, startCli } from './support/run-cli.ts';
 
 interface CliResult {
   readonly code: number;
@@ -74,7 +75,7 @@ test('seed 004: get-agent-runtime, list-agent-runtimes and list-gateways answer 
     assert.equal(gateway.gatewayUrl, gatehouse.settings.gatewayUrl);
     const deleted = await aws(gatehouse, env, ['delete-agent-runtime', '--agent-runtime-id', 'ops_agent']);
     assert.notEqual(deleted.code, 0);
-    assert.match(deleted.stderr, /ValidationException.*gatehouse\.yaml/);
+    assert.match(deleted.stderr, /ConflictException.*managed by gatehouse\.yaml/);
   });
 });
 
@@ -106,7 +107,12 @@ test('the AWS CLI creates, updates, pins and deletes a runtime; bad input and un
     // The data plane does not serve API-created runtimes yet: 404, as the status says.
     const invoke = await fetch(`${gatehouse.url}/runtimes/${encodeURIComponent(`arn:aws:bedrock-agentcore:${gatehouse.config.region}:${gatehouse.config.accountId}:runtime/${id}`)}/invocations`, { method: 'POST', body: '{}' });
     assert.equal(invoke.status, 404);
-    const gateway = await awsJson<{ gatewayId: string }>(gatehouse, env, ['create-gateway', '--name', 'cli-tools', '--role-arn', 'arn:aws:iam::000000000000:role/gw', '--authorizer-type', 'NONE']);
+    const gatewayArgs = ['create-gateway', '--name', 'cli-tools', '--role-arn', 'arn:aws:iam::000000000000:role/gw', '--authorizer-type', 'NONE', '--client-token', `retry-${'7'.repeat(40)}`];
+    const gateway = await awsJson<{ gatewayId: string }>(gatehouse, env, gatewayArgs);
+    // A retry with the same --client-token is the same gateway; the token with other input is a ConflictException.
+    assert.equal((await awsJson<{ gatewayId: string }>(gatehouse, env, gatewayArgs)).gatewayId, gateway.gatewayId);
+    const mismatch = await aws(gatehouse, env, [...gatewayArgs, '--description', 'different']);
+    assert.match(mismatch.stderr, /ConflictException.*IdempotentParameterMismatch/);
     const target = await awsJson<{ targetId: string }>(gatehouse, env, ['create-gateway-target', '--gateway-identifier', gateway.gatewayId, '--name', 'remote', '--target-configuration', JSON.stringify({ mcp: { mcpServer: { endpoint: 'https://tools.example/mcp' } } })]);
     await awsJson(gatehouse, env, ['delete-gateway-target', '--gateway-identifier', gateway.gatewayId, '--target-id', target.targetId]);
     await awsJson(gatehouse, env, ['delete-gateway', '--gateway-identifier', gateway.gatewayId]);
@@ -130,4 +136,44 @@ test('the AWS CLI creates, updates, pins and deletes a runtime; bad input and un
 
     await awsJson(gatehouse, env, ['create-agent-runtime', '--agent-runtime-name', 'kept_agent', '--agent-runtime-artifact', artifact('main.py'), ...common]);
   });
+});
+
+test('seed 004 as the README says it: a fresh `gatehouse up` process, its admin-credentials file, and the real aws CLI', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-seed004-'));
+  const cli = await startCli(['up', '--port', '0', '--data-dir', dataDir]);
+  try {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('AWS_')) env[name] = value;
+    Object.assign(env, { AWS_SHARED_CREDENTIALS_FILE: path.join(dataDir, 'admin-credentials'), AWS_CONFIG_FILE: '/dev/null', AWS_REGION: 'local', AWS_MAX_ATTEMPTS: '1' });
+    const run = (args: readonly string[]): Promise<CliResult> =>
+      new Promise((resolve) => {
+        execFile('aws', ['bedrock-agentcore-control', ...args, '--endpoint-url', cli.url, '--output', 'json'], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+        });
+      });
+    const got = await run(['get-agent-runtime', '--agent-runtime-id', 'ops_agent']);
+    assert.equal(got.code, 0, got.stderr);
+    const runtime = JSON.parse(got.stdout) as { agentRuntimeName: string; status: string; agentRuntimeArn: string };
+    assert.deepEqual([runtime.agentRuntimeName, runtime.status], ['ops_agent', 'READY']);
+    const settings = (await (await fetch(`${cli.url}/config.json`)).json()) as { runtimeArn: string };
+    assert.equal(runtime.agentRuntimeArn, settings.runtimeArn, 'the ARN the web UI and data plane use');
+    const gateways = await run(['list-gateways']);
+    assert.equal(gateways.code, 0, gateways.stderr);
+    assert.deepEqual((JSON.parse(gateways.stdout) as { items: { gatewayId: string }[] }).items.map((item) => item.gatewayId), ['default']);
+    // Without the admin key the same command is refused (positive control above).
+    const anonymous = await run(['get-agent-runtime', '--agent-runtime-id', 'ops_agent', '--no-sign-request']);
+    assert.notEqual(anonymous.code, 0);
+    assert.match(anonymous.stderr, /AccessDeniedException/);
+  } finally {
+    await cli.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('there is no second code path: `gatehouse runtimes|gateways` point to the control-plane API', async () => {
+  for (const [verb, operation] of [['runtimes', 'list-agent-runtimes'], ['gateways', 'list-gateways']] as const) {
+    const result = await runCli([verb, 'list']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, new RegExp(`aws bedrock-agentcore-control ${operation}`));
+  }
 });

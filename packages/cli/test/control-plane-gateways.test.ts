@@ -2,7 +2,7 @@
 // changes without a restart, answer 404 once deleted, and are served again after a restart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
@@ -72,8 +72,10 @@ test('a gateway created through the API with a JWT authorizer and an MCP target 
   const upstream = await startUpstreamMcpServer();
   const pets = await startPetsApi();
   // The restart keeps the port: the gateway's stored discovery URL names the issuer at it.
+  const functionFile = path.join(dir, 'orders.mjs');
+  writeFileSync(functionFile, 'export async function handler(event, context) { return { order: event.id, tool: context.clientContext.custom.bedrockAgentCoreToolName }; }\n');
   const start = (port = 0): Promise<RunningGatehouse> =>
-    startGatehouse({ dataDir: path.join(dir, 'data'), port, logger: createLogger({ level: 'silent' }), config: { tools: { sandbox: { enabled: false } } } });
+    startGatehouse({ dataDir: path.join(dir, 'data'), port, logger: createLogger({ level: 'silent' }), config: { tools: { sandbox: { enabled: false } }, controlPlane: { functions: { 'order-tools': { module: functionFile } } } } });
   let gatehouse = await start();
   const password = gatehouse.firstRun!.password;
   try {
@@ -131,13 +133,31 @@ test('a gateway created through the API with a JWT authorizer and an MCP target 
     assert.equal(upstreamLists(), listed + 1, 'synchronizing reloads the tool list from the target');
     assert.equal(firstText(await client.callTool({ name: 'mirror___add', arguments: { a: 2, b: 3 } })), '5');
 
-    // A target Gatehouse cannot serve says so, by field, and leaves the rest served.
-    const lambda = await control.send(
-      new CreateGatewayTargetCommand({ gatewayIdentifier: gatewayId, name: 'fn', targetConfiguration: { mcp: { lambda: { lambdaArn: 'arn:aws:lambda:us-east-1:123456789012:function:fn', toolSchema: { inlinePayload: [] } } } } }),
+    // A Lambda target in AWS's shape: the ARN's function name is a local function of controlPlane.functions.
+    const orders = await control.send(
+      new CreateGatewayTargetCommand({
+        gatewayIdentifier: gatewayId,
+        name: 'orders',
+        targetConfiguration: { mcp: { lambda: { lambdaArn: 'arn:aws:lambda:us-east-1:123456789012:function:order-tools', toolSchema: { inlinePayload: [{ name: 'get_order', description: 'One order', inputSchema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } }] } } } },
+      }),
     );
-    assert.equal(lambda.status, 'FAILED');
-    assert.match(lambda.statusReasons?.[0] ?? '', /not lambda targets/);
-    await control.send(new DeleteGatewayTargetCommand({ gatewayIdentifier: gatewayId, targetId: lambda.targetId }));
+    assert.equal(orders.status, 'READY', JSON.stringify(orders.statusReasons));
+    assert.ok((await toolNames(client)).includes('orders___get_order'));
+    assert.deepEqual(JSON.parse(firstText(await client.callTool({ name: 'orders___get_order', arguments: { id: 'o-7' } }))), { order: 'o-7', tool: 'orders___get_order' });
+    const unknownFunction = await refusal(
+      control.send(new CreateGatewayTargetCommand({ gatewayIdentifier: gatewayId, name: 'ghost', targetConfiguration: { mcp: { lambda: { lambdaArn: 'arn:aws:lambda:us-east-1:123456789012:function:ghost', toolSchema: { inlinePayload: [{ name: 't', description: 'A tool', inputSchema: { type: 'object' } }] } } } } })),
+    );
+    assert.deepEqual([unknownFunction.name, unknownFunction.fieldList?.map((field) => field.name)], ['ValidationException', ['targetConfiguration.mcp.lambda.lambdaArn']]);
+    assert.match(unknownFunction.message, /controlPlane\.functions/);
+
+    // A target Gatehouse cannot serve says so, and leaves the rest served.
+    const smithy = await control.send(
+      new CreateGatewayTargetCommand({ gatewayIdentifier: gatewayId, name: 'fn', targetConfiguration: { mcp: { smithyModel: { inlinePayload: '{}' } } } }),
+    );
+    assert.equal(smithy.status, 'FAILED');
+    assert.match(smithy.statusReasons?.[0] ?? '', /not smithyModel targets/);
+    await control.send(new DeleteGatewayTargetCommand({ gatewayIdentifier: gatewayId, targetId: smithy.targetId }));
+    await control.send(new DeleteGatewayTargetCommand({ gatewayIdentifier: gatewayId, targetId: orders.targetId }));
     await control.send(new DeleteGatewayTargetCommand({ gatewayIdentifier: gatewayId, targetId: second.targetId }));
     assert.deepEqual(await toolNames(client), ['mirror___add', 'mirror___echo']);
     await client.close();

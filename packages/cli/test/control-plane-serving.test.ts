@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BedrockAgentCoreClient, InvokeAgentRuntimeCommand } from '@aws-sdk/client-bedrock-agentcore';
@@ -41,7 +41,10 @@ function credentials(gatehouse: RunningGatehouse): { accessKeyId: string; secret
   return { accessKeyId: /aws_access_key_id\s*=\s*(\S+)/.exec(text)![1]!, secretAccessKey: /aws_secret_access_key\s*=\s*(\S+)/.exec(text)![1]! };
 }
 
-/** The control-plane client, adding Gatehouse's `gatehouseAgent` field to the signed body (the SDK knows only AWS's fields). */
+/**
+ * The control-plane client, adding Gatehouse's `gatehouseAgent` field to the signed body (the SDK knows only AWS's
+ * fields): `{url}`, or `{command}` when given a JSON list.
+ */
 function controlClient(gatehouse: RunningGatehouse, agentUrl: () => string | undefined): BedrockAgentCoreControlClient {
   const client = new BedrockAgentCoreControlClient({ endpoint: gatehouse.url, region: gatehouse.config.region, credentials: credentials(gatehouse), maxAttempts: 1 });
   client.middlewareStack.add(
@@ -52,7 +55,7 @@ function controlClient(gatehouse: RunningGatehouse, agentUrl: () => string | und
       const body = request.body;
       const text = body === undefined ? '' : ArrayBuffer.isView(body) ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : String(body);
       if (url && text.includes('agentRuntimeArtifact')) {
-        const extended = JSON.stringify({ ...(JSON.parse(text) as object), gatehouseAgent: { url } });
+        const extended = JSON.stringify({ ...(JSON.parse(text) as object), gatehouseAgent: url.startsWith('[') ? { command: JSON.parse(url) as string[] } : { url } });
         request.body = extended;
         request.headers['content-length'] = String(Buffer.byteLength(extended));
       }
@@ -113,6 +116,7 @@ test('a runtime created with an agent URL is invocable at once; PROD pins versio
     const third = await control2.send(new GetAgentRuntimeCommand({ agentRuntimeId: created.agentRuntimeId }));
     assert.deepEqual([third.agentRuntimeVersion, third.status], ['3', 'UPDATE_FAILED']);
     assert.match(third.failureReason ?? '', /gatehouseAgent/);
+    assert.equal(await invoke(gatehouse, arn), 'v2', 'a failed update leaves the last running version live on DEFAULT');
 
     const callsBefore = first.calls() + second.calls();
     await control2.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: created.agentRuntimeId }));
@@ -158,6 +162,46 @@ test('a runtime created with a JWT authorizer takes only that issuer’s tokens,
     await gatehouse.close();
     await issuer.close();
     await closeServer(agent.server);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a local command agent created through the API (under controlPlane.commandRoots) is invocable; deleting the runtime ends its process and its invocations 404', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-command-'));
+  const root = path.join(dir, 'agents');
+  mkdirSync(root);
+  const script = path.join(root, 'pid-agent.js');
+  writeFileSync(script, `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => { s.writeHead(200, { 'content-type': 'application/json' }); s.end(q.url === '/ping' ? '{"status":"Healthy"}' : JSON.stringify({ agent: String(process.pid) })); }); }).listen(Number(process.env.PORT), '127.0.0.1');`);
+  const gatehouse = await startGatehouse({ dataDir: path.join(dir, 'data'), port: 0, logger: createLogger({ level: 'silent' }), config: { tools: { sandbox: { enabled: false } }, controlPlane: { commandRoots: [root] } } });
+  try {
+    const control = controlClient(gatehouse, () => JSON.stringify(['node', script]));
+    const created = await control.send(
+      new CreateAgentRuntimeCommand({
+        agentRuntimeName: 'local_agent',
+        agentRuntimeArtifact: { codeConfiguration: { code: { s3: { bucket: 'agent-code', prefix: 'unused.zip' } }, runtime: 'NODE_22', entryPoint: ['pid-agent.js'] } },
+        roleArn: 'arn:aws:iam::000000000000:role/agent',
+        networkConfiguration: { networkMode: 'PUBLIC' },
+      }),
+    );
+    assert.equal(created.status, 'READY');
+    const pid = Number(await invoke(gatehouse, created.agentRuntimeArn!));
+    assert.ok(pid > 0 && pid !== process.pid, 'answered by its own process');
+    assert.doesNotThrow(() => process.kill(pid, 0), 'positive control: the agent process runs');
+    await control.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: created.agentRuntimeId }));
+    const gone = await fetch(`${gatehouse.url}/runtimes/${encodeURIComponent(created.agentRuntimeArn!)}/invocations`, { method: 'POST', body: '{}' });
+    assert.equal(gone.status, 404);
+    let alive = true;
+    for (let attempt = 0; attempt < 50 && alive; attempt++) {
+      try {
+        process.kill(pid, 0);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      } catch {
+        alive = false;
+      }
+    }
+    assert.equal(alive, false, 'deleting the runtime ended its agent process');
+  } finally {
+    await gatehouse.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -57,6 +57,8 @@ export async function prepareCode(options: {
   readonly roleArn: string;
   readonly configuration: CodeConfiguration;
   readonly nodePath: string;
+  /** How long the agent has to answer GET /ping; default 15 s. */
+  readonly startTimeoutMs?: number;
 }): Promise<void> {
   const { configuration } = options;
   const accountId = /^arn:aws[^:]*:iam::([0-9]{12}):/.exec(options.roleArn)?.[1];
@@ -93,7 +95,7 @@ export async function prepareCode(options: {
       await mkdir(path.dirname(destination), { recursive: true, mode: 0o700 });
       await writeFile(destination, file.data, { mode: 0o600, flag: 'wx' });
     }
-    await probe(command, partial);
+    await probe(command, partial, options.startTimeoutMs);
     await rm(target, { recursive: true, force: true });
     await rename(partial, target);
   } catch (error) {
@@ -112,8 +114,11 @@ async function removeIfEmpty(directory: string): Promise<void> {
   }
 }
 
-/** Starts the agent with PORT set (and only host basics in its environment) until GET /ping answers 200, then stops it. */
-async function probe(command: readonly string[], cwd: string): Promise<void> {
+/**
+ * Starts the agent with PORT set (and only host basics in its environment) until GET /ping answers 200, then stops it.
+ * Throws a CodeArtifactError naming the cause: not found, exited, or never answered.
+ */
+export async function probe(command: readonly string[], cwd: string, timeoutMs = PING_TIMEOUT_MS): Promise<void> {
   const port = await freePort();
   const env: Record<string, string> = { PORT: String(port) };
   for (const name of ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR']) if (process.env[name]) env[name] = process.env[name];
@@ -126,17 +131,18 @@ async function probe(command: readonly string[], cwd: string): Promise<void> {
   child.on('error', (error) => {
     spawnError = error;
   });
-  const deadline = Date.now() + PING_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
   try {
     while (Date.now() < deadline) {
-      if (spawnError) throw new CodeArtifactError(`could not start ${path.basename(command[0]!)} (${spawnError.code ?? 'error'}); is it installed on the Gatehouse host?`);
+      if (spawnError?.code === 'ENOENT') throw new CodeArtifactError(`command not found: ${path.basename(command[0]!)} (ENOENT); is it installed on the Gatehouse host, at that path?`);
+      if (spawnError) throw new CodeArtifactError(`could not start ${path.basename(command[0]!)} (${spawnError.code ?? 'error'}); is it an executable file?`);
       // Its output is not quoted: tracebacks carry this host's paths.
       if (exited !== undefined) throw new CodeArtifactError(`the agent exited (code ${exited}) before answering GET /ping; run the entry point locally with PORT set to see why`);
       const answered = await fetch(`http://127.0.0.1:${port}/ping`, { signal: AbortSignal.timeout(1000) }).then((response) => response.status === 200, () => false);
       if (answered) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new CodeArtifactError(`the agent never answered GET /ping on $PORT within ${PING_TIMEOUT_MS / 1000} s; it must listen on 127.0.0.1:$PORT and answer /ping with 200`);
+    throw new CodeArtifactError(`the agent never answered GET /ping on $PORT within ${timeoutMs / 1000} s; it must listen on 127.0.0.1:$PORT and answer /ping with 200`);
   } finally {
     if (exited === undefined && !spawnError) {
       const gone = new Promise((resolve) => child.once('exit', resolve));

@@ -1,4 +1,4 @@
-import type { GatewayConfig, RuntimeConfig } from '@gatehouse/core';
+import type { ControlPlaneConfig, GatewayConfig, RuntimeConfig } from '@gatehouse/core';
 import type { ResourceStore } from './resource-store.ts';
 
 export interface CodeHome {
@@ -27,6 +27,12 @@ export interface ControlPlaneContext {
   readonly baseUrl: string;
   /** Why the gateway component refused to serve a stored gateway as it is, if it did. */
   readonly gatewayRefusal: (gatewayId: string) => string | undefined;
+  /** `controlPlane.commandRoots`, resolved: where `gatehouseAgent.command` programs may live (none: refused). */
+  readonly commandRoots: readonly string[];
+  /** `controlPlane.functions`: the local functions Lambda targets may name. */
+  readonly functions: ControlPlaneConfig['functions'];
+  /** `controlPlane.quotas`: resource counts past which a Create is ServiceQuotaExceededException. */
+  readonly quotas: ControlPlaneConfig['quotas'];
 }
 
 /** Parameters of one call: path parameters (decoded once), the query string, and the JSON body. */

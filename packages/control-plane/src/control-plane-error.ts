@@ -53,8 +53,10 @@ export function notFound(what: string, id: string): ControlPlaneError {
   return new ControlPlaneError('ResourceNotFoundException', `${what} ${JSON.stringify(id.slice(0, 256))} not found`);
 }
 
-/** Update or delete of a resource declared in gatehouse.yaml: the file is the source of truth for it. */
-export function declaredInConfig(what: string, name: string, action: string, field: string): ControlPlaneError {
-  const message = `Cannot ${action} ${what} ${name}: it is declared in gatehouse.yaml and is read-only through this API; change gatehouse.yaml and restart`;
-  return new ControlPlaneError('ValidationException', message, { reason: 'FieldValidationFailed', fieldList: [{ name: field, message: 'declared in gatehouse.yaml (read-only through this API)' }] });
+/**
+ * Update or delete of a resource declared in gatehouse.yaml: the file is the source of truth for it, so the
+ * change conflicts with the resource's state (managed by gatehouse.yaml) rather than being malformed.
+ */
+export function declaredInConfig(what: string, name: string, action: string): ControlPlaneError {
+  return new ControlPlaneError('ConflictException', `Cannot ${action} ${what} ${name}: it is managed by gatehouse.yaml and is read-only through this API; change gatehouse.yaml and restart`);
 }

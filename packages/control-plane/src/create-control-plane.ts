@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, createSigV4Verifier, type Principal, type SigV4Key } from '@gatehouse/auth';
 import { loadSealingKey } from '@gatehouse/cluster';
@@ -7,8 +9,10 @@ import { ControlPlaneError } from './control-plane-error.ts';
 import type { ControlPlaneContext, Operation, OperationResult } from './control-plane-context.ts';
 import { matchRoute } from './control-plane-routes.ts';
 import { ResourceStore } from './resource-store.ts';
-import { CodeArtifactError, prepareCode, runtimeCodeDirectory, type CodeConfiguration, type CodeSource } from './code-artifact.ts';
-import { runtimeOperations } from './runtime-operations.ts';
+import { CodeArtifactError, prepareCode, probe, runtimeCodeDirectory, type CodeConfiguration, type CodeSource } from './code-artifact.ts';
+import { commandRoots, type CommandAgent } from './command-agent.ts';
+import { CallerRateLimiter, checkQuota, ClientTokens } from './request-guards.ts';
+import { RUNTIME_NOT_SERVED, runtimeOperations } from './runtime-operations.ts';
 import { gatewayOperations, targetUsingProvider } from './gateway-operations.ts';
 import { identityOperations } from './identity-operations.ts';
 import { GatewayFollower, type GatewayHost } from './gateway-serving.ts';
@@ -90,7 +94,16 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     codeHome: deps.codeSource ? { dataDir: platform.dataDir, nodePath: deps.nodePath ?? process.execPath } : undefined,
     baseUrl: platform.baseUrl,
     gatewayRefusal: (id) => (gatewayFollower ? gatewayFollower.refusal(id) : NO_GATEWAY_COMPONENT),
+    commandRoots: commandRoots(config.controlPlane.commandRoots),
+    functions: config.controlPlane.functions,
+    quotas: config.controlPlane.quotas,
   };
+  const startTimeoutMs = config.controlPlane.startTimeoutSeconds * 1000;
+  const rateLimiter = new CallerRateLimiter({ ratePerSecond: config.controlPlane.requestsPerSecondPerCaller, burst: config.controlPlane.burstPerCaller, clock: platform.clock });
+  const clientTokens = new ClientTokens(store, platform.clock);
+  clientTokens.forgetExpired();
+  /** Runtimes with a version being started by this instance: updating or deleting them meanwhile is a ConflictException. */
+  const preparing = new Set<string>();
   // Identity rebuilds its workload authorizers on each announcement: announce only a changed set.
   let announced: string | undefined;
   const announceWorkloads = (): void => {
@@ -141,34 +154,28 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
   }
 
   /**
-   * A code-zip version written CREATING/UPDATING by the call: fetch, check, unpack and start it, then store it
-   * READY (marked unpacked) or failed with the reason. Nothing is left on disk for a failed version.
+   * A command or code-zip version written CREATING/UPDATING by the call: start it (a zip fetched, checked and
+   * unpacked first) until it answers /ping, then store it READY (marked prepared) or failed with the reason.
+   * Nothing is left on disk for a failed version.
    */
   async function prepareVersion(result: unknown): Promise<void> {
     const answer = result as { agentRuntimeId?: unknown; agentRuntimeVersion?: unknown; status?: unknown } | undefined;
-    if (!deps.codeSource || !answer || (answer.status !== 'CREATING' && answer.status !== 'UPDATING')) return;
+    if (!answer || (answer.status !== 'CREATING' && answer.status !== 'UPDATING')) return;
     const runtimeId = String(answer.agentRuntimeId);
     const versionNumber = String(answer.agentRuntimeVersion);
     const key = `${runtimeId}:${versionNumber}`;
     const stored = store.get<Record<string, unknown>>('runtime-version', key);
     if (!stored) return;
     const version = stored.body;
-    const creating = answer.status === 'CREATING';
     let next: Record<string, unknown>;
+    preparing.add(runtimeId);
     try {
-      await prepareCode({
-        source: deps.codeSource,
-        dataDir: platform.dataDir,
-        runtimeId,
-        version: versionNumber,
-        roleArn: String(version.roleArn),
-        configuration: (version.agentRuntimeArtifact as { codeConfiguration: CodeConfiguration }).codeConfiguration,
-        nodePath: context.codeHome!.nodePath,
-      });
-      next = { ...version, status: 'READY', gatehouseCode: { unpacked: true } };
+      next = { ...version, status: 'READY', gatehouseCode: await startVersion(runtimeId, versionNumber, version) };
     } catch (error) {
       if (!(error instanceof CodeArtifactError)) throw error;
-      next = { ...version, status: creating ? 'CREATE_FAILED' : 'UPDATE_FAILED', failureReason: error.message };
+      next = { ...version, status: answer.status === 'CREATING' ? 'CREATE_FAILED' : 'UPDATE_FAILED', failureReason: error.message };
+    } finally {
+      preparing.delete(runtimeId);
     }
     // Deleted meanwhile: drop what was unpacked for it.
     if (!store.get('runtime', runtimeId)) {
@@ -177,6 +184,29 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     }
     store.update('runtime-version', key, next);
     (answer as { status: unknown }).status = next.status;
+  }
+
+  /** Runs a version's agent once until it answers /ping (a zip is unpacked first); what to mark it with. */
+  async function startVersion(runtimeId: string, versionNumber: string, version: Record<string, unknown>): Promise<{ probed: true } | { unpacked: true }> {
+    const agent = version.gatehouseAgent as CommandAgent | undefined;
+    if (agent?.command) {
+      const program = agent.command[0] !== undefined && path.isAbsolute(agent.command[0]) ? agent.command[0] : agent.command[1];
+      if (program !== undefined && path.isAbsolute(program) && !existsSync(program)) throw new CodeArtifactError(`command not found: ${path.basename(program)} does not exist under its command root; create it, or update the runtime with the right path`);
+      await probe(agent.command, agent.cwd, startTimeoutMs);
+      return { probed: true };
+    }
+    if (!deps.codeSource) throw new CodeArtifactError(RUNTIME_NOT_SERVED);
+    await prepareCode({
+      source: deps.codeSource,
+      dataDir: platform.dataDir,
+      runtimeId,
+      version: versionNumber,
+      roleArn: String(version.roleArn),
+      configuration: (version.agentRuntimeArtifact as { codeConfiguration: CodeConfiguration }).codeConfiguration,
+      nodePath: context.codeHome!.nodePath,
+      startTimeoutMs,
+    });
+    return { unpacked: true };
   }
 
   /** After a change to a gateway or its targets: serve it as stored now (SynchronizeGatewayTargets: rebuilt, tool lists reloaded). */
@@ -209,19 +239,18 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       const principal = await authenticate(request, body);
       caller = principal.arn ?? principal.subject;
       authorize(principal, operationName);
+      rateLimiter.take(caller);
       const operation = operations[operationName];
       if (!operation) throw new ControlPlaneError('InternalServerException', `${operationName} is not implemented`);
       const params = decodeParams(rawParams);
-      let result = operation(context, { params, query: url.searchParams, body: parseBody(body) });
-      logger.info({ operation: operationName, caller, status: result.status }, 'control plane');
-      if (WORKLOAD_CHANGES.has(operationName)) announceWorkloads();
-      if (operationName === 'CreateAgentRuntime' || operationName === 'UpdateAgentRuntime') await prepareVersion(result.body);
-      if (RUNTIME_CHANGES.has(operationName)) await followRuntime(result.body, params);
-      if (operationName === 'DeleteAgentRuntime') await removeCode(result.body);
-      if (GATEWAY_CHANGES.has(operationName)) {
-        await followGateway(operationName, result.body, params);
-        result = afterFollowing(operationName, result, params);
-      }
+      const input = parseBody(body);
+      // A clientToken (Create/Update: in the body; Delete: in the query): the same token and input answer the first call's response again.
+      const token = clientToken(operationName, input, url.searchParams);
+      const remembered = token === undefined ? undefined : { key: ClientTokens.key(operationName, caller, token), fingerprint: ClientTokens.fingerprint(params, input) };
+      const replayed = remembered && clientTokens.replay(remembered.key, remembered.fingerprint);
+      const result = replayed ?? (await run(operationName, operation, params, { query: url.searchParams, input }));
+      logger.info({ operation: operationName, caller, status: result.status, ...(replayed ? { replayed: true } : {}) }, 'control plane');
+      if (remembered && !replayed) clientTokens.remember(remembered.key, remembered.fingerprint, result);
       if (result.body === undefined) response.writeHead(result.status).end();
       else sendJson(response, result.status, result.body);
     } catch (error) {
@@ -235,10 +264,35 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     }
   }
 
-  /** A deleted runtime's unpacked versions go with it (its sessions were ended by followRuntime). */
-  async function removeCode(result: unknown): Promise<void> {
+  /** A runtime (by id or name) whose new version this instance is starting cannot be updated or deleted meanwhile. */
+  function refuseWhilePreparing(named: string): void {
+    const id = store.byName<{ agentRuntimeId: string }>('runtime', named)?.body.agentRuntimeId ?? named;
+    if (preparing.has(id)) throw new ControlPlaneError('ConflictException', `Agent runtime ${id} has a version being started (CREATING/UPDATING); retry once GetAgentRuntime shows another status`);
+  }
+
+  /** One operation, its quota and conflicts checked first, then applied: served, prepared, followed. */
+  async function run(operationName: string, operation: Operation, params: Record<string, string>, request: { query: URLSearchParams; input: Record<string, unknown> }): Promise<OperationResult> {
+    if (operationName === 'UpdateAgentRuntime' || operationName === 'DeleteAgentRuntime') refuseWhilePreparing(params.agentRuntimeId ?? '');
+    checkQuota(store, context.quotas, operationName, params);
+    let result = operation(context, { params, query: request.query, body: request.input });
+    if (WORKLOAD_CHANGES.has(operationName)) announceWorkloads();
+    if (operationName === 'CreateAgentRuntime' || operationName === 'UpdateAgentRuntime') await prepareVersion(result.body);
+    if (RUNTIME_CHANGES.has(operationName)) await followRuntime(result.body, params);
+    if (operationName === 'DeleteAgentRuntime') await removeCode(result.body, request.query.get('version'));
+    if (GATEWAY_CHANGES.has(operationName)) {
+      await followGateway(operationName, result.body, params);
+      result = afterFollowing(operationName, result, params);
+    }
+    return result;
+  }
+
+  /** A deleted runtime's unpacked versions go with it (its sessions were ended by followRuntime), a deleted version's its own. */
+  async function removeCode(result: unknown, version: string | null): Promise<void> {
     const id = (result as { agentRuntimeId?: unknown } | undefined)?.agentRuntimeId;
-    if (typeof id === 'string' && !store.get('runtime', id)) await rm(runtimeCodeDirectory(platform.dataDir, id), { recursive: true, force: true });
+    if (typeof id !== 'string') return;
+    if (!store.get('runtime', id)) await rm(runtimeCodeDirectory(platform.dataDir, id), { recursive: true, force: true });
+    // One version deleted (?version=, checked to be a number): its unpacked zip goes too.
+    else if (version !== null && !store.get('runtime-version', `${id}:${version}`)) await rm(path.join(runtimeCodeDirectory(platform.dataDir, id), version), { recursive: true, force: true });
   }
 
   async function authenticate(request: IncomingMessage, body: Buffer): Promise<Principal> {
@@ -265,6 +319,13 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       store.close();
     },
   };
+}
+
+/** The idempotency token of a changing call, if it carries one. */
+function clientToken(operation: string, input: Record<string, unknown>, query: URLSearchParams): string | undefined {
+  if (/^(Create|Update)/.test(operation)) return typeof input.clientToken === 'string' ? input.clientToken : undefined;
+  if (operation.startsWith('Delete')) return query.get('clientToken') ?? undefined;
+  return undefined;
 }
 
 function authorize(principal: Principal, operation: string): void {

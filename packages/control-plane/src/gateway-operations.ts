@@ -7,6 +7,7 @@ import { checkString, nested, oneMember, optionalEnum, optionalObject, optionalS
 import { parse as parseYaml } from 'yaml';
 import { paginate } from './paginate.ts';
 import { servedGateway, servedTarget } from './gateway-serving.ts';
+import { lambdaTarget } from './lambda-target.ts';
 
 const NAME = { pattern: /^([0-9a-zA-Z][-]?){1,100}$/, patternHint: 'hold letters and digits, with single hyphens between them (at most 100)', max: 100 };
 const TARGET_ID = { pattern: /^[0-9a-zA-Z]{10}$/, patternHint: 'be a target id (10 letters and digits)', max: 10 };
@@ -29,9 +30,9 @@ function targetsRefusal(context: ControlPlaneContext, gateway: GatewayRecord): s
   return 'reason' in served ? served.reason : context.gatewayRefusal(gateway.gatewayId);
 }
 
-function targetView(record: TargetRecord, gatewayRefusal: string | undefined): Record<string, unknown> {
+function targetView(record: TargetRecord, gatewayRefusal: string | undefined, functions: ControlPlaneContext['functions']): Record<string, unknown> {
   const { status: _status, statusReasons: _reasons, ...rest } = record;
-  const served = servedTarget(record);
+  const served = servedTarget(record, functions);
   const refusal = 'config' in served ? gatewayRefusal : served.reason;
   if (refusal) return { ...rest, status: record.createdAt === record.updatedAt ? 'FAILED' : 'UPDATE_UNSUCCESSFUL', statusReasons: [refusal] };
   return { ...rest, status: 'READY' };
@@ -57,7 +58,7 @@ function findGateway(context: ControlPlaneContext, id: string): FoundGateway {
 
 function storedGateway(context: ControlPlaneContext, id: string, action: string): GatewayRecord {
   const found = findGateway(context, id);
-  if ('declared' in found) throw declaredInConfig('gateway', found.declared.name, action, 'gatewayIdentifier');
+  if ('declared' in found) throw declaredInConfig('gateway', found.declared.name, action);
   return found.stored;
 }
 
@@ -151,7 +152,7 @@ const deleteGateway: Operation = (context, { params }) => {
   return { status: 202, body: { gatewayId: record.gatewayId, status: 'DELETING' } };
 };
 
-function targetConfiguration(body: Input): Input {
+function targetConfiguration(body: Input, functions: ControlPlaneContext['functions']): Input {
   const value = requiredObject(body, 'targetConfiguration');
   const kind = oneMember(value, 'targetConfiguration', ['mcp', 'http']);
   if (kind === 'http') throw fieldError('targetConfiguration.http', 'HTTP (agentcoreRuntime) targets are not served by Gatehouse; use an mcp target');
@@ -174,11 +175,7 @@ function targetConfiguration(body: Input): Input {
         else requiredObject(inner, 's3');
         return { mcp: { [member]: inner } };
       }
-      if (member === 'lambda') {
-        requiredString(inner, 'lambdaArn', { pattern: /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:.+$/, patternHint: 'be a Lambda function ARN', max: 170 });
-        requiredObject(inner, 'toolSchema');
-        return { mcp: { lambda: inner } };
-      }
+      if (member === 'lambda') return { mcp: { lambda: lambdaTarget(inner, functions) } };
       return { mcp: { [member]: inner } };
     });
   });
@@ -225,7 +222,7 @@ function credentialProviders(context: ControlPlaneContext, body: Input): Input[]
 
 function targetSpec(context: ControlPlaneContext, body: Input): Record<string, unknown> {
   const name = requiredString(body, 'name', NAME);
-  const spec: Record<string, unknown> = { name, targetConfiguration: targetConfiguration(body), credentialProviderConfigurations: credentialProviders(context, body) };
+  const spec: Record<string, unknown> = { name, targetConfiguration: targetConfiguration(body, context.functions), credentialProviderConfigurations: credentialProviders(context, body) };
   const text = description(body, 200);
   if (text !== undefined) spec.description = text;
   clientToken(body);
@@ -266,7 +263,7 @@ const createGatewayTarget: Operation = (context, { params, body }) => {
     credentialProviderConfigurations: spec.credentialProviderConfigurations as Input[],
   };
   context.store.insert('gateway-target', { id: targetKey(gateway.gatewayId, targetId), parent: gateway.gatewayId, name: record.name, body: record });
-  return { status: 202, body: targetView(record, targetsRefusal(context, gateway)) };
+  return { status: 202, body: targetView(record, targetsRefusal(context, gateway), context.functions) };
 };
 
 function findTarget(context: ControlPlaneContext, gatewayId: string, targetId: string): TargetRecord {
@@ -286,12 +283,12 @@ const getGatewayTarget: Operation = (context, { params }) => {
     if (!target) throw notFound('Gateway target', `${found.declared.name}/${targetId}`);
     return { status: 200, body: target };
   }
-  return { status: 200, body: targetView(findTarget(context, found.stored.gatewayId, targetId), targetsRefusal(context, found.stored)) };
+  return { status: 200, body: targetView(findTarget(context, found.stored.gatewayId, targetId), targetsRefusal(context, found.stored), context.functions) };
 };
 
 function storedTargets(context: ControlPlaneContext, gateway: GatewayRecord): Record<string, unknown>[] {
   const refusal = targetsRefusal(context, gateway);
-  return context.store.list<TargetRecord>('gateway-target', gateway.gatewayId).map((row) => targetView(row.body, refusal));
+  return context.store.list<TargetRecord>('gateway-target', gateway.gatewayId).map((row) => targetView(row.body, refusal, context.functions));
 }
 
 const listGatewayTargets: Operation = (context, { params, query }) => {
@@ -320,7 +317,7 @@ const updateGatewayTarget: Operation = (context, { params, body }) => {
     credentialProviderConfigurations: spec.credentialProviderConfigurations as Input[],
   };
   context.store.update('gateway-target', targetKey(gateway.gatewayId, target.targetId), updated);
-  return { status: 202, body: targetView(updated, targetsRefusal(context, gateway)) };
+  return { status: 202, body: targetView(updated, targetsRefusal(context, gateway), context.functions) };
 };
 
 const deleteGatewayTarget: Operation = (context, { params }) => {
@@ -347,7 +344,7 @@ const synchronizeGatewayTargets: Operation = (context, { params, body }) => {
   const synchronized = targets.map((target) => {
     const updated: TargetRecord = { ...target, lastSynchronizedAt: now };
     context.store.update('gateway-target', targetKey(gateway.gatewayId, target.targetId), updated);
-    return targetView(updated, refusal);
+    return targetView(updated, refusal, context.functions);
   });
   return { status: 202, body: { targets: synchronized } };
 };

@@ -1,5 +1,6 @@
 import { gatewaySchema, redactText, gatewayTargetSchema, type GatewayConfig, type GatewayTargetConfig } from '@gatehouse/core';
 import type { ControlPlaneContext } from './control-plane-context.ts';
+import { lambdaFunctionName } from './lambda-target.ts';
 
 /** What the control plane needs of the gateway component to serve the gateways it creates (`GatewayService`). */
 export interface GatewayHost {
@@ -43,16 +44,20 @@ export function servedGateway(context: ControlPlaneContext, record: Row): Servin
  * OpenAPI schemas given inline. GATEWAY_IAM_ROLE (the default) calls the target without credentials (Gatehouse
  * holds no IAM role of the gateway), JWT_PASSTHROUGH passes the caller's token on.
  */
-export function servedTarget(record: Row): Serving<GatewayTargetConfig> {
+export function servedTarget(record: Row, functions: ControlPlaneContext['functions'] = {}): Serving<GatewayTargetConfig> {
   const mcp = ((record.targetConfiguration as Row | undefined)?.mcp ?? {}) as Row;
   let targetConfiguration: Row;
-  if (mcp.mcpServer) targetConfiguration = { mcp: { mcpServer: { endpoint: (mcp.mcpServer as Row).endpoint } } };
+  if (mcp.lambda) {
+    const lambda = servedLambda(mcp.lambda as Row, functions);
+    if ('reason' in lambda) return lambda;
+    targetConfiguration = { mcp: { lambda: lambda.config } };
+  } else if (mcp.mcpServer) targetConfiguration = { mcp: { mcpServer: { endpoint: (mcp.mcpServer as Row).endpoint } } };
   else if (mcp.openApiSchema && typeof (mcp.openApiSchema as Row).inlinePayload === 'string') {
     targetConfiguration = { mcp: { openApiSchema: { inlinePayload: (mcp.openApiSchema as Row).inlinePayload } } };
   } else if (mcp.openApiSchema) return { reason: 'Stored, but not served: OpenAPI schemas are not fetched from S3 yet; give the schema as openApiSchema.inlinePayload.' };
   else {
     const kind = Object.keys(mcp)[0] ?? 'this';
-    return { reason: `Stored, but not served: Gatehouse serves mcpServer and inline openApiSchema targets created through the API, not ${kind} targets; declare Lambda-style functions in gatehouse.yaml.` };
+    return { reason: `Stored, but not served: Gatehouse serves mcpServer, inline openApiSchema and lambda targets created through the API, not ${kind} targets.` };
   }
   const providers = (record.credentialProviderConfigurations ?? []) as readonly Row[];
   const type = providers[0]?.credentialProviderType ?? 'GATEWAY_IAM_ROLE';
@@ -72,6 +77,20 @@ export function servedTarget(record: Row): Serving<GatewayTargetConfig> {
   return { config: parsed.data };
 }
 
+/**
+ * A Lambda target as served: there is no Lambda here, so the function name in `lambdaArn` names a local function
+ * of gatehouse.yaml's `controlPlane.functions` (a module's Lambda-style handler, or a built-in), called in process
+ * with the tool schema given inline.
+ */
+function servedLambda(lambda: Row, functions: ControlPlaneContext['functions']): Serving<Row> {
+  const name = lambdaFunctionName(String(lambda.lambdaArn));
+  const local = name === undefined ? undefined : functions[name];
+  if (!local) return { reason: `Stored, but not served: no local function named ${String(name)} on this Gatehouse; declare it in gatehouse.yaml controlPlane.functions.` };
+  const schema = lambda.toolSchema as Row | undefined;
+  if (!Array.isArray(schema?.inlinePayload)) return { reason: 'Stored, but not served: tool schemas are not fetched from S3 yet; give toolSchema.inlinePayload.' };
+  return { config: { module: local.module, handler: local.handler, toolSchema: { inlinePayload: schema.inlinePayload } } };
+}
+
 /** What a gateway is served as, with every target that can be served; undefined when the gateway is not served. */
 function servingPlan(context: ControlPlaneContext, gatewayId: string): GatewayConfig | undefined {
   const row = context.store.get<Row>('gateway', gatewayId)?.body;
@@ -79,7 +98,7 @@ function servingPlan(context: ControlPlaneContext, gatewayId: string): GatewayCo
   if (!gateway || !('config' in gateway)) return undefined;
   const targets: GatewayTargetConfig[] = [];
   for (const target of context.store.list<Row>('gateway-target', gatewayId)) {
-    const served = servedTarget(target.body);
+    const served = servedTarget(target.body, context.functions);
     if ('config' in served) targets.push(served.config);
   }
   return { ...gateway.config, targets };

@@ -83,7 +83,7 @@ function findWorkload(context: ControlPlaneContext, name: string): WorkloadIdent
 }
 
 function storedWorkload(context: ControlPlaneContext, name: string, action: string): WorkloadIdentityRecord {
-  if (isDeclaredWorkload(context, name)) throw declaredInConfig('workload identity', name, action, 'name');
+  if (isDeclaredWorkload(context, name)) throw declaredInConfig('workload identity', name, action);
   return findWorkload(context, name);
 }
 

@@ -14,7 +14,9 @@ export type ResourceKind =
   | 'gateway-target'
   | 'workload-identity'
   | 'oauth2-credential-provider'
-  | 'api-key-credential-provider';
+  | 'api-key-credential-provider'
+  /** A remembered clientToken of a Create or Update call (request-guards.ts). */
+  | 'client-token';
 
 export interface StoredResource<T> {
   readonly id: string;

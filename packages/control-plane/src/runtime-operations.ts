@@ -1,6 +1,6 @@
 import type { RuntimeConfig } from '@gatehouse/core';
 import { ControlPlaneError, declaredInConfig, fieldError, notFound } from './control-plane-error.ts';
-import { arn, idSuffix, type ControlPlaneContext, type Operation, type OperationRequest } from './control-plane-context.ts';
+import { arn, idSuffix, type ControlPlaneContext, type Operation, type OperationRequest, type OperationResult } from './control-plane-context.ts';
 import { authorizerConfiguration, clientToken, declaredAuthorizer, description, roleArn } from './aws-fields.ts';
 import {
   checkString,
@@ -18,7 +18,8 @@ import {
 } from './input-fields.ts';
 import { paginate } from './paginate.ts';
 import { createWorkloadIdentityRecord, workloadIdentityArn } from './identity-operations.ts';
-import { servedConfig } from './runtime-serving.ts';
+import { liveVersion, servedConfig } from './runtime-serving.ts';
+import { checkCommand } from './command-agent.ts';
 import { isHttpsOrLoopbackUrl } from '@gatehouse/core';
 
 const NAME = { pattern: /^[a-zA-Z][a-zA-Z0-9_]{0,47}$/, patternHint: 'start with a letter and hold only letters, digits and _ (at most 48)', max: 48 };
@@ -80,7 +81,7 @@ function findRuntime(context: ControlPlaneContext, id: string): FoundRuntime {
 
 function storedRuntime(context: ControlPlaneContext, id: string, action: string): RuntimeRecord {
   const found = findRuntime(context, id);
-  if ('declared' in found) throw declaredInConfig('agent runtime', found.declared.agentRuntimeName, action, 'agentRuntimeId');
+  if ('declared' in found) throw declaredInConfig('agent runtime', found.declared.agentRuntimeName, action);
   return found.stored;
 }
 
@@ -106,7 +107,7 @@ function declaredDescription(context: ControlPlaneContext, runtime: RuntimeConfi
 }
 
 /** The fields CreateAgentRuntime and UpdateAgentRuntime share, checked against AWS's rules. */
-function runtimeSpec(body: Input): Record<string, unknown> {
+function runtimeSpec(context: ControlPlaneContext, body: Input): Record<string, unknown> {
   const artifact = agentRuntimeArtifact(body);
   const spec: Record<string, unknown> = {
     agentRuntimeArtifact: artifact,
@@ -127,7 +128,7 @@ function runtimeSpec(body: Input): Record<string, unknown> {
   if (protocol) spec.protocolConfiguration = { serverProtocol: nested('protocolConfiguration', () => requiredEnum(protocol, 'serverProtocol', ['MCP', 'HTTP', 'A2A', 'AGUI'])) };
   const environment = optionalStringMap(body, 'environmentVariables', 50);
   if (environment) spec.environmentVariables = environment;
-  const agent = gatehouseAgent(body);
+  const agent = gatehouseAgent(body, context.commandRoots);
   if (agent) spec.gatehouseAgent = agent;
   clientToken(body);
   return spec;
@@ -135,12 +136,20 @@ function runtimeSpec(body: Input): Record<string, unknown> {
 
 /**
  * Gatehouse's addition: `gatehouseAgent: {"url": "http://127.0.0.1:9000"}`, an agent already running that serves
- * `/invocations` and `/ping`. Local commands are not taken here: any admin key could then run programs on this host.
+ * `/invocations` and `/ping`; or `{"command": [...], "cwd"?: ...}`, a program under one of the directories
+ * gatehouse.yaml's `controlPlane.commandRoots` lists (none by default: any admin key could otherwise run
+ * programs on this host), started per session like a gatehouse.yaml command agent.
  */
-function gatehouseAgent(body: Input): Input | undefined {
+function gatehouseAgent(body: Input, roots: readonly string[]): Input | undefined {
   const value = optionalObject(body, 'gatehouseAgent');
   if (!value) return undefined;
-  if (value.command !== undefined) throw fieldError('gatehouseAgent.command', 'local commands are not accepted through the API (any admin key could run programs on this host); declare them in gatehouse.yaml, or give a url');
+  const unknown = Object.keys(value).find((key) => !['url', 'command', 'cwd'].includes(key));
+  if (unknown) throw fieldError(`gatehouseAgent.${unknown}`, 'is not a field of gatehouseAgent (url, or command and cwd)');
+  if (value.command !== undefined) {
+    if (value.url !== undefined) throw fieldError('gatehouseAgent', 'give url or command, not both');
+    return { ...checkCommand(value.command, value.cwd, roots) };
+  }
+  if (value.cwd !== undefined) throw fieldError('gatehouseAgent.cwd', 'goes with command only (an agent given by url runs elsewhere)');
   const url = nested('gatehouseAgent', () => requiredString(value, 'url', { max: 2048 }));
   let parsed: URL;
   try {
@@ -201,9 +210,10 @@ function lifecycleConfiguration(body: Input): Input {
 
 /** READY when Gatehouse can run the version's agent; otherwise failed, with the reason. */
 function withStatus(context: ControlPlaneContext, version: Record<string, unknown> & { agentRuntimeVersion: string; lastUpdatedAt: string }, creating: boolean): VersionRecord {
-  if (servedConfig(version, context.codeHome)) return { ...version, status: 'READY' };
+  if (servedConfig(version, context)) return { ...version, status: 'READY' };
   const artifact = version.agentRuntimeArtifact as Input;
-  // Fetched, unpacked and started after the row is written (create-control-plane's prepareVersion).
+  // Started (a command) or fetched, unpacked and started (a zip) after the row is written (create-control-plane's prepareVersion).
+  if ((version.gatehouseAgent as Input | undefined)?.command) return { ...version, status: creating ? 'CREATING' : 'UPDATING' };
   if (artifact.codeConfiguration && context.codeHome) return { ...version, status: creating ? 'CREATING' : 'UPDATING' };
   return { ...version, status: creating ? 'CREATE_FAILED' : 'UPDATE_FAILED', failureReason: artifact.containerConfiguration ? NO_CONTAINER_ENGINE : RUNTIME_NOT_SERVED };
 }
@@ -220,7 +230,7 @@ function latest(context: ControlPlaneContext, record: RuntimeRecord): VersionRec
 
 const createAgentRuntime: Operation = (context, { body }) => {
   const name = requiredString(body, 'agentRuntimeName', NAME);
-  const spec = runtimeSpec(body);
+  const spec = runtimeSpec(context, body);
   if (context.declaredRuntimes.some((runtime) => runtime.agentRuntimeName === name)) {
     throw new ControlPlaneError('ConflictException', `An agent runtime named ${name} is declared in gatehouse.yaml; choose another name`);
   }
@@ -295,7 +305,7 @@ const listAgentRuntimeVersions: Operation = (context, { params, query }) => {
 
 const updateAgentRuntime: Operation = (context, { params, body }) => {
   const record = storedRuntime(context, params.agentRuntimeId ?? '', 'update');
-  const spec = runtimeSpec(body);
+  const spec = runtimeSpec(context, body);
   const now = context.now().toISOString();
   const next = String(Number(record.latestVersion) + 1);
   if (Number(next) > 99_999) throw new ControlPlaneError('ServiceQuotaExceededException', `Agent runtime ${record.agentRuntimeId} has reached 99999 versions; create a new runtime`);
@@ -332,6 +342,8 @@ const deleteAgentRuntime: Operation = (context, { params, query }) => {
   const record = storedRuntime(context, params.agentRuntimeId ?? '', 'delete');
   const token = query.get('clientToken');
   if (token !== null) clientToken({ clientToken: token });
+  const version = query.get('version');
+  if (version !== null) return deleteVersion(context, record, checkString(version, 'agentRuntimeVersion', VERSION));
   context.store.atomically(() => {
     context.store.deleteChildren('runtime-endpoint', record.agentRuntimeId);
     context.store.deleteChildren('runtime-version', record.agentRuntimeId);
@@ -341,11 +353,31 @@ const deleteAgentRuntime: Operation = (context, { params, query }) => {
   return { status: 202, body: { status: 'DELETING', agentRuntimeId: record.agentRuntimeId } };
 };
 
-function endpointView(context: ControlPlaneContext, runtimeId: string, runtimeArnValue: string, endpoint: EndpointRecord, latestVersion: string, version?: VersionRecord): Record<string, unknown> {
+/**
+ * DeleteAgentRuntime with `?version=`: only that version goes. Refused while something answers from it or will:
+ * the latest (DEFAULT targets it), the live one, or one an endpoint pins.
+ */
+function deleteVersion(context: ControlPlaneContext, record: RuntimeRecord, version: string): OperationResult {
+  const key = versionKey(record.agentRuntimeId, version);
+  if (!context.store.get('runtime-version', key)) throw notFound('Agent runtime version', `${record.agentRuntimeId} version ${version}`);
+  if (version === record.latestVersion) throw new ControlPlaneError('ConflictException', `Version ${version} is the latest of ${record.agentRuntimeId} (DEFAULT targets it); delete the runtime, or update it first`);
+  if (liveVersion(context, record.agentRuntimeId)?.number === version) throw new ControlPlaneError('ConflictException', `Version ${version} of ${record.agentRuntimeId} is live on DEFAULT (the newer ones do not run); fix the runtime with an update first`);
+  const pinning = context.store.list<EndpointRecord>('runtime-endpoint', record.agentRuntimeId).find((endpoint) => endpoint.body.targetVersion === version);
+  if (pinning) throw new ControlPlaneError('ConflictException', `Version ${version} of ${record.agentRuntimeId} is pinned by endpoint ${pinning.body.name}; point that endpoint at another version first`);
+  context.store.delete('runtime-version', key);
+  return { status: 202, body: { status: 'DELETING', agentRuntimeId: record.agentRuntimeId } };
+}
+
+/**
+ * An endpoint as AWS describes it: `targetVersion` is what it should serve, `liveVersion` what answers now — for
+ * DEFAULT the newest version that runs (`live`; none when no version does), for a named endpoint its pinned one.
+ */
+function endpointView(context: ControlPlaneContext, runtimeId: string, runtimeArnValue: string, endpoint: EndpointRecord, latestVersion: string, version?: VersionRecord, live?: string): Record<string, unknown> {
   const target = endpoint.targetVersion ?? latestVersion;
+  const liveNow = endpoint.targetVersion ?? live;
   return {
     name: endpoint.name,
-    liveVersion: target,
+    ...(liveNow ? { liveVersion: liveNow } : {}),
     targetVersion: target,
     agentRuntimeEndpointArn: endpointArn(context, runtimeId, endpoint.name),
     agentRuntimeArn: runtimeArnValue,
@@ -360,12 +392,13 @@ function endpointView(context: ControlPlaneContext, runtimeId: string, runtimeAr
 
 function declaredEndpoint(context: ControlPlaneContext, runtime: RuntimeConfig): Record<string, unknown> {
   const at = context.startedAt.toISOString();
-  return endpointView(context, runtime.agentRuntimeName, runtimeArn(context, runtime.agentRuntimeName), { id: `${DEFAULT_ENDPOINT}`, name: DEFAULT_ENDPOINT, createdAt: at, lastUpdatedAt: at }, '1');
+  return endpointView(context, runtime.agentRuntimeName, runtimeArn(context, runtime.agentRuntimeName), { id: `${DEFAULT_ENDPOINT}`, name: DEFAULT_ENDPOINT, createdAt: at, lastUpdatedAt: at }, '1', undefined, '1');
 }
 
 function storedEndpointView(context: ControlPlaneContext, record: RuntimeRecord, endpoint: EndpointRecord): Record<string, unknown> {
   const version = context.store.get<VersionRecord>('runtime-version', versionKey(record.agentRuntimeId, endpoint.targetVersion ?? record.latestVersion));
-  return endpointView(context, record.agentRuntimeId, record.agentRuntimeArn, endpoint, record.latestVersion, version?.body);
+  const live = endpoint.targetVersion ? undefined : liveVersion(context, record.agentRuntimeId)?.number;
+  return endpointView(context, record.agentRuntimeId, record.agentRuntimeArn, endpoint, record.latestVersion, version?.body, live);
 }
 
 function endpointName(value: string | undefined, field = 'endpointName'): string {

@@ -1,7 +1,11 @@
 import { runtimeSchema, type CustomJwtAuthorizerConfig, type RuntimeConfig } from '@gatehouse/core';
-import type { CodeHome, ControlPlaneContext } from './control-plane-context.ts';
+import type { ControlPlaneContext } from './control-plane-context.ts';
 import type { StoredResource } from './resource-store.ts';
 import { codeCommand, type CodeConfiguration } from './code-artifact.ts';
+import { commandAllowed, type CommandAgent } from './command-agent.ts';
+
+/** What of the context decides whether a version can be run here. */
+type Host = Pick<ControlPlaneContext, 'codeHome' | 'commandRoots'>;
 
 /** What the control plane needs of the runtime component to serve the runtimes it creates (`RuntimeService`). */
 export interface RuntimeHost {
@@ -30,11 +34,11 @@ interface EndpointRow {
 type VersionRow = Record<string, unknown>;
 
 /**
- * The runtime configuration a stored version runs as, or undefined when it names no agent Gatehouse can run
- * (only a Gatehouse `gatehouseAgent: {url}` is served for now). Built with the same schema as gatehouse.yaml's.
+ * The runtime configuration a stored version runs as, or undefined when it names no agent Gatehouse can run here
+ * (see agentSource). Built with the same schema as gatehouse.yaml's.
  */
-export function servedConfig(version: VersionRow, codeHome: CodeHome | undefined): RuntimeConfig | undefined {
-  const agent = agentSource(version, codeHome);
+export function servedConfig(version: VersionRow, host: Host): RuntimeConfig | undefined {
+  const agent = agentSource(version, host);
   if (!agent) return undefined;
   const parsed = runtimeSchema.safeParse({
     agentRuntimeName: version.agentRuntimeName,
@@ -50,16 +54,37 @@ export function servedConfig(version: VersionRow, codeHome: CodeHome | undefined
 }
 
 /**
- * An agent URL (`gatehouseAgent`), or the command of a code zip this instance unpacked and saw answer /ping
- * (`gatehouseCode`, written by Gatehouse only; paths are derived here, never stored or shown).
+ * An agent URL (`gatehouseAgent.url`); a local command (`gatehouseAgent.command`) that answered /ping when its
+ * version was created and still lies under this instance's command roots; or the command of a code zip this
+ * instance unpacked and saw answer /ping (`gatehouseCode`, written by Gatehouse only; zip paths are derived here,
+ * never stored or shown).
  */
-function agentSource(version: VersionRow, codeHome: CodeHome | undefined): { url: string } | { command: string[]; cwd: string } | undefined {
-  const agent = version.gatehouseAgent as { url?: unknown } | undefined;
+function agentSource(version: VersionRow, host: Host): { url: string } | { command: string[]; cwd: string } | undefined {
+  const agent = version.gatehouseAgent as { url?: unknown; command?: unknown; cwd?: unknown } | undefined;
   if (agent && typeof agent.url === 'string') return { url: agent.url };
+  const prepared = version.gatehouseCode as { unpacked?: unknown; probed?: unknown } | undefined;
+  if (agent && Array.isArray(agent.command)) {
+    const command = agent as unknown as CommandAgent;
+    return prepared?.probed === true && commandAllowed(command, host.commandRoots) ? { command: [...command.command], cwd: command.cwd } : undefined;
+  }
   const code = (version.agentRuntimeArtifact as { codeConfiguration?: CodeConfiguration } | undefined)?.codeConfiguration;
-  if (!code || !codeHome || (version.gatehouseCode as { unpacked?: unknown } | undefined)?.unpacked !== true) return undefined;
+  const codeHome = host.codeHome;
+  if (!code || !codeHome || prepared?.unpacked !== true) return undefined;
   const { command, cwd } = codeCommand(code, codeHome, String(version.agentRuntimeId), String(version.agentRuntimeVersion));
   return { command: [...command], cwd };
+}
+
+/**
+ * The version DEFAULT answers from: the newest one Gatehouse can run. A version still starting or failed leaves the
+ * one before it live (AWS's liveVersion), so a failed update does not take the runtime down.
+ */
+export function liveVersion(context: ControlPlaneContext, runtimeId: string): { readonly number: string; readonly config: RuntimeConfig } | undefined {
+  const versions = context.store.list<VersionRow>('runtime-version', runtimeId).sort((a, b) => Number(b.name) - Number(a.name));
+  for (const version of versions) {
+    const config = servedConfig(version.body, context);
+    if (config) return { number: version.name, config };
+  }
+  return undefined;
 }
 
 /** What a runtime is served as: its DEFAULT configuration and named endpoints, or undefined when not served. */
@@ -67,9 +92,9 @@ function servingPlan(context: ControlPlaneContext, runtimeId: string): { row: Ru
   const row = context.store.get<RuntimeRow>('runtime', runtimeId)?.body;
   const version = (number: string): RuntimeConfig | undefined => {
     const stored = context.store.get<VersionRow>('runtime-version', `${runtimeId}:${number}`);
-    return stored && servedConfig(stored.body, context.codeHome);
+    return stored && servedConfig(stored.body, context);
   };
-  const config = row && version(row.latestVersion);
+  const config = row && liveVersion(context, runtimeId)?.config;
   if (!row || !config) return undefined;
   const endpoints = new Map<string, RuntimeConfig>();
   for (const endpoint of context.store.list<EndpointRow>('runtime-endpoint', runtimeId)) {
@@ -128,13 +153,11 @@ export function workloadAnnouncements(context: ControlPlaneContext): WorkloadAnn
       announcements.push({ name: identity.name });
       continue;
     }
-    const row = context.store.get<RuntimeRow>('runtime', owner);
-    const latest = row && context.store.get<VersionRow>('runtime-version', `${owner}:${row.body.latestVersion}`);
-    announcements.push(withInbound(identity.name, latest && servedConfig(latest.body, context.codeHome)));
+    announcements.push(withInbound(identity.name, liveVersion(context, owner)?.config));
     for (const endpoint of context.store.list<EndpointRow>('runtime-endpoint', owner) as StoredResource<EndpointRow>[]) {
       if (endpoint.body.name === 'DEFAULT' || !endpoint.body.targetVersion) continue;
       const pinned = context.store.get<VersionRow>('runtime-version', `${owner}:${endpoint.body.targetVersion}`);
-      const config = pinned && servedConfig(pinned.body, context.codeHome);
+      const config = pinned && servedConfig(pinned.body, context);
       if (config) announcements.push(withInbound(`${owner}.${endpoint.body.name}`, config));
     }
   }

@@ -120,11 +120,12 @@ test('a runtime created by the API keeps immutable versions, DEFAULT follows the
 
     const prod = await client.send(new CreateAgentRuntimeEndpointCommand({ agentRuntimeId: id, name: 'PROD', agentRuntimeVersion: '1' }));
     assert.equal(prod.targetVersion, '1');
-    assert.equal((await client.send(new GetAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'DEFAULT' }))).liveVersion, '2');
+    const defaultEndpoint = await client.send(new GetAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'DEFAULT' }));
+    assert.deepEqual([defaultEndpoint.targetVersion, defaultEndpoint.liveVersion], ['2', undefined], 'no version runs here, so none is live');
     assert.equal((await client.send(new GetAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'PROD' }))).liveVersion, '1');
     await client.send(new UpdateAgentRuntimeCommand({ ...codeRuntime('ignored', 'three.py'), agentRuntimeId: id }));
     assert.equal((await client.send(new GetAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'PROD' }))).liveVersion, '1', 'PROD stays pinned');
-    assert.equal((await client.send(new GetAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'DEFAULT' }))).liveVersion, '3');
+    assert.equal((await client.send(new GetAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'DEFAULT' }))).targetVersion, '3');
     await client.send(new UpdateAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'PROD', agentRuntimeVersion: '3' }));
     assert.equal((await client.send(new GetAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'PROD' }))).liveVersion, '3');
     assert.equal((await refusal(client.send(new UpdateAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName: 'PROD', agentRuntimeVersion: '9' })))).name, 'ResourceNotFoundException');
@@ -194,8 +195,8 @@ test('a container runtime says it cannot run without a container engine', async 
 test('resources declared in gatehouse.yaml are read-only through the API, and their names are taken', async () => {
   await withServer(async (_server, client) => {
     const update = await refusal(client.send(new UpdateAgentRuntimeCommand({ ...codeRuntime('x'), agentRuntimeId: 'ops_agent' })));
-    assert.equal(update.name, 'ValidationException');
-    assert.match(update.message, /gatehouse\.yaml/);
+    assert.deepEqual([update.name, update.status], ['ConflictException', 409]);
+    assert.match(update.message, /managed by gatehouse\.yaml/);
     for (const call of [
       () => client.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: 'ops_agent' })),
       () => client.send(new CreateAgentRuntimeEndpointCommand({ agentRuntimeId: 'ops_agent', name: 'PROD' })),
@@ -205,7 +206,7 @@ test('resources declared in gatehouse.yaml are read-only through the API, and th
       () => client.send(new DeleteWorkloadIdentityCommand({ name: 'ops_agent' })),
     ]) {
       const refused = await refusal(call());
-      assert.deepEqual([refused.name, /gatehouse\.yaml/.test(refused.message)], ['ValidationException', true], refused.message);
+      assert.deepEqual([refused.name, /managed by gatehouse\.yaml/.test(refused.message)], ['ConflictException', true], refused.message);
     }
     assert.equal((await refusal(client.send(new CreateAgentRuntimeCommand(codeRuntime('ops_agent'))))).name, 'ConflictException');
     assert.equal((await refusal(client.send(new CreateGatewayCommand({ name: 'default', roleArn: ROLE, authorizerType: 'NONE' })))).name, 'ConflictException');
@@ -499,4 +500,92 @@ test('resources survive a restart on the same data dir', async () => {
   } finally {
     await second.close();
   }
+});
+
+test('lambda targets: malformed ARNs and tool schemas are ValidationExceptions naming the field; a known function with a qualifier is stored', async () => {
+  const server = await startControlPlane(undefined, { controlPlane: { functions: { 'order-tools': { module: './orders.mjs' } } } });
+  try {
+    const client = server.client();
+    const gateway = await client.send(new CreateGatewayCommand({ name: 'fns', roleArn: ROLE, authorizerType: 'NONE' }));
+    const arn = 'arn:aws:lambda:us-east-1:123456789012:function:order-tools';
+    const tool = { name: 'get_order', description: 'One order', inputSchema: { type: 'object' as const } };
+    const target = (lambda: Record<string, unknown>) => client.send(new CreateGatewayTargetCommand({ gatewayIdentifier: gateway.gatewayId, name: 'orders', targetConfiguration: { mcp: { lambda: lambda as never } } }));
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['not an ARN', { lambdaArn: 'order-tools', toolSchema: { inlinePayload: [tool] } }, 'targetConfiguration.mcp.lambda.lambdaArn'],
+      ['unknown function', { lambdaArn: arn.replace('order-tools', 'ghost'), toolSchema: { inlinePayload: [tool] } }, 'targetConfiguration.mcp.lambda.lambdaArn'],
+      ['no tools', { lambdaArn: arn, toolSchema: { inlinePayload: [] } }, 'targetConfiguration.mcp.lambda.toolSchema.inlinePayload'],
+      ['bad tool name', { lambdaArn: arn, toolSchema: { inlinePayload: [{ ...tool, name: 'a b' }] } }, 'targetConfiguration.mcp.lambda.toolSchema.inlinePayload[0].name'],
+      ['no description', { lambdaArn: arn, toolSchema: { inlinePayload: [{ name: 't', inputSchema: { type: 'object' } }] } }, 'targetConfiguration.mcp.lambda.toolSchema.inlinePayload[0].description'],
+      ['no input schema', { lambdaArn: arn, toolSchema: { inlinePayload: [{ name: 't', description: 'd' }] } }, 'targetConfiguration.mcp.lambda.toolSchema.inlinePayload[0].inputSchema'],
+      ['two schema sources', { lambdaArn: arn, toolSchema: { inlinePayload: [tool], s3: { uri: 's3://b/k' } } }, 'targetConfiguration.mcp.lambda.toolSchema'],
+    ];
+    for (const [label, lambda, field] of cases) {
+      const refused = await refusal(target(lambda));
+      assert.deepEqual([refused.name, refused.fieldList?.map((entry) => entry.name)], ['ValidationException', [field]], `${label}: ${refused.message}`);
+    }
+    assert.deepEqual((await client.send(new ListGatewayTargetsCommand({ gatewayIdentifier: gateway.gatewayId }))).items, [], 'nothing created');
+    const created = await target({ lambdaArn: `${arn}:PROD`, toolSchema: { inlinePayload: [tool] } });
+    assert.equal((await client.send(new GetGatewayTargetCommand({ gatewayIdentifier: gateway.gatewayId, targetId: created.targetId }))).targetConfiguration?.mcp?.lambda?.lambdaArn, `${arn}:PROD`);
+  } finally {
+    await server.close();
+  }
+});
+
+test('duplicate names of every kind are ConflictException; a gateway discovery URL off loopback over http is refused by field', async () => {
+  await withServer(async (_server, client) => {
+    const gateway = await client.send(new CreateGatewayCommand({ name: 'dupes', roleArn: ROLE, authorizerType: 'NONE' }));
+    assert.equal((await refusal(client.send(new CreateGatewayCommand({ name: 'dupes', roleArn: ROLE, authorizerType: 'NONE' })))).name, 'ConflictException');
+    const target = { gatewayIdentifier: gateway.gatewayId, name: 'one', targetConfiguration: { mcp: { mcpServer: { endpoint: 'https://tools.example/mcp' } } } };
+    await client.send(new CreateGatewayTargetCommand(target));
+    assert.equal((await refusal(client.send(new CreateGatewayTargetCommand(target)))).name, 'ConflictException');
+    await client.send(new CreateApiKeyCredentialProviderCommand({ name: 'search', apiKey: 'k-1234567890' }));
+    assert.equal((await refusal(client.send(new CreateApiKeyCredentialProviderCommand({ name: 'search', apiKey: 'k-0987654321' })))).name, 'ConflictException');
+    const runtime = await client.send(new CreateAgentRuntimeCommand(codeRuntime('endpointed')));
+    await client.send(new CreateAgentRuntimeEndpointCommand({ agentRuntimeId: runtime.agentRuntimeId, name: 'PROD' }));
+    assert.equal((await refusal(client.send(new CreateAgentRuntimeEndpointCommand({ agentRuntimeId: runtime.agentRuntimeId, name: 'PROD' })))).name, 'ConflictException');
+    const offLoopback = await refusal(
+      client.send(new CreateGatewayCommand({ name: 'plain', roleArn: ROLE, authorizerType: 'CUSTOM_JWT', authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: 'http://issuer.example/.well-known/openid-configuration', allowedClients: ['c'] } } })),
+    );
+    assert.deepEqual([offLoopback.name, offLoopback.fieldList?.map((field) => field.name)], ['ValidationException', ['authorizerConfiguration.customJWTAuthorizer.discoveryUrl']]);
+    // Positive control: the same over loopback http is taken.
+    await client.send(new CreateGatewayCommand({ name: 'local', roleArn: ROLE, authorizerType: 'CUSTOM_JWT', authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: 'http://127.0.0.1:9/.well-known/openid-configuration', allowedClients: ['c'] } } }));
+  });
+});
+
+test('racing creates of one name on two instances: one runtime, with exactly one workload identity, and the rest ConflictException', async () => {
+  const first = await startControlPlane();
+  const second = await startControlPlane(first.dataDir);
+  try {
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, index) => (index % 2 ? second : first).client().send(new CreateAgentRuntimeCommand(codeRuntime('contested')))));
+    const created = results.filter((result) => result.status === 'fulfilled');
+    assert.equal(created.length, 1, 'exactly one create wins');
+    for (const result of results) if (result.status === 'rejected') assert.equal((result.reason as Error).name, 'ConflictException');
+    const runtimes = (await first.client().send(new ListAgentRuntimesCommand({}))).agentRuntimes ?? [];
+    const identities = (await first.client().send(new ListWorkloadIdentitiesCommand({}))).workloadIdentities?.map((identity) => identity.name) ?? [];
+    // Every runtime has its workload identity, and no identity is left without its runtime.
+    assert.deepEqual(identities.sort(), runtimes.map((runtime) => runtime.agentRuntimeId!).sort());
+  } finally {
+    await second.close();
+    await first.close();
+  }
+});
+
+test('DeleteAgentRuntime with a version deletes only that version, never the latest, the live one or a pinned one', async () => {
+  await withServer(async (server, client) => {
+    const agent = server.clientWithAgent({ url: 'http://127.0.0.1:9999' });
+    const created = await agent.send(new CreateAgentRuntimeCommand(codeRuntime('versioned')));
+    const id = created.agentRuntimeId!;
+    await agent.send(new UpdateAgentRuntimeCommand({ ...codeRuntime('x'), agentRuntimeId: id }));
+    await agent.send(new UpdateAgentRuntimeCommand({ ...codeRuntime('x'), agentRuntimeId: id }));
+    await client.send(new CreateAgentRuntimeEndpointCommand({ agentRuntimeId: id, name: 'PROD', agentRuntimeVersion: '1' }));
+    const pinned = await refusal(client.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: id, agentRuntimeVersion: '1' })));
+    assert.deepEqual([pinned.name, /PROD/.test(pinned.message)], ['ConflictException', true]);
+    assert.equal((await refusal(client.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: id, agentRuntimeVersion: '3' })))).name, 'ConflictException', 'the latest');
+    assert.equal((await refusal(client.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: id, agentRuntimeVersion: '9' })))).name, 'ResourceNotFoundException');
+    assert.deepEqual((await refusal(client.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: id, agentRuntimeVersion: 'x' })))).fieldList?.map((field) => field.name), ['agentRuntimeVersion']);
+    assert.equal((await client.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: id, agentRuntimeVersion: '2' }))).status, 'DELETING');
+    assert.deepEqual((await client.send(new ListAgentRuntimeVersionsCommand({ agentRuntimeId: id }))).agentRuntimes?.map((version) => version.agentRuntimeVersion), ['3', '1']);
+    assert.equal((await refusal(client.send(new GetAgentRuntimeCommand({ agentRuntimeId: id, agentRuntimeVersion: '2' })))).name, 'ResourceNotFoundException');
+    assert.equal((await client.send(new GetAgentRuntimeCommand({ agentRuntimeId: id }))).status, 'READY', 'the runtime itself stays');
+  });
 });

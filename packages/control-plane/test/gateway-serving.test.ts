@@ -39,3 +39,16 @@ test('targets: MCP servers and inline OpenAPI are served; GATEWAY_IAM_ROLE calls
   assert.match(reason(servedTarget({ ...mcp, targetConfiguration: { mcp: { smithyModel: { inlinePayload: '{}' } } } })), /not smithyModel targets/);
   assert.match(reason(servedTarget({ ...mcp, credentialProviderConfigurations: [{ credentialProviderType: 'API_KEY', credentialProvider: {} }] })), /API_KEY credential providers are not used/);
 });
+
+test('lambda targets: the ARN’s function name is a local function of controlPlane.functions; unknown names and S3 schemas say why not', () => {
+  const functions = { 'order-tools': { module: './orders.mjs', handler: 'handler' } };
+  const tools = [{ name: 'get_order', inputSchema: { type: 'object' } }];
+  const lambda = (lambdaArn: string, toolSchema: unknown) => ({ name: 'orders', targetConfiguration: { mcp: { lambda: { lambdaArn, toolSchema } } }, credentialProviderConfigurations: [{ credentialProviderType: 'GATEWAY_IAM_ROLE' }] });
+  const served = servedTarget(lambda('arn:aws:lambda:us-east-1:123456789012:function:order-tools:PROD', { inlinePayload: tools }), functions);
+  assert.ok('config' in served, JSON.stringify(served));
+  assert.deepEqual(served.config.targetConfiguration, { mcp: { lambda: { module: './orders.mjs', handler: 'handler', toolSchema: { inlinePayload: tools } } } });
+  assert.match(reason(servedTarget(lambda('arn:aws:lambda:us-east-1:123456789012:function:other', { inlinePayload: tools }), functions)), /no local function named other.*controlPlane\.functions/);
+  assert.match(reason(servedTarget(lambda('arn:aws:lambda:us-east-1:123456789012:function:order-tools', { s3: { uri: 's3://b/k' } }), functions)), /not fetched from S3/);
+  // An instance without the function (another config on the same data dir) does not serve it.
+  assert.ok('reason' in servedTarget(lambda('arn:aws:lambda:us-east-1:123456789012:function:order-tools', { inlinePayload: tools })));
+});

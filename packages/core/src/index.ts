@@ -19,6 +19,7 @@ export { identitySchema, userPoolSchema, appClientSchema } from './config/identi
 export type { IdentityConfig, UserPoolConfig, AppClientConfig } from './config/identity-config.ts';
 export { runtimeSchema } from './config/runtime-config.ts';
 export type { RuntimeConfig, AgentSource, ServerProtocol } from './config/runtime-config.ts';
+export { controlPlaneSchema, type ControlPlaneConfig } from './config/control-plane-config.ts';
 export { gatewaySchema, gatewayTargetSchema } from './config/gateway-config.ts';
 export type { GatewayConfig, GatewayTargetConfig, CredentialProviderConfig } from './config/gateway-config.ts';
 export { modelSchema } from './config/model-config.ts';

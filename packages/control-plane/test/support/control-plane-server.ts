@@ -44,7 +44,7 @@ export interface ControlPlaneServer {
 /** The control plane alone on a real server (port 0), over a data dir that outlives it (restart = start again on it). */
 export async function startControlPlane(
   dataDir = mkdtempSync(path.join(tmpdir(), 'control-plane-')),
-  options: { runtimes?: RuntimeHost; gateways?: GatewayHost; pollIntervalMs?: number } = {},
+  options: { runtimes?: RuntimeHost; gateways?: GatewayHost; pollIntervalMs?: number; controlPlane?: Record<string, unknown> } = {},
 ): Promise<ControlPlaneServer> {
   const lines: string[] = [];
   const destination = new Writable({
@@ -54,11 +54,12 @@ export async function startControlPlane(
     },
   });
   const logger = createLogger({ level: 'debug', destination });
-  const platform: Platform = { config: parseConfig(DECLARED, 'test'), dataDir, baseUrl: 'http://127.0.0.1', logger, clock: Date.now, store: new EmbeddedStore() };
+  const { controlPlane, ...deps } = options;
+  const platform: Platform = { config: parseConfig({ ...DECLARED, ...(controlPlane ? { controlPlane } : {}) }, 'test'), dataDir, baseUrl: 'http://127.0.0.1', logger, clock: Date.now, store: new EmbeddedStore() };
   const service = await createControlPlane(platform, {
     lookupAccessKey: async (id) => keys.get(id),
     gatewayUrl: (name) => (name === 'default' ? 'http://127.0.0.1/mcp' : undefined),
-    ...options,
+    ...deps,
     env: {},
   });
   const server = createAppServer([service], logger);

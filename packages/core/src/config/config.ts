@@ -8,6 +8,7 @@ import { modelSchema } from './model-config.ts';
 import { toolsSchema } from './tools-config.ts';
 import { telemetrySchema } from './telemetry-config.ts';
 import { DEFAULT_SERVER_CONFIG, serverSchema } from './server-config.ts';
+import { controlPlaneSchema, DEFAULT_CONTROL_PLANE_CONFIG } from './control-plane-config.ts';
 
 export const configSchema = z.strictObject({
   region: z.string().regex(/^[a-z0-9-]{1,32}$/).default('local'),
@@ -31,6 +32,8 @@ export const configSchema = z.strictObject({
   telemetry: telemetrySchema.default({}),
   /** Header, body and keep-alive timeouts of the HTTP server. */
   server: serverSchema.default(DEFAULT_SERVER_CONFIG),
+  /** The control plane's local commands and functions, rate and quotas. */
+  controlPlane: controlPlaneSchema.default(DEFAULT_CONTROL_PLANE_CONFIG),
 });
 
 export type GatehouseConfig = z.infer<typeof configSchema>;
