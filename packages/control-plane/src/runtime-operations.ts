@@ -130,6 +130,7 @@ function runtimeSpec(context: ControlPlaneContext, body: Input): Record<string, 
   if (environment) spec.environmentVariables = environment;
   const agent = gatehouseAgent(body, context.commandRoots);
   if (agent) spec.gatehouseAgent = agent;
+  if (agent?.command && environment) checkCommandEnvironment(environment);
   clientToken(body);
   return spec;
 }
@@ -160,6 +161,14 @@ function gatehouseAgent(body: Input, roots: readonly string[]): Input | undefine
   // Callers' workload access tokens go to the agent: https, or plain http only on this host.
   if (!isHttpsOrLoopbackUrl(parsed.href)) throw fieldError('gatehouseAgent.url', 'must use https (plain http only for localhost / 127.0.0.1)');
   return { url };
+}
+
+/** Variables that change which program or code an interpreter runs: they would step outside controlPlane.commandRoots. */
+const LOADER_VARIABLES = /^(PATH|HOME|ENV|BASH_ENV|IFS|SHELLOPTS|BASHOPTS|PS4|GCONV_PATH)$|^(LD_|DYLD_|NODE_|PYTHON|PERL|RUBY|BASH_FUNC_)/i;
+
+function checkCommandEnvironment(environment: Readonly<Record<string, string>>): void {
+  const name = Object.keys(environment).find((key) => LOADER_VARIABLES.test(key));
+  if (name) throw fieldError(`environmentVariables.${name}`, 'cannot be set for a gatehouseAgent.command agent: it changes which program or code runs, outside controlPlane.commandRoots; configure that in the agent itself');
 }
 
 function agentRuntimeArtifact(body: Input): Input {

@@ -139,13 +139,20 @@ test('commands outside the roots, flags to an interpreter, symlinks out and rela
       const refused = await refusal(server.clientWithAgent(agent).send(new CreateAgentRuntimeCommand(spec('sneaky'))));
       assert.deepEqual([refused.name, refused.fields], ['ValidationException', [field]], `${label}: ${refused.message}`);
     }
+    // Loader and interpreter variables would run other code than the program under the root.
+    for (const name of ['NODE_OPTIONS', 'PATH', 'LD_PRELOAD', 'PYTHONPATH', 'HOME']) {
+      const refused = await refusal(server.clientWithAgent({ command: ['node', path.join(root, 'echo', 'main.js')] }).send(new CreateAgentRuntimeCommand({ ...spec('sneaky'), environmentVariables: { [name]: outside } })));
+      assert.deepEqual([refused.name, refused.fields], ['ValidationException', [`environmentVariables.${name}`]], refused.message);
+    }
+    const withPlainVariable = await server.clientWithAgent({ command: ['node', path.join(root, 'echo', 'main.js')] }).send(new CreateAgentRuntimeCommand({ ...spec('plain_env'), environmentVariables: { GREETING: 'hi' } }));
+    assert.equal(withPlainVariable.status, 'READY', 'positive control: an ordinary variable is fine');
     const outsideRefusal = await refusal(server.clientWithAgent({ command: ['node', path.join(outside, 'main.js')] }).send(new CreateAgentRuntimeCommand(spec('sneaky'))));
     assert.match(outsideRefusal.message, /controlPlane\.commandRoots/);
     // Relative to a cwd inside the root is fine (positive control).
     const relative = await server.clientWithAgent({ command: ['node', 'main.js'], cwd: path.join(root, 'echo') }).send(new CreateAgentRuntimeCommand(spec('relative_ok')));
     assert.equal(relative.status, 'READY');
-    assert.deepEqual((await server.client().send(new ListAgentRuntimesCommand({}))).agentRuntimes?.map((runtime) => runtime.agentRuntimeName), ['ops_agent', 'relative_ok']);
-    assert.deepEqual((await server.client().send(new ListWorkloadIdentitiesCommand({}))).workloadIdentities?.map((identity) => identity.name).length, 2, 'no workload identity without its runtime');
+    assert.deepEqual((await server.client().send(new ListAgentRuntimesCommand({}))).agentRuntimes?.map((runtime) => runtime.agentRuntimeName), ['ops_agent', 'plain_env', 'relative_ok']);
+    assert.deepEqual((await server.client().send(new ListWorkloadIdentitiesCommand({}))).workloadIdentities?.map((identity) => identity.name).length, 3, 'no workload identity without its runtime');
   });
 });
 
