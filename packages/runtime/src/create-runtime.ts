@@ -1,21 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { BodyTooLargeError, StoreUnavailableError, isClientClosed, isWireError, type HttpComponent, type Platform, type RuntimeConfig } from '@gatehouse/core';
-import { agentHeaders, customHeadersFromQuery } from './agent-headers.ts';
+import { BodyTooLargeError, isClientClosed, type HttpComponent, type Platform, type RuntimeConfig } from '@gatehouse/core';
+import { customHeadersFromQuery } from './agent-headers.ts';
 import { checkHeaderAllowlists } from './check-header-allowlist.ts';
-import { checkPayloadDepth } from './check-payload-depth.ts';
 import { CorsPolicy } from './cors-policy.ts';
-import { FORWARDED_HEADER, forwardToInstance } from './forward-to-instance.ts';
 import { ForwardingSeal } from './forwarding-seal.ts';
 import { InboundAuth, type Caller } from './inbound-auth.ts';
-import { annotateRequestTrace, endRequestTrace, startHop, startRequestTrace, type RequestTrace } from './invocation-trace.ts';
-import { CLIENT_CLOSED, proxyInvocation } from './proxy-invocation.ts';
+import { endRequestTrace, startHop, startRequestTrace, type RequestTrace } from './invocation-trace.ts';
+import { CLIENT_CLOSED } from './proxy-invocation.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import { readPayload } from './read-payload.ts';
-import { RuntimeError, validationError } from './runtime-error.ts';
-import { RuntimeRegistry, configuredOrigins, createEntry, type PerimeterSource, type RuntimeEntry } from './runtime-registry.ts';
-import { SESSION_HEADER, checkSessionId, resolveSessionId } from './session-id.ts';
+import { RuntimeError } from './runtime-error.ts';
+import { RuntimeRegistry, configuredOrigins, createEntry, type PerimeterSource } from './runtime-registry.ts';
+import { RuntimeSteps, singleHeader, type RuntimeCall, type RuntimeRequest } from './runtime-steps.ts';
+import { SESSION_HEADER, resolveSessionId } from './session-id.ts';
 import { SessionManager, type RuntimeStats, type Session } from './session-manager.ts';
 import type { SigV4Check } from './sigv4-check.ts';
 import { WebSocketProxy } from './websocket-proxy.ts';
@@ -66,23 +64,13 @@ export interface RuntimeFactoryOptions {
   readonly drainTimeoutMs?: number;
 }
 
-/** One routed, CORS-checked request on its way to invoke or stopruntimesession. */
-interface RuntimeRequest {
-  readonly runtime: RuntimeEntry;
-  readonly request: IncomingMessage;
-  readonly response: ServerResponse;
-  readonly url: URL;
-  readonly corsHeaders: Record<string, string>;
-  /** This request's log line, completed in place. */
-  readonly log: Record<string, unknown>;
-  readonly trace: RequestTrace | undefined;
-}
-
 const ALLOWED_METHODS: Record<string, string> = { invocations: 'POST', ws: 'GET', stopruntimesession: 'POST' };
+const SHUTTING_DOWN = 'The runtime is shutting down; retry on another instance.';
 
 /**
- * The AgentCore Runtime data plane as one HttpComponent: route → CORS → authenticate → session
- * id → rate limit → payload → place the session → workload token → proxy. Each step is its own module.
+ * The AgentCore Runtime data plane as one HttpComponent. The request path is a list of named steps
+ * (runtime-steps.ts): route → origin → authenticate → admit → place the session → workload token →
+ * forward → record; this function wires the parts and answers OPTIONS and WebSocket upgrades.
  */
 export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions): RuntimeService & RuntimeInternals {
   checkHeaderAllowlists(platform.config);
@@ -91,169 +79,86 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
   const registry = new RuntimeRegistry(platform.config, baseOrigin, options.perimeter);
   const auth = new InboundAuth(platform, registry.entries, { sigv4: options.sigv4, isRevoked: options.isRevoked, fetch: options.fetch, logger });
   const cors = new CorsPolicy();
-  const limiter = new RateLimiter(platform.store);
-  const workloadTokens = new WorkloadTokens({ issuer: options.workloadIdentity, exchange: options.tokenExchange }, options.defaultWorkloadAudience, platform.clock, logger, registry.entries);
-  const forwardingSeal = new ForwardingSeal(platform.store, platform.clock);
   const sessions = new SessionManager(platform, registry.entries, {
     instanceId: options.instanceUrl ?? `instance-${randomUUID()}`,
     instanceUrl: options.instanceUrl,
     reapIntervalMs: options.reapIntervalMs ?? 5000,
   });
+  const steps = new RuntimeSteps({
+    auth,
+    cors,
+    sessions,
+    logger,
+    limiter: new RateLimiter(platform.store),
+    workloadTokens: new WorkloadTokens({ issuer: options.workloadIdentity, exchange: options.tokenExchange }, options.defaultWorkloadAudience, platform.clock, logger, registry.entries),
+    forwardingSeal: new ForwardingSeal(platform.store, platform.clock),
+  });
   const sockets = new WebSocketProxy();
   const inFlight = new Set<Promise<unknown>>();
   let closing = false;
 
-  function sendError(response: ServerResponse, error: unknown, extraHeaders: Readonly<Record<string, string>>, context: Record<string, unknown>): number {
-    const wire = toRuntimeError(error, context);
-    // The request's log line (and its trace) name the wire error the caller got.
-    context.errorType = wire.code;
-    const { status, headers, body } = wire.toResponse();
-    if (response.headersSent) {
-      response.destroy();
-      return status;
+  /** Route → method → the action's steps; resolves with the status sent. */
+  async function dispatch(call: RuntimeCall, action: string): Promise<number> {
+    steps.origin(call);
+    const { request } = call;
+    if (request.method !== ALLOWED_METHODS[action]) {
+      throw new RuntimeError('ResourceNotFoundException', `${request.method ?? ''} is not supported on /${action}; use ${ALLOWED_METHODS[action]}${action === 'ws' ? ' with Upgrade: websocket' : ''}.`);
     }
-    response.writeHead(status, { ...headers, ...extraHeaders, 'content-length': Buffer.byteLength(body) });
-    response.end(body);
-    return status;
-  }
-
-  function toRuntimeError(error: unknown, context: Record<string, unknown>): RuntimeError {
-    if (error instanceof RuntimeError) return error;
-    if (error instanceof BodyTooLargeError) {
-      return new RuntimeError('ValidationException', `The payload exceeds ${error.limit} bytes (limits.maxPayloadBytes of this runtime).`, {
-        reason: 'FieldValidationFailed',
-        fieldList: [{ name: 'payload', message: `must be at most ${error.limit} bytes` }],
-      });
-    }
-    if (error instanceof StoreUnavailableError) return new RuntimeError('ServiceUnavailableException', 'Session state is temporarily unavailable; retry shortly.');
-    if (isWireError(error)) return new RuntimeError(error.status >= 500 ? 'InternalServerException' : 'AccessDeniedException', error.expose ? error.message : 'Internal error');
-    logger.error({ err: error, ...context }, 'runtime request failed');
-    return new RuntimeError('InternalServerException', 'Internal error; the request was not completed. Retry, and report it if it persists.');
-  }
-
-  async function payload(runtime: RuntimeEntry, request: IncomingMessage): Promise<Buffer> {
-    return readPayload(request, runtime.config.limits.maxPayloadBytes);
-  }
-
-  async function invoke({ runtime, request, response, url, corsHeaders, log, trace }: RuntimeRequest): Promise<number> {
-    let body = runtime.method === 'SigV4' ? await payload(runtime, request) : undefined;
-    const caller = await auth.authenticate(runtime, request, url, body, false);
-    log.principal = caller.label;
-    const { sessionId } = resolveSessionId(singleHeader(request, SESSION_HEADER));
-    log.session = sessionId;
-    annotateRequestTrace(trace, { 'gatehouse.session.id': sessionId });
-    // A request another instance forwarded here was already counted there: count each invocation once.
-    const forwarded = request.headers[FORWARDED_HEADER] !== undefined && (await forwardingSeal.verify(request.headers[FORWARDED_HEADER], sessionId));
-    if (!forwarded) await limiter.check(runtime, caller.owner);
-    body ??= await payload(runtime, request);
-    checkPayloadDepth(runtime, request, body);
-    let placement = await sessions.acquire(runtime, sessionId, caller.owner, !forwarded);
-    if (placement.kind === 'remote') {
-      if (await forwardToInstance(placement.url, request, body, response, await forwardingSeal.sign(sessionId), trace)) return response.statusCode;
-      placement = await sessions.acquire(runtime, sessionId, caller.owner, false);
-      if (placement.kind === 'remote') throw new Error('unreachable: local placement was requested');
-    }
-    const session = placement.session;
+    if (action === 'ws') throw new RuntimeError('ValidationException', 'The /ws endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket).', { reason: 'CannotParse' });
+    if (closing) throw new RuntimeError('ServiceUnavailableException', SHUTTING_DOWN);
+    const work = action === 'invocations' ? steps.invoke(call) : steps.stopSession(call);
+    inFlight.add(work);
     try {
-      const workloadAccessToken = await workloadTokens.forCaller(runtime, caller);
-      const headers = agentHeaders(runtime, request.headers, { sessionId, requestId: randomUUID(), userId: caller.userId, workloadAccessToken });
-      const hop = startHop(trace, 'agent /invocations', { 'gatehouse.runtime.name': runtime.name, 'gatehouse.session.id': sessionId }, headers);
-      return await proxyInvocation({
-        session,
-        headers,
-        trace: hop,
-        body,
-        response,
-        responseHeaders: corsHeaders,
-        onAgentFailure: () => void sessions.end(session, 'agent failure'),
-        sendError: (error) => sendError(response, error, { [SESSION_HEADER]: sessionId, ...corsHeaders }, log),
-      });
+      return await work;
     } finally {
-      sessions.release(session);
+      inFlight.delete(work);
     }
   }
 
-  async function stopSession({ runtime, request, response, url, corsHeaders, log, trace }: RuntimeRequest): Promise<number> {
-    const body = await payload(runtime, request);
-    const caller = await auth.authenticate(runtime, request, url, body, false);
-    log.principal = caller.label;
-    const sessionId = singleHeader(request, SESSION_HEADER);
-    if (sessionId === undefined) throw validationError('runtimeSessionId', `${SESSION_HEADER} is required to stop a session`);
-    checkSessionId(sessionId);
-    log.session = sessionId;
-    annotateRequestTrace(trace, { 'gatehouse.session.id': sessionId });
-    const forwarded = request.headers[FORWARDED_HEADER] !== undefined && (await forwardingSeal.verify(request.headers[FORWARDED_HEADER], sessionId));
-    if (!forwarded) await limiter.check(runtime, caller.owner);
-    const placement = await sessions.locate(runtime, sessionId, caller.owner);
-    if (placement.kind === 'remote' && !forwarded) {
-      if (await forwardToInstance(placement.url, request, body, response, await forwardingSeal.sign(sessionId), trace)) return response.statusCode;
-    }
-    if (placement.kind !== 'local') throw new RuntimeError('ResourceNotFoundException', `Session ${sessionId} is not running on ${runtime.name}.`);
-    await sessions.end(placement.session, 'stopruntimesession');
-    const answer = '{}';
-    response.writeHead(200, { 'content-type': 'application/json', 'content-length': 2, [SESSION_HEADER]: sessionId, ...corsHeaders });
-    response.end(answer);
-    return 200;
+  /** The last step: the trace ends and, when its level is on, the request's one log line is written. */
+  function record(call: Pick<RuntimeRequest, 'log' | 'trace'>, status: number, started: number): void {
+    const { log } = call;
+    endRequestTrace(call.trace, status, typeof log.errorType === 'string' ? log.errorType : undefined);
+    // `log` is this request's own object: completed in place, and only when the line will be written.
+    if (!(status >= 500 ? logger.isLevelEnabled('warn') : logger.isLevelEnabled('info'))) return;
+    log.status = status;
+    log.durationMs = Math.round((performance.now() - started) * 100) / 100;
+    if (status >= 500) logger.warn(log, 'runtime request');
+    else logger.info(log, status === CLIENT_CLOSED ? 'runtime request (client closed)' : 'runtime request');
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
     if (!url.pathname.startsWith('/runtimes/')) return false;
     const started = performance.now();
     const log: Record<string, unknown> = { method: request.method, path: url.pathname };
-    let corsHeaders: Record<string, string> = {};
+    let call: RuntimeCall | undefined;
     let status: number;
-    let trace: RequestTrace | undefined;
     try {
       const route = registry.route(url);
       if (!route) return false;
-      const { runtime, action } = route;
-      log.runtime = runtime.name;
-      const origin = request.headers.origin;
+      log.runtime = route.runtime.name;
       if (request.method === 'OPTIONS') {
-        cors.preflight(runtime, request, response);
+        cors.preflight(route.runtime, request, response);
         return true;
       }
-      trace = startRequestTrace(runtime, request.headers, action);
-      if (!cors.originAllowed(runtime, origin)) {
-        throw new RuntimeError('AccessDeniedException', `Origin ${JSON.stringify(origin?.slice(0, 200))} is not in allowedOrigins of runtime ${runtime.name}.`);
-      }
-      corsHeaders = cors.responseHeaders(runtime, origin);
-      if (request.method !== ALLOWED_METHODS[action]) {
-        throw new RuntimeError('ResourceNotFoundException', `${request.method ?? ''} is not supported on /${action}; use ${ALLOWED_METHODS[action]}${action === 'ws' ? ' with Upgrade: websocket' : ''}.`);
-      }
-      if (action === 'ws') throw new RuntimeError('ValidationException', 'The /ws endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket).', { reason: 'CannotParse' });
-      if (closing) throw new RuntimeError('ServiceUnavailableException', 'The runtime is shutting down; retry on another instance.');
-      const call: RuntimeRequest = { runtime, request, response, url, corsHeaders, log, trace };
-      const work = action === 'invocations' ? invoke(call) : stopSession(call);
-      inFlight.add(work);
-      try {
-        status = await work;
-      } finally {
-        inFlight.delete(work);
-      }
+      call = { runtime: route.runtime, request, response, url, log, trace: startRequestTrace(route.runtime, request.headers, route.action), corsHeaders: {} };
+      status = await dispatch(call, route.action);
     } catch (error) {
       if (isClientClosed(error, request)) {
         // Nobody is left to answer: one access line (below, "client closed"), no error and no stack.
         status = CLIENT_CLOSED;
         response.destroy();
       } else {
-        status = sendError(response, error, corsHeaders, log);
+        status = steps.sendError(call ?? { response, log, corsHeaders: {} }, error);
         if (error instanceof BodyTooLargeError) request.resume();
       }
     }
-    endRequestTrace(trace, status, typeof log.errorType === 'string' ? log.errorType : undefined);
-    // `log` is this request's own object: completed in place, and only when the line will be written.
-    if (status >= 500 ? logger.isLevelEnabled('warn') : logger.isLevelEnabled('info')) {
-      log.status = status;
-      log.durationMs = Math.round((performance.now() - started) * 100) / 100;
-      if (status >= 500) logger.warn(log, 'runtime request');
-      else logger.info(log, status === CLIENT_CLOSED ? 'runtime request (client closed)' : 'runtime request');
-    }
+    record(call ?? { log, trace: undefined }, status, started);
     return true;
   }
 
   function rejectUpgrade(socket: Duplex, error: unknown, log: Record<string, unknown>, trace?: RequestTrace): void {
-    const runtimeError = toRuntimeError(error, log);
+    const runtimeError = steps.toRuntimeError(error, log);
     const wire = runtimeError.toResponse();
     endRequestTrace(trace, wire.status, runtimeError.code);
     logger.info({ ...log, status: wire.status }, 'runtime websocket refused');
@@ -264,20 +169,16 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     socket.end(`HTTP/1.1 ${wire.status} ${STATUS_CODES[wire.status] ?? 'Error'}\r\n${headers}\r\n\r\n${wire.body}`);
   }
 
-  async function upgradeAsync(runtime: RuntimeEntry, request: IncomingMessage, socket: Duplex, head: Buffer, url: URL, log: Record<string, unknown>, trace: RequestTrace | undefined): Promise<void> {
-    const origin = request.headers.origin;
-    // Browsers do not apply CORS to WebSockets, so the Origin check here is the only guard.
-    if (!cors.originAllowed(runtime, origin)) {
-      throw new RuntimeError('AccessDeniedException', `Origin ${JSON.stringify(origin?.slice(0, 200))} is not in allowedOrigins of runtime ${runtime.name}.`);
-    }
-    if (closing) throw new RuntimeError('ServiceUnavailableException', 'The runtime is shutting down; retry on another instance.');
-    const caller: Caller = await auth.authenticate(runtime, request, url, undefined, true);
-    log.principal = caller.label;
-    const { sessionId } = resolveSessionId(url.searchParams.get(SESSION_HEADER) ?? url.searchParams.get('X-Amzn-Bedrock-AgentCore-Runtime-Session-Id') ?? singleHeader(request, SESSION_HEADER));
-    log.session = sessionId;
-    annotateRequestTrace(trace, { 'gatehouse.session.id': sessionId });
-    await limiter.check(runtime, caller.owner);
-    const placement = await sessions.acquire(runtime, sessionId, caller.owner, false);
+  /** The WebSocket path: the same steps as invoke (origin, authenticate, rate limit, place, token), then the link. */
+  async function upgradeAsync(call: RuntimeRequest, socket: Duplex, head: Buffer): Promise<void> {
+    const { runtime, request, url } = call;
+    steps.origin(call);
+    if (closing) throw new RuntimeError('ServiceUnavailableException', SHUTTING_DOWN);
+    const caller: Caller = await steps.authenticate(call, true);
+    steps.setSession(call, resolveSessionId(url.searchParams.get(SESSION_HEADER) ?? url.searchParams.get('X-Amzn-Bedrock-AgentCore-Runtime-Session-Id') ?? singleHeader(request, SESSION_HEADER)).sessionId);
+    // A WebSocket is never forwarded between instances: every upgrade counts against the rate limit.
+    await steps.rateLimit(call);
+    const placement = await sessions.acquire(runtime, call.sessionId!, caller.owner, false);
     if (placement.kind !== 'local') throw new Error('unreachable: local placement was requested');
     const session: Session = placement.session;
     let released = false;
@@ -287,16 +188,10 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
       sessions.release(session);
     };
     try {
-      const workloadAccessToken = await workloadTokens.forCaller(runtime, caller);
-      const headers = agentHeaders(
-        runtime,
-        request.headers,
-        { sessionId, requestId: randomUUID(), userId: caller.userId, workloadAccessToken },
-        customHeadersFromQuery(runtime, url.searchParams),
-      );
+      const headers = steps.agentHeaders(call, await steps.workloadToken(call), customHeadersFromQuery(runtime, url.searchParams));
       delete headers['content-type'];
       delete headers.accept;
-      const hop = startHop(trace, 'agent /ws', { 'gatehouse.runtime.name': runtime.name, 'gatehouse.session.id': sessionId }, headers);
+      const hop = startHop(call.trace, 'agent /ws', { 'gatehouse.runtime.name': runtime.name, 'gatehouse.session.id': session.id }, headers);
       sockets.link({
         runtime,
         session,
@@ -305,14 +200,14 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
         head,
         agentHeaders: headers,
         acceptedProtocol: caller.acceptedProtocol,
-        responseHeaders: { [SESSION_HEADER]: sessionId, ...cors.responseHeaders(runtime, origin) },
+        responseHeaders: { [SESSION_HEADER]: session.id, ...call.corsHeaders },
         onAgentFailure: () => void sessions.end(session, 'agent failure'),
         now: platform.clock,
-        reject: (error) => rejectUpgrade(socket, error, log, trace),
-        trace: { request: trace, hop },
+        reject: (error) => rejectUpgrade(socket, error, call.log, call.trace),
+        trace: { request: call.trace, hop },
         onClosed: ({ opened, code }) => {
           release();
-          if (opened) logger.info({ ...log, code }, 'runtime websocket closed');
+          if (opened) logger.info({ ...call.log, code }, 'runtime websocket closed');
         },
       });
     } catch (error) {
@@ -336,7 +231,8 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     log.runtime = route.runtime.name;
     socket.on('error', () => socket.destroy());
     const trace = startRequestTrace(route.runtime, request.headers, 'ws');
-    upgradeAsync(route.runtime, request, socket, head, url, log, trace).catch((error: unknown) => rejectUpgrade(socket, error, log, trace));
+    const call: RuntimeRequest = { runtime: route.runtime, request, url, log, trace, corsHeaders: {} };
+    upgradeAsync(call, socket, head).catch((error: unknown) => rejectUpgrade(socket, error, log, trace));
     return true;
   }
 
@@ -382,12 +278,6 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
       auth.close();
     },
   };
-}
-
-function singleHeader(request: IncomingMessage, name: string): string | undefined {
-  const value = request.headers[name];
-  if (Array.isArray(value)) throw validationError(name, `Send ${name} once`);
-  return value;
 }
 
 function safeOrigin(url: string): string | undefined {

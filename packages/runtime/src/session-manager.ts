@@ -76,7 +76,7 @@ export class SessionManager {
   /** Sessions each principal has running or starting on this instance, per runtime (key: runtime NUL owner). */
   readonly #heldPerPrincipal = new Map<string, number>();
   readonly #pools = new Map<string, WarmPool>();
-  readonly #urlAgents = new Map<string, AgentEndpoint>();
+  readonly #urlAgents = new Map<string, AgentEndpoint & { destroy(): void }>();
   readonly #reaper: NodeJS.Timeout;
   #slotRenewal: NodeJS.Timeout | undefined;
   #closed = false;
@@ -223,7 +223,7 @@ export class SessionManager {
     const pool = this.#pools.get(name);
     this.#pools.delete(name);
     if (pool) stops.push(...pool.ready.splice(0).map((endpoint) => endpoint.stop()));
-    this.#urlAgents.get(name)?.agent.destroy();
+    this.#urlAgents.get(name)?.destroy();
     this.#urlAgents.delete(name);
     await Promise.allSettled(stops);
   }
@@ -256,7 +256,7 @@ export class SessionManager {
     await Promise.allSettled([...this.#starting.values()]);
     const stops: Promise<void>[] = [...this.#sessions.values()].map((session) => this.end(session, 'shutdown'));
     for (const pool of this.#pools.values()) stops.push(...pool.ready.splice(0).map((endpoint) => endpoint.stop()));
-    for (const endpoint of this.#urlAgents.values()) endpoint.agent.destroy();
+    for (const endpoint of this.#urlAgents.values()) endpoint.destroy();
     await Promise.allSettled(stops);
   }
 
