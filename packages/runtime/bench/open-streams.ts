@@ -65,6 +65,7 @@ function openMore(): void {
   }
 }
 openMore();
+check();
 setTimeout(report, 120_000).unref();
 createInterface({ input: process.stdin }).on('close', () => {
   for (const outgoing of requests) outgoing.destroy();
