@@ -71,9 +71,10 @@ export class ToolDispatcher {
   /** The tools this caller may call (policy action `list`), plus the search tool. */
   async visibleTools(caller: Caller, signal: AbortSignal): Promise<CatalogTool[]> {
     const tools = await this.#deps.catalog.tools(this.#scopeFor(caller, signal));
-    this.#deps.policy.refresh();
+    // Keyed by what the policy can read of the caller (policy-engine.ts callerKey, which reloads a
+    // changed policy file first): a new user like one seen before gets the same list, already serialized.
+    const key = this.#deps.policy.callerKey(caller);
     const policyVersion = this.#deps.policy.version;
-    const key = `${caller.issuer}\u0000${caller.subject}\u0000${caller.clientId ?? ''}\u0000${caller.groups.join(',')}\u0000${caller.scopes.join(',')}`;
     const memo = this.#visible.get(key);
     if (memo && memo.tools === tools && memo.policyVersion === policyVersion) return memo.list;
     const list = tools.filter((tool) => this.#deps.policy.decide(caller, 'list', tool).allowed);
