@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { AgentEvent } from '@gatehouse/agent/events';
 import type { TraceSpan } from '@gatehouse/core';
 import { clientResponseHeaders } from './agent-headers.ts';
 import { endHop } from './invocation-trace.ts';
@@ -119,7 +120,8 @@ class InvocationHop implements Dispatcher.DispatchHandler {
     this.#call.onAgentFailure();
     if (this.#streaming && !response.writableEnded && !response.destroyed) {
       const exit = endpoint.exited ? ` (exit code ${endpoint.exitCode ?? 'null'})` : '';
-      const event = { type: 'error', code: 'AgentCrashed', message: `The agent process ended in the middle of the response${exit}; the session was reset and the next call starts a fresh process.` };
+      // An event of the agents' own stream union, so clients parse it like any agent's error.
+      const event: AgentEvent = { type: 'error', code: 'AgentCrashed', message: `The agent process ended in the middle of the response${exit}; the session was reset and the next call starts a fresh process.` };
       response.end(`event: error\ndata: ${JSON.stringify(event)}\n\n`);
     } else {
       response.destroy();
