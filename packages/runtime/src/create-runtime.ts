@@ -1,20 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, isClientClosed, type HttpComponent, type Platform, type RuntimeConfig } from '@gatehouse/core';
-import { customHeadersFromQuery } from './agent-headers.ts';
 import { checkHeaderAllowlists } from './check-header-allowlist.ts';
 import { CorsPolicy } from './cors-policy.ts';
 import { ForwardingSeal } from './forwarding-seal.ts';
-import { InboundAuth, type Caller } from './inbound-auth.ts';
-import { endRequestTrace, startHop, startRequestTrace, type RequestTrace } from './invocation-trace.ts';
+import { InboundAuth } from './inbound-auth.ts';
+import { endRequestTrace, startRequestTrace } from './invocation-trace.ts';
 import { CLIENT_CLOSED } from './proxy-invocation.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { RuntimeError } from './runtime-error.ts';
 import { RuntimeRegistry, configuredOrigins, createEntry, type PerimeterSource } from './runtime-registry.ts';
-import { RuntimeSteps, singleHeader, type RuntimeCall, type RuntimeRequest } from './runtime-steps.ts';
-import { SESSION_HEADER, resolveSessionId } from './session-id.ts';
-import { SessionManager, type RuntimeStats, type Session } from './session-manager.ts';
+import { RuntimeSteps, type RuntimeCall, type RuntimeRequest } from './runtime-steps.ts';
+import { RuntimeUpgrades } from './runtime-upgrades.ts';
+import { SessionManager, type RuntimeStats } from './session-manager.ts';
 import type { SigV4Check } from './sigv4-check.ts';
 import { WebSocketProxy } from './websocket-proxy.ts';
 import { WorkloadTokens, type TokenExchangeSettings, type WorkloadTokenIssuer } from './workload-tokens.ts';
@@ -65,12 +63,12 @@ export interface RuntimeFactoryOptions {
 }
 
 const ALLOWED_METHODS: Record<string, string> = { invocations: 'POST', ws: 'GET', stopruntimesession: 'POST' };
-const SHUTTING_DOWN = 'The runtime is shutting down; retry on another instance.';
 
 /**
  * The AgentCore Runtime data plane as one HttpComponent. The request path is a list of named steps
  * (runtime-steps.ts): route → origin → authenticate → admit → place the session → workload token →
- * forward → record; this function wires the parts and answers OPTIONS and WebSocket upgrades.
+ * forward → record; WebSocket upgrades take the same steps (runtime-upgrades.ts). This function wires
+ * the parts, answers OPTIONS and keeps the in-flight set that close() drains.
  */
 export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions): RuntimeService & RuntimeInternals {
   checkHeaderAllowlists(platform.config);
@@ -96,6 +94,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
   const sockets = new WebSocketProxy();
   const inFlight = new Set<Promise<unknown>>();
   let closing = false;
+  const upgrades = new RuntimeUpgrades({ steps, sessions, registry, sockets, logger, clock: platform.clock, closing: () => closing });
 
   /** Route → method → the action's steps; resolves with the status sent. */
   async function dispatch(call: RuntimeCall, action: string): Promise<number> {
@@ -105,7 +104,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
       throw new RuntimeError('ResourceNotFoundException', `${request.method ?? ''} is not supported on /${action}; use ${ALLOWED_METHODS[action]}${action === 'ws' ? ' with Upgrade: websocket' : ''}.`);
     }
     if (action === 'ws') throw new RuntimeError('ValidationException', 'The /ws endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket).', { reason: 'CannotParse' });
-    if (closing) throw new RuntimeError('ServiceUnavailableException', SHUTTING_DOWN);
+    if (closing) throw new RuntimeError('ServiceUnavailableException', 'The runtime is shutting down; retry on another instance.');
     const work = action === 'invocations' ? steps.invoke(call) : steps.stopSession(call);
     inFlight.add(work);
     try {
@@ -157,85 +156,6 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     return true;
   }
 
-  function rejectUpgrade(socket: Duplex, error: unknown, log: Record<string, unknown>, trace?: RequestTrace): void {
-    const runtimeError = steps.toRuntimeError(error, log);
-    const wire = runtimeError.toResponse();
-    endRequestTrace(trace, wire.status, runtimeError.code);
-    logger.info({ ...log, status: wire.status }, 'runtime websocket refused');
-    if (socket.destroyed) return;
-    const headers = Object.entries({ ...wire.headers, 'content-length': String(Buffer.byteLength(wire.body)), connection: 'close' })
-      .map(([name, value]) => `${name}: ${value}`)
-      .join('\r\n');
-    socket.end(`HTTP/1.1 ${wire.status} ${STATUS_CODES[wire.status] ?? 'Error'}\r\n${headers}\r\n\r\n${wire.body}`);
-  }
-
-  /** The WebSocket path: the same steps as invoke (origin, authenticate, rate limit, place, token), then the link. */
-  async function upgradeAsync(call: RuntimeRequest, socket: Duplex, head: Buffer): Promise<void> {
-    const { runtime, request, url } = call;
-    steps.origin(call);
-    if (closing) throw new RuntimeError('ServiceUnavailableException', SHUTTING_DOWN);
-    const caller: Caller = await steps.authenticate(call, true);
-    steps.setSession(call, resolveSessionId(url.searchParams.get(SESSION_HEADER) ?? url.searchParams.get('X-Amzn-Bedrock-AgentCore-Runtime-Session-Id') ?? singleHeader(request, SESSION_HEADER)).sessionId);
-    // A WebSocket is never forwarded between instances: every upgrade counts against the rate limit.
-    await steps.rateLimit(call);
-    const placement = await sessions.acquire(runtime, call.sessionId!, caller.owner, false);
-    if (placement.kind !== 'local') throw new Error('unreachable: local placement was requested');
-    const session: Session = placement.session;
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      sessions.release(session);
-    };
-    try {
-      const headers = steps.agentHeaders(call, await steps.workloadToken(call), customHeadersFromQuery(runtime, url.searchParams));
-      delete headers['content-type'];
-      delete headers.accept;
-      const hop = startHop(call.trace, 'agent /ws', { 'gatehouse.runtime.name': runtime.name, 'gatehouse.session.id': session.id }, headers);
-      sockets.link({
-        runtime,
-        session,
-        request,
-        socket,
-        head,
-        agentHeaders: headers,
-        acceptedProtocol: caller.acceptedProtocol,
-        responseHeaders: { [SESSION_HEADER]: session.id, ...call.corsHeaders },
-        onAgentFailure: () => void sessions.end(session, 'agent failure'),
-        now: platform.clock,
-        reject: (error) => rejectUpgrade(socket, error, call.log, call.trace),
-        trace: { request: call.trace, hop },
-        onClosed: ({ opened, code }) => {
-          release();
-          if (opened) logger.info({ ...call.log, code }, 'runtime websocket closed');
-        },
-      });
-    } catch (error) {
-      release();
-      throw error;
-    }
-  }
-
-  function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean {
-    if (!url.pathname.startsWith('/runtimes/')) return false;
-    const log: Record<string, unknown> = { method: 'GET', path: url.pathname };
-    let route;
-    try {
-      route = registry.route(url);
-      if (!route) return false;
-      if (route.action !== 'ws') throw new RuntimeError('ResourceNotFoundException', 'WebSocket connections go to /runtimes/{ARN or name}/ws.');
-    } catch (error) {
-      rejectUpgrade(socket, error, log);
-      return true;
-    }
-    log.runtime = route.runtime.name;
-    socket.on('error', () => socket.destroy());
-    const trace = startRequestTrace(route.runtime, request.headers, 'ws');
-    const call: RuntimeRequest = { runtime: route.runtime, request, url, log, trace, corsHeaders: {} };
-    upgradeAsync(call, socket, head).catch((error: unknown) => rejectUpgrade(socket, error, log, trace));
-    return true;
-  }
-
   const originsOf = (config: RuntimeConfig): Set<string> => configuredOrigins(config, baseOrigin);
 
   async function removeRuntime(id: string): Promise<void> {
@@ -263,7 +183,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     },
     removeRuntime,
     handle,
-    upgrade,
+    upgrade: (request, socket, head, url) => upgrades.upgrade(request, socket, head, url),
     sweep: () => sessions.sweep(),
     get sessionCount() {
       return sessions.size;
