@@ -240,6 +240,32 @@ async function openStreams(target: { port: number; token: string; pid: number },
   }
 }
 
+/**
+ * The same agent started without Gatehouse: spawn, poll /ping every 2 ms, one POST /invocations.
+ * Against the runtime's cold start of the same agent it shows what Gatehouse adds to a cold start.
+ */
+async function directColdStart(script: string, count: number): Promise<number> {
+  const times: number[] = [];
+  for (let index = 0; index < count; index++) {
+    const port = await freePort();
+    const started = performance.now();
+    const child = spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', PORT: String(port) }, stdio: 'ignore' });
+    try {
+      for (;;) {
+        const ready = await fetch(`http://127.0.0.1:${port}/ping`).then((response) => response.ok, () => false);
+        if (ready) break;
+        await sleep(2);
+      }
+      const answer = await fetch(`http://127.0.0.1:${port}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":"cold"}' });
+      await answer.arrayBuffer();
+      times.push(performance.now() - started);
+    } finally {
+      await stop(child);
+    }
+  }
+  return median(times);
+}
+
 /** Median ms from spawn to exit of `node -e 0`: the floor of any cold start whose agent is a Node process. */
 async function bareNodeStart(count: number): Promise<number> {
   const times: number[] = [];
@@ -368,6 +394,7 @@ export async function bench(): Promise<BenchSection[]> {
     const coldCold = await coldStarts({ ...proxied, path: '/runtimes/cold/invocations', headers: { ...proxied.headers } }, 8, 200);
     const coldMinimal = await coldStarts({ ...proxied, path: '/runtimes/cold_minimal/invocations', headers: { ...proxied.headers } }, 8, 200);
     const bareNode = await bareNodeStart(8);
+    const directMinimal = await directColdStart(MINIMAL_AGENT, 8);
     const memory = await openStreams({ port: runtime.port, token: runtime.token, pid: runtime.child.pid! }, plan, streamRuntimes);
     const atGoal = (memory.perStreamKiB * OPEN_STREAMS) / 1024 + memory.baseMiB;
     const measuredAtGoal = memory.opened === OPEN_STREAMS;
@@ -378,6 +405,7 @@ export async function bench(): Promise<BenchSection[]> {
       { name: 'new-session cold start p50, warm pool of 1', value: round(warmCold, 1), unit: 'ms', note: `target ≤ 150 ms — ${warmCold <= 150 ? 'met' : 'missed'}` },
       { name: 'new-session cold start p50, no warm pool, reference echo agent (spawn node + /ping)', value: round(coldCold, 1), unit: 'ms', note: `target ≤ 100 ms — ${coldCold <= 100 ? 'met' : 'missed'}` },
       { name: 'new-session cold start p50, no warm pool, minimal node:http agent', value: round(coldMinimal, 1), unit: 'ms', note: `target ≤ 100 ms — ${coldMinimal <= 100 ? 'met' : 'missed'}` },
+      { name: 'the minimal agent started without Gatehouse (spawn, /ping every 2 ms, one invocation)', value: round(directMinimal, 1), unit: 'ms', note: `Gatehouse adds ${round(coldMinimal - directMinimal, 1)} ms to this agent's cold start` },
       { name: 'floor: `node -e 0` spawn to exit, same machine', value: round(bareNode, 1), unit: 'ms', note: 'no Node agent can cold-start faster than this' },
       { name: `open SSE streams held through the runtime (asked ${memory.wanted.toLocaleString('en')})`, value: memory.opened, unit: 'streams', note: `${memory.failed} failed${memory.bound ? `; bounded on this host: ${memory.bound}` : ''}` },
       { name: `runtime RSS with ${memory.opened.toLocaleString('en')} open SSE streams (measured)`, value: round(memory.totalMiB, 1), unit: 'MiB', note: `base ${round(memory.baseMiB, 1)} MiB` },
