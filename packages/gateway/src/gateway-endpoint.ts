@@ -33,6 +33,7 @@ import { MAX_JSON_DEPTH, limitJsonDepth } from './limit-json-depth.ts';
 import type { InboundAuthorizer } from './inbound-authorizer.ts';
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from './protected-resource-metadata.ts';
 import { SessionBindings } from './session-binding.ts';
+import { answerToolCall } from './answer-tool-call.ts';
 import { serveToolRequest } from './serve-tool-request.ts';
 import { STATELESS_VERSION, serveStatelessRequest } from './stateless-revision.ts';
 import type { ToolDispatcher } from './tool-dispatcher.ts';
@@ -396,12 +397,11 @@ export class GatewayEndpoint {
     const abort = new AbortController();
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: (await dispatcher.listTools(caller, abort.signal)) as never }));
     server.setRequestHandler(CallToolRequestSchema, async (call, extra) => {
-      try {
-        return await dispatcher.callTool(caller, sessionId, call.params.name, (call.params.arguments ?? {}) as Record<string, unknown>, AbortSignal.any([abort.signal, extra.signal]));
-      } catch (error) {
-        // the SDK would send any thrown message as is: map it as the other paths do
-        throw new JsonRpcFailure(toJsonRpcError(error, this.#onUnexpected));
-      }
+      const signal = AbortSignal.any([abort.signal, extra.signal]);
+      const answer = await answerToolCall(dispatcher, { caller, sessionId, name: call.params.name, args: (call.params.arguments ?? {}) as Record<string, unknown>, signal, onUnexpected: this.#onUnexpected });
+      // the SDK would send any thrown message as is: it gets the one mapper's error to copy
+      if (answer.kind === 'error') throw new JsonRpcFailure(answer.error);
+      return answer.result;
     });
     // no sessionIdGenerator = stateless: the gateway binds sessions itself. The web-standard transport
     // is fed the already-parsed body directly, skipping a Node→Fetch request conversion per call.

@@ -138,18 +138,21 @@ export class PolicyEngine {
     this.#onReloadProblem(message);
   }
 
-  /** Checks the file for edits (at most once a second); callers use `version` right after. */
-  refresh(): void {
+  /**
+   * Memo key: only what the policies can read of the caller. Unless a policy names a user (by uid,
+   * sub or username), callers with the same client, groups and scopes share their decisions (and
+   * their visible tool lists), so a new user's first tools/list costs no Cedar evaluation once anyone
+   * like them has listed. Checks the file for edits first (at most once a second), so the key is
+   * valid for `version` read right after.
+   */
+  callerKey(caller: Caller): string {
     this.#reload(false);
+    const who = this.#readsIdentity ? `${caller.issuer}\u0000${caller.subject}\u0000${caller.username}` : '';
+    return `${who}\u0000${caller.clientId ?? ''}\u0000${caller.groups.join(',')}\u0000${caller.scopes.join(',')}`;
   }
 
   decide(caller: Caller, action: PolicyAction, resource: PolicyResource, args: Record<string, unknown> = {}): PolicyDecision {
-    this.#reload(false);
-    // Memo key: only what the policies can read of the caller. Unless a policy names a user (by uid,
-    // sub or username), callers with the same client, groups and scopes share their decisions, so a
-    // new user's first tools/list costs no Cedar evaluation once anyone like them has listed.
-    const who = this.#readsIdentity ? `${caller.issuer}\u0000${caller.subject}\u0000${caller.username}` : '';
-    const key = `${who}\u0000${caller.clientId ?? ''}\u0000${caller.groups.join(',')}\u0000${caller.scopes.join(',')}\u0000${resource.name}\u0000${resource.target}\u0000${resource.tool}\u0000${String(resource.readOnly)}`;
+    const key = `${this.callerKey(caller)}\u0000${resource.name}\u0000${resource.target}\u0000${resource.tool}\u0000${String(resource.readOnly)}`;
     if (action === 'list') {
       const cached = this.#listCache.get(key);
       if (cached !== undefined) return { allowed: cached || this.mode === 'LOG_ONLY', policies: [], enforced: this.mode === 'ENFORCE' };

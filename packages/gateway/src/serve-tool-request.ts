@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CallToolRequestSchema, CallToolResultSchema, ErrorCode, JSONRPCRequestSchema, ListToolsRequestSchema, SUPPORTED_PROTOCOL_VERSIONS, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, JSONRPCRequestSchema, ListToolsRequestSchema, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { answerToolCall } from './answer-tool-call.ts';
 import type { Caller } from './caller.ts';
 import { toJsonRpcError } from './json-rpc-error.ts';
 import type { ToolDispatcher } from './tool-dispatcher.ts';
@@ -29,7 +30,8 @@ function protocolVersionOk(request: IncomingMessage): boolean {
  * work. Anything else — another method, a batch, a task request, an unusual header, a message the
  * schemas refuse — returns false and goes through the SDK, which answers it as always. (A tools/call
  * whose params the schema refuses never gets here: the endpoint's inspect-message.ts refused it.)
- * Failures are answered by the one mapper, json-rpc-error.ts, as on the other paths.
+ * tools/call goes through answer-tool-call.ts, the one path every revision shares; failures are
+ * answered by the one mapper, json-rpc-error.ts.
  */
 export async function serveToolRequest(request: IncomingMessage, response: ServerResponse, body: unknown, caller: Caller, sessionId: string, dispatcher: ToolDispatcher, onUnexpected: (error: unknown) => void): Promise<boolean> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
@@ -58,12 +60,8 @@ export async function serveToolRequest(request: IncomingMessage, response: Serve
       text = `{"result":{"tools":${serialized}},"jsonrpc":"2.0","id":${JSON.stringify(id)}}`;
     } else {
       const params = call.data.params;
-      const result = await dispatcher.callTool(caller, sessionId, params.name, (params.arguments ?? {}) as Record<string, unknown>, abort.signal);
-      // the SDK server checks every tools/call result against the schema; so does this path
-      const checked = CallToolResultSchema.safeParse(result);
-      // a short message: zod's issue list would dump the result schema to the client
-      if (!checked.success) throw new McpError(ErrorCode.InvalidParams, `The target's answer is not a valid tools/call result (at ${checked.error.issues[0]?.path.join('.') || 'the result'}); the target must return MCP tool content`);
-      text = JSON.stringify({ result: checked.data, jsonrpc: '2.0', id });
+      const answer = await answerToolCall(dispatcher, { caller, sessionId, name: params.name, args: (params.arguments ?? {}) as Record<string, unknown>, signal: abort.signal, onUnexpected });
+      text = JSON.stringify(answer.kind === 'result' ? { result: answer.result, jsonrpc: '2.0', id } : { jsonrpc: '2.0', id, error: answer.error });
     }
   } catch (error) {
     text = JSON.stringify({ jsonrpc: '2.0', id, error: toJsonRpcError(error, onUnexpected) });

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { answerToolCall } from './answer-tool-call.ts';
 import type { Caller } from './caller.ts';
 import { toJsonRpcError } from './json-rpc-error.ts';
 import type { ToolDispatcher } from './tool-dispatcher.ts';
@@ -82,7 +83,8 @@ export async function serveStatelessRequest(
         return;
       case 'tools/call': {
         const args = params.arguments && typeof params.arguments === 'object' && !Array.isArray(params.arguments) ? (params.arguments as Record<string, unknown>) : {};
-        reply(response, 200, id, { result: await dispatcher.callTool(caller, '', name!, args, signal) });
+        const answer = await answerToolCall(dispatcher, { caller, sessionId: '', name: name!, args, signal, onUnexpected });
+        reply(response, 200, id, answer.kind === 'result' ? { result: answer.result } : { error: answer.error });
         return;
       }
       default:

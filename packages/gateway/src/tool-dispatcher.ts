@@ -71,9 +71,10 @@ export class ToolDispatcher {
   /** The tools this caller may call (policy action `list`), plus the search tool. */
   async visibleTools(caller: Caller, signal: AbortSignal): Promise<CatalogTool[]> {
     const tools = await this.#deps.catalog.tools(this.#scopeFor(caller, signal));
-    this.#deps.policy.refresh();
+    // Keyed by what the policy can read of the caller (policy-engine.ts callerKey, which reloads a
+    // changed policy file first): a new user like one seen before gets the same list, already serialized.
+    const key = this.#deps.policy.callerKey(caller);
     const policyVersion = this.#deps.policy.version;
-    const key = `${caller.issuer}\u0000${caller.subject}\u0000${caller.clientId ?? ''}\u0000${caller.groups.join(',')}\u0000${caller.scopes.join(',')}`;
     const memo = this.#visible.get(key);
     if (memo && memo.tools === tools && memo.policyVersion === policyVersion) return memo.list;
     const list = tools.filter((tool) => this.#deps.policy.decide(caller, 'list', tool).allowed);
@@ -95,11 +96,12 @@ export class ToolDispatcher {
 
   async callTool(caller: Caller, sessionId: string, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
     const parent = activeTraceContext();
-    if (!tracingEnabled() && !hasTraceContext(parent)) return this.#callTool(caller, sessionId, name, args, signal, undefined);
+    const call: ToolCall = { caller, sessionId, name, args, signal, started: performance.now(), span: undefined };
+    if (!tracingEnabled() && !hasTraceContext(parent)) return this.#callTool(call);
     // A span per tools/call with ids only: tool, target, decision, outcome — never arguments or results.
     const span = startSpan(`tools/call ${name}`, SpanKind.INTERNAL, parent, { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': name, 'gatehouse.gateway.name': this.#deps.gatewayName });
     try {
-      return await this.#callTool(caller, sessionId, name, args, signal, span);
+      return await this.#callTool({ ...call, span });
     } catch (error) {
       failSpan(span.span, error instanceof McpError ? `McpError ${error.code}` : 'ToolCallFailed');
       throw error;
@@ -113,10 +115,18 @@ export class ToolDispatcher {
    * message too deep, a prototype key, malformed params): who, the tool as sent, why.
    */
   recordRefusal(caller: Caller, sessionId: string, tool: string, reason: string): void {
-    this.#record(caller, sessionId, tool, '', 'deny', 'refused', 0, reason);
+    this.#record({ caller, sessionId, name: tool, args: {}, signal: AbortSignal.abort(), started: performance.now(), span: undefined }, { decision: 'deny', outcome: 'refused', detail: reason });
   }
 
-  #record(caller: Caller, sessionId: string, tool: string, target: string, decision: string, outcome: string, durationMs: number, detail: string): void {
+  /** Record: the metric, the span's attributes and the audit row of one tools/call (who, tool, decision, outcome; never arguments). */
+  #record(call: ToolCall, ending: CallEnding): void {
+    const { caller, span } = call;
+    const target = call.tool?.target ?? '';
+    const { decision, outcome } = ending;
+    if (span?.span.isRecording()) {
+      span.span.setAttributes({ 'gatehouse.target': target, 'gatehouse.decision': decision, 'gatehouse.outcome': outcome });
+      if (outcome !== 'ok') failSpan(span.span, outcome);
+    }
     publishToolCall({ gateway: this.#deps.gatewayName, target, decision, outcome });
     try {
       this.#deps.audit.record({
@@ -125,101 +135,158 @@ export class ToolDispatcher {
         user: caller.username || caller.subject,
         issuer: caller.issuer,
         clientId: caller.clientId ?? '',
-        session: sessionId,
-        tool,
+        session: call.sessionId,
+        tool: call.name,
         target,
         decision,
         outcome,
-        durationMs: Math.round(durationMs * 10) / 10,
-        detail,
+        durationMs: Math.round((performance.now() - call.started) * 10) / 10,
+        detail: ending.detail ?? '',
       });
     } catch (error) {
       this.#deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed');
     }
   }
 
-  async #callTool(caller: Caller, sessionId: string, name: string, args: Record<string, unknown>, signal: AbortSignal, span: StartedSpan | undefined): Promise<CallToolResult> {
-    const started = performance.now();
-    const record = (tool: CatalogTool | undefined, decision: string, outcome: string, detail = ''): void => {
-      if (span?.span.isRecording()) {
-        span.span.setAttributes({ 'gatehouse.target': tool?.target ?? '', 'gatehouse.decision': decision, 'gatehouse.outcome': outcome });
-        if (outcome !== 'ok') failSpan(span.span, outcome);
-      }
-      this.#record(caller, sessionId, name, tool?.target ?? '', decision, outcome, performance.now() - started, detail);
-    };
-
-    if (name === SEARCH_TOOL_NAME) {
-      const query = typeof args.query === 'string' ? args.query : '';
-      if (!query.trim()) throw new McpError(toolRpcCode.InvalidArguments, `${SEARCH_TOOL_NAME} needs a non-empty "query" string`);
-      const visible = await this.visibleTools(caller, signal);
-      const tools = searchTools(visible.map((tool) => tool.definition), query);
-      record(undefined, 'allow', 'ok');
-      return { content: [{ type: 'text', text: JSON.stringify({ tools }) }], structuredContent: { tools } };
-    }
-
-    const scopeFor = this.#scopeFor(caller, signal);
-    const tool = await this.#deps.catalog.find(name, scopeFor);
-    if (!tool) {
-      record(undefined, 'deny', 'not-found');
-      throw new McpError(toolRpcCode.ToolNotFound, `Unknown tool ${name}: call tools/list for the tools this gateway offers`);
-    }
-    const decision = this.#deps.policy.decide(caller, 'call', tool, args);
-    if (!decision.allowed) {
-      const by = decision.failure !== undefined
-        ? 'the policy could not be evaluated for this call (default deny)'
-        : decision.policies.length > 0 ? `forbidden by policy ${decision.policies.join(', ')}` : 'no policy permits it (default deny)';
-      record(tool, 'deny', 'denied', by);
-      // the policy file's path is for the administrator: in the server log, never in the answer
-      this.#deps.logger.info({ gateway: this.#deps.gatewayName, user: caller.username || caller.subject, tool: name, policies: decision.policies, policyFile: this.#deps.policy.file, ...(decision.failure !== undefined ? { failure: decision.failure } : {}) }, 'tools/call denied by policy');
-      throw new McpError(toolRpcCode.PolicyDenied, `Policy decision DENY for ${name}: ${by}. Ask an administrator of gateway ${this.#deps.gatewayName} to permit it in the gateway's Cedar policy`, { decision: 'DENY', policies: decision.policies });
-    }
-    const decisionLabel = decision.enforced ? 'allow' : 'log-only';
+  /** tools/call as its steps: find → decide → acquire → credentials → call → record. Every refusal comes before the target is contacted. */
+  async #callTool(call: ToolCall): Promise<CallToolResult> {
+    if (call.name === SEARCH_TOOL_NAME) return this.#search(call);
+    const tool = await this.#find(call);
+    const decision = this.#decide(call, tool);
     const entry = this.#deps.catalog.target(tool.target)!;
     const release = entry.limiter.tryAcquire();
     if (!release) {
-      record(tool, decisionLabel, 'busy');
+      this.#record(call, { decision, outcome: 'busy' });
       return errorResult('TargetBusy', `Target ${tool.target} already has ${entry.limiter.limit} calls in flight; retry shortly`);
     }
-    const timeoutMs = entry.config.timeoutSeconds * 1000;
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => controller.abort(new ToolCallError('TargetTimeout', `Target ${tool.target} did not answer within ${entry.config.timeoutSeconds} s`)), timeoutMs);
+    const deadline = new CallDeadline(call.signal, entry);
     try {
-      let scope: TargetCallScope;
-      try {
-        scope = { ...(await scopeFor(entry)), signal: controller.signal };
-      } catch (error) {
-        const failure = asToolError(error, tool.target);
-        record(tool, decisionLabel, 'credentials-unavailable', failure.message);
-        return errorResult(failure.code, failure.message);
+      const scope = await this.#credentials(call, entry, deadline.signal);
+      if ('failure' in scope) {
+        this.#record(call, { decision, outcome: 'credentials-unavailable', detail: scope.failure.message });
+        return errorResult(scope.failure.code, scope.failure.message);
       }
-      // The outbound call is a child span; HTTP targets send its context as `traceparent`.
-      const outbound = span ? startSpan(`call ${tool.target}`, 'lambda' in entry.config.targetConfiguration.mcp ? SpanKind.INTERNAL : SpanKind.CLIENT, span.context, { 'gatehouse.target': tool.target, 'gen_ai.tool.name': tool.tool }) : undefined;
-      const called = outbound ? withTraceContext(outbound.context, () => entry.target.callTool(tool.tool, args, scope)) : entry.target.callTool(tool.tool, args, scope);
-      if (outbound) endWhenSettled(outbound, called, controller.signal);
-      const result = await Promise.race([
-        called,
-        new Promise<never>((_, reject) => {
-          if (controller.signal.aborted) reject(controller.signal.reason);
-          controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-        }),
-      ]);
-      record(tool, decisionLabel, result.isError ? 'error' : 'ok');
+      const result = await this.#call(call, entry, scope, deadline.signal);
+      this.#record(call, { decision, outcome: result.isError ? 'error' : 'ok' });
       return result;
     } catch (error) {
       if (error instanceof McpError) {
-        record(tool, decisionLabel, 'error', error.message);
+        this.#record(call, { decision, outcome: 'error', detail: error.message });
         throw error;
       }
       const failure = asToolError(error, tool.target);
-      record(tool, decisionLabel, failure.code === 'TargetTimeout' ? 'timeout' : 'error', failure.message);
+      this.#record(call, { decision, outcome: failure.code === 'TargetTimeout' ? 'timeout' : 'error', detail: failure.message });
       return errorResult(failure.code, failure.message);
     } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      deadline.clear();
       release();
     }
+  }
+
+  /** The gateway's own search tool: answered here from the caller's visible tools. */
+  async #search(call: ToolCall): Promise<CallToolResult> {
+    const query = typeof call.args.query === 'string' ? call.args.query : '';
+    if (!query.trim()) throw new McpError(toolRpcCode.InvalidArguments, `${SEARCH_TOOL_NAME} needs a non-empty "query" string`);
+    const visible = await this.visibleTools(call.caller, call.signal);
+    const tools = searchTools(visible.map((tool) => tool.definition), query);
+    this.#record(call, { decision: 'allow', outcome: 'ok' });
+    return { content: [{ type: 'text', text: JSON.stringify({ tools }) }], structuredContent: { tools } };
+  }
+
+  /** Find: the catalog entry of the tool's prefixed name (a target's list is loaded, with its credentials, when first needed). */
+  async #find(call: ToolCall): Promise<CatalogTool> {
+    const tool = await this.#deps.catalog.find(call.name, this.#scopeFor(call.caller, call.signal));
+    if (!tool) {
+      this.#record(call, { decision: 'deny', outcome: 'not-found' });
+      throw new McpError(toolRpcCode.ToolNotFound, `Unknown tool ${call.name}: call tools/list for the tools this gateway offers`);
+    }
+    call.tool = tool;
+    return tool;
+  }
+
+  /** Decide: Cedar (memoized per caller attributes while no policy reads the arguments); a deny is recorded and thrown. */
+  #decide(call: ToolCall, tool: CatalogTool): AllowedDecision {
+    const decision = this.#deps.policy.decide(call.caller, 'call', tool, call.args);
+    if (decision.allowed) return decision.enforced ? 'allow' : 'log-only';
+    const by = decision.failure !== undefined
+      ? 'the policy could not be evaluated for this call (default deny)'
+      : decision.policies.length > 0 ? `forbidden by policy ${decision.policies.join(', ')}` : 'no policy permits it (default deny)';
+    this.#record(call, { decision: 'deny', outcome: 'denied', detail: by });
+    // the policy file's path is for the administrator: in the server log, never in the answer
+    this.#deps.logger.info({ gateway: this.#deps.gatewayName, user: call.caller.username || call.caller.subject, tool: call.name, policies: decision.policies, policyFile: this.#deps.policy.file, ...(decision.failure !== undefined ? { failure: decision.failure } : {}) }, 'tools/call denied by policy');
+    throw new McpError(toolRpcCode.PolicyDenied, `Policy decision DENY for ${call.name}: ${by}. Ask an administrator of gateway ${this.#deps.gatewayName} to permit it in the gateway's Cedar policy`, { decision: 'DENY', policies: decision.policies });
+  }
+
+  /** Credentials: the target's outbound credentials for this caller (one call; the credential providers live in credentials/). */
+  async #credentials(call: ToolCall, entry: CatalogTarget, signal: AbortSignal): Promise<TargetCallScope | { failure: ToolCallError }> {
+    try {
+      return { ...(await this.#scopeFor(call.caller, call.signal)(entry)), signal };
+    } catch (error) {
+      return { failure: asToolError(error, entry.config.name) };
+    }
+  }
+
+  /** Call: the target, under the call's deadline; its outbound span (HTTP targets send its context as `traceparent`). */
+  async #call(call: ToolCall, entry: CatalogTarget, scope: TargetCallScope, signal: AbortSignal): Promise<CallToolResult> {
+    const tool = call.tool!;
+    const outbound = call.span ? startSpan(`call ${tool.target}`, 'lambda' in entry.config.targetConfiguration.mcp ? SpanKind.INTERNAL : SpanKind.CLIENT, call.span.context, { 'gatehouse.target': tool.target, 'gen_ai.tool.name': tool.tool }) : undefined;
+    const called = outbound ? withTraceContext(outbound.context, () => entry.target.callTool(tool.tool, call.args, scope)) : entry.target.callTool(tool.tool, call.args, scope);
+    if (outbound) endWhenSettled(outbound, called, signal);
+    return Promise.race([
+      called,
+      new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      }),
+    ]);
+  }
+}
+
+/** How a tools/call was decided: a refusal, or allowed (enforced, or only logged in LOG_ONLY mode). */
+export type CallDecision = 'allow' | 'log-only' | 'deny';
+type AllowedDecision = Exclude<CallDecision, 'deny'>;
+/** How a tools/call ended: the audit log's and metrics' outcome. */
+export type CallOutcome = 'ok' | 'error' | 'timeout' | 'busy' | 'credentials-unavailable' | 'denied' | 'not-found' | 'refused';
+interface CallEnding {
+  readonly decision: CallDecision;
+  readonly outcome: CallOutcome;
+  readonly detail?: string;
+}
+
+/** One tools/call on its way through the steps. */
+interface ToolCall {
+  readonly caller: Caller;
+  readonly sessionId: string;
+  readonly name: string;
+  readonly args: Record<string, unknown>;
+  /** The caller's signal: aborted when the client goes away. */
+  readonly signal: AbortSignal;
+  readonly started: number;
+  readonly span: StartedSpan | undefined;
+  /** Set by `find`. */
+  tool?: CatalogTool;
+}
+
+/** The caller's signal plus the target's timeout: aborted by whichever comes first. */
+class CallDeadline {
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  readonly #caller: AbortSignal;
+  readonly #onAbort = (): void => this.#controller.abort(this.#caller.reason);
+
+  constructor(caller: AbortSignal, entry: CatalogTarget) {
+    this.#caller = caller;
+    caller.addEventListener('abort', this.#onAbort, { once: true });
+    this.#timer = setTimeout(() => this.#controller.abort(new ToolCallError('TargetTimeout', `Target ${entry.config.name} did not answer within ${entry.config.timeoutSeconds} s`)), entry.config.timeoutSeconds * 1000);
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+    this.#caller.removeEventListener('abort', this.#onAbort);
   }
 }
 

@@ -148,12 +148,17 @@ describe('stdio targets, unprefixed names, scopes and limits', () => {
     const big = await fetch(url, { method: 'POST', headers: { ...MCP_HEADERS, authorization: `Bearer ${token}` }, body: rpc('tools/call', { name: 'slow___wait', arguments: { ms: 1, pad: 'x'.repeat(10_000) } }) });
     assert.equal(big.status, 413);
     const statuses: number[] = [];
+    let refusal = '';
     for (let index = 0; index < 7; index++) {
       const response = await fetch(url, { method: 'POST', headers: { ...MCP_HEADERS, authorization: `Bearer ${token}` }, body: rpc('initialize', INITIALIZE) });
       statuses.push(response.status);
-      await response.arrayBuffer();
+      if (response.status === 429) refusal = await response.text();
+      else await response.arrayBuffer();
     }
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+    // the 429 names the limit, its value and the setting that raises it
+    assert.match(refusal, /More than 6 requests per minute/);
+    assert.match(refusal, /gateways\[\]\.limits\.requestsPerMinutePerPrincipal/);
     assert.equal(slowCalls, calls);
     // another user is not affected by the first one's budget
     const other = await fetch(url, { method: 'POST', headers: { ...MCP_HEADERS, authorization: `Bearer ${issuer.sign({ sub: 'quiet' })}` }, body: rpc('initialize', INITIALIZE) });

@@ -78,3 +78,12 @@ test('group, scope and client conditions share decisions across users and still 
   assert.equal(policies.decide({ ...caller('erin', ['ops']), clientId: 'client-2' }, 'list', tool('file_1_list')).allowed, false);
   assert.equal(policies.evaluations, 3);
 });
+
+test('the caller key that also keys visible tool lists is shared only while no policy can tell the users apart', () => {
+  const shared = engine(DEFAULT_POLICIES);
+  assert.equal(shared.callerKey(caller('alice')), shared.callerKey(caller('bob')), 'the default policy reads groups, not users');
+  assert.notEqual(shared.callerKey(caller('alice')), shared.callerKey(caller('alice', ['ops-readwrite'])), 'another group is another list');
+  assert.notEqual(shared.callerKey(caller('alice')), shared.callerKey({ ...caller('alice'), clientId: 'client-2' }), 'another client is another list');
+  const perUser = engine(`permit (principal, action, resource) when { principal.username == "alice" };`);
+  assert.notEqual(perUser.callerKey(caller('alice')), perUser.callerKey(caller('bob')), 'a user-naming policy keeps lists per user');
+});

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
+import type { Pool } from 'undici';
 import { freePort, redactText, type Logger } from '@gatehouse/core';
+import { createAgentPool } from './agent-pool.ts';
 import { RuntimeError } from './runtime-error.ts';
 
 export type PingStatus = 'Healthy' | 'HealthyBusy';
@@ -12,8 +14,12 @@ export type PingStatus = 'Healthy' | 'HealthyBusy';
 export interface AgentEndpoint {
   readonly host: string;
   readonly port: number;
-  /** Keep-alive connections to this agent only: reused across a session's requests. */
+  /** Set when the agent listens on a Unix socket instead of host:port (then `host`/`port` only label it). */
+  readonly socketPath?: string | undefined;
+  /** Keep-alive connections to this agent only (GET /ping, WebSocket probes): reused across a session's requests. */
   readonly agent: Agent;
+  /** The invocation hop's keep-alive pool (undici), reused by every request of the agent's sessions. */
+  readonly pool: Pool;
   readonly pid: number | undefined;
   /** True once the process has exited (never for URL agents). */
   readonly exited: boolean;
@@ -81,6 +87,7 @@ class SpawnedAgent implements AgentEndpoint {
   readonly host = '127.0.0.1';
   readonly port: number;
   readonly agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
+  readonly pool: Pool;
   readonly child: ChildProcess;
   readonly stderrTail: string[] = [];
   exited = false;
@@ -91,6 +98,7 @@ class SpawnedAgent implements AgentEndpoint {
   constructor(port: number, child: ChildProcess, logger: Logger) {
     this.port = port;
     this.child = child;
+    this.pool = createAgentPool({ host: this.host, port });
     let partial = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => {
@@ -111,6 +119,7 @@ class SpawnedAgent implements AgentEndpoint {
         this.exited = true;
         this.exitCode = code;
         this.agent.destroy();
+        void this.pool.destroy().catch(() => undefined);
         for (const listener of this.#exitListeners) listener(code, signal);
         resolve();
       });
@@ -178,7 +187,8 @@ export async function spawnAgent(options: SpawnOptions): Promise<AgentEndpoint> 
       );
     }
     await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 100);
+    // Capped low: a slow poll wastes up to its delay after the agent listens (measured in the bench).
+    delay = Math.min(delay * 2, 10);
   }
 }
 
@@ -190,6 +200,7 @@ class UrlAgent implements AgentEndpoint {
   readonly host: string;
   readonly port: number;
   readonly agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
+  readonly pool: Pool;
   readonly pid = undefined;
   readonly exited = false;
   readonly exitCode = null;
@@ -197,6 +208,7 @@ class UrlAgent implements AgentEndpoint {
   constructor(url: URL) {
     this.host = url.hostname.replace(/^\[|\]$/g, '');
     this.port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    this.pool = createAgentPool({ host: this.host, port: this.port });
   }
   onExit(): void {
     // An external agent is not ours to watch.
@@ -207,9 +219,14 @@ class UrlAgent implements AgentEndpoint {
   async stop(): Promise<void> {
     // Sessions of an external agent share it; ending a session only forgets the binding.
   }
+  /** The runtime stops serving this agent: its connections close. */
+  destroy(): void {
+    this.agent.destroy();
+    void this.pool.destroy().catch(() => undefined);
+  }
 }
 
 /** An agent that already runs (agent.url): every session of the runtime goes to it. */
-export function urlAgent(url: string): AgentEndpoint {
+export function urlAgent(url: string): AgentEndpoint & { destroy(): void } {
   return new UrlAgent(new URL(url));
 }

@@ -37,9 +37,11 @@ export function protocolOf(runtime: RuntimeEntry): ServerProtocol {
   return runtime.config.protocolConfiguration.serverProtocol;
 }
 
+/** GetAgentCard (A2A runtimes) or the RFC 9728 metadata of an OAuth runtime. */
+export type WellKnownDocument = 'agent-card' | 'protected-resource';
+
 export interface WellKnownRoute {
-  /** GetAgentCard (A2A runtimes) or the RFC 9728 metadata of an OAuth runtime. */
-  readonly document: 'agent-card' | 'protected-resource';
+  readonly document: WellKnownDocument;
   /** The `/runtimes/{arn}/invocations` URL (same query) that names the runtime. */
   readonly routed: URL;
 }
@@ -244,7 +246,7 @@ export function serveAgentCard(call: AgentCardRequest): Promise<number> {
   delete call.headers['content-length'];
   delete call.headers['content-type'];
   const answered = new Promise<number>((resolve, reject) => {
-    const upstream = httpRequest({ host: session.endpoint.host, port: session.endpoint.port, method: 'GET', path: AGENT_CARD_PATH, headers: call.headers, agent: session.endpoint.agent }, (agentResponse) => {
+    const upstream = httpRequest({ host: session.endpoint.host, port: session.endpoint.port, socketPath: session.endpoint.socketPath, method: 'GET', path: AGENT_CARD_PATH, headers: call.headers, agent: session.endpoint.agent }, (agentResponse) => {
       const chunks: Buffer[] = [];
       let size = 0;
       agentResponse.on('data', (chunk: Buffer) => {

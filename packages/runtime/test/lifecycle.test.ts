@@ -134,6 +134,8 @@ describe('sessions, lifecycle and limits', () => {
     const throttled = await call('small', sessionId('quota1'));
     assert.equal(throttled.status, 429);
     assert.equal(throttled.headers.get('x-amzn-errortype'), 'ThrottlingException');
+    // the 429 names the limit and the setting that raises it
+    assert.match(((await throttled.json()) as { message: string }).message, /runtimes\[\]\.limits\.requestsPerMinutePerPrincipal/);
     assert.equal((await harness.records()).length, before);
     const otherUser = await call('small', sessionId('quota3'), {}, issuer.sign({ sub: 'grace' }));
     assert.equal(otherUser.status, 402, 'another principal has its own rate budget (and meets the session cap)');

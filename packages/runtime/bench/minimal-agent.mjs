@@ -1,0 +1,17 @@
+// The least an agent can be, for the cold-start measurement: node:http only (no WebSocket library,
+// no SDK), GET /ping and POST /invocations answering JSON. Compared with the reference echo agent
+// and with bare `node -e 0`, it shows how much of a cold start is Node starting versus Gatehouse.
+import { createServer } from 'node:http';
+
+createServer((request, response) => {
+  if (request.url === '/ping') {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end('{"status":"Healthy","time_of_last_update":0}');
+    return;
+  }
+  request.resume();
+  request.on('end', () => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end('{"message":"ok"}');
+  });
+}).listen(Number(process.env.PORT), '127.0.0.1');
