@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { elicitConsent } from './consent-elicitation.ts';
 import { createHash } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
@@ -397,7 +398,7 @@ export class GatewayEndpoint {
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: (await dispatcher.listTools(caller, abort.signal)) as never }));
     server.setRequestHandler(CallToolRequestSchema, async (call, extra) => {
       try {
-        return await dispatcher.callTool(caller, sessionId, call.params.name, (call.params.arguments ?? {}) as Record<string, unknown>, AbortSignal.any([abort.signal, extra.signal]));
+        return elicitConsent(await dispatcher.callTool(caller, sessionId, call.params.name, (call.params.arguments ?? {}) as Record<string, unknown>, AbortSignal.any([abort.signal, extra.signal])), request);
       } catch (error) {
         // the SDK would send any thrown message as is: map it as the other paths do
         throw new JsonRpcFailure(toJsonRpcError(error, this.#onUnexpected));

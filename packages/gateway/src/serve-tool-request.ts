@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { elicitConsent } from './consent-elicitation.ts';
 import { CallToolRequestSchema, CallToolResultSchema, ErrorCode, JSONRPCRequestSchema, ListToolsRequestSchema, SUPPORTED_PROTOCOL_VERSIONS, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Caller } from './caller.ts';
 import { toJsonRpcError } from './json-rpc-error.ts';
@@ -58,7 +59,7 @@ export async function serveToolRequest(request: IncomingMessage, response: Serve
       text = `{"result":{"tools":${serialized}},"jsonrpc":"2.0","id":${JSON.stringify(id)}}`;
     } else {
       const params = call.data.params;
-      const result = await dispatcher.callTool(caller, sessionId, params.name, (params.arguments ?? {}) as Record<string, unknown>, abort.signal);
+      const result = elicitConsent(await dispatcher.callTool(caller, sessionId, params.name, (params.arguments ?? {}) as Record<string, unknown>, abort.signal), request);
       // the SDK server checks every tools/call result against the schema; so does this path
       const checked = CallToolResultSchema.safeParse(result);
       // a short message: zod's issue list would dump the result schema to the client

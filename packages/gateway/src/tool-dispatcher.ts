@@ -19,7 +19,8 @@ import type { CredentialResolver } from './credentials/resolve-credentials.ts';
 import { ToolCallError, toolRpcCode } from './gateway-error.ts';
 import type { PolicyEngine } from './policy-engine.ts';
 import { SEARCH_TOOL, SEARCH_TOOL_NAME, searchTools } from './search-tools.ts';
-import type { CatalogTarget, CatalogTool, ToolCatalog } from './tool-catalog.ts';
+import { CONNECT_TOOL, type CatalogTarget, type CatalogTool, type ToolCatalog } from './tool-catalog.ts';
+import { ConsentRequiredError } from './credentials/vault-credentials.ts';
 import type { TargetCallScope } from './targets/tool-target.ts';
 import { jsonResult } from './targets/tool-target.ts';
 import type { ToolDefinition } from './tool-definition.ts';
@@ -190,9 +191,17 @@ export class ToolDispatcher {
       try {
         scope = { ...(await scopeFor(entry)), signal: controller.signal };
       } catch (error) {
+        if (error instanceof ConsentRequiredError) {
+          record(tool, decisionLabel, 'consent-required', `connect ${error.elicitation.provider}`);
+          return consentResult(error);
+        }
         const failure = asToolError(error, tool.target);
         record(tool, decisionLabel, 'credentials-unavailable', failure.message);
         return errorResult(failure.code, failure.message);
+      }
+      if (tool.tool === CONNECT_TOOL && !this.#deps.catalog.isLoaded(tool.target)) {
+        record(tool, decisionLabel, 'ok');
+        return { content: [{ type: 'text', text: `Connected. List the tools again: the tools of ${tool.target} are available now.` }] };
       }
       // The outbound call is a child span; HTTP targets send its context as `traceparent`.
       const outbound = span ? startSpan(`call ${tool.target}`, 'lambda' in entry.config.targetConfiguration.mcp ? SpanKind.INTERNAL : SpanKind.CLIENT, span.context, { 'gatehouse.target': tool.target, 'gen_ai.tool.name': tool.tool }) : undefined;
@@ -243,6 +252,19 @@ function endWhenSettled(outbound: StartedSpan, called: Promise<CallToolResult>, 
 function asToolError(error: unknown, target: string): ToolCallError {
   if (error instanceof ToolCallError) return error;
   return new ToolCallError('TargetFailed', `Target ${target} failed: ${error instanceof Error ? redactText(error.message) : 'unknown error'}`);
+}
+
+/**
+ * The answer for clients before MCP 2025-11-25: a tool error naming the link. `structuredContent.elicitation`
+ * carries the URL-mode elicitation, which the endpoint turns into URLElicitationRequired (-32042) for newer clients.
+ */
+function consentResult(error: ConsentRequiredError): CallToolResult {
+  const { provider: _provider, ...elicitation } = error.elicitation;
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `ConsentRequired: ${error.message}` }],
+    structuredContent: { error: 'ConsentRequired', message: error.message, provider: error.elicitation.provider, elicitation },
+  };
 }
 
 function errorResult(code: string, message: string): CallToolResult {

@@ -8,6 +8,7 @@ import { modelSchema } from './model-config.ts';
 import { toolsSchema } from './tools-config.ts';
 import { telemetrySchema } from './telemetry-config.ts';
 import { DEFAULT_SERVER_CONFIG, serverSchema } from './server-config.ts';
+import { tokenVaultSchema } from './token-vault-config.ts';
 
 export const configSchema = z.strictObject({
   region: z.string().regex(/^[a-z0-9-]{1,32}$/).default('local'),
@@ -31,6 +32,8 @@ export const configSchema = z.strictObject({
   telemetry: telemetrySchema.default({}),
   /** Header, body and keep-alive timeouts of the HTTP server. */
   server: serverSchema.default(DEFAULT_SERVER_CONFIG),
+  /** OAuth2 and API-key credential providers of the token vault (per-user SaaS tokens for tools). */
+  tokenVault: tokenVaultSchema.optional(),
 });
 
 export type GatehouseConfig = z.infer<typeof configSchema>;
