@@ -43,7 +43,8 @@ function userOf(caller: Caller): { iss: string; sub: string } {
 
 function unavailable(error: unknown, targetName: string): ToolCallError {
   if (error instanceof ToolCallError) return error;
-  const reason = error instanceof WireError && error.expose ? error.message : 'the token vault failed';
+  // the vault's refusals and "provider unreachable" (503) name what to do; anything else stays in the server log
+  const reason = error instanceof WireError && (error.expose || error.status === 503) ? error.message : 'the token vault failed.';
   return new ToolCallError('CredentialsUnavailable', `Target ${targetName}: ${reason} The call was not sent.`);
 }
 

@@ -1,7 +1,7 @@
 // "The SaaS" of the token-vault tests: a real OAuth/OIDC authorization server (panva's oidc-provider, with its own
 // login and consent pages) and a small MCP server of the SaaS that accepts only that server's JWT access tokens
 // carrying the right scope, checked against the SaaS's JWKS. Everything on 127.0.0.1, ports chosen at run time.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -26,6 +26,8 @@ export interface Saas {
   readonly grants: Record<string, number>;
   /** Tokens revoked at the SaaS (RFC 7009 requests received). */
   revocations(): number;
+  /** Takes the authorization server down (the MCP server stays up): "the provider is down". */
+  stopAuthorizationServer(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -73,7 +75,7 @@ export async function startSaas(options: { callbackUrl: string; accessTokenSecon
     const type = String(ctx.oidc.params?.grant_type ?? 'unknown');
     grants[type] = (grants[type] ?? 0) + 1;
   });
-  provider.on('revocation.success', () => {
+  provider.on('grant.revoked', () => {
     revoked++;
   });
   authServer.on('request', provider.callback());
@@ -81,14 +83,15 @@ export async function startSaas(options: { callbackUrl: string; accessTokenSecon
   const jwks = createRemoteJWKSet(new URL(`${issuer}/jwks`));
   const seenAuthorizations: string[] = [];
   const mcpServer = createServer((request, response) => void serveMcp(request, response));
-  async function serveMcp(request: IncomingMessage, response: import('node:http').ServerResponse): Promise<void> {
+  async function serveMcp(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const authorization = request.headers.authorization ?? '';
     seenAuthorizations.push(authorization);
     let subject: string;
     try {
       const { payload } = await jwtVerify(authorization.replace(/^Bearer /, ''), jwks, { issuer, audience: SAAS_RESOURCE });
       if (!String(payload.scope ?? '').split(' ').includes(SAAS_SCOPE)) throw new Error('scope');
-      subject = String(payload.sub);
+      // client-credentials tokens name the client, user tokens the user
+      subject = String(payload.sub ?? payload.client_id);
     } catch {
       response.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"', 'content-type': 'application/json' }).end('{"error":"invalid_token"}');
       return;
@@ -97,7 +100,7 @@ export async function startSaas(options: { callbackUrl: string; accessTokenSecon
     server.registerTool('list_tickets', { description: 'The calling user’s open tickets', inputSchema: { status: z.string().optional() } }, async () => ({
       content: [{ type: 'text', text: `tickets of ${subject}: #1 printer on fire` }],
     }));
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true });
     response.on('close', () => void transport.close());
     await server.connect(transport);
     await transport.handleRequest(request, response);
@@ -112,9 +115,12 @@ export async function startSaas(options: { callbackUrl: string; accessTokenSecon
     seenAuthorizations,
     grants,
     revocations: () => revoked,
+    stopAuthorizationServer: async () => {
+      if (authServer.listening) await closeHttp(authServer);
+    },
     async close() {
       await closeHttp(mcpServer);
-      await closeHttp(authServer);
+      if (authServer.listening) await closeHttp(authServer);
     },
   };
 }
