@@ -259,7 +259,7 @@ function asToolError(error: unknown, target: string): ToolCallError {
  * carries the URL-mode elicitation, which the endpoint turns into URLElicitationRequired (-32042) for newer clients.
  */
 function consentResult(error: ConsentRequiredError): CallToolResult {
-  const { provider: _provider, ...elicitation } = error.elicitation;
+  const elicitation = error.elicitation;
   return {
     isError: true,
     content: [{ type: 'text', text: `ConsentRequired: ${error.message}` }],

@@ -71,17 +71,21 @@ export async function handleAgentCoreIdentity(
     const actor: WorkloadActor = { sub: principal.arn ?? principal.subject };
     const result = await operation(deps, input as Record<string, unknown>, actor);
     const fields = input as Record<string, unknown>;
-    logger.info({ operation: name, workload: fields.workloadName, provider: fields.resourceCredentialProviderName, caller: actor.sub }, 'AgentCore Identity operation answered');
+    logger.info({ operation: name, workload: fields.workloadName, provider: fields.resourceCredentialProviderName, caller: actor.sub }, isWorkloadTokenOperation(name) ? 'workload access token issued' : 'token vault operation answered');
     sendJson(response, 200, result, { 'cache-control': 'no-store' });
   } catch (error) {
     if (error instanceof AgentCoreIdentityError) {
-      logger.info({ operation: name.slice(0, 64), code: error.code, reason: error.message }, 'AgentCore Identity operation refused');
+      logger.info({ operation: name.slice(0, 64), code: error.code, reason: error.message }, isWorkloadTokenOperation(name) ? 'workload access token refused' : 'token vault operation refused');
       sendWire(response, error.toResponse());
       return;
     }
     logger.error({ err: error, operation: name.slice(0, 64) }, 'AgentCore Identity operation failed');
     sendWire(response, new AgentCoreIdentityError('InternalServerException', 'Internal error').toResponse());
   }
+}
+
+function isWorkloadTokenOperation(name: string): boolean {
+  return name.startsWith('GetWorkloadAccessToken');
 }
 
 function stringField(input: Record<string, unknown>, field: string): string {
