@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { decodeJwt } from 'jose';
 import { chromium, type Browser } from 'playwright-core';
-import { AdminCreateUserCommand, AdminSetUserPasswordCommand, CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { AdminCreateUserCommand, AdminSetUserPasswordCommand, CognitoIdentityProviderClient, GlobalSignOutCommand, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import {
   BedrockAgentCoreControlClient,
   CreateApiKeyCredentialProviderCommand,
@@ -79,7 +79,7 @@ before(async () => {
       callback();
     },
   });
-  gatehouse = await startGatehouse({ dataDir: path.join(dir, 'data'), port, logger: createLogger({ level: 'debug', destination }), config: { tools: { sandbox: { enabled: false } } } });
+  gatehouse = await startGatehouse({ dataDir: path.join(dir, 'data'), port, logger: createLogger({ level: 'debug', destination }), config: { tools: { sandbox: { enabled: false } }, tokenVault: { revokeOnSignOut: true } } });
   const control = new BedrockAgentCoreControlClient({ endpoint: gatehouse.url, region: gatehouse.config.region, credentials: adminCredentials(), maxAttempts: 1 });
   try {
     const custom = (discoveryUrl: string) => ({ customOauth2ProviderConfig: { oauthDiscovery: { discoveryUrl }, clientId: saas.clientId, clientSecret: saas.clientSecret } });
@@ -263,6 +263,26 @@ test('M2M and API-key targets; a provider that is down is a typed tool error and
     assert.match(text(down), /^CredentialsUnavailable: Target outage: Credential provider flaky could not be reached .*The call was not sent/);
   }
   assert.equal(flaky.seenAuthorizations.length, calls, 'the upstream was not called without a fresh token');
+});
+
+test('with tokenVault.revokeOnSignOut, signing out of Gatehouse forgets and revokes the user’s SaaS tokens', async () => {
+  const { bob } = users;
+  const asked = await elicitation(bob.client, 'tickets___list_tickets');
+  await consent(asked.url, 'bob-at-saas');
+  assert.equal((await complete(bob.token, asked.elicitationId)).status, 200);
+  assert.equal(text(await bob.client.callTool({ name: 'tickets___list_tickets', arguments: {} })), 'tickets of bob-at-saas: #1 printer on fire');
+  const stored = decodeJwt(bob.token);
+  assert.equal(gatehouse.identity.vault.connections({ iss: String(stored.iss), sub: String(stored.sub) }).length, 1);
+  const revoked = saas.revocations();
+  const cognito = new CognitoIdentityProviderClient({ endpoint: gatehouse.url, region: gatehouse.config.region, credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' } });
+  try {
+    await cognito.send(new GlobalSignOutCommand({ AccessToken: bob.token }));
+  } finally {
+    cognito.destroy();
+  }
+  assert.equal(saas.revocations(), revoked + 1, 'revoked at the SaaS');
+  const claims = decodeJwt(bob.token);
+  assert.deepEqual(gatehouse.identity.vault.connections({ iss: String(claims.iss), sub: String(claims.sub) }), [], 'nothing left in the vault for bob');
 });
 
 test('no client secret, API key or SaaS token in logs or audit rows', async () => {

@@ -94,6 +94,7 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
     exchangedTokenValiditySeconds: platform.config.identity?.exchangedTokenValiditySeconds ?? 900,
     issuer: (poolId) => `${platform.baseUrl}/${poolId}`,
     atomically: (work) => inTransaction(database, work),
+    userSignedOut: (poolId, username) => forgetVaultTokens(poolId, username),
   };
 
   const lookupAccessKey = async (accessKeyId: string): Promise<SigV4Key | undefined> => {
@@ -125,6 +126,17 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
     logger: logger.child({ part: 'token-vault' }),
   });
   const vaultDeps = { context, workloads, vault };
+  // tokenVault.revokeOnSignOut: a user's SaaS tokens go with their Gatehouse sign-out (best effort at the SaaS).
+  async function forgetVaultTokens(poolId: string, username: string): Promise<void> {
+    if (!platform.config.tokenVault?.revokeOnSignOut) return;
+    const user = users.user(poolId, username);
+    if (!user) return;
+    const count = await vault.disconnect({ iss: context.issuer(poolId), sub: user.sub }).catch((error: unknown) => {
+      logger.warn({ code: error instanceof Error ? error.name : 'Error' }, 'token vault: forgetting tokens at sign-out failed');
+      return 0;
+    });
+    if (count > 0) logger.info({ count }, 'token vault: SaaS tokens forgotten at sign-out');
+  }
   const runtimeActor = (): { sub: string; client_id: string } => {
     const client = users.clientByName(firstPool.id, SERVICE_CLIENTS.runtime);
     return { sub: SERVICE_CLIENTS.runtime, client_id: client?.id ?? '' };
