@@ -9,6 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { binPath } from './support/run-cli.ts';
 import { Writable } from 'node:stream';
 import { decodeJwt } from 'jose';
 import { chromium, type Browser } from 'playwright-core';
@@ -283,6 +285,28 @@ test('with tokenVault.revokeOnSignOut, signing out of Gatehouse forgets and revo
   assert.equal(saas.revocations(), revoked + 1, 'revoked at the SaaS');
   const claims = decodeJwt(bob.token);
   assert.deepEqual(gatehouse.identity.vault.connections({ iss: String(claims.iss), sub: String(claims.sub) }), [], 'nothing left in the vault for bob');
+});
+
+test('gatehouse vault list|disconnect: an administrator sees and cuts a user’s SaaS connections', async () => {
+  const token = await signIn('carol');
+  const carol = await mcpClient(token);
+  try {
+    const asked = await elicitation(carol, 'tickets___list_tickets');
+    await consent(asked.url, 'carol-at-saas');
+    assert.equal((await complete(token, asked.elicitationId)).status, 200);
+    const cli = (...args: string[]) => spawnSync(process.execPath, [binPath, 'vault', ...args, '--data-dir', gatehouse.dataDir], { encoding: 'utf8', env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'silent' } });
+    const listed = cli('list', 'carol');
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /^saas {2}workload gateway-[\w-]+ {2}scopes openid tickets:read/m);
+    assert.ok(!listed.stdout.includes('eyJ'), 'no token printed');
+    const cut = cli('disconnect', 'carol', '--provider', 'saas');
+    assert.equal(cut.status, 0, cut.stderr);
+    assert.match(cut.stdout, /disconnected 1 connection of carol to saas/);
+    await elicitation(carol, 'tickets___list_tickets');
+    assert.equal(cli('list', 'nobody').status, 2);
+  } finally {
+    await carol.close();
+  }
 });
 
 test('no client secret, API key or SaaS token in logs or audit rows', async () => {
