@@ -251,6 +251,30 @@ test('a provider that is down: ServiceUnavailableException, nothing stored, the 
   })), 'ServiceUnavailableException', /could not be reached/);
 });
 
+test('a second instance on the same data dir shares the vault: alice’s token there, bob still asked to consent', async () => {
+  const stored = (await askToken('alice')).accessToken;
+  assert.ok(stored);
+  const second = await startIdentity({ dataDir: identity.dataDir, config: {
+    tokenVault: { oauth2CredentialProviders: [{ name: 'saas', discoveryUrl: saas.discoveryUrl, clientId: saas.clientId, clientSecretName: 'saas_client' }] },
+  } });
+  second.identity.registerWorkloads([{ name: WORKLOAD, audience: 'gatehouse-test' }]);
+  second.identity.addCredentialProviders({ oauth2: () => undefined, apiKey: () => undefined, allowedReturnUrls: () => [returnUrl] });
+  const other = new BedrockAgentCoreClient({ endpoint: second.baseUrl, region: 'local', credentials: second.adminKey, maxAttempts: 1 });
+  try {
+    const ask = async (userId: string) => other.send(new GetResourceOauth2TokenCommand({
+      workloadIdentityToken: (await other.send(new GetWorkloadAccessTokenForUserIdCommand({ workloadName: WORKLOAD, userId }))).workloadAccessToken!,
+      resourceCredentialProviderName: 'saas', scopes: [SAAS_SCOPE, 'openid'], oauth2Flow: 'USER_FEDERATION', resourceOauth2ReturnUrl: returnUrl,
+    }));
+    assert.equal((await ask('alice')).accessToken, stored, 'the same sealed token, opened by the other instance');
+    const bob = await ask('bob');
+    assert.equal(bob.accessToken, undefined);
+    assert.ok(bob.authorizationUrl);
+  } finally {
+    other.destroy();
+    await second.stop();
+  }
+});
+
 test('no client secret, API key or SaaS token in any log line', () => {
   assert.ok(logText.length > 0, 'the identity logged');
   assert.ok(!logText.includes(saas.clientSecret), 'client secret not logged');
