@@ -150,6 +150,7 @@ test('USER_FEDERATION: consent URL with PKCE S256 and state, then the token only
 
   // Consent done properly: alice completes her own.
   const second = await askToken('alice');
+  assert.equal((await askToken('alice')).sessionUri, second.sessionUri, 'the same link again until it is used');
   await consentInBrowser(second.authorizationUrl!, 'alice-at-saas');
   await send(new CompleteResourceTokenAuthCommand({ sessionUri: second.sessionUri!, userIdentifier: { userId: 'alice' } }));
   const answer = await askToken('alice');

@@ -87,9 +87,14 @@ export class TokenVault {
     if (!request.forceAuthentication) {
       const token = await this.#usable(provider, key);
       if (token) return { accessToken: token };
-      const session = request.sessionUri ? this.#options.store.session(request.sessionUri, this.#options.now()) : undefined;
-      if (session && sameUser(session.key.user, request.user) && session.key.provider === provider.name) {
-        return { authorizationUrl: session.authorizationUrl, sessionUri: session.sessionUri, sessionStatus: session.status === 'FAILED' ? 'FAILED' : 'IN_PROGRESS' };
+      const named = request.sessionUri ? this.#options.store.session(request.sessionUri, this.#options.now()) : undefined;
+      if (named && sameUser(named.key.user, request.user) && named.key.provider === provider.name) {
+        return { authorizationUrl: named.authorizationUrl, sessionUri: named.sessionUri, sessionStatus: named.status === 'FAILED' ? 'FAILED' : 'IN_PROGRESS' };
+      }
+      // The same link again while the user has not used it yet (one consent per question, not one per call).
+      const open = this.#options.store.latestSession(key, this.#options.now());
+      if (open?.status === 'IN_PROGRESS' && open.returnUrl === returnUrl && open.customState === request.customState) {
+        return { authorizationUrl: open.authorizationUrl, sessionUri: open.sessionUri, sessionStatus: 'IN_PROGRESS' };
       }
     }
     return this.#startConsent(provider, key, { ...request, returnUrl });

@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS vault_tokens (
   scopes TEXT NOT NULL, sealed TEXT NOT NULL, expires_at INTEGER, updated_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS vault_tokens_user ON vault_tokens (user_iss, user_sub, provider);
 CREATE TABLE IF NOT EXISTS vault_sessions (
-  session_uri TEXT PRIMARY KEY, state_hash TEXT NOT NULL UNIQUE, sealed TEXT NOT NULL, expires_at INTEGER NOT NULL);
+  session_uri TEXT PRIMARY KEY, state_hash TEXT NOT NULL UNIQUE, token_id TEXT NOT NULL, sealed TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS vault_sessions_token ON vault_sessions (token_id, expires_at);
 `;
 
 function sha256(value: string): string {
@@ -136,8 +137,16 @@ export class VaultStore {
 
   putSession(session: ConsentSession, state: string): void {
     this.#database
-      .prepare('INSERT INTO vault_sessions (session_uri, state_hash, sealed, expires_at) VALUES (?, ?, ?, ?)')
-      .run(session.sessionUri, sha256(state), this.#seal(session.sessionUri, session), session.expiresAt);
+      .prepare('INSERT INTO vault_sessions (session_uri, state_hash, token_id, sealed, expires_at) VALUES (?, ?, ?, ?, ?)')
+      .run(session.sessionUri, sha256(state), tokenId(session.key), this.#seal(session.sessionUri, session), session.expiresAt);
+  }
+
+  /** The newest unexpired consent session for exactly this workload, user, provider and scopes (to hand out the same link again). */
+  latestSession(key: TokenKey, now: number): ConsentSession | undefined {
+    const row = this.#database
+      .prepare('SELECT session_uri, sealed FROM vault_sessions WHERE token_id = ? AND expires_at > ? ORDER BY expires_at DESC LIMIT 1')
+      .get(tokenId(key), now) as { session_uri: string; sealed: string } | undefined;
+    return row && this.#open<ConsentSession>(row.session_uri, row.sealed);
   }
 
   updateSession(session: ConsentSession): void {
