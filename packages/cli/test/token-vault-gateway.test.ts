@@ -86,6 +86,7 @@ before(async () => {
   try {
     const custom = (discoveryUrl: string) => ({ customOauth2ProviderConfig: { oauthDiscovery: { discoveryUrl }, clientId: saas.clientId, clientSecret: saas.clientSecret } });
     const provider = await control.send(new CreateOauth2CredentialProviderCommand({ name: 'saas', credentialProviderVendor: 'CustomOauth2', oauth2ProviderConfigInput: custom(saas.discoveryUrl) }));
+    assert.equal(provider.callbackUrl, `${gatehouse.url}/identities/oauth2/callback`, 'the redirect URI to register at the SaaS');
     const down = await control.send(new CreateOauth2CredentialProviderCommand({
       name: 'flaky', credentialProviderVendor: 'CustomOauth2',
       oauth2ProviderConfigInput: { customOauth2ProviderConfig: { oauthDiscovery: { discoveryUrl: flaky.discoveryUrl }, clientId: flaky.clientId, clientSecret: flaky.clientSecret } },
