@@ -1,7 +1,8 @@
 // The whole story in Chromium: a signed-in user asks the reference agent a question whose tool acts with the user's
 // own SaaS account → the chat shows "Connect saas" → the SaaS's own login and consent pages (oidc-provider) in a popup
 // → back in the chat, the same question is asked again and answered with the user's SaaS data; a second question
-// reuses the stored token (no consent); "disconnect" revokes it and the next question asks again.
+// reuses the stored token (no consent); past expiry the vault refreshes it; "Disconnect apps" revokes it and the
+// next question asks again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,7 +31,8 @@ before(async () => {
   const first = await start({});
   const discoveryUrl = first.identity.defaultPool.discoveryUrl;
   await first.close();
-  saas = await startSaas({ callbackUrl: `http://localhost:${port}/identities/oauth2/callback` });
+  // 70-second SaaS tokens: the vault refreshes 60 s before expiry, so a token is reused for 10 s, then refreshed.
+  saas = await startSaas({ callbackUrl: `http://localhost:${port}/identities/oauth2/callback`, accessTokenSeconds: 70 });
   process.env.GATEHOUSE_SECRET_SAAS_CLIENT = saas.clientSecret;
   gatehouse = await start({
     tokenVault: { oauth2CredentialProviders: [{ name: 'saas', discoveryUrl: saas.discoveryUrl, clientId: saas.clientId, clientSecretName: 'saas_client' }] },
@@ -65,7 +67,7 @@ function lastAnswer(page: Page): ReturnType<Page['locator']> {
   return page.locator('article.entry-assistant').last();
 }
 
-test('question → Connect saas → SaaS login and consent in a popup → the same question answered; reused; disconnected', async () => {
+test('question → Connect saas → SaaS login and consent in a popup → the same question answered; reused; refreshed; disconnected', async () => {
   const page = await browser.context.newPage();
   await signIn(page, `${gatehouse.url}/`, user);
 
@@ -90,6 +92,15 @@ test('question → Connect saas → SaaS login and consent in a popup → the sa
   await ask(page, 'list tickets');
   assert.match(await lastAnswer(page).innerText(), /tickets of alice-at-saas/);
   assert.equal(saas.grants.authorization_code ?? 0, codes, 'the stored token was reused: no new consent');
+
+  // Past the refresh point: the vault refreshes the SaaS token with its refresh token, still no consent.
+  // (whatever this token's age, the one in the vault now was issued before this moment)
+  const refreshes = saas.grants.refresh_token ?? 0;
+  await new Promise((resolve) => setTimeout(resolve, 11_000));
+  await ask(page, 'list tickets');
+  assert.match(await lastAnswer(page).innerText(), /tickets of alice-at-saas/);
+  assert.ok((saas.grants.refresh_token ?? 0) > refreshes, 'refreshed at the SaaS');
+  assert.equal(saas.grants.authorization_code ?? 0, codes, 'no new consent for a refresh');
 
   // "Disconnect apps" (with the user's own token): the SaaS revokes it, the next question asks for consent again.
   const { access_token: accessToken } = await pageTokens(page, gatehouse as never);
