@@ -1,4 +1,4 @@
-import type { CredentialProviderSource, OAuth2ProviderDefinition } from '@gatehouse/core';
+import { vendorEndpoints, type CredentialProviderSource, type OAuth2ProviderDefinition } from '@gatehouse/core';
 import type { ResourceStore } from './resource-store.ts';
 
 interface ProviderRow {
@@ -10,25 +10,10 @@ interface ProviderRow {
 
 type Metadata = NonNullable<OAuth2ProviderDefinition['metadata']>;
 
-const PRESETS: Record<string, { discoveryUrl?: string; metadata?: Metadata; method?: 'CLIENT_SECRET_POST' }> = {
-  GithubOauth2: {
-    metadata: { issuer: 'https://github.com', authorizationEndpoint: 'https://github.com/login/oauth/authorize', tokenEndpoint: 'https://github.com/login/oauth/access_token' },
-    method: 'CLIENT_SECRET_POST',
-  },
-  GoogleOauth2: { discoveryUrl: 'https://accounts.google.com/.well-known/openid-configuration' },
-  MicrosoftOauth2: {
-    metadata: {
-      issuer: 'https://login.microsoftonline.com/common/v2.0',
-      authorizationEndpoint: 'https://login.microsoftonline.com/common/oauth2/v2.0/authorize',
-      tokenEndpoint: 'https://login.microsoftonline.com/common/oauth2/v2.0/token',
-    },
-  },
-};
-
 function oauth2Definition(store: ResourceStore, row: ProviderRow): OAuth2ProviderDefinition | undefined {
   const [member, config] = Object.entries(row.oauth2ProviderConfigOutput ?? {})[0] ?? [];
   if (!member || !config || typeof config.clientId !== 'string') return undefined;
-  const preset = PRESETS[row.credentialProviderVendor ?? ''] ?? {};
+  const preset = vendorEndpoints(row.credentialProviderVendor ?? 'CustomOauth2');
   const discovery = (config.oauthDiscovery ?? {}) as { discoveryUrl?: string; authorizationServerMetadata?: Metadata };
   const discoveryUrl = discovery.discoveryUrl ?? (discovery.authorizationServerMetadata ? undefined : preset.discoveryUrl);
   const metadata = discovery.authorizationServerMetadata ?? preset.metadata;

@@ -32,3 +32,30 @@ export interface CredentialProviderSource {
 export function credentialProviderName(arnOrName: string): string {
   return arnOrName.slice(arnOrName.lastIndexOf('/') + 1);
 }
+
+type Metadata = NonNullable<OAuth2ProviderDefinition['metadata']>;
+
+/** Endpoints of the vendor presets (the shapes of AgentCore's `credentialProviderVendor`); {} for a custom provider. */
+export function vendorEndpoints(vendor: string, tenantId = 'common'): { discoveryUrl?: string; metadata?: Metadata; method?: 'CLIENT_SECRET_POST' } {
+  switch (vendor) {
+    case 'GithubOauth2':
+      // GitHub publishes no discovery document; its token endpoint takes the secret in the form.
+      return {
+        metadata: { issuer: 'https://github.com', authorizationEndpoint: 'https://github.com/login/oauth/authorize', tokenEndpoint: 'https://github.com/login/oauth/access_token' },
+        method: 'CLIENT_SECRET_POST',
+      };
+    case 'GoogleOauth2':
+      return { discoveryUrl: 'https://accounts.google.com/.well-known/openid-configuration' };
+    case 'MicrosoftOauth2':
+      // Explicit endpoints: the `common` tenant's discovery document names a templated issuer that no client can match.
+      return {
+        metadata: {
+          issuer: `https://login.microsoftonline.com/${tenantId}/v2.0`,
+          authorizationEndpoint: `https://login.microsoftonline.com/${tenantId}/oauth2/v2.0/authorize`,
+          tokenEndpoint: `https://login.microsoftonline.com/${tenantId}/oauth2/v2.0/token`,
+        },
+      };
+    default:
+      return {};
+  }
+}

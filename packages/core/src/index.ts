@@ -32,7 +32,7 @@ export type { TelemetryConfig } from './config/telemetry-config.ts';
 export { tokenVaultSchema } from './config/token-vault-config.ts';
 export type { TokenVaultConfig, OAuth2ProviderConfig, ApiKeyProviderConfig } from './config/token-vault-config.ts';
 export { readSecret } from './secret-store.ts';
-export { credentialProviderName } from './credential-provider-source.ts';
+export { credentialProviderName, vendorEndpoints } from './credential-provider-source.ts';
 export type { OAuth2ProviderDefinition, ApiKeyProviderDefinition, CredentialProviderSource } from './credential-provider-source.ts';
 export { EmbeddedStore, StoreUnavailableError } from './shared-store.ts';
 export type { SharedStore } from './shared-store.ts';

@@ -1,31 +1,4 @@
-import { readSecret, type ApiKeyProviderDefinition, type CredentialProviderSource, type OAuth2ProviderConfig, type OAuth2ProviderDefinition, type TokenVaultConfig } from '@gatehouse/core';
-
-type Metadata = NonNullable<OAuth2ProviderDefinition['metadata']>;
-
-/** Endpoints of the vendor presets (the shapes of AgentCore's `credentialProviderVendor`). */
-export function vendorEndpoints(vendor: string, tenantId = 'common'): { discoveryUrl?: string; metadata?: Metadata; method?: 'CLIENT_SECRET_POST' } {
-  switch (vendor) {
-    case 'GithubOauth2':
-      // GitHub publishes no discovery document; its token endpoint takes the secret in the form.
-      return {
-        metadata: { issuer: 'https://github.com', authorizationEndpoint: 'https://github.com/login/oauth/authorize', tokenEndpoint: 'https://github.com/login/oauth/access_token' },
-        method: 'CLIENT_SECRET_POST',
-      };
-    case 'GoogleOauth2':
-      return { discoveryUrl: 'https://accounts.google.com/.well-known/openid-configuration' };
-    case 'MicrosoftOauth2':
-      // Explicit endpoints: the `common` tenant's discovery document names a templated issuer that no client can match.
-      return {
-        metadata: {
-          issuer: `https://login.microsoftonline.com/${tenantId}/v2.0`,
-          authorizationEndpoint: `https://login.microsoftonline.com/${tenantId}/oauth2/v2.0/authorize`,
-          tokenEndpoint: `https://login.microsoftonline.com/${tenantId}/oauth2/v2.0/token`,
-        },
-      };
-    default:
-      return {};
-  }
-}
+import { readSecret, vendorEndpoints, type ApiKeyProviderDefinition, type CredentialProviderSource, type OAuth2ProviderConfig, type OAuth2ProviderDefinition, type TokenVaultConfig } from '@gatehouse/core';
 
 function tokenVaultArn(region: string, accountId: string, kind: string, name: string): string {
   return `arn:aws:bedrock-agentcore:${region}:${accountId}:token-vault/default/${kind}/${name}`;
