@@ -3,6 +3,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import { redactText, tracingFetch } from '@gatehouse/core';
 import { AgentError } from './agent-error.ts';
 import type { ToolSpec } from './model-provider.ts';
+import { consentOutcome, consentRequest } from './consent-outcome.ts';
 
 export interface ToolOutcome {
   readonly ok: boolean;
@@ -101,6 +102,8 @@ export function openGatewaySession(options: GatewaySessionOptions): GatewaySessi
       try {
         result = await connected.callTool({ name, arguments: input });
       } catch (error) {
+        const consent = consentOutcome(error);
+        if (consent) return consent;
         throw translateGatewayError(error, options.url);
       }
       return toolOutcome(result);
@@ -135,6 +138,9 @@ function toolOutcome(result: Record<string, unknown>): ToolOutcome {
     }
   }
   const modelText = text || (structured === undefined ? '' : JSON.stringify(structured));
+  // clients before MCP 2025-11-25 get consent as a tool error: the same "Connect <provider>" for the chat
+  const consent = ok ? undefined : consentRequest(structured);
+  if (consent) return { ok, content: modelText, summary: `Connect ${consent.provider}`, result: consent };
   return { ok, content: modelText, summary: summarize(modelText, ok), result: parsed };
 }
 

@@ -37,7 +37,7 @@ export function createOfflinePlanner(): ModelProvider {
         return;
       }
       const prompt = last?.content.find((block) => block.type === 'text')?.text ?? '';
-      const outcome = planFor(prompt);
+      const outcome = planByToolName(prompt, request.tools) ?? planFor(prompt);
       if ('answer' in outcome) {
         yield* streamText(`${OFFLINE_LABEL} ${outcome.answer}`);
         yield { type: 'stop', reason: 'end_turn' };
@@ -59,6 +59,20 @@ function* streamText(text: string): Generator<ModelChunk> {
 /** The gateway's prefixed name when it lists the tool; the default target's otherwise. */
 function toolName(bare: string, tools: readonly ToolSpec[]): string {
   return tools.find((tool) => tool.name === bare || tool.name.endsWith(`___${bare}`))?.name ?? `ops___${bare}`;
+}
+
+/**
+ * Any gateway's tools, by name: a prompt that spells a tool's name ("list tickets" → `tickets___list_tickets`)
+ * calls it without arguments; one that names a target whose tools need the user to connect a SaaS account
+ * first calls its `connect` stand-in (which answers with the consent link).
+ */
+export function planByToolName(prompt: string, tools: readonly ToolSpec[]): Plan | undefined {
+  const lower = ` ${prompt.toLowerCase().replace(/[^a-z0-9]+/g, ' ')} `;
+  const bare = (name: string): string => name.slice(name.lastIndexOf('___') + 3);
+  const spelled = tools.find((tool) => tool.name.includes('___') && bare(tool.name) !== 'connect' && lower.includes(` ${bare(tool.name).replace(/_/g, ' ')} `));
+  if (spelled) return { tool: spelled.name, input: {} };
+  const connect = tools.find((tool) => bare(tool.name) === 'connect' && lower.includes(` ${tool.name.slice(0, tool.name.lastIndexOf('___')).toLowerCase()} `));
+  return connect ? { tool: connect.name, input: {} } : undefined;
 }
 
 export function planFor(prompt: string): Plan | { answer: string } {

@@ -22,6 +22,8 @@ Administer (work on --data-dir directly):
   perimeter show|allow-client|deny-client|allow-origin|deny-origin … runtime:NAME|gateway:NAME
                         which app clients and browser origins each runtime and gateway accepts, changed live
   keys rotate
+  vault list|disconnect <username> [--provider P]
+                        a user's SaaS connections in the token vault; disconnect forgets and revokes them
   accounts add|list|disable|remove …
   audit [--user U] [--tool T] [--limit N] [--json]
   doctor [--url URL]     check config, issuer, agents, targets and model access
@@ -49,6 +51,7 @@ const VERBS: Record<string, () => Promise<CommandHandler>> = {
   clients: async () => (await import('./perimeter-command.ts')).clientsCommand,
   perimeter: async () => (await import('./perimeter-command.ts')).perimeterCommand,
   keys: async () => (await import('@gatehouse/identity')).identityCommands.keys,
+  vault: async () => (await import('@gatehouse/identity')).identityCommands.vault,
   accounts: async () => (await import('@gatehouse/tools')).toolsCommands.accounts,
   audit: async () => (await import('@gatehouse/gateway')).gatewayCommands.audit,
   doctor: async () => (await import('@gatehouse/agent')).agentCommands.doctor,

@@ -218,6 +218,8 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
         fetch: identity.fetch,
         workloadDiscoveryUrl: pool.discoveryUrl,
         perimeter: gatewayPerimeter,
+        // Users' SaaS tokens (token-vault providerArn targets) come from identity's vault in this process.
+        vault: identity.vault,
       });
       started.push(gateway);
     }
@@ -254,6 +256,8 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
         env,
       });
       started.push(controlPlane);
+      // Credential providers and workload return URLs created through the API feed the token vault.
+      identity.addCredentialProviders(controlPlane.credentialProviders);
     }
 
     const runtimeEntry = runtime?.runtimes.find((entry) => entry.name === DEFAULT_RUNTIME_NAME) ?? runtime?.runtimes[0];

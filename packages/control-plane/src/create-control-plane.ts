@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { CredentialProviderSource } from '@gatehouse/core';
+import { controlPlaneCredentialProviders } from './credential-provider-source.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, createSigV4Verifier, type Principal, type SigV4Key } from '@gatehouse/auth';
 import { loadSealingKey } from '@gatehouse/cluster';
@@ -53,6 +55,8 @@ export interface ControlPlaneDeps {
 export interface ControlPlaneService extends HttpComponent {
   /** The resource store (tests and admin verbs read it; it never hands out secrets in a response). */
   readonly store: ResourceStore;
+  /** OAuth2 / API-key credential providers and workload return URLs created here, for the token vault. */
+  readonly credentialProviders: CredentialProviderSource;
 }
 
 /** Operations that add or remove workload identities (a runtime brings its own). */
@@ -309,6 +313,7 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
   return {
     name: 'control-plane',
     store,
+    credentialProviders: controlPlaneCredentialProviders(store),
     handle(request, response, url) {
       const route = matchRoute(request.method ?? 'GET', url.pathname);
       if (!route) return false;

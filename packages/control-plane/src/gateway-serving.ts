@@ -64,6 +64,7 @@ export function servedTarget(record: Row, functions: ControlPlaneContext['functi
   let credentialProviderConfigurations: Row[];
   if (type === 'GATEWAY_IAM_ROLE') credentialProviderConfigurations = [{ credentialProviderType: 'NONE' }];
   else if (type === 'JWT_PASSTHROUGH') credentialProviderConfigurations = [{ credentialProviderType: 'JWT_PASSTHROUGH' }];
+  else if (type === 'OAUTH' || type === 'API_KEY') credentialProviderConfigurations = [vaultProvider(type, providers[0]!)];
   else {
     return { reason: `Stored, but not served: ${String(type)} credential providers are not used by targets created through the API yet; leave credentialProviderConfigurations out (no credentials) or declare the target in gatehouse.yaml.` };
   }
@@ -161,4 +162,31 @@ export class GatewayFollower {
     const ids = new Set([...this.#context.store.list('gateway').map((gateway) => gateway.id), ...this.#served.keys()]);
     for (const id of ids) await this.follow(id);
   }
+}
+
+/** OAUTH / API_KEY targets of the API name a token-vault provider (`providerArn`); the gateway asks the vault per user. */
+function vaultProvider(type: 'OAUTH' | 'API_KEY', entry: Row): Row {
+  const provider = (entry.credentialProvider ?? {}) as Record<string, Row>;
+  if (type === 'OAUTH') {
+    const oauth = provider.oauthCredentialProvider ?? {};
+    return {
+      credentialProviderType: 'OAUTH',
+      oauthCredentialProvider: {
+        providerArn: oauth.providerArn,
+        scopes: Array.isArray(oauth.scopes) ? oauth.scopes : [],
+        grantType: oauth.grantType === 'CLIENT_CREDENTIALS' ? 'CLIENT_CREDENTIALS' : 'AUTHORIZATION_CODE',
+        ...(typeof oauth.defaultReturnUrl === 'string' ? { defaultReturnUrl: oauth.defaultReturnUrl } : {}),
+      },
+    };
+  }
+  const apiKey = provider.apiKeyCredentialProvider ?? {};
+  return {
+    credentialProviderType: 'API_KEY',
+    apiKeyCredentialProvider: {
+      providerArn: apiKey.providerArn,
+      ...(typeof apiKey.credentialParameterName === 'string' ? { credentialParameterName: apiKey.credentialParameterName } : {}),
+      ...(typeof apiKey.credentialPrefix === 'string' ? { credentialPrefix: apiKey.credentialPrefix } : {}),
+      ...(apiKey.credentialLocation === 'QUERY_PARAMETER' ? { credentialLocation: 'QUERY_PARAMETER' } : {}),
+    },
+  };
 }

@@ -181,9 +181,15 @@ function findProvider(context: ControlPlaneContext, kind: 'oauth2-credential-pro
   return stored.body;
 }
 
-function oauth2View(record: ProviderRecord): Record<string, unknown> {
+/** Where the provider sends the user back after consent (register it at the provider): the token vault's callback. */
+function callbackUrl(context: ControlPlaneContext): string {
+  return `${context.baseUrl}/identities/oauth2/callback`;
+}
+
+function oauth2View(context: ControlPlaneContext, record: ProviderRecord): Record<string, unknown> {
   return {
     clientSecretArn: { secretArn: record.secretArn },
+    callbackUrl: callbackUrl(context),
     name: record.name,
     credentialProviderArn: record.credentialProviderArn,
     credentialProviderVendor: record.credentialProviderVendor,
@@ -210,11 +216,11 @@ const createOauth2CredentialProvider: Operation = (context, { body }) => {
     oauth2ProviderConfigOutput: output,
   };
   context.store.insert('oauth2-credential-provider', { id: name, parent: '', name, body: record }, secret ?? {});
-  const { createdTime: _created, lastUpdatedTime: _updated, credentialProviderVendor: _vendor, ...view } = oauth2View(record);
+  const { createdTime: _created, lastUpdatedTime: _updated, credentialProviderVendor: _vendor, ...view } = oauth2View(context, record);
   return { status: 201, body: view };
 };
 
-const getOauth2CredentialProvider: Operation = (context, { body }) => ({ status: 200, body: oauth2View(findProvider(context, 'oauth2-credential-provider', providerName(body))) });
+const getOauth2CredentialProvider: Operation = (context, { body }) => ({ status: 200, body: oauth2View(context, findProvider(context, 'oauth2-credential-provider', providerName(body))) });
 
 const updateOauth2CredentialProvider: Operation = (context, { body }) => {
   const record = findProvider(context, 'oauth2-credential-provider', providerName(body));
@@ -222,7 +228,7 @@ const updateOauth2CredentialProvider: Operation = (context, { body }) => {
   const { output, secret } = oauth2Config(body, vendor);
   const updated: ProviderRecord = { ...record, credentialProviderVendor: vendor, oauth2ProviderConfigOutput: output, lastUpdatedTime: epochSeconds(context) };
   context.store.update('oauth2-credential-provider', record.name, updated, secret ?? {});
-  return { status: 200, body: oauth2View(updated) };
+  return { status: 200, body: oauth2View(context, updated) };
 };
 
 function deleteProvider(context: ControlPlaneContext, kind: 'oauth2-credential-provider' | 'api-key-credential-provider', body: Input, referencedBy: (providerArn: string) => string | undefined): { status: number } {

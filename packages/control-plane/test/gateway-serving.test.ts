@@ -26,7 +26,7 @@ test('a stored gateway is served only with a CUSTOM_JWT authorizer, an id that f
   assert.match(reason(servedGateway(context(['tools-abcdefghij']), record)), /gatehouse\.yaml declares a gateway named tools-abcdefghij/);
 });
 
-test('targets: MCP servers and inline OpenAPI are served; GATEWAY_IAM_ROLE calls without credentials; other kinds and providers say why not', () => {
+test('targets: MCP servers and inline OpenAPI are served; GATEWAY_IAM_ROLE calls without credentials; token-vault providers by providerArn; other kinds and providers say why not', () => {
   const mcp = { name: 'remote', targetConfiguration: { mcp: { mcpServer: { endpoint: 'https://tools.example/mcp' } } }, credentialProviderConfigurations: [{ credentialProviderType: 'GATEWAY_IAM_ROLE' }] };
   const served = servedTarget(mcp);
   assert.ok('config' in served);
@@ -37,7 +37,13 @@ test('targets: MCP servers and inline OpenAPI are served; GATEWAY_IAM_ROLE calls
   assert.ok('config' in servedTarget({ ...mcp, targetConfiguration: { mcp: { openApiSchema: { inlinePayload: '{"openapi":"3.0.3"}' } } } }));
   assert.match(reason(servedTarget({ ...mcp, targetConfiguration: { mcp: { openApiSchema: { s3: { uri: 's3://b/k' } } } } })), /not fetched from S3/);
   assert.match(reason(servedTarget({ ...mcp, targetConfiguration: { mcp: { smithyModel: { inlinePayload: '{}' } } } })), /not smithyModel targets/);
-  assert.match(reason(servedTarget({ ...mcp, credentialProviderConfigurations: [{ credentialProviderType: 'API_KEY', credentialProvider: {} }] })), /API_KEY credential providers are not used/);
+  // token-vault providers: served by providerArn; without one, the reason names what is missing
+  const keyArn = 'arn:aws:bedrock-agentcore:local:000000000000:token-vault/default/apikeycredentialprovider/weather';
+  const keyed = servedTarget({ ...mcp, credentialProviderConfigurations: [{ credentialProviderType: 'API_KEY', credentialProvider: { apiKeyCredentialProvider: { providerArn: keyArn } } }] });
+  assert.ok('config' in keyed);
+  assert.deepEqual(keyed.config.credentialProviderConfigurations, [{ credentialProviderType: 'API_KEY', apiKeyCredentialProvider: { providerArn: keyArn, credentialParameterName: 'Authorization', credentialLocation: 'HEADER' } }]);
+  assert.match(reason(servedTarget({ ...mcp, credentialProviderConfigurations: [{ credentialProviderType: 'API_KEY', credentialProvider: {} }] })), /API_KEY needs secretName or providerArn/);
+  assert.match(reason(servedTarget({ ...mcp, credentialProviderConfigurations: [{ credentialProviderType: 'OAUTH', credentialProvider: { oauthCredentialProvider: { scopes: [] } } }] })), /AUTHORIZATION_CODE needs providerArn/);
 });
 
 test('lambda targets: the ARN’s function name is a local function of controlPlane.functions; unknown names and S3 schemas say why not', () => {

@@ -1,5 +1,6 @@
 import { CallToolResultSchema, ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Caller } from './caller.ts';
+import { elicitConsent } from './consent-elicitation.ts';
 import { toJsonRpcError, type JsonRpcErrorBody } from './json-rpc-error.ts';
 import type { ToolDispatcher } from './tool-dispatcher.ts';
 
@@ -15,6 +16,8 @@ export interface ToolCallRequest {
   readonly signal: AbortSignal;
   /** Logs a failure no typed error was made for. */
   readonly onUnexpected: (error: unknown) => void;
+  /** The client's `Mcp-Protocol-Version`: from 2025-11-25 a missing consent is a URL elicitation (-32042). */
+  readonly protocolVersion?: string | string[] | undefined;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface ToolCallRequest {
  */
 export async function answerToolCall(dispatcher: ToolDispatcher, request: ToolCallRequest): Promise<ToolCallAnswer> {
   try {
-    const result = await dispatcher.callTool(request.caller, request.sessionId, request.name, request.args, request.signal);
+    const result = elicitConsent(await dispatcher.callTool(request.caller, request.sessionId, request.name, request.args, request.signal), request.protocolVersion);
     const checked = CallToolResultSchema.safeParse(result);
     // a short message: zod's issue list would dump the result schema to the client
     if (!checked.success) throw new McpError(ErrorCode.InvalidParams, `The target's answer is not a valid tools/call result (at ${checked.error.issues[0]?.path.join('.') || 'the result'}); the target must return MCP tool content`);

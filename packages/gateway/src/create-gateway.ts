@@ -8,6 +8,7 @@ import { AuditLog } from './audit-log.ts';
 import { ConcurrencyLimiter } from './concurrency-limiter.ts';
 import { CredentialResolver } from './credentials/resolve-credentials.ts';
 import { SealedBox } from './credentials/sealed-box.ts';
+import type { GatewayVault } from './credentials/vault-credentials.ts';
 import { GatewayEndpoint } from './gateway-endpoint.ts';
 import { GatewayError } from './gateway-error.ts';
 import { createInboundAuthorizer, type InboundAuthorizer } from './inbound-authorizer.ts';
@@ -51,6 +52,10 @@ export interface GatewayDeps {
   /** Discovery URL of Gatehouse's issuer of workload access tokens, accepted beside the gateway's own issuer. */
   workloadDiscoveryUrl?: string;
   /** Live client and origin lists per gateway (identity's perimeter settings). */
+  /** The token vault (identity's, in-process) for targets whose credential provider names a `providerArn`. */
+  vault?: GatewayVault;
+  /** Where a user's browser lands after consenting at a SaaS (default: the web UI at the base URL). */
+  vaultReturnUrl?: string;
   perimeter?: (config: GatewayConfig) => { readonly clients: ClientAllowList | undefined; readonly origins: { has(origin: string): boolean } } | undefined;
 }
 
@@ -147,6 +152,7 @@ export async function createGateway(platform: Platform, deps: GatewayDeps): Prom
         now: () => platform.clock(),
         ...(deps.serviceClient ? { serviceClient: deps.serviceClient } : {}),
         ...(deps.sts ? { sts: deps.sts } : {}),
+        ...(deps.vault ? { vault: { vault: deps.vault, returnUrl: deps.vaultReturnUrl ?? `${platform.baseUrl}/` } } : {}),
       };
       const credentials = new CredentialResolver(credentialDeps);
       closers.push(() => credentials.close());

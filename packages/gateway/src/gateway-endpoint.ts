@@ -398,7 +398,7 @@ export class GatewayEndpoint {
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: (await dispatcher.listTools(caller, abort.signal)) as never }));
     server.setRequestHandler(CallToolRequestSchema, async (call, extra) => {
       const signal = AbortSignal.any([abort.signal, extra.signal]);
-      const answer = await answerToolCall(dispatcher, { caller, sessionId, name: call.params.name, args: (call.params.arguments ?? {}) as Record<string, unknown>, signal, onUnexpected: this.#onUnexpected });
+      const answer = await answerToolCall(dispatcher, { caller, sessionId, name: call.params.name, args: (call.params.arguments ?? {}) as Record<string, unknown>, signal, onUnexpected: this.#onUnexpected, protocolVersion: request.headers['mcp-protocol-version'] });
       // the SDK would send any thrown message as is: it gets the one mapper's error to copy
       if (answer.kind === 'error') throw new JsonRpcFailure(answer.error);
       return answer.result;

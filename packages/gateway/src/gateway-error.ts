@@ -81,6 +81,7 @@ export type ToolErrorCode =
   | 'ToolNotFound'
   | 'PolicyDenied'
   | 'CredentialsUnavailable'
+  | 'ConsentRequired'
   | 'TargetTimeout'
   | 'TargetBusy'
   | 'TargetFailed'
@@ -91,6 +92,8 @@ export const toolRpcCode: Record<ToolErrorCode, number> = {
   ToolNotFound: -32602,
   PolicyDenied: -32003,
   CredentialsUnavailable: -32004,
+  // MCP 2025-11-25 URLElicitationRequiredError
+  ConsentRequired: -32042,
   TargetTimeout: -32005,
   TargetBusy: -32006,
   TargetFailed: -32007,

@@ -60,7 +60,7 @@ export async function serveToolRequest(request: IncomingMessage, response: Serve
       text = `{"result":{"tools":${serialized}},"jsonrpc":"2.0","id":${JSON.stringify(id)}}`;
     } else {
       const params = call.data.params;
-      const answer = await answerToolCall(dispatcher, { caller, sessionId, name: params.name, args: (params.arguments ?? {}) as Record<string, unknown>, signal: abort.signal, onUnexpected });
+      const answer = await answerToolCall(dispatcher, { caller, sessionId, name: params.name, args: (params.arguments ?? {}) as Record<string, unknown>, signal: abort.signal, onUnexpected, protocolVersion: request.headers['mcp-protocol-version'] });
       text = JSON.stringify(answer.kind === 'result' ? { result: answer.result, jsonrpc: '2.0', id } : { jsonrpc: '2.0', id, error: answer.error });
     }
   } catch (error) {

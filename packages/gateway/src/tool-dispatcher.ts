@@ -19,7 +19,8 @@ import type { CredentialResolver } from './credentials/resolve-credentials.ts';
 import { ToolCallError, toolRpcCode } from './gateway-error.ts';
 import type { PolicyEngine } from './policy-engine.ts';
 import { SEARCH_TOOL, SEARCH_TOOL_NAME, searchTools } from './search-tools.ts';
-import type { CatalogTarget, CatalogTool, ToolCatalog } from './tool-catalog.ts';
+import { CONNECT_TOOL, type CatalogTarget, type CatalogTool, type ToolCatalog } from './tool-catalog.ts';
+import { ConsentRequiredError } from './credentials/vault-credentials.ts';
 import type { TargetCallScope } from './targets/tool-target.ts';
 import { jsonResult } from './targets/tool-target.ts';
 import type { ToolDefinition } from './tool-definition.ts';
@@ -162,9 +163,17 @@ export class ToolDispatcher {
     const deadline = new CallDeadline(call.signal, entry);
     try {
       const scope = await this.#credentials(call, entry, deadline.signal);
+      if ('consent' in scope) {
+        this.#record(call, { decision, outcome: 'consent-required', detail: `connect ${scope.consent.elicitation.provider}` });
+        return consentResult(scope.consent);
+      }
       if ('failure' in scope) {
         this.#record(call, { decision, outcome: 'credentials-unavailable', detail: scope.failure.message });
         return errorResult(scope.failure.code, scope.failure.message);
+      }
+      if (tool.tool === CONNECT_TOOL && !this.#deps.catalog.isLoaded(tool.target)) {
+        this.#record(call, { decision, outcome: 'ok' });
+        return { content: [{ type: 'text', text: `Connected. List the tools again: the tools of ${tool.target} are available now.` }] };
       }
       const result = await this.#call(call, entry, scope, deadline.signal);
       this.#record(call, { decision, outcome: result.isError ? 'error' : 'ok' });
@@ -218,10 +227,12 @@ export class ToolDispatcher {
   }
 
   /** Credentials: the target's outbound credentials for this caller (one call; the credential providers live in credentials/). */
-  async #credentials(call: ToolCall, entry: CatalogTarget, signal: AbortSignal): Promise<TargetCallScope | { failure: ToolCallError }> {
+  async #credentials(call: ToolCall, entry: CatalogTarget, signal: AbortSignal): Promise<TargetCallScope | { failure: ToolCallError } | { consent: ConsentRequiredError }> {
     try {
       return { ...(await this.#scopeFor(call.caller, call.signal)(entry)), signal };
     } catch (error) {
+      // The user has not consented at the SaaS yet (token vault): answered with the consent link, not a failure.
+      if (error instanceof ConsentRequiredError) return { consent: error };
       return { failure: asToolError(error, entry.config.name) };
     }
   }
@@ -246,7 +257,7 @@ export class ToolDispatcher {
 export type CallDecision = 'allow' | 'log-only' | 'deny';
 type AllowedDecision = Exclude<CallDecision, 'deny'>;
 /** How a tools/call ended: the audit log's and metrics' outcome. */
-export type CallOutcome = 'ok' | 'error' | 'timeout' | 'busy' | 'credentials-unavailable' | 'denied' | 'not-found' | 'refused';
+export type CallOutcome = 'ok' | 'error' | 'timeout' | 'busy' | 'credentials-unavailable' | 'consent-required' | 'denied' | 'not-found' | 'refused';
 interface CallEnding {
   readonly decision: CallDecision;
   readonly outcome: CallOutcome;
@@ -310,6 +321,19 @@ function endWhenSettled(outbound: StartedSpan, called: Promise<CallToolResult>, 
 function asToolError(error: unknown, target: string): ToolCallError {
   if (error instanceof ToolCallError) return error;
   return new ToolCallError('TargetFailed', `Target ${target} failed: ${error instanceof Error ? redactText(error.message) : 'unknown error'}`);
+}
+
+/**
+ * The answer for clients before MCP 2025-11-25: a tool error naming the link. `structuredContent.elicitation`
+ * carries the URL-mode elicitation, which the endpoint turns into URLElicitationRequired (-32042) for newer clients.
+ */
+function consentResult(error: ConsentRequiredError): CallToolResult {
+  const elicitation = error.elicitation;
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `ConsentRequired: ${error.message}` }],
+    structuredContent: { error: 'ConsentRequired', message: error.message, provider: error.elicitation.provider, elicitation },
+  };
 }
 
 function errorResult(code: string, message: string): CallToolResult {

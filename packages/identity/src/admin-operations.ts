@@ -120,6 +120,7 @@ export const adminOperations: Record<string, Operation> = {
     const input = parseInput(adminUserSchema, body);
     const user = userOf(context, input.UserPoolId, input.Username);
     context.tokens.revokeUser(user.poolId, user.username);
+    await context.userSignedOut(user.poolId, user.username);
     return {};
   },
   async AdminInitiateAuth(context, body, caller) {

@@ -2,23 +2,32 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, type Principal, type SigV4Verifier } from '@gatehouse/auth';
 import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody, sendJson, sendWire, type Logger } from '@gatehouse/core';
 import { AgentCoreIdentityError } from './agentcore-identity-error.ts';
-import type { WorkloadActor, WorkloadIdentities, WorkloadToken } from './workload-identities.ts';
+import type { WorkloadActor } from './workload-identities.ts';
+import { completeResourceTokenAuth, getResourceApiKey, getResourceOauth2Token, type VaultOperationDeps } from './vault/vault-operations.ts';
 
 const PREFIX = '/identities/';
 const MAX_BODY = 64 * 1024;
 
-type Operation = (workloads: WorkloadIdentities, input: Record<string, unknown>, actor: WorkloadActor) => Promise<WorkloadToken>;
+type Operation = (deps: VaultOperationDeps, input: Record<string, unknown>, actor: WorkloadActor) => Promise<Record<string, unknown>>;
+
+const token = (issued: Promise<{ workloadAccessToken: string }>): Promise<Record<string, unknown>> => issued.then((result) => ({ workloadAccessToken: result.workloadAccessToken }));
 
 /**
- * The AgentCore Identity token APIs (paths as the SDK model of `@aws-sdk/client-bedrock-agentcore`
+ * The AgentCore Identity data plane (paths as the SDK model of `@aws-sdk/client-bedrock-agentcore`
  * declares them). Each is its own IAM action; `GetWorkloadAccessTokenForUserId` is the sensitive one
  * (the caller asserts who the user is), so an admin key needs it by name or by a wildcard.
  */
 const operations: Record<string, Operation> = {
-  GetWorkloadAccessToken: (workloads, input, actor) => workloads.forWorkload(stringField(input, 'workloadName'), actor),
-  GetWorkloadAccessTokenForJWT: (workloads, input, actor) => workloads.forJwt(stringField(input, 'workloadName'), input.userToken, actor),
-  GetWorkloadAccessTokenForUserId: (workloads, input, actor) => workloads.forUserId(stringField(input, 'workloadName'), input.userId, actor),
+  GetWorkloadAccessToken: (deps, input, actor) => token(deps.workloads.forWorkload(stringField(input, 'workloadName'), actor)),
+  GetWorkloadAccessTokenForJWT: (deps, input, actor) => token(deps.workloads.forJwt(stringField(input, 'workloadName'), input.userToken, actor)),
+  GetWorkloadAccessTokenForUserId: (deps, input, actor) => token(deps.workloads.forUserId(stringField(input, 'workloadName'), input.userId, actor)),
+  GetResourceOauth2Token: (deps, input) => getResourceOauth2Token(deps, input),
+  GetResourceApiKey: (deps, input) => getResourceApiKey(deps, input),
+  CompleteResourceTokenAuth: (deps, input) => completeResourceTokenAuth(deps, input),
 };
+
+/** The token vault's operations live at REST paths, not under their names. */
+const operationByPath: Record<string, string> = { 'oauth2/token': 'GetResourceOauth2Token', 'api-key': 'GetResourceApiKey' };
 
 export function isAgentCoreIdentityRequest(url: URL): boolean {
   return url.pathname.startsWith(PREFIX);
@@ -26,14 +35,15 @@ export function isAgentCoreIdentityRequest(url: URL): boolean {
 
 /** `POST /identities/{Operation}`: SigV4 (service `bedrock-agentcore`), then the IAM action, then the operation. */
 export async function handleAgentCoreIdentity(
-  workloads: WorkloadIdentities,
+  deps: VaultOperationDeps,
   sigV4: SigV4Verifier,
   logger: Logger,
   request: IncomingMessage,
   response: ServerResponse,
   url: URL,
 ): Promise<void> {
-  const name = url.pathname.slice(PREFIX.length);
+  const path = url.pathname.slice(PREFIX.length);
+  const name = Object.hasOwn(operationByPath, path) ? operationByPath[path]! : path;
   try {
     const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
     if (!operation) throw new AgentCoreIdentityError('ResourceNotFoundException', `Unknown AgentCore Identity operation ${name.slice(0, 64)}; use ${Object.keys(operations).join(', ')}.`);
@@ -59,18 +69,23 @@ export async function handleAgentCoreIdentity(
     }
     if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new AgentCoreIdentityError('ValidationException', 'Request body must be a JSON object');
     const actor: WorkloadActor = { sub: principal.arn ?? principal.subject };
-    const result = await operation(workloads, input as Record<string, unknown>, actor);
-    logger.info({ operation: name, workload: (input as Record<string, unknown>).workloadName, caller: actor.sub }, 'workload access token issued');
-    sendJson(response, 200, { workloadAccessToken: result.workloadAccessToken });
+    const result = await operation(deps, input as Record<string, unknown>, actor);
+    const fields = input as Record<string, unknown>;
+    logger.info({ operation: name, workload: fields.workloadName, provider: fields.resourceCredentialProviderName, caller: actor.sub }, isWorkloadTokenOperation(name) ? 'workload access token issued' : 'token vault operation answered');
+    sendJson(response, 200, result, { 'cache-control': 'no-store' });
   } catch (error) {
     if (error instanceof AgentCoreIdentityError) {
-      logger.info({ operation: name.slice(0, 64), code: error.code, reason: error.message }, 'workload access token refused');
+      logger.info({ operation: name.slice(0, 64), code: error.code, reason: error.message }, isWorkloadTokenOperation(name) ? 'workload access token refused' : 'token vault operation refused');
       sendWire(response, error.toResponse());
       return;
     }
     logger.error({ err: error, operation: name.slice(0, 64) }, 'AgentCore Identity operation failed');
     sendWire(response, new AgentCoreIdentityError('InternalServerException', 'Internal error').toResponse());
   }
+}
+
+function isWorkloadTokenOperation(name: string): boolean {
+  return name.startsWith('GetWorkloadAccessToken');
 }
 
 function stringField(input: Record<string, unknown>, field: string): string {

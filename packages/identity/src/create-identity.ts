@@ -21,6 +21,11 @@ import { WorkloadIdentities, type WorkloadDefinition, type WorkloadToken } from 
 import { PerimeterSettings, type PerimeterDeclaration, type PerimeterResource, type PerimeterView } from './perimeter-settings.ts';
 import { handleOAuth } from './oauth-routes.ts';
 import { createSigV4Verifier, type SigV4Key, type SigV4Verifier } from '@gatehouse/auth';
+import type { CredentialProviderSource } from '@gatehouse/core';
+import { configuredProviders } from './vault/configured-providers.ts';
+import { TokenVault } from './vault/token-vault.ts';
+import { VaultStore } from './vault/vault-store.ts';
+import { handleVaultRoute, VAULT_CALLBACK_PATH } from './vault/vault-routes.ts';
 
 export interface PoolSummary {
   userPoolId: string;
@@ -52,6 +57,10 @@ export interface IdentityService extends HttpComponent {
   workloadTokenForJwt(workloadName: string, userToken: string): Promise<WorkloadToken>;
   /** Live client and origin sets of a runtime or gateway (config plus `gatehouse perimeter` changes). */
   perimeter(resource: PerimeterResource, declaration: PerimeterDeclaration): PerimeterView;
+  /** The token vault, in-process (the gateway attaches users' SaaS tokens with it). */
+  readonly vault: TokenVault;
+  /** Adds credential providers declared elsewhere (the control-plane API) after those of gatehouse.yaml. */
+  addCredentialProviders(source: CredentialProviderSource): void;
   close(): Promise<void>;
 }
 
@@ -85,6 +94,7 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
     exchangedTokenValiditySeconds: platform.config.identity?.exchangedTokenValiditySeconds ?? 900,
     issuer: (poolId) => `${platform.baseUrl}/${poolId}`,
     atomically: (work) => inTransaction(database, work),
+    userSignedOut: (poolId, username) => forgetVaultTokens(poolId, username),
   };
 
   const lookupAccessKey = async (accessKeyId: string): Promise<SigV4Key | undefined> => {
@@ -103,6 +113,30 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
   };
   const workloads = new WorkloadIdentities(context, { fetch: localFetch, isRevoked });
   const perimeter = new PerimeterSettings(database, users, now);
+  const vaultStore = new VaultStore(database, box);
+  const providerSources: CredentialProviderSource[] = [
+    configuredProviders(platform.config.tokenVault, { region: platform.config.region, accountId: platform.config.accountId, dataDir: platform.dataDir }),
+  ];
+  const vault = new TokenVault({
+    store: vaultStore,
+    providers: () => providerSources,
+    callbackUrl: `${platform.baseUrl}${VAULT_CALLBACK_PATH}`,
+    consentTimeoutMs: (platform.config.tokenVault?.consentTimeoutSeconds ?? 600) * 1000,
+    now,
+    logger: logger.child({ part: 'token-vault' }),
+  });
+  const vaultDeps = { context, workloads, vault };
+  // tokenVault.revokeOnSignOut: a user's SaaS tokens go with their Gatehouse sign-out (best effort at the SaaS).
+  async function forgetVaultTokens(poolId: string, username: string): Promise<void> {
+    if (!platform.config.tokenVault?.revokeOnSignOut) return;
+    const user = users.user(poolId, username);
+    if (!user) return;
+    const count = await vault.disconnect({ iss: context.issuer(poolId), sub: user.sub }).catch((error: unknown) => {
+      logger.warn({ code: error instanceof Error ? error.name : 'Error' }, 'token vault: forgetting tokens at sign-out failed');
+      return 0;
+    });
+    if (count > 0) logger.info({ count }, 'token vault: SaaS tokens forgotten at sign-out');
+  }
   const runtimeActor = (): { sub: string; client_id: string } => {
     const client = users.clientByName(firstPool.id, SERVICE_CLIENTS.runtime);
     return { sub: SERVICE_CLIENTS.runtime, client_id: client?.id ?? '' };
@@ -118,6 +152,7 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
   const sweeper = setInterval(() => {
     try {
       tokens.sweep();
+      vaultStore.sweep(now());
     } catch (error) {
       logger.warn({ err: error }, 'identity sweep failed');
     }
@@ -154,9 +189,14 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
     registerWorkloads: (definitions) => workloads.register(definitions),
     workloadTokenForJwt: (workloadName, userToken) => workloads.forJwt(workloadName, userToken, runtimeActor()),
     perimeter: (resource, declaration) => perimeter.view(resource, declaration),
+    vault,
+    addCredentialProviders: (source) => {
+      providerSources.push(source);
+    },
     async handle(request: IncomingMessage, response: ServerResponse, url: URL) {
       if (isAgentCoreIdentityRequest(url)) {
-        await handleAgentCoreIdentity(workloads, agentCoreSigV4, logger, request, response, url);
+        if (await handleVaultRoute({ context, vault, logger }, request, response, url)) return true;
+        await handleAgentCoreIdentity(vaultDeps, agentCoreSigV4, logger, request, response, url);
         return true;
       }
       if (isCognitoPreflight(request, url)) {

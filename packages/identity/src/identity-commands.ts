@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { createLogger, EmbeddedStore, type CommandContext, type CommandHandler, type Platform } from '@gatehouse/core';
+import { createLogger, EmbeddedStore, type CommandContext, type CommandHandler, type Database, type Platform } from '@gatehouse/core';
+import { openTokenVault } from './vault/open-token-vault.ts';
 import { openIdentityDatabase } from './identity-database.ts';
 import { SecretBox } from './secret-box.ts';
 import { UserStore, UsernameTakenError, type PoolRecord } from './user-store.ts';
@@ -11,6 +12,7 @@ import { CognitoError } from './cognito-error.ts';
 import { PerimeterSettings } from './perimeter-settings.ts';
 
 interface Opened {
+  readonly database: Database;
   readonly users: UserStore;
   readonly keys: KeyStore;
   readonly tokens: TokenStore;
@@ -30,7 +32,7 @@ function open(context: CommandContext, poolName: string | undefined): Opened {
     const pools = bootstrapPools(platform, database, users, keys);
     const pool = poolName ? users.poolByName(poolName) : pools[0];
     if (!pool) throw new UsageError(`no user pool named "${poolName}" (known: ${users.listPools().map((entry) => entry.name).join(', ')})`);
-    return { users, keys, tokens: new TokenStore(database, now), pool, close: () => database.close() };
+    return { database, users, keys, tokens: new TokenStore(database, now), pool, close: () => database.close() };
   } catch (error) {
     database.close();
     throw error;
@@ -235,4 +237,34 @@ const keys: CommandHandler = (args, context) =>
     }
   });
 
-export const identityCommands: { users: CommandHandler; clients: CommandHandler; keys: CommandHandler } = { users, clients, keys };
+const VAULT_USAGE = `usage: gatehouse vault list <username> [--pool NAME]
+       gatehouse vault disconnect <username> [--provider NAME] [--pool NAME]
+  (the user's SaaS connections in the token vault; disconnect forgets them and revokes them at providers declared in gatehouse.yaml)`;
+
+const vault: CommandHandler = (args, context) =>
+  run(context, VAULT_USAGE, async () => {
+    const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: { pool: { type: 'string' }, provider: { type: 'string' } } });
+    const [verb, username] = positionals;
+    if (verb !== 'list' && verb !== 'disconnect') throw new UsageError(verb ? `unknown sub-command "${verb}"` : 'missing sub-command');
+    if (!username) throw new UsageError(`vault ${verb} needs a username`);
+    const opened = open(context, values.pool);
+    try {
+      const user = opened.users.user(opened.pool.id, username);
+      if (!user) throw new UsageError(`no user "${username}" in pool ${opened.pool.name}`);
+      const owner = { iss: `${context.baseUrl}/${opened.pool.id}`, sub: user.sub };
+      const tokenVault = openTokenVault(context, opened.database);
+      if (verb === 'list') {
+        const rows = tokenVault.connections(owner);
+        if (rows.length === 0) context.stdout(`${username} has no SaaS connections`);
+        for (const row of rows) context.stdout(`${row.provider}  workload ${row.workload}  scopes ${row.scopes.join(' ') || '-'}${row.expiresAt ? `  expires ${new Date(row.expiresAt).toISOString()}` : ''}`);
+        return 0;
+      }
+      const count = await tokenVault.disconnect(owner, values.provider);
+      context.stdout(`disconnected ${count} connection${count === 1 ? '' : 's'} of ${username}${values.provider ? ` to ${values.provider}` : ''}`);
+      return 0;
+    } finally {
+      opened.close();
+    }
+  });
+
+export const identityCommands: { users: CommandHandler; clients: CommandHandler; keys: CommandHandler; vault: CommandHandler } = { users, clients, keys, vault };

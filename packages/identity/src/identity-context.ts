@@ -31,6 +31,8 @@ export interface IdentityContext {
   publishRevocations(): Promise<void>;
   /** Runs several store writes as one transaction. */
   atomically<T>(work: () => T): T;
+  /** The user signed out (GlobalSignOut, AdminUserGlobalSignOut, refresh-token revocation): the token vault may forget their SaaS tokens. */
+  userSignedOut(poolId: string, username: string): Promise<void>;
 }
 
 export function subjectOf(context: IdentityContext, user: UserRecord): TokenSubject {

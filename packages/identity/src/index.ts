@@ -8,3 +8,5 @@ export { AgentCoreIdentityError } from './agentcore-identity-error.ts';
 export type { AgentCoreIdentityErrorCode } from './agentcore-identity-error.ts';
 export type { WorkloadDefinition, WorkloadToken } from './workload-identities.ts';
 export type { PerimeterDeclaration, PerimeterResource, PerimeterView, LiveSet } from './perimeter-settings.ts';
+export type { TokenVault, TokenRequest, TokenAnswer } from './vault/token-vault.ts';
+export type { VaultUser } from './vault/vault-store.ts';

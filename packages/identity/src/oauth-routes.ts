@@ -84,6 +84,7 @@ const revoke: Route = async (context, request, response) => {
   if (lookup.state !== 'invalid' && lookup.record.clientId === client.id) {
     context.tokens.revokeFamily(lookup.record.family, lookup.record.expiresAt);
     await context.publishRevocations();
+    await context.userSignedOut(lookup.record.poolId, lookup.record.username);
   }
   response.writeHead(200, { ...API_HEADERS, 'content-length': 0 });
   response.end();

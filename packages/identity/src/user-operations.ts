@@ -58,6 +58,7 @@ export const userOperations: Record<string, Operation> = {
     const user = await userFromAccessToken(context, token);
     context.tokens.revokeUser(user.poolId, user.username);
     if (typeof verified?.claims.origin_jti === 'string') context.tokens.revokeOrigin(verified.claims.origin_jti, Number(verified.claims.exp) * 1000);
+    await context.userSignedOut(user.poolId, user.username);
     return {};
   },
   async GetTokensFromRefreshToken(context, body) {

@@ -71,6 +71,22 @@ export class WorkloadIdentities {
 
   /** GetWorkloadAccessTokenForJWT: the user token must pass the workload's own inbound authorizer. */
   async forJwt(workloadName: string, userToken: unknown, actor: WorkloadActor): Promise<WorkloadToken> {
+    const { definition, principal } = await this.#verifyUserToken(workloadName, userToken);
+    return this.#mintForUser(definition, principal, actor);
+  }
+
+  /** The user (`iss` + `sub`) of a user token that the workload's own inbound authorizer accepts (CompleteResourceTokenAuth). */
+  async verifyUser(workloadName: string, userToken: unknown): Promise<{ iss: string; sub: string }> {
+    const { principal } = await this.#verifyUserToken(workloadName, userToken);
+    return { iss: principal.issuer ?? '', sub: principal.subject };
+  }
+
+  /** Whether a workload identity of this name is registered. */
+  has(workloadName: string): boolean {
+    return this.#workloads.has(workloadName);
+  }
+
+  async #verifyUserToken(workloadName: string, userToken: unknown): Promise<{ definition: WorkloadDefinition; principal: Principal }> {
     const { definition, authorizer } = this.#find(workloadName);
     if (typeof userToken !== 'string' || userToken.length === 0) throw fieldError('userToken', 'is required');
     if (userToken.length > 16_384) throw fieldError('userToken', 'must be at most 16384 characters');
@@ -90,7 +106,7 @@ export class WorkloadIdentities {
     if (principal.claims[WORKLOAD_CLAIM] !== undefined) {
       throw new AgentCoreIdentityError('AccessDeniedException', 'userToken is a workload access token; send the user’s own access token.');
     }
-    return this.#mintForUser(definition, principal, actor);
+    return { definition, principal };
   }
 
   /** GetWorkloadAccessTokenForUserId: the caller asserts the user id (a sensitive permission). */

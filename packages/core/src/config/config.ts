@@ -9,6 +9,7 @@ import { toolsSchema } from './tools-config.ts';
 import { telemetrySchema } from './telemetry-config.ts';
 import { DEFAULT_SERVER_CONFIG, serverSchema } from './server-config.ts';
 import { controlPlaneSchema, DEFAULT_CONTROL_PLANE_CONFIG } from './control-plane-config.ts';
+import { tokenVaultSchema } from './token-vault-config.ts';
 
 export const configSchema = z.strictObject({
   region: z.string().regex(/^[a-z0-9-]{1,32}$/).default('local'),
@@ -34,6 +35,8 @@ export const configSchema = z.strictObject({
   server: serverSchema.default(DEFAULT_SERVER_CONFIG),
   /** The control plane's local commands and functions, rate and quotas. */
   controlPlane: controlPlaneSchema.default(DEFAULT_CONTROL_PLANE_CONFIG),
+  /** OAuth2 and API-key credential providers of the token vault (per-user SaaS tokens for tools). */
+  tokenVault: tokenVaultSchema.optional(),
 });
 
 export type GatehouseConfig = z.infer<typeof configSchema>;

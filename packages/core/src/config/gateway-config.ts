@@ -29,7 +29,9 @@ export const credentialProviderSchema = z.discriminatedUnion('credentialProvider
     credentialProviderType: z.literal('API_KEY'),
     apiKeyCredentialProvider: z.strictObject({
       /** Name of the secret in Gatehouse's secret store (environment variable GATEHOUSE_SECRET_<NAME> or the data dir's secrets file). */
-      secretName: z.string().min(1),
+      secretName: z.string().min(1).optional(),
+      /** Or, as AgentCore: an API-key credential provider of the token vault (`…:token-vault/default/apikeycredentialprovider/NAME`). */
+      providerArn: z.string().min(1).optional(),
       credentialParameterName: z.string().default('Authorization'),
       credentialPrefix: z.string().optional(),
       credentialLocation: z.enum(['HEADER', 'QUERY_PARAMETER']).default('HEADER'),
@@ -38,7 +40,12 @@ export const credentialProviderSchema = z.discriminatedUnion('credentialProvider
   z.strictObject({
     credentialProviderType: z.literal('OAUTH'),
     oauthCredentialProvider: z.strictObject({
-      grantType: z.enum(['CLIENT_CREDENTIALS', 'TOKEN_EXCHANGE']),
+      /** AUTHORIZATION_CODE (the user's own consent, 3LO) and CLIENT_CREDENTIALS with `providerArn` go through the token vault. */
+      grantType: z.enum(['CLIENT_CREDENTIALS', 'TOKEN_EXCHANGE', 'AUTHORIZATION_CODE']),
+      /** An OAuth2 credential provider of the token vault (`…:token-vault/default/oauth2credentialprovider/NAME`), as AgentCore. */
+      providerArn: z.string().min(1).optional(),
+      /** Where the user's browser lands after consenting (AgentCore `defaultReturnUrl`); default the web UI. */
+      defaultReturnUrl: z.string().url().optional(),
       tokenEndpoint: z.string().url().optional(),
       clientId: z.string().optional(),
       clientSecretName: z.string().optional(),
@@ -59,11 +66,21 @@ export const credentialProviderSchema = z.discriminatedUnion('credentialProvider
   z.strictObject({ credentialProviderType: z.literal('JWT_PASSTHROUGH') }),
 ]);
 
+function vaultReferenceComplete(provider: z.infer<typeof credentialProviderSchema>): boolean {
+  if (provider.credentialProviderType === 'API_KEY') return (provider.apiKeyCredentialProvider.secretName === undefined) !== (provider.apiKeyCredentialProvider.providerArn === undefined);
+  if (provider.credentialProviderType === 'OAUTH' && provider.oauthCredentialProvider.grantType === 'AUTHORIZATION_CODE') return provider.oauthCredentialProvider.providerArn !== undefined;
+  return true;
+}
+
 export const gatewayTargetSchema = z.strictObject({
   name: z.string().regex(/^[a-zA-Z0-9-]{1,100}$/, 'letters, digits and - only (the tool prefix is name___tool)'),
   description: z.string().optional(),
   targetConfiguration: targetConfigurationSchema,
-  credentialProviderConfigurations: z.array(credentialProviderSchema).length(1).default([{ credentialProviderType: 'NONE' }]),
+  credentialProviderConfigurations: z
+    .array(credentialProviderSchema)
+    .length(1)
+    .refine((list) => list.every(vaultReferenceComplete), 'API_KEY needs secretName or providerArn; OAUTH AUTHORIZATION_CODE needs providerArn (a token-vault OAuth2 credential provider)')
+    .default([{ credentialProviderType: 'NONE' }]),
   timeoutSeconds: z.number().positive().max(900).default(30),
   maxConcurrency: z.number().int().positive().default(16),
 });

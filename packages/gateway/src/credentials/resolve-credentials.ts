@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { CredentialProviderConfig, SharedStore } from '@gatehouse/core';
+import { readSecret, type CredentialProviderConfig, type SharedStore } from '@gatehouse/core';
 import type { Caller } from '../caller.ts';
 import { callerKey } from '../caller.ts';
 import { ToolCallError } from '../gateway-error.ts';
 import type { LambdaCredentials } from '../tool-definition.ts';
 import type { SealedBox } from './sealed-box.ts';
-import { readSecret } from './secret-store.ts';
+import { vaultApiKey, vaultOAuthToken, type GatewayVault } from './vault-credentials.ts';
+
 
 /** What a target call carries for one user: extra headers / query parameters, or AWS credentials. */
 export interface OutboundCredentials {
@@ -25,6 +26,8 @@ export interface CredentialDeps {
   readonly now: () => number;
   readonly serviceClient?: { clientId: string; clientSecret: string; tokenEndpoint: string };
   readonly sts?: { endpoint?: string; region: string; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } };
+  /** The token vault (providerArn targets) and where users land after consenting (default: the web UI). */
+  readonly vault?: { readonly vault: GatewayVault; readonly returnUrl: string } | undefined;
 }
 
 const NONE: OutboundCredentials = { headers: {}, query: {}, key: 'none' };
@@ -62,18 +65,25 @@ export class CredentialResolver {
         return { headers: { authorization: `Bearer ${caller.token}` }, query: {}, key: `jwt:${hash(caller.token)}` };
       case 'API_KEY': {
         const settings = provider.apiKeyCredentialProvider;
-        const secret = readSecret(settings.secretName, this.#deps.dataDir);
-        if (!secret) throw new ToolCallError('CredentialsUnavailable', `Target ${targetName} needs the API key secret "${settings.secretName}" (set GATEHOUSE_SECRET_${settings.secretName.toUpperCase().replace(/[^A-Z0-9]/g, '_')} or secrets.json); the call was not sent`);
+        const secretName = settings.secretName ?? '';
+        const secret = settings.providerArn ? await vaultApiKey(this.#deps.vault?.vault, settings.providerArn, targetName) : readSecret(secretName, this.#deps.dataDir);
+        if (!secret) throw new ToolCallError('CredentialsUnavailable', `Target ${targetName} needs the API key secret "${secretName}" (set GATEHOUSE_SECRET_${secretName.toUpperCase().replace(/[^A-Z0-9]/g, '_')} or secrets.json); the call was not sent`);
         const value = `${settings.credentialPrefix ?? ''}${secret}`;
         const placed = { [settings.credentialLocation === 'HEADER' ? settings.credentialParameterName.toLowerCase() : settings.credentialParameterName]: value };
         return settings.credentialLocation === 'HEADER' ? { headers: placed, query: {}, key: `key:${hash(value)}` } : { headers: {}, query: placed, key: `key:${hash(value)}` };
       }
       case 'OAUTH': {
         const settings = provider.oauthCredentialProvider;
+        if (settings.providerArn || settings.grantType === 'AUTHORIZATION_CODE') {
+          const vault = this.#deps.vault;
+          const token = await vaultOAuthToken(vault?.vault, { caller, gatewayName: this.#deps.gatewayName, targetName, settings, returnUrl: vault?.returnUrl ?? '' });
+          return { headers: { authorization: `Bearer ${token}` }, query: {}, key: `oauth:${hash(token)}` };
+        }
         const token =
           settings.grantType === 'CLIENT_CREDENTIALS'
             ? await this.#clientCredentials(settings, targetName)
             : await this.#tokenExchange(settings, caller, targetName, settings.audience ?? defaultAudience);
+        // (AUTHORIZATION_CODE went to the vault above)
         return { headers: { authorization: `Bearer ${token}` }, query: {}, key: `oauth:${hash(token)}` };
       }
       case 'GATEWAY_IAM_ROLE': {

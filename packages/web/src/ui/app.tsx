@@ -5,10 +5,12 @@ import { ChatError } from '../chat-error.ts';
 import { loadWebSettings, type WebSettings } from '../web-settings.ts';
 import { ChatScreen } from './chat-screen.tsx';
 import { SignInScreen } from './sign-in-screen.tsx';
+import { takeConsentReturn } from '../vault-consent.ts';
 
 type Phase =
   | { readonly kind: 'loading' }
   | { readonly kind: 'signing-out' }
+  | { readonly kind: 'connected' }
   | { readonly kind: 'broken'; readonly message: string }
   | { readonly kind: 'signed-out'; readonly settings: WebSettings; readonly auth: AuthClient; readonly notice?: string }
   | { readonly kind: 'signed-in'; readonly settings: WebSettings; readonly auth: AuthClient; readonly user: User };
@@ -19,6 +21,12 @@ export function App() {
   useEffect(() => {
     let cancelled = false;
     void (async () => {
+      // Back from a SaaS consent in the popup: the chat (its opener) completes it; this window just closes.
+      if (takeConsentReturn().popup) {
+        setPhase({ kind: 'connected' });
+        window.close();
+        return;
+      }
       let settings: WebSettings;
       try {
         settings = await loadWebSettings(window.location.origin);
@@ -73,6 +81,12 @@ export function App() {
       return (
         <main className="centered" aria-busy="true">
           <p role="status">Loading Gatehouse…</p>
+        </main>
+      );
+    case 'connected':
+      return (
+        <main className="centered">
+          <p role="status">Connected. You can close this window and go back to the chat.</p>
         </main>
       );
     case 'signing-out':

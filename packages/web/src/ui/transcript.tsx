@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import Markdown, { type Components } from 'react-markdown';
 import { toMarkdown } from '../to-markdown.ts';
 import { displaySummary, splitToolName, toolAccount, type Entry, type ErrorNote, type ToolActivity } from '../chat-state.ts';
+import { consentOf, type ConsentLink } from '../vault-consent.ts';
 
 // react-markdown renders no raw HTML and drops unsafe URL schemes by default; links open outside the app
 // without handing it an opener or referrer.
@@ -18,9 +19,11 @@ interface TranscriptProps {
   readonly busy: boolean;
   readonly onRetry: (prompt: string) => void;
   readonly onSignIn: () => void;
+  /** Opens a SaaS consent link; `prompt` is asked again once the user is connected. */
+  readonly onConnect: (link: ConsentLink, prompt: string | undefined) => void;
 }
 
-export function Transcript({ entries, busy, onRetry, onSignIn }: TranscriptProps) {
+export function Transcript({ entries, busy, onRetry, onSignIn, onConnect }: TranscriptProps) {
   const end = useRef<HTMLDivElement>(null);
   useEffect(() => {
     end.current?.scrollIntoView?.({ block: 'end' });
@@ -44,7 +47,7 @@ export function Transcript({ entries, busy, onRetry, onSignIn }: TranscriptProps
                 </div>
               );
             }
-            if (part.kind === 'tool') return <ToolCard key={key} tool={part.tool} />;
+            if (part.kind === 'tool') return <ToolCard key={key} tool={part.tool} onConnect={(link) => onConnect(link, entry.prompt)} />;
             return (
               <ErrorCard
                 key={key}
@@ -62,8 +65,9 @@ export function Transcript({ entries, busy, onRetry, onSignIn }: TranscriptProps
   );
 }
 
-function ToolCard({ tool }: { readonly tool: ToolActivity }) {
+function ToolCard({ tool, onConnect }: { readonly tool: ToolActivity; readonly onConnect: (link: ConsentLink) => void }) {
   const { target, tool: toolName } = splitToolName(tool.name);
+  const consent = tool.status === 'refused' ? consentOf(tool.result) : undefined;
   const account = toolAccount(tool.arguments);
   const summary = displaySummary(tool.summary, tool.result);
   const label = { running: 'running', ok: 'ok', refused: 'refused', unfinished: 'no result' }[tool.status];
@@ -80,7 +84,25 @@ function ToolCard({ tool }: { readonly tool: ToolActivity }) {
         {account ? <span className="tool-account">account: {account}</span> : null}
         <span className={`tool-status tool-status-${tool.status}`}>{label}</span>
       </div>
-      {summary ? <p className="tool-summary">{summary}</p> : null}
+      {consent ? (
+        <p className="tool-connect">
+          <a
+            className="button primary"
+            href={consent.url}
+            target="gatehouse-connect"
+            rel="noreferrer"
+            onClick={(event) => {
+              event.preventDefault();
+              onConnect(consent);
+            }}
+          >
+            Connect {consent.provider}
+          </a>{' '}
+          <span>This tool acts with your own {consent.provider} account; connect it once, then the question is asked again.</span>
+        </p>
+      ) : summary ? (
+        <p className="tool-summary">{summary}</p>
+      ) : null}
       <details>
         <summary>Details</summary>
         <h4>Arguments</h4>
