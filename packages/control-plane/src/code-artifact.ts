@@ -85,13 +85,15 @@ export async function prepareCode(options: {
   const partial = path.join(runtimeDirectory, `.partial-${options.version}`);
   const { command } = codeCommand(configuration, options, options.runtimeId, options.version);
   try {
+    // The runtime's directory stays private; inside it the code is world-readable, because an isolated agent
+    // runs as an unprivileged user that sees only its own version directory (mounted back into its namespace).
     await mkdir(runtimeDirectory, { recursive: true, mode: 0o700 });
     await rm(partial, { recursive: true, force: true });
-    await mkdir(partial, { mode: 0o700 });
+    await mkdir(partial, { mode: 0o755 });
     for (const file of files) {
       const destination = path.join(partial, ...file.name.split('/'));
-      await mkdir(path.dirname(destination), { recursive: true, mode: 0o700 });
-      await writeFile(destination, file.data, { mode: 0o600, flag: 'wx' });
+      await mkdir(path.dirname(destination), { recursive: true, mode: 0o755 });
+      await writeFile(destination, file.data, { mode: 0o644, flag: 'wx' });
     }
     await probe(command, partial);
     await rm(target, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { agentAddress } from './agent-endpoint.ts';
 import { clientResponseHeaders } from './agent-headers.ts';
 import { endHop } from './invocation-trace.ts';
 import type { TraceSpan } from '@gatehouse/core';
@@ -46,8 +47,7 @@ export function proxyInvocation(call: ProxyInvocation): Promise<number> {
     call.headers['content-length'] = call.body.length;
     const send = (retried: boolean): ClientRequest => {
       const upstream = httpRequest({
-        host: endpoint.host,
-        port: endpoint.port,
+        ...agentAddress(endpoint),
         method: 'POST',
         path: '/invocations',
         headers: call.headers,

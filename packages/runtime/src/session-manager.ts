@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Platform } from '@gatehouse/core';
 import { spawnAgent, urlAgent, type AgentEndpoint } from './agent-endpoint.ts';
+import { AgentIsolation, type IsolationSupport } from './agent-isolation.ts';
 import { RuntimeError } from './runtime-error.ts';
 import type { RuntimeEntry } from './runtime-registry.ts';
 
@@ -54,6 +55,8 @@ export interface SessionManagerOptions {
   readonly instanceId: string;
   readonly instanceUrl?: string | undefined;
   readonly reapIntervalMs: number;
+  /** For tests: what the host's namespace probe answers. */
+  readonly isolationSupport?: IsolationSupport | undefined;
 }
 
 /** A running session's slot lease (shared store) and how often live sessions renew it: three renewals per lease. */
@@ -78,12 +81,17 @@ export class SessionManager {
   readonly #pools = new Map<string, WarmPool>();
   readonly #urlAgents = new Map<string, AgentEndpoint>();
   readonly #reaper: NodeJS.Timeout;
+  readonly #isolation: AgentIsolation;
   #slotRenewal: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(platform: Platform, runtimes: readonly RuntimeEntry[], options: SessionManagerOptions) {
     this.#platform = platform;
     this.#options = options;
+    this.#isolation = new AgentIsolation({ dataDir: platform.dataDir, baseUrl: platform.baseUrl, logger: platform.logger, ...(options.isolationSupport ? { support: options.isolationSupport } : {}) });
+    const support = this.#isolation.support;
+    if (support.available) platform.logger.info({ isolation: 'namespace', how: support.reason }, 'agent isolation: each session runs in its own network, mount and pid namespaces');
+    else platform.logger.warn({ isolation: 'none', reason: support.reason }, 'agent isolation is off: agents share the host and must listen on the PORT Gatehouse sets');
     for (const runtime of runtimes) this.add(runtime);
     this.#reaper = setInterval(() => void this.sweep(), options.reapIntervalMs);
     this.#reaper.unref();
@@ -210,6 +218,7 @@ export class SessionManager {
 
   /** Serves a runtime (from gatehouse.yaml, or added while running): its URL agent, or a warm pool of its command. */
   add(runtime: RuntimeEntry): void {
+    if (!('url' in runtime.config.agent)) this.#isolation.modeFor(runtime.name, runtime.config.isolation);
     if ('url' in runtime.config.agent) this.#urlAgents.set(runtime.name, urlAgent(runtime.config.agent.url));
     else {
       this.#pools.set(runtime.name, { ready: [], starting: 0, retryAfter: 0 });
@@ -258,6 +267,7 @@ export class SessionManager {
     for (const pool of this.#pools.values()) stops.push(...pool.ready.splice(0).map((endpoint) => endpoint.stop()));
     for (const endpoint of this.#urlAgents.values()) endpoint.agent.destroy();
     await Promise.allSettled(stops);
+    await this.#isolation.close();
   }
 
   /**
@@ -386,6 +396,7 @@ export class SessionManager {
   #spawn(runtime: RuntimeEntry): Promise<AgentEndpoint> {
     const agent = runtime.config.agent;
     if (!('command' in agent)) throw new Error('unreachable: URL agents are never spawned');
+    const isolated = this.#isolation.modeFor(runtime.name, runtime.config.isolation) === 'namespace';
     return spawnAgent({
       command: agent.command,
       cwd: agent.cwd,
@@ -394,13 +405,16 @@ export class SessionManager {
         AWS_DEFAULT_REGION: this.#platform.config.region,
         OTEL_RESOURCE_ATTRIBUTES: `cloud.resource_id=${runtime.arn},service.name=${runtime.name}`,
         // Lets an agent notice that this process died (kill -9) even if that happened while it started.
-        GATEHOUSE_PARENT_PID: String(process.pid),
+        // An isolated agent needs no watch: its pid namespace ends with Gatehouse (and this pid means nothing there).
+        ...(isolated ? {} : { GATEHOUSE_PARENT_PID: String(process.pid) }),
         ...runtime.config.environmentVariables,
         ...agent.env,
       },
       startTimeoutMs: runtime.config.limits.startTimeoutSeconds * 1000,
       logger: this.#platform.logger,
       memoryLimitMiB: runtime.config.limits.maxAgentMemoryMiB,
+      isolation: isolated ? { sandbox: this.#isolation, config: runtime.config.isolation } : undefined,
+      isolationOff: isolated ? undefined : runtime.config.isolation.mode === 'none' ? 'isolation.mode is "none"' : this.#isolation.support.reason,
     });
   }
 
