@@ -5,10 +5,16 @@ import { readlinkSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
-import { closeServer, listen, runtimeSchema } from '@gatehouse/core';
-import { probeIsolation } from '../src/agent-isolation.ts';
+import { closeServer, createLogger, listen, runtimeSchema } from '@gatehouse/core';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { AgentIsolation, probeIsolation } from '../src/agent-isolation.ts';
 import { SESSION, sessionId, startHarness, type Harness } from './support/runtime-harness.ts';
-import { agentSockets, eventually, fastapiRuntime, FASTAPI_AGENT_DIR, namespaceMembers } from './support/isolation-probes.ts';
+import { agentSockets, eventually, fastapiRuntime, FASTAPI_AGENT_DIR, namespaceMembers, socketDirectories } from './support/isolation-probes.ts';
+
+const KILLED_GATEHOUSE = fileURLToPath(new URL('./support/isolated-gatehouse.ts', import.meta.url));
 
 const support = probeIsolation();
 const skip = support.available ? false : `network namespaces are not available here (${support.reason}); run the tests as root on Linux`;
@@ -183,6 +189,28 @@ describe('idle timeout with isolation', { skip }, () => {
     await (harness.runtime as unknown as { sweep(): Promise<void> }).sweep();
     await eventually(() => namespaceMembers(netns).length === 0, 'the namespace has no process left');
     assert.deepEqual(agentSockets(), []);
+  });
+});
+
+describe('SIGKILL of Gatehouse with isolation', { skip }, () => {
+  test('leaves no agent or namespace, and the next start removes its socket directory', async () => {
+    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', KILLED_GATEHOUSE], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+    const started = JSON.parse(line) as { status: number; netns: string; dir: string };
+    try {
+      assert.equal(started.status, 200);
+      assert.ok(namespaceMembers(started.netns).length >= 2, 'the agent runs in its namespace');
+      assert.equal(socketDirectories(child.pid!).length, 1);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      await eventually(() => namespaceMembers(started.netns).length === 0, 'the namespace has no process left');
+      // A killed process cannot remove its directory; the next Gatehouse on this host does, at start.
+      new AgentIsolation({ dataDir: started.dir, baseUrl: 'http://127.0.0.1:1', logger: createLogger({ level: 'silent' }) });
+      assert.deepEqual(socketDirectories(child.pid!), []);
+    } finally {
+      child.kill('SIGKILL');
+      await rm(started.dir, { recursive: true, force: true });
+    }
   });
 });
 
