@@ -309,7 +309,11 @@ export async function bench(): Promise<BenchSection[]> {
       { name: 'runtime memory per open SSE stream', value: round(memory.perStreamKiB, 1), unit: 'KiB' },
       { name: '10,000 open streams (extrapolated from the line above)', value: round(per10k, 0), unit: 'MiB', note: `target ≤ 1024 MiB — ${per10k <= 1024 ? 'met' : 'missed'}` },
     ];
+    // Per-session isolation (issue 17) is its own section; it runs once the proxy runs are done.
+    const { benchIsolation } = await import('./isolation.ts');
+    const isolation = await benchIsolation();
     return [
+      ...isolation,
       {
         title: 'Runtime: invocation proxy vs direct to the same agent',
         rows,
