@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { readlinkSync } from 'node:fs';
-import type { Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { closeServer, createLogger, listen, runtimeSchema } from '@gatehouse/core';
@@ -158,6 +158,44 @@ describe('each session’s agent in its own namespaces (FastAPI example, unchang
     assert.equal(answer.body.uid, 65534);
     const secret = await invoke(harness, 'zip_agent', { token: alice, session: sessionId('zip'), payload: { read: path.join(harness.dir, 'runtime-code') } });
     assert.equal(secret.body.read, "listed: ['zip_agent']", 'only the path to its own code exists');
+  });
+});
+
+describe('the isolated agent calls a gateway with its workload token', { skip }, () => {
+  let harness: Harness;
+  let gateway: HttpServer;
+  const seen: { method: string; authorization: string | undefined }[] = [];
+
+  before(async () => {
+    // A stand-in MCP gateway on the host's loopback, reachable from inside only because it is listed in isolation.egress.
+    gateway = createHttpServer((request, response) => {
+      let text = '';
+      request.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      request.on('end', () => {
+        const message = JSON.parse(text) as { id?: number; method: string };
+        seen.push({ method: message.method, authorization: request.headers.authorization });
+        if (message.id === undefined) return void response.writeHead(202).end();
+        const result = message.method === 'initialize' ? { protocolVersion: '2025-03-26', capabilities: { tools: {} }, serverInfo: { name: 'stand-in', version: '1' } } : { tools: [{ name: 'ops___list_buckets', inputSchema: { type: 'object' } }] };
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: message.id, result }));
+      });
+    });
+    const port = await listen(gateway, 0);
+    harness = await startHarness({
+      runtimes: [fastapiRuntime('gw_agent', { isolation: { mode: 'namespace', egress: [`127.0.0.1:${port}`] }, environmentVariables: { GATEHOUSE_GATEWAY_URL: `http://127.0.0.1:${port}/mcp` } })],
+      deps: { workloadIdentity: { workloadTokenForJwt: async () => ({ workloadAccessToken: 'wat-for-gw-agent', expiresIn: 900 }) } },
+    });
+  });
+  after(async () => {
+    await harness?.close();
+    await closeServer(gateway);
+  });
+
+  test('tools/list over MCP JSON-RPC reaches the gateway with the workload token as Bearer', async () => {
+    const answer = await invoke(harness, 'gw_agent', { token: harness.issuer.sign({ sub: 'gina' }), session: sessionId('gateway'), payload: { gateway: 'tools/list' } });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal(answer.body.hasWorkloadAccessToken, true);
+    assert.deepEqual(answer.body.gateway, { jsonrpc: '2.0', id: 2, result: { tools: [{ name: 'ops___list_buckets', inputSchema: { type: 'object' } }] } });
+    assert.deepEqual(seen, ['initialize', 'notifications/initialized', 'tools/list'].map((method) => ({ method, authorization: 'Bearer wat-for-gw-agent' })));
   });
 });
 
