@@ -139,8 +139,8 @@ describe('each session’s agent in its own namespaces (FastAPI example, unchang
     await eventually(() => namespaceMembers(netns).length === 0, 'the namespace has no process left');
     await eventually(() => agentSockets().length === sockets - 1, 'the socket is removed');
     const fresh = await invoke(harness, 'py_agent', { token: alice, session });
+    // Not compared by namespace: the kernel may give the new namespace the freed one's inode number.
     assert.equal(fresh.body.invocations, 1, 'the next call starts a fresh process');
-    assert.notEqual(fresh.body.netns, netns);
   });
 
   test('a Python agent unpacked into Gatehouse’s data dir (as code zips are) runs isolated and reads its own code', async () => {
