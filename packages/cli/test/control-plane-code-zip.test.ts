@@ -161,7 +161,9 @@ test('a Python agent zipped, uploaded with aws s3 cp and created with codeConfig
   assert.equal(answer.status, 200, await answer.clone().text());
   assert.deepEqual(await answer.json(), { agent: 'python', echo: { prompt: 'hello' } });
   const directory = path.join(codeRoot(), id, '1');
-  assert.equal(statSync(directory).mode & 0o777, 0o700, 'unpacked per version, 0700');
+  assert.equal(statSync(path.dirname(directory)).mode & 0o777, 0o700, 'the runtime’s code directory is private');
+  // Readable inside it, because an isolated agent runs as nobody and sees only its own version directory.
+  assert.equal(statSync(directory).mode & 0o777, 0o755, 'unpacked per version');
   assert.equal(readFileSync(path.join(directory, 'lib', 'readme.txt'), 'utf8'), 'data');
   await control().send(new DeleteAgentRuntimeCommand({ agentRuntimeId: id }));
   assert.equal(existsSync(path.join(codeRoot(), id)), false, 'the runtime’s code went with it');
