@@ -177,7 +177,7 @@ export async function spawnAgent(options: SpawnOptions): Promise<AgentEndpoint> 
   let command = limited;
   let address: { port: number; socketPath: string | undefined };
   if (options.isolation) {
-    const sandbox = await options.isolation.sandbox.prepare({ command: limited, cwd: options.cwd, config: options.isolation.config });
+    const sandbox = await options.isolation.sandbox.prepare({ command: limited, cwd: options.cwd, config: options.isolation.config, env });
     Object.assign(env, sandbox.env);
     command = sandbox.command;
     address = { port: options.isolation.config.agentPort, socketPath: sandbox.socketPath };

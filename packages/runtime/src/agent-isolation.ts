@@ -88,9 +88,10 @@ export class AgentIsolation {
   }
 
   /** The sandbox launch of one session: its socket, the egress ports it may reach, what stays hidden. */
-  async prepare(options: { readonly command: readonly string[]; readonly cwd: string | undefined; readonly config: IsolationConfig }): Promise<PreparedSandbox> {
+  async prepare(options: { readonly command: readonly string[]; readonly cwd: string | undefined; readonly config: IsolationConfig; readonly env: Readonly<Record<string, string>> }): Promise<PreparedSandbox> {
     const directory = this.#ensureDirectory();
-    const ports = await this.#egressPorts(options.config.egress);
+    const outside = await this.#egressPorts(options.config.egress);
+    const egress = outside.map((port) => ({ port: insidePort(port, options.config.agentPort), socket: `${port}.sock` }));
     const socketPath = path.join(directory, `${randomBytes(6).toString('hex')}.sock`);
     const cwd = options.cwd === undefined ? undefined : path.resolve(options.cwd);
     const hide = [this.#options.dataDir, path.dirname(directory)].filter((dir) => !dir.startsWith('/tmp/') && existsSync(dir) && statSync(dir).isDirectory());
@@ -98,7 +99,7 @@ export class AgentIsolation {
       socket: socketPath,
       agentPort: options.config.agentPort,
       egressDir: path.join(directory, 'egress'),
-      egressPorts: ports,
+      egress,
       hide: [...new Set(hide)],
       cwd,
       command: options.command,
@@ -108,7 +109,8 @@ export class AgentIsolation {
     const userFlags = this.support.userNamespace ? ['--user', '--map-root-user'] : [];
     // setpriv's parent-death signal: if Gatehouse dies (even SIGKILL), unshare dies, --kill-child takes the sandbox, and the kernel the rest of its pid namespace.
     const command = ['setpriv', '--pdeathsig', 'KILL', '--', 'unshare', ...userFlags, ...UNSHARE_FLAGS, '--', process.execPath, '--disable-warning=ExperimentalWarning', SANDBOX_SCRIPT, JSON.stringify(plan)];
-    return { command, socketPath, env: { PORT: String(options.config.agentPort), HOME: '/tmp', TMPDIR: '/tmp' } };
+    const env = { ...rewriteMovedPorts(options.env, egress), PORT: String(options.config.agentPort), HOME: '/tmp', TMPDIR: '/tmp' };
+    return { command, socketPath, env };
   }
 
   async close(): Promise<void> {
@@ -152,6 +154,27 @@ export class AgentIsolation {
     }
     return [...targets.keys()];
   }
+}
+
+/** Where a host port appears inside: the same number, unless the agent itself listens there. */
+const MOVED_PORT_BASE = 61_000;
+function insidePort(port: number, agentPort: number): number {
+  return port === agentPort ? MOVED_PORT_BASE + (port % 4000) : port;
+}
+
+/**
+ * Gatehouse on 8080 and an agent on 8080: inside, Gatehouse's relay moves to another port, and the agent's
+ * loopback URLs of the old one (GATEHOUSE_GATEWAY_URL…) are rewritten to it.
+ */
+function rewriteMovedPorts(env: Readonly<Record<string, string>>, egress: readonly { port: number; socket: string }[]): Record<string, string> {
+  const result = { ...env };
+  for (const { port, socket } of egress) {
+    const outside = Number.parseInt(socket, 10);
+    if (outside === port) continue;
+    const pattern = new RegExp(`(://(?:localhost|127\\.0\\.0\\.1|\\[::1\\])):${outside}(?![0-9])`, 'g');
+    for (const [name, value] of Object.entries(result)) result[name] = value.replace(pattern, `$1:${port}`);
+  }
+  return result;
 }
 
 /** `/run/gatehouse` as root; elsewhere a per-user directory (XDG_RUNTIME_DIR or the temp dir). */

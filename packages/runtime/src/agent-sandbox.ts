@@ -19,9 +19,10 @@ export interface SandboxPlan {
   /** Unix socket the runtime connects to; relayed to the agent's port. */
   readonly socket: string;
   readonly agentPort: number;
-  /** Directory holding the runtime's egress sockets (`{port}.sock`), reached through an fd once hidden. */
+  /** Directory holding the runtime's egress sockets, reached through an fd once hidden. */
   readonly egressDir: string;
-  readonly egressPorts: readonly number[];
+  /** 127.0.0.1:{port} inside → `{egressDir}/{socket}` (a relay to a host port outside). */
+  readonly egress: readonly { readonly port: number; readonly socket: string }[];
   /** Directories covered with an empty tmpfs (besides /tmp). */
   readonly hide: readonly string[];
   readonly cwd?: string | undefined;
@@ -70,10 +71,10 @@ function hideDirectories(plan: SandboxPlan): void {
 
 function listenEgress(plan: SandboxPlan, egressFd: number): Promise<unknown> {
   return Promise.all(
-    plan.egressPorts.map(
-      (port) =>
+    plan.egress.map(
+      ({ port, socket }) =>
         new Promise((resolve, reject) => {
-          const server = createServer((client) => relay(client, connect(`/proc/self/fd/${egressFd}/${port}.sock`)));
+          const server = createServer((client) => relay(client, connect(`/proc/self/fd/${egressFd}/${socket}`)));
           server.once('error', reject).listen(port, '127.0.0.1', () => resolve(server));
         }),
     ),

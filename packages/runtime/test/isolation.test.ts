@@ -252,6 +252,31 @@ describe('SIGKILL of Gatehouse with isolation', { skip }, () => {
   });
 });
 
+describe('Gatehouse and the agent on the same port (gatehouse up on 8080, an agent on 8080)', () => {
+  test('Gatehouse’s relay moves to another port inside, and the agent’s URLs of it follow', async () => {
+    const isolation = new AgentIsolation({ dataDir: '/nonexistent', baseUrl: 'http://localhost:8080', logger: createLogger({ level: 'silent' }), support: { available: true, userNamespace: false, reason: 'test' } });
+    try {
+      const prepared = await isolation.prepare({
+        command: ['agent'],
+        cwd: undefined,
+        config: { mode: 'namespace', agentPort: 8080, egress: ['127.0.0.1:11434'] },
+        env: { GATEHOUSE_GATEWAY_URL: 'http://localhost:8080/mcp', OTHER: 'http://127.0.0.1:80801/x', MODEL_URL: 'http://127.0.0.1:11434/v1' },
+      });
+      const plan = JSON.parse(prepared.command.at(-1)!) as { egress: { port: number; socket: string }[] };
+      assert.deepEqual(plan.egress, [{ port: 61_080, socket: '8080.sock' }, { port: 11_434, socket: '11434.sock' }]);
+      assert.deepEqual(prepared.env, { GATEHOUSE_GATEWAY_URL: 'http://localhost:61080/mcp', OTHER: 'http://127.0.0.1:80801/x', MODEL_URL: 'http://127.0.0.1:11434/v1', PORT: '8080', HOME: '/tmp', TMPDIR: '/tmp' });
+    } finally {
+      await isolation.close();
+    }
+  });
+
+  test('asking for namespaces where the host has none is refused, naming why', () => {
+    const isolation = new AgentIsolation({ dataDir: '/nonexistent', baseUrl: 'http://localhost:8080', logger: createLogger({ level: 'silent' }), support: { available: false, userNamespace: false, reason: 'network namespaces are Linux-only (this is darwin)' } });
+    assert.throws(() => isolation.modeFor('py_agent', { mode: 'namespace', agentPort: 8080, egress: [] }), /Runtime py_agent asks for isolation\.mode "namespace", but network namespaces are Linux-only \(this is darwin\)/);
+    assert.equal(isolation.modeFor('py_agent', { mode: 'auto', agentPort: 8080, egress: [] }), 'none');
+  });
+});
+
 describe('without isolation (isolation.mode none)', () => {
   let harness: Harness;
   before(async () => {
