@@ -57,6 +57,7 @@ export async function prepareCode(options: {
   readonly roleArn: string;
   readonly configuration: CodeConfiguration;
   readonly nodePath: string;
+  readonly probeAgent?: CodeProbe | undefined;
 }): Promise<void> {
   const { configuration } = options;
   const accountId = /^arn:aws[^:]*:iam::([0-9]{12}):/.exec(options.roleArn)?.[1];
@@ -95,7 +96,7 @@ export async function prepareCode(options: {
       await mkdir(path.dirname(destination), { recursive: true, mode: 0o755 });
       await writeFile(destination, file.data, { mode: 0o644, flag: 'wx' });
     }
-    await probe(command, partial);
+    await probeCode(command, partial, options.probeAgent);
     await rm(target, { recursive: true, force: true });
     await rename(partial, target);
   } catch (error) {
@@ -112,6 +113,28 @@ async function removeIfEmpty(directory: string): Promise<void> {
   } catch {
     // Already gone, or still holding other versions.
   }
+}
+
+/** Starts an agent in a sandbox until GET /ping answers; resolves false when sandboxes are unavailable here. */
+export type CodeProbe = (command: readonly string[], cwd: string, timeoutMs: number) => Promise<boolean>;
+
+/**
+ * In the runtime's sandbox where there is one, so an agent that binds 0.0.0.0:8080 (as AgentCore agents do) is
+ * READY; else on PORT. Only the first sentence of a failure is kept: the agent's output carries this host's paths.
+ */
+async function probeCode(command: readonly string[], cwd: string, sandboxProbe: CodeProbe | undefined): Promise<void> {
+  if (sandboxProbe) {
+    try {
+      if (await sandboxProbe(command, cwd, PING_TIMEOUT_MS)) return;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const exited = /exited with code (\S+) before GET \/ping answered/.exec(message);
+      if (exited) throw new CodeArtifactError(`the agent exited (code ${exited[1]}) before answering GET /ping in its sandbox; run the entry point locally to see why`);
+      if (message.includes('time exceeded')) throw new CodeArtifactError(`the agent never answered GET /ping within ${PING_TIMEOUT_MS / 1000} s in its sandbox; it must listen on port 8080 (or $PORT) and answer /ping with 200`);
+      throw new CodeArtifactError(`the agent could not be started in its sandbox: ${message.split(' Last lines of its stderr')[0]!.replace(/^Runtime initialization failed: /, '')}`);
+    }
+  }
+  await probe(command, cwd);
 }
 
 /** Starts the agent with PORT set (and only host basics in its environment) until GET /ping answers 200, then stops it. */

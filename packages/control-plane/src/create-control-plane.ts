@@ -7,7 +7,7 @@ import { ControlPlaneError } from './control-plane-error.ts';
 import type { ControlPlaneContext, Operation, OperationResult } from './control-plane-context.ts';
 import { matchRoute } from './control-plane-routes.ts';
 import { ResourceStore } from './resource-store.ts';
-import { CodeArtifactError, prepareCode, runtimeCodeDirectory, type CodeConfiguration, type CodeSource } from './code-artifact.ts';
+import { CodeArtifactError, prepareCode, runtimeCodeDirectory, type CodeConfiguration, type CodeProbe, type CodeSource } from './code-artifact.ts';
 import { runtimeOperations } from './runtime-operations.ts';
 import { gatewayOperations, targetUsingProvider } from './gateway-operations.ts';
 import { identityOperations } from './identity-operations.ts';
@@ -39,6 +39,8 @@ export interface ControlPlaneDeps {
   codeSource?: CodeSource;
   /** The node that runs `NODE_*` code zips; default this process's. */
   nodePath?: string;
+  /** Starts an unpacked zip as a session would (isolated where the host allows; false: not available) to see it answer /ping. */
+  probeAgent?: CodeProbe;
   /** The gateway component, when this process serves gateways: gateways created with a JWT authorizer are served at once. */
   gateways?: GatewayHost;
   /** How often to look for other instances' changes to the same data dir; default 2000 ms. */
@@ -164,6 +166,7 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
         roleArn: String(version.roleArn),
         configuration: (version.agentRuntimeArtifact as { codeConfiguration: CodeConfiguration }).codeConfiguration,
         nodePath: context.codeHome!.nodePath,
+        probeAgent: deps.probeAgent,
       });
       next = { ...version, status: 'READY', gatehouseCode: { unpacked: true } };
     } catch (error) {

@@ -109,7 +109,9 @@ export class AgentIsolation {
     const userFlags = this.support.userNamespace ? ['--user', '--map-root-user'] : [];
     // setpriv's parent-death signal: if Gatehouse dies (even SIGKILL), unshare dies, --kill-child takes the sandbox, and the kernel the rest of its pid namespace.
     const command = ['setpriv', '--pdeathsig', 'KILL', '--', 'unshare', ...userFlags, ...UNSHARE_FLAGS, '--', process.execPath, '--disable-warning=ExperimentalWarning', SANDBOX_SCRIPT, JSON.stringify(plan)];
-    const env = { ...rewriteMovedPorts(options.env, egress), PORT: String(options.config.agentPort), HOME: '/tmp', TMPDIR: '/tmp' };
+    const env: Record<string, string> = { ...rewriteMovedPorts(options.env, egress), PORT: String(options.config.agentPort), HOME: '/tmp', TMPDIR: '/tmp' };
+    // `python3` must not resolve to root's pyenv shim that nobody cannot run: keep the PATH entries the agent's user can reach.
+    if (plan.user && env.PATH !== undefined) env.PATH = env.PATH.split(':').filter(reachableByOthers).join(':');
     return { command, socketPath, env };
   }
 
@@ -153,6 +155,19 @@ export class AgentIsolation {
       await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path.join(this.#directory!, 'egress', `${port}.sock`), resolve));
     }
     return [...targets.keys()];
+  }
+}
+
+/** Whether every directory on the way is searchable by other users (o+x), i.e. by the agent's unprivileged user. */
+function reachableByOthers(directory: string): boolean {
+  if (!path.isAbsolute(directory)) return false;
+  try {
+    for (let current = directory; ; current = path.dirname(current)) {
+      if ((statSync(current).mode & 0o001) === 0) return false;
+      if (current === '/') return true;
+    }
+  } catch {
+    return false;
   }
 }
 

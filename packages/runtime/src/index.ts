@@ -8,6 +8,8 @@ import type { PerimeterSource } from './runtime-registry.ts';
 export { RuntimeError } from './runtime-error.ts';
 export type { RuntimeErrorCode } from './runtime-error.ts';
 export { runtimeArn } from './runtime-registry.ts';
+export { probeAgentInSandbox } from './probe-agent.ts';
+export type { ProbeAgentOptions } from './probe-agent.ts';
 export type { OriginSet, PerimeterSource } from './runtime-registry.ts';
 export type { AddedRuntime, RuntimeService } from './create-runtime.ts';
 export type { RuntimeStats } from './session-manager.ts';
