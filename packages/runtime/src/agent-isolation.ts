@@ -14,6 +14,8 @@ const SANDBOX_SCRIPT = fileURLToPath(new URL('./agent-sandbox.ts', import.meta.u
 const AGENT_USER = { uid: 65534, gid: 65534 } as const;
 const UNSHARE_FLAGS = ['--net', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc'] as const;
 const TMP_SIZE_MIB = 256;
+/** Files named by these variables stay readable when they sit in a hidden directory (Gatehouse's local CA in its data dir). */
+const EXPOSED_FILES = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE'] as const;
 
 /** What the host allows, probed once per process. */
 export interface IsolationSupport {
@@ -102,6 +104,7 @@ export class AgentIsolation {
       egress,
       hide: [...new Set(hide)],
       cwd,
+      expose: EXPOSED_FILES.map((name) => options.env[name]).filter((file): file is string => file !== undefined && path.isAbsolute(file) && existsSync(file)),
       command: options.command,
       user: this.support.userNamespace ? undefined : AGENT_USER,
       tmpSizeMiB: TMP_SIZE_MIB,

@@ -11,7 +11,7 @@
  * When this process dies the kernel kills everything else in the pid namespace, agent included.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
 
@@ -26,6 +26,8 @@ export interface SandboxPlan {
   /** Directories covered with an empty tmpfs (besides /tmp). */
   readonly hide: readonly string[];
   readonly cwd?: string | undefined;
+  /** Files inside hidden directories the agent still needs (a CA certificate), mounted back read-only. */
+  readonly expose: readonly string[];
   readonly command: readonly string[];
   /** Drop to this uid/gid (as root); absent in a user namespace, where "root" is already the caller. */
   readonly user?: { readonly uid: number; readonly gid: number } | undefined;
@@ -61,11 +63,18 @@ function inside(child: string, parent: string): boolean {
 function hideDirectories(plan: SandboxPlan): void {
   const hidden = ['/tmp', ...plan.hide];
   const cwdFd = plan.cwd !== undefined && hidden.some((directory) => inside(plan.cwd!, directory)) ? openSync(plan.cwd, 'r') : undefined;
+  const fileFds = plan.expose.filter((file) => hidden.some((directory) => inside(file, directory))).map((file) => [file, openSync(file, 'r')] as const);
   run('mount', ['-t', 'tmpfs', '-o', `mode=1777,nosuid,nodev,size=${plan.tmpSizeMiB}m`, 'tmpfs', '/tmp']);
   for (const directory of plan.hide) run('mount', ['-t', 'tmpfs', '-o', 'mode=0755,nosuid,nodev,size=1m', 'tmpfs', directory]);
   if (cwdFd !== undefined) {
     mkdirSync(plan.cwd!, { recursive: true });
     run('mount', ['--no-canonicalize', '--bind', '/proc/self/fd/3', plan.cwd!], cwdFd);
+  }
+  for (const [file, fd] of fileFds) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    if (!existsSync(file)) writeFileSync(file, '');
+    run('mount', ['--no-canonicalize', '--bind', '/proc/self/fd/3', file], fd);
+    run('mount', ['-o', 'remount,bind,ro', file]);
   }
 }
 
