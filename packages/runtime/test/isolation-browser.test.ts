@@ -7,7 +7,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { closeServer } from '@gatehouse/core';
 import { probeIsolation } from '../src/agent-isolation.ts';
-import { fastapiRuntime } from './support/isolation-probes.ts';
+import { agentUid, fastapiRuntime } from './support/isolation-probes.ts';
 import { sessionId, startHarness, type Harness } from './support/runtime-harness.ts';
 import { CHROMIUM_FLAGS, pageServer, seedSse, seedWebSocket } from './support/seed-browser.ts';
 
@@ -46,7 +46,7 @@ describe('the seeds’ browser code against an isolated FastAPI agent, in Chromi
     assert.equal(result.sessionHeader, id);
     assert.deepEqual(result.events!.map((event) => event.type), ['text-delta', 'text-delta', 'text-delta', 'message']);
     assert.equal(result.events!.at(-1)!.userId, 'ivan');
-    assert.equal(result.events!.at(-1)!.uid, 65534, 'answered by the isolated agent');
+    assert.equal(result.events!.at(-1)!.uid, agentUid(), 'answered by the isolated agent');
     await tab.close();
   });
 
@@ -60,7 +60,7 @@ describe('the seeds’ browser code against an isolated FastAPI agent, in Chromi
     assert.equal(result.protocol, 'base64UrlBearerAuthorization');
     assert.deepEqual(result.frames.map((frame) => frame.type), ['text-delta', 'text-delta', 'text-delta', 'message']);
     assert.equal(result.frames.at(-1)!.sessionId, id);
-    assert.equal(result.frames.at(-1)!.uid, 65534);
+    assert.equal(result.frames.at(-1)!.uid, agentUid());
     await tab.close();
   });
 });

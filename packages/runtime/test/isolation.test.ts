@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AgentIsolation, probeIsolation } from '../src/agent-isolation.ts';
 import { SESSION, sessionId, startHarness, type Harness } from './support/runtime-harness.ts';
-import { agentSockets, eventually, fastapiRuntime, FASTAPI_AGENT_DIR, namespaceMembers, socketDirectories } from './support/isolation-probes.ts';
+import { agentSockets, agentUid, eventually, fastapiRuntime, FASTAPI_AGENT_DIR, namespaceMembers, socketDirectories } from './support/isolation-probes.ts';
 
 const KILLED_GATEHOUSE = fileURLToPath(new URL('./support/isolated-gatehouse.ts', import.meta.url));
 
@@ -67,7 +67,7 @@ describe('each session’s agent in its own namespaces (FastAPI example, unchang
     assert.notEqual(first.body.netns, second.body.netns, 'two network namespaces');
     for (const answer of [first, second]) {
       assert.notEqual(answer.body.netns, hostNetns);
-      assert.equal(answer.body.uid, 65534, 'the agent runs as nobody');
+      assert.equal(answer.body.uid, agentUid(), 'the agent runs as nobody');
       assert.equal(answer.body.invocations, 1);
       assert.equal(answer.body.hasWorkloadAccessToken, false);
     }
@@ -155,7 +155,7 @@ describe('each session’s agent in its own namespaces (FastAPI example, unchang
     const answer = await invoke(harness, 'zip_agent', { token: alice, session: sessionId('zip'), payload: { read: path.join(code, 'main.py') } });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.match(String(answer.body.read), /^read \d+ bytes$/);
-    assert.equal(answer.body.uid, 65534);
+    assert.equal(answer.body.uid, agentUid());
     const secret = await invoke(harness, 'zip_agent', { token: alice, session: sessionId('zip'), payload: { read: path.join(harness.dir, 'runtime-code') } });
     assert.equal(secret.body.read, "listed: ['zip_agent']", 'only the path to its own code exists');
   });

@@ -1,10 +1,15 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { socketRoot } from '../../src/agent-isolation.ts';
+import { probeIsolation, socketRoot } from '../../src/agent-isolation.ts';
 
 export const FASTAPI_AGENT_DIR = fileURLToPath(new URL('../../../../examples/fastapi-agent/', import.meta.url));
 export const PYTHON = '/usr/bin/python3';
+
+/** The uid an isolated agent sees: nobody when Gatehouse runs as root; in a user namespace, its mapped root. */
+export function agentUid(): number {
+  return probeIsolation().userNamespace ? 0 : 65534;
+}
 
 /** A runtime entry for the harness: the FastAPI example, unchanged, isolated per session. */
 export function fastapiRuntime(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
