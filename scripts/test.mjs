@@ -21,8 +21,15 @@ if (!existsSync(path.join(root, 'node_modules', '.bin', 'node')) || !existsSync(
 const systemNeeds = [
   { command: 'chromium', file: '/usr/bin/chromium', pkg: 'chromium' },
   { command: 'redis-server', pkg: 'redis-server' },
+  // The FastAPI example agent (isolation tests, bench) runs on Debian's Python, not a pyenv one on PATH.
+  { probe: ['/usr/bin/python3', '-c', 'import fastapi, uvicorn'], pkg: 'python3-fastapi' },
+  { probe: ['/usr/bin/python3', '-c', 'import uvicorn'], pkg: 'python3-uvicorn' },
+  { probe: ['/usr/bin/python3', '-c', 'import websockets'], pkg: 'python3-websockets' },
+  // Per-session namespaces: `unshare`/`setpriv` (util-linux) and `ip` to bring the namespace's loopback up.
+  { command: 'ip', pkg: 'iproute2' },
 ];
-const missing = systemNeeds.filter((need) => !(need.file ? existsSync(need.file) : has(need.command)));
+const probes = (need) => spawnSync(need.probe[0], need.probe.slice(1), { stdio: 'ignore' }).status === 0;
+const missing = systemNeeds.filter((need) => !(need.probe ? probes(need) : need.file ? existsSync(need.file) : has(need.command)));
 if (missing.length > 0) {
   const packages = missing.map((need) => need.pkg);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;

@@ -23,7 +23,7 @@ import {
 } from '@gatehouse/core';
 import { createJwtAuthorizer, type SigV4Key } from '@gatehouse/auth';
 import { createIdentity, type IdentityService, type PerimeterResource, type WorkloadDefinition } from '@gatehouse/identity';
-import { createRuntime, type RuntimeService } from '@gatehouse/runtime';
+import { createRuntime, probeAgentInSandbox, type RuntimeService } from '@gatehouse/runtime';
 import { createGateway, type GatewayService } from '@gatehouse/gateway';
 import { createControlPlane, type ControlPlaneService } from '@gatehouse/control-plane';
 import { agentEntryPath } from '@gatehouse/agent';
@@ -252,6 +252,8 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
         ...(runtime ? { runtimes: runtime } : {}),
         // Code zips come from the sandbox S3 in this process, read from its storage directly (no key of anyone's).
         ...(sandbox ? { codeSource: { getObject: (accountId: string, bucket: string, key: string, maxBytes: number) => sandbox.readObject(accountId, bucket, key, maxBytes) } } : {}),
+        // An unpacked zip is tried the way its sessions will run it: in its own namespaces where the host allows.
+        probeAgent: (command, cwd, timeoutMs) => probeAgentInSandbox({ command, cwd, timeoutMs, dataDir: platform.dataDir, baseUrl, logger }),
         ...(gateway ? { gateways: gateway } : {}),
         env,
       });

@@ -13,6 +13,7 @@ import { BedrockAgentCoreControlClient, CreateAgentRuntimeCommand, DeleteAgentRu
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { createLogger } from '@gatehouse/core';
 import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
+import { probeIsolation } from '../../runtime/src/agent-isolation.ts';
 
 const run = promisify(execFile);
 const ACCOUNT = '333333333333';
@@ -161,10 +162,21 @@ test('a Python agent zipped, uploaded with aws s3 cp and created with codeConfig
   assert.equal(answer.status, 200, await answer.clone().text());
   assert.deepEqual(await answer.json(), { agent: 'python', echo: { prompt: 'hello' } });
   const directory = path.join(codeRoot(), id, '1');
-  assert.equal(statSync(directory).mode & 0o777, 0o700, 'unpacked per version, 0700');
+  assert.equal(statSync(path.dirname(directory)).mode & 0o777, 0o700, 'the runtime’s code directory is private');
+  // Readable inside it, because an isolated agent runs as nobody and sees only its own version directory.
+  assert.equal(statSync(directory).mode & 0o777, 0o755, 'unpacked per version');
   assert.equal(readFileSync(path.join(directory, 'lib', 'readme.txt'), 'utf8'), 'data');
   await control().send(new DeleteAgentRuntimeCommand({ agentRuntimeId: id }));
   assert.equal(existsSync(path.join(codeRoot(), id)), false, 'the runtime’s code went with it');
+});
+
+test('a Python agent that binds 0.0.0.0:8080 whatever PORT says (as AgentCore agents do) is READY and answers, each session in its own namespace', { skip: probeIsolation().available ? false : `network namespaces are not available here (${probeIsolation().reason})` }, async () => {
+  await upload(await zip('fixed.zip', { 'main.py': PYTHON_AGENT.replace("('127.0.0.1', int(os.environ['PORT']))", "('0.0.0.0', 8080)") }), 'agents/fixed.zip');
+  const { id, arn } = await create('fixed_port_zip_agent', 'agents/fixed.zip', 'PYTHON_3_12', 'main.py');
+  assert.deepEqual(await waitSettled(id), { status: 'READY' });
+  assert.deepEqual(await invoke(arn, 'first'), { agent: 'python', echo: { prompt: 'first' } });
+  assert.deepEqual(await invoke(arn, 'second'), { agent: 'python', echo: { prompt: 'second' } }, 'a second session binds 8080 too');
+  await control().send(new DeleteAgentRuntimeCommand({ agentRuntimeId: id }));
 });
 
 test('a Node agent zip (NODE_22) runs with the project’s node; an update with a new zip is version 2, a broken one UPDATE_FAILED', async () => {

@@ -67,6 +67,8 @@ async function withStack(work: (context: { gatehouse: RunningGatehouse; issuer: 
   const other = await startTestIssuer();
   const log = path.join(dir, 'agent.log');
   const agent = { command: [process.execPath, path.join(support, 'whoami-agent.mjs')], env: { WHOAMI_LOG: log } };
+  // The agent logs to a file of this test's: shared with the host, so not in a namespace of its own.
+  const isolation = { mode: 'none' as const };
   const gatehouse = await startGatehouse({
     dataDir: path.join(dir, 'data'),
     port: 0,
@@ -77,11 +79,13 @@ async function withStack(work: (context: { gatehouse: RunningGatehouse; issuer: 
         {
           agentRuntimeName: 'ext_agent',
           agent,
+          isolation,
           authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: issuer.discoveryUrl, allowedClients: ['cognito-app', 'keycloak-app', 'entra-app'] } },
         },
         {
           agentRuntimeName: 'aud_agent',
           agent,
+          isolation,
           authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: issuer.discoveryUrl, allowedAudience: [AUDIENCE] } },
         },
       ],

@@ -87,6 +87,8 @@ before(async () => {
     ['counting_agent', 'limited_agent', 'capped_agent'].map((name) => ({
       agentRuntimeName: name,
       agent: { command: [process.execPath, agentScript], env: { AGENT_LOG: agentLog } },
+      // The agent logs to a host file the test reads: not in a namespace of its own.
+      isolation: { mode: 'none' },
       authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: pool.discoveryUrl, allowedClients: [pool.webClientId] } },
       workloadIdentity: { mode: 'passthrough' },
       limits: {

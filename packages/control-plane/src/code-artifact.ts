@@ -59,6 +59,7 @@ export async function prepareCode(options: {
   readonly nodePath: string;
   /** How long the agent has to answer GET /ping; default 15 s. */
   readonly startTimeoutMs?: number;
+  readonly probeAgent?: CodeProbe | undefined;
 }): Promise<void> {
   const { configuration } = options;
   const accountId = /^arn:aws[^:]*:iam::([0-9]{12}):/.exec(options.roleArn)?.[1];
@@ -87,15 +88,17 @@ export async function prepareCode(options: {
   const partial = path.join(runtimeDirectory, `.partial-${options.version}`);
   const { command } = codeCommand(configuration, options, options.runtimeId, options.version);
   try {
+    // The runtime's directory stays private; inside it the code is world-readable, because an isolated agent
+    // runs as an unprivileged user that sees only its own version directory (mounted back into its namespace).
     await mkdir(runtimeDirectory, { recursive: true, mode: 0o700 });
     await rm(partial, { recursive: true, force: true });
-    await mkdir(partial, { mode: 0o700 });
+    await mkdir(partial, { mode: 0o755 });
     for (const file of files) {
       const destination = path.join(partial, ...file.name.split('/'));
-      await mkdir(path.dirname(destination), { recursive: true, mode: 0o700 });
-      await writeFile(destination, file.data, { mode: 0o600, flag: 'wx' });
+      await mkdir(path.dirname(destination), { recursive: true, mode: 0o755 });
+      await writeFile(destination, file.data, { mode: 0o644, flag: 'wx' });
     }
-    await probe(command, partial, options.startTimeoutMs);
+    await probeCode(command, partial, { probeAgent: options.probeAgent, timeoutMs: options.startTimeoutMs });
     await rm(target, { recursive: true, force: true });
     await rename(partial, target);
   } catch (error) {
@@ -114,11 +117,35 @@ async function removeIfEmpty(directory: string): Promise<void> {
   }
 }
 
+/** Starts an agent in a sandbox until GET /ping answers; resolves false when sandboxes are unavailable here. */
+export type CodeProbe = (command: readonly string[], cwd: string, timeoutMs: number) => Promise<boolean>;
+
+/**
+ * In the runtime's sandbox where there is one, so an agent that binds 0.0.0.0:8080 (as AgentCore agents do) is
+ * READY; else on PORT. Only the first sentence of a failure is kept: the agent's output carries this host's paths.
+ */
+export async function probeCode(command: readonly string[], cwd: string, options: { readonly probeAgent?: CodeProbe | undefined; readonly timeoutMs?: number | undefined }): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? PING_TIMEOUT_MS;
+  const sandboxProbe = options.probeAgent;
+  if (sandboxProbe) {
+    try {
+      if (await sandboxProbe(command, cwd, timeoutMs)) return;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const exited = /exited with code (\S+) before GET \/ping answered/.exec(message);
+      if (exited) throw new CodeArtifactError(`the agent exited (code ${exited[1]}) before answering GET /ping in its sandbox; run the entry point locally to see why`);
+      if (message.includes('time exceeded')) throw new CodeArtifactError(`the agent never answered GET /ping within ${timeoutMs / 1000} s in its sandbox; it must listen on port 8080 (or $PORT) and answer /ping with 200`);
+      throw new CodeArtifactError(`the agent could not be started in its sandbox: ${message.split(' Last lines of its stderr')[0]!.replace(/^Runtime initialization failed: /, '')}`);
+    }
+  }
+  await probe(command, cwd, timeoutMs);
+}
+
 /**
  * Starts the agent with PORT set (and only host basics in its environment) until GET /ping answers 200, then stops it.
  * Throws a CodeArtifactError naming the cause: not found, exited, or never answered.
  */
-export async function probe(command: readonly string[], cwd: string, timeoutMs = PING_TIMEOUT_MS): Promise<void> {
+async function probe(command: readonly string[], cwd: string, timeoutMs = PING_TIMEOUT_MS): Promise<void> {
   const port = await freePort();
   const env: Record<string, string> = { PORT: String(port) };
   for (const name of ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR']) if (process.env[name]) env[name] = process.env[name];

@@ -11,7 +11,7 @@ import { ControlPlaneError } from './control-plane-error.ts';
 import type { ControlPlaneContext, Operation, OperationResult } from './control-plane-context.ts';
 import { matchRoute } from './control-plane-routes.ts';
 import { ResourceStore } from './resource-store.ts';
-import { CodeArtifactError, prepareCode, probe, runtimeCodeDirectory, type CodeConfiguration, type CodeSource } from './code-artifact.ts';
+import { CodeArtifactError, prepareCode, probeCode, runtimeCodeDirectory, type CodeConfiguration, type CodeProbe, type CodeSource } from './code-artifact.ts';
 import { commandRoots, type CommandAgent } from './command-agent.ts';
 import { CallerRateLimiter, checkQuota, ClientTokens } from './request-guards.ts';
 import { RUNTIME_NOT_SERVED, runtimeOperations } from './runtime-operations.ts';
@@ -45,6 +45,8 @@ export interface ControlPlaneDeps {
   codeSource?: CodeSource;
   /** The node that runs `NODE_*` code zips; default this process's. */
   nodePath?: string;
+  /** Starts an unpacked zip as a session would (isolated where the host allows; false: not available) to see it answer /ping. */
+  probeAgent?: CodeProbe;
   /** The gateway component, when this process serves gateways: gateways created with a JWT authorizer are served at once. */
   gateways?: GatewayHost;
   /** How often to look for other instances' changes to the same data dir; default 2000 ms. */
@@ -196,7 +198,7 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     if (agent?.command) {
       const program = agent.command[0] !== undefined && path.isAbsolute(agent.command[0]) ? agent.command[0] : agent.command[1];
       if (program !== undefined && path.isAbsolute(program) && !existsSync(program)) throw new CodeArtifactError(`command not found: ${path.basename(program)} does not exist under its command root; create it, or update the runtime with the right path`);
-      await probe(agent.command, agent.cwd, startTimeoutMs);
+      await probeCode(agent.command, agent.cwd ?? process.cwd(), { probeAgent: deps.probeAgent, timeoutMs: startTimeoutMs });
       return { probed: true };
     }
     if (!deps.codeSource) throw new CodeArtifactError(RUNTIME_NOT_SERVED);
@@ -209,6 +211,7 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       configuration: (version.agentRuntimeArtifact as { codeConfiguration: CodeConfiguration }).codeConfiguration,
       nodePath: context.codeHome!.nodePath,
       startTimeoutMs,
+      probeAgent: deps.probeAgent,
     });
     return { unpacked: true };
   }

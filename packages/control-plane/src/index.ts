@@ -5,5 +5,5 @@ export type { ControlPlaneErrorCode } from './control-plane-error.ts';
 export { CONTROL_PLANE_OPERATIONS } from './control-plane-routes.ts';
 export { RUNTIME_NOT_SERVED } from './runtime-operations.ts';
 export type { RuntimeHost, WorkloadAnnouncement } from './runtime-serving.ts';
-export type { CodeSource } from './code-artifact.ts';
+export type { CodeProbe, CodeSource } from './code-artifact.ts';
 export type { GatewayHost } from './gateway-serving.ts';

@@ -17,8 +17,8 @@ export { customJwtAuthorizerSchema, authorizerConfigurationSchema } from './conf
 export type { CustomClaim, CustomJwtAuthorizerConfig, AuthorizerConfiguration } from './config/authorizer-config.ts';
 export { identitySchema, userPoolSchema, appClientSchema } from './config/identity-config.ts';
 export type { IdentityConfig, UserPoolConfig, AppClientConfig } from './config/identity-config.ts';
-export { runtimeSchema } from './config/runtime-config.ts';
-export type { RuntimeConfig, AgentSource, ServerProtocol } from './config/runtime-config.ts';
+export { runtimeSchema, isolationSchema } from './config/runtime-config.ts';
+export type { RuntimeConfig, AgentSource, ServerProtocol, IsolationConfig, ResolvedIsolationConfig } from './config/runtime-config.ts';
 export { controlPlaneSchema, type ControlPlaneConfig } from './config/control-plane-config.ts';
 export { gatewaySchema, gatewayTargetSchema } from './config/gateway-config.ts';
 export type { GatewayConfig, GatewayTargetConfig, CredentialProviderConfig } from './config/gateway-config.ts';

@@ -417,7 +417,11 @@ export async function bench(): Promise<BenchSection[]> {
         note: `target ≤ 2048 MiB — ${(measuredAtGoal ? memory.totalMiB : atGoal) <= 2048 ? 'met' : 'missed'}${measuredAtGoal ? '' : ', not measured'}`,
       },
     ];
+    // Per-session isolation (issue 17) is its own section; it runs once the proxy runs are done.
+    const { benchIsolation } = await import('./isolation.ts');
+    const isolation = await benchIsolation();
     return [
+      ...isolation,
       {
         title: 'Runtime: invocation proxy vs direct to the same agent',
         rows,

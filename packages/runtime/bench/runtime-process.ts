@@ -1,5 +1,8 @@
 // Runs Gatehouse's runtime in its own process for the bench (so the load generator does not share
 // its CPU). Argument: JSON {runtimes}. Prints one JSON line {port, token} when ready; exits on SIGTERM.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { EmbeddedStore, createAppServer, createLogger, listen, parseConfig, systemClock, type HttpComponent } from '@gatehouse/core';
 import { createRuntime } from '../src/index.ts';
 import { startTestIssuer } from '../../auth/test/support/test-issuer.ts';
@@ -15,7 +18,8 @@ const runtimes = input.runtimes.map((runtime) => ({
 }));
 const platform = {
   config: parseConfig({ runtimes }),
-  dataDir: process.cwd(),
+  // Its own data dir: an isolated agent sees Gatehouse's data dir as empty, so it must not hold the agents' code.
+  dataDir: mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-')),
   baseUrl: `http://127.0.0.1:${port}`,
   logger: createLogger({ level: 'error', destination: process.stderr }),
   clock: systemClock,

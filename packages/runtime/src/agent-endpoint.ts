@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import type { Pool } from 'undici';
-import { freePort, redactText, type Logger } from '@gatehouse/core';
+import { freePort, redactText, type Logger, type ResolvedIsolationConfig } from '@gatehouse/core';
+import type { AgentIsolation } from './agent-isolation.ts';
 import { createAgentPool } from './agent-pool.ts';
+import { fixedPortHint, listeningPorts } from './fixed-port.ts';
 import { RuntimeError } from './runtime-error.ts';
 
 export type PingStatus = 'Healthy' | 'HealthyBusy';
@@ -14,8 +17,8 @@ export type PingStatus = 'Healthy' | 'HealthyBusy';
 export interface AgentEndpoint {
   readonly host: string;
   readonly port: number;
-  /** Set when the agent listens on a Unix socket instead of host:port (then `host`/`port` only label it). */
-  readonly socketPath?: string | undefined;
+  /** Set when the agent runs in its own namespaces: requests go over this Unix socket (bridged to its port), not host:port. */
+  readonly socketPath: string | undefined;
   /** Keep-alive connections to this agent only (GET /ping, WebSocket probes): reused across a session's requests. */
   readonly agent: Agent;
   /** The invocation hop's keep-alive pool (undici), reused by every request of the agent's sessions. */
@@ -37,10 +40,15 @@ const HOST_ENV = [
 ];
 const STDERR_LINES = 12;
 
+/** Where node:http connects for this endpoint: its Unix socket, else host and port. */
+export function agentAddress(endpoint: Pick<AgentEndpoint, 'host' | 'port' | 'socketPath'>): { socketPath: string } | { host: string; port: number } {
+  return endpoint.socketPath === undefined ? { host: endpoint.host, port: endpoint.port } : { socketPath: endpoint.socketPath };
+}
+
 /** GET /ping; accepts both `time_of_last_update` forms (Unix seconds or ISO date) since both SDKs exist. */
-export function ping(host: string, port: number, agent: Agent | undefined, timeoutMs: number): Promise<PingStatus> {
+export function ping(endpoint: AgentEndpoint, timeoutMs: number): Promise<PingStatus> {
   return new Promise((resolve, reject) => {
-    const request = httpRequest({ host, port, path: '/ping', method: 'GET', agent, timeout: timeoutMs }, (response) => {
+    const request = httpRequest({ ...agentAddress(endpoint), path: '/ping', method: 'GET', agent: endpoint.agent, timeout: timeoutMs }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
@@ -69,6 +77,10 @@ export interface SpawnOptions {
   readonly logger: Logger;
   /** RLIMIT_DATA for the process in MiB (0: none); applied on Linux only. */
   readonly memoryLimitMiB?: number;
+  /** Per-session namespaces (absent: isolation is off and the agent must honour PORT). */
+  readonly isolation?: { readonly sandbox: AgentIsolation; readonly config: ResolvedIsolationConfig } | undefined;
+  /** Why isolation is off, for the error when an agent binds a fixed port anyway. */
+  readonly isolationOff?: string | undefined;
 }
 
 /**
@@ -86,6 +98,7 @@ export function memoryLimitedCommand(command: readonly string[], memoryLimitMiB:
 class SpawnedAgent implements AgentEndpoint {
   readonly host = '127.0.0.1';
   readonly port: number;
+  readonly socketPath: string | undefined;
   readonly agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
   readonly pool: Pool;
   readonly child: ChildProcess;
@@ -95,10 +108,11 @@ class SpawnedAgent implements AgentEndpoint {
   readonly #exitListeners: ((code: number | null, signal: NodeJS.Signals | null) => void)[] = [];
   readonly exitPromise: Promise<void>;
 
-  constructor(port: number, child: ChildProcess, logger: Logger) {
-    this.port = port;
+  constructor(address: { port: number; socketPath: string | undefined }, child: ChildProcess, logger: Logger) {
+    this.port = address.port;
+    this.socketPath = address.socketPath;
     this.child = child;
-    this.pool = createAgentPool({ host: this.host, port });
+    this.pool = createAgentPool(agentAddress(this));
     let partial = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => {
@@ -120,6 +134,8 @@ class SpawnedAgent implements AgentEndpoint {
         this.exitCode = code;
         this.agent.destroy();
         void this.pool.destroy().catch(() => undefined);
+        // The sandbox cannot remove its socket when it is killed; its directory is this process's own.
+        if (this.socketPath) rmSync(this.socketPath, { force: true });
         for (const listener of this.#exitListeners) listener(code, signal);
         resolve();
       });
@@ -135,61 +151,109 @@ class SpawnedAgent implements AgentEndpoint {
   }
 
   ping(timeoutMs: number): Promise<PingStatus> {
-    return ping(this.host, this.port, this.agent, timeoutMs);
+    return ping(this, timeoutMs);
   }
 
   async stop(): Promise<void> {
     if (this.exited) return;
-    this.child.kill('SIGTERM');
-    const killer = setTimeout(() => this.child.kill('SIGKILL'), 2000);
+    this.#signal('SIGTERM');
+    // SIGKILL of unshare takes the whole sandbox with it (--kill-child, then the pid namespace).
+    const killer = setTimeout(() => this.#signal('SIGKILL'), 2000);
     await this.exitPromise;
     clearTimeout(killer);
   }
+
+  /** A sandbox is its own process group: unshare blocks SIGTERM, so the group gets it (sandbox and agent). */
+  #signal(signal: NodeJS.Signals): void {
+    try {
+      if (this.socketPath && this.child.pid !== undefined) process.kill(-this.child.pid, signal);
+      else this.child.kill(signal);
+    } catch {
+      this.child.kill(signal);
+    }
+  }
 }
 
-/** Spawns the agent with PORT set and waits until GET /ping answers; 424 with the reason otherwise. */
+/** Starts the agent (in its own namespaces when isolation is on) and waits until GET /ping answers; 424 with the reason otherwise. */
 export async function spawnAgent(options: SpawnOptions): Promise<AgentEndpoint> {
-  const port = await freePort();
   const env: Record<string, string> = {};
   // The agent gets only what it needs, never Gatehouse's own credentials (DESIGN invariant 1).
   for (const name of HOST_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
-  Object.assign(env, options.env, { PORT: String(port) });
-  const command = memoryLimitedCommand(options.command, options.memoryLimitMiB);
+  Object.assign(env, options.env);
+  const limited = memoryLimitedCommand(options.command, options.memoryLimitMiB);
+  let command = limited;
+  let address: { port: number; socketPath: string | undefined };
+  if (options.isolation) {
+    const sandbox = await options.isolation.sandbox.prepare({ command: limited, cwd: options.cwd, config: options.isolation.config, env });
+    Object.assign(env, sandbox.env);
+    command = sandbox.command;
+    address = { port: options.isolation.config.agentPort, socketPath: sandbox.socketPath };
+  } else {
+    address = { port: await freePort(), socketPath: undefined };
+    env.PORT = String(address.port);
+  }
   const [file, ...args] = command;
-  const child = spawn(file!, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const spawned = new SpawnedAgent(port, child, options.logger);
+  const child = spawn(file!, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: address.socketPath !== undefined });
+  const spawned = new SpawnedAgent(address, child, options.logger);
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  try {
+    await waitUntilReady(spawned, { spawnError, file: file!, wrapped: limited !== options.command, options });
+  } catch (error) {
+    await spawned.stop();
+    throw error;
+  }
+  return spawned;
+}
+
+interface ReadyWait {
+  readonly spawnError: Promise<Error>;
+  readonly file: string;
+  readonly wrapped: boolean;
+  readonly options: SpawnOptions;
+}
+
+/** Polls GET /ping with a short, growing delay (fast cold starts matter; see bench) until it answers or fails. */
+async function waitUntilReady(spawned: SpawnedAgent, wait: ReadyWait): Promise<void> {
+  const { options, file } = wait;
   const deadline = Date.now() + options.startTimeoutMs;
+  const started = Date.now();
   let delay = 5;
   for (;;) {
     if (spawned.exited) {
-      throw new RuntimeError('RuntimeClientError', `Runtime initialization failed: the agent process exited with code ${spawned.exitCode ?? 'null'} before GET /ping answered.${tail(spawned)}`);
+      throw new RuntimeError('RuntimeClientError', `Runtime initialization failed: the agent process exited with code ${spawned.exitCode ?? 'null'} before GET /ping answered.${fixedPortHint(spawned.stderrTail, options.isolationOff)}${tail(spawned)}`);
     }
-    const failure = await Promise.race([spawnError, new Promise<undefined>((resolve) => setImmediate(resolve, undefined))]);
+    const failure = await Promise.race([wait.spawnError, new Promise<undefined>((resolve) => setImmediate(resolve, undefined))]);
     if (failure) {
       const reason = (failure as NodeJS.ErrnoException).code ?? failure.message;
-      if (command !== options.command) {
-        throw new RuntimeError('RuntimeClientError', `Runtime initialization failed: could not start ${file} (${reason}), which sets the agent's memory limit; install a POSIX shell there or set limits.maxAgentMemoryMiB to 0.`);
+      if (wait.wrapped || options.isolation) {
+        throw new RuntimeError('RuntimeClientError', `Runtime initialization failed: could not start ${file} (${reason}), which ${options.isolation ? 'isolates the agent (util-linux)' : "sets the agent's memory limit; install a POSIX shell there or set limits.maxAgentMemoryMiB to 0"}.`);
       }
       throw new RuntimeError('RuntimeClientError', `Runtime initialization failed: could not start ${JSON.stringify(file)} (${reason})`);
     }
     try {
       await spawned.ping(Math.max(100, Math.min(2000, deadline - Date.now())));
-      return spawned;
+      return;
     } catch {
-      // Not listening yet: poll with a short, growing delay (fast cold starts matter; see bench).
+      // Not listening yet.
     }
+    if (!options.isolation && Date.now() - started > 250) checkFixedPort(spawned, options.isolationOff);
     if (Date.now() >= deadline) {
-      await spawned.stop();
-      throw new RuntimeError(
-        'RuntimeClientError',
-        `Runtime initialization time exceeded: GET /ping did not answer within ${options.startTimeoutMs / 1000} s.${tail(spawned)}`,
-      );
+      throw new RuntimeError('RuntimeClientError', `Runtime initialization time exceeded: GET /ping did not answer within ${options.startTimeoutMs / 1000} s.${tail(spawned)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, delay));
     // Capped low: a slow poll wastes up to its delay after the agent listens (measured in the bench).
     delay = Math.min(delay * 2, 10);
   }
+}
+
+/** Without isolation, an agent listening on some port other than PORT will never answer: say so now, not at the timeout. */
+function checkFixedPort(spawned: SpawnedAgent, isolationOff: string | undefined): void {
+  const ports = spawned.pid === undefined ? [] : listeningPorts(spawned.pid);
+  if (ports.length === 0 || ports.includes(spawned.port)) return;
+  throw new RuntimeError(
+    'RuntimeClientError',
+    `Runtime initialization failed: the agent listens on port ${ports.join(', ')} instead of PORT=${spawned.port}. Agent isolation is off (${isolationOff ?? 'isolation.mode is "none"'}), so agents share the host's ports and must listen on the PORT Gatehouse sets; run Gatehouse where network namespaces are available (Linux as root) to serve agents that bind a fixed port.${tail(spawned)}`,
+  );
 }
 
 function tail(spawned: SpawnedAgent): string {
@@ -199,6 +263,7 @@ function tail(spawned: SpawnedAgent): string {
 class UrlAgent implements AgentEndpoint {
   readonly host: string;
   readonly port: number;
+  readonly socketPath = undefined;
   readonly agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
   readonly pool: Pool;
   readonly pid = undefined;
@@ -214,7 +279,7 @@ class UrlAgent implements AgentEndpoint {
     // An external agent is not ours to watch.
   }
   ping(timeoutMs: number): Promise<PingStatus> {
-    return ping(this.host, this.port, this.agent, timeoutMs);
+    return ping(this, timeoutMs);
   }
   async stop(): Promise<void> {
     // Sessions of an external agent share it; ending a session only forgets the binding.

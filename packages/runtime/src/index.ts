@@ -10,6 +10,8 @@ export type { RuntimeErrorCode } from './runtime-error.ts';
 export { runtimeArn } from './runtime-registry.ts';
 export { PROTOCOL_CONTRACTS } from './runtime-protocols.ts';
 export type { ProtocolContract } from './runtime-protocols.ts';
+export { probeAgentInSandbox } from './probe-agent.ts';
+export type { ProbeAgentOptions } from './probe-agent.ts';
 export type { OriginSet, PerimeterSource } from './runtime-registry.ts';
 export type { AddedRuntime, RuntimeService } from './create-runtime.ts';
 export type { RuntimeStats } from './session-manager.ts';

@@ -1,7 +1,9 @@
 import type { Platform } from '@gatehouse/core';
 import { spawnAgent, urlAgent, type AgentEndpoint } from './agent-endpoint.ts';
+import { AgentIsolation, type IsolationSupport } from './agent-isolation.ts';
 import { QuotaSlots, SLOT_RENEW_MS, principalQuotaError, runtimeQuotaError } from './quota-slots.ts';
 import { RuntimeError } from './runtime-error.ts';
+import { PROTOCOL_CONTRACTS } from './runtime-protocols.ts';
 import type { RuntimeEntry } from './runtime-registry.ts';
 import { OWNER_MISMATCH, SessionDirectory } from './session-directory.ts';
 import { reapSessions } from './session-reaper.ts';
@@ -43,6 +45,8 @@ export interface SessionManagerOptions {
   readonly instanceId: string;
   readonly instanceUrl?: string | undefined;
   readonly reapIntervalMs: number;
+  /** For tests: what the host's namespace probe answers. */
+  readonly isolationSupport?: IsolationSupport | undefined;
 }
 
 /**
@@ -66,6 +70,7 @@ export class SessionManager {
   readonly #slots: QuotaSlots;
   readonly #urlAgents = new Map<string, AgentEndpoint & { destroy(): void }>();
   readonly #reaper: NodeJS.Timeout;
+  readonly #isolation: AgentIsolation;
   #slotRenewal: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -75,6 +80,10 @@ export class SessionManager {
     this.#pools = new WarmPools({ spawn: (runtime) => this.#spawn(runtime), clock: platform.clock, logger: platform.logger });
     this.#directory = new SessionDirectory(platform.store, { id: options.instanceId, url: options.instanceUrl });
     this.#slots = new QuotaSlots(platform.store);
+    this.#isolation = new AgentIsolation({ dataDir: platform.dataDir, baseUrl: platform.baseUrl, logger: platform.logger, ...(options.isolationSupport ? { support: options.isolationSupport } : {}) });
+    const support = this.#isolation.support;
+    if (support.available) platform.logger.info({ isolation: 'namespace', how: support.reason }, 'agent isolation: each session runs in its own network, mount and pid namespaces');
+    else platform.logger.warn({ isolation: 'none', reason: support.reason }, 'agent isolation is off: agents share the host and must listen on the PORT Gatehouse sets');
     for (const runtime of runtimes) this.add(runtime);
     this.#reaper = setInterval(() => void this.sweep(), options.reapIntervalMs);
     this.#reaper.unref();
@@ -199,6 +208,7 @@ export class SessionManager {
 
   /** Serves a runtime (from gatehouse.yaml, or added while running): its URL agent, or a warm pool of its command. */
   add(runtime: RuntimeEntry): void {
+    if (!('url' in runtime.config.agent)) this.#isolation.modeFor(runtime.name, runtime.config.isolation);
     if ('url' in runtime.config.agent) this.#urlAgents.set(runtime.name, urlAgent(runtime.config.agent.url));
     else this.#pools.add(runtime);
   }
@@ -226,6 +236,7 @@ export class SessionManager {
     stops.push(...this.#pools.close());
     for (const endpoint of this.#urlAgents.values()) endpoint.destroy();
     await Promise.allSettled(stops);
+    await this.#isolation.close();
   }
 
   /** Claims the session's quota slots (shared store: deployment-wide), then starts it; the slots go back if it fails. */
@@ -287,6 +298,7 @@ export class SessionManager {
   #spawn(runtime: RuntimeEntry): Promise<AgentEndpoint> {
     const agent = runtime.config.agent;
     if (!('command' in agent)) throw new Error('unreachable: URL agents are never spawned');
+    const isolated = this.#isolation.modeFor(runtime.name, runtime.config.isolation) === 'namespace';
     return spawnAgent({
       command: agent.command,
       cwd: agent.cwd,
@@ -295,13 +307,16 @@ export class SessionManager {
         AWS_DEFAULT_REGION: this.#platform.config.region,
         OTEL_RESOURCE_ATTRIBUTES: `cloud.resource_id=${runtime.arn},service.name=${runtime.name}`,
         // Lets an agent notice that this process died (kill -9) even if that happened while it started.
-        GATEHOUSE_PARENT_PID: String(process.pid),
+        // An isolated agent needs no watch: its pid namespace ends with Gatehouse (and this pid means nothing there).
+        ...(isolated ? {} : { GATEHOUSE_PARENT_PID: String(process.pid) }),
         ...runtime.config.environmentVariables,
         ...agent.env,
       },
       startTimeoutMs: runtime.config.limits.startTimeoutSeconds * 1000,
       logger: this.#platform.logger,
       memoryLimitMiB: runtime.config.limits.maxAgentMemoryMiB,
+      isolation: isolated ? { sandbox: this.#isolation, config: { ...runtime.config.isolation, agentPort: runtime.config.isolation.agentPort ?? PROTOCOL_CONTRACTS[runtime.config.protocolConfiguration.serverProtocol].port } } : undefined,
+      isolationOff: isolated ? undefined : runtime.config.isolation.mode === 'none' ? 'isolation.mode is "none"' : this.#isolation.support.reason,
     });
   }
 }

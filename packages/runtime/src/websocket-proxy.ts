@@ -64,7 +64,9 @@ export class WebSocketProxy {
   link(link: WebSocketLink): void {
     const { runtime, session, request, socket } = link;
     const limits = runtime.config.limits.websocket;
-    const agent = new WebSocket(`ws://${session.endpoint.host.includes(':') ? `[${session.endpoint.host}]` : session.endpoint.host}:${session.endpoint.port}/ws`, {
+    const { host, port, socketPath } = session.endpoint;
+    // `ws+unix://{socket}:/ws` is how `ws` reaches an agent in its own namespace (through the sandbox's Unix socket).
+    const agent = new WebSocket(socketPath ? `ws+unix://${socketPath}:/ws` : `ws://${host.includes(':') ? `[${host}]` : host}:${port}/ws`, {
       headers: link.agentHeaders as Record<string, string>,
       perMessageDeflate: false,
       maxPayload: 0,

@@ -12,6 +12,8 @@ const instance = await startInstance({
     {
       agentRuntimeName: 'counting_agent',
       agent: { command: [process.execPath, agentScript], env: { AGENT_LOG: settings.agentLog } },
+      // The agent logs to a host file the test reads: not in a namespace of its own.
+      isolation: { mode: 'none' },
       authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: pool.discoveryUrl, allowedClients: [pool.webClientId] } },
       workloadIdentity: { mode: 'passthrough' },
       limits: { warmPoolSize: 0 },

@@ -15,6 +15,22 @@ export const agentSourceSchema = z.union([
   z.strictObject({ url: z.string().url() }),
 ]);
 
+/**
+ * How each session's agent process is isolated. `namespace`: its own network, mount and pid
+ * namespaces (Linux; root or unprivileged user namespaces), so every session's agent can bind the
+ * same fixed port; `none`: agents share the host and must listen on the `PORT` Gatehouse sets;
+ * `auto` (default): namespaces where the host allows them, else none.
+ */
+export const isolationSchema = z
+  .strictObject({
+    mode: z.enum(['auto', 'namespace', 'none']).default('auto'),
+    /** The port the agent listens on inside its namespace; default the protocol's (AgentCore: 8080 HTTP/AGUI, 8000 MCP, 9000 A2A). */
+    agentPort: z.number().int().min(1).max(65_535).optional(),
+    /** Host ports outside the namespace the agent may reach, as `host:port`; each appears at 127.0.0.1:{port} inside. Gatehouse's own port always does. */
+    egress: z.array(z.string().regex(/^[A-Za-z0-9.-]{1,253}:\d{1,5}$/, 'must be host:port')).max(32).default([]),
+  })
+  .default({ mode: 'auto', egress: [] });
+
 export const runtimeSchema = z
   .strictObject({
     agentRuntimeName: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,47}$/, 'must start with a letter; letters, digits and _ only, ≤ 48 chars'),
@@ -34,6 +50,7 @@ export const runtimeSchema = z
       .default({ idleRuntimeSessionTimeout: 900, maxLifetime: 28_800 }),
     environmentVariables: z.record(z.string(), z.string()).default({}),
     protocolConfiguration: z.strictObject({ serverProtocol: serverProtocolSchema.default('HTTP') }).default({ serverProtocol: 'HTTP' }),
+    isolation: isolationSchema,
     /** How the agent gets a credential for the gateway: a token minted by exchange (default) or, opt-in, the user's own token. */
     workloadIdentity: z
       .strictObject({ mode: z.enum(['token-exchange', 'passthrough']).default('token-exchange'), audience: z.string().optional() })
@@ -77,4 +94,7 @@ export const runtimeSchema = z
 
 export type ServerProtocol = z.infer<typeof serverProtocolSchema>;
 export type AgentSource = z.infer<typeof agentSourceSchema>;
+export type IsolationConfig = z.infer<typeof isolationSchema>;
+/** Isolation with the agent's port settled (the runtime's protocol decides it when the file does not). */
+export type ResolvedIsolationConfig = IsolationConfig & { readonly agentPort: number };
 export type RuntimeConfig = z.infer<typeof runtimeSchema>;

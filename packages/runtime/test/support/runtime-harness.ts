@@ -42,12 +42,14 @@ export interface HarnessOptions {
   readonly store?: SharedStore;
   /** Announce this harness's own URL as `instanceUrl` (cluster mode). */
   readonly announceInstance?: boolean;
+  /** Where the data directory is created (default: the temp dir). */
+  readonly dataParent?: string;
 }
 
 /** A real one-port server with the runtime mounted, the auth test issuer and echo agents writing to a record file. */
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const issuer = options.issuer ?? (await startTestIssuer());
-  const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-runtime-'));
+  const dir = await mkdtemp(path.join(options.dataParent ?? tmpdir(), 'gatehouse-runtime-'));
   const recordFile = path.join(dir, 'agent-requests.jsonl');
   const components: HttpComponent[] = [];
   const server = createAppServer(components);
@@ -57,6 +59,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     const { authorizer, agentEnv, ...rest } = entry as { authorizer?: unknown; agentEnv?: Record<string, string> } & Record<string, unknown>;
     return {
       agent: { command: [process.execPath, ECHO_AGENT], env: { ECHO_AGENT_RECORD: recordFile, ...agentEnv } },
+      // The echo agent records into this data dir, which a namespaced agent cannot see: tests of isolation ask for it.
+      isolation: { mode: 'none' },
       ...(authorizer === false ? {} : { authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: issuer.discoveryUrl, allowedClients: ['test-client'], ...(authorizer as object | undefined) } } }),
       ...rest,
     };

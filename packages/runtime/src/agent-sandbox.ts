@@ -1,0 +1,111 @@
+/**
+ * Runs as process 1 of one session's namespaces (network, mount, pid), started by `unshare` (see
+ * agent-isolation.ts) with the plan as its only argument. It prepares the session's world, then
+ * starts the agent and relays traffic until the agent exits:
+ *   - loopback up; nothing else exists in this network namespace, so there is no route out;
+ *   - the runtime's Unix socket (bound before anything is hidden) → 127.0.0.1:{agentPort};
+ *   - 127.0.0.1:{port} for each allowed egress → the runtime's egress Unix socket for it;
+ *   - an empty tmpfs on /tmp and over every hidden directory (Gatehouse's data dir, the socket dir);
+ *     the agent's directory is mounted back when it sits inside one of them;
+ *   - the agent runs as an unprivileged user (no capabilities, no new privileges).
+ * When this process dies the kernel kills everything else in the pid namespace, agent included.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import path from 'node:path';
+
+export interface SandboxPlan {
+  /** Unix socket the runtime connects to; relayed to the agent's port. */
+  readonly socket: string;
+  readonly agentPort: number;
+  /** Directory holding the runtime's egress sockets, reached through an fd once hidden. */
+  readonly egressDir: string;
+  /** 127.0.0.1:{port} inside → `{egressDir}/{socket}` (a relay to a host port outside). */
+  readonly egress: readonly { readonly port: number; readonly socket: string }[];
+  /** Directories covered with an empty tmpfs (besides /tmp). */
+  readonly hide: readonly string[];
+  readonly cwd?: string | undefined;
+  /** Files inside hidden directories the agent still needs (a CA certificate), mounted back read-only. */
+  readonly expose: readonly string[];
+  readonly command: readonly string[];
+  /** Drop to this uid/gid (as root); absent in a user namespace, where "root" is already the caller. */
+  readonly user?: { readonly uid: number; readonly gid: number } | undefined;
+  readonly tmpSizeMiB: number;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`gatehouse sandbox: ${message}\n`);
+  process.exit(125);
+}
+
+function run(file: string, args: readonly string[], extraFd?: number): void {
+  const result = spawnSync(file, args, { stdio: extraFd === undefined ? ['ignore', 'ignore', 'pipe'] : ['ignore', 'ignore', 'pipe', extraFd], encoding: 'utf8' });
+  if (result.status !== 0) fail(`${file} ${args.join(' ')} failed: ${result.error?.message ?? result.stderr.trim()}`);
+}
+
+function relay(client: Socket, upstream: Socket): void {
+  client.pipe(upstream).pipe(client);
+  const close = (): void => {
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on('error', close).on('close', close);
+  upstream.on('error', close).on('close', close);
+}
+
+function inside(child: string, parent: string): boolean {
+  const relative = path.relative(parent, child);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+/** Covers /tmp and the hidden directories; mounts the agent's directory back when one of them held it. */
+function hideDirectories(plan: SandboxPlan): void {
+  const hidden = ['/tmp', ...plan.hide];
+  const cwdFd = plan.cwd !== undefined && hidden.some((directory) => inside(plan.cwd!, directory)) ? openSync(plan.cwd, 'r') : undefined;
+  const fileFds = plan.expose.filter((file) => hidden.some((directory) => inside(file, directory))).map((file) => [file, openSync(file, 'r')] as const);
+  run('mount', ['-t', 'tmpfs', '-o', `mode=1777,nosuid,nodev,size=${plan.tmpSizeMiB}m`, 'tmpfs', '/tmp']);
+  for (const directory of plan.hide) run('mount', ['-t', 'tmpfs', '-o', 'mode=0755,nosuid,nodev,size=1m', 'tmpfs', directory]);
+  if (cwdFd !== undefined) {
+    mkdirSync(plan.cwd!, { recursive: true });
+    run('mount', ['--no-canonicalize', '--bind', '/proc/self/fd/3', plan.cwd!], cwdFd);
+  }
+  for (const [file, fd] of fileFds) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    if (!existsSync(file)) writeFileSync(file, '');
+    run('mount', ['--no-canonicalize', '--bind', '/proc/self/fd/3', file], fd);
+    run('mount', ['-o', 'remount,bind,ro', file]);
+  }
+}
+
+function listenEgress(plan: SandboxPlan, egressFd: number): Promise<unknown> {
+  return Promise.all(
+    plan.egress.map(
+      ({ port, socket }) =>
+        new Promise((resolve, reject) => {
+          const server = createServer((client) => relay(client, connect(`/proc/self/fd/${egressFd}/${socket}`)));
+          server.once('error', reject).listen(port, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+}
+
+async function main(): Promise<void> {
+  const plan = JSON.parse(process.argv[2] ?? '') as SandboxPlan;
+  run('ip', ['link', 'set', 'lo', 'up']);
+  const front = createServer((client) => relay(client, connect(plan.agentPort, '127.0.0.1')));
+  await new Promise<void>((resolve, reject) => front.once('error', reject).listen(plan.socket, resolve));
+  const egressFd = openSync(plan.egressDir, 'r');
+  hideDirectories(plan);
+  await listenEgress(plan, egressFd).catch((error: unknown) => fail(`could not open an egress port: ${error instanceof Error ? error.message : String(error)}`));
+  const user = plan.user;
+  const command = user
+    ? ['setpriv', '--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups', '--inh-caps=-all', '--no-new-privs', '--', ...plan.command]
+    : plan.command;
+  const agent = spawn(command[0]!, command.slice(1), { cwd: plan.cwd, stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+  agent.on('error', (error: NodeJS.ErrnoException) => fail(`could not start ${JSON.stringify(plan.command[0])} (${error.code ?? error.message})`));
+  agent.on('exit', (code, signal) => process.exit(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => agent.kill(signal));
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
