@@ -26,6 +26,7 @@ function buildServer() {
       mcpSessionId: headers['mcp-session-id'] ?? null,
       hasAuthorization: headers.authorization !== undefined,
       pid: process.pid,
+      port,
     };
     return { content: [{ type: 'text', text: JSON.stringify(seen) }] };
   });

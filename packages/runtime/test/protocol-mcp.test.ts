@@ -55,7 +55,7 @@ describe('serverProtocol MCP: MCP JSON-RPC through /runtimes/{arn}/invocations',
       const first = JSON.parse(text(await client.callTool({ name: 'whoami', arguments: {} }))) as Record<string, unknown>;
       const second = JSON.parse(text(await client.callTool({ name: 'whoami', arguments: {} }))) as Record<string, unknown>;
       assert.ok(transport.sessionId && transport.sessionId.length >= 33, `session ${transport.sessionId}`);
-      assert.deepEqual(first, { userId: 'alice', sessionId: transport.sessionId, mcpSessionId: transport.sessionId, hasAuthorization: false, pid: first.pid });
+      assert.deepEqual(first, { userId: 'alice', sessionId: transport.sessionId, mcpSessionId: transport.sessionId, hasAuthorization: false, pid: first.pid, port: first.port });
       assert.equal(second.pid, first.pid);
       // The client's GET for a standalone stream got MCP's 405 ("none"), which it does not report as an error.
       assert.deepEqual(errors, []);
