@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
-import { adminCredentials, startStack, type TestStack } from '../../tools/test/helpers.ts';
+import { adminCredentials, startStack, type TestStack } from '../../sandbox/test/support/sandbox-stack.ts';
 import { EmbeddedStore } from '@gatehouse/core';
 import type { LambdaContext } from '../src/index.ts';
 import { connectClient, startGatewayStack, type GatewayStack } from './support/gateway-stack.ts';

@@ -7,7 +7,7 @@ import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/cli
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { createJwtAuthorizer, type JwtAuthorizer } from '@gatehouse/auth';
 import { EmbeddedStore, closeServer, createAppServer, createLogger, listen, parseConfig, type HttpComponent } from '@gatehouse/core';
-import { createSandbox, type SandboxService } from '@gatehouse/tools';
+import { createSandbox, type SandboxService } from '@gatehouse/sandbox';
 import { startIdentity, type RunningIdentity } from '../../identity/test/support/start-identity.ts';
 import type { LambdaContext } from '../src/index.ts';
 import { connectClient, startGatewayStack, type GatewayStack } from './support/gateway-stack.ts';

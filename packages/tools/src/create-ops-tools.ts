@@ -10,7 +10,7 @@ import { runAwsCall } from './run-aws-call.ts';
 import { callerFrom, toolNameFrom, type ToolCaller } from './tool-context.ts';
 import { ToolError } from './tool-error.ts';
 import { TOOL_SCHEMA, type ToolSchemaEntry } from './tool-schema.ts';
-import { READ_WRITE_ROLE } from './sandbox-roles.ts';
+import { READ_WRITE_ROLE } from './ops-roles.ts';
 
 export interface OpsToolsOptions {
   readonly registry: AccountRegistry;

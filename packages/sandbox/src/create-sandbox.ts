@@ -13,9 +13,7 @@ import { MultipartUploadStore } from './multipart-upload-store.ts';
 import { createSandboxSts, type StsObservation } from './sandbox-sts.ts';
 import { createSandboxS3, storedBucketName, type S3Observation } from './sandbox-s3.ts';
 import { SANDBOX_ACCOUNTS } from './sandbox-accounts.ts';
-import { createAccountRegistry } from './account-registry.ts';
-import { parseAccount } from './account.ts';
-import { READ_ONLY_ROLE } from './sandbox-roles.ts';
+import { createAccountRegistry, parseAccount, READ_ONLY_ROLE } from '@gatehouse/tools';
 import type { SigV4Key, WebIdentityPrincipal } from './sandbox-key.ts';
 
 export interface SandboxDeps {

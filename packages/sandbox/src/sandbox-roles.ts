@@ -1,7 +1,6 @@
+import { BRIDGE_ROLE, READ_ONLY_ROLE, READ_WRITE_ROLE } from '@gatehouse/tools';
+
 /** The sandbox's IAM, reduced to what the tools need: three role kinds and who may assume them. */
-export const READ_ONLY_ROLE = 'GatehouseOpsReadOnly';
-export const READ_WRITE_ROLE = 'GatehouseOpsReadWrite';
-export const BRIDGE_ROLE = 'GatehouseToolsBridge';
 export const READ_ONLY_GROUPS = ['ops-readonly', 'ops-readwrite'] as const;
 export const READ_WRITE_GROUPS = ['ops-readwrite'] as const;
 

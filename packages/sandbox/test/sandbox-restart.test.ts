@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { S3Client, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { createAccountRegistry } from '../src/index.ts';
-import { adminCredentials, startStack, type TestStack } from './helpers.ts';
+import { createAccountRegistry } from '@gatehouse/tools';
+import { adminCredentials, startStack, type TestStack } from './support/sandbox-stack.ts';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-sandbox-restart-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
