@@ -3,19 +3,23 @@ import { createHash, randomBytes } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { BodyTooLargeError, readBody, type Logger } from '@gatehouse/core';
-import { AuthError, createSigV4Verifier, type AuthFailureReason } from '@gatehouse/auth';
 import { S3Error, type S3ErrorCode } from './s3-error.ts';
-import { escapeXml } from './xml.ts';
+import { createSandboxSigV4 } from './sandbox-sigv4.ts';
+import { actionFor, parseTarget, type Target } from './s3-actions.ts';
+import { onlyAccountBuckets, storedBucketName } from './s3-bucket-namespace.ts';
+import { listV2AsV1, v1ListingAsV2 } from './s3-listing.ts';
 import { readDeleteObjects, writeDeleteObjects } from './delete-objects-body.ts';
 import { refuseUnsafeStorageNames, type StorageName } from './storage-names.ts';
 import { createSandboxMultipart, multipartStep, type MultipartRequest } from './sandbox-multipart.ts';
 import type { MultipartUploadStore } from './multipart-upload-store.ts';
-import { assumedRoleArn } from './sandbox-sts.ts';
+import { assumedRoleArn } from './sts-request.ts';
 import { READ_ONLY_ROLE } from '@gatehouse/tools';
 import { roleAllowsS3, type RoleKind } from './sandbox-roles.ts';
 import { SANDBOX_ACCOUNTS } from './sandbox-accounts.ts';
 import type { SandboxCredentialStore } from './sandbox-credential-store.ts';
 import type { SigV4Key } from './sandbox-key.ts';
+
+export { storedBucketName } from './s3-bucket-namespace.ts';
 
 export interface S3Observation {
   readonly accountId: string | undefined;
@@ -41,115 +45,15 @@ export interface SandboxS3Options {
   readonly discardUpload: (storedBucket: string, uploadId: string) => Promise<void>;
 }
 
-const PREFIX = '/s3';
-const PRESIGN_PARAMETER = /^X-Amz-(Algorithm|Credential|Date|Expires|SignedHeaders|Signature|Security-Token|Content-Sha256)$/;
 const MAX_BODY = 16 * 1024 * 1024;
 const FORWARDED_REQUEST_HEADERS = /^(content-type|content-md5|content-length|cache-control|content-disposition|content-encoding|content-language|expires|range|if-match|if-none-match|if-modified-since|if-unmodified-since|x-amz-meta-.*|x-amz-tagging|x-amz-storage-class)$/;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'server']);
-/**
- * The S3 error name for each refusal of `@gatehouse/auth`'s SigV4 verifier (S3 answers an expired presigned
- * URL with AccessDenied). The JWT-only reasons never come from the SigV4 verifier; they are mapped so the
- * table is total.
- */
-const AUTH_TO_S3: Record<AuthFailureReason, S3ErrorCode> = {
-  missing: 'AccessDenied',
-  malformed: 'AccessDenied',
-  unknown_access_key: 'InvalidAccessKeyId',
-  signature_mismatch: 'SignatureDoesNotMatch',
-  clock_skew: 'RequestTimeTooSkewed',
-  expired: 'AccessDenied',
-  expired_credentials: 'ExpiredToken',
-  bad_signature: 'SignatureDoesNotMatch',
-  not_yet_valid: 'AccessDenied',
-  unknown_key: 'InvalidAccessKeyId',
-  revoked: 'AccessDenied',
-  method_mismatch: 'AccessDenied',
-  wrong_issuer: 'AccessDenied',
-  wrong_client: 'AccessDenied',
-  wrong_audience: 'AccessDenied',
-  wrong_token_use: 'AccessDenied',
-  insufficient_scope: 'AccessDenied',
-  claim_mismatch: 'AccessDenied',
-  issuer_unavailable: 'ServiceUnavailable',
-  wrong_region: 'AccessDenied',
-};
-
-/** S3 names two refusals more finely than the verifier's codes: a bad session token and a wrong body hash. */
-function s3ErrorFor(error: AuthError): S3Error {
-  if (error.detail === 'session_token') return new S3Error('InvalidToken', error.message);
-  if (error.detail === 'content_sha256') return new S3Error('XAmzContentSHA256Mismatch', error.message);
-  return new S3Error(AUTH_TO_S3[error.code], error.message);
-}
-
-/** Namespaced bucket name in the one s3rver: accounts never see each other's buckets. */
-export function storedBucketName(accountId: string, bucket: string): string {
-  return `${accountId}-${bucket}`;
-}
-
-interface Target {
-  readonly bucket: string | undefined;
-  /** The object key, percent-decoded once (the one decoding: storage gets it re-encoded), or undefined. */
-  readonly key: string | undefined;
-  readonly query: URLSearchParams;
-}
-
-function parseTarget(rawUrl: string): Target {
-  const questionMark = rawUrl.indexOf('?');
-  const rawPath = (questionMark < 0 ? rawUrl : rawUrl.slice(0, questionMark)).slice(PREFIX.length);
-  const rawQuery = questionMark < 0 ? '' : rawUrl.slice(questionMark + 1);
-  const match = /^\/([^/]+)(\/.*)?$/.exec(rawPath);
-  const rawKey = match?.[2] ?? '';
-  let bucket: string | undefined;
-  let key: string | undefined;
-  try {
-    bucket = match?.[1] ? decodeURIComponent(match[1]) : undefined;
-    key = rawKey.length > 1 ? decodeURIComponent(rawKey.slice(1)) : undefined;
-  } catch {
-    throw new S3Error('InvalidRequest', 'The bucket or object key in the path is not valid percent-encoding');
-  }
-  const query = new URLSearchParams(rawQuery);
-  // A presigned URL's signature parameters authenticate this request only: they name no operation and must
-  // not reach s3rver (it would check them itself, against its own key).
-  for (const name of [...query.keys()]) if (PRESIGN_PARAMETER.test(name)) query.delete(name);
-  return { bucket, key, query };
-}
-
-/** The IAM action a path-style S3 request needs (enough of S3's table for the tools and the AWS CLI's s3 commands). */
-function actionFor(method: string, target: Target): string {
-  const { bucket, key, query } = target;
-  const hasKey = key !== undefined;
-  if (!bucket) return method === 'GET' ? 's3:ListAllMyBuckets' : `s3:Unsupported${method}`;
-  if (!hasKey) {
-    if (method === 'GET' || method === 'HEAD') {
-      if (query.has('location')) return 's3:GetBucketLocation';
-      if (query.has('versions')) return 's3:ListBucketVersions';
-      if (query.has('uploads')) return 's3:ListBucketMultipartUploads';
-      for (const sub of ['acl', 'cors', 'policy', 'tagging', 'versioning', 'website', 'lifecycle', 'logging', 'notification']) if (query.has(sub)) return `s3:GetBucket${sub.charAt(0).toUpperCase()}${sub.slice(1)}`;
-      return 's3:ListBucket';
-    }
-    if (method === 'PUT') return query.size === 0 ? 's3:CreateBucket' : 's3:PutBucketConfiguration';
-    if (method === 'DELETE') return 's3:DeleteBucket';
-    if (method === 'POST' && query.has('delete')) return 's3:DeleteObject';
-    return `s3:Unsupported${method}`;
-  }
-  if (method === 'GET' && query.has('uploadId')) return 's3:ListMultipartUploadParts';
-  if (method === 'GET' || method === 'HEAD') return query.has('tagging') ? 's3:GetObjectTagging' : query.has('acl') ? 's3:GetObjectAcl' : 's3:GetObject';
-  if (method === 'PUT') return query.has('tagging') ? 's3:PutObjectTagging' : 's3:PutObject';
-  if (method === 'DELETE') return query.has('uploadId') ? 's3:AbortMultipartUpload' : 's3:DeleteObject';
-  // CreateMultipartUpload and CompleteMultipartUpload need s3:PutObject, as in IAM.
-  if (method === 'POST' && (query.has('uploads') || query.has('uploadId'))) return 's3:PutObject';
-  return `s3:Unsupported${method}`;
-}
-
 interface Caller {
   readonly accessKeyId: string;
   readonly accountId: string;
   readonly kind: RoleKind | 'admin';
   readonly arn: string;
 }
-
-/** A key as the sandbox S3 looks it up: the signing secret plus the account and role it acts in. */
-type S3Key = SigV4Key & { readonly caller: Caller };
 
 /**
  * The sandbox's S3 front at `{base}/s3` (path-style). Verifies SigV4 against sandbox sessions (and admin keys),
@@ -168,39 +72,16 @@ export function createSandboxS3(options: SandboxS3Options) {
     applyChecksum: false,
   });
 
-  // Any region (the signature covers it), S3's raw path and UNSIGNED-PAYLOAD (the verifier's rules for service
-  // s3), 15 minutes of skew, and presigned URLs up to S3's 7 days.
-  const verifier = createSigV4Verifier<S3Key>({
-    service: 's3',
-    region: '*',
-    maxSkewSeconds: 900,
-    maxPresignExpirySeconds: 604_800,
-    clock: options.now,
-    lookupKey: async (accessKeyId) => {
-      const credential = options.store.find(accessKeyId);
-      if (credential) {
-        const arn = assumedRoleArn(credential);
-        return {
-          secretAccessKey: credential.secretAccessKey,
-          sessionToken: credential.sessionToken,
-          expiresAt: credential.expiresAt,
-          principal: { subject: credential.user.sub, arn, permissions: [] },
-          caller: { accessKeyId, accountId: credential.accountId, kind: credential.roleKind, arn },
-        };
-      }
-      const key = await options.lookupAccessKey(accessKeyId);
-      return key ? { ...key, caller: { accessKeyId, accountId: options.centralAccountId, kind: 'admin', arn: key.principal.arn } } : undefined;
-    },
-  });
+  const sigv4 = createSandboxSigV4({ service: 's3', store: options.store, lookupAccessKey: options.lookupAccessKey, now: options.now, sessionArn: assumedRoleArn });
 
+  /** The account and role a verified request acts in: a session's own, or the central account for an admin key. */
   async function authenticate(request: IncomingMessage, body: Buffer): Promise<Caller> {
-    try {
-      const verified = await verifier.authenticate({ method: request.method ?? 'GET', rawPath: request.url ?? '/', headers: request.headers, body }, 'either');
-      return verified.key.caller;
-    } catch (error) {
-      if (error instanceof AuthError) throw s3ErrorFor(error);
-      throw error;
+    const caller = await sigv4.authenticate(request, body);
+    if (caller.kind === 'temporary') {
+      const { credential } = caller;
+      return { accessKeyId: caller.accessKeyId, accountId: credential.accountId, kind: credential.roleKind, arn: assumedRoleArn(credential) };
     }
+    return { accessKeyId: caller.accessKeyId, accountId: options.centralAccountId, kind: 'admin', arn: caller.key.principal.arn };
   }
 
   /**
@@ -340,60 +221,8 @@ function adminHasNoBuckets(caller: Caller): S3Error {
   );
 }
 
-/** Keeps only the caller's account's buckets in a ListAllMyBuckets answer, under their own names. */
-function onlyAccountBuckets(xml: string, accountId: string): string {
-  const prefix = `${accountId}-`;
-  return xml.replace(/<Bucket>\s*<Name>([^<]*)<\/Name>([\s\S]*?)<\/Bucket>/g, (_whole, name: string, rest: string) =>
-    name.startsWith(prefix) ? `<Bucket><Name>${name.slice(prefix.length)}</Name>${rest}</Bucket>` : '');
-}
-
 function encodeRfc3986(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/*
- * s3rver 3.7 builds ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (Node ≥ 17) no longer offers, so
- * any truncated V2 listing fails there. The front asks s3rver for a V1 (marker) listing instead and answers in V2
- * shape, with its own opaque continuation token (the last key returned, base64url).
- */
-const TOKEN_PREFIX = 'gh1:';
-
-function listV2AsV1(query: URLSearchParams): URLSearchParams {
-  const upstream = new URLSearchParams();
-  for (const [name, value] of query) {
-    if (!['list-type', 'continuation-token', 'start-after', 'fetch-owner'].includes(name)) upstream.append(name, value);
-  }
-  const token = query.get('continuation-token');
-  let marker = query.get('start-after') ?? undefined;
-  if (token) {
-    const decoded = Buffer.from(token, 'base64url').toString('utf8');
-    if (!decoded.startsWith(TOKEN_PREFIX)) throw new S3Error('InvalidRequest', 'The continuation token provided is incorrect');
-    marker = decoded.slice(TOKEN_PREFIX.length);
-  }
-  if (marker) upstream.set('marker', marker);
-  return upstream;
-}
-
-function unescapeXml(text: string): string {
-  return text.replace(/&(lt|gt|amp|apos|quot);/g, (_whole, name: string) => ({ lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' })[name] ?? '');
-}
-
-function v1ListingAsV2(xml: string, query: URLSearchParams): string {
-  const keys = [...xml.matchAll(/<Contents>\s*<Key>([^<]*)<\/Key>/g)].map((match) => unescapeXml(match[1] ?? ''));
-  const prefixes = [...xml.matchAll(/<CommonPrefixes>\s*<Prefix>([^<]*)<\/Prefix>/g)].map((match) => unescapeXml(match[1] ?? ''));
-  const truncated = /<IsTruncated>true<\/IsTruncated>/.test(xml);
-  const last = [...keys, ...prefixes].sort().at(-1);
-  const token = query.get('continuation-token');
-  const startAfter = query.get('start-after');
-  const extra = `<KeyCount>${keys.length + prefixes.length}</KeyCount>`
-    + (token ? `<ContinuationToken>${escapeXml(token)}</ContinuationToken>` : '')
-    + (startAfter && !token ? `<StartAfter>${escapeXml(startAfter)}</StartAfter>` : '')
-    + (truncated && last !== undefined ? `<NextContinuationToken>${Buffer.from(TOKEN_PREFIX + last).toString('base64url')}</NextContinuationToken>` : '');
-  return xml
-    .replace(/<Marker>[^<]*<\/Marker>/, '')
-    .replace(/<NextMarker>[^<]*<\/NextMarker>/, '')
-    .replace(/<Owner>\s*<ID>[^<]*<\/ID>\s*<DisplayName>[^<]*<\/DisplayName>\s*<\/Owner>/g, '')
-    .replace(/(<ListBucketResult[^>]*>)/, `$1${extra}`);
 }
 
 /** What goes to s3rver for one request, with every name in it that s3rver turns into a file path. */
