@@ -38,6 +38,8 @@ export type { BenchRow, BenchSection } from './bench.ts';
 export { authFailureChannel, toolCallChannel, publishAuthFailure, publishToolCall } from './telemetry-events.ts';
 export type { AuthFailureEvent, ToolCallEvent } from './telemetry-events.ts';
 export { isHttpsOrLoopbackUrl } from './url-policy.ts';
+export { readSse, parseSseText } from './read-sse.ts';
+export type { SseMessage } from './read-sse.ts';
 export {
   startTracing,
   resolveTracesEndpoint,

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseSseText } from '@gatehouse/core';
 
 export const binPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gatehouse.mjs');
 
@@ -73,16 +74,5 @@ export async function readSse(response: Response): Promise<{ event: string; data
 
 /** Parses an SSE body into the list of `{event, data}` records (multi-line data joined). */
 export function parseSse(text: string): { event: string; data: Record<string, unknown> }[] {
-  const events: { event: string; data: Record<string, unknown> }[] = [];
-  for (const block of text.split(/\n\n+/)) {
-    if (!block.trim()) continue;
-    let event = 'message';
-    const data: string[] = [];
-    for (const line of block.split('\n')) {
-      if (line.startsWith('event:')) event = line.slice(6).trim();
-      else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
-    }
-    if (data.length > 0) events.push({ event, data: JSON.parse(data.join('\n')) as Record<string, unknown> });
-  }
-  return events;
+  return parseSseText(text).map(({ event, data }) => ({ event: event ?? 'message', data: JSON.parse(data) as Record<string, unknown> }));
 }
