@@ -1,5 +1,7 @@
 export { WireError, isWireError } from './wire-error.ts';
 export type { WireErrorOptions, WireResponse } from './wire-error.ts';
+export { AgentCoreError, AGENTCORE_ERROR_STATUS } from './agentcore-error.ts';
+export type { AgentCoreErrorCode, AgentCoreErrorDetails, FieldProblem } from './agentcore-error.ts';
 export { systemClock, epochSeconds } from './clock.ts';
 export type { Clock } from './clock.ts';
 export { createLogger, redactText, REDACTED_PATHS } from './logger.ts';
@@ -10,6 +12,8 @@ export { readBody, sendWire, sendJson, parseForm, headerValue, listen, closeServ
 export type { HttpComponent, ReadJsonLimits } from './http.ts';
 export { readJson } from './http.ts';
 export { freePort } from './free-port.ts';
+export { failureFor, readBodyFor } from './internal-failure.ts';
+export type { FailureTable, InternalFailures } from './internal-failure.ts';
 export { MAX_JSON_DEPTH, JsonTooDeepError, checkJsonDepth, parseJson } from './json-depth.ts';
 export { configSchema, parseConfig, loadConfig, ConfigError } from './config/config.ts';
 export type { GatehouseConfig, LoadConfigOptions } from './config/config.ts';

@@ -55,7 +55,7 @@ export class S3Error extends WireError<S3ErrorCode> {
     this.resource = resource;
   }
   toResponse(): WireResponse {
-    const message = this.expose ? this.message : 'We encountered an internal error. Please try again.';
+    const message = this.publicMessage('We encountered an internal error. Please try again.');
     const requestId = randomBytes(8).toString('hex').toUpperCase();
     const resource = this.resource ? `<Resource>${escapeXml(this.resource)}</Resource>` : '';
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${this.code}</Code><Message>${escapeXml(message)}</Message>${resource}<RequestId>${requestId}</RequestId><HostId>${randomBytes(24).toString('base64')}</HostId></Error>`;

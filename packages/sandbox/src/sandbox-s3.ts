@@ -2,7 +2,7 @@ import { request as httpRequest, Agent, type IncomingMessage, type ServerRespons
 import { createHash, randomBytes } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { BodyTooLargeError, readBody, type Logger } from '@gatehouse/core';
+import { readBodyFor, type FailureTable, type Logger } from '@gatehouse/core';
 import { S3Error, type S3ErrorCode } from './s3-error.ts';
 import { createSandboxSigV4 } from './sandbox-sigv4.ts';
 import { actionFor, parseTarget, type Target } from './s3-actions.ts';
@@ -47,6 +47,10 @@ export interface SandboxS3Options {
 
 const MAX_BODY = 16 * 1024 * 1024;
 const FORWARDED_REQUEST_HEADERS = /^(content-type|content-md5|content-length|cache-control|content-disposition|content-encoding|content-language|expires|range|if-match|if-none-match|if-modified-since|if-unmodified-since|x-amz-meta-.*|x-amz-tagging|x-amz-storage-class)$/;
+/** The S3 surface's answers to internal failures. */
+const S3_FAILURES: FailureTable<S3Error> = {
+  bodyTooLarge: () => new S3Error('EntityTooLarge', `The sandbox accepts bodies up to ${MAX_BODY} bytes`),
+};
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'server']);
 interface Caller {
   readonly accessKeyId: string;
@@ -128,13 +132,7 @@ export function createSandboxS3(options: SandboxS3Options) {
     try {
       const target = parseTarget(rawUrl);
       action = actionFor(method, target);
-      let body: Buffer;
-      try {
-        body = await readBody(request, MAX_BODY);
-      } catch (error) {
-        if (error instanceof BodyTooLargeError) throw new S3Error('EntityTooLarge', `The sandbox accepts bodies up to ${MAX_BODY} bytes`);
-        throw error;
-      }
+      const body = await readBodyFor(request, MAX_BODY, S3_FAILURES);
       if (/aws-chunked/.test(String(request.headers['content-encoding'] ?? '')) || String(request.headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-')) {
         throw new S3Error('NotImplemented', 'Streaming (aws-chunked) uploads are not supported by the sandbox; send the body with a known length');
       }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { BodyTooLargeError, parseForm, readBody } from '@gatehouse/core';
+import { parseForm, readBodyFor, type FailureTable } from '@gatehouse/core';
 import { StsError } from './sts-error.ts';
 import { createSandboxSigV4 } from './sandbox-sigv4.ts';
 import { assumedRoleArn, type SandboxStsOptions, type StsRequest } from './sts-request.ts';
@@ -17,14 +17,10 @@ const ACTIONS: Record<string, (sts: StsRequest) => Promise<string>> = {
   GetCallerIdentity: getCallerIdentity,
 };
 
-async function readStsBody(request: IncomingMessage): Promise<Buffer> {
-  try {
-    return await readBody(request, 64 * 1024);
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) throw new StsError('ValidationError', 'Request body exceeds 65536 bytes');
-    throw error;
-  }
-}
+/** The STS surface's answers to internal failures. */
+const STS_FAILURES: FailureTable<StsError> = {
+  bodyTooLarge: () => new StsError('ValidationError', 'Request body exceeds 65536 bytes'),
+};
 
 /**
  * The sandbox's STS query API at `{base}/sts`: AssumeRole (SigV4 from an admin key or a session this STS issued),
@@ -38,7 +34,7 @@ export function createSandboxSts(options: SandboxStsOptions) {
       const requestId = randomUUID();
       try {
         if (request.method !== 'POST') throw new StsError('InvalidAction', 'STS takes form-encoded POST requests (Action=…&Version=2011-06-15)');
-        const body = await readStsBody(request);
+        const body = await readBodyFor(request, 64 * 1024, STS_FAILURES);
         const form = parseForm(body);
         action = form.Action ?? 'unknown';
         if (form.Version !== undefined && form.Version !== '2011-06-15') throw new StsError('InvalidAction', `Version ${form.Version} is not supported (use 2011-06-15)`);

@@ -39,7 +39,7 @@ export class StsError extends WireError<StsErrorCode> {
   }
   toResponse(requestId: string = randomUUID()): WireResponse {
     const type = this.status >= 500 ? 'Receiver' : 'Sender';
-    const message = this.expose ? this.message : 'An internal error occurred';
+    const message = this.publicMessage('An internal error occurred');
     const body = `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">\n  <Error>\n    <Type>${type}</Type>\n    <Code>${this.code}</Code>\n    <Message>${escapeXml(message)}</Message>\n  </Error>\n  <RequestId>${requestId}</RequestId>\n</ErrorResponse>\n`;
     return { status: this.status, headers: { 'content-type': 'text/xml' }, body };
   }
