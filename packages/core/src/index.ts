@@ -8,6 +8,7 @@ export { createLogger, redactText, REDACTED_PATHS } from './logger.ts';
 export type { Logger, LoggerSettings } from './logger.ts';
 export { openDatabase, transaction } from './sqlite.ts';
 export type { Database } from './sqlite.ts';
+export { openPrivateDatabase } from './private-database.ts';
 export { readBody, sendWire, sendJson, parseForm, headerValue, listen, closeServer, BodyTooLargeError, ClientClosedError, isClientClosed } from './http.ts';
 export type { HttpComponent, ReadJsonLimits } from './http.ts';
 export { readJson } from './http.ts';

@@ -1,5 +1,4 @@
-import type { Database } from '@gatehouse/core';
-import { openPrivateDatabase } from './private-database.ts';
+import { openPrivateDatabase, type Database } from '@gatehouse/core';
 
 /** A multipart upload the sandbox S3 started, bound to the account, bucket and key it was started for. */
 export interface MultipartUpload {

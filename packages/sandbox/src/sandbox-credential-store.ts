@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Database } from '@gatehouse/core';
+import { openPrivateDatabase, type Database } from '@gatehouse/core';
 import { openJson, sealJson } from '@gatehouse/cluster';
-import { openPrivateDatabase } from './private-database.ts';
 import type { RoleKind } from './sandbox-roles.ts';
 
 /** The user a chain of sandbox credentials acts for (carried as source identity and session tags). */

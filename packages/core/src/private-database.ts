@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { openDatabase, type Database } from '@gatehouse/core';
+import { openDatabase, type Database } from './sqlite.ts';
 
 const OWNER_ONLY = 0o600;
 
