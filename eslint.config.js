@@ -58,7 +58,9 @@ const MANY_PARAMETERS = {
   'packages/sandbox/src/sandbox-s3.ts': 'storageRequestFor',
   'packages/tools/src/create-ops-tools.ts': 'withS3',
 };
+// packages/testing/src is test support, not a request path: the budgets apply to the product's sources.
 const SOURCE_FILES = ['packages/*/src/**/*.ts', 'packages/*/src/**/*.tsx', 'deploy/src/**/*.ts'];
+const TEST_SUPPORT = ['packages/testing/src/**/*.ts'];
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '.gatehouse/**', 'test-artifacts/**', 'packages/web/dist/**', '**/cdk.out/**'] },
@@ -74,10 +76,16 @@ export default tseslint.config(
         { selector: 'ExportAllDeclaration', message: 'List exports by name (no export *).' },
         { selector: "CallExpression[callee.object.name=/^(it|test|describe)$/][callee.property.name='only']", message: 'No focused tests.' },
       ],
+      // Shared test support lives in @gatehouse/testing; reaching into another package's test/ couples their suites.
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: String.raw`^(\.\./){2,}(packages/)?[\w-]+/test/`, message: "Import shared test support from '@gatehouse/testing/<module>' instead of another package's test/ folder." }] },
+      ],
     },
   },
   {
     files: SOURCE_FILES,
+    ignores: TEST_SUPPORT,
     rules: {
       'max-params': ['error', 4],
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],

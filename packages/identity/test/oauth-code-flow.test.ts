@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify, decodeJwt } from 'jose';
 import { type CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
-import type { RunningIdentity } from './support/start-identity.ts';
+import type { RunningIdentity } from '@gatehouse/testing/start-identity';
 import { cognitoClient, startIdentityWithOwnUrls } from './support/cognito-clients.ts';
 import { login, hiddenFields } from './support/hosted-login.ts';
 import { readClientSecret } from './support/read-client-secret.ts';

@@ -7,7 +7,7 @@ import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
 import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { parseConfig, type CommandContext } from '@gatehouse/core';
 import { identityCommands } from '../src/index.ts';
-import { startIdentity } from './support/start-identity.ts';
+import { startIdentity } from '@gatehouse/testing/start-identity';
 
 function commandContext(dataDir: string, baseUrl: string): CommandContext & { out: string[]; err: string[] } {
   const out: string[] = [];

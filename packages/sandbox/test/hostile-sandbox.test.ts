@@ -12,7 +12,7 @@ import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { createAccountRegistry, createOpsTools, TOOL_SCHEMA } from '@gatehouse/tools';
-import { adminCredentials, startStack, type TestStack } from './support/sandbox-stack.ts';
+import { adminCredentials, startStack, type TestStack } from '@gatehouse/testing/sandbox-stack';
 
 /*
  * Hostile input against the sandbox accounts (issue 13): each test sends what an attacker would, asserts the

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { S3Client, CreateMultipartUploadCommand, UploadPartCommand, ListPartsCommand, ListMultipartUploadsCommand, AbortMultipartUploadCommand, CompleteMultipartUploadCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { adminCredentials, startStack, type TestStack } from './support/sandbox-stack.ts';
+import { adminCredentials, startStack, type TestStack } from '@gatehouse/testing/sandbox-stack';
 
 const run = promisify(execFile);
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { S3Client, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { createAccountRegistry } from '@gatehouse/tools';
-import { adminCredentials, startStack, type TestStack } from './support/sandbox-stack.ts';
+import { adminCredentials, startStack, type TestStack } from '@gatehouse/testing/sandbox-stack';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-sandbox-restart-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { adminCredentials, startStack, type TestStack } from './support/sandbox-stack.ts';
+import { adminCredentials, startStack, type TestStack } from '@gatehouse/testing/sandbox-stack';
 
 const run = promisify(execFile);
 

@@ -4,7 +4,7 @@ import { S3Client, paginateListObjectsV2, DeleteObjectsCommand, ListBucketsComma
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { adminCredentials, startStack, type TestStack } from './support/sandbox-stack.ts';
+import { adminCredentials, startStack, type TestStack } from '@gatehouse/testing/sandbox-stack';
 
 let stack: TestStack;
 /** Moves the sandbox's injected clock forward (the SDK clients follow with systemClockOffset). */

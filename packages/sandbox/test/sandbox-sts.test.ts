@@ -11,7 +11,7 @@ import {
   STSServiceException,
 } from '@aws-sdk/client-sts';
 import { S3Client, ListBucketsCommand } from '@aws-sdk/client-s3';
-import { adminCredentials, startStack, type TestStack } from './support/sandbox-stack.ts';
+import { adminCredentials, startStack, type TestStack } from '@gatehouse/testing/sandbox-stack';
 
 let stack: TestStack;
 before(async () => {

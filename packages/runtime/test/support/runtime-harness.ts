@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import { EmbeddedStore, closeServer, parseSseText, type SharedStore, createAppServer, createLogger, listen, parseConfig, systemClock, type Clock, type HttpComponent, type Logger } from '@gatehouse/core';
 import { createRuntime, type RuntimeDeps, type RuntimeOptions, type RuntimeService } from '../../src/index.ts';
-import { startTestIssuer, type TestIssuer } from '../../../auth/test/support/test-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
 
 export const ECHO_AGENT = fileURLToPath(new URL('../../../../examples/echo-agent/agent.mjs', import.meta.url));
 

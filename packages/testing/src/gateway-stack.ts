@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { EmbeddedStore, closeServer, configSchema, createAppServer, createLogger, gatewaySchema, listen, systemClock, type HttpComponent, type Platform } from '@gatehouse/core';
-import { createGateway, type GatewayDeps, type GatewayService } from '../../src/index.ts';
+import { createGateway, type GatewayDeps, type GatewayService } from '@gatehouse/gateway';
 
 export interface GatewayStack {
   readonly baseUrl: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer } from 'node:net';
 import { createAppServer, createLogger, EmbeddedStore, listen, closeServer, parseConfig, type Logger, type Platform } from '@gatehouse/core';
-import { createIdentity, type IdentityService } from '../../src/index.ts';
+import { createIdentity, type IdentityService } from '@gatehouse/identity';
 
 export interface RunningIdentity {
   readonly identity: IdentityService;

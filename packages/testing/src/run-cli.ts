@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSseText } from '@gatehouse/core';
 
-export const binPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gatehouse.mjs');
+export const binPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'bin', 'gatehouse.mjs');
 
 export interface RunningCli {
   readonly child: ChildProcess;

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createJwtAuthorizer } from '@gatehouse/auth';
 import { closeServer, createAppServer, createLogger, listen, parseConfig, EmbeddedStore, type HttpComponent, type Platform } from '@gatehouse/core';
-import { createSandbox, type SandboxService, type SigV4Key } from '../../src/index.ts';
+import { createSandbox, type SandboxService, type SigV4Key } from '@gatehouse/sandbox';
 // The auth package's real OIDC test issuer (discovery + JWKS on loopback), so web identities are verified
 // exactly as `gatehouse up` wires it: createJwtAuthorizer with allowedAudience ['sts'].
-import { startTestIssuer } from '../../../auth/test/support/test-issuer.ts';
+import { startTestIssuer } from './test-issuer.ts';
 
 export const ADMIN_KEY_ID = 'AKIAGATEHOUSETESTADMIN';
 export const ADMIN_SECRET = 'test-admin-secret-0123456789abcdefghij';
