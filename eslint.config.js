@@ -55,7 +55,6 @@ const MANY_PARAMETERS = {
   'packages/runtime/src/websocket-proxy.ts': '#pipe',
   'packages/runtime/src/workload-tokens.ts': 'constructor',
   'packages/sandbox/src/sandbox-multipart.ts': 'record',
-  'packages/sandbox/src/sandbox-s3.ts': 'storageRequestFor',
   'packages/tools/src/create-ops-tools.ts': 'withS3',
 };
 // packages/testing/src is test support, not a request path: the budgets apply to the product's sources.

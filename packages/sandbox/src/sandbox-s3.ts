@@ -163,7 +163,7 @@ export function createSandboxS3(options: SandboxS3Options) {
         return;
       }
       const rewrittenBody = plan?.body;
-      const upstream = storageRequestFor(method, action, target, stored, listV2, rewrittenBody ?? body, request.headers, rewrittenBody !== undefined);
+      const upstream = storageRequestFor({ method, action, target, stored, listV2, body: rewrittenBody ?? body, requestHeaders: request.headers, rewritten: rewrittenBody !== undefined });
       const answer = await sendToStorage(upstream, { accountId: caller.accountId, method, path, action, accessKeyId: caller.accessKeyId, outcome: 'forwarded' });
       const responseHeaders: IncomingHttpHeaders = {};
       for (const [name, value] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) responseHeaders[name] = value;
@@ -237,7 +237,23 @@ interface StorageRequest {
 /** Query parameters that name keys (or key prefixes) in the bucket. */
 const KEY_PARAMETERS = ['prefix', 'marker', 'start-after', 'key-marker'];
 
-function storageRequestFor(method: string, action: string, target: Target, stored: string | undefined, listV2: boolean, body: Buffer, requestHeaders: IncomingHttpHeaders, rewritten: boolean): StorageRequest {
+/** One verified request, as `storageRequestFor` turns it into what goes to s3rver. */
+interface ForwardedRequest {
+  readonly method: string;
+  readonly action: string;
+  readonly target: Target;
+  /** The bucket's name in storage (`{accountId}-{bucket}`), if the request names a bucket. */
+  readonly stored: string | undefined;
+  /** A ListObjectsV2 request, asked of s3rver as V1. */
+  readonly listV2: boolean;
+  readonly body: Buffer;
+  readonly requestHeaders: IncomingHttpHeaders;
+  /** The front wrote the body itself (multipart completion), so its MD5 and length are recomputed. */
+  readonly rewritten: boolean;
+}
+
+function storageRequestFor(forwarded: ForwardedRequest): StorageRequest {
+  const { method, action, target, stored, listV2, body, requestHeaders, rewritten } = forwarded;
   const query = listV2 ? listV2AsV1(target.query) : target.query;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(requestHeaders)) {
