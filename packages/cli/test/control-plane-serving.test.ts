@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BedrockAgentCoreClient, InvokeAgentRuntimeCommand } from '@aws-sdk/client-bedrock-agentcore';
@@ -166,6 +166,19 @@ test('a runtime created with a JWT authorizer takes only that issuer’s tokens,
   }
 });
 
+/** The host pid of the process whose command line names `file`, if one runs. */
+function hostPidRunning(file: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(file)) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
 test('a local command agent created through the API (under controlPlane.commandRoots) is invocable; deleting the runtime ends its process and its invocations 404', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-command-'));
   const root = path.join(dir, 'agents');
@@ -184,8 +197,11 @@ test('a local command agent created through the API (under controlPlane.commandR
       }),
     );
     assert.equal(created.status, 'READY');
-    const pid = Number(await invoke(gatehouse, created.agentRuntimeArn!));
-    assert.ok(pid > 0 && pid !== process.pid, 'answered by its own process');
+    const answeredBy = Number(await invoke(gatehouse, created.agentRuntimeArn!));
+    assert.ok(answeredBy > 0 && answeredBy !== process.pid, 'answered by its own process');
+    // As root the agent runs in its own pid namespace, where its pid means nothing here: find it by its script.
+    const pid = hostPidRunning(script) ?? 0;
+    assert.ok(pid > 0, `a host process runs ${script}`);
     assert.doesNotThrow(() => process.kill(pid, 0), 'positive control: the agent process runs');
     await control.send(new DeleteAgentRuntimeCommand({ agentRuntimeId: created.agentRuntimeId }));
     const gone = await fetch(`${gatehouse.url}/runtimes/${encodeURIComponent(created.agentRuntimeArn!)}/invocations`, { method: 'POST', body: '{}' });

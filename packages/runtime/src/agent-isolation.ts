@@ -92,7 +92,7 @@ export class AgentIsolation {
   /** The sandbox launch of one session: its socket, the egress ports it may reach, what stays hidden. */
   async prepare(options: { readonly command: readonly string[]; readonly cwd: string | undefined; readonly config: ResolvedIsolationConfig; readonly env: Readonly<Record<string, string>> }): Promise<PreparedSandbox> {
     const directory = this.#ensureDirectory();
-    const outside = await this.#egressPorts(options.config.egress);
+    const outside = await this.#egressPorts([...options.config.egress, ...loopbackEndpoints(options.env)]);
     const egress = outside.map((port) => ({ port: insidePort(port, options.config.agentPort), socket: `${port}.sock` }));
     const socketPath = path.join(directory, `${randomBytes(6).toString('hex')}.sock`);
     const cwd = options.cwd === undefined ? undefined : path.resolve(options.cwd);
@@ -159,6 +159,22 @@ export class AgentIsolation {
     }
     return [...targets.keys()];
   }
+}
+
+/**
+ * The loopback endpoints the agent's own environment names (the OTLP exporter, a local model server, anything
+ * configured as `http://localhost:{port}…`, also inside JSON values): the runtime configured them for this agent,
+ * so they are reachable inside as they are outside. Other hosts still need `isolation.egress`.
+ */
+export function loopbackEndpoints(env: Readonly<Record<string, string>>): string[] {
+  const found = new Set<string>();
+  for (const value of Object.values(env)) {
+    for (const match of value.matchAll(/https?:\/\/(?:localhost|127\.0\.0\.1|\[::1\]):(\d{1,5})/g)) {
+      const port = Number(match[1]);
+      if (port > 0 && port < 65_536) found.add(`127.0.0.1:${port}`);
+    }
+  }
+  return [...found];
 }
 
 /** Whether every directory on the way is searchable by other users (o+x), i.e. by the agent's unprivileged user. */
