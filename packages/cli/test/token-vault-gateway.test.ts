@@ -63,8 +63,9 @@ async function signIn(username: string): Promise<string> {
   }
 }
 
-async function mcpClient(token: string): Promise<Client> {
-  const client = new Client({ name: 'token-vault-test', version: '1.0.0' });
+/** The official MCP client on 2025-11-25; it declares `capabilities.elicitation.url` unless told not to. */
+async function mcpClient(token: string, options: { urlElicitation?: boolean } = {}): Promise<Client> {
+  const client = new Client({ name: 'token-vault-test', version: '1.0.0' }, options.urlElicitation === false ? {} : { capabilities: { elicitation: { url: {} } } });
   await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
   return client;
 }
@@ -232,6 +233,22 @@ test('clients before MCP 2025-11-25 get a tool error naming the consent link', a
   assert.equal(body.result.isError, true);
   assert.match(body.result.content[0]!.text, /^ConsentRequired: Connect saas/);
   assert.ok(body.result.content[0]!.text.includes(body.result.structuredContent.elicitation.url));
+});
+
+test('a client on 2025-11-25 that does not declare elicitation.url gets the tool error, not -32042', async () => {
+  const plain = await mcpClient(users.bob.token, { urlElicitation: false });
+  try {
+    const result = await plain.callTool({ name: 'tickets___list_tickets', arguments: {} });
+    assert.equal(result.isError, true);
+    assert.match(text(result), /^ConsentRequired: Connect saas/);
+    const elicited = (result.structuredContent as { elicitation: { mode: string; url: string } }).elicitation;
+    assert.equal(elicited.mode, 'url');
+    assert.ok(text(result).includes(elicited.url), 'the link is in the text for the user to open');
+  } finally {
+    await plain.close();
+  }
+  // the same user, a client declaring the capability: the elicitation itself
+  assert.equal((await elicitation(users.bob.client, 'tickets___list_tickets')).mode, 'url');
 });
 
 test('disconnect revokes the token at the SaaS and the next call asks again', async () => {
