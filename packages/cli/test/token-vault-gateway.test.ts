@@ -14,7 +14,7 @@ import { binPath } from './support/run-cli.ts';
 import { Writable } from 'node:stream';
 import { decodeJwt } from 'jose';
 import { chromium, type Browser } from 'playwright-core';
-import { AdminCreateUserCommand, AdminSetUserPasswordCommand, CognitoIdentityProviderClient, GlobalSignOutCommand, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { CognitoIdentityProviderClient, GlobalSignOutCommand } from '@aws-sdk/client-cognito-identity-provider';
 import {
   BedrockAgentCoreControlClient,
   CreateApiKeyCredentialProviderCommand,
@@ -31,6 +31,7 @@ import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts
 import { freePort } from '../../identity/test/support/start-identity.ts';
 import { SAAS_SCOPE, startSaas, type Saas } from '../../identity/test/support/saas-server.ts';
 import { startUpstreamMcpServer, type RecordingServer } from '../../gateway/test/support/upstream-servers.ts';
+import { adminCredentials as sharedAdminCredentials, completeConsent, consentAtSaas, signIn as sharedSignIn } from './support/vault-session.ts';
 
 const API_KEY = `wk-${randomBytes(12).toString('hex')}`;
 let dir: string;
@@ -45,22 +46,11 @@ let logText = '';
 const users: Record<'alice' | 'bob', { token: string; client: Client }> = {} as never;
 
 function adminCredentials(): { accessKeyId: string; secretAccessKey: string } {
-  const text = readFileSync(gatehouse.adminCredentialsFile, 'utf8');
-  return { accessKeyId: /aws_access_key_id\s*=\s*(\S+)/.exec(text)![1]!, secretAccessKey: /aws_secret_access_key\s*=\s*(\S+)/.exec(text)![1]! };
+  return sharedAdminCredentials(gatehouse);
 }
 
-async function signIn(username: string): Promise<string> {
-  const cognito = new CognitoIdentityProviderClient({ endpoint: gatehouse.url, region: gatehouse.config.region, credentials: adminCredentials() });
-  const password = `Pw-${randomBytes(12).toString('base64url')}9a!`;
-  const userPoolId = gatehouse.identity.defaultPool.userPoolId;
-  try {
-    await cognito.send(new AdminCreateUserCommand({ UserPoolId: userPoolId, Username: username, MessageAction: 'SUPPRESS' }));
-    await cognito.send(new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: username, Password: password, Permanent: true }));
-    const answer = await cognito.send(new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: gatehouse.identity.defaultPool.webClientId, AuthParameters: { USERNAME: username, PASSWORD: password } }));
-    return answer.AuthenticationResult!.AccessToken!;
-  } finally {
-    cognito.destroy();
-  }
+function signIn(username: string): Promise<string> {
+  return sharedSignIn(gatehouse, username);
 }
 
 /** The official MCP client on 2025-11-25; it declares `capabilities.elicitation.url` unless told not to. */
@@ -145,26 +135,12 @@ async function elicitation(client: Client, name: string): Promise<{ mode: string
   assert.fail(`${name} was expected to ask for consent`);
 }
 
-/** The SaaS's own login and consent pages in Chromium; answers where the browser lands (the return URL). */
-async function consent(url: string, saasLogin: string): Promise<URL> {
-  const context = await browser.newContext();
-  await context.route(/^https?:\/\/(?!127\.0\.0\.1|localhost)/, (route) => route.abort());
-  const page = await context.newPage();
-  try {
-    await page.goto(url);
-    await page.fill('input[name=login]', saasLogin);
-    await page.fill('input[name=password]', 'any');
-    await page.click('button[type=submit]');
-    await page.click('button:has-text("Continue")');
-    await page.waitForURL((landed) => landed.searchParams.has('session_id'));
-    return new URL(page.url());
-  } finally {
-    await context.close();
-  }
+function consent(url: string, saasLogin: string): Promise<URL> {
+  return consentAtSaas(browser, url, saasLogin);
 }
 
-async function complete(token: string, sessionUri: string): Promise<Response> {
-  return fetch(`${gatehouse.url}/identities/vault/complete`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ sessionUri }) });
+function complete(token: string, sessionUri: string): Promise<Response> {
+  return completeConsent(gatehouse, token, sessionUri);
 }
 
 function text(result: Awaited<ReturnType<Client['callTool']>>): string {
