@@ -31,7 +31,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { parseConfig } from '@gatehouse/core';
 import { withDefaults } from '@gatehouse/cli';
 import { agentEntryPath } from '@gatehouse/agent';
-import { startRedisServer, freePort, type RedisServer } from '../packages/cluster/test/support/redis-server.ts';
+import { startRedisServer, freePort, type RedisServer } from '@gatehouse/testing/redis-server';
 import { startNginx, type RunningNginx } from './load/nginx.ts';
 import { spawnInstance, waitReady, childPids, type InstanceProcess, type InstanceSettings } from './load/cluster.ts';
 import { LatencyStats, median } from './load/latency-stats.ts';

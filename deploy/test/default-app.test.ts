@@ -9,8 +9,8 @@ import { CreateTableCommand, DynamoDBClient, PutItemCommand, waitUntilTableExist
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { closeServer, listen } from '@gatehouse/core';
 import { TOOL_SCHEMA, createDynamoDbAccountRegistry, createOpsTools } from '@gatehouse/tools';
-import { startTestIssuer } from '../../packages/auth/test/support/test-issuer.ts';
-import { connectClient, startGatewayStack } from '../../packages/gateway/test/support/gateway-stack.ts';
+import { startTestIssuer } from '@gatehouse/testing/test-issuer';
+import { connectClient, startGatewayStack } from '@gatehouse/testing/gateway-stack';
 import { missingSeed001Controls } from './seed-001-controls.ts';
 import { canIsolateNetwork, fakeWebDist, runGatehouse } from './run-gatehouse.ts';
 import { onlyResource, policyStatements, readTemplates, renderExpression, resolveImports, resourcesOfType, type CfnTemplate, type Json } from './template-lookup.ts';

@@ -2,7 +2,7 @@
 // An MCP agent for a runtime with protocolConfiguration.serverProtocol MCP (AgentCore's MCP contract):
 //   POST /mcp   stateless streamable-HTTP MCP server (official SDK): a fresh server and transport per request,
 //               so nothing is shared between callers (CVE-2026-25536); accepts the platform's Mcp-Session-Id
-//   GET  /ping  {"status":"Healthy"} (Gatehouse waits for it before the first request)
+//   (no /ping: AgentCore's MCP contract is /mcp alone; Gatehouse counts any HTTP answer as "up" for MCP runtimes)
 // It listens on $PORT (default 8000, the MCP contract's port) on 127.0.0.1 ($HOST to change it).
 // Tools: `add` (a + b), `whoami` (what the perimeter told this process: user id, session ids, pid).
 import { createServer } from 'node:http';
@@ -42,11 +42,6 @@ async function readJson(request) {
 
 const http = createServer(async (request, response) => {
   const path = new URL(request.url ?? '/', 'http://agent').pathname;
-  if (request.method === 'GET' && path === '/ping') {
-    response.writeHead(200, { 'content-type': 'application/json' });
-    response.end(JSON.stringify({ status: 'Healthy', time_of_last_update: Math.floor(Date.now() / 1000) }));
-    return;
-  }
   if (path !== '/mcp') {
     response.writeHead(404, { 'content-type': 'application/json' });
     response.end(JSON.stringify({ error: 'not found; MCP is served at /mcp' }));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
-import { BodyTooLargeError, SpanKind, endSpanWithStatus, extractTraceContext, failSpan, headerValue, readBody, redactText, sendJson, sendWire, startSpan, withTraceContext, type Logger, type TraceContext } from '@gatehouse/core';
+import { SpanKind, failureFor, type FailureTable, endSpanWithStatus, extractTraceContext, failSpan, headerValue, readBody, redactText, sendJson, sendWire, startSpan, withTraceContext, type Logger, type TraceContext } from '@gatehouse/core';
 import { AgentError } from './agent-error.ts';
 import type { AgentEvent } from './agent-event.ts';
 import { runAgentTurn } from './agent-loop.ts';
@@ -57,6 +57,10 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
   const now = options.now ?? Date.now;
   const memory = new SessionMemory();
   const maxBody = options.maxBodyBytes ?? 1_000_000;
+  /** The agent's answers to internal failures. */
+  const failures: FailureTable<AgentError> = {
+    bodyTooLarge: () => new AgentError('BadRequest', `The request body exceeds ${maxBody} bytes.`, 'Send a shorter prompt.'),
+  };
   let active = 0;
   let lastStatus: 'Healthy' | 'HealthyBusy' = 'Healthy';
   let lastChange = Math.floor(now() / 1000);
@@ -118,8 +122,9 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     try {
       body = JSON.parse((await readBody(request, maxBody)).toString('utf8'));
     } catch (error) {
-      if (error instanceof BodyTooLargeError) {
-        sendWire(response, new AgentError('BadRequest', `The request body exceeds ${maxBody} bytes.`, 'Send a shorter prompt.').toResponse());
+      const failure = failureFor(failures, error);
+      if (failure) {
+        sendWire(response, failure.toResponse());
         return;
       }
       sendJson(response, 400, { error: 'Invalid JSON', details: 'The request body must be a JSON object such as {"prompt":"…"}.' });

@@ -4,7 +4,7 @@ import type { BenchSection } from '@gatehouse/core';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createJwtAuthorizer, createSigV4Verifier } from '../src/index.ts';
 import { NodeSha256 } from '../src/node-sha256.ts';
-import { startTestIssuer } from '../test/support/test-issuer.ts';
+import { startTestIssuer } from '@gatehouse/testing/test-issuer';
 
 const ROUNDS = 7;
 const TOKENS_PER_ROUND = 300;

@@ -2,7 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID, generateKeyPairSync } from 'node:crypto';
 import { createJwtAuthorizer, AuthError } from '../src/index.ts';
-import { startTestIssuer, type TestIssuer } from './support/test-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
 
 let issuer: TestIssuer;
 before(async () => {

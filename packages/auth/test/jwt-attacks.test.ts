@@ -4,7 +4,7 @@ import { createHmac, createSign, sign as cryptoSign, generateKeyPairSync } from 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createJwtAuthorizer, type JwtAuthorizer } from '../src/index.ts';
-import { startTestIssuer, type TestIssuer } from './support/test-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
 import { startProtectedServer, type ProtectedServer } from './support/protected-server.ts';
 
 // REFERENCE §4's attack table, sent over HTTP to a real guarded route: each forged token must be

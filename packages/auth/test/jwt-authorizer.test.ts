@@ -2,7 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CustomJwtAuthorizerConfig } from '@gatehouse/core';
 import { createJwtAuthorizer, AuthError, type JwtAuthorizerOptions } from '../src/index.ts';
-import { startTestIssuer, type TestIssuer } from './support/test-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
 
 let issuer: TestIssuer;
 before(async () => {

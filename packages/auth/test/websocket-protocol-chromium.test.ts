@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { createJwtAuthorizer, bearerFromWebSocketProtocols, AuthError, type JwtAuthorizer } from '../src/index.ts';
-import { startTestIssuer, type TestIssuer } from './support/test-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
 
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 

@@ -27,7 +27,8 @@ import { createRuntime, probeAgentInSandbox, type RuntimeService } from '@gateho
 import { createGateway, type GatewayService } from '@gatehouse/gateway';
 import { createControlPlane, type ControlPlaneService } from '@gatehouse/control-plane';
 import { agentEntryPath } from '@gatehouse/agent';
-import { createAccountRegistry, createOpsTools, createSandbox, type SandboxService } from '@gatehouse/tools';
+import { createAccountRegistry, createOpsTools } from '@gatehouse/tools';
+import { createSandbox, type SandboxService } from '@gatehouse/sandbox';
 import { createMetrics, createStore, instrumentComponent, standardMetrics, type Metrics } from '@gatehouse/cluster';
 import { authFailureChannel, toolCallChannel, type AuthFailureEvent, type ToolCallEvent } from '@gatehouse/core';
 import { withDefaults, OPS_TOOLS_FUNCTION, DEFAULT_RUNTIME_NAME, DEFAULT_GATEWAY_NAME } from './default-config.ts';

@@ -12,9 +12,9 @@ import path from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { createLogger } from '@gatehouse/core';
 import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
-import { freePort } from '../../identity/test/support/start-identity.ts';
-import { SAAS_SCOPE, startSaas, type Saas } from '../../identity/test/support/saas-server.ts';
-import { ask, createUser, launchBrowser, pageTokens, signIn, type Browser, type TestUser } from '../../web/test/support/browser-harness.ts';
+import { freePort } from '@gatehouse/testing/start-identity';
+import { SAAS_SCOPE, startSaas, type Saas } from '@gatehouse/testing/saas-server';
+import { ask, createUser, launchBrowser, pageTokens, signIn, type Browser, type TestUser } from '@gatehouse/testing/browser-harness';
 
 let dir: string;
 let saas: Saas;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger } from '@gatehouse/core';
 import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
-import { runCli, startCli } from './support/run-cli.ts';
+import { runCli, startCli } from '@gatehouse/testing/run-cli';
 
 interface CliResult {
   readonly code: number;

@@ -23,7 +23,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createLogger } from '@gatehouse/core';
 import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
-import { PETS_OPENAPI, startPetsApi, startUpstreamMcpServer } from '../../gateway/test/support/upstream-servers.ts';
+import { PETS_OPENAPI, startPetsApi, startUpstreamMcpServer } from '@gatehouse/testing/upstream-servers';
 
 const ROLE = 'arn:aws:iam::123456789012:role/gateway';
 

@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-bedrock-agentcore-control';
 import { createLogger, listen, closeServer } from '@gatehouse/core';
 import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
-import { startTestIssuer } from '../../auth/test/support/test-issuer.ts';
+import { startTestIssuer } from '@gatehouse/testing/test-issuer';
 
 /** A stand-in agent answering /ping and /invocations with its own label, counting the calls it gets. */
 async function startAgent(label: string): Promise<{ url: string; calls: () => number; lastHeaders: () => Record<string, unknown>; server: Server }> {

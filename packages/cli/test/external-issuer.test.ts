@@ -12,7 +12,7 @@ import { createLogger } from '@gatehouse/core';
 import { gatewayCommands } from '@gatehouse/gateway';
 import { Writable } from 'node:stream';
 import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
-import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
 
 const support = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support');
 const AUDIENCE = 'api://gatehouse-tools';

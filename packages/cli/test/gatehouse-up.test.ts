@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { createServer } from 'node:http';
-import { SANDBOX_ACCOUNTS } from '@gatehouse/tools';
+import { SANDBOX_ACCOUNTS } from '@gatehouse/sandbox';
 import { closeServer, listen } from '@gatehouse/core';
-import { startCli, runCli, readSse } from './support/run-cli.ts';
+import { startCli, runCli, readSse } from '@gatehouse/testing/run-cli';
 
 const SESSION = (suffix: string): string => `e2e-session-${suffix}-${'x'.repeat(40)}`;
 

@@ -10,9 +10,9 @@ import { fromIni } from '@aws-sdk/credential-providers';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createLogger } from '@gatehouse/core';
-import { startTestIssuer } from '../../auth/test/support/test-issuer.ts';
+import { startTestIssuer } from '@gatehouse/testing/test-issuer';
 import { startGatehouse } from '../src/index.ts';
-import { parseSse, startCli } from './support/run-cli.ts';
+import { parseSse, startCli } from '@gatehouse/testing/run-cli';
 
 const echoAgent = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'examples', 'echo-agent', 'agent.mjs');
 

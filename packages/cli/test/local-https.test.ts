@@ -9,7 +9,7 @@ import path from 'node:path';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { WebSocket } from 'ws';
 import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { runCli, startCli, readSse } from './support/run-cli.ts';
+import { runCli, startCli, readSse } from '@gatehouse/testing/run-cli';
 
 const SESSION = (suffix: string): string => `https-session-${suffix}-${'x'.repeat(40)}`;
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { closeServer, listen } from '@gatehouse/core';
-import { runCli, startCli } from './support/run-cli.ts';
+import { runCli, startCli } from '@gatehouse/testing/run-cli';
 
 /** The app: one page that signs in with the Cognito API and invokes the runtime, as the seeds' browser code does. */
 const APP_PAGE = `<!doctype html><title>my app</title><pre id="out">working</pre><script type="module">

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '@gatehouse/core';
 import { gatewayCommands } from '@gatehouse/gateway';
 import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
-import { runCli, parseSse } from './support/run-cli.ts';
+import { runCli, parseSse } from '@gatehouse/testing/run-cli';
 
 async function signIn(gatehouse: RunningGatehouse, clientId: string): Promise<string> {
   const response = await fetch(`${gatehouse.url}/`, {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { binPath } from './support/run-cli.ts';
+import { binPath } from '@gatehouse/testing/run-cli';
 import { Writable } from 'node:stream';
 import { decodeJwt } from 'jose';
 import { chromium, type Browser } from 'playwright-core';
@@ -28,9 +28,9 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { createLogger } from '@gatehouse/core';
 import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
-import { freePort } from '../../identity/test/support/start-identity.ts';
-import { SAAS_SCOPE, startSaas, type Saas } from '../../identity/test/support/saas-server.ts';
-import { startUpstreamMcpServer, type RecordingServer } from '../../gateway/test/support/upstream-servers.ts';
+import { freePort } from '@gatehouse/testing/start-identity';
+import { SAAS_SCOPE, startSaas, type Saas } from '@gatehouse/testing/saas-server';
+import { startUpstreamMcpServer, type RecordingServer } from '@gatehouse/testing/upstream-servers';
 import { adminCredentials as sharedAdminCredentials, completeConsent, consentAtSaas, signIn as sharedSignIn } from './support/vault-session.ts';
 
 const API_KEY = `wk-${randomBytes(12).toString('hex')}`;

@@ -13,8 +13,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { createLogger, gatewayTargetSchema } from '@gatehouse/core';
 import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
-import { freePort } from '../../identity/test/support/start-identity.ts';
-import { SAAS_SCOPE, startSaas, type Saas } from '../../identity/test/support/saas-server.ts';
+import { freePort } from '@gatehouse/testing/start-identity';
+import { SAAS_SCOPE, startSaas, type Saas } from '@gatehouse/testing/saas-server';
 import { completeConsent, consentAtSaas, signIn } from './support/vault-session.ts';
 
 const PROVIDER_ARN = 'arn:aws:bedrock-agentcore:local:000000000000:token-vault/default/oauth2credentialprovider/saas';

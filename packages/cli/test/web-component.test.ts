@@ -6,7 +6,7 @@ import path from 'node:path';
 import { closeServer, createAppServer, listen } from '@gatehouse/core';
 import { createWebComponent } from '../src/web-component.ts';
 import { ensureWebUi } from '../src/build-web-ui.ts';
-import { startCli } from './support/run-cli.ts';
+import { startCli } from '@gatehouse/testing/run-cli';
 
 test('the UI server sends the page policy as a header, falls back to index.html for app routes, and never serves files outside dist', async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'gh-dist-'));

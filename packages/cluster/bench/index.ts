@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { EmbeddedStore, type BenchSection, type SharedStore } from '@gatehouse/core';
 import { RedisStore, createMetrics, standardMetrics, sealJson, openJson } from '@gatehouse/cluster';
 import { randomBytes } from 'node:crypto';
-import { startRedisServer } from '../test/support/redis-server.ts';
+import { startRedisServer } from '@gatehouse/testing/redis-server';
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

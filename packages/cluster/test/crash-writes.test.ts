@@ -11,7 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { openDatabase, parseConfig } from '@gatehouse/core';
 import { createAccountRegistry } from '@gatehouse/tools';
-import { freePort } from './support/redis-server.ts';
+import { freePort } from '@gatehouse/testing/redis-server';
 import { alive, childPids } from './support/processes.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

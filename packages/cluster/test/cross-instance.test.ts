@@ -16,7 +16,7 @@ import {
   GlobalSignOutCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { fromIni } from '@aws-sdk/credential-providers';
-import { startRedisServer, freePort, type RedisServer } from './support/redis-server.ts';
+import { startRedisServer, freePort, type RedisServer } from '@gatehouse/testing/redis-server';
 import { startInstance, type Instance } from './support/instance.ts';
 import { alive } from './support/processes.ts';
 import { parseConfig } from '@gatehouse/core';

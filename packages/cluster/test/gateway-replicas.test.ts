@@ -9,8 +9,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { createAppServer, closeServer, createLogger, listen, parseConfig, systemClock, type Platform } from '@gatehouse/core';
 import { createGateway, type GatewayService } from '@gatehouse/gateway';
 import { RedisStore } from '@gatehouse/cluster';
-import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
-import { startRedisServer, type RedisServer } from './support/redis-server.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
+import { startRedisServer, type RedisServer } from '@gatehouse/testing/redis-server';
 
 interface Replica {
   readonly name: string;

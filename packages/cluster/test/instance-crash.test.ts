@@ -14,7 +14,7 @@ import {
   InitiateAuthCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { fromIni } from '@aws-sdk/credential-providers';
-import { startRedisServer, freePort, type RedisServer } from './support/redis-server.ts';
+import { startRedisServer, freePort, type RedisServer } from '@gatehouse/testing/redis-server';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ARN = encodeURIComponent('arn:aws:bedrock-agentcore:local:000000000000:runtime/counting_agent');

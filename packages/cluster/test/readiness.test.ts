@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger } from '@gatehouse/core';
 import { startGatehouse, type RunningGatehouse } from '@gatehouse/cli';
-import { startRedisServer, type RedisServer } from './support/redis-server.ts';
+import { startRedisServer, type RedisServer } from '@gatehouse/testing/redis-server';
 
 const dirs: string[] = [];
 const running: RunningGatehouse[] = [];

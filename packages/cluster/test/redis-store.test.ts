@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { EmbeddedStore, StoreUnavailableError, createLogger, type SharedStore } from '@gatehouse/core';
 import { RedisStore, createStore, StoreUrlError, type RedisStoreOptions } from '@gatehouse/cluster';
-import { startRedisServer, freePort, type RedisServer } from './support/redis-server.ts';
+import { startRedisServer, freePort, type RedisServer } from '@gatehouse/testing/redis-server';
 
 let redis: RedisServer;
 const stores: RedisStore[] = [];

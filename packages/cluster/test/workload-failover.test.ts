@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { listen, closeServer } from '@gatehouse/core';
-import { startRedisServer, freePort } from './support/redis-server.ts';
-import { startCli, parseSse } from '../../cli/test/support/run-cli.ts';
+import { startRedisServer, freePort } from '@gatehouse/testing/redis-server';
+import { startCli, parseSse } from '@gatehouse/testing/run-cli';
 
 /**
  * A round-robin HTTP balancer with a passive health check (as nginx's max_fails=1): a backend that

@@ -1,46 +1,20 @@
-import { WireError, type WireResponse } from '@gatehouse/core';
+import { AgentCoreError, type AgentCoreErrorCode, type FieldProblem } from '@gatehouse/core';
 
-/** Error names and statuses of `bedrock-agentcore-control` as its SDK model declares them. A new name must be mapped to compile. */
-const statusByCode = {
-  ValidationException: 400,
-  UnauthorizedException: 401,
-  ServiceQuotaExceededException: 402,
-  AccessDeniedException: 403,
-  ResourceNotFoundException: 404,
-  ConflictException: 409,
-  ThrottlingException: 429,
-  InternalServerException: 500,
-} as const satisfies Record<string, number>;
-
-export type ControlPlaneErrorCode = keyof typeof statusByCode;
+/** The names of core's one AgentCore table that `bedrock-agentcore-control`'s SDK model declares. */
+export type ControlPlaneErrorCode = Exclude<AgentCoreErrorCode, 'RuntimeClientError' | 'ServiceUnavailableException'>;
 
 export type ValidationReason = 'CannotParse' | 'FieldValidationFailed';
 
-export interface FieldProblem {
-  readonly name: string;
-  readonly message: string;
-}
+export type { FieldProblem };
 
 /**
- * A control-plane error in restJson1: `X-Amzn-ErrorType` and `{"message"}` (plus `reason` and `fieldList`
- * for a ValidationException), which the AWS SDK and CLI turn into the named exception.
+ * A control-plane error in restJson1 (core's `AgentCoreError`), which the AWS SDK and CLI turn into the named
+ * exception. An InternalServerException is not exposed: its message is logged and the caller reads "Internal error".
  */
-export class ControlPlaneError extends WireError<ControlPlaneErrorCode> {
-  readonly reason: ValidationReason | undefined;
-  readonly fieldList: readonly FieldProblem[] | undefined;
-
+export class ControlPlaneError extends AgentCoreError<ControlPlaneErrorCode, ValidationReason> {
   constructor(code: ControlPlaneErrorCode, message: string, details: { reason?: ValidationReason; fieldList?: readonly FieldProblem[] } = {}) {
-    super(code, statusByCode[code], message, { expose: code !== 'InternalServerException' });
+    super(code, message, details, { expose: code !== 'InternalServerException' });
     this.name = 'ControlPlaneError';
-    this.reason = details.reason;
-    this.fieldList = details.fieldList;
-  }
-
-  toResponse(): WireResponse {
-    const body: Record<string, unknown> = { message: this.message };
-    if (this.reason) body.reason = this.reason;
-    if (this.fieldList) body.fieldList = this.fieldList;
-    return { status: this.status, headers: { 'content-type': 'application/json', 'x-amzn-errortype': this.code }, body: JSON.stringify(body) };
   }
 }
 

@@ -1,15 +1,20 @@
 export { WireError, isWireError } from './wire-error.ts';
 export type { WireErrorOptions, WireResponse } from './wire-error.ts';
+export { AgentCoreError, AGENTCORE_ERROR_STATUS } from './agentcore-error.ts';
+export type { AgentCoreErrorCode, AgentCoreErrorDetails, FieldProblem } from './agentcore-error.ts';
 export { systemClock, epochSeconds } from './clock.ts';
 export type { Clock } from './clock.ts';
 export { createLogger, redactText, REDACTED_PATHS } from './logger.ts';
 export type { Logger, LoggerSettings } from './logger.ts';
 export { openDatabase, transaction } from './sqlite.ts';
 export type { Database } from './sqlite.ts';
+export { openPrivateDatabase } from './private-database.ts';
 export { readBody, sendWire, sendJson, parseForm, headerValue, listen, closeServer, BodyTooLargeError, ClientClosedError, isClientClosed } from './http.ts';
 export type { HttpComponent, ReadJsonLimits } from './http.ts';
 export { readJson } from './http.ts';
 export { freePort } from './free-port.ts';
+export { failureFor, readBodyFor } from './internal-failure.ts';
+export type { FailureTable, InternalFailures } from './internal-failure.ts';
 export { MAX_JSON_DEPTH, JsonTooDeepError, checkJsonDepth, parseJson } from './json-depth.ts';
 export { configSchema, parseConfig, loadConfig, ConfigError } from './config/config.ts';
 export type { GatehouseConfig, LoadConfigOptions } from './config/config.ts';
@@ -44,6 +49,8 @@ export type { BenchRow, BenchSection } from './bench.ts';
 export { authFailureChannel, toolCallChannel, publishAuthFailure, publishToolCall } from './telemetry-events.ts';
 export type { AuthFailureEvent, ToolCallEvent } from './telemetry-events.ts';
 export { isHttpsOrLoopbackUrl } from './url-policy.ts';
+export { readSse, parseSseText } from './read-sse.ts';
+export type { SseMessage } from './read-sse.ts';
 export {
   startTracing,
   resolveTracesEndpoint,

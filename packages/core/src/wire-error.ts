@@ -33,6 +33,11 @@ export abstract class WireError<Code extends string = string> extends Error {
     return this.#expose ?? this.status < 500;
   }
 
+  /** What the caller may read: the message when `expose`, else the surface's generic text. The one place that decides it. */
+  publicMessage(generic = 'Internal error'): string {
+    return this.expose ? this.message : generic;
+  }
+
   abstract toResponse(): WireResponse;
 }
 

@@ -3,9 +3,9 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { BenchSection } from '@gatehouse/core';
-import { startTestIssuer } from '../../auth/test/support/test-issuer.ts';
-import { connectClient, startGatewayStack } from '../test/support/gateway-stack.ts';
-import { startUpstreamMcpServer } from '../test/support/upstream-servers.ts';
+import { startTestIssuer } from '@gatehouse/testing/test-issuer';
+import { connectClient, startGatewayStack } from '@gatehouse/testing/gateway-stack';
+import { startUpstreamMcpServer } from '@gatehouse/testing/upstream-servers';
 import type { ToolDefinition } from '../src/index.ts';
 
 function percentile(samples: number[], p: number): number {

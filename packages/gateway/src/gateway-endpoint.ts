@@ -24,6 +24,7 @@ import {
   type SharedStore,
   type TraceSpan,
 } from '@gatehouse/core';
+import { AuthError, readCredential } from '@gatehouse/auth';
 import { callerKey, type Caller } from './caller.ts';
 import { GatewayError } from './gateway-error.ts';
 import type { AuditLog } from './audit-log.ts';
@@ -205,15 +206,20 @@ export class GatewayEndpoint {
     });
   }
 
+  /** The bearer token, read by `@gatehouse/auth`'s one bearer reader (one header, `Bearer` + one space + token). */
   #readToken(request: IncomingMessage, url: URL): string | undefined {
     if (url.searchParams.has('access_token')) throw new GatewayError('MalformedRequest', 'Send the token in the Authorization header, never in the query string', { challenge: this.#challenge('invalid_request') });
-    let count = 0;
-    for (let index = 0; index < request.rawHeaders.length; index += 2) if (request.rawHeaders[index]!.toLowerCase() === 'authorization') count++;
-    if (count === 0) return undefined;
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
-    if (count > 1 || !match) throw new GatewayError('Unauthorized', 'Send exactly one "Authorization: Bearer <access token>" header', { challenge: this.#challenge('invalid_request') });
-    return match[1]!;
+    let token: string | undefined;
+    try {
+      const credential = readCredential(request.headers, undefined, request.rawHeaders);
+      if (credential.kind === 'none') return undefined;
+      if (credential.kind === 'bearer') token = credential.token;
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+    }
+    // A refused header (repeated, odd spacing, Basic) and a SigV4 signature get the same answer: the gateway takes bearer tokens.
+    if (token === undefined) throw new GatewayError('Unauthorized', 'Send exactly one "Authorization: Bearer <access token>" header', { challenge: this.#challenge('invalid_request') });
+    return token;
   }
 
   async #authenticate(request: IncomingMessage, url: URL): Promise<Caller> {

@@ -71,7 +71,7 @@ export class GatewayError extends WireError<GatewayErrorCode> {
   toResponse(): WireResponse {
     const headers: Record<string, string> = { 'content-type': 'application/json', ...this.extraHeaders };
     if (this.challenge) headers['www-authenticate'] = this.challenge;
-    const message = this.expose ? this.message : 'Internal error';
+    const message = this.publicMessage();
     return { status: this.status, headers, body: JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: rpcCodeByCode[this.code], message } }) };
   }
 }

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
 import { DEFAULT_POLICIES } from '../src/index.ts';
-import { MCP_HEADERS, connectClient, rpc, startGatewayStack, type GatewayStack } from './support/gateway-stack.ts';
+import { MCP_HEADERS, connectClient, rpc, startGatewayStack, type GatewayStack } from '@gatehouse/testing/gateway-stack';
 import { startBucketApi, BUCKET_OPENAPI, type BucketApi } from './support/bucket-api.ts';
 
 // The seeds' S3 story against a real local HTTP target: read-only users list, read-write users put,

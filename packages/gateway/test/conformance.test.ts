@@ -10,9 +10,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { closeServer, listen } from '@gatehouse/core';
-import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
 import { startConformanceServer, type ConformanceServer } from './support/conformance-server.ts';
-import { startGatewayStack, type GatewayStack } from './support/gateway-stack.ts';
+import { startGatewayStack, type GatewayStack } from '@gatehouse/testing/gateway-stack';
 
 interface Check {
   readonly id: string;

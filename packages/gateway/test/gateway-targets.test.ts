@@ -1,9 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
 import { gatewayCommands, type LambdaContext } from '../src/index.ts';
-import { INITIALIZE, MCP_HEADERS, connectClient, rpc, startGatewayStack, type GatewayStack } from './support/gateway-stack.ts';
-import { PETS_OPENAPI, startPetsApi, startUpstreamMcpServer, type RecordingServer } from './support/upstream-servers.ts';
+import { INITIALIZE, MCP_HEADERS, connectClient, rpc, startGatewayStack, type GatewayStack } from '@gatehouse/testing/gateway-stack';
+import { PETS_OPENAPI, startPetsApi, startUpstreamMcpServer, type RecordingServer } from '@gatehouse/testing/upstream-servers';
 
 describe('gateway with MCP, OpenAPI and function targets', () => {
   let issuer: TestIssuer;

@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
 import { AuditLog, type AuditRecord } from '../src/audit-log.ts';
 import { toJsonRpcError } from '../src/json-rpc-error.ts';
 import type { Caller } from '../src/caller.ts';
 import { PolicyEngine } from '../src/policy-engine.ts';
 import type { GatewayDeps } from '../src/index.ts';
-import { MCP_HEADERS, connectClient, startGatewayStack, type GatewayStack } from './support/gateway-stack.ts';
-import { startUpstreamMcpServer, type RecordingServer } from './support/upstream-servers.ts';
+import { MCP_HEADERS, connectClient, startGatewayStack, type GatewayStack } from '@gatehouse/testing/gateway-stack';
+import { startUpstreamMcpServer, type RecordingServer } from '@gatehouse/testing/upstream-servers';
 
 // Reads context.arguments, so Cedar evaluates every call with its arguments (no memo).
 const TICKET_POLICY = `@id("everyone-lists")

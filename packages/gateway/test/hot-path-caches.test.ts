@@ -7,10 +7,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
 import { AuditLog } from '../src/audit-log.ts';
 import type { GatewayDeps } from '../src/index.ts';
-import { connectClient, startGatewayStack } from './support/gateway-stack.ts';
+import { connectClient, startGatewayStack } from '@gatehouse/testing/gateway-stack';
 
 const CONTEXT_POLICY = `@id("public-bucket-only")
 permit (principal, action == Gatehouse::Action::"call", resource) when { context.arguments.bucket == "public" };

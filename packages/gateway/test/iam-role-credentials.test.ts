@@ -1,11 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
-import { adminCredentials, startStack, type TestStack } from '../../tools/test/helpers.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
+import { adminCredentials, startStack, type TestStack } from '@gatehouse/testing/sandbox-stack';
 import { EmbeddedStore } from '@gatehouse/core';
 import type { LambdaContext } from '../src/index.ts';
-import { connectClient, startGatewayStack, type GatewayStack } from './support/gateway-stack.ts';
+import { connectClient, startGatewayStack, type GatewayStack } from '@gatehouse/testing/gateway-stack';
 
 // GATEWAY_IAM_ROLE: the gateway assumes the role for the calling user (session name and tags from
 // the user) at the sandbox STS and hands those credentials, and only those, to the function.

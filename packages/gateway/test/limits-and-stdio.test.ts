@@ -4,9 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { closeServer, listen } from '@gatehouse/core';
-import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
-import { INITIALIZE, MCP_HEADERS, connectClient, rpc, startGatewayStack, type GatewayStack } from './support/gateway-stack.ts';
-import { PETS_OPENAPI } from './support/upstream-servers.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
+import { INITIALIZE, MCP_HEADERS, connectClient, rpc, startGatewayStack, type GatewayStack } from '@gatehouse/testing/gateway-stack';
+import { PETS_OPENAPI } from '@gatehouse/testing/upstream-servers';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { EmbeddedStore } from '@gatehouse/core';
-import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
 import { DEFAULT_POLICIES } from '../src/index.ts';
-import { MCP_HEADERS, connectClient, rpc, startGatewayStack, type GatewayStack } from './support/gateway-stack.ts';
+import { MCP_HEADERS, connectClient, rpc, startGatewayStack, type GatewayStack } from '@gatehouse/testing/gateway-stack';
 
 // Two gateway instances sharing the store and data dir, as replicas behind a round-robin balancer.
 describe('gateway replicas sharing state', () => {

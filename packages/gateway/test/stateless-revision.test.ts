@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
-import { MCP_HEADERS, startGatewayStack, type GatewayStack } from './support/gateway-stack.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
+import { MCP_HEADERS, startGatewayStack, type GatewayStack } from '@gatehouse/testing/gateway-stack';
 
 // MCP 2026-07-28: no initialize, no session; Mcp-Method / Mcp-Name headers must match the body.
 describe('the stateless 2026-07-28 revision', () => {

@@ -6,8 +6,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { createJwtAuthorizer, type JwtAuthorizer } from '@gatehouse/auth';
 import { closeServer, listen } from '@gatehouse/core';
-import { startIdentity, type RunningIdentity } from '../../identity/test/support/start-identity.ts';
-import { connectClient, startGatewayStack, type GatewayStack } from './support/gateway-stack.ts';
+import { startIdentity, type RunningIdentity } from '@gatehouse/testing/start-identity';
+import { connectClient, startGatewayStack, type GatewayStack } from '@gatehouse/testing/gateway-stack';
 
 interface ProtectedMcp {
   readonly url: string;

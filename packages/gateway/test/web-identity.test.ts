@@ -7,10 +7,10 @@ import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/cli
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { createJwtAuthorizer, type JwtAuthorizer } from '@gatehouse/auth';
 import { EmbeddedStore, closeServer, createAppServer, createLogger, listen, parseConfig, type HttpComponent } from '@gatehouse/core';
-import { createSandbox, type SandboxService } from '@gatehouse/tools';
-import { startIdentity, type RunningIdentity } from '../../identity/test/support/start-identity.ts';
+import { createSandbox, type SandboxService } from '@gatehouse/sandbox';
+import { startIdentity, type RunningIdentity } from '@gatehouse/testing/start-identity';
 import type { LambdaContext } from '../src/index.ts';
-import { connectClient, startGatewayStack, type GatewayStack } from './support/gateway-stack.ts';
+import { connectClient, startGatewayStack, type GatewayStack } from '@gatehouse/testing/gateway-stack';
 
 // The whole delegated-credentials chain: the user's token → token exchange for audience "sts"
 // (identity service) → AssumeRoleWithWebIdentity at the sandbox STS → credentials for this user only.

@@ -2,7 +2,7 @@ import { sign as cryptoSign, generateKeyPairSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { BenchSection } from '@gatehouse/core';
 import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { startIdentity } from '../test/support/start-identity.ts';
+import { startIdentity } from '@gatehouse/testing/start-identity';
 import { identityCommands } from '../src/index.ts';
 import { parseConfig } from '@gatehouse/core';
 

@@ -1,12 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, type Principal, type SigV4Verifier } from '@gatehouse/auth';
-import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody, sendJson, sendWire, type Logger } from '@gatehouse/core';
+import { failureFor, parseJson, readBodyFor, sendJson, sendWire, type FailureTable, type Logger } from '@gatehouse/core';
 import { AgentCoreIdentityError } from './agentcore-identity-error.ts';
 import type { WorkloadActor } from './workload-identities.ts';
 import { completeResourceTokenAuth, getResourceApiKey, getResourceOauth2Token, type VaultOperationDeps } from './vault/vault-operations.ts';
 
 const PREFIX = '/identities/';
 const MAX_BODY = 64 * 1024;
+
+/** The AgentCore Identity surface's answers to internal failures. */
+const IDENTITY_FAILURES: FailureTable<AgentCoreIdentityError> = {
+  bodyTooLarge: () => new AgentCoreIdentityError('ValidationException', `Request body exceeds ${MAX_BODY} bytes`),
+  jsonTooDeep: (error) => new AgentCoreIdentityError('ValidationException', error.message),
+};
 
 type Operation = (deps: VaultOperationDeps, input: Record<string, unknown>, actor: WorkloadActor) => Promise<Record<string, unknown>>;
 
@@ -48,13 +54,7 @@ export async function handleAgentCoreIdentity(
     const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
     if (!operation) throw new AgentCoreIdentityError('ResourceNotFoundException', `Unknown AgentCore Identity operation ${name.slice(0, 64)}; use ${Object.keys(operations).join(', ')}.`);
     if (request.method !== 'POST') throw new AgentCoreIdentityError('ValidationException', `${name} takes POST`);
-    let body: Buffer;
-    try {
-      body = await readBody(request, MAX_BODY);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) throw new AgentCoreIdentityError('ValidationException', `Request body exceeds ${MAX_BODY} bytes`);
-      throw error;
-    }
+    const body = await readBodyFor(request, MAX_BODY, IDENTITY_FAILURES);
     const principal = await authenticate(sigV4, request, body);
     const action = `bedrock-agentcore:${name}`;
     if (!principal.permissions.some((permission) => permission === '*' || permission === 'bedrock-agentcore:*' || permission === action)) {
@@ -64,8 +64,7 @@ export async function handleAgentCoreIdentity(
     try {
       input = body.length === 0 ? {} : parseJson(body);
     } catch (error) {
-      if (error instanceof JsonTooDeepError) throw new AgentCoreIdentityError('ValidationException', error.message);
-      throw new AgentCoreIdentityError('ValidationException', 'Request body is not valid JSON');
+      throw failureFor(IDENTITY_FAILURES, error) ?? new AgentCoreIdentityError('ValidationException', 'Request body is not valid JSON');
     }
     if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new AgentCoreIdentityError('ValidationException', 'Request body must be a JSON object');
     const actor: WorkloadActor = { sub: principal.arn ?? principal.subject };

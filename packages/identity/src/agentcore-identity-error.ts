@@ -1,38 +1,16 @@
-import { WireError, type WireResponse } from '@gatehouse/core';
+import { AgentCoreError, type AgentCoreErrorCode } from '@gatehouse/core';
 
-/** AgentCore Identity data-plane error names and statuses (restJson1, as the runtime's). A new name must be mapped to compile. */
-const statusByCode = {
-  ValidationException: 400,
-  UnauthorizedException: 401,
-  AccessDeniedException: 403,
-  ResourceNotFoundException: 404,
-  ThrottlingException: 429,
-  InternalServerException: 500,
-  ServiceUnavailableException: 503,
-} as const satisfies Record<string, number>;
-
-export type AgentCoreIdentityErrorCode = keyof typeof statusByCode;
+/** The names of core's one AgentCore table that AgentCore Identity's data plane answers with. */
+export type AgentCoreIdentityErrorCode = Exclude<AgentCoreErrorCode, 'ServiceQuotaExceededException' | 'ConflictException' | 'RuntimeClientError'>;
 
 /**
- * An AgentCore Identity error (`GetWorkloadAccessToken*`): `X-Amzn-ErrorType` plus `{"message"}`,
- * which the AWS SDK turns into the named exception. `reason` says why for the runtime's own mapping.
+ * An AgentCore Identity error (`GetWorkloadAccessToken*`, restJson1 as core's `AgentCoreError`), which the AWS SDK
+ * turns into the named exception. Every message is written for the caller.
  */
-export class AgentCoreIdentityError extends WireError<AgentCoreIdentityErrorCode> {
-  readonly fieldList: readonly { name: string; message: string }[] | undefined;
-
+export class AgentCoreIdentityError extends AgentCoreError<AgentCoreIdentityErrorCode, 'FieldValidationFailed'> {
   constructor(code: AgentCoreIdentityErrorCode, message: string, fieldList?: readonly { name: string; message: string }[]) {
-    super(code, statusByCode[code], message);
+    super(code, message, fieldList ? { reason: 'FieldValidationFailed', fieldList } : {}, { expose: true });
     this.name = 'AgentCoreIdentityError';
-    this.fieldList = fieldList;
-  }
-
-  toResponse(): WireResponse {
-    const body: Record<string, unknown> = { message: this.message };
-    if (this.fieldList) {
-      body.reason = 'FieldValidationFailed';
-      body.fieldList = this.fieldList;
-    }
-    return { status: this.status, headers: { 'content-type': 'application/json', 'x-amzn-errortype': this.code }, body: JSON.stringify(body) };
   }
 }
 

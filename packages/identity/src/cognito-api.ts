@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyTooLargeError, StoreUnavailableError, readBody, sendWire, type WireResponse } from '@gatehouse/core';
+import { failureFor, readBodyFor, sendWire, type FailureTable, type WireResponse } from '@gatehouse/core';
 import { CognitoError } from './cognito-error.ts';
 import type { IdentityContext } from './identity-context.ts';
 import { AuthError, type SigV4Verifier } from '@gatehouse/auth';
@@ -11,6 +11,14 @@ import { groupOperations } from './group-operations.ts';
 
 const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.';
 const MAX_BODY = 256 * 1024;
+
+/** The Cognito surface's answers to internal failures. */
+const COGNITO_FAILURES: FailureTable<CognitoError> = {
+  bodyTooLarge: () => new CognitoError('InvalidParameterException', `Request body exceeds ${MAX_BODY} bytes`),
+  // Cognito has no 503 error name; InternalErrorException is what its SDKs retry.
+  storeUnavailable: () =>
+    new CognitoError('InternalErrorException', 'The change is saved but could not yet be shared with other instances (shared store unavailable); it is shared when the store returns. Retry to confirm.', { expose: true }),
+};
 
 export type Operation = (context: IdentityContext, body: unknown, caller: { ip: string }) => Promise<unknown>;
 
@@ -64,13 +72,7 @@ export async function handleCognito(context: IdentityContext, sigV4: SigV4Verifi
   const name = String(request.headers['x-amz-target']).slice(TARGET_PREFIX.length);
   const cors = Object.hasOwn(UNSIGNED, name) ? PUBLIC_CORS : {};
   try {
-    let body: Buffer;
-    try {
-      body = await readBody(request, MAX_BODY);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) throw new CognitoError('InvalidParameterException', `Request body exceeds ${MAX_BODY} bytes`);
-      throw error;
-    }
+    const body = await readBodyFor(request, MAX_BODY, COGNITO_FAILURES);
     const userOperation = unsignedOperation(name);
     const adminOperation = Object.hasOwn(SIGNED, name) ? SIGNED[name] : undefined;
     if (!userOperation && !adminOperation) throw new CognitoError('UnknownOperationException', `Unknown operation ${name}`);
@@ -100,9 +102,9 @@ export async function handleCognito(context: IdentityContext, sigV4: SigV4Verifi
       send(error.toResponse());
       return;
     }
-    if (error instanceof StoreUnavailableError) {
-      // Cognito has no 503 error name; InternalErrorException is what its SDKs retry.
-      send(new CognitoError('InternalErrorException', 'The change is saved but could not yet be shared with other instances (shared store unavailable); it is shared when the store returns. Retry to confirm.', { expose: true }).toResponse());
+    const failure = failureFor(COGNITO_FAILURES, error);
+    if (failure) {
+      send(failure.toResponse());
       return;
     }
     context.logger.error({ err: error, operation: name }, 'cognito operation failed');

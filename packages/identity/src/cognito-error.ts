@@ -45,7 +45,7 @@ export class CognitoError extends WireError<CognitoErrorName> {
     return {
       status: this.status,
       headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': this.code },
-      body: JSON.stringify({ __type: this.code, message: this.expose ? this.message : 'Internal error' }),
+      body: JSON.stringify({ __type: this.code, message: this.publicMessage() }),
     };
   }
 }

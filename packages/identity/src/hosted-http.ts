@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyTooLargeError, parseForm, readBody } from '@gatehouse/core';
+import { parseForm, readBodyFor, type FailureTable } from '@gatehouse/core';
 import { OAuthError } from './oauth-error.ts';
 import type { IdentityContext } from './identity-context.ts';
 import { AuthorizePageError, AuthorizeRedirectError, type AuthorizeRequest } from './authorize-request.ts';
@@ -12,6 +12,11 @@ export const CSRF_COOKIE = 'gatehouse_csrf';
 export const SESSION_TTL_MS = 3600_000;
 const CODE_TTL_MS = 5 * 60_000;
 const MAX_FORM = 64 * 1024;
+
+/** The OAuth surface's answers to internal failures. */
+const OAUTH_FAILURES: FailureTable<OAuthError> = {
+  bodyTooLarge: () => new OAuthError('invalid_request', `Request body exceeds ${MAX_FORM} bytes`),
+};
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
@@ -56,17 +61,12 @@ export function json(response: ServerResponse, status: number, value: unknown, h
 export async function readForm(request: IncomingMessage): Promise<Record<string, string>> {
   const type = String(request.headers['content-type'] ?? '');
   if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded')) throw new OAuthError('invalid_request', 'Send the parameters as application/x-www-form-urlencoded');
-  try {
-    const body = await readBody(request, MAX_FORM);
-    const names = [...new URLSearchParams(body.toString('utf8')).keys()];
-    const repeated = names.find((name, index) => names.indexOf(name) !== index);
-    // RFC 6749 §3.2: a parameter sent twice is ambiguous, so refused rather than guessed
-    if (repeated !== undefined) throw new OAuthError('invalid_request', `Parameter ${repeated} was sent more than once`);
-    return parseForm(body);
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) throw new OAuthError('invalid_request', `Request body exceeds ${MAX_FORM} bytes`);
-    throw error;
-  }
+  const body = await readBodyFor(request, MAX_FORM, OAUTH_FAILURES);
+  const names = [...new URLSearchParams(body.toString('utf8')).keys()];
+  const repeated = names.find((name, index) => names.indexOf(name) !== index);
+  // RFC 6749 §3.2: a parameter sent twice is ambiguous, so refused rather than guessed
+  if (repeated !== undefined) throw new OAuthError('invalid_request', `Parameter ${repeated} was sent more than once`);
+  return parseForm(body);
 }
 
 export function queryParameters(url: URL): Record<string, string> {

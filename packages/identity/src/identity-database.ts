@@ -1,6 +1,5 @@
-import { chmodSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { openDatabase, type Database } from '@gatehouse/core';
+import { openPrivateDatabase, type Database } from '@gatehouse/core';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pools (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, settings TEXT NOT NULL, created_at INTEGER NOT NULL);
@@ -38,10 +37,9 @@ export function identityDatabaseFile(dataDir: string): string {
 /** Opens `{dataDir}/identity.db`, creates the schema, and keeps the files readable by the owner only (they hold key material). */
 export function openIdentityDatabase(dataDir: string): Database {
   const file = identityDatabaseFile(dataDir);
-  const database = openDatabase(file);
+  const database = openPrivateDatabase(file);
   database.exec(SCHEMA);
   migrate(database);
-  for (const suffix of ['', '-wal', '-shm']) if (existsSync(file + suffix)) chmodSync(file + suffix, 0o600);
   return database;
 }
 

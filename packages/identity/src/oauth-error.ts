@@ -25,6 +25,6 @@ export class OAuthError extends WireError<OAuthErrorName> {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
     if (this.code === 'invalid_client') headers['www-authenticate'] = 'Basic realm="gatehouse"';
     if (this.code === 'invalid_token') headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${this.message.replace(/"/g, "'")}"`;
-    return { status: this.status, headers, body: JSON.stringify({ error: this.code, error_description: this.expose ? this.message : 'Internal error' }) };
+    return { status: this.status, headers, body: JSON.stringify({ error: this.code, error_description: this.publicMessage() }) };
   }
 }

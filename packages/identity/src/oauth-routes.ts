@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StoreUnavailableError, sendWire } from '@gatehouse/core';
+import { AuthError, readCredential } from '@gatehouse/auth';
 import { OAuthError } from './oauth-error.ts';
 import type { IdentityContext } from './identity-context.ts';
 import { authorizeParameters, parseAuthorizeRequest, type AuthorizeRequest } from './authorize-request.ts';
@@ -54,6 +55,17 @@ const token: Route = async (context, request, response) => {
   json(response, 200, await grant(context, client, form), { pragma: 'no-cache' });
 };
 
+/** The token of a `Bearer` Authorization header, read by `@gatehouse/auth`'s one bearer reader; undefined when it is malformed. */
+function bearerToken(request: IncomingMessage): string | undefined {
+  try {
+    const credential = readCredential(request.headers, undefined, request.rawHeaders);
+    return credential.kind === 'bearer' ? credential.token : undefined;
+  } catch (error) {
+    if (error instanceof AuthError) return undefined;
+    throw error;
+  }
+}
+
 const userInfo: Route = async (context, request, response) => {
   const header = request.headers.authorization;
   if (typeof header !== 'string' || !/^Bearer(\s|$)/i.test(header)) {
@@ -61,12 +73,12 @@ const userInfo: Route = async (context, request, response) => {
     json(response, 401, { error_description: 'Send the access token as Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer realm="userInfo"' });
     return;
   }
-  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
-  if (!match) {
+  const token = bearerToken(request);
+  if (token === undefined) {
     json(response, 400, { error: 'invalid_request', error_description: 'The Authorization header must be Bearer followed by one token' }, { 'www-authenticate': 'Bearer error="invalid_request"' });
     return;
   }
-  const verified = await verifyAccessToken(context, match[1]!);
+  const verified = await verifyAccessToken(context, token);
   const user = verified && typeof verified.claims.username === 'string' ? context.users.user(verified.pool.id, verified.claims.username) : undefined;
   if (!verified || !user || user.sub !== verified.claims.sub || !user.enabled) throw new OAuthError('invalid_token', 'The access token is invalid, expired or revoked');
   if (!String(verified.claims.scope ?? '').split(' ').includes('openid')) throw new OAuthError('invalid_token', 'The access token lacks the openid scope');

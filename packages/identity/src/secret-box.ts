@@ -1,45 +1,53 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createDecipheriv } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadSealingKey, openJson, sealJson } from '@gatehouse/cluster';
+
+/** The key file of identity's own sealer before it used the one sealer; read only to open what it sealed. */
+export const LEGACY_IDENTITY_KEY_FILE = 'identity-master.key';
+const CONTEXT = 'identity-secret';
 
 /**
- * Seals private signing keys at rest with AES-256-GCM under a key file that only the owner can read,
- * so a copied identity.db alone does not leak the keys.
+ * Seals private signing keys and access-key secrets at rest, so a copied identity.db alone does not leak them:
+ * `@gatehouse/cluster`'s one sealer (`sealJson`, AES-256-GCM, `v1.` values) under the data dir's one key file
+ * (`store-sealing.key` or `GATEHOUSE_STORE_KEY`). Values sealed by earlier versions (`iv.tag.body` under
+ * `identity-master.key`) still open, while that file is there; they are sealed anew when rewritten.
  */
 export class SecretBox {
   readonly #key: Buffer;
-  constructor(key: Buffer) {
+  readonly #legacyKey: Buffer | undefined;
+  constructor(key: Buffer, legacyKey?: Buffer) {
     this.#key = key;
+    this.#legacyKey = legacyKey;
   }
 
-  static open(dataDir: string): SecretBox {
-    const file = path.join(dataDir, 'identity-master.key');
-    if (!existsSync(file)) {
-      mkdirSync(dataDir, { recursive: true });
-      try {
-        writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
-      } catch (error) {
-        // another process created it first: use theirs
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-    }
-    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-    if (key.length !== 32) throw new Error(`${file} is not a 32-byte base64 key`);
-    return new SecretBox(key);
+  static open(dataDir: string, env: NodeJS.ProcessEnv = process.env): SecretBox {
+    return new SecretBox(loadSealingKey(dataDir, env), readLegacyKey(dataDir));
   }
 
   seal(plain: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
-    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-    return [iv, cipher.getAuthTag(), body].map((part) => part.toString('base64url')).join('.');
+    return sealJson(this.#key, plain, CONTEXT);
   }
 
   open(sealed: string): string {
+    if (sealed.startsWith('v1.')) return openJson<string>(this.#key, sealed, CONTEXT);
+    return this.#openLegacy(sealed);
+  }
+
+  #openLegacy(sealed: string): string {
+    if (!this.#legacyKey) throw new Error(`sealed value is in the old format but ${LEGACY_IDENTITY_KEY_FILE} is missing from the data dir`);
     const [iv, tag, body] = sealed.split('.').map((part) => Buffer.from(part, 'base64url'));
     if (!iv || !tag || !body) throw new Error('sealed value is malformed');
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, iv);
+    const decipher = createDecipheriv('aes-256-gcm', this.#legacyKey, iv);
     decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
   }
+}
+
+function readLegacyKey(dataDir: string): Buffer | undefined {
+  const file = path.join(dataDir, LEGACY_IDENTITY_KEY_FILE);
+  if (!existsSync(file)) return undefined;
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length !== 32) throw new Error(`${file} is not a 32-byte base64 key`);
+  return key;
 }

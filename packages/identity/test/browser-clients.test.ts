@@ -6,7 +6,7 @@ import { SignJWT, generateKeyPair } from 'jose';
 import { chromium, type Browser } from 'playwright-core';
 import { type CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminGetUserCommand, UserNotFoundException } from '@aws-sdk/client-cognito-identity-provider';
 import { closeServer, listen } from '@gatehouse/core';
-import type { RunningIdentity } from './support/start-identity.ts';
+import type { RunningIdentity } from '@gatehouse/testing/start-identity';
 import { cognitoClient, startIdentityWithOwnUrls } from './support/cognito-clients.ts';
 import { login } from './support/hosted-login.ts';
 

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import type { RunningIdentity } from './support/start-identity.ts';
+import type { RunningIdentity } from '@gatehouse/testing/start-identity';
 import { startWithClients } from './support/cognito-clients.ts';
 import { lastCode, readOutbox } from './support/outbox.ts';
 import { login } from './support/hosted-login.ts';

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
-import { startIdentity, type RunningIdentity } from './support/start-identity.ts';
+import { startIdentity, type RunningIdentity } from '@gatehouse/testing/start-identity';
 import { lastCode } from './support/outbox.ts';
 
 const run = promisify(execFile);

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { decodeJwt } from 'jose';
 import { secretHash } from '../src/client-secret.ts';
-import { startIdentity, type RunningIdentity } from './support/start-identity.ts';
+import { startIdentity, type RunningIdentity } from '@gatehouse/testing/start-identity';
 import { cognitoClient, startWithClients } from './support/cognito-clients.ts';
 
 let running: RunningIdentity;

@@ -8,7 +8,7 @@ import {
   ChangePasswordCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
-import type { RunningIdentity } from './support/start-identity.ts';
+import type { RunningIdentity } from '@gatehouse/testing/start-identity';
 import { startWithClients } from './support/cognito-clients.ts';
 
 let running: RunningIdentity;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
 import { CognitoIdentityProviderClient, AdminCreateUserCommand, ListUsersCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { freePort, readAdminKey, startIdentity } from './support/start-identity.ts';
+import { freePort, readAdminKey, startIdentity } from '@gatehouse/testing/start-identity';
 
 const child = fileURLToPath(new URL('./support/identity-child.ts', import.meta.url));
 

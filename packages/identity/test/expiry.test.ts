@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { CognitoIdentityProviderClient, InitiateAuthCommand, GetUserCommand, NotAuthorizedException, RespondToAuthChallengeCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { parseConfig } from '@gatehouse/core';
-import { freePort, startIdentity } from './support/start-identity.ts';
+import { freePort, startIdentity } from '@gatehouse/testing/start-identity';
 import { login } from './support/hosted-login.ts';
 import { identityCommands } from '../src/index.ts';
 

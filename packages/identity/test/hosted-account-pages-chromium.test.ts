@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { AdminCreateUserCommand, AdminGetUserCommand, AdminSetUserPasswordCommand, CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { freePort, startIdentity, type RunningIdentity } from './support/start-identity.ts';
+import { freePort, startIdentity, type RunningIdentity } from '@gatehouse/testing/start-identity';
 import { lastCode, readOutbox } from './support/outbox.ts';
 import { hiddenFields } from './support/hosted-login.ts';
 

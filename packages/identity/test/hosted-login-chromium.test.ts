@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { freePort, startIdentity, type RunningIdentity } from './support/start-identity.ts';
+import { freePort, startIdentity, type RunningIdentity } from '@gatehouse/testing/start-identity';
 import { identityCommands } from '../src/index.ts';
 import { parseConfig } from '@gatehouse/core';
 import { AdminGetUserCommand, CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';

@@ -9,7 +9,7 @@ import {
 import { AuthenticationDetails, CognitoUser, CognitoUserPool, type CognitoUserSession } from 'amazon-cognito-identity-js';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { openDatabase } from '@gatehouse/core';
-import type { RunningIdentity } from './support/start-identity.ts';
+import type { RunningIdentity } from '@gatehouse/testing/start-identity';
 import { cognitoClient, startIdentityWithOwnUrls } from './support/cognito-clients.ts';
 import { hiddenFields, login } from './support/hosted-login.ts';
 

@@ -1,9 +1,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify, decodeJwt } from 'jose';
 import { type CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
-import type { RunningIdentity } from './support/start-identity.ts';
+import type { RunningIdentity } from '@gatehouse/testing/start-identity';
 import { cognitoClient, startIdentityWithOwnUrls } from './support/cognito-clients.ts';
 import { login, hiddenFields } from './support/hosted-login.ts';
 import { readClientSecret } from './support/read-client-secret.ts';
@@ -127,6 +128,31 @@ test('revocation ends the sign-in for refresh and userinfo', async () => {
   const info = await fetch(`${base}/oauth2/userInfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
   assert.equal(info.status, 401);
   assert.match(info.headers.get('www-authenticate')!, /error="invalid_token"/);
+});
+
+test('userinfo reads the bearer token with auth\'s one reader: one Authorization header, Bearer + one space + token', async () => {
+  const { tokens } = await codeFlow();
+  const good = await fetch(`${base}/oauth2/userInfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  assert.equal(good.status, 200);
+  // Two Authorization headers (the same good token twice) are ambiguous: refused (by the server front or the reader),
+  // and nothing about the user is sent.
+  const twice = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const url = new URL(`${base}/oauth2/userInfo`);
+    const request = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, headers: ['authorization', `Bearer ${tokens.access_token}`, 'authorization', `Bearer ${tokens.access_token}`] }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+  assert.equal(twice.status, 400);
+  assert.doesNotMatch(twice.body, /"sub"/);
+  const spaced = await fetch(`${base}/oauth2/userInfo`, { headers: { authorization: `Bearer  ${tokens.access_token}` } });
+  assert.equal(spaced.status, 400);
+  assert.equal(((await spaced.json()) as { error: string }).error, 'invalid_request');
+  const basic = await fetch(`${base}/oauth2/userInfo`, { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
+  assert.equal(basic.status, 401);
+  assert.equal(basic.headers.get('www-authenticate'), 'Bearer realm="userInfo"');
 });
 
 test('authorize refuses missing or plain PKCE by redirect, and an unregistered redirect_uri without redirecting', async () => {

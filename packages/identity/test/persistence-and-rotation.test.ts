@@ -7,7 +7,7 @@ import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
 import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { parseConfig, type CommandContext } from '@gatehouse/core';
 import { identityCommands } from '../src/index.ts';
-import { startIdentity } from './support/start-identity.ts';
+import { startIdentity } from '@gatehouse/testing/start-identity';
 
 function commandContext(dataDir: string, baseUrl: string): CommandContext & { out: string[]; err: string[] } {
   const out: string[] = [];
@@ -50,7 +50,7 @@ test('a restart keeps pool and client ids, users, keys and the admin key; the fi
       assert.equal(decodeProtectedHeader(after.AccessToken).kid, decodeProtectedHeader(before.AccessToken).kid);
       const database = statSync(path.join(dataDir, 'identity.db'));
       assert.equal(database.mode & 0o077, 0);
-      assert.equal(statSync(path.join(dataDir, 'identity-master.key')).mode & 0o777, 0o600);
+      assert.equal(statSync(path.join(dataDir, 'store-sealing.key')).mode & 0o777, 0o600);
     } finally {
       await second.stop();
     }

@@ -10,7 +10,7 @@ import {
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { startIdentity, type RunningIdentity } from './support/start-identity.ts';
+import { startIdentity, type RunningIdentity } from '@gatehouse/testing/start-identity';
 import { readClientSecret } from './support/read-client-secret.ts';
 import { DatabaseSync } from 'node:sqlite';
 import { createVerifier } from '../src/srp.ts';

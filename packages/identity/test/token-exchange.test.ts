@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRemoteJWKSet, jwtVerify, decodeJwt } from 'jose';
 import { CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, InitiateAuthCommand, GlobalSignOutCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { startIdentity, type RunningIdentity } from './support/start-identity.ts';
+import { startIdentity, type RunningIdentity } from '@gatehouse/testing/start-identity';
 
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS = 'urn:ietf:params:oauth:token-type:access_token';

@@ -19,8 +19,8 @@ import {
   GetWorkloadAccessTokenForUserIdCommand,
 } from '@aws-sdk/client-bedrock-agentcore';
 import { createLogger } from '@gatehouse/core';
-import { freePort, startIdentity, type RunningIdentity } from './support/start-identity.ts';
-import { SAAS_SCOPE, startSaas, type Saas } from './support/saas-server.ts';
+import { freePort, startIdentity, type RunningIdentity } from '@gatehouse/testing/start-identity';
+import { SAAS_SCOPE, startSaas, type Saas } from '@gatehouse/testing/saas-server';
 
 const WORKLOAD = 'ticket-agent';
 const API_KEY = `weather-key-${Date.now()}`;

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { decodeJwt } from 'jose';
 import { createLogger, openDatabase } from '@gatehouse/core';
-import { startIdentity, type RunningIdentity } from './support/start-identity.ts';
+import { startIdentity, type RunningIdentity } from '@gatehouse/testing/start-identity';
 
 const poolConfig = (caseSensitive?: boolean): unknown => ({
   identity: {

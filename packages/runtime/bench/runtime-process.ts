@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EmbeddedStore, createAppServer, createLogger, listen, parseConfig, systemClock, type HttpComponent } from '@gatehouse/core';
 import { createRuntime } from '../src/index.ts';
-import { startTestIssuer } from '../../auth/test/support/test-issuer.ts';
+import { startTestIssuer } from '@gatehouse/testing/test-issuer';
 
 const input = JSON.parse(process.argv[2] ?? '{}') as { runtimes: Record<string, unknown>[] };
 const issuer = await startTestIssuer();

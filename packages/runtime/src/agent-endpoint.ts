@@ -45,14 +45,24 @@ export function agentAddress(endpoint: Pick<AgentEndpoint, 'host' | 'port' | 'so
   return endpoint.socketPath === undefined ? { host: endpoint.host, port: endpoint.port } : { socketPath: endpoint.socketPath };
 }
 
+/**
+ * How an agent shows it is up: `ping` — GET /ping answers 200 (the HTTP, A2A and AG-UI contracts); `listening` —
+ * any HTTP answer (MCP servers, whose contract is only `/mcp`, need not serve /ping).
+ */
+export type Readiness = 'ping' | 'listening';
+
 /** GET /ping; accepts both `time_of_last_update` forms (Unix seconds or ISO date) since both SDKs exist. */
-export function ping(endpoint: AgentEndpoint, timeoutMs: number): Promise<PingStatus> {
+export function ping(endpoint: AgentEndpoint, timeoutMs: number, readiness: Readiness = 'ping'): Promise<PingStatus> {
   return new Promise((resolve, reject) => {
     const request = httpRequest({ ...agentAddress(endpoint), path: '/ping', method: 'GET', agent: endpoint.agent, timeout: timeoutMs }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
-        if (response.statusCode !== 200) return reject(new Error(`GET /ping answered ${response.statusCode}`));
+        if (response.statusCode !== 200) {
+          // An MCP server without /ping (404, 405…) is up all the same: it answered HTTP.
+          if (readiness === 'listening') return resolve('Healthy');
+          return reject(new Error(`GET /ping answered ${response.statusCode}`));
+        }
         try {
           const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { status?: unknown };
           resolve(body.status === 'HealthyBusy' ? 'HealthyBusy' : 'Healthy');
@@ -81,6 +91,8 @@ export interface SpawnOptions {
   readonly isolation?: { readonly sandbox: AgentIsolation; readonly config: ResolvedIsolationConfig } | undefined;
   /** Why isolation is off, for the error when an agent binds a fixed port anyway. */
   readonly isolationOff?: string | undefined;
+  /** What counts as up (default: GET /ping answers 200). */
+  readonly readiness?: Readiness | undefined;
 }
 
 /**
@@ -108,7 +120,10 @@ class SpawnedAgent implements AgentEndpoint {
   readonly #exitListeners: ((code: number | null, signal: NodeJS.Signals | null) => void)[] = [];
   readonly exitPromise: Promise<void>;
 
-  constructor(address: { port: number; socketPath: string | undefined }, child: ChildProcess, logger: Logger) {
+  readonly #readiness: Readiness;
+
+  constructor(address: { port: number; socketPath: string | undefined }, child: ChildProcess, logger: Logger, readiness: Readiness = 'ping') {
+    this.#readiness = readiness;
     this.port = address.port;
     this.socketPath = address.socketPath;
     this.child = child;
@@ -151,7 +166,7 @@ class SpawnedAgent implements AgentEndpoint {
   }
 
   ping(timeoutMs: number): Promise<PingStatus> {
-    return ping(this, timeoutMs);
+    return ping(this, timeoutMs, this.#readiness);
   }
 
   async stop(): Promise<void> {
@@ -194,7 +209,7 @@ export async function spawnAgent(options: SpawnOptions): Promise<AgentEndpoint> 
   }
   const [file, ...args] = command;
   const child = spawn(file!, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: address.socketPath !== undefined });
-  const spawned = new SpawnedAgent(address, child, options.logger);
+  const spawned = new SpawnedAgent(address, child, options.logger, options.readiness);
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   try {
     await waitUntilReady(spawned, { spawnError, file: file!, wrapped: limited !== options.command, options });

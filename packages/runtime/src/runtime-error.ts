@@ -1,55 +1,20 @@
-import { WireError, type WireResponse } from '@gatehouse/core';
+import { AgentCoreError, type AgentCoreErrorCode, type AgentCoreErrorDetails, type FieldProblem } from '@gatehouse/core';
 
-/** AgentCore data-plane error names and their HTTP statuses (REFERENCE §1.3). A new name must be mapped here to compile. */
-const statusByCode = {
-  ValidationException: 400,
-  UnauthorizedException: 401,
-  ServiceQuotaExceededException: 402,
-  AccessDeniedException: 403,
-  ResourceNotFoundException: 404,
-  ConflictException: 409,
-  RuntimeClientError: 424,
-  ThrottlingException: 429,
-  InternalServerException: 500,
-  ServiceUnavailableException: 503,
-} as const satisfies Record<string, number>;
+/** The AgentCore data plane knows every name of core's one AgentCore table (REFERENCE §1.3). */
+export type RuntimeErrorCode = AgentCoreErrorCode;
 
-export type RuntimeErrorCode = keyof typeof statusByCode;
+export type { FieldProblem };
 
-export interface FieldProblem {
-  readonly name: string;
-  readonly message: string;
-}
-
-export interface RuntimeErrorDetails {
-  readonly reason?: 'CannotParse' | 'FieldValidationFailed' | 'IdempotentParameterMismatchException' | 'EventInOtherSession' | 'ResourceConflict';
-  readonly fieldList?: readonly FieldProblem[];
-  /** Extra response headers, e.g. `WWW-Authenticate` on a missing token. */
-  readonly headers?: Readonly<Record<string, string>>;
-}
+export type RuntimeErrorDetails = AgentCoreErrorDetails<'CannotParse' | 'FieldValidationFailed' | 'IdempotentParameterMismatchException' | 'EventInOtherSession' | 'ResourceConflict'>;
 
 /**
- * An error in the shape the AWS SDK's restJson1 deserializer understands: the type in
- * `X-Amzn-ErrorType`, `{"message": …}` in the body (plus `reason`/`fieldList` for validation).
+ * A data-plane error in the shape the AWS SDK's restJson1 deserializer understands (core's `AgentCoreError`).
+ * Every message is written for the caller (faults included: "retry shortly", "the agent was not called").
  */
-export class RuntimeError extends WireError<RuntimeErrorCode> {
-  readonly details: RuntimeErrorDetails;
-
+export class RuntimeError extends AgentCoreError<RuntimeErrorCode, NonNullable<RuntimeErrorDetails['reason']>> {
   constructor(code: RuntimeErrorCode, message: string, details: RuntimeErrorDetails = {}) {
-    super(code, statusByCode[code], message);
+    super(code, message, details, { expose: true });
     this.name = 'RuntimeError';
-    this.details = details;
-  }
-
-  toResponse(): WireResponse {
-    const body: Record<string, unknown> = { message: this.message };
-    if (this.details.reason) body.reason = this.details.reason;
-    if (this.details.fieldList) body.fieldList = this.details.fieldList;
-    return {
-      status: this.status,
-      headers: { 'content-type': 'application/json', 'x-amzn-errortype': this.code, ...this.details.headers },
-      body: JSON.stringify(body),
-    };
   }
 }
 

@@ -316,6 +316,7 @@ export class SessionManager {
       logger: this.#platform.logger,
       memoryLimitMiB: runtime.config.limits.maxAgentMemoryMiB,
       isolation: isolated ? { sandbox: this.#isolation, config: { ...runtime.config.isolation, agentPort: runtime.config.isolation.agentPort ?? PROTOCOL_CONTRACTS[runtime.config.protocolConfiguration.serverProtocol].port } } : undefined,
+      readiness: runtime.config.protocolConfiguration.serverProtocol === 'MCP' ? 'listening' : 'ping',
       isolationOff: isolated ? undefined : runtime.config.isolation.mode === 'none' ? 'isolation.mode is "none"' : this.#isolation.support.reason,
     });
   }

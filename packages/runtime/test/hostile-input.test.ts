@@ -6,8 +6,8 @@ import { once } from 'node:events';
 import { WebSocket } from 'ws';
 import { EmbeddedStore, type SharedStore } from '@gatehouse/core';
 import { RedisStore } from '@gatehouse/cluster';
-import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
-import { startRedisServer, type RedisServer } from '../../cluster/test/support/redis-server.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
+import { startRedisServer, type RedisServer } from '@gatehouse/testing/redis-server';
 import { memoryLimitedCommand } from '../src/agent-endpoint.ts';
 import { SESSION, sessionId, startHarness, type Harness } from './support/runtime-harness.ts';
 

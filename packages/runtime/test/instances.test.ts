@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EmbeddedStore } from '@gatehouse/core';
-import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
 import { SESSION, sessionId, startHarness, type Harness } from './support/runtime-harness.ts';
 
 describe('several instances sharing one store', () => {

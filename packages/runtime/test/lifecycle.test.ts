@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { closeServer, listen, parseForm, readBody } from '@gatehouse/core';
-import { startTestIssuer, type TestIssuer } from '../../auth/test/support/test-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
 import type { RuntimeService } from '../src/index.ts';
 import type { RuntimeInternals } from '../src/create-runtime.ts';
 import { ECHO_AGENT, SESSION, sessionId, startHarness, type Harness } from './support/runtime-harness.ts';

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { S3Client, ListObjectsV2Command, GetObjectCommand, PutObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Logger } from '@gatehouse/core';
 import type { AccountRegistry } from './account-registry.ts';
@@ -9,8 +9,8 @@ import { RoleCredentialProvider, type RoleCredentials } from './role-credentials
 import { runAwsCall } from './run-aws-call.ts';
 import { callerFrom, toolNameFrom, type ToolCaller } from './tool-context.ts';
 import { ToolError } from './tool-error.ts';
-import { TOOL_SCHEMA, type ToolSchemaEntry } from './tool-schema.ts';
-import { READ_WRITE_ROLE } from './sandbox-roles.ts';
+import { TOOL_ARGUMENTS, TOOL_SCHEMA, type ToolName, type ToolSchemaEntry } from './tool-schema.ts';
+import { READ_WRITE_ROLE } from './ops-roles.ts';
 
 export interface OpsToolsOptions {
   readonly registry: AccountRegistry;
@@ -35,47 +35,8 @@ export interface OpsTools {
 
 const READ_ONLY_OPERATION = /^(List|Describe|Get|Head)[A-Z0-9]/;
 const TEXT_LIMIT = 64 * 1024;
-const PUT_LIMIT = 1024 * 1024;
 
-const bucketName = z
-  .string()
-  .trim()
-  .transform((value) => value.replace(/^s3:\/\//, '').replace(/\/.*$/, ''))
-  .pipe(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'bucket must be an S3 bucket name (3–63 lower-case letters, digits, dots, hyphens)'));
-const accountName = z.string().trim().min(1, 'account is required (a name such as "Production" or a 12-digit id)');
-
-const schemas = {
-  list_accounts: z.strictObject({}),
-  call_aws: z.strictObject({
-    account: accountName,
-    service: z.string().optional(),
-    operation: z.string().optional(),
-    params: z.record(z.string(), z.unknown()).optional(),
-    region: z.string().regex(/^[a-z0-9-]{1,32}$/).optional(),
-    cli_command: z.string().max(4000).optional(),
-  }),
-  bucket_objects_list: z.strictObject({
-    account: accountName,
-    bucket: bucketName,
-    prefix: z.string().max(1024).optional(),
-    max_keys: z.number().int().min(1).max(1000).default(100),
-    continuation_token: z.string().max(2048).optional(),
-  }),
-  bucket_object_get: z.strictObject({ account: accountName, bucket: bucketName, key: z.string().min(1).max(1024) }),
-  bucket_objects_put: z.strictObject({
-    account: accountName,
-    bucket: bucketName,
-    key: z.string().min(1).max(1024),
-    body: z.string().refine((text) => Buffer.byteLength(text) <= PUT_LIMIT, `body must be at most ${PUT_LIMIT} bytes`),
-    content_type: z.string().max(255).optional(),
-  }),
-  bucket_access_check: z.strictObject({
-    account: accountName,
-    bucket: bucketName,
-    operations: z.array(z.enum(['list', 'read', 'write'])).min(1).default(['list', 'read', 'write']),
-  }),
-};
-type ToolName = keyof typeof schemas;
+const schemas = TOOL_ARGUMENTS;
 
 function parseArguments<T extends ToolName>(tool: T, event: unknown): z.infer<(typeof schemas)[T]> {
   const result = schemas[tool].safeParse(event ?? {});

@@ -6,7 +6,7 @@ import { DynamoDBClient, CreateTableCommand, PutItemCommand, waitUntilTableExist
 import { STSClient, AssumeRoleWithWebIdentityCommand } from '@aws-sdk/client-sts';
 import { closeServer, listen } from '@gatehouse/core';
 import { createOpsTools, createAccountRegistry, handler } from '../src/index.ts';
-import { ADMIN_KEY_ID, ADMIN_SECRET, startStack, type TestStack } from './helpers.ts';
+import { ADMIN_KEY_ID, ADMIN_SECRET, startStack, type TestStack } from '@gatehouse/testing/sandbox-stack';
 
 let stack: TestStack;
 let dynalite: Server;

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { STSClient, AssumeRoleWithWebIdentityCommand } from '@aws-sdk/client-sts';
 import { createAccountRegistry, createOpsTools, type AccountRegistry, type OpsTools } from '../src/index.ts';
-import { startStack, type TestStack } from './helpers.ts';
+import { startStack, type TestStack } from '@gatehouse/testing/sandbox-stack';
 
 let stack: TestStack;
 let registry: AccountRegistry;

@@ -1,5 +1,5 @@
 import { ChatError, chatErrorFromResponse, networkError } from './chat-error.ts';
-import { readSse } from './read-sse.ts';
+import { readSse } from '@gatehouse/core/sse';
 import { endsTurn, type StreamEvent } from './stream-event.ts';
 import { turnCodec, type ChatProtocol } from './turn-codec.ts';
 

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ask, createUser, screenshot, signIn, startStackAndBrowser, type Browser, type StartedStack, type TestUser } from './support/browser-harness.ts';
+import { ask, createUser, screenshot, signIn, startStackAndBrowser, type Browser, type StartedStack, type TestUser } from '@gatehouse/testing/browser-harness';
 
 // A model whose API key variable is unset: the agent answers every turn with an `error` event.
 const MISSING_KEY_VARIABLE = 'GATEHOUSE_WEB_TEST_UNSET_MODEL_KEY';

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ask, createUser, freePort, recordConsole, repositoryRoot, screenshot, signIn, startStackAndBrowser, type Browser, type StartedStack, type TestUser } from './support/browser-harness.ts';
+import { ask, createUser, freePort, recordConsole, repositoryRoot, screenshot, signIn, startStackAndBrowser, type Browser, type StartedStack, type TestUser } from '@gatehouse/testing/browser-harness';
 
 // Ids fixed so the runtime's authorizer can name them before the stack starts (public values, not secrets).
 const USER_POOL_ID = 'local_WebAgUi01';

@@ -19,7 +19,7 @@ import {
   type Browser,
   type StartedStack,
   type TestUser,
-} from './support/browser-harness.ts';
+} from '@gatehouse/testing/browser-harness';
 import type { Page } from 'playwright-core';
 
 let started: StartedStack;

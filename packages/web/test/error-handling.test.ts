@@ -12,7 +12,7 @@ import {
   type Browser,
   type StartedStack,
   type TestUser,
-} from './support/browser-harness.ts';
+} from '@gatehouse/testing/browser-harness';
 
 // Ids fixed so the runtime's authorizer can name them before the stack starts (public values, not secrets).
 const USER_POOL_ID = 'local_WebErrors1';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readSse } from '../src/read-sse.ts';
+import { readSse } from '@gatehouse/core/sse';
 import { toStreamEvent } from '../src/stream-event.ts';
 
 function streamOf(chunks: readonly (string | Uint8Array)[]): ReadableStream<Uint8Array> {

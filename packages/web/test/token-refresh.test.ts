@@ -14,7 +14,7 @@ import {
   type Browser,
   type StartedStack,
   type TestUser,
-} from './support/browser-harness.ts';
+} from '@gatehouse/testing/browser-harness';
 
 let started: StartedStack;
 let browser: Browser;

@@ -1,7 +1,7 @@
-import type { Logger } from '@gatehouse/core';
+import { readSse, type Logger } from '@gatehouse/core';
 import type { ConversationMessage, ModelChunk, ModelProvider, ModelRequest } from '../model-provider.ts';
 import { translateModelError } from './model-error.ts';
-import { httpError, MissingApiKeyError, readSse } from './read-sse.ts';
+import { httpError, MissingApiKeyError } from './model-http-error.ts';
 import { withRetries, type RetrySettings } from './with-retries.ts';
 import { toolNameAliases, type ToolNameAliases } from './tool-name-aliases.ts';
 

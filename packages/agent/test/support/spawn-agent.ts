@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { parseSseText } from '@gatehouse/core';
 import { agentEntryPath } from '../../src/index.ts';
 
 export interface SpawnedAgent {
@@ -45,12 +46,5 @@ export async function spawnAgent(env: Record<string, string>): Promise<SpawnedAg
 
 /** Parses an SSE body into `{ event, data }` pairs. */
 export function parseSse(body: string): Array<{ event: string; data: unknown }> {
-  return body
-    .split('\n\n')
-    .filter((block) => block.trim())
-    .map((block) => {
-      const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-      const data = /^data: (.*)$/m.exec(block)?.[1] ?? 'null';
-      return { event, data: JSON.parse(data) as unknown };
-    });
+  return parseSseText(body).map(({ event, data }) => ({ event: event ?? 'message', data: JSON.parse(data) as unknown }));
 }

@@ -1,5 +1,5 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { freePort, startIdentity, type RunningIdentity } from './start-identity.ts';
+import { freePort, startIdentity, type RunningIdentity } from '@gatehouse/testing/start-identity';
 
 /** A key the identity never issued: the SDK must sign something, and the public operations ignore it. */
 const UNKNOWN_KEY = { accessKeyId: 'AKIAUNUSED00000000000', secretAccessKey: 'unused' };

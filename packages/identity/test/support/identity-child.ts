@@ -1,5 +1,5 @@
 // A separate process running the identity service on a given data dir, so a test can kill -9 it mid-write.
-import { startIdentity } from './start-identity.ts';
+import { startIdentity } from '@gatehouse/testing/start-identity';
 
 const [dataDir, port] = process.argv.slice(2);
 const running = await startIdentity({ dataDir: dataDir!, port: Number(port) });

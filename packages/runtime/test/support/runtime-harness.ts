@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
-import { EmbeddedStore, closeServer, type SharedStore, createAppServer, createLogger, listen, parseConfig, systemClock, type Clock, type HttpComponent, type Logger } from '@gatehouse/core';
+import { EmbeddedStore, closeServer, parseSseText, type SharedStore, createAppServer, createLogger, listen, parseConfig, systemClock, type Clock, type HttpComponent, type Logger } from '@gatehouse/core';
 import { createRuntime, type RuntimeDeps, type RuntimeOptions, type RuntimeService } from '../../src/index.ts';
-import { startTestIssuer, type TestIssuer } from '../../../auth/test/support/test-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
 
 export const ECHO_AGENT = fileURLToPath(new URL('../../../../examples/echo-agent/agent.mjs', import.meta.url));
 
@@ -122,16 +122,5 @@ export function sessionId(label = 'a'): string {
 
 /** Reads an SSE body into its events ({event, data}). */
 export function parseSse(text: string): { event: string; data: Record<string, unknown> }[] {
-  return text
-    .split('\n\n')
-    .filter((block) => block.trim().length > 0)
-    .map((block) => {
-      let event = 'message';
-      let data = '';
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event: ')) event = line.slice(7);
-        else if (line.startsWith('data: ')) data += line.slice(6);
-      }
-      return { event, data: JSON.parse(data) as Record<string, unknown> };
-    });
+  return parseSseText(text).map(({ event, data }) => ({ event: event ?? 'message', data: JSON.parse(data) as Record<string, unknown> }));
 }
