@@ -57,7 +57,8 @@ export function openGatewaySession(options: GatewaySessionOptions): GatewaySessi
         // Each MCP request carries the active span (the tool call's) as `traceparent`.
         fetch: tracingFetch(options.fetch ?? fetch),
       });
-      const created = new Client({ name: 'gatehouse-reference-agent', version: '0.1.0' });
+      // URL-mode elicitation declared: a tool that needs the user's consent at a SaaS answers -32042 with the link (consent-outcome.ts)
+      const created = new Client({ name: 'gatehouse-reference-agent', version: '0.1.0' }, { capabilities: { elicitation: { url: {} } } });
       try {
         await created.connect(opened);
       } catch (error) {

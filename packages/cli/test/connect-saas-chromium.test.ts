@@ -2,13 +2,14 @@
 // own SaaS account → the chat shows "Connect saas" → the SaaS's own login and consent pages (oidc-provider) in a popup
 // → back in the chat, the same question is asked again and answered with the user's SaaS data; a second question
 // reuses the stored token (no consent); past expiry the vault refreshes it; "Disconnect apps" revokes it and the
-// next question asks again.
+// next question asks again. With popups blocked (window.open answering null), the consent happens in the
+// chat's own tab instead and the SaaS redirects back to the app, which completes it and asks the question again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { createLogger } from '@gatehouse/core';
 import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
 import { freePort } from '@gatehouse/testing/start-identity';
@@ -112,4 +113,45 @@ test('question → Connect saas → SaaS login and consent in a popup → the sa
   await lastAnswer(page).getByRole('link', { name: 'Connect saas' }).waitFor();
   for (const header of saas.seenAuthorizations) assert.ok(!header.includes(accessToken), 'the SaaS never saw a Gatehouse token');
   await page.close();
+});
+
+test('popups blocked: Connect saas consents in the same tab, the SaaS redirects back to the app, the same question is answered', async () => {
+  // Chromium's own blocker lets a popup opened by a click through (and --block-new-web-contents does not change what
+  // window.open answers), so this context stands in for a blocker (an extension, an in-app browser, a policy): to the
+  // page a blocked popup is window.open answering null, nothing else is changed.
+  const blocking = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+  try {
+    const context = await blocking.newContext();
+    context.setDefaultTimeout(30_000);
+    await context.addInitScript(() => {
+      window.open = () => null;
+    });
+    await context.route(/^https?:\/\/(?!127\.0\.0\.1|localhost)/, (route) => route.abort());
+    const page = await context.newPage();
+    const other = await createUser(gatehouse as never);
+    await signIn(page, `${gatehouse.url}/`, other);
+    await ask(page, 'list tickets');
+    let popups = 0;
+    context.on('page', () => popups++);
+    await lastAnswer(page).getByRole('link', { name: 'Connect saas' }).click();
+    // no popup: this tab goes to the SaaS's own login and consent pages
+    await page.waitForURL((url) => url.href.startsWith(saas.issuer));
+    await page.fill('input[name=login]', 'bob-at-saas');
+    await page.fill('input[name=password]', 'any');
+    await page.click('button[type=submit]');
+    await page.click('button:has-text("Continue")');
+    // back in the app (still signed in), the consent is completed as this user and the question asked again
+    await page.waitForURL((url) => url.origin === new URL(gatehouse.url).origin);
+    await page.locator('article.entry-assistant .markdown', { hasText: 'tickets of bob-at-saas' }).waitFor({ timeout: 60_000 });
+    assert.equal(popups, 0, 'no window was opened');
+    assert.equal(new URL(page.url()).searchParams.has('session_id'), false, 'the consent handle is dropped from the address');
+    assert.ok(await page.locator('article.entry-user', { hasText: 'list tickets' }).count() >= 1);
+    // and the connection is kept: the next question is answered without consent
+    const codes = saas.grants.authorization_code ?? 0;
+    await ask(page, 'list tickets');
+    assert.match(await lastAnswer(page).innerText(), /tickets of bob-at-saas/);
+    assert.equal(saas.grants.authorization_code ?? 0, codes);
+  } finally {
+    await blocking.close();
+  }
 });

@@ -14,7 +14,7 @@ import { binPath } from '@gatehouse/testing/run-cli';
 import { Writable } from 'node:stream';
 import { decodeJwt } from 'jose';
 import { chromium, type Browser } from 'playwright-core';
-import { AdminCreateUserCommand, AdminSetUserPasswordCommand, CognitoIdentityProviderClient, GlobalSignOutCommand, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { CognitoIdentityProviderClient, GlobalSignOutCommand } from '@aws-sdk/client-cognito-identity-provider';
 import {
   BedrockAgentCoreControlClient,
   CreateApiKeyCredentialProviderCommand,
@@ -31,6 +31,7 @@ import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts
 import { freePort } from '@gatehouse/testing/start-identity';
 import { SAAS_SCOPE, startSaas, type Saas } from '@gatehouse/testing/saas-server';
 import { startUpstreamMcpServer, type RecordingServer } from '@gatehouse/testing/upstream-servers';
+import { adminCredentials as sharedAdminCredentials, completeConsent, consentAtSaas, signIn as sharedSignIn } from './support/vault-session.ts';
 
 const API_KEY = `wk-${randomBytes(12).toString('hex')}`;
 let dir: string;
@@ -45,26 +46,16 @@ let logText = '';
 const users: Record<'alice' | 'bob', { token: string; client: Client }> = {} as never;
 
 function adminCredentials(): { accessKeyId: string; secretAccessKey: string } {
-  const text = readFileSync(gatehouse.adminCredentialsFile, 'utf8');
-  return { accessKeyId: /aws_access_key_id\s*=\s*(\S+)/.exec(text)![1]!, secretAccessKey: /aws_secret_access_key\s*=\s*(\S+)/.exec(text)![1]! };
+  return sharedAdminCredentials(gatehouse);
 }
 
-async function signIn(username: string): Promise<string> {
-  const cognito = new CognitoIdentityProviderClient({ endpoint: gatehouse.url, region: gatehouse.config.region, credentials: adminCredentials() });
-  const password = `Pw-${randomBytes(12).toString('base64url')}9a!`;
-  const userPoolId = gatehouse.identity.defaultPool.userPoolId;
-  try {
-    await cognito.send(new AdminCreateUserCommand({ UserPoolId: userPoolId, Username: username, MessageAction: 'SUPPRESS' }));
-    await cognito.send(new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: username, Password: password, Permanent: true }));
-    const answer = await cognito.send(new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: gatehouse.identity.defaultPool.webClientId, AuthParameters: { USERNAME: username, PASSWORD: password } }));
-    return answer.AuthenticationResult!.AccessToken!;
-  } finally {
-    cognito.destroy();
-  }
+function signIn(username: string): Promise<string> {
+  return sharedSignIn(gatehouse, username);
 }
 
-async function mcpClient(token: string): Promise<Client> {
-  const client = new Client({ name: 'token-vault-test', version: '1.0.0' });
+/** The official MCP client on 2025-11-25; it declares `capabilities.elicitation.url` unless told not to. */
+async function mcpClient(token: string, options: { urlElicitation?: boolean } = {}): Promise<Client> {
+  const client = new Client({ name: 'token-vault-test', version: '1.0.0' }, options.urlElicitation === false ? {} : { capabilities: { elicitation: { url: {} } } });
   await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
   return client;
 }
@@ -144,26 +135,12 @@ async function elicitation(client: Client, name: string): Promise<{ mode: string
   assert.fail(`${name} was expected to ask for consent`);
 }
 
-/** The SaaS's own login and consent pages in Chromium; answers where the browser lands (the return URL). */
-async function consent(url: string, saasLogin: string): Promise<URL> {
-  const context = await browser.newContext();
-  await context.route(/^https?:\/\/(?!127\.0\.0\.1|localhost)/, (route) => route.abort());
-  const page = await context.newPage();
-  try {
-    await page.goto(url);
-    await page.fill('input[name=login]', saasLogin);
-    await page.fill('input[name=password]', 'any');
-    await page.click('button[type=submit]');
-    await page.click('button:has-text("Continue")');
-    await page.waitForURL((landed) => landed.searchParams.has('session_id'));
-    return new URL(page.url());
-  } finally {
-    await context.close();
-  }
+function consent(url: string, saasLogin: string): Promise<URL> {
+  return consentAtSaas(browser, url, saasLogin);
 }
 
-async function complete(token: string, sessionUri: string): Promise<Response> {
-  return fetch(`${gatehouse.url}/identities/vault/complete`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ sessionUri }) });
+function complete(token: string, sessionUri: string): Promise<Response> {
+  return completeConsent(gatehouse, token, sessionUri);
 }
 
 function text(result: Awaited<ReturnType<Client['callTool']>>): string {
@@ -232,6 +209,22 @@ test('clients before MCP 2025-11-25 get a tool error naming the consent link', a
   assert.equal(body.result.isError, true);
   assert.match(body.result.content[0]!.text, /^ConsentRequired: Connect saas/);
   assert.ok(body.result.content[0]!.text.includes(body.result.structuredContent.elicitation.url));
+});
+
+test('a client on 2025-11-25 that does not declare elicitation.url gets the tool error, not -32042', async () => {
+  const plain = await mcpClient(users.bob.token, { urlElicitation: false });
+  try {
+    const result = await plain.callTool({ name: 'tickets___list_tickets', arguments: {} });
+    assert.equal(result.isError, true);
+    assert.match(text(result), /^ConsentRequired: Connect saas/);
+    const elicited = (result.structuredContent as { elicitation: { mode: string; url: string } }).elicitation;
+    assert.equal(elicited.mode, 'url');
+    assert.ok(text(result).includes(elicited.url), 'the link is in the text for the user to open');
+  } finally {
+    await plain.close();
+  }
+  // the same user, a client declaring the capability: the elicitation itself
+  assert.equal((await elicitation(users.bob.client, 'tickets___list_tickets')).mode, 'url');
 });
 
 test('disconnect revokes the token at the SaaS and the next call asks again', async () => {

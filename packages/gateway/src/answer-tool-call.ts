@@ -16,8 +16,10 @@ export interface ToolCallRequest {
   readonly signal: AbortSignal;
   /** Logs a failure no typed error was made for. */
   readonly onUnexpected: (error: unknown) => void;
-  /** The client's `Mcp-Protocol-Version`: from 2025-11-25 a missing consent is a URL elicitation (-32042). */
+  /** The client's `Mcp-Protocol-Version`: from 2025-11-25 a missing consent is a URL elicitation (-32042)… */
   readonly protocolVersion?: string | string[] | undefined;
+  /** …when the session's `initialize` declared `capabilities.elicitation.url`. */
+  readonly urlElicitation?: boolean | undefined;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface ToolCallRequest {
  */
 export async function answerToolCall(dispatcher: ToolDispatcher, request: ToolCallRequest): Promise<ToolCallAnswer> {
   try {
-    const result = elicitConsent(await dispatcher.callTool(request.caller, request.sessionId, request.name, request.args, request.signal), request.protocolVersion);
+    const result = elicitConsent(await dispatcher.callTool(request.caller, request.sessionId, request.name, request.args, request.signal), { protocolVersion: request.protocolVersion, urlDeclared: request.urlElicitation === true });
     const checked = CallToolResultSchema.safeParse(result);
     // a short message: zod's issue list would dump the result schema to the client
     if (!checked.success) throw new McpError(ErrorCode.InvalidParams, `The target's answer is not a valid tools/call result (at ${checked.error.issues[0]?.path.join('.') || 'the result'}); the target must return MCP tool content`);

@@ -33,7 +33,8 @@ import { JsonRpcFailure, toJsonRpcError } from './json-rpc-error.ts';
 import { MAX_JSON_DEPTH, limitJsonDepth } from './limit-json-depth.ts';
 import type { InboundAuthorizer } from './inbound-authorizer.ts';
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from './protected-resource-metadata.ts';
-import { SessionBindings } from './session-binding.ts';
+import { SessionBindings, type SessionTraits } from './session-binding.ts';
+import { declaresUrlElicitation } from './consent-elicitation.ts';
 import { answerToolCall } from './answer-tool-call.ts';
 import { serveToolRequest } from './serve-tool-request.ts';
 import { STATELESS_VERSION, serveStatelessRequest } from './stateless-revision.ts';
@@ -318,9 +319,10 @@ export class GatewayEndpoint {
     const stateless = request.headers['mcp-protocol-version'] === STATELESS_VERSION;
     const isInitialize = !Array.isArray(body) && typeof body === 'object' && body !== null && (body as { method?: unknown }).method === 'initialize';
     let boundSession = '';
+    let urlElicitation = false;
     if (!stateless && !isInitialize) {
       if (!sessionId) throw new GatewayError('SessionRequired', 'Send the Mcp-Session-Id header from the initialize response (or initialize first)');
-      await this.#requireSession(sessionId, caller);
+      urlElicitation = (await this.#requireSession(sessionId, caller)).urlElicitation;
       boundSession = sessionId;
     }
     if (refusal) {
@@ -336,12 +338,14 @@ export class GatewayEndpoint {
     }
     if (isInitialize) {
       boundSession = SessionBindings.newId();
-      await this.#sessions.open(boundSession, caller);
+      urlElicitation = declaresUrlElicitation((body as { params?: unknown }).params);
+      await this.#sessions.open(boundSession, caller, { urlElicitation });
       this.#openSessions.add(boundSession);
       response.setHeader('mcp-session-id', boundSession);
     }
-    if (await serveToolRequest(request, response, body, caller, boundSession, this.#deps.dispatcher, this.#onUnexpected)) return;
-    await this.#serve(request, response, body, caller, boundSession);
+    const session = { id: boundSession, urlElicitation };
+    if (await serveToolRequest(request, response, body, caller, session, this.#deps.dispatcher, this.#onUnexpected)) return;
+    await this.#serve(request, response, body, caller, session);
   }
 
   /**
@@ -386,15 +390,15 @@ export class GatewayEndpoint {
     this.#deps.logger.error({ err: error instanceof Error ? { name: error.name, message: redactText(error.message) } : 'non-error thrown', gateway: this.name }, 'MCP request failed unexpectedly');
   };
 
-  async #requireSession(sessionId: string, caller: Caller): Promise<void> {
-    const check = await this.#sessions.check(sessionId, caller);
-    if (check === 'ok') return;
+  async #requireSession(sessionId: string, caller: Caller): Promise<SessionTraits> {
+    const { check, traits } = await this.#sessions.inspect(sessionId, caller);
+    if (check === 'ok') return traits;
     if (check === 'other-principal') this.#deps.logger.warn({ gateway: this.name, user: caller.subject }, 'session used with another user\'s token; refused');
     // the same answer for "unknown" and "someone else's", so ids of other users' sessions cannot be probed
     throw new GatewayError('SessionNotFound', 'Session not found for this user; initialize a new session');
   }
 
-  async #serve(request: IncomingMessage, response: ServerResponse, body: unknown, caller: Caller, sessionId: string): Promise<void> {
+  async #serve(request: IncomingMessage, response: ServerResponse, body: unknown, caller: Caller, session: { readonly id: string; readonly urlElicitation: boolean }): Promise<void> {
     const dispatcher = this.#deps.dispatcher;
     const server = new Server(
       { name: `gatehouse-gateway-${this.name}`, version: SDK_VERSION },
@@ -404,7 +408,7 @@ export class GatewayEndpoint {
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: (await dispatcher.listTools(caller, abort.signal)) as never }));
     server.setRequestHandler(CallToolRequestSchema, async (call, extra) => {
       const signal = AbortSignal.any([abort.signal, extra.signal]);
-      const answer = await answerToolCall(dispatcher, { caller, sessionId, name: call.params.name, args: (call.params.arguments ?? {}) as Record<string, unknown>, signal, onUnexpected: this.#onUnexpected, protocolVersion: request.headers['mcp-protocol-version'] });
+      const answer = await answerToolCall(dispatcher, { caller, sessionId: session.id, name: call.params.name, args: (call.params.arguments ?? {}) as Record<string, unknown>, signal, onUnexpected: this.#onUnexpected, protocolVersion: request.headers['mcp-protocol-version'], urlElicitation: session.urlElicitation });
       // the SDK would send any thrown message as is: it gets the one mapper's error to copy
       if (answer.kind === 'error') throw new JsonRpcFailure(answer.error);
       return answer.result;

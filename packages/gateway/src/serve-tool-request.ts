@@ -33,7 +33,7 @@ function protocolVersionOk(request: IncomingMessage): boolean {
  * tools/call goes through answer-tool-call.ts, the one path every revision shares; failures are
  * answered by the one mapper, json-rpc-error.ts.
  */
-export async function serveToolRequest(request: IncomingMessage, response: ServerResponse, body: unknown, caller: Caller, sessionId: string, dispatcher: ToolDispatcher, onUnexpected: (error: unknown) => void): Promise<boolean> {
+export async function serveToolRequest(request: IncomingMessage, response: ServerResponse, body: unknown, caller: Caller, session: { readonly id: string; readonly urlElicitation: boolean }, dispatcher: ToolDispatcher, onUnexpected: (error: unknown) => void): Promise<boolean> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
   const method = (body as { method?: unknown }).method;
   if (method !== 'tools/call' && method !== 'tools/list') return false;
@@ -60,7 +60,7 @@ export async function serveToolRequest(request: IncomingMessage, response: Serve
       text = `{"result":{"tools":${serialized}},"jsonrpc":"2.0","id":${JSON.stringify(id)}}`;
     } else {
       const params = call.data.params;
-      const answer = await answerToolCall(dispatcher, { caller, sessionId, name: params.name, args: (params.arguments ?? {}) as Record<string, unknown>, signal: abort.signal, onUnexpected, protocolVersion: request.headers['mcp-protocol-version'] });
+      const answer = await answerToolCall(dispatcher, { caller, sessionId: session.id, urlElicitation: session.urlElicitation, name: params.name, args: (params.arguments ?? {}) as Record<string, unknown>, signal: abort.signal, onUnexpected, protocolVersion: request.headers['mcp-protocol-version'] });
       text = JSON.stringify(answer.kind === 'result' ? { result: answer.result, jsonrpc: '2.0', id } : { jsonrpc: '2.0', id, error: answer.error });
     }
   } catch (error) {

@@ -6,6 +6,15 @@ const SESSION_TTL_SECONDS = 24 * 3600;
 
 export type SessionCheck = 'ok' | 'missing' | 'other-principal';
 
+/** What `initialize` told the gateway about the client, kept with the binding. */
+export interface SessionTraits {
+  /** The client declared `capabilities.elicitation.url` (MCP 2025-11-25 URL-mode elicitation). */
+  readonly urlElicitation: boolean;
+}
+
+/** Suffix of the stored owner when the client declared URL-mode elicitation. */
+const URL_ELICITATION_MARK = ' url';
+
 /**
  * MCP sessions bound to the principal that opened them (issuer + subject), kept in the shared store
  * so any instance can check them. The id is only a handle: every request is still authenticated,
@@ -29,14 +38,22 @@ export class SessionBindings {
     return createHash('sha256').update(`${caller.issuer}\u0000${caller.subject}`).digest('base64url');
   }
 
-  async open(id: string, caller: Caller): Promise<void> {
-    await this.#store.set(this.#prefix + id, SessionBindings.#owner(caller), SESSION_TTL_SECONDS);
+  async open(id: string, caller: Caller, traits: SessionTraits = { urlElicitation: false }): Promise<void> {
+    await this.#store.set(this.#prefix + id, SessionBindings.#owner(caller) + (traits.urlElicitation ? URL_ELICITATION_MARK : ''), SESSION_TTL_SECONDS);
   }
 
   async check(id: string, caller: Caller): Promise<SessionCheck> {
-    const owner = await this.#store.get(this.#prefix + id);
-    if (owner === undefined) return 'missing';
-    return owner === SessionBindings.#owner(caller) ? 'ok' : 'other-principal';
+    return (await this.inspect(id, caller)).check;
+  }
+
+  /** The check, and (for the owner only) what its `initialize` declared. */
+  async inspect(id: string, caller: Caller): Promise<{ check: SessionCheck; traits: SessionTraits }> {
+    const stored = await this.#store.get(this.#prefix + id);
+    if (stored === undefined) return { check: 'missing', traits: { urlElicitation: false } };
+    const urlElicitation = stored.endsWith(URL_ELICITATION_MARK);
+    const owner = urlElicitation ? stored.slice(0, -URL_ELICITATION_MARK.length) : stored;
+    if (owner !== SessionBindings.#owner(caller)) return { check: 'other-principal', traits: { urlElicitation: false } };
+    return { check: 'ok', traits: { urlElicitation } };
   }
 
   async close(id: string): Promise<void> {

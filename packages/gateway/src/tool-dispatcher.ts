@@ -20,7 +20,7 @@ import { ToolCallError, toolRpcCode } from './gateway-error.ts';
 import type { PolicyEngine } from './policy-engine.ts';
 import { SEARCH_TOOL, SEARCH_TOOL_NAME, searchTools } from './search-tools.ts';
 import { CONNECT_TOOL, type CatalogTarget, type CatalogTool, type ToolCatalog } from './tool-catalog.ts';
-import { ConsentRequiredError } from './credentials/vault-credentials.ts';
+import { ConsentRequiredError, handTokenToAgent } from './credentials/vault-credentials.ts';
 import type { TargetCallScope } from './targets/tool-target.ts';
 import { jsonResult } from './targets/tool-target.ts';
 import type { ToolDefinition } from './tool-definition.ts';
@@ -177,7 +177,7 @@ export class ToolDispatcher {
       }
       const result = await this.#call(call, entry, scope, deadline.signal);
       this.#record(call, { decision, outcome: result.isError ? 'error' : 'ok' });
-      return result;
+      return scope.credentials.forAgent ? handTokenToAgent(result, scope.credentials.forAgent) : result;
     } catch (error) {
       if (error instanceof McpError) {
         this.#record(call, { decision, outcome: 'error', detail: error.message });

@@ -51,6 +51,12 @@ export const credentialProviderSchema = z.discriminatedUnion('credentialProvider
       clientSecretName: z.string().optional(),
       scopes: z.array(z.string()).default([]),
       audience: z.string().optional(),
+      /**
+       * Gatehouse's own opt-in (off by default; a risk: the agent, its model's tool loop and its logs then hold the
+       * user's SaaS token): each tool result of this target carries the token-vault token the call was made with in
+       * `_meta["dev.gatehouse/upstreamToken"]`. Without it the agent never sees the token. Only with `providerArn`.
+       */
+      handTokenToAgent: z.boolean().optional(),
     }),
   }),
   z.strictObject({
@@ -66,6 +72,10 @@ export const credentialProviderSchema = z.discriminatedUnion('credentialProvider
   z.strictObject({ credentialProviderType: z.literal('JWT_PASSTHROUGH') }),
 ]);
 
+function handOverWithVault(provider: z.infer<typeof credentialProviderSchema>): boolean {
+  return provider.credentialProviderType !== 'OAUTH' || provider.oauthCredentialProvider.handTokenToAgent !== true || provider.oauthCredentialProvider.providerArn !== undefined;
+}
+
 function vaultReferenceComplete(provider: z.infer<typeof credentialProviderSchema>): boolean {
   if (provider.credentialProviderType === 'API_KEY') return (provider.apiKeyCredentialProvider.secretName === undefined) !== (provider.apiKeyCredentialProvider.providerArn === undefined);
   if (provider.credentialProviderType === 'OAUTH' && provider.oauthCredentialProvider.grantType === 'AUTHORIZATION_CODE') return provider.oauthCredentialProvider.providerArn !== undefined;
@@ -80,6 +90,7 @@ export const gatewayTargetSchema = z.strictObject({
     .array(credentialProviderSchema)
     .length(1)
     .refine((list) => list.every(vaultReferenceComplete), 'API_KEY needs secretName or providerArn; OAUTH AUTHORIZATION_CODE needs providerArn (a token-vault OAuth2 credential provider)')
+    .refine((list) => list.every(handOverWithVault), 'OAUTH handTokenToAgent hands a token-vault token to the agent: it needs providerArn')
     .default([{ credentialProviderType: 'NONE' }]),
   timeoutSeconds: z.number().positive().max(900).default(30),
   maxConcurrency: z.number().int().positive().default(16),

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { readSecret, type CredentialProviderConfig, type SharedStore } from '@gatehouse/core';
+import { credentialProviderName, readSecret, type CredentialProviderConfig, type SharedStore } from '@gatehouse/core';
 import type { Caller } from '../caller.ts';
 import { callerKey } from '../caller.ts';
 import { ToolCallError } from '../gateway-error.ts';
 import type { LambdaCredentials } from '../tool-definition.ts';
 import type { SealedBox } from './sealed-box.ts';
-import { vaultApiKey, vaultOAuthToken, type GatewayVault } from './vault-credentials.ts';
+import { vaultApiKey, vaultOAuthToken, type AgentToken, type GatewayVault } from './vault-credentials.ts';
 
 
 /** What a target call carries for one user: extra headers / query parameters, or AWS credentials. */
@@ -16,6 +16,8 @@ export interface OutboundCredentials {
   readonly aws?: LambdaCredentials & { readonly service: string; readonly region: string };
   /** Stable key of these credentials (a hash), for pooling upstream connections per credential. */
   readonly key: string;
+  /** Only for a target with `handTokenToAgent`: the vault token the tool result hands to the agent. */
+  readonly forAgent?: AgentToken | undefined;
 }
 
 export interface CredentialDeps {
@@ -77,7 +79,8 @@ export class CredentialResolver {
         if (settings.providerArn || settings.grantType === 'AUTHORIZATION_CODE') {
           const vault = this.#deps.vault;
           const token = await vaultOAuthToken(vault?.vault, { caller, gatewayName: this.#deps.gatewayName, targetName, settings, returnUrl: vault?.returnUrl ?? '' });
-          return { headers: { authorization: `Bearer ${token}` }, query: {}, key: `oauth:${hash(token)}` };
+          const forAgent = settings.handTokenToAgent === true && settings.providerArn ? { provider: credentialProviderName(settings.providerArn), accessToken: token } : undefined;
+          return { headers: { authorization: `Bearer ${token}` }, query: {}, key: `oauth:${hash(token)}`, ...(forAgent ? { forAgent } : {}) };
         }
         const token =
           settings.grantType === 'CLIENT_CREDENTIALS'

@@ -1,3 +1,4 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { credentialProviderName, WireError } from '@gatehouse/core';
 import type { Caller } from '../caller.ts';
 import { ToolCallError } from '../gateway-error.ts';
@@ -82,4 +83,21 @@ export async function vaultApiKey(vault: GatewayVault | undefined, providerArn: 
   } catch (error) {
     throw unavailable(error, targetName);
   }
+}
+
+/** A vault token a target (with `handTokenToAgent`) hands to the agent. */
+export interface AgentToken {
+  readonly provider: string;
+  readonly accessToken: string;
+}
+
+/** Where in a tool result's `_meta` a handed-over token goes (MCP `_meta` keys take a reverse-DNS prefix). */
+export const AGENT_TOKEN_META = 'dev.gatehouse/upstreamToken';
+
+/**
+ * The tool result with the vault token the call was made with, for a target that opted in (`handTokenToAgent`).
+ * Without the opt-in this is never called and the agent never sees the token: the gateway only attaches it upstream.
+ */
+export function handTokenToAgent(result: CallToolResult, token: AgentToken): CallToolResult {
+  return { ...result, _meta: { ...result._meta, [AGENT_TOKEN_META]: { provider: token.provider, accessToken: token.accessToken, tokenType: 'Bearer' } } };
 }
