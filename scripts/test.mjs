@@ -2,7 +2,7 @@
 // Written for any Node >= 18 on purpose: on a fresh clone this first step runs on the system Node,
 // before node_modules (and the project's own Node 24) exist.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,8 +21,10 @@ if (!existsSync(path.join(root, 'node_modules', '.bin', 'node')) || !existsSync(
 const systemNeeds = [
   { command: 'chromium', file: '/usr/bin/chromium', pkg: 'chromium' },
   { command: 'redis-server', pkg: 'redis-server' },
+  // the storage tests initdb a throwaway PostgreSQL; Debian puts its binaries under a versioned directory
+  { pkg: 'postgresql', check: () => existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((version) => existsSync(path.join('/usr/lib/postgresql', version, 'bin', 'initdb'))) },
 ];
-const missing = systemNeeds.filter((need) => !(need.file ? existsSync(need.file) : has(need.command)));
+const missing = systemNeeds.filter((need) => !(need.check ? need.check() : need.file ? existsSync(need.file) : has(need.command)));
 if (missing.length > 0) {
   const packages = missing.map((need) => need.pkg);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
