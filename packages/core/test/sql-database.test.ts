@@ -130,3 +130,19 @@ test('PostgreSQL going away mid-run: typed unavailable errors, then recovery wit
   assert.equal(Number((await database.one<{ value: number }>('SELECT value FROM counters WHERE name = ?', ['a']))?.value), 1);
   await database.close();
 });
+
+for (const engine of TEST_ENGINES) {
+  test(`${engine}: statements and transactions started inside a transaction join it (stores compose), and roll back with it`, async () => {
+    const database = await open(engine);
+    await database.migrate('test', counterMigrations);
+    const insert = (id: string) => database.run('INSERT INTO notes (id, "user") VALUES (?, ?)', [id, 'carol']);
+    await assert.rejects(database.transaction(async () => {
+      await insert('outer');
+      await database.transaction(() => insert('nested'));
+      assert.equal((await database.many('SELECT id FROM notes')).length, 2);
+      throw new Error('undo both');
+    }), /undo both/);
+    assert.equal((await database.many('SELECT id FROM notes')).length, 0);
+    await database.close();
+  });
+}

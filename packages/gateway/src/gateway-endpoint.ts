@@ -200,7 +200,9 @@ export class GatewayEndpoint {
       outcome: reason,
       durationMs: 0,
       detail: redactText(message).slice(0, 500),
-    });
+    })
+      // queued and retried; AuditLog's onFlushError logs the failure
+      ?.catch(() => undefined);
   }
 
   #readToken(request: IncomingMessage, url: URL): string | undefined {

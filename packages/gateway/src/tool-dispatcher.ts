@@ -93,7 +93,16 @@ export class ToolDispatcher {
 
   readonly #definitions = new WeakMap<readonly CatalogTool[], ToolDefinition[]>();
 
+  /** Answers after the call's audit row is committed: an acknowledged call is never missing from the audit log. */
   async callTool(caller: Caller, sessionId: string, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+    try {
+      return await this.#tracedCall(caller, sessionId, name, args, signal);
+    } finally {
+      await this.#deps.audit.settled();
+    }
+  }
+
+  async #tracedCall(caller: Caller, sessionId: string, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
     const parent = activeTraceContext();
     if (!tracingEnabled() && !hasTraceContext(parent)) return this.#callTool(caller, sessionId, name, args, signal, undefined);
     // A span per tools/call with ids only: tool, target, decision, outcome — never arguments or results.
@@ -118,8 +127,7 @@ export class ToolDispatcher {
 
   #record(caller: Caller, sessionId: string, tool: string, target: string, decision: string, outcome: string, durationMs: number, detail: string): void {
     publishToolCall({ gateway: this.#deps.gatewayName, target, decision, outcome });
-    try {
-      this.#deps.audit.record({
+    this.#deps.audit.record({
         time: new Date(this.#deps.now()).toISOString(),
         gateway: this.#deps.gatewayName,
         user: caller.username || caller.subject,
@@ -132,10 +140,9 @@ export class ToolDispatcher {
         outcome,
         durationMs: Math.round(durationMs * 10) / 10,
         detail,
-      });
-    } catch (error) {
-      this.#deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed');
-    }
+      })
+      // the row stays queued and is retried; AuditLog's onFlushError logs the failure
+      .catch(() => undefined);
   }
 
   async #callTool(caller: Caller, sessionId: string, name: string, args: Record<string, unknown>, signal: AbortSignal, span: StartedSpan | undefined): Promise<CallToolResult> {

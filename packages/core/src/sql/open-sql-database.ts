@@ -13,6 +13,8 @@ export interface OpenSqlDatabaseOptions {
   readonly file: string;
   /** Create the SQLite file (and its -wal/-shm) readable by the owner only: it holds key material or secrets. */
   readonly ownerOnly?: boolean;
+  /** Extra PRAGMAs for the SQLite file (e.g. `PRAGMA synchronous = NORMAL`); ignored on PostgreSQL. */
+  readonly sqlitePragmas?: string;
   /** PostgreSQL pool size (default 10). */
   readonly poolSize?: number;
 }
@@ -28,7 +30,11 @@ export function usesPostgres(database: string | undefined): database is string {
  * password, unreachable server…); missing privileges surface from the first `migrate`.
  */
 export async function openSqlDatabase(options: OpenSqlDatabaseOptions): Promise<SqlDatabase> {
-  if (!usesPostgres(options.database)) return openSqlite(options.file, options.ownerOnly ?? false);
+  if (!usesPostgres(options.database)) {
+    const sqlite = openSqlite(options.file, options.ownerOnly ?? false);
+    if (options.sqlitePragmas) sqlite.raw.exec(options.sqlitePragmas);
+    return sqlite;
+  }
   if (!URL.canParse(options.database) || !/^postgres(ql)?:$/.test(new URL(options.database).protocol) || !new URL(options.database).hostname) {
     throw new DatabaseStartError('the database URL is not valid: expected postgres://USER:PASSWORD@HOST:5432/DATABASE (set `database:` in gatehouse.yaml or GATEHOUSE_DATABASE_URL)');
   }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import {
   applyMigrations, CREATE_MIGRATIONS_TABLE, DatabaseStartError, DatabaseUnavailableError, MIGRATIONS_TABLE,
@@ -86,6 +87,8 @@ export class PostgresDatabase implements SqlDatabase {
   readonly location: string;
   readonly #pool: pg.Pool;
   readonly #direct: SqlExecutor;
+  /** The transaction the current async context runs in: its statements (and nested transactions) join it. */
+  readonly #inside = new AsyncLocalStorage<SqlExecutor>();
 
   constructor(url: string, options: { readonly max?: number | undefined } = {}) {
     this.location = describeUrl(url);
@@ -100,17 +103,20 @@ export class PostgresDatabase implements SqlDatabase {
     this.#direct = executor(this.#pool, this.location);
   }
 
+  get #target(): SqlExecutor {
+    return this.#inside.getStore() ?? this.#direct;
+  }
   many<T = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
-    return this.#direct.many<T>(sql, params);
+    return this.#target.many<T>(sql, params);
   }
   one<T = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
-    return this.#direct.one<T>(sql, params);
+    return this.#target.one<T>(sql, params);
   }
   run(sql: string, params?: readonly SqlValue[]): Promise<{ readonly changes: number }> {
-    return this.#direct.run(sql, params);
+    return this.#target.run(sql, params);
   }
   exec(sql: string): Promise<void> {
-    return this.#direct.exec(sql);
+    return this.#target.exec(sql);
   }
 
   async #connect(): Promise<pg.PoolClient> {
@@ -122,12 +128,15 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const outer = this.#inside.getStore();
+    if (outer) return work(outer);
     for (let attempt = 1; ; attempt++) {
       const client = await this.#connect();
       let broken = false;
       try {
         await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
-        const result = await work(executor(client, this.location));
+        const tx = executor(client, this.location);
+        const result = await this.#inside.run(tx, () => work(tx));
         await client.query('COMMIT');
         return result;
       } catch (error) {

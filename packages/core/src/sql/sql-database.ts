@@ -34,7 +34,8 @@ export interface SqlDatabase extends SqlExecutor {
    * Runs `work` in one transaction: all of it is written, or none of it. On SQLite it is BEGIN IMMEDIATE
    * (one writer at a time); on PostgreSQL it is SERIALIZABLE and retried when PostgreSQL reports a
    * serialization conflict, so `work` must not have effects outside the database that cannot repeat.
-   * Inside `work`, use `tx` (the outer object would wait for the transaction to end).
+   * Statements and transactions started through this object from inside `work` (in the same async
+   * context) join the transaction, so stores compose: `db.transaction(() => users.create(…))`.
    */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** Applies the migrations of one concern (`identity`, `audit`, …) not yet applied, under a lock; see `applyMigrations`. */

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { StatementSync } from 'node:sqlite';
 import { openDatabase, type Database } from '../sqlite.ts';
 import { applyMigrations, CREATE_MIGRATIONS_TABLE, MIGRATIONS_TABLE, type Migration, type SqlDatabase, type SqlExecutor, type SqlRow, type SqlValue } from './sql-database.ts';
@@ -32,7 +33,8 @@ function executor(database: Database, statements: StatementCache): SqlExecutor {
 /**
  * SQLite through node:sqlite (synchronous, one connection). Statements outside a transaction run at
  * once; a transaction holds the connection until it ends, so statements from other requests wait for
- * it instead of landing inside it (they would be rolled back with it).
+ * it instead of landing inside it (they would be rolled back with it). Statements and transactions
+ * started from inside `work` join it (stores compose without passing `tx` around).
  */
 export class SqliteDatabase implements SqlDatabase {
   readonly engine = 'sqlite' as const;
@@ -42,6 +44,8 @@ export class SqliteDatabase implements SqlDatabase {
   /** Settles when the transaction in progress (if any) ends; the next one chains on it. */
   #idle: Promise<void> = Promise.resolve();
   #busy = false;
+  /** The transaction the current async context runs in: its statements (and nested transactions) join it. */
+  readonly #inside = new AsyncLocalStorage<SqlExecutor>();
 
   constructor(file: string) {
     this.location = file;
@@ -55,27 +59,33 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   async many<T = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    if (this.#inside.getStore()) return this.#direct.many<T>(sql, params);
     // checked again after every wait, and the statement runs in the same turn: no transaction can slip in between
     while (this.#busy) await this.#idle;
     return this.#direct.many<T>(sql, params);
   }
   async one<T = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
+    if (this.#inside.getStore()) return this.#direct.one<T>(sql, params);
     // checked again after every wait, and the statement runs in the same turn: no transaction can slip in between
     while (this.#busy) await this.#idle;
     return this.#direct.one<T>(sql, params);
   }
   async run(sql: string, params?: readonly SqlValue[]): Promise<{ readonly changes: number }> {
+    if (this.#inside.getStore()) return this.#direct.run(sql, params);
     // checked again after every wait, and the statement runs in the same turn: no transaction can slip in between
     while (this.#busy) await this.#idle;
     return this.#direct.run(sql, params);
   }
   async exec(sql: string): Promise<void> {
+    if (this.#inside.getStore()) return this.#direct.exec(sql);
     // checked again after every wait, and the statement runs in the same turn: no transaction can slip in between
     while (this.#busy) await this.#idle;
     return this.#direct.exec(sql);
   }
 
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const outer = this.#inside.getStore();
+    if (outer) return work(outer);
     while (this.#busy) await this.#idle;
     this.#busy = true;
     let release!: () => void;
@@ -83,7 +93,7 @@ export class SqliteDatabase implements SqlDatabase {
     try {
       this.#database.exec('BEGIN IMMEDIATE');
       try {
-        const result = await work(this.#direct);
+        const result = await this.#inside.run(this.#direct, () => work(this.#direct));
         this.#database.exec('COMMIT');
         return result;
       } catch (error) {
