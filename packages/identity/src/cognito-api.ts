@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyTooLargeError, StoreUnavailableError, readBody, sendWire, type WireResponse } from '@gatehouse/core';
+import { BodyTooLargeError, DatabaseUnavailableError, StoreUnavailableError, readBody, sendWire, type WireResponse } from '@gatehouse/core';
 import { CognitoError } from './cognito-error.ts';
 import type { IdentityContext } from './identity-context.ts';
 import { AuthError, type SigV4Verifier } from '@gatehouse/auth';
@@ -98,6 +98,12 @@ export async function handleCognito(context: IdentityContext, sigV4: SigV4Verifi
     const send = (wire: WireResponse): void => sendWire(response, { ...wire, headers: { ...wire.headers, ...cors } });
     if (error instanceof CognitoError) {
       send(error.toResponse());
+      return;
+    }
+    if (error instanceof DatabaseUnavailableError) {
+      // fail closed: nothing was decided without the database; the SDKs retry a 503
+      const wire = new CognitoError('ServiceUnavailableException', 'The identity database is unavailable; retry shortly.', { expose: true }).toResponse();
+      send({ ...wire, headers: { ...wire.headers, 'retry-after': '1' } });
       return;
     }
     if (error instanceof StoreUnavailableError) {
