@@ -176,7 +176,7 @@ export function createSandboxS3(options: SandboxS3Options) {
     maxPresignExpirySeconds: 604_800,
     clock: options.now,
     lookupKey: async (accessKeyId) => {
-      const credential = options.store.find(accessKeyId);
+      const credential = await options.store.find(accessKeyId);
       if (credential) {
         const arn = assumedRoleArn(credential);
         return {

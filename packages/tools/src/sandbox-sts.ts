@@ -171,7 +171,7 @@ export function createSandboxSts(options: SandboxStsOptions) {
     maxSkewSeconds: 900,
     clock: options.now,
     lookupKey: async (accessKeyId) => {
-      const credential = store.find(accessKeyId);
+      const credential = await store.find(accessKeyId);
       if (credential) {
         return {
           secretAccessKey: credential.secretAccessKey,
@@ -196,7 +196,7 @@ export function createSandboxSts(options: SandboxStsOptions) {
     }
   }
 
-  function issue(role: SandboxRole, user: SessionUser, name: string, duration: number): TemporaryCredential {
+  function issue(role: SandboxRole, user: SessionUser, name: string, duration: number): Promise<TemporaryCredential> {
     return store.issue({
       expiresAt: Math.floor(options.now() / 1000) + duration,
       accountId: role.accountId,
@@ -248,7 +248,7 @@ export function createSandboxSts(options: SandboxStsOptions) {
       throw new StsError('AccessDenied', `User: ${callerArn} is not authorized to perform: sts:AssumeRole on resource: ${role.arn}: the ExternalId does not match`);
     }
     trustOrRefuse(role, user, callerArn);
-    const credential = issue(role, user, name, duration);
+    const credential = await issue(role, user, name, duration);
     options.observe({ action: 'AssumeRole', accessKeyId: caller.accessKeyId, roleArn: role.arn, user: user.username, outcome: 'issued' });
     options.logger.info({ action: 'AssumeRole', role: role.arn, user: user.username, accessKeyId: credential.accessKeyId }, 'sandbox credentials issued');
     return envelope('AssumeRole', `${credentialsXml(credential)}<PackedPolicySize>0</PackedPolicySize>`, requestId);
@@ -283,7 +283,7 @@ export function createSandboxSts(options: SandboxStsOptions) {
       if (!options.accounts.has(role.accountId)) throw new StsError('AccessDenied', `Not authorized to perform sts:AssumeRoleWithWebIdentity on ${role.arn}: account ${role.accountId} is not a sandbox account`);
       trustOrRefuse(role, user, `web identity ${user.username}`);
     }
-    const credential = issue(role, user, name, duration);
+    const credential = await issue(role, user, name, duration);
     options.observe({ action: 'AssumeRoleWithWebIdentity', roleArn: role.arn, user: user.username, outcome: 'issued' });
     options.logger.info({ action: 'AssumeRoleWithWebIdentity', role: role.arn, user: user.username, accessKeyId: credential.accessKeyId }, 'sandbox credentials issued');
     const audience = claims.aud ?? claims.client_id;
