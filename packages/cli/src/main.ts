@@ -24,6 +24,7 @@ Administer (work on --data-dir directly):
   keys rotate
   accounts add|list|disable|remove …
   audit [--user U] [--tool T] [--limit N] [--json]
+  db migrate|status      apply or show the schema versions (SQLite in the data dir, or database: postgres://…)
   doctor [--url URL]     check config, issuer, agents, targets and model access
 
 Deploy to AWS (AgentCore, Cognito, S3 + CloudFront; offline until diff/deploy):
@@ -47,6 +48,7 @@ const VERBS: Record<string, () => Promise<CommandHandler>> = {
   keys: async () => (await import('@gatehouse/identity')).identityCommands.keys,
   accounts: async () => (await import('@gatehouse/tools')).toolsCommands.accounts,
   audit: async () => (await import('@gatehouse/gateway')).gatewayCommands.audit,
+  db: async () => (await import('./db-command.ts')).dbCommand,
   doctor: async () => (await import('@gatehouse/agent')).agentCommands.doctor,
   deploy: async () => (await import('@gatehouse/deploy')).deployCommand,
 };

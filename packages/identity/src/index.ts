@@ -8,3 +8,4 @@ export { AgentCoreIdentityError } from './agentcore-identity-error.ts';
 export type { AgentCoreIdentityErrorCode } from './agentcore-identity-error.ts';
 export type { WorkloadDefinition, WorkloadToken } from './workload-identities.ts';
 export type { PerimeterDeclaration, PerimeterResource, PerimeterView, LiveSet } from './perimeter-settings.ts';
+export { IDENTITY_MIGRATIONS } from './identity-database.ts';

@@ -21,3 +21,4 @@ export { parseCliCommand } from './parse-cli-command.ts';
 export type { AwsCall } from './parse-cli-command.ts';
 export { toolsCommands } from './accounts-command.ts';
 export { handler } from './lambda-handler.ts';
+export { SANDBOX_CREDENTIAL_MIGRATIONS } from './sandbox-credential-store.ts';

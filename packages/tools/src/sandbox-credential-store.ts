@@ -47,7 +47,7 @@ function accessKeyId(): string {
 /** Marks a sealed column value (`sealJson` output); plaintext secrets and tokens are base64 and never contain '.'. */
 const SEALED = /^v1\./;
 
-const MIGRATIONS: readonly Migration[] = [
+export const SANDBOX_CREDENTIAL_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'temporary_credentials',
@@ -86,7 +86,7 @@ export class SandboxCredentialStore {
     // SQLite: deleted and overwritten rows are zeroed on disk, not left readable in free pages.
     const database = await openSqlDatabase({ database: options.database, file: options.file, ownerOnly: true, sqlitePragmas: 'PRAGMA secure_delete = ON' });
     try {
-      await database.migrate('sandbox-credentials', MIGRATIONS);
+      await database.migrate('sandbox-credentials', SANDBOX_CREDENTIAL_MIGRATIONS);
       const store = new SandboxCredentialStore(database, options.sealingKey);
       await store.#sealPlaintextRows();
       return store;
