@@ -65,10 +65,10 @@ async function waitReady(url: string, child: ChildProcess, log: () => string): P
 }
 
 /**
- * initdb's a PostgreSQL into a temp dir and starts it on a free loopback port (password authentication,
- * fsync off: a test server, not a durable one). Call `dispose` when done; the files also go at process exit.
+ * initdb's a PostgreSQL into a temp dir and starts it on a free loopback port (password authentication;
+ * fsync off unless `durable`, for benchmarks: a test server, not a durable one). Call `dispose` when done; the files also go at process exit.
  */
-export async function startTestPostgres(): Promise<TestPostgres> {
+export async function startTestPostgres(options: { readonly durable?: boolean } = {}): Promise<TestPostgres> {
   const bin = postgresBinDir();
   if (!bin) throw new Error('PostgreSQL is not installed (Debian: apt-get install postgresql); `npm test` installs it');
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-pg-'));
@@ -85,7 +85,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   let child: ChildProcess | undefined;
   let output = '';
   const start = async (): Promise<void> => {
-    const [postgres, args] = asServerUser(path.join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200']);
+    const [postgres, args] = asServerUser(path.join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', `fsync=${options.durable ? 'on' : 'off'}`, '-c', 'max_connections=200']);
     output = '';
     const started = spawn(postgres, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     started.stdout.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
