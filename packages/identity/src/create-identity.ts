@@ -192,6 +192,7 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
       closed = true;
       clearInterval(sweeper);
       workloads.close();
+      perimeter.close();
       await revocations.stop();
       await database.close();
     },

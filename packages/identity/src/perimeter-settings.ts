@@ -43,17 +43,28 @@ export class PerimeterSettings {
   readonly #users: UserStore;
   readonly #now: () => number;
 
+  /** Each view's recomputation; one timer runs them all, so a change is in force within a second of being made. */
+  readonly #refreshers = new Set<() => void>();
+  #timer: NodeJS.Timeout | undefined;
+
   constructor(database: SqlDatabase, users: UserStore, now: () => number) {
     this.#database = database;
     this.#users = users;
     this.#now = now;
   }
 
+  /** Stops recomputing the views (identity's close). */
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#refreshers.clear();
+  }
+
   /**
    * The live client and origin sets of one resource. The first computation starts at once (views are made at start,
-   * before the server listens); until it lands, `has` answers false (fail closed). Afterwards a lookup older than
-   * REFRESH_MS starts a recomputation in the background and answers from the current sets meanwhile; if the database
-   * is unavailable the last sets stay in force.
+   * before the server listens); until it lands, `has` answers false (fail closed). Afterwards the sets are recomputed
+   * in the background every REFRESH_MS / 2, so a lookup answers from sets at most about a second old; if the
+   * database is unavailable the last sets stay in force.
    */
   view(resource: PerimeterResource, declaration: PerimeterDeclaration): PerimeterView {
     let computedAt = -Infinity;
@@ -62,7 +73,7 @@ export class PerimeterSettings {
     let refreshing = false;
     const refresh = (): void => {
       const now = this.#now();
-      if (refreshing || now - computedAt < REFRESH_MS) return;
+      if (refreshing || now - computedAt < REFRESH_MS / 2) return;
       refreshing = true;
       this.effective(resource, declaration).then(
         (sets) => {
@@ -76,6 +87,10 @@ export class PerimeterSettings {
       );
     };
     refresh();
+    this.#refreshers.add(refresh);
+    this.#timer ??= setInterval(() => {
+      for (const each of this.#refreshers) each();
+    }, REFRESH_MS / 2).unref();
     const checksClients = declaration.allowedClients !== undefined || declaration.poolClients !== undefined;
     return {
       clients: checksClients
