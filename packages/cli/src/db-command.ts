@@ -12,11 +12,12 @@ interface Concern {
   readonly migrations: () => Promise<readonly Migration[]>;
 }
 
-/** Every concern whose durable state is on the SqlDatabase boundary (the control plane still keeps control-plane.db). */
+/** Every concern whose durable state is on the SqlDatabase boundary. */
 const CONCERNS: readonly Concern[] = [
   { name: 'identity', file: 'identity.db', ownerOnly: true, migrations: async () => (await import('@gatehouse/identity')).IDENTITY_MIGRATIONS },
   { name: 'audit', file: 'audit.db', ownerOnly: false, migrations: async () => (await import('@gatehouse/gateway')).AUDIT_MIGRATIONS },
   { name: 'sandbox-credentials', file: 'sandbox.db', ownerOnly: true, migrations: async () => (await import('@gatehouse/tools')).SANDBOX_CREDENTIAL_MIGRATIONS },
+  { name: 'control-plane', file: 'control-plane.db', ownerOnly: false, migrations: async () => (await import('@gatehouse/control-plane')).CONTROL_PLANE_MIGRATIONS },
 ];
 
 /**

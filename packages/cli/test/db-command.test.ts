@@ -20,7 +20,7 @@ test('gatehouse db status|migrate on PostgreSQL; a newer schema is named and ref
 
     const migrated = await runCli(['db', 'migrate', '--data-dir', dataDir], env);
     assert.equal(migrated.code, 0, migrated.stderr);
-    for (const concern of ['identity', 'audit', 'sandbox-credentials']) assert.match(migrated.stdout, new RegExp(`${concern}\\t.*\\tversion \\d+ of \\d+\\tup to date`));
+    for (const concern of ['identity', 'audit', 'sandbox-credentials', 'control-plane']) assert.match(migrated.stdout, new RegExp(`${concern}\\t.*\\tversion \\d+ of \\d+\\tup to date`));
 
     // an upgraded Gatehouse migrated the identity schema further: this build refuses to start on it, naming the concern
     const client = new pg.Client({ connectionString: url });

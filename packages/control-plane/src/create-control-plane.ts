@@ -76,7 +76,7 @@ const operations: Readonly<Record<string, Operation>> = {
  */
 export async function createControlPlane(platform: Platform, deps: ControlPlaneDeps): Promise<ControlPlaneService> {
   const { config, logger } = platform;
-  const store = ResourceStore.open(platform.dataDir, loadSealingKey(platform.dataDir, deps.env));
+  const store = await ResourceStore.open({ dataDir: platform.dataDir, database: config.database, sealingKey: loadSealingKey(platform.dataDir, deps.env) });
   const sigV4 = createSigV4Verifier({ service: 'bedrock-agentcore', region: config.region, lookupKey: deps.lookupAccessKey, clock: platform.clock });
   const context: ControlPlaneContext = {
     store,
@@ -93,29 +93,29 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
   };
   // Identity rebuilds its workload authorizers on each announcement: announce only a changed set.
   let announced: string | undefined;
-  const announceWorkloads = (): void => {
-    const workloads = workloadAnnouncements(context);
+  const announceWorkloads = async (): Promise<void> => {
+    const workloads = await workloadAnnouncements(context);
     const text = JSON.stringify(workloads);
     if (text === announced) return;
     announced = text;
     deps.onWorkloadIdentities?.(workloads);
   };
-  announceWorkloads();
+  await announceWorkloads();
   const follower = deps.runtimes && new RuntimeFollower(context, deps.runtimes);
   await follower?.followAll();
   const gatewayFollower: GatewayFollower | undefined = deps.gateways && new GatewayFollower(context, deps.gateways);
   await gatewayFollower?.followAll();
-  // Other instances on the same data dir write to the same file: follow their changes too.
-  let seenVersion = store.dataVersion();
+  // Other instances on the same database (or data dir) write too: follow their changes.
+  let seenVersion = await store.dataVersion();
   let polling = false;
   const poll = setInterval(() => {
     if (polling) return;
     polling = true;
     (async () => {
-      const version = store.dataVersion();
+      const version = await store.dataVersion();
       if (version === seenVersion) return;
       seenVersion = version;
-      announceWorkloads();
+      await announceWorkloads();
       await follower?.followAll();
       await gatewayFollower?.followAll();
     })()
@@ -128,11 +128,11 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
 
   /** After a change to a runtime or its endpoints: serve it as stored now (or stop serving it). */
   async function followRuntime(result: unknown, params: Readonly<Record<string, string>>): Promise<void> {
-    announceWorkloads();
+    await announceWorkloads();
     if (!follower) return;
     const named = (result as { agentRuntimeId?: unknown } | undefined)?.agentRuntimeId ?? params.agentRuntimeId;
     if (typeof named !== 'string') return;
-    const id = store.byName<{ agentRuntimeId: string }>('runtime', named)?.body.agentRuntimeId ?? named;
+    const id = (await store.byName<{ agentRuntimeId: string }>('runtime', named))?.body.agentRuntimeId ?? named;
     try {
       await follower.follow(id);
     } catch (error) {
@@ -150,7 +150,7 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     const runtimeId = String(answer.agentRuntimeId);
     const versionNumber = String(answer.agentRuntimeVersion);
     const key = `${runtimeId}:${versionNumber}`;
-    const stored = store.get<Record<string, unknown>>('runtime-version', key);
+    const stored = await store.get<Record<string, unknown>>('runtime-version', key);
     if (!stored) return;
     const version = stored.body;
     const creating = answer.status === 'CREATING';
@@ -171,11 +171,11 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       next = { ...version, status: creating ? 'CREATE_FAILED' : 'UPDATE_FAILED', failureReason: error.message };
     }
     // Deleted meanwhile: drop what was unpacked for it.
-    if (!store.get('runtime', runtimeId)) {
+    if (!await store.get('runtime', runtimeId)) {
       await rm(runtimeCodeDirectory(platform.dataDir, runtimeId), { recursive: true, force: true });
       return;
     }
-    store.update('runtime-version', key, next);
+    await store.update('runtime-version', key, next);
     (answer as { status: unknown }).status = next.status;
   }
 
@@ -192,9 +192,11 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
   }
 
   /** A created or updated gateway or target as it is now served: a build the gateway component refused shows at once. */
-  function afterFollowing(operationName: string, result: OperationResult, params: Readonly<Record<string, string>>): OperationResult {
+  async function afterFollowing(operationName: string, result: OperationResult, params: Readonly<Record<string, string>>): Promise<OperationResult> {
     const body = result.body as { gatewayId?: string; targetId?: string } | undefined;
-    const reread = (operation: Operation, readParams: Record<string, string>): OperationResult => ({ status: result.status, body: operation(context, { params: readParams, query: new URLSearchParams(), body: {} }).body });
+    const reread = async (operation: Operation, readParams: Record<string, string>): Promise<OperationResult> => ({
+      status: result.status, body: (await operation(context, { params: readParams, query: new URLSearchParams(), body: {} })).body,
+    });
     if ((operationName === 'CreateGateway' || operationName === 'UpdateGateway') && body?.gatewayId) return reread(gatewayOperations.GetGateway, { gatewayIdentifier: body.gatewayId });
     if ((operationName === 'CreateGatewayTarget' || operationName === 'UpdateGatewayTarget') && body?.targetId && params.gatewayIdentifier) {
       return reread(gatewayOperations.GetGatewayTarget, { gatewayIdentifier: params.gatewayIdentifier, targetId: body.targetId });
@@ -212,15 +214,15 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       const operation = operations[operationName];
       if (!operation) throw new ControlPlaneError('InternalServerException', `${operationName} is not implemented`);
       const params = decodeParams(rawParams);
-      let result = operation(context, { params, query: url.searchParams, body: parseBody(body) });
+      let result = await operation(context, { params, query: url.searchParams, body: parseBody(body) });
       logger.info({ operation: operationName, caller, status: result.status }, 'control plane');
-      if (WORKLOAD_CHANGES.has(operationName)) announceWorkloads();
+      if (WORKLOAD_CHANGES.has(operationName)) await announceWorkloads();
       if (operationName === 'CreateAgentRuntime' || operationName === 'UpdateAgentRuntime') await prepareVersion(result.body);
       if (RUNTIME_CHANGES.has(operationName)) await followRuntime(result.body, params);
       if (operationName === 'DeleteAgentRuntime') await removeCode(result.body);
       if (GATEWAY_CHANGES.has(operationName)) {
         await followGateway(operationName, result.body, params);
-        result = afterFollowing(operationName, result, params);
+        result = await afterFollowing(operationName, result, params);
       }
       if (result.body === undefined) response.writeHead(result.status).end();
       else sendJson(response, result.status, result.body);
@@ -238,7 +240,7 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
   /** A deleted runtime's unpacked versions go with it (its sessions were ended by followRuntime). */
   async function removeCode(result: unknown): Promise<void> {
     const id = (result as { agentRuntimeId?: unknown } | undefined)?.agentRuntimeId;
-    if (typeof id === 'string' && !store.get('runtime', id)) await rm(runtimeCodeDirectory(platform.dataDir, id), { recursive: true, force: true });
+    if (typeof id === 'string' && !await store.get('runtime', id)) await rm(runtimeCodeDirectory(platform.dataDir, id), { recursive: true, force: true });
   }
 
   async function authenticate(request: IncomingMessage, body: Buffer): Promise<Principal> {
@@ -262,7 +264,7 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     },
     async close() {
       clearInterval(poll);
-      store.close();
+      await store.close();
     },
   };
 }

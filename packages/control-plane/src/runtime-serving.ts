@@ -62,18 +62,18 @@ function agentSource(version: VersionRow, codeHome: CodeHome | undefined): { url
 }
 
 /** What a runtime is served as: its DEFAULT configuration and named endpoints, or undefined when not served. */
-function servingPlan(context: ControlPlaneContext, runtimeId: string): { row: RuntimeRow; config: RuntimeConfig; endpoints: Map<string, RuntimeConfig> } | undefined {
-  const row = context.store.get<RuntimeRow>('runtime', runtimeId)?.body;
-  const version = (number: string): RuntimeConfig | undefined => {
-    const stored = context.store.get<VersionRow>('runtime-version', `${runtimeId}:${number}`);
+async function servingPlan(context: ControlPlaneContext, runtimeId: string): Promise<{ row: RuntimeRow; config: RuntimeConfig; endpoints: Map<string, RuntimeConfig> } | undefined> {
+  const row = (await context.store.get<RuntimeRow>('runtime', runtimeId))?.body;
+  const version = async (number: string): Promise<RuntimeConfig | undefined> => {
+    const stored = await context.store.get<VersionRow>('runtime-version', `${runtimeId}:${number}`);
     return stored && servedConfig(stored.body, context.codeHome);
   };
-  const config = row && version(row.latestVersion);
+  const config = row && await version(row.latestVersion);
   if (!row || !config) return undefined;
   const endpoints = new Map<string, RuntimeConfig>();
-  for (const endpoint of context.store.list<EndpointRow>('runtime-endpoint', runtimeId)) {
+  for (const endpoint of await context.store.list<EndpointRow>('runtime-endpoint', runtimeId)) {
     if (endpoint.body.name === 'DEFAULT' || !endpoint.body.targetVersion) continue;
-    const pinned = version(endpoint.body.targetVersion);
+    const pinned = await version(endpoint.body.targetVersion);
     if (pinned) endpoints.set(endpoint.body.name, pinned);
   }
   return { row, config, endpoints };
@@ -96,7 +96,7 @@ export class RuntimeFollower {
   }
 
   async follow(runtimeId: string): Promise<void> {
-    const plan = servingPlan(this.#context, runtimeId);
+    const plan = await servingPlan(this.#context, runtimeId);
     const fingerprint = plan && JSON.stringify([plan.config, [...plan.endpoints]]);
     if (fingerprint === this.#served.get(runtimeId)) return;
     if (!plan || !fingerprint) {
@@ -110,7 +110,7 @@ export class RuntimeFollower {
 
   /** Every runtime in the store, and those served here that the store no longer has. */
   async followAll(): Promise<void> {
-    const ids = new Set([...this.#context.store.list<RuntimeRow>('runtime').map((runtime) => runtime.id), ...this.#served.keys()]);
+    const ids = new Set([...(await this.#context.store.list<RuntimeRow>('runtime')).map((runtime) => runtime.id), ...this.#served.keys()]);
     for (const id of ids) await this.follow(id);
   }
 }
@@ -119,20 +119,20 @@ export class RuntimeFollower {
  * The workload identities created through the API, with the inbound authorizer of the runtime each belongs to;
  * a served runtime's named endpoints act as workloads of their own (`{id}.{endpoint}`), as the runtime names them.
  */
-export function workloadAnnouncements(context: ControlPlaneContext): WorkloadAnnouncement[] {
+export async function workloadAnnouncements(context: ControlPlaneContext): Promise<WorkloadAnnouncement[]> {
   const announcements: WorkloadAnnouncement[] = [];
-  for (const identity of context.store.list<{ ownedBy?: string }>('workload-identity')) {
+  for (const identity of await context.store.list<{ ownedBy?: string }>('workload-identity')) {
     const owner = identity.body.ownedBy;
     if (!owner) {
       announcements.push({ name: identity.name });
       continue;
     }
-    const row = context.store.get<RuntimeRow>('runtime', owner);
-    const latest = row && context.store.get<VersionRow>('runtime-version', `${owner}:${row.body.latestVersion}`);
+    const row = await context.store.get<RuntimeRow>('runtime', owner);
+    const latest = row && await context.store.get<VersionRow>('runtime-version', `${owner}:${row.body.latestVersion}`);
     announcements.push(withInbound(identity.name, latest && servedConfig(latest.body, context.codeHome)));
-    for (const endpoint of context.store.list<EndpointRow>('runtime-endpoint', owner) as StoredResource<EndpointRow>[]) {
+    for (const endpoint of await context.store.list<EndpointRow>('runtime-endpoint', owner) as StoredResource<EndpointRow>[]) {
       if (endpoint.body.name === 'DEFAULT' || !endpoint.body.targetVersion) continue;
-      const pinned = context.store.get<VersionRow>('runtime-version', `${owner}:${endpoint.body.targetVersion}`);
+      const pinned = await context.store.get<VersionRow>('runtime-version', `${owner}:${endpoint.body.targetVersion}`);
       const config = pinned && servedConfig(pinned.body, context.codeHome);
       if (config) announcements.push(withInbound(`${owner}.${endpoint.body.name}`, config));
     }

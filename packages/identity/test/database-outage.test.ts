@@ -21,7 +21,7 @@ test('PostgreSQL restarted mid-run: sign-in, token and revocation checks fail cl
 
   await server.stop();
   // Cognito API: a typed 503 the SDKs treat as retryable, naming the cause, no stack
-  const refused = await signIn().catch((error: unknown) => error as { name: string; message: string; $metadata: { httpStatusCode: number } });
+  const refused = (await signIn().then(() => assert.fail('sign-in must be refused while the database is down'), (error: unknown) => error)) as { name: string; message: string; $metadata: { httpStatusCode: number } };
   assert.equal(refused.$metadata.httpStatusCode, 503);
   assert.equal(refused.name, 'ServiceUnavailableException');
   assert.match(refused.message, /identity database is unavailable; retry shortly/);
