@@ -1,11 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CognitoIdentityProviderClient, GlobalSignOutCommand, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { BedrockAgentCoreControlClient, CreateWorkloadIdentityCommand, ListWorkloadIdentitiesCommand } from '@aws-sdk/client-bedrock-agentcore-control';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { closeServer, createLogger, listen } from '@gatehouse/core';
@@ -164,4 +165,22 @@ test('through the balancer: every request may land on either instance and still 
     await refused.body?.cancel();
   }
   cognito.destroy();
+});
+
+test('the control plane too: a workload identity created at A is listed at B, and its name is taken there', async () => {
+  const [A, B] = instances.map((instance) => `http://127.0.0.1:${instance.port}`) as [string, string];
+  const credentials = (() => {
+    const text = readFileSync(instances[0]!.adminCredentialsFile, 'utf8');
+    return { accessKeyId: /aws_access_key_id = (\S+)/.exec(text)![1]!, secretAccessKey: /aws_secret_access_key = (\S+)/.exec(text)![1]! };
+  })();
+  assert.equal(readFileSync(instances[1]!.adminCredentialsFile, 'utf8'), readFileSync(instances[0]!.adminCredentialsFile, 'utf8'), 'one admin key for both');
+  const at = (url: string) => new BedrockAgentCoreControlClient({ endpoint: url, region: 'local', credentials, maxAttempts: 1 });
+  const [atA, atB] = [at(A), at(B)];
+  await atA.send(new CreateWorkloadIdentityCommand({ name: 'shared-workload' }));
+  const listed = await atB.send(new ListWorkloadIdentitiesCommand({}));
+  assert.ok(listed.workloadIdentities?.some((identity) => identity.name === 'shared-workload'), JSON.stringify(listed.workloadIdentities));
+  const duplicate = await atB.send(new CreateWorkloadIdentityCommand({ name: 'shared-workload' })).catch((error: unknown) => error as { name: string });
+  assert.equal((duplicate as { name: string }).name, 'ConflictException', 'the name is taken across instances');
+  atA.destroy();
+  atB.destroy();
 });
