@@ -1,8 +1,11 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openSqlDatabase, usesPostgres, type CommandHandler, type Migration, type SqlDatabase } from '@gatehouse/core';
+import type { SecretBox as SecretBoxType } from '@gatehouse/identity';
 
-const USAGE = 'usage: gatehouse db migrate|status [--data-dir D]   (database: `database:` in gatehouse.yaml or GATEHOUSE_DATABASE_URL)';
+const USAGE =
+  'usage: gatehouse db migrate|status [--data-dir D]   (database: `database:` in gatehouse.yaml or GATEHOUSE_DATABASE_URL)\n' +
+  '       gatehouse db copy --to postgres://… [--data-dir D]   (this data dir\'s SQLite files into an empty PostgreSQL database)';
 
 interface Concern {
   readonly name: string;
@@ -27,12 +30,14 @@ const CONCERNS: readonly Concern[] = [
  */
 export const dbCommand: CommandHandler = async (args, context) => {
   let verb: string | undefined;
+  let to: string | undefined;
   try {
-    ({ positionals: [verb] } = parseArgs({ args: [...args], allowPositionals: true, strict: true, options: {} }));
+    ({ positionals: [verb], values: { to } } = parseArgs({ args: [...args], allowPositionals: true, strict: true, options: { to: { type: 'string' } } }));
   } catch (error) {
     context.stderr(`gatehouse db: ${(error as Error).message}\n${USAGE}`);
     return 2;
   }
+  if (verb === 'copy') return copyCommand(context, to);
   if (verb !== 'migrate' && verb !== 'status') {
     context.stderr(`gatehouse db: ${verb ? `unknown sub-command "${verb}"` : 'missing sub-command'}\n${USAGE}`);
     return 2;
@@ -55,3 +60,35 @@ export const dbCommand: CommandHandler = async (args, context) => {
   if (verb === 'migrate') context.stdout(`migrated (${where})`);
   return 0;
 };
+
+/**
+ * `gatehouse db copy --to postgres://…`: moves a laptop stack to a server. Every concern's rows go from the data
+ * dir's SQLite files into the (empty) PostgreSQL database; identity's signing and admin keys are opened with the
+ * data dir's identity-master.key and sealed again with the shared sealing key (GATEHOUSE_STORE_KEY), in memory only.
+ */
+async function copyCommand(context: Parameters<CommandHandler>[1], to: string | undefined): Promise<number> {
+  if (!to || !usesPostgres(to)) {
+    context.stderr(`gatehouse db copy: --to must be a postgres:// URL\n${USAGE}`);
+    return 2;
+  }
+  const { SecretBox } = await import('@gatehouse/identity');
+  for (const concern of CONCERNS) {
+    const target = await openSqlDatabase({ database: to, file: 'unused' });
+    try {
+      await target.migrate(concern.name, await concern.migrations());
+      const reseal = concern.name === 'identity' ? await resealer(SecretBox, context.dataDir, target) : undefined;
+      const { copyConcern } = await import('./db-copy.ts');
+      const copied = await copyConcern({ concern: concern.name, dataDir: context.dataDir, file: concern.file, target, reseal });
+      context.stdout(`${concern.name}\t${copied} rows copied to ${target.location}`);
+    } finally {
+      await target.close();
+    }
+  }
+  return 0;
+}
+
+async function resealer(box: typeof SecretBoxType, dataDir: string, target: SqlDatabase): Promise<{ open: (sealed: string) => string; seal: (plain: string) => string }> {
+  const from = box.open(dataDir);
+  const into = await box.forDatabase(dataDir, target);
+  return { open: (sealed) => from.open(sealed), seal: (plain) => into.seal(plain) };
+}

@@ -25,6 +25,7 @@ Administer (work on --data-dir directly):
   accounts add|list|disable|remove …
   audit [--user U] [--tool T] [--limit N] [--json]
   db migrate|status      apply or show the schema versions (SQLite in the data dir, or database: postgres://…)
+  db copy --to URL       copy this data dir's SQLite state into an empty PostgreSQL database
   doctor [--url URL]     check config, issuer, agents, targets and model access
 
 Deploy to AWS (AgentCore, Cognito, S3 + CloudFront; offline until diff/deploy):

@@ -9,3 +9,4 @@ export type { AgentCoreIdentityErrorCode } from './agentcore-identity-error.ts';
 export type { WorkloadDefinition, WorkloadToken } from './workload-identities.ts';
 export type { PerimeterDeclaration, PerimeterResource, PerimeterView, LiveSet } from './perimeter-settings.ts';
 export { IDENTITY_MIGRATIONS } from './identity-database.ts';
+export { SecretBox } from './secret-box.ts';
