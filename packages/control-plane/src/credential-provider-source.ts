@@ -36,16 +36,25 @@ function oauth2Definition(row: ProviderRow, clientSecret: string | undefined): O
   };
 }
 
+/** A provider's sealed secret; undefined when it does not open (sealed under another key): the provider then has none. */
+async function secretOf<T>(store: ResourceStore, kind: 'oauth2-credential-provider' | 'api-key-credential-provider', id: string): Promise<T | undefined> {
+  try {
+    return await store.secret<T>(kind, id);
+  } catch {
+    return undefined;
+  }
+}
+
 async function loadSnapshot(store: ResourceStore): Promise<Snapshot> {
   const oauth2 = new Map<string, OAuth2ProviderDefinition>();
   for (const row of await store.list<ProviderRow>('oauth2-credential-provider')) {
-    const secret = await store.secret<{ clientSecret?: string }>('oauth2-credential-provider', row.id);
+    const secret = await secretOf<{ clientSecret?: string }>(store, 'oauth2-credential-provider', row.id);
     const definition = oauth2Definition(row.body, secret?.clientSecret);
     if (definition) oauth2.set(row.id, definition);
   }
   const apiKey = new Map<string, { name: string; arn: string; apiKey: () => string | undefined }>();
   for (const row of await store.list<ProviderRow>('api-key-credential-provider')) {
-    const secret = await store.secret<{ apiKey?: string }>('api-key-credential-provider', row.id);
+    const secret = await secretOf<{ apiKey?: string }>(store, 'api-key-credential-provider', row.id);
     apiKey.set(row.id, { name: row.id, arn: row.body.credentialProviderArn, apiKey: () => secret?.apiKey });
   }
   const returnUrls = new Map<string, readonly string[] | undefined>();
