@@ -15,7 +15,7 @@ test('gatehouse db status|migrate on PostgreSQL; a newer schema is named and ref
   try {
     const before = await runCli(['db', 'status', '--data-dir', dataDir], env);
     assert.equal(before.code, 0, before.stderr);
-    assert.match(before.stdout, /identity\tpostgres:\/\/gatehouse@127\.0\.0\.1:\d+\/db_command\tversion 0 of 1\t1 pending/);
+    assert.match(before.stdout, /identity\tpostgres:\/\/gatehouse@127\.0\.0\.1:\d+\/db_command\tversion 0 of 2\t2 pending/);
     assert.doesNotMatch(before.stdout + before.stderr, new RegExp(server.password), 'no password in the output');
 
     const migrated = await runCli(['db', 'migrate', '--data-dir', dataDir], env);
@@ -28,10 +28,10 @@ test('gatehouse db status|migrate on PostgreSQL; a newer schema is named and ref
     await client.query("INSERT INTO schema_migrations (concern, version, name, applied_at) VALUES ('identity', 99, 'from the future', 0)");
     await client.end();
     const status = await runCli(['db', 'status', '--data-dir', dataDir], env);
-    assert.match(status.stdout, /identity\t.*\tversion 99 of 1\tNEWER than this build/);
+    assert.match(status.stdout, /identity\t.*\tversion 99 of 2\tNEWER than this build/);
     const refused = await runCli(['users', 'list', '--data-dir', dataDir], env);
     assert.notEqual(refused.code, 0);
-    assert.match(refused.stderr, /the identity schema in the database is at version 99, newer than this build knows \(1\)/);
+    assert.match(refused.stderr, /the identity schema in the database is at version 99, newer than this build knows \(2\)/);
 
     const wrong = new URL(url);
     wrong.password = 'not-the-password';
