@@ -21,7 +21,7 @@ for (const engine of TEST_ENGINES) {
       for (const database of opened) await database.close();
     });
     /** One instance's store: on PostgreSQL each with its own data dir, on SQLite the one data dir they share. */
-    const instance = async (shared: { url: string; dataDir?: string }): Promise<{ store: VaultStore; database: SqlDatabase }> => {
+    const instance = async (shared: { url: string; dataDir: string | undefined }): Promise<{ store: VaultStore; database: SqlDatabase }> => {
       const dataDir = shared.dataDir ?? mkdtempSync(path.join(tmpdir(), 'gh-vault-engines-'));
       const database = await openIdentityDatabase({ dataDir, database: shared.url });
       opened.push(database);
