@@ -2,7 +2,7 @@
 // Written for any Node >= 18 on purpose: on a fresh clone this first step runs on the system Node,
 // before node_modules (and the project's own Node 24) exist.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,9 +27,12 @@ const systemNeeds = [
   { probe: ['/usr/bin/python3', '-c', 'import websockets'], pkg: 'python3-websockets' },
   // Per-session namespaces: `unshare`/`setpriv` (util-linux) and `ip` to bring the namespace's loopback up.
   { command: 'ip', pkg: 'iproute2' },
+  // the storage tests initdb a throwaway PostgreSQL; Debian puts its binaries under a versioned directory
+  { pkg: 'postgresql', check: () => existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((version) => existsSync(path.join('/usr/lib/postgresql', version, 'bin', 'initdb'))) },
 ];
 const probes = (need) => spawnSync(need.probe[0], need.probe.slice(1), { stdio: 'ignore' }).status === 0;
-const missing = systemNeeds.filter((need) => !(need.probe ? probes(need) : need.file ? existsSync(need.file) : has(need.command)));
+const satisfied = (need) => (need.check ? need.check() : need.probe ? probes(need) : need.file ? existsSync(need.file) : has(need.command));
+const missing = systemNeeds.filter((need) => !satisfied(need));
 if (missing.length > 0) {
   const packages = missing.map((need) => need.pkg);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;

@@ -26,6 +26,8 @@ Administer (work on --data-dir directly):
                         a user's SaaS connections in the token vault; disconnect forgets and revokes them
   accounts add|list|disable|remove …
   audit [--user U] [--tool T] [--limit N] [--json]
+  db migrate|status      apply or show the schema versions (SQLite in the data dir, or database: postgres://…)
+  db copy --to URL       copy this data dir's SQLite state into an empty PostgreSQL database
   doctor [--url URL]     check config, issuer, agents, targets and model access
 
 Runtimes, gateways, targets, workload identities, credential providers: the AgentCore control plane API, one path
@@ -54,6 +56,7 @@ const VERBS: Record<string, () => Promise<CommandHandler>> = {
   vault: async () => (await import('@gatehouse/identity')).identityCommands.vault,
   accounts: async () => (await import('@gatehouse/tools')).toolsCommands.accounts,
   audit: async () => (await import('@gatehouse/gateway')).gatewayCommands.audit,
+  db: async () => (await import('./db-command.ts')).dbCommand,
   doctor: async () => (await import('@gatehouse/agent')).agentCommands.doctor,
   deploy: async () => (await import('@gatehouse/deploy')).deployCommand,
 };

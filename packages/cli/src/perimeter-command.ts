@@ -19,7 +19,7 @@ export const perimeterCommand: CommandHandler = async (args, context) => {
     context.stderr(`${verb ? `unknown sub-command "${verb}"` : 'missing sub-command'}\n${USAGE}`);
     return 2;
   }
-  const store = openPerimeterStore(context);
+  const store = await openPerimeterStore(context);
   try {
     const declarations = perimeterDeclarations(context.config, store.pool.id, context.baseUrl);
     const resources = [...declarations.keys()];
@@ -29,15 +29,15 @@ export const perimeterCommand: CommandHandler = async (args, context) => {
     }
     if (verb === 'show') {
       const shown = resourceArgument ? [resourceArgument as PerimeterResource] : resources;
-      const rows = shown.map((resource) => {
-        const effective = store.settings.effective(resource, declarations.get(resource)!);
+      const rows = await Promise.all(shown.map(async (resource) => {
+        const effective = await store.settings.effective(resource, declarations.get(resource)!);
         return {
           resource,
           clients: effective.clients === undefined ? 'any client of the issuer' : [...effective.clients].sort(),
           origins: [...effective.origins].sort(),
           mode: declarations.get(resource)!.poolClients === undefined ? 'configured' : 'every app client of the default pool',
         };
-      });
+      }));
       if (values.json) context.stdout(JSON.stringify(rows, null, 2));
       else for (const row of rows) context.stdout(`${row.resource}  (${row.mode})\n  clients: ${Array.isArray(row.clients) ? row.clients.join(', ') || '(none)' : row.clients}\n  origins: ${row.origins.join(', ')}`);
       return 0;
@@ -62,15 +62,15 @@ export const perimeterCommand: CommandHandler = async (args, context) => {
       }
     }
     if (action === 'reset') {
-      const removed = store.settings.reset(resource, kind, normalized);
+      const removed = await store.settings.reset(resource, kind, normalized);
       context.stdout(removed ? `${resource}: ${kind} ${normalized} follows the configuration again` : `${resource}: no change had been made for ${kind} ${normalized}`);
     } else {
-      store.settings.set(resource, kind, normalized, action);
+      await store.settings.set(resource, kind, normalized, action);
       context.stdout(`${resource}: ${kind} ${normalized} ${action === 'allow' ? 'allowed' : 'refused'} (a running Gatehouse applies it within a second)`);
     }
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 };
 
@@ -87,7 +87,7 @@ export const clientsCommand: CommandHandler = async (args, context) => {
     return code;
   }
   const created = JSON.parse(lines.join('\n')) as { clientId: string; userPoolId: string; clientName: string; clientSecret?: string };
-  const store = openPerimeterStore(context);
+  const store = await openPerimeterStore(context);
   try {
     const declarations = perimeterDeclarations(context.config, store.pool.id, context.baseUrl);
     const runtimeName = context.config.runtimes?.[0]?.agentRuntimeName ?? DEFAULT_RUNTIME_NAME;
@@ -95,10 +95,10 @@ export const clientsCommand: CommandHandler = async (args, context) => {
     const runtime = `runtime:${runtimeName}` as const;
     const gateway = `gateway:${gatewayName}` as const;
     const callbackOrigins = [...new Set(callbackUrls(args).map((url) => originOf(url)))];
-    const check = (resource: PerimeterResource): { clientAllowed: boolean; origins: Record<string, boolean> } => {
+    const check = async (resource: PerimeterResource): Promise<{ clientAllowed: boolean; origins: Record<string, boolean> }> => {
       const declaration = declarations.get(resource);
       if (!declaration) return { clientAllowed: false, origins: {} };
-      const effective = store.settings.effective(resource, declaration);
+      const effective = await store.settings.effective(resource, declaration);
       return {
         clientAllowed: effective.clients === undefined || effective.clients.has(created.clientId),
         origins: Object.fromEntries(callbackOrigins.map((origin) => [origin, effective.origins.has(origin)])),
@@ -111,7 +111,7 @@ export const clientsCommand: CommandHandler = async (args, context) => {
       region,
       runtimeArn: `arn:aws:bedrock-agentcore:${region}:${context.config.accountId}:runtime/${runtimeName}`,
       gatewayUrl: gatewayName === DEFAULT_GATEWAY_NAME ? `${context.baseUrl}/mcp` : `${context.baseUrl}/gateways/${gatewayName}/mcp`,
-      accepted: { [runtime]: check(runtime), [gateway]: check(gateway) },
+      accepted: { [runtime]: await check(runtime), [gateway]: await check(gateway) },
     };
     context.stdout(JSON.stringify(summary, null, 2));
     for (const [resource, result] of Object.entries(summary.accepted)) {
@@ -122,7 +122,7 @@ export const clientsCommand: CommandHandler = async (args, context) => {
     }
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 };
 

@@ -159,7 +159,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
   let draining = false;
   try {
     const basePlatform: Platform = { config: base, dataDir: realpathSync(dataDir), baseUrl, logger, clock: systemClock, store };
-    const identity = await createIdentity(basePlatform);
+    const identity = await createIdentity(basePlatform, { env });
     started.push(identity);
     const pool = identity.defaultPool;
     const defaults = withDefaults(base, pool, baseUrl, [process.execPath, agentEntryPath], env, tls ? { NODE_EXTRA_CA_CERTS: agentCaFile(tls.caFile, env) } : {});

@@ -208,12 +208,13 @@ test('gateway calls are refused unsigned and bad input is named by field, creati
     assert.equal(((await unsigned.json()) as { message?: string }).message?.includes('SigV4'), true);
 
     const jwt = { customJWTAuthorizer: { discoveryUrl: pool.discoveryUrl, allowedClients: [pool.webClientId] } };
-    const cases: [string, Promise<unknown>, string][] = [
-      ['off-loopback http discovery', control.send(new CreateGatewayCommand({ name: 'insecure', roleArn: ROLE, authorizerType: 'CUSTOM_JWT', authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: 'http://idp.example/.well-known/openid-configuration', allowedClients: ['x'] } } })), 'authorizerConfiguration.customJWTAuthorizer.discoveryUrl'],
-      ['bad name', control.send(new CreateGatewayCommand({ name: 'bad_name', roleArn: ROLE, authorizerType: 'CUSTOM_JWT', authorizerConfiguration: jwt })), 'name'],
+    // Sent one at a time: a call started early would reject while another is awaited (an unhandled rejection).
+    const cases: [string, () => Promise<unknown>, string][] = [
+      ['off-loopback http discovery', () => control.send(new CreateGatewayCommand({ name: 'insecure', roleArn: ROLE, authorizerType: 'CUSTOM_JWT', authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: 'http://idp.example/.well-known/openid-configuration', allowedClients: ['x'] } } })), 'authorizerConfiguration.customJWTAuthorizer.discoveryUrl'],
+      ['bad name', () => control.send(new CreateGatewayCommand({ name: 'bad_name', roleArn: ROLE, authorizerType: 'CUSTOM_JWT', authorizerConfiguration: jwt })), 'name'],
     ];
     for (const [label, call, field] of cases) {
-      const error = await refusal(call);
+      const error = await refusal(call());
       assert.equal(error.name, 'ValidationException', label);
       assert.ok(error.fieldList?.some((entry) => entry.name === field), `${label}: ${JSON.stringify(error.fieldList)}`);
     }

@@ -268,7 +268,7 @@ test('with tokenVault.revokeOnSignOut, signing out of Gatehouse forgets and revo
   assert.equal((await complete(bob.token, asked.elicitationId)).status, 200);
   assert.equal(text(await bob.client.callTool({ name: 'tickets___list_tickets', arguments: {} })), 'tickets of bob-at-saas: #1 printer on fire');
   const stored = decodeJwt(bob.token);
-  assert.equal(gatehouse.identity.vault.connections({ iss: String(stored.iss), sub: String(stored.sub) }).length, 1);
+  assert.equal((await gatehouse.identity.vault.connections({ iss: String(stored.iss), sub: String(stored.sub) })).length, 1);
   const revoked = saas.revocations();
   const cognito = new CognitoIdentityProviderClient({ endpoint: gatehouse.url, region: gatehouse.config.region, credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' } });
   try {
@@ -278,7 +278,7 @@ test('with tokenVault.revokeOnSignOut, signing out of Gatehouse forgets and revo
   }
   assert.equal(saas.revocations(), revoked + 1, 'revoked at the SaaS');
   const claims = decodeJwt(bob.token);
-  assert.deepEqual(gatehouse.identity.vault.connections({ iss: String(claims.iss), sub: String(claims.sub) }), [], 'nothing left in the vault for bob');
+  assert.deepEqual(await gatehouse.identity.vault.connections({ iss: String(claims.iss), sub: String(claims.sub) }), [], 'nothing left in the vault for bob');
 });
 
 test('gatehouse vault list|disconnect: an administrator sees and cuts a user’s SaaS connections', async () => {

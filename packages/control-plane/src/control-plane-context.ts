@@ -48,7 +48,7 @@ export interface OperationResult {
   readonly body?: unknown;
 }
 
-export type Operation = (context: ControlPlaneContext, request: OperationRequest) => OperationResult;
+export type Operation = (context: ControlPlaneContext, request: OperationRequest) => Promise<OperationResult>;
 
 export function arn(context: ControlPlaneContext, resource: string): string {
   return `arn:aws:bedrock-agentcore:${context.region}:${context.accountId}:${resource}`;

@@ -86,7 +86,7 @@ const operations: Readonly<Record<string, Operation>> = {
  */
 export async function createControlPlane(platform: Platform, deps: ControlPlaneDeps): Promise<ControlPlaneService> {
   const { config, logger } = platform;
-  const store = ResourceStore.open(platform.dataDir, loadSealingKey(platform.dataDir, deps.env));
+  const store = await ResourceStore.open({ dataDir: platform.dataDir, database: config.database, sealingKey: loadSealingKey(platform.dataDir, deps.env) });
   const sigV4 = createSigV4Verifier({ service: 'bedrock-agentcore', region: config.region, lookupKey: deps.lookupAccessKey, clock: platform.clock });
   const context: ControlPlaneContext = {
     store,
@@ -107,34 +107,37 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
   const startTimeoutMs = config.controlPlane.startTimeoutSeconds * 1000;
   const rateLimiter = new CallerRateLimiter({ ratePerSecond: config.controlPlane.requestsPerSecondPerCaller, burst: config.controlPlane.burstPerCaller, clock: platform.clock });
   const clientTokens = new ClientTokens(store, platform.clock);
-  clientTokens.forgetExpired();
+  await clientTokens.forgetExpired();
+  const credentialProviders = controlPlaneCredentialProviders(store);
+  await credentialProviders.refresh();
   /** Runtimes with a version being started by this instance: updating or deleting them meanwhile is a ConflictException. */
   const preparing = new Set<string>();
   // Identity rebuilds its workload authorizers on each announcement: announce only a changed set.
   let announced: string | undefined;
-  const announceWorkloads = (): void => {
-    const workloads = workloadAnnouncements(context);
+  const announceWorkloads = async (): Promise<void> => {
+    const workloads = await workloadAnnouncements(context);
     const text = JSON.stringify(workloads);
     if (text === announced) return;
     announced = text;
     deps.onWorkloadIdentities?.(workloads);
   };
-  announceWorkloads();
+  await announceWorkloads();
   const follower = deps.runtimes && new RuntimeFollower(context, deps.runtimes);
   await follower?.followAll();
   const gatewayFollower: GatewayFollower | undefined = deps.gateways && new GatewayFollower(context, deps.gateways);
   await gatewayFollower?.followAll();
-  // Other instances on the same data dir write to the same file: follow their changes too.
-  let seenVersion = store.dataVersion();
+  // Other instances on the same database (or data dir) write too: follow their changes.
+  let seenVersion = await store.dataVersion();
   let polling = false;
   const poll = setInterval(() => {
     if (polling) return;
     polling = true;
     (async () => {
-      const version = store.dataVersion();
+      const version = await store.dataVersion();
       if (version === seenVersion) return;
       seenVersion = version;
-      announceWorkloads();
+      await credentialProviders.refresh();
+      await announceWorkloads();
       await follower?.followAll();
       await gatewayFollower?.followAll();
     })()
@@ -147,11 +150,11 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
 
   /** After a change to a runtime or its endpoints: serve it as stored now (or stop serving it). */
   async function followRuntime(result: unknown, params: Readonly<Record<string, string>>): Promise<void> {
-    announceWorkloads();
+    await announceWorkloads();
     if (!follower) return;
     const named = (result as { agentRuntimeId?: unknown } | undefined)?.agentRuntimeId ?? params.agentRuntimeId;
     if (typeof named !== 'string') return;
-    const id = store.byName<{ agentRuntimeId: string }>('runtime', named)?.body.agentRuntimeId ?? named;
+    const id = (await store.byName<{ agentRuntimeId: string }>('runtime', named))?.body.agentRuntimeId ?? named;
     try {
       await follower.follow(id);
     } catch (error) {
@@ -170,7 +173,7 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     const runtimeId = String(answer.agentRuntimeId);
     const versionNumber = String(answer.agentRuntimeVersion);
     const key = `${runtimeId}:${versionNumber}`;
-    const stored = store.get<Record<string, unknown>>('runtime-version', key);
+    const stored = await store.get<Record<string, unknown>>('runtime-version', key);
     if (!stored) return;
     const version = stored.body;
     let next: Record<string, unknown>;
@@ -184,11 +187,11 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       preparing.delete(runtimeId);
     }
     // Deleted meanwhile: drop what was unpacked for it.
-    if (!store.get('runtime', runtimeId)) {
+    if (!await store.get('runtime', runtimeId)) {
       await rm(runtimeCodeDirectory(platform.dataDir, runtimeId), { recursive: true, force: true });
       return;
     }
-    store.update('runtime-version', key, next);
+    await store.update('runtime-version', key, next);
     (answer as { status: unknown }).status = next.status;
   }
 
@@ -229,9 +232,11 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
   }
 
   /** A created or updated gateway or target as it is now served: a build the gateway component refused shows at once. */
-  function afterFollowing(operationName: string, result: OperationResult, params: Readonly<Record<string, string>>): OperationResult {
+  async function afterFollowing(operationName: string, result: OperationResult, params: Readonly<Record<string, string>>): Promise<OperationResult> {
     const body = result.body as { gatewayId?: string; targetId?: string } | undefined;
-    const reread = (operation: Operation, readParams: Record<string, string>): OperationResult => ({ status: result.status, body: operation(context, { params: readParams, query: new URLSearchParams(), body: {} }).body });
+    const reread = async (operation: Operation, readParams: Record<string, string>): Promise<OperationResult> => ({
+      status: result.status, body: (await operation(context, { params: readParams, query: new URLSearchParams(), body: {} })).body,
+    });
     if ((operationName === 'CreateGateway' || operationName === 'UpdateGateway') && body?.gatewayId) return reread(gatewayOperations.GetGateway, { gatewayIdentifier: body.gatewayId });
     if ((operationName === 'CreateGatewayTarget' || operationName === 'UpdateGatewayTarget') && body?.targetId && params.gatewayIdentifier) {
       return reread(gatewayOperations.GetGatewayTarget, { gatewayIdentifier: params.gatewayIdentifier, targetId: body.targetId });
@@ -254,10 +259,10 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
       // A clientToken (Create/Update: in the body; Delete: in the query): the same token and input answer the first call's response again.
       const token = clientToken(operationName, input, url.searchParams);
       const remembered = token === undefined ? undefined : { key: ClientTokens.key(operationName, caller, token), fingerprint: ClientTokens.fingerprint(params, input) };
-      const replayed = remembered && clientTokens.replay(remembered.key, remembered.fingerprint);
+      const replayed = remembered && (await clientTokens.replay(remembered.key, remembered.fingerprint));
       const result = replayed ?? (await run(operationName, operation, params, { query: url.searchParams, input }));
       logger.info({ operation: operationName, caller, status: result.status, ...(replayed ? { replayed: true } : {}) }, 'control plane');
-      if (remembered && !replayed) clientTokens.remember(remembered.key, remembered.fingerprint, result);
+      if (remembered && !replayed) await clientTokens.remember(remembered.key, remembered.fingerprint, result);
       if (result.body === undefined) response.writeHead(result.status).end();
       else sendJson(response, result.status, result.body);
     } catch (error) {
@@ -272,23 +277,24 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
   }
 
   /** A runtime (by id or name) whose new version this instance is starting cannot be updated or deleted meanwhile. */
-  function refuseWhilePreparing(named: string): void {
-    const id = store.byName<{ agentRuntimeId: string }>('runtime', named)?.body.agentRuntimeId ?? named;
+  async function refuseWhilePreparing(named: string): Promise<void> {
+    const id = (await store.byName<{ agentRuntimeId: string }>('runtime', named))?.body.agentRuntimeId ?? named;
     if (preparing.has(id)) throw new ControlPlaneError('ConflictException', `Agent runtime ${id} has a version being started (CREATING/UPDATING); retry once GetAgentRuntime shows another status`);
   }
 
   /** One operation, its quota and conflicts checked first, then applied: served, prepared, followed. */
   async function run(operationName: string, operation: Operation, params: Record<string, string>, request: { query: URLSearchParams; input: Record<string, unknown> }): Promise<OperationResult> {
-    if (operationName === 'UpdateAgentRuntime' || operationName === 'DeleteAgentRuntime') refuseWhilePreparing(params.agentRuntimeId ?? '');
-    checkQuota(store, context.quotas, operationName, params);
-    let result = operation(context, { params, query: request.query, body: request.input });
-    if (WORKLOAD_CHANGES.has(operationName)) announceWorkloads();
+    if (operationName === 'UpdateAgentRuntime' || operationName === 'DeleteAgentRuntime') await refuseWhilePreparing(params.agentRuntimeId ?? '');
+    await checkQuota(store, context.quotas, operationName, params);
+    let result = await operation(context, { params, query: request.query, body: request.input });
+    if (!/^(Get|List)/.test(operationName)) await credentialProviders.refresh();
+    if (WORKLOAD_CHANGES.has(operationName)) await announceWorkloads();
     if (operationName === 'CreateAgentRuntime' || operationName === 'UpdateAgentRuntime') await prepareVersion(result.body);
     if (RUNTIME_CHANGES.has(operationName)) await followRuntime(result.body, params);
     if (operationName === 'DeleteAgentRuntime') await removeCode(result.body, request.query.get('version'));
     if (GATEWAY_CHANGES.has(operationName)) {
       await followGateway(operationName, result.body, params);
-      result = afterFollowing(operationName, result, params);
+      result = await afterFollowing(operationName, result, params);
     }
     return result;
   }
@@ -297,9 +303,9 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
   async function removeCode(result: unknown, version: string | null): Promise<void> {
     const id = (result as { agentRuntimeId?: unknown } | undefined)?.agentRuntimeId;
     if (typeof id !== 'string') return;
-    if (!store.get('runtime', id)) await rm(runtimeCodeDirectory(platform.dataDir, id), { recursive: true, force: true });
+    if (!await store.get('runtime', id)) await rm(runtimeCodeDirectory(platform.dataDir, id), { recursive: true, force: true });
     // One version deleted (?version=, checked to be a number): its unpacked zip goes too.
-    else if (version !== null && !store.get('runtime-version', `${id}:${version}`)) await rm(path.join(runtimeCodeDirectory(platform.dataDir, id), version), { recursive: true, force: true });
+    else if (version !== null && !await store.get('runtime-version', `${id}:${version}`)) await rm(path.join(runtimeCodeDirectory(platform.dataDir, id), version), { recursive: true, force: true });
   }
 
   async function authenticate(request: IncomingMessage, body: Buffer): Promise<Principal> {
@@ -316,7 +322,7 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
   return {
     name: 'control-plane',
     store,
-    credentialProviders: controlPlaneCredentialProviders(store),
+    credentialProviders,
     handle(request, response, url) {
       const route = matchRoute(request.method ?? 'GET', url.pathname);
       if (!route) return false;
@@ -324,7 +330,7 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     },
     async close() {
       clearInterval(poll);
-      store.close();
+      await store.close();
     },
   };
 }

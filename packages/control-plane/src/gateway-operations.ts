@@ -3,7 +3,7 @@ import { isHttpsOrLoopbackUrl } from '@gatehouse/core';
 import { ControlPlaneError, declaredInConfig, fieldError, notFound } from './control-plane-error.ts';
 import { arn, idSuffix, type ControlPlaneContext, type Operation } from './control-plane-context.ts';
 import { authorizerConfiguration, clientToken, declaredAuthorizer, description, roleArn } from './aws-fields.ts';
-import { checkString, nested, oneMember, optionalEnum, optionalObject, optionalStringMap, requiredEnum, requiredObject, requiredString, type Input } from './input-fields.ts';
+import { checkString, nested, nestedAsync, oneMember, optionalEnum, optionalObject, optionalStringMap, requiredEnum, requiredObject, requiredString, type Input } from './input-fields.ts';
 import { parse as parseYaml } from 'yaml';
 import { paginate } from './paginate.ts';
 import { servedGateway, servedTarget } from './gateway-serving.ts';
@@ -47,17 +47,17 @@ function gatewayArn(context: ControlPlaneContext, id: string): string {
   return arn(context, `gateway/${id}`);
 }
 
-function findGateway(context: ControlPlaneContext, id: string): FoundGateway {
+async function findGateway(context: ControlPlaneContext, id: string): Promise<FoundGateway> {
   const declared = context.declaredGateways.find((gateway) => gateway.name === id);
   if (declared) return { declared };
-  const stored = context.store.get<GatewayRecord>('gateway', id);
+  const stored = await context.store.get<GatewayRecord>('gateway', id);
   if (stored) return { stored: stored.body };
   if (!/^([0-9a-zA-Z][-]?){1,100}-[0-9a-z]{10}$/.test(id) && !NAME.pattern.test(id)) throw fieldError('gatewayIdentifier', 'must be a gateway id (name-xxxxxxxxxx)');
   throw notFound('Gateway', id);
 }
 
-function storedGateway(context: ControlPlaneContext, id: string, action: string): GatewayRecord {
-  const found = findGateway(context, id);
+async function storedGateway(context: ControlPlaneContext, id: string, action: string): Promise<GatewayRecord> {
+  const found = await findGateway(context, id);
   if ('declared' in found) throw declaredInConfig('gateway', found.declared.name, action);
   return found.stored;
 }
@@ -104,7 +104,7 @@ function gatewaySpec(body: Input): Record<string, unknown> {
   return spec;
 }
 
-const createGateway: Operation = (context, { body }) => {
+const createGateway: Operation = async (context, { body }) => {
   const spec = gatewaySpec(body);
   optionalStringMap(body, 'tags', 50);
   const name = spec.name as string;
@@ -112,12 +112,12 @@ const createGateway: Operation = (context, { body }) => {
   const id = `${name.toLowerCase()}-${idSuffix(true)}`;
   const now = context.now().toISOString();
   const record: GatewayRecord = { gatewayArn: gatewayArn(context, id), gatewayId: id, createdAt: now, updatedAt: now, ...spec, name };
-  context.store.insert('gateway', { id, parent: '', name, body: record });
+  await context.store.insert('gateway', { id, parent: '', name, body: record });
   return { status: 202, body: gatewayView(context, record) };
 };
 
-const getGateway: Operation = (context, { params }) => {
-  const found = findGateway(context, params.gatewayIdentifier ?? '');
+const getGateway: Operation = async (context, { params }) => {
+  const found = await findGateway(context, params.gatewayIdentifier ?? '');
   return { status: 200, body: 'declared' in found ? declaredView(context, found.declared) : gatewayView(context, found.stored) };
 };
 
@@ -126,29 +126,29 @@ function gatewaySummary(view: Record<string, unknown>): Record<string, unknown> 
   return { gatewayId, name, status, ...(text ? { description: text } : {}), createdAt, updatedAt, authorizerType, protocolType };
 }
 
-const listGateways: Operation = (context, { query }) => {
+const listGateways: Operation = async (context, { query }) => {
   const all = [
     ...context.declaredGateways.map((gateway) => gatewaySummary(declaredView(context, gateway))),
-    ...context.store.list<GatewayRecord>('gateway').map((row) => gatewaySummary(gatewayView(context, row.body))),
+    ...(await context.store.list<GatewayRecord>('gateway')).map((row) => gatewaySummary(gatewayView(context, row.body))),
   ];
   const page = paginate(all, query.get('maxResults') ?? undefined, query.get('nextToken') ?? undefined, 1000);
   return { status: 200, body: { items: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) } };
 };
 
-const updateGateway: Operation = (context, { params, body }) => {
-  const record = storedGateway(context, params.gatewayIdentifier ?? '', 'update');
+const updateGateway: Operation = async (context, { params, body }) => {
+  const record = await storedGateway(context, params.gatewayIdentifier ?? '', 'update');
   const spec = gatewaySpec(body);
   if (spec.name !== record.name) throw fieldError('name', `a gateway keeps its name (${record.name}); create a new gateway for another name`);
   const updated: GatewayRecord = { gatewayArn: record.gatewayArn, gatewayId: record.gatewayId, createdAt: record.createdAt, updatedAt: context.now().toISOString(), ...spec, name: record.name };
-  context.store.update('gateway', record.gatewayId, updated);
+  await context.store.update('gateway', record.gatewayId, updated);
   return { status: 202, body: gatewayView(context, updated) };
 };
 
-const deleteGateway: Operation = (context, { params }) => {
-  const record = storedGateway(context, params.gatewayIdentifier ?? '', 'delete');
-  const targets = context.store.list('gateway-target', record.gatewayId);
+const deleteGateway: Operation = async (context, { params }) => {
+  const record = await storedGateway(context, params.gatewayIdentifier ?? '', 'delete');
+  const targets = await context.store.list('gateway-target', record.gatewayId);
   if (targets.length > 0) throw new ControlPlaneError('ConflictException', `Gateway ${record.gatewayId} still has ${targets.length} target(s) (${targets.map((target) => target.name).join(', ')}); delete them first`);
-  context.store.delete('gateway', record.gatewayId);
+  await context.store.delete('gateway', record.gatewayId);
   return { status: 202, body: { gatewayId: record.gatewayId, status: 'DELETING' } };
 };
 
@@ -198,12 +198,12 @@ function checkOpenApiServer(text: string): void {
   if (!isHttpsOrLoopbackUrl(url)) throw fieldError('inlinePayload', 'servers[0].url must be an https URL (plain http only for localhost / 127.0.0.1)');
 }
 
-function credentialProviders(context: ControlPlaneContext, body: Input): Input[] {
+async function credentialProviders(context: ControlPlaneContext, body: Input): Promise<Input[]> {
   const value = body.credentialProviderConfigurations;
   if (value === undefined || value === null) return [{ credentialProviderType: 'GATEWAY_IAM_ROLE' }];
   if (!Array.isArray(value) || value.length !== 1) throw fieldError('credentialProviderConfigurations', 'must be a list of exactly one credential provider configuration');
-  return value.map((item: unknown, index) =>
-    nested(`credentialProviderConfigurations[${index}]`, () => {
+  return Promise.all(value.map((item: unknown, index) =>
+    nestedAsync(`credentialProviderConfigurations[${index}]`, async () => {
       if (!item || typeof item !== 'object' || Array.isArray(item)) throw fieldError('credentialProviderType', 'is required');
       const entry = item as Input;
       const type = requiredEnum(entry, 'credentialProviderType', ['GATEWAY_IAM_ROLE', 'OAUTH', 'API_KEY', 'CALLER_IAM_CREDENTIALS', 'JWT_PASSTHROUGH']);
@@ -213,16 +213,16 @@ function credentialProviders(context: ControlPlaneContext, body: Input): Input[]
       const config = nested('credentialProvider', () => requiredObject(provider, member));
       const providerArn = nested(`credentialProvider.${member}`, () => requiredString(config, 'providerArn', { max: 2048 }));
       const kind = type === 'OAUTH' ? 'oauth2-credential-provider' : 'api-key-credential-provider';
-      const known = context.store.list<{ credentialProviderArn: string }>(kind).some((row) => row.body.credentialProviderArn === providerArn);
+      const known = (await context.store.list<{ credentialProviderArn: string }>(kind)).some((row) => row.body.credentialProviderArn === providerArn);
       if (!known) throw fieldError(`credentialProvider.${member}.providerArn`, `names no ${type === 'OAUTH' ? 'OAuth2' : 'API key'} credential provider; create it first (Create${type === 'OAUTH' ? 'Oauth2' : 'ApiKey'}CredentialProvider)`);
       return { credentialProviderType: type, credentialProvider: { [member]: config } };
     }),
-  );
+  ));
 }
 
-function targetSpec(context: ControlPlaneContext, body: Input): Record<string, unknown> {
+async function targetSpec(context: ControlPlaneContext, body: Input): Promise<Record<string, unknown>> {
   const name = requiredString(body, 'name', NAME);
-  const spec: Record<string, unknown> = { name, targetConfiguration: targetConfiguration(body, context.functions), credentialProviderConfigurations: credentialProviders(context, body) };
+  const spec: Record<string, unknown> = { name, targetConfiguration: targetConfiguration(body, context.functions), credentialProviderConfigurations: await credentialProviders(context, body) };
   const text = description(body, 200);
   if (text !== undefined) spec.description = text;
   clientToken(body);
@@ -248,9 +248,9 @@ function declaredTargets(context: ControlPlaneContext, gateway: GatewayConfig): 
   }));
 }
 
-const createGatewayTarget: Operation = (context, { params, body }) => {
-  const gateway = storedGateway(context, params.gatewayIdentifier ?? '', 'add targets to');
-  const spec = targetSpec(context, body);
+const createGatewayTarget: Operation = async (context, { params, body }) => {
+  const gateway = await storedGateway(context, params.gatewayIdentifier ?? '', 'add targets to');
+  const spec = await targetSpec(context, body);
   const now = context.now().toISOString();
   const targetId = idSuffix().toUpperCase();
   const record: TargetRecord = {
@@ -262,12 +262,12 @@ const createGatewayTarget: Operation = (context, { params, body }) => {
     name: spec.name as string,
     credentialProviderConfigurations: spec.credentialProviderConfigurations as Input[],
   };
-  context.store.insert('gateway-target', { id: targetKey(gateway.gatewayId, targetId), parent: gateway.gatewayId, name: record.name, body: record });
+  await context.store.insert('gateway-target', { id: targetKey(gateway.gatewayId, targetId), parent: gateway.gatewayId, name: record.name, body: record });
   return { status: 202, body: targetView(record, targetsRefusal(context, gateway), context.functions) };
 };
 
-function findTarget(context: ControlPlaneContext, gatewayId: string, targetId: string): TargetRecord {
-  const target = context.store.get<TargetRecord>('gateway-target', targetKey(gatewayId, targetId));
+async function findTarget(context: ControlPlaneContext, gatewayId: string, targetId: string): Promise<TargetRecord> {
+  const target = await context.store.get<TargetRecord>('gateway-target', targetKey(gatewayId, targetId));
   if (!target) {
     checkString(targetId, 'targetId', TARGET_ID);
     throw notFound('Gateway target', `${gatewayId}/${targetId}`);
@@ -275,36 +275,36 @@ function findTarget(context: ControlPlaneContext, gatewayId: string, targetId: s
   return target.body;
 }
 
-const getGatewayTarget: Operation = (context, { params }) => {
-  const found = findGateway(context, params.gatewayIdentifier ?? '');
+const getGatewayTarget: Operation = async (context, { params }) => {
+  const found = await findGateway(context, params.gatewayIdentifier ?? '');
   const targetId = params.targetId ?? '';
   if ('declared' in found) {
     const target = declaredTargets(context, found.declared).find((entry) => entry.targetId === targetId);
     if (!target) throw notFound('Gateway target', `${found.declared.name}/${targetId}`);
     return { status: 200, body: target };
   }
-  return { status: 200, body: targetView(findTarget(context, found.stored.gatewayId, targetId), targetsRefusal(context, found.stored), context.functions) };
+  return { status: 200, body: targetView(await findTarget(context, found.stored.gatewayId, targetId), targetsRefusal(context, found.stored), context.functions) };
 };
 
-function storedTargets(context: ControlPlaneContext, gateway: GatewayRecord): Record<string, unknown>[] {
+async function storedTargets(context: ControlPlaneContext, gateway: GatewayRecord): Promise<Record<string, unknown>[]> {
   const refusal = targetsRefusal(context, gateway);
-  return context.store.list<TargetRecord>('gateway-target', gateway.gatewayId).map((row) => targetView(row.body, refusal, context.functions));
+  return (await context.store.list<TargetRecord>('gateway-target', gateway.gatewayId)).map((row) => targetView(row.body, refusal, context.functions));
 }
 
-const listGatewayTargets: Operation = (context, { params, query }) => {
-  const found = findGateway(context, params.gatewayIdentifier ?? '');
-  const all = ('declared' in found ? declaredTargets(context, found.declared) : storedTargets(context, found.stored)).map(
+const listGatewayTargets: Operation = async (context, { params, query }) => {
+  const found = await findGateway(context, params.gatewayIdentifier ?? '');
+  const all = ('declared' in found ? declaredTargets(context, found.declared) : await storedTargets(context, found.stored)).map(
     ({ targetId, name, status, description: text, createdAt, updatedAt }) => ({ targetId, name, status, ...(text ? { description: text } : {}), createdAt, updatedAt }),
   );
   const page = paginate(all, query.get('maxResults') ?? undefined, query.get('nextToken') ?? undefined, 1000);
   return { status: 200, body: { items: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) } };
 };
 
-const updateGatewayTarget: Operation = (context, { params, body }) => {
-  const gateway = storedGateway(context, params.gatewayIdentifier ?? '', 'update targets of');
-  const target = findTarget(context, gateway.gatewayId, params.targetId ?? '');
-  const spec = targetSpec(context, body);
-  if (spec.name !== target.name && context.store.byName('gateway-target', spec.name as string, gateway.gatewayId)) {
+const updateGatewayTarget: Operation = async (context, { params, body }) => {
+  const gateway = await storedGateway(context, params.gatewayIdentifier ?? '', 'update targets of');
+  const target = await findTarget(context, gateway.gatewayId, params.targetId ?? '');
+  const spec = await targetSpec(context, body);
+  if (spec.name !== target.name && await context.store.byName('gateway-target', spec.name as string, gateway.gatewayId)) {
     throw new ControlPlaneError('ConflictException', `Gateway ${gateway.gatewayId} already has a target named ${String(spec.name)}`);
   }
   const updated: TargetRecord = {
@@ -316,14 +316,14 @@ const updateGatewayTarget: Operation = (context, { params, body }) => {
     name: spec.name as string,
     credentialProviderConfigurations: spec.credentialProviderConfigurations as Input[],
   };
-  context.store.update('gateway-target', targetKey(gateway.gatewayId, target.targetId), updated);
+  await context.store.update('gateway-target', targetKey(gateway.gatewayId, target.targetId), updated);
   return { status: 202, body: targetView(updated, targetsRefusal(context, gateway), context.functions) };
 };
 
-const deleteGatewayTarget: Operation = (context, { params }) => {
-  const gateway = storedGateway(context, params.gatewayIdentifier ?? '', 'delete targets of');
-  const target = findTarget(context, gateway.gatewayId, params.targetId ?? '');
-  context.store.delete('gateway-target', targetKey(gateway.gatewayId, target.targetId));
+const deleteGatewayTarget: Operation = async (context, { params }) => {
+  const gateway = await storedGateway(context, params.gatewayIdentifier ?? '', 'delete targets of');
+  const target = await findTarget(context, gateway.gatewayId, params.targetId ?? '');
+  await context.store.delete('gateway-target', targetKey(gateway.gatewayId, target.targetId));
   return { status: 202, body: { gatewayArn: gateway.gatewayArn, targetId: target.targetId, status: 'DELETING' } };
 };
 
@@ -331,28 +331,30 @@ const deleteGatewayTarget: Operation = (context, { params }) => {
  * Reloads the tool lists of the named targets (the gateway is rebuilt after this returns, see create-control-plane.ts);
  * the targets' lastSynchronizedAt records when.
  */
-const synchronizeGatewayTargets: Operation = (context, { params, body }) => {
-  const gateway = storedGateway(context, params.gatewayIdentifier ?? '', 'synchronize targets of');
+const synchronizeGatewayTargets: Operation = async (context, { params, body }) => {
+  const gateway = await storedGateway(context, params.gatewayIdentifier ?? '', 'synchronize targets of');
   const list = body.targetIdList;
   if (!Array.isArray(list) || list.length < 1 || list.length > 100) throw fieldError('targetIdList', 'must list 1 to 100 target ids of this gateway');
-  const targets = list.map((value: unknown, index) => {
+  const targets: TargetRecord[] = [];
+  for (const [index, value] of (list as unknown[]).entries()) {
     if (typeof value !== 'string') throw fieldError(`targetIdList[${index}]`, 'must be a target id (10 letters and digits)');
-    return findTarget(context, gateway.gatewayId, value);
-  });
+    targets.push(await findTarget(context, gateway.gatewayId, value));
+  }
   const now = context.now().toISOString();
   const refusal = targetsRefusal(context, gateway);
-  const synchronized = targets.map((target) => {
+  const synchronized: Record<string, unknown>[] = [];
+  for (const target of targets) {
     const updated: TargetRecord = { ...target, lastSynchronizedAt: now };
-    context.store.update('gateway-target', targetKey(gateway.gatewayId, target.targetId), updated);
-    return targetView(updated, refusal, context.functions);
-  });
+    await context.store.update('gateway-target', targetKey(gateway.gatewayId, target.targetId), updated);
+    synchronized.push(targetView(updated, refusal, context.functions));
+  }
   return { status: 202, body: { targets: synchronized } };
 };
 
 /** The gateway target (gateway/target name) whose credential provider is this ARN, if any. */
-export function targetUsingProvider(context: ControlPlaneContext, providerArn: string): string | undefined {
-  for (const gateway of context.store.list<GatewayRecord>('gateway')) {
-    for (const target of context.store.list<TargetRecord>('gateway-target', gateway.id)) {
+export async function targetUsingProvider(context: ControlPlaneContext, providerArn: string): Promise<string | undefined> {
+  for (const gateway of await context.store.list<GatewayRecord>('gateway')) {
+    for (const target of await context.store.list<TargetRecord>('gateway-target', gateway.id)) {
       const uses = target.body.credentialProviderConfigurations.some((entry) => {
         const provider = entry.credentialProvider as Record<string, { providerArn?: string }> | undefined;
         return Object.values(provider ?? {}).some((config) => config.providerArn === providerArn);

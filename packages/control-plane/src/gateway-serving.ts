@@ -93,12 +93,12 @@ function servedLambda(lambda: Row, functions: ControlPlaneContext['functions']):
 }
 
 /** What a gateway is served as, with every target that can be served; undefined when the gateway is not served. */
-function servingPlan(context: ControlPlaneContext, gatewayId: string): GatewayConfig | undefined {
-  const row = context.store.get<Row>('gateway', gatewayId)?.body;
+async function servingPlan(context: ControlPlaneContext, gatewayId: string): Promise<GatewayConfig | undefined> {
+  const row = (await context.store.get<Row>('gateway', gatewayId))?.body;
   const gateway = row && servedGateway(context, row);
   if (!gateway || !('config' in gateway)) return undefined;
   const targets: GatewayTargetConfig[] = [];
-  for (const target of context.store.list<Row>('gateway-target', gatewayId)) {
+  for (const target of await context.store.list<Row>('gateway-target', gatewayId)) {
     const served = servedTarget(target.body, context.functions);
     if ('config' in served) targets.push(served.config);
   }
@@ -138,7 +138,7 @@ export class GatewayFollower {
   }
 
   async #follow(gatewayId: string, rebuild: boolean): Promise<void> {
-    const plan = servingPlan(this.#context, gatewayId);
+    const plan = await servingPlan(this.#context, gatewayId);
     const fingerprint = plan && JSON.stringify(plan);
     if (fingerprint === this.#served.get(gatewayId) && !(rebuild && plan)) return;
     if (!plan || !fingerprint) {
@@ -159,7 +159,7 @@ export class GatewayFollower {
 
   /** Every gateway in the store, and those served here that the store no longer has. */
   async followAll(): Promise<void> {
-    const ids = new Set([...this.#context.store.list('gateway').map((gateway) => gateway.id), ...this.#served.keys()]);
+    const ids = new Set([...(await this.#context.store.list('gateway')).map((gateway) => gateway.id), ...this.#served.keys()]);
     for (const id of ids) await this.follow(id);
   }
 }

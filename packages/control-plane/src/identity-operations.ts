@@ -54,10 +54,10 @@ function returnUrls(body: Input): string[] | undefined {
 }
 
 /** Inserts a workload identity (inside the caller's transaction when it makes one with a runtime). */
-export function createWorkloadIdentityRecord(context: ControlPlaneContext, name: string, urls: readonly string[], ownedBy?: string): WorkloadIdentityRecord {
+export async function createWorkloadIdentityRecord(context: ControlPlaneContext, name: string, urls: readonly string[], ownedBy?: string): Promise<WorkloadIdentityRecord> {
   const now = epochSeconds(context);
   const record: WorkloadIdentityRecord = { name, workloadIdentityArn: workloadIdentityArn(context, name), allowedResourceOauth2ReturnUrls: urls, createdTime: now, lastUpdatedTime: now, ...(ownedBy ? { ownedBy } : {}) };
-  context.store.insert('workload-identity', { id: name, parent: '', name, body: record });
+  await context.store.insert('workload-identity', { id: name, parent: '', name, body: record });
   return record;
 }
 
@@ -75,51 +75,51 @@ function declaredWorkload(context: ControlPlaneContext, name: string): WorkloadI
   return { name, workloadIdentityArn: workloadIdentityArn(context, name), allowedResourceOauth2ReturnUrls: [], createdTime: at, lastUpdatedTime: at };
 }
 
-function findWorkload(context: ControlPlaneContext, name: string): WorkloadIdentityRecord {
+async function findWorkload(context: ControlPlaneContext, name: string): Promise<WorkloadIdentityRecord> {
   if (isDeclaredWorkload(context, name)) return declaredWorkload(context, name);
-  const stored = context.store.get<WorkloadIdentityRecord>('workload-identity', name);
+  const stored = await context.store.get<WorkloadIdentityRecord>('workload-identity', name);
   if (!stored) throw notFound('Workload identity', name);
   return stored.body;
 }
 
-function storedWorkload(context: ControlPlaneContext, name: string, action: string): WorkloadIdentityRecord {
+async function storedWorkload(context: ControlPlaneContext, name: string, action: string): Promise<WorkloadIdentityRecord> {
   if (isDeclaredWorkload(context, name)) throw declaredInConfig('workload identity', name, action);
-  return findWorkload(context, name);
+  return await findWorkload(context, name);
 }
 
-const createWorkloadIdentity: Operation = (context, { body }) => {
+const createWorkloadIdentity: Operation = async (context, { body }) => {
   const name = requiredString(body, 'name', WORKLOAD_NAME);
   const urls = returnUrls(body) ?? [];
   optionalStringMap(body, 'tags', 50);
   if (isDeclaredWorkload(context, name)) throw new ControlPlaneError('ConflictException', `Workload identity ${name} exists (declared with the runtime of that name in gatehouse.yaml)`);
-  const record = createWorkloadIdentityRecord(context, name, urls);
+  const record = await createWorkloadIdentityRecord(context, name, urls);
   return { status: 201, body: { name, workloadIdentityArn: record.workloadIdentityArn, allowedResourceOauth2ReturnUrls: urls } };
 };
 
-const getWorkloadIdentity: Operation = (context, { body }) => ({
+const getWorkloadIdentity: Operation = async (context, { body }) => ({
   status: 200,
-  body: workloadView(findWorkload(context, requiredString(body, 'name', WORKLOAD_NAME))),
+  body: workloadView(await findWorkload(context, requiredString(body, 'name', WORKLOAD_NAME))),
 });
 
-const updateWorkloadIdentity: Operation = (context, { body }) => {
-  const record = storedWorkload(context, requiredString(body, 'name', WORKLOAD_NAME), 'update');
+const updateWorkloadIdentity: Operation = async (context, { body }) => {
+  const record = await storedWorkload(context, requiredString(body, 'name', WORKLOAD_NAME), 'update');
   const urls = returnUrls(body) ?? [];
   const updated: WorkloadIdentityRecord = { ...record, allowedResourceOauth2ReturnUrls: urls, lastUpdatedTime: epochSeconds(context) };
-  context.store.update('workload-identity', record.name, updated);
+  await context.store.update('workload-identity', record.name, updated);
   return { status: 200, body: workloadView(updated) };
 };
 
-const deleteWorkloadIdentity: Operation = (context, { body }) => {
-  const record = storedWorkload(context, requiredString(body, 'name', WORKLOAD_NAME), 'delete');
+const deleteWorkloadIdentity: Operation = async (context, { body }) => {
+  const record = await storedWorkload(context, requiredString(body, 'name', WORKLOAD_NAME), 'delete');
   if (record.ownedBy) throw new ControlPlaneError('ConflictException', `Workload identity ${record.name} belongs to agent runtime ${record.ownedBy}; delete the runtime and it goes too`);
-  context.store.delete('workload-identity', record.name);
+  await context.store.delete('workload-identity', record.name);
   return { status: 204 };
 };
 
-const listWorkloadIdentities: Operation = (context, { body }) => {
+const listWorkloadIdentities: Operation = async (context, { body }) => {
   const all = [
     ...context.declaredRuntimes.map((runtime) => declaredWorkload(context, runtime.agentRuntimeName)),
-    ...context.store.list<WorkloadIdentityRecord>('workload-identity').map((row) => row.body),
+    ...(await context.store.list<WorkloadIdentityRecord>('workload-identity')).map((row) => row.body),
   ].map(({ name, workloadIdentityArn: identityArn }) => ({ name, workloadIdentityArn: identityArn }));
   const page = paginate(all, body.maxResults, body.nextToken, 20);
   return { status: 200, body: { workloadIdentities: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) } };
@@ -175,8 +175,8 @@ function providerName(body: Input): string {
   return requiredString(body, 'name', PROVIDER_NAME);
 }
 
-function findProvider(context: ControlPlaneContext, kind: 'oauth2-credential-provider' | 'api-key-credential-provider', name: string): ProviderRecord {
-  const stored = context.store.get<ProviderRecord>(kind, name);
+async function findProvider(context: ControlPlaneContext, kind: 'oauth2-credential-provider' | 'api-key-credential-provider', name: string): Promise<ProviderRecord> {
+  const stored = await context.store.get<ProviderRecord>(kind, name);
   if (!stored) throw notFound(kind === 'oauth2-credential-provider' ? 'OAuth2 credential provider' : 'API key credential provider', name);
   return stored.body;
 }
@@ -200,7 +200,7 @@ function oauth2View(context: ControlPlaneContext, record: ProviderRecord): Recor
   };
 }
 
-const createOauth2CredentialProvider: Operation = (context, { body }) => {
+const createOauth2CredentialProvider: Operation = async (context, { body }) => {
   const name = providerName(body);
   const vendor = requiredEnum(body, 'credentialProviderVendor', VENDORS);
   const { output, secret } = oauth2Config(body, vendor);
@@ -215,32 +215,32 @@ const createOauth2CredentialProvider: Operation = (context, { body }) => {
     credentialProviderVendor: vendor,
     oauth2ProviderConfigOutput: output,
   };
-  context.store.insert('oauth2-credential-provider', { id: name, parent: '', name, body: record }, secret ?? {});
+  await context.store.insert('oauth2-credential-provider', { id: name, parent: '', name, body: record }, secret ?? {});
   const { createdTime: _created, lastUpdatedTime: _updated, credentialProviderVendor: _vendor, ...view } = oauth2View(context, record);
   return { status: 201, body: view };
 };
 
-const getOauth2CredentialProvider: Operation = (context, { body }) => ({ status: 200, body: oauth2View(context, findProvider(context, 'oauth2-credential-provider', providerName(body))) });
+const getOauth2CredentialProvider: Operation = async (context, { body }) => ({ status: 200, body: oauth2View(context, await findProvider(context, 'oauth2-credential-provider', providerName(body))) });
 
-const updateOauth2CredentialProvider: Operation = (context, { body }) => {
-  const record = findProvider(context, 'oauth2-credential-provider', providerName(body));
+const updateOauth2CredentialProvider: Operation = async (context, { body }) => {
+  const record = await findProvider(context, 'oauth2-credential-provider', providerName(body));
   const vendor = requiredEnum(body, 'credentialProviderVendor', VENDORS);
   const { output, secret } = oauth2Config(body, vendor);
   const updated: ProviderRecord = { ...record, credentialProviderVendor: vendor, oauth2ProviderConfigOutput: output, lastUpdatedTime: epochSeconds(context) };
-  context.store.update('oauth2-credential-provider', record.name, updated, secret ?? {});
+  await context.store.update('oauth2-credential-provider', record.name, updated, secret ?? {});
   return { status: 200, body: oauth2View(context, updated) };
 };
 
-function deleteProvider(context: ControlPlaneContext, kind: 'oauth2-credential-provider' | 'api-key-credential-provider', body: Input, referencedBy: (providerArn: string) => string | undefined): { status: number } {
-  const record = findProvider(context, kind, providerName(body));
-  const user = referencedBy(record.credentialProviderArn);
+async function deleteProvider(context: ControlPlaneContext, kind: 'oauth2-credential-provider' | 'api-key-credential-provider', body: Input, referencedBy: (providerArn: string) => Promise<string | undefined>): Promise<{ status: number }> {
+  const record = await findProvider(context, kind, providerName(body));
+  const user = await referencedBy(record.credentialProviderArn);
   if (user) throw new ControlPlaneError('ConflictException', `Credential provider ${record.name} is used by gateway target ${user}; remove it from that target first`);
-  context.store.delete(kind, record.name);
+  await context.store.delete(kind, record.name);
   return { status: 204 };
 }
 
-const listOauth2CredentialProviders: Operation = (context, { body }) => {
-  const all = context.store.list<ProviderRecord>('oauth2-credential-provider').map(({ body: record }) => ({
+const listOauth2CredentialProviders: Operation = async (context, { body }) => {
+  const all = (await context.store.list<ProviderRecord>('oauth2-credential-provider')).map(({ body: record }) => ({
     name: record.name,
     credentialProviderVendor: record.credentialProviderVendor,
     credentialProviderArn: record.credentialProviderArn,
@@ -259,7 +259,7 @@ function apiKey(body: Input): string {
   return requiredString(body, 'apiKey', { max: 65_536 });
 }
 
-const createApiKeyCredentialProvider: Operation = (context, { body }) => {
+const createApiKeyCredentialProvider: Operation = async (context, { body }) => {
   const name = providerName(body);
   const key = apiKey(body);
   optionalStringMap(body, 'tags', 50);
@@ -271,22 +271,22 @@ const createApiKeyCredentialProvider: Operation = (context, { body }) => {
     createdTime: now,
     lastUpdatedTime: now,
   };
-  context.store.insert('api-key-credential-provider', { id: name, parent: '', name, body: record }, { apiKey: key });
+  await context.store.insert('api-key-credential-provider', { id: name, parent: '', name, body: record }, { apiKey: key });
   return { status: 201, body: { apiKeySecretArn: { secretArn: record.secretArn }, name, credentialProviderArn: record.credentialProviderArn } };
 };
 
-const getApiKeyCredentialProvider: Operation = (context, { body }) => ({ status: 200, body: apiKeyView(findProvider(context, 'api-key-credential-provider', providerName(body))) });
+const getApiKeyCredentialProvider: Operation = async (context, { body }) => ({ status: 200, body: apiKeyView(await findProvider(context, 'api-key-credential-provider', providerName(body))) });
 
-const updateApiKeyCredentialProvider: Operation = (context, { body }) => {
-  const record = findProvider(context, 'api-key-credential-provider', providerName(body));
+const updateApiKeyCredentialProvider: Operation = async (context, { body }) => {
+  const record = await findProvider(context, 'api-key-credential-provider', providerName(body));
   const key = apiKey(body);
   const updated: ProviderRecord = { ...record, lastUpdatedTime: epochSeconds(context) };
-  context.store.update('api-key-credential-provider', record.name, updated, { apiKey: key });
+  await context.store.update('api-key-credential-provider', record.name, updated, { apiKey: key });
   return { status: 200, body: apiKeyView(updated) };
 };
 
-const listApiKeyCredentialProviders: Operation = (context, { body }) => {
-  const all = context.store.list<ProviderRecord>('api-key-credential-provider').map(({ body: record }) => ({
+const listApiKeyCredentialProviders: Operation = async (context, { body }) => {
+  const all = (await context.store.list<ProviderRecord>('api-key-credential-provider')).map(({ body: record }) => ({
     name: record.name,
     credentialProviderArn: record.credentialProviderArn,
     createdTime: record.createdTime,
@@ -296,7 +296,7 @@ const listApiKeyCredentialProviders: Operation = (context, { body }) => {
   return { status: 200, body: { credentialProviders: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) } };
 };
 
-const getTokenVault: Operation = (context, { body }) => {
+const getTokenVault: Operation = async (context, { body }) => {
   const id = optionalString(body, 'tokenVaultId', { pattern: /^[a-zA-Z0-9_-]+$/, patternHint: 'hold only letters, digits, _ and -', max: 64 }) ?? 'default';
   if (id !== 'default') throw notFound('Token vault', id);
   // Secrets are sealed under the data dir's store key (AES-256-GCM); there is no KMS key to name.
@@ -304,7 +304,7 @@ const getTokenVault: Operation = (context, { body }) => {
 };
 
 /** Which gateway target (by name) uses the provider with this ARN, if any. */
-export type ProviderReferences = (context: ControlPlaneContext, providerArn: string) => string | undefined;
+export type ProviderReferences = (context: ControlPlaneContext, providerArn: string) => Promise<string | undefined>;
 
 export function identityOperations(referencedBy: ProviderReferences): Record<string, Operation> {
   return {
@@ -316,12 +316,12 @@ export function identityOperations(referencedBy: ProviderReferences): Record<str
     CreateOauth2CredentialProvider: createOauth2CredentialProvider,
     GetOauth2CredentialProvider: getOauth2CredentialProvider,
     UpdateOauth2CredentialProvider: updateOauth2CredentialProvider,
-    DeleteOauth2CredentialProvider: (context, { body }) => deleteProvider(context, 'oauth2-credential-provider', body, (providerArn) => referencedBy(context, providerArn)),
+    DeleteOauth2CredentialProvider: async (context, { body }) => deleteProvider(context, 'oauth2-credential-provider', body, (providerArn) => referencedBy(context, providerArn)),
     ListOauth2CredentialProviders: listOauth2CredentialProviders,
     CreateApiKeyCredentialProvider: createApiKeyCredentialProvider,
     GetApiKeyCredentialProvider: getApiKeyCredentialProvider,
     UpdateApiKeyCredentialProvider: updateApiKeyCredentialProvider,
-    DeleteApiKeyCredentialProvider: (context, { body }) => deleteProvider(context, 'api-key-credential-provider', body, (providerArn) => referencedBy(context, providerArn)),
+    DeleteApiKeyCredentialProvider: async (context, { body }) => deleteProvider(context, 'api-key-credential-provider', body, (providerArn) => referencedBy(context, providerArn)),
     ListApiKeyCredentialProviders: listApiKeyCredentialProviders,
     GetTokenVault: getTokenVault,
   };

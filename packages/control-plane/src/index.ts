@@ -7,3 +7,4 @@ export { RUNTIME_NOT_SERVED } from './runtime-operations.ts';
 export type { RuntimeHost, WorkloadAnnouncement } from './runtime-serving.ts';
 export type { CodeProbe, CodeSource } from './code-artifact.ts';
 export type { GatewayHost } from './gateway-serving.ts';
+export { CONTROL_PLANE_MIGRATIONS } from './resource-store.ts';

@@ -107,10 +107,23 @@ export function nested<T>(prefix: string, check: () => T): T {
   try {
     return check();
   } catch (error) {
-    if (error instanceof ControlPlaneError && error.fieldList?.length === 1) {
-      const [problem] = error.fieldList;
-      if (problem) throw fieldError(`${prefix}.${problem.name}`, problem.message);
-    }
-    throw error;
+    throw prefixed(prefix, error);
   }
+}
+
+/** `nested` for a check that reads the store. */
+export async function nestedAsync<T>(prefix: string, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    throw prefixed(prefix, error);
+  }
+}
+
+function prefixed(prefix: string, error: unknown): unknown {
+  if (error instanceof ControlPlaneError && error.fieldList?.length === 1) {
+    const [problem] = error.fieldList;
+    if (problem) return fieldError(`${prefix}.${problem.name}`, problem.message);
+  }
+  return error;
 }

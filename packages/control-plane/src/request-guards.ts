@@ -43,33 +43,33 @@ export class CallerRateLimiter {
 type Quotas = ControlPlaneConfig['quotas'];
 
 /** Per operation: which quota a Create counts against, and how many exist now. */
-const COUNTED: Readonly<Record<string, { readonly quota: keyof Quotas; readonly what: string; readonly count: (store: ResourceStore, params: Readonly<Record<string, string>>) => number }>> = {
-  CreateAgentRuntime: { quota: 'agentRuntimes', what: 'agent runtimes', count: (store) => store.list('runtime').length },
+const COUNTED: Readonly<Record<string, { readonly quota: keyof Quotas; readonly what: string; readonly count: (store: ResourceStore, params: Readonly<Record<string, string>>) => Promise<number> }>> = {
+  CreateAgentRuntime: { quota: 'agentRuntimes', what: 'agent runtimes', count: async (store) => (await store.list('runtime')).length },
   CreateAgentRuntimeEndpoint: {
     quota: 'endpointsPerRuntime',
     what: 'endpoints on this runtime (DEFAULT included)',
-    count: (store, params) => {
+    count: async (store, params) => {
       const id = params.agentRuntimeId ?? '';
-      return store.list('runtime-endpoint', store.byName('runtime', id)?.id ?? id).length;
+      return (await store.list('runtime-endpoint', (await store.byName('runtime', id))?.id ?? id)).length;
     },
   },
-  CreateGateway: { quota: 'gateways', what: 'gateways', count: (store) => store.list('gateway').length },
-  CreateGatewayTarget: { quota: 'targetsPerGateway', what: 'targets on this gateway', count: (store, params) => store.list('gateway-target', params.gatewayIdentifier ?? '').length },
-  CreateWorkloadIdentity: { quota: 'workloadIdentities', what: 'workload identities', count: (store) => store.list('workload-identity').length },
+  CreateGateway: { quota: 'gateways', what: 'gateways', count: async (store) => (await store.list('gateway')).length },
+  CreateGatewayTarget: { quota: 'targetsPerGateway', what: 'targets on this gateway', count: async (store, params) => (await store.list('gateway-target', params.gatewayIdentifier ?? '')).length },
+  CreateWorkloadIdentity: { quota: 'workloadIdentities', what: 'workload identities', count: async (store) => (await store.list('workload-identity')).length },
   CreateOauth2CredentialProvider: { quota: 'credentialProviders', what: 'credential providers', count: countProviders },
   CreateApiKeyCredentialProvider: { quota: 'credentialProviders', what: 'credential providers', count: countProviders },
 };
 
-function countProviders(store: ResourceStore): number {
-  return store.list('oauth2-credential-provider').length + store.list('api-key-credential-provider').length;
+async function countProviders(store: ResourceStore): Promise<number> {
+  return (await store.list('oauth2-credential-provider')).length + (await store.list('api-key-credential-provider')).length;
 }
 
 /** Refuses a Create that would pass its quota. */
-export function checkQuota(store: ResourceStore, quotas: Quotas, operation: string, params: Readonly<Record<string, string>>): void {
+export async function checkQuota(store: ResourceStore, quotas: Quotas, operation: string, params: Readonly<Record<string, string>>): Promise<void> {
   const counted = COUNTED[operation];
   if (!counted) return;
   const limit = quotas[counted.quota];
-  if (counted.count(store, params) >= limit) {
+  if ((await counted.count(store, params)) >= limit) {
     throw new ControlPlaneError('ServiceQuotaExceededException', `Quota exceeded: at most ${limit} ${counted.what} (gatehouse.yaml controlPlane.quotas.${counted.quota}); delete one, or raise the quota`);
   }
 }
@@ -112,8 +112,8 @@ export class ClientTokens {
   }
 
   /** The first call's result for this token and input; ConflictException for the same token with other input. */
-  replay(key: string, fingerprint: string): OperationResult | undefined {
-    const remembered = this.#store.get<Remembered>('client-token', key)?.body;
+  async replay(key: string, fingerprint: string): Promise<OperationResult | undefined> {
+    const remembered = (await this.#store.get<Remembered>('client-token', key))?.body;
     if (!remembered || this.#clock() - remembered.at > TOKEN_TTL_MS) return undefined;
     if (remembered.fingerprint !== fingerprint) {
       throw new ControlPlaneError('ConflictException', 'IdempotentParameterMismatch: this clientToken was already used with different input; use a new clientToken for a new request');
@@ -123,21 +123,21 @@ export class ClientTokens {
 
   #remembered = 0;
 
-  remember(key: string, fingerprint: string, result: OperationResult): void {
+  async remember(key: string, fingerprint: string, result: OperationResult): Promise<void> {
     const now = this.#clock();
     const body: Remembered = { fingerprint, at: now, status: result.status, response: result.body };
-    this.#store.atomically(() => {
-      this.#store.delete('client-token', key);
-      this.#store.insert('client-token', { id: key, parent: '', name: key, body });
+    await this.#store.atomically(async () => {
+      await this.#store.delete('client-token', key);
+      await this.#store.insert('client-token', { id: key, parent: '', name: key, body });
     });
     // The SDKs send a token with every Create/Update: forget expired ones now and then so the store does not grow.
-    if (++this.#remembered % 100 === 0) this.forgetExpired(now);
+    if (++this.#remembered % 100 === 0) await this.forgetExpired(now);
   }
 
   /** Removes the tokens remembered longer than their lifetime. */
-  forgetExpired(now = this.#clock()): void {
-    for (const row of this.#store.list<Remembered>('client-token')) {
-      if (now - row.body.at > TOKEN_TTL_MS) this.#store.delete('client-token', row.id);
+  async forgetExpired(now = this.#clock()): Promise<void> {
+    for (const row of await this.#store.list<Remembered>('client-token')) {
+      if (now - row.body.at > TOKEN_TTL_MS) await this.#store.delete('client-token', row.id);
     }
   }
 }

@@ -70,17 +70,17 @@ function endpointArn(context: ControlPlaneContext, runtimeId: string, name: stri
 }
 
 /** By id, or by name (declared runtimes have their name as id, as their data-plane ARN `runtime/{name}` says). */
-function findRuntime(context: ControlPlaneContext, id: string): FoundRuntime {
+async function findRuntime(context: ControlPlaneContext, id: string): Promise<FoundRuntime> {
   const declared = context.declaredRuntimes.find((runtime) => runtime.agentRuntimeName === id);
   if (declared) return { declared };
-  const stored = context.store.get<RuntimeRecord>('runtime', id) ?? context.store.byName<RuntimeRecord>('runtime', id);
+  const stored = (await context.store.get<RuntimeRecord>('runtime', id)) ?? (await context.store.byName<RuntimeRecord>('runtime', id));
   if (stored) return { stored: stored.body };
   if (!RUNTIME_ID.test(id) && !NAME.pattern.test(id)) throw fieldError('agentRuntimeId', 'must be a runtime id (name-xxxxxxxxxx) or a runtime name');
   throw notFound('Agent runtime', id);
 }
 
-function storedRuntime(context: ControlPlaneContext, id: string, action: string): RuntimeRecord {
-  const found = findRuntime(context, id);
+async function storedRuntime(context: ControlPlaneContext, id: string, action: string): Promise<RuntimeRecord> {
+  const found = await findRuntime(context, id);
   if ('declared' in found) throw declaredInConfig('agent runtime', found.declared.agentRuntimeName, action);
   return found.stored;
 }
@@ -231,13 +231,13 @@ function versionKey(runtimeId: string, version: string): string {
   return `${runtimeId}:${version}`;
 }
 
-function latest(context: ControlPlaneContext, record: RuntimeRecord): VersionRecord {
-  const version = context.store.get<VersionRecord>('runtime-version', versionKey(record.agentRuntimeId, record.latestVersion));
+async function latest(context: ControlPlaneContext, record: RuntimeRecord): Promise<VersionRecord> {
+  const version = await context.store.get<VersionRecord>('runtime-version', versionKey(record.agentRuntimeId, record.latestVersion));
   if (!version) throw new ControlPlaneError('InternalServerException', `Agent runtime ${record.agentRuntimeId} has lost its latest version`);
   return version.body;
 }
 
-const createAgentRuntime: Operation = (context, { body }) => {
+const createAgentRuntime: Operation = async (context, { body }) => {
   const name = requiredString(body, 'agentRuntimeName', NAME);
   const spec = runtimeSpec(context, body);
   if (context.declaredRuntimes.some((runtime) => runtime.agentRuntimeName === name)) {
@@ -257,25 +257,25 @@ const createAgentRuntime: Operation = (context, { body }) => {
     ...spec,
     workloadIdentityDetails,
   }, true);
-  context.store.atomically(() => {
-    context.store.insert('runtime', { id, parent: '', name, body: record });
-    context.store.insert('runtime-version', { id: versionKey(id, '1'), parent: id, name: '1', body: version });
+  await context.store.atomically(async () => {
+    await context.store.insert('runtime', { id, parent: '', name, body: record });
+    await context.store.insert('runtime-version', { id: versionKey(id, '1'), parent: id, name: '1', body: version });
     const endpoint: EndpointRecord = { id: `${DEFAULT_ENDPOINT}-${idSuffix()}`, name: DEFAULT_ENDPOINT, createdAt: now, lastUpdatedAt: now };
-    context.store.insert('runtime-endpoint', { id: versionKey(id, DEFAULT_ENDPOINT), parent: id, name: DEFAULT_ENDPOINT, body: endpoint });
-    createWorkloadIdentityRecord(context, id, [], id);
+    await context.store.insert('runtime-endpoint', { id: versionKey(id, DEFAULT_ENDPOINT), parent: id, name: DEFAULT_ENDPOINT, body: endpoint });
+    await createWorkloadIdentityRecord(context, id, [], id);
   });
   return { status: 202, body: { agentRuntimeArn: record.agentRuntimeArn, workloadIdentityDetails, agentRuntimeId: id, agentRuntimeVersion: '1', createdAt: now, status: version.status } };
 };
 
-const getAgentRuntime: Operation = (context, { params, query }) => {
-  const found = findRuntime(context, params.agentRuntimeId ?? '');
+const getAgentRuntime: Operation = async (context, { params, query }) => {
+  const found = await findRuntime(context, params.agentRuntimeId ?? '');
   const wanted = query.get('version');
   if (wanted !== null) checkString(wanted, 'version', VERSION);
   if ('declared' in found) {
     if (wanted !== null && wanted !== '1') throw notFound('Agent runtime version', `${found.declared.agentRuntimeName} version ${wanted}`);
     return { status: 200, body: declaredDescription(context, found.declared) };
   }
-  const version = context.store.get<VersionRecord>('runtime-version', versionKey(found.stored.agentRuntimeId, wanted ?? found.stored.latestVersion));
+  const version = await context.store.get<VersionRecord>('runtime-version', versionKey(found.stored.agentRuntimeId, wanted ?? found.stored.latestVersion));
   if (!version) throw notFound('Agent runtime version', `${found.stored.agentRuntimeId} version ${wanted ?? ''}`);
   // gatehouseCode is Gatehouse's own bookkeeping (the zip was unpacked here), not part of the description.
   const { gatehouseCode: _unpacked, ...description } = version.body;
@@ -294,31 +294,31 @@ function summary(version: Record<string, unknown>): Record<string, unknown> {
   };
 }
 
-const listAgentRuntimes: Operation = (context, { query }) => {
+const listAgentRuntimes: Operation = async (context, { query }) => {
   const all = [
     ...context.declaredRuntimes.map((runtime) => summary(declaredDescription(context, runtime))),
-    ...context.store.list<RuntimeRecord>('runtime').map((runtime) => summary(latest(context, runtime.body))),
+    ...(await Promise.all((await context.store.list<RuntimeRecord>('runtime')).map(async (runtime) => summary(await latest(context, runtime.body))))),
   ];
   const page = paginate(all, query.get('maxResults') ?? undefined, query.get('nextToken') ?? undefined);
   return { status: 200, body: { agentRuntimes: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) } };
 };
 
-const listAgentRuntimeVersions: Operation = (context, { params, query }) => {
-  const found = findRuntime(context, params.agentRuntimeId ?? '');
+const listAgentRuntimeVersions: Operation = async (context, { params, query }) => {
+  const found = await findRuntime(context, params.agentRuntimeId ?? '');
   const all = 'declared' in found
     ? [summary(declaredDescription(context, found.declared))]
-    : context.store.list<VersionRecord>('runtime-version', found.stored.agentRuntimeId).map((version) => summary(version.body)).reverse();
+    : (await context.store.list<VersionRecord>('runtime-version', found.stored.agentRuntimeId)).map((version) => summary(version.body)).reverse();
   const page = paginate(all, query.get('maxResults') ?? undefined, query.get('nextToken') ?? undefined);
   return { status: 200, body: { agentRuntimes: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) } };
 };
 
-const updateAgentRuntime: Operation = (context, { params, body }) => {
-  const record = storedRuntime(context, params.agentRuntimeId ?? '', 'update');
+const updateAgentRuntime: Operation = async (context, { params, body }) => {
+  const record = await storedRuntime(context, params.agentRuntimeId ?? '', 'update');
   const spec = runtimeSpec(context, body);
   const now = context.now().toISOString();
   const next = String(Number(record.latestVersion) + 1);
   if (Number(next) > 99_999) throw new ControlPlaneError('ServiceQuotaExceededException', `Agent runtime ${record.agentRuntimeId} has reached 99999 versions; create a new runtime`);
-  const previous = latest(context, record);
+  const previous = await latest(context, record);
   const version = withStatus(context, {
     agentRuntimeArn: record.agentRuntimeArn,
     agentRuntimeName: record.agentRuntimeName,
@@ -329,9 +329,9 @@ const updateAgentRuntime: Operation = (context, { params, body }) => {
     ...spec,
     workloadIdentityDetails: previous.workloadIdentityDetails,
   }, false);
-  context.store.atomically(() => {
-    context.store.insert('runtime-version', { id: versionKey(record.agentRuntimeId, next), parent: record.agentRuntimeId, name: next, body: version });
-    context.store.update('runtime', record.agentRuntimeId, { ...record, latestVersion: next });
+  await context.store.atomically(async () => {
+    await context.store.insert('runtime-version', { id: versionKey(record.agentRuntimeId, next), parent: record.agentRuntimeId, name: next, body: version });
+    await context.store.update('runtime', record.agentRuntimeId, { ...record, latestVersion: next });
   });
   return {
     status: 202,
@@ -347,17 +347,17 @@ const updateAgentRuntime: Operation = (context, { params, body }) => {
   };
 };
 
-const deleteAgentRuntime: Operation = (context, { params, query }) => {
-  const record = storedRuntime(context, params.agentRuntimeId ?? '', 'delete');
+const deleteAgentRuntime: Operation = async (context, { params, query }) => {
+  const record = await storedRuntime(context, params.agentRuntimeId ?? '', 'delete');
   const token = query.get('clientToken');
   if (token !== null) clientToken({ clientToken: token });
   const version = query.get('version');
   if (version !== null) return deleteVersion(context, record, checkString(version, 'agentRuntimeVersion', VERSION));
-  context.store.atomically(() => {
-    context.store.deleteChildren('runtime-endpoint', record.agentRuntimeId);
-    context.store.deleteChildren('runtime-version', record.agentRuntimeId);
-    context.store.delete('workload-identity', record.workloadIdentityName);
-    context.store.delete('runtime', record.agentRuntimeId);
+  await context.store.atomically(async () => {
+    await context.store.deleteChildren('runtime-endpoint', record.agentRuntimeId);
+    await context.store.deleteChildren('runtime-version', record.agentRuntimeId);
+    await context.store.delete('workload-identity', record.workloadIdentityName);
+    await context.store.delete('runtime', record.agentRuntimeId);
   });
   return { status: 202, body: { status: 'DELETING', agentRuntimeId: record.agentRuntimeId } };
 };
@@ -366,14 +366,14 @@ const deleteAgentRuntime: Operation = (context, { params, query }) => {
  * DeleteAgentRuntime with `?version=`: only that version goes. Refused while something answers from it or will:
  * the latest (DEFAULT targets it), the live one, or one an endpoint pins.
  */
-function deleteVersion(context: ControlPlaneContext, record: RuntimeRecord, version: string): OperationResult {
+async function deleteVersion(context: ControlPlaneContext, record: RuntimeRecord, version: string): Promise<OperationResult> {
   const key = versionKey(record.agentRuntimeId, version);
-  if (!context.store.get('runtime-version', key)) throw notFound('Agent runtime version', `${record.agentRuntimeId} version ${version}`);
+  if (!await context.store.get('runtime-version', key)) throw notFound('Agent runtime version', `${record.agentRuntimeId} version ${version}`);
   if (version === record.latestVersion) throw new ControlPlaneError('ConflictException', `Version ${version} is the latest of ${record.agentRuntimeId} (DEFAULT targets it); delete the runtime, or update it first`);
-  if (liveVersion(context, record.agentRuntimeId)?.number === version) throw new ControlPlaneError('ConflictException', `Version ${version} of ${record.agentRuntimeId} is live on DEFAULT (the newer ones do not run); fix the runtime with an update first`);
-  const pinning = context.store.list<EndpointRecord>('runtime-endpoint', record.agentRuntimeId).find((endpoint) => endpoint.body.targetVersion === version);
+  if ((await liveVersion(context, record.agentRuntimeId))?.number === version) throw new ControlPlaneError('ConflictException', `Version ${version} of ${record.agentRuntimeId} is live on DEFAULT (the newer ones do not run); fix the runtime with an update first`);
+  const pinning = (await context.store.list<EndpointRecord>('runtime-endpoint', record.agentRuntimeId)).find((endpoint) => endpoint.body.targetVersion === version);
   if (pinning) throw new ControlPlaneError('ConflictException', `Version ${version} of ${record.agentRuntimeId} is pinned by endpoint ${pinning.body.name}; point that endpoint at another version first`);
-  context.store.delete('runtime-version', key);
+  await context.store.delete('runtime-version', key);
   return { status: 202, body: { status: 'DELETING', agentRuntimeId: record.agentRuntimeId } };
 }
 
@@ -404,9 +404,9 @@ function declaredEndpoint(context: ControlPlaneContext, runtime: RuntimeConfig):
   return endpointView(context, runtime.agentRuntimeName, runtimeArn(context, runtime.agentRuntimeName), { id: `${DEFAULT_ENDPOINT}`, name: DEFAULT_ENDPOINT, createdAt: at, lastUpdatedAt: at }, '1', undefined, '1');
 }
 
-function storedEndpointView(context: ControlPlaneContext, record: RuntimeRecord, endpoint: EndpointRecord): Record<string, unknown> {
-  const version = context.store.get<VersionRecord>('runtime-version', versionKey(record.agentRuntimeId, endpoint.targetVersion ?? record.latestVersion));
-  const live = endpoint.targetVersion ? undefined : liveVersion(context, record.agentRuntimeId)?.number;
+async function storedEndpointView(context: ControlPlaneContext, record: RuntimeRecord, endpoint: EndpointRecord): Promise<Record<string, unknown>> {
+  const version = await context.store.get<VersionRecord>('runtime-version', versionKey(record.agentRuntimeId, endpoint.targetVersion ?? record.latestVersion));
+  const live = endpoint.targetVersion ? undefined : (await liveVersion(context, record.agentRuntimeId))?.number;
   return endpointView(context, record.agentRuntimeId, record.agentRuntimeArn, endpoint, record.latestVersion, version?.body, live);
 }
 
@@ -414,79 +414,79 @@ function endpointName(value: string | undefined, field = 'endpointName'): string
   return checkString(value ?? '', field, NAME);
 }
 
-function targetVersion(context: ControlPlaneContext, record: RuntimeRecord, body: Input): string | undefined {
+async function targetVersion(context: ControlPlaneContext, record: RuntimeRecord, body: Input): Promise<string | undefined> {
   const version = optionalString(body, 'agentRuntimeVersion', VERSION);
-  if (version !== undefined && !context.store.get('runtime-version', versionKey(record.agentRuntimeId, version))) {
+  if (version !== undefined && !await context.store.get('runtime-version', versionKey(record.agentRuntimeId, version))) {
     throw notFound('Agent runtime version', `${record.agentRuntimeId} version ${version}`);
   }
   return version;
 }
 
-const createAgentRuntimeEndpoint: Operation = (context, { params, body }) => {
-  const record = storedRuntime(context, params.agentRuntimeId ?? '', 'add endpoints to');
+const createAgentRuntimeEndpoint: Operation = async (context, { params, body }) => {
+  const record = await storedRuntime(context, params.agentRuntimeId ?? '', 'add endpoints to');
   const name = requiredString(body, 'name', NAME);
   if (name === DEFAULT_ENDPOINT) throw new ControlPlaneError('ConflictException', 'The DEFAULT endpoint exists with every runtime and follows its latest version');
-  const version = targetVersion(context, record, body) ?? record.latestVersion;
+  const version = (await targetVersion(context, record, body)) ?? record.latestVersion;
   const text = optionalString(body, 'description', { max: 256 });
   clientToken(body);
   const now = context.now().toISOString();
   const endpoint: EndpointRecord = { id: `${name}-${idSuffix()}`, name, targetVersion: version, ...(text ? { description: text } : {}), createdAt: now, lastUpdatedAt: now };
-  context.store.insert('runtime-endpoint', { id: versionKey(record.agentRuntimeId, name), parent: record.agentRuntimeId, name, body: endpoint });
-  const view = storedEndpointView(context, record, endpoint);
+  await context.store.insert('runtime-endpoint', { id: versionKey(record.agentRuntimeId, name), parent: record.agentRuntimeId, name, body: endpoint });
+  const view = await storedEndpointView(context, record, endpoint);
   return {
     status: 202,
     body: { targetVersion: version, agentRuntimeEndpointArn: view.agentRuntimeEndpointArn, agentRuntimeArn: record.agentRuntimeArn, agentRuntimeId: record.agentRuntimeId, endpointName: name, status: view.status, createdAt: now },
   };
 };
 
-function findEndpoint(context: ControlPlaneContext, record: RuntimeRecord, name: string): EndpointRecord {
-  const endpoint = context.store.get<EndpointRecord>('runtime-endpoint', versionKey(record.agentRuntimeId, name));
+async function findEndpoint(context: ControlPlaneContext, record: RuntimeRecord, name: string): Promise<EndpointRecord> {
+  const endpoint = await context.store.get<EndpointRecord>('runtime-endpoint', versionKey(record.agentRuntimeId, name));
   if (!endpoint) throw notFound('Agent runtime endpoint', `${record.agentRuntimeId}/${name}`);
   return endpoint.body;
 }
 
-const getAgentRuntimeEndpoint: Operation = (context, { params }) => {
-  const found = findRuntime(context, params.agentRuntimeId ?? '');
+const getAgentRuntimeEndpoint: Operation = async (context, { params }) => {
+  const found = await findRuntime(context, params.agentRuntimeId ?? '');
   const name = endpointName(params.endpointName);
   if ('declared' in found) {
     if (name !== DEFAULT_ENDPOINT) throw notFound('Agent runtime endpoint', `${found.declared.agentRuntimeName}/${name}`);
     return { status: 200, body: declaredEndpoint(context, found.declared) };
   }
-  return { status: 200, body: storedEndpointView(context, found.stored, findEndpoint(context, found.stored, name)) };
+  return { status: 200, body: await storedEndpointView(context, found.stored, await findEndpoint(context, found.stored, name)) };
 };
 
-const listAgentRuntimeEndpoints: Operation = (context, { params, query }) => {
-  const found = findRuntime(context, params.agentRuntimeId ?? '');
+const listAgentRuntimeEndpoints: Operation = async (context, { params, query }) => {
+  const found = await findRuntime(context, params.agentRuntimeId ?? '');
   const all = 'declared' in found
     ? [declaredEndpoint(context, found.declared)]
-    : context.store.list<EndpointRecord>('runtime-endpoint', found.stored.agentRuntimeId).map((endpoint) => storedEndpointView(context, found.stored, endpoint.body));
+    : await Promise.all((await context.store.list<EndpointRecord>('runtime-endpoint', found.stored.agentRuntimeId)).map((endpoint) => storedEndpointView(context, found.stored, endpoint.body)));
   const page = paginate(all, query.get('maxResults') ?? undefined, query.get('nextToken') ?? undefined);
   return { status: 200, body: { runtimeEndpoints: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) } };
 };
 
-const updateAgentRuntimeEndpoint: Operation = (context, { params, body }) => {
-  const record = storedRuntime(context, params.agentRuntimeId ?? '', 'update endpoints of');
+const updateAgentRuntimeEndpoint: Operation = async (context, { params, body }) => {
+  const record = await storedRuntime(context, params.agentRuntimeId ?? '', 'update endpoints of');
   const name = endpointName(params.endpointName);
-  const endpoint = findEndpoint(context, record, name);
-  const version = targetVersion(context, record, body);
+  const endpoint = await findEndpoint(context, record, name);
+  const version = await targetVersion(context, record, body);
   if (name === DEFAULT_ENDPOINT && version !== undefined) throw fieldError('agentRuntimeVersion', 'the DEFAULT endpoint always follows the latest version; create a named endpoint (e.g. PROD) to pin one');
   const text = optionalString(body, 'description', { max: 256 });
   clientToken(body);
   const now = context.now().toISOString();
   const { targetVersion: _previous, description: _text, ...rest } = endpoint;
   const updated: EndpointRecord = { ...rest, ...(version ?? endpoint.targetVersion ? { targetVersion: version ?? endpoint.targetVersion } : {}), ...(text ?? endpoint.description ? { description: text ?? endpoint.description } : {}), lastUpdatedAt: now };
-  context.store.update('runtime-endpoint', versionKey(record.agentRuntimeId, name), updated);
-  const view = storedEndpointView(context, record, updated);
+  await context.store.update('runtime-endpoint', versionKey(record.agentRuntimeId, name), updated);
+  const view = await storedEndpointView(context, record, updated);
   const { name: _name, id: _id, description: _description, failureReason: _reason, ...response } = view;
   return { status: 202, body: response };
 };
 
-const deleteAgentRuntimeEndpoint: Operation = (context, { params }) => {
-  const record = storedRuntime(context, params.agentRuntimeId ?? '', 'delete endpoints of');
+const deleteAgentRuntimeEndpoint: Operation = async (context, { params }) => {
+  const record = await storedRuntime(context, params.agentRuntimeId ?? '', 'delete endpoints of');
   const name = endpointName(params.endpointName);
-  findEndpoint(context, record, name);
+  await findEndpoint(context, record, name);
   if (name === DEFAULT_ENDPOINT) throw new ControlPlaneError('ConflictException', 'The DEFAULT endpoint goes with its runtime; delete the runtime instead');
-  context.store.delete('runtime-endpoint', versionKey(record.agentRuntimeId, name));
+  await context.store.delete('runtime-endpoint', versionKey(record.agentRuntimeId, name));
   return { status: 202, body: { status: 'DELETING', agentRuntimeId: record.agentRuntimeId, endpointName: name } };
 };
 

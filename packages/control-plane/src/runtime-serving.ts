@@ -1,6 +1,5 @@
 import { runtimeSchema, type CustomJwtAuthorizerConfig, type RuntimeConfig } from '@gatehouse/core';
 import type { ControlPlaneContext } from './control-plane-context.ts';
-import type { StoredResource } from './resource-store.ts';
 import { codeCommand, type CodeConfiguration } from './code-artifact.ts';
 import { commandAllowed, type CommandAgent } from './command-agent.ts';
 
@@ -78,8 +77,8 @@ function agentSource(version: VersionRow, host: Host): { url: string } | { comma
  * The version DEFAULT answers from: the newest one Gatehouse can run. A version still starting or failed leaves the
  * one before it live (AWS's liveVersion), so a failed update does not take the runtime down.
  */
-export function liveVersion(context: ControlPlaneContext, runtimeId: string): { readonly number: string; readonly config: RuntimeConfig } | undefined {
-  const versions = context.store.list<VersionRow>('runtime-version', runtimeId).sort((a, b) => Number(b.name) - Number(a.name));
+export async function liveVersion(context: ControlPlaneContext, runtimeId: string): Promise<{ readonly number: string; readonly config: RuntimeConfig } | undefined> {
+  const versions = (await context.store.list<VersionRow>('runtime-version', runtimeId)).sort((a, b) => Number(b.name) - Number(a.name));
   for (const version of versions) {
     const config = servedConfig(version.body, context);
     if (config) return { number: version.name, config };
@@ -88,18 +87,18 @@ export function liveVersion(context: ControlPlaneContext, runtimeId: string): { 
 }
 
 /** What a runtime is served as: its DEFAULT configuration and named endpoints, or undefined when not served. */
-function servingPlan(context: ControlPlaneContext, runtimeId: string): { row: RuntimeRow; config: RuntimeConfig; endpoints: Map<string, RuntimeConfig> } | undefined {
-  const row = context.store.get<RuntimeRow>('runtime', runtimeId)?.body;
-  const version = (number: string): RuntimeConfig | undefined => {
-    const stored = context.store.get<VersionRow>('runtime-version', `${runtimeId}:${number}`);
+async function servingPlan(context: ControlPlaneContext, runtimeId: string): Promise<{ row: RuntimeRow; config: RuntimeConfig; endpoints: Map<string, RuntimeConfig> } | undefined> {
+  const row = (await context.store.get<RuntimeRow>('runtime', runtimeId))?.body;
+  const version = async (number: string): Promise<RuntimeConfig | undefined> => {
+    const stored = await context.store.get<VersionRow>('runtime-version', `${runtimeId}:${number}`);
     return stored && servedConfig(stored.body, context);
   };
-  const config = row && liveVersion(context, runtimeId)?.config;
+  const config = row && (await liveVersion(context, runtimeId))?.config;
   if (!row || !config) return undefined;
   const endpoints = new Map<string, RuntimeConfig>();
-  for (const endpoint of context.store.list<EndpointRow>('runtime-endpoint', runtimeId)) {
+  for (const endpoint of await context.store.list<EndpointRow>('runtime-endpoint', runtimeId)) {
     if (endpoint.body.name === 'DEFAULT' || !endpoint.body.targetVersion) continue;
-    const pinned = version(endpoint.body.targetVersion);
+    const pinned = await version(endpoint.body.targetVersion);
     if (pinned) endpoints.set(endpoint.body.name, pinned);
   }
   return { row, config, endpoints };
@@ -107,7 +106,7 @@ function servingPlan(context: ControlPlaneContext, runtimeId: string): { row: Ru
 
 /**
  * Keeps the runtime component in line with the store: after this instance's own changes (`follow`), and after
- * other instances' commits to the same file (`poll`, cheap: SQLite's data_version says whether anyone else wrote).
+ * other instances' commits to the same file (`poll`, cheap: a revision counter every write bumps says whether anyone else wrote).
  * A runtime is re-registered only when what it is served as changed, since re-registering ends its sessions.
  */
 export class RuntimeFollower {
@@ -122,7 +121,7 @@ export class RuntimeFollower {
   }
 
   async follow(runtimeId: string): Promise<void> {
-    const plan = servingPlan(this.#context, runtimeId);
+    const plan = await servingPlan(this.#context, runtimeId);
     const fingerprint = plan && JSON.stringify([plan.config, [...plan.endpoints]]);
     if (fingerprint === this.#served.get(runtimeId)) return;
     if (!plan || !fingerprint) {
@@ -136,7 +135,7 @@ export class RuntimeFollower {
 
   /** Every runtime in the store, and those served here that the store no longer has. */
   async followAll(): Promise<void> {
-    const ids = new Set([...this.#context.store.list<RuntimeRow>('runtime').map((runtime) => runtime.id), ...this.#served.keys()]);
+    const ids = new Set([...(await this.#context.store.list<RuntimeRow>('runtime')).map((runtime) => runtime.id), ...this.#served.keys()]);
     for (const id of ids) await this.follow(id);
   }
 }
@@ -145,18 +144,18 @@ export class RuntimeFollower {
  * The workload identities created through the API, with the inbound authorizer of the runtime each belongs to;
  * a served runtime's named endpoints act as workloads of their own (`{id}.{endpoint}`), as the runtime names them.
  */
-export function workloadAnnouncements(context: ControlPlaneContext): WorkloadAnnouncement[] {
+export async function workloadAnnouncements(context: ControlPlaneContext): Promise<WorkloadAnnouncement[]> {
   const announcements: WorkloadAnnouncement[] = [];
-  for (const identity of context.store.list<{ ownedBy?: string }>('workload-identity')) {
+  for (const identity of await context.store.list<{ ownedBy?: string }>('workload-identity')) {
     const owner = identity.body.ownedBy;
     if (!owner) {
       announcements.push({ name: identity.name });
       continue;
     }
-    announcements.push(withInbound(identity.name, liveVersion(context, owner)?.config));
-    for (const endpoint of context.store.list<EndpointRow>('runtime-endpoint', owner) as StoredResource<EndpointRow>[]) {
+    announcements.push(withInbound(identity.name, (await liveVersion(context, owner))?.config));
+    for (const endpoint of await context.store.list<EndpointRow>('runtime-endpoint', owner)) {
       if (endpoint.body.name === 'DEFAULT' || !endpoint.body.targetVersion) continue;
-      const pinned = context.store.get<VersionRow>('runtime-version', `${owner}:${endpoint.body.targetVersion}`);
+      const pinned = await context.store.get<VersionRow>('runtime-version', `${owner}:${endpoint.body.targetVersion}`);
       const config = pinned && servedConfig(pinned.body, context);
       if (config) announcements.push(withInbound(`${owner}.${endpoint.body.name}`, config));
     }

@@ -353,8 +353,8 @@ test('credential provider secrets are sealed at rest and never returned', async 
       .join('');
     assert.ok(database.includes('search-key'), 'positive control: the file holds the provider');
     assert.ok(!database.includes(apiKey) && !database.includes(clientSecret), 'secrets are sealed in the file');
-    assert.deepEqual(server.service.store.secret('api-key-credential-provider', 'search-key'), { apiKey: `${apiKey}-2` });
-    assert.deepEqual(server.service.store.secret('oauth2-credential-provider', 'idp'), { clientSecret });
+    assert.deepEqual(await server.service.store.secret('api-key-credential-provider', 'search-key'), { apiKey: `${apiKey}-2` });
+    assert.deepEqual(await server.service.store.secret('oauth2-credential-provider', 'idp'), { clientSecret });
 
     // A target that uses the key holds it: neither the provider nor the gateway can go while it does.
     const gateway = await client.send(new CreateGatewayCommand({ name: 'search', roleArn: ROLE, authorizerType: 'NONE' }));
@@ -377,7 +377,7 @@ test('credential provider secrets are sealed at rest and never returned', async 
     await client.send(new DeleteOauth2CredentialProviderCommand({ name: 'idp' }));
     await client.send(new DeleteGatewayCommand({ gatewayIdentifier: gateway.gatewayId }));
     assert.deepEqual((await client.send(new ListGatewaysCommand({}))).items?.map((entry) => entry.name), ['default']);
-    assert.equal(server.service.store.secret('api-key-credential-provider', 'search-key'), undefined);
+    assert.equal(await server.service.store.secret('api-key-credential-provider', 'search-key'), undefined);
   });
 });
 
@@ -496,7 +496,7 @@ test('resources survive a restart on the same data dir', async () => {
     assert.equal((await client.send(new GetAgentRuntimeCommand({ agentRuntimeId: runtimeId }))).agentRuntimeVersion, '2');
     assert.equal((await client.send(new GetAgentRuntimeEndpointCommand({ agentRuntimeId: runtimeId, endpointName: 'PROD' }))).liveVersion, '1');
     assert.equal((await client.send(new GetGatewayCommand({ gatewayIdentifier: gatewayId }))).name, 'durable');
-    assert.deepEqual(second.service.store.secret('api-key-credential-provider', 'kept'), { apiKey: 'kept-key' });
+    assert.deepEqual(await second.service.store.secret('api-key-credential-provider', 'kept'), { apiKey: 'kept-key' });
   } finally {
     await second.close();
   }

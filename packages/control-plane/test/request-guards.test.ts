@@ -155,19 +155,19 @@ test('updating or deleting a runtime while its new version is starting is a Conf
 });
 
 test('client tokens are forgotten after 8 hours: then the token is a new request, and expired ones are removed from the store', async () => {
-  const store = ResourceStore.open(mkdtempSync(path.join(tmpdir(), 'client-tokens-')), Buffer.alloc(32, 7));
+  const store = await ResourceStore.open({ dataDir: mkdtempSync(path.join(tmpdir(), 'client-tokens-')), sealingKey: Buffer.alloc(32, 7) });
   try {
     let now = Date.parse('2026-12-07T00:00:00Z');
     const tokens = new ClientTokens(store, () => now);
     const key = ClientTokens.key('CreateGateway', 'admin', TOKEN);
-    tokens.remember(key, 'input-a', { status: 202, body: { gatewayId: 'g-1' } });
-    assert.deepEqual(tokens.replay(key, 'input-a'), { status: 202, body: { gatewayId: 'g-1' } });
-    assert.throws(() => tokens.replay(key, 'input-b'), /IdempotentParameterMismatch/);
+    await tokens.remember(key, 'input-a', { status: 202, body: { gatewayId: 'g-1' } });
+    assert.deepEqual(await tokens.replay(key, 'input-a'), { status: 202, body: { gatewayId: 'g-1' } });
+    await assert.rejects(tokens.replay(key, 'input-b'), /IdempotentParameterMismatch/);
     now += 8 * 60 * 60 * 1000 + 1;
-    assert.equal(tokens.replay(key, 'input-b'), undefined, 'expired: a new request');
-    tokens.forgetExpired();
-    assert.equal(store.list('client-token').length, 0);
+    assert.equal(await tokens.replay(key, 'input-b'), undefined, 'expired: a new request');
+    await tokens.forgetExpired();
+    assert.equal((await store.list('client-token')).length, 0);
   } finally {
-    store.close();
+    await store.close();
   }
 });

@@ -2,12 +2,15 @@ import type { IncomingMessage } from 'node:http';
 import { BodyTooLargeError, readBody } from './http.ts';
 import { JsonTooDeepError } from './json-depth.ts';
 import { StoreUnavailableError } from './shared-store.ts';
+import { DatabaseUnavailableError } from './sql/sql-database.ts';
 
 /** The internal failures that every surface answers in its own wire shape, by type — never by message text. */
 export interface InternalFailures {
   readonly bodyTooLarge: BodyTooLargeError;
   readonly jsonTooDeep: JsonTooDeepError;
   readonly storeUnavailable: StoreUnavailableError;
+  /** The SQL database (SQLite or the shared PostgreSQL) did not answer: nothing was decided without it. */
+  readonly databaseUnavailable: DatabaseUnavailableError;
 }
 
 /** One surface's typed table: its own error for each internal failure it answers (the others pass through). */
@@ -18,6 +21,7 @@ export function failureFor<E extends Error>(table: FailureTable<E>, error: unkno
   if (error instanceof BodyTooLargeError) return table.bodyTooLarge?.(error);
   if (error instanceof JsonTooDeepError) return table.jsonTooDeep?.(error);
   if (error instanceof StoreUnavailableError) return table.storeUnavailable?.(error);
+  if (error instanceof DatabaseUnavailableError) return table.databaseUnavailable?.(error);
   return undefined;
 }
 

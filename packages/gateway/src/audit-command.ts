@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { redactText, type CommandHandler } from '@gatehouse/core';
+import { redactText, usesPostgres, type CommandHandler } from '@gatehouse/core';
 import { AuditLog } from './audit-log.ts';
 
 /** `gatehouse audit [--user U] [--tool T] [--limit N] [--json]`: the newest tool calls, oldest first. */
@@ -18,16 +18,16 @@ export const auditCommand: CommandHandler = async (args, context) => {
     context.stderr(`gatehouse audit: --limit must be a whole number from 1 to 10000 (got ${values.limit})`);
     return 2;
   }
-  if (!existsSync(path.join(context.dataDir, 'audit.db'))) {
+  if (!usesPostgres(context.config.database) && !existsSync(path.join(context.dataDir, 'audit.db'))) {
     context.stderr(`gatehouse audit: no audit records yet in ${context.dataDir} (the gateway writes audit.db on its first tool call)`);
     return values.json ? (context.stdout('[]'), 0) : 0;
   }
-  const log = AuditLog.open(context.dataDir);
+  const log = await AuditLog.open({ dataDir: context.dataDir, database: context.config.database });
   try {
     const query: { user?: string; tool?: string; limit: number } = { limit };
     if (values.user) query.user = values.user;
     if (values.tool) query.tool = values.tool;
-    const records = log.query(query);
+    const records = await log.query(query);
     if (values.json) {
       context.stdout(redactText(JSON.stringify(records)));
       return 0;
@@ -38,6 +38,6 @@ export const auditCommand: CommandHandler = async (args, context) => {
     }
     return 0;
   } finally {
-    log.close();
+    await log.close();
   }
 };

@@ -103,7 +103,7 @@ interface ServedGateway {
 export async function createGateway(platform: Platform, deps: GatewayDeps): Promise<GatewayService> {
   const configs = deps.gateways ?? platform.config.gateways ?? [];
   const logger = platform.logger.child({ component: 'gateway' });
-  const audit = AuditLog.open(platform.dataDir, (error) => logger.error({ err: error instanceof Error ? redactText(error.message) : 'non-error thrown' }, 'audit write failed; rows kept queued'));
+  const audit = await AuditLog.open({ dataDir: platform.dataDir, database: platform.config.database, onFlushError: (error) => logger.error({ err: error instanceof Error ? redactText(error.message) : 'non-error thrown' }, 'audit write failed; rows kept queued') });
   const box = SealedBox.fromDataDir(platform.dataDir);
   const served = new Map<string, ServedGateway>();
   const routes = new Map<string, GatewayEndpoint>();
@@ -185,7 +185,7 @@ export async function createGateway(platform: Platform, deps: GatewayDeps): Prom
     for (const config of configs) mount(await build(config));
   } catch (error) {
     for (const gateway of served.values()) await gateway.close();
-    audit.close();
+    await audit.close();
     throw error;
   }
 
@@ -235,7 +235,7 @@ export async function createGateway(platform: Platform, deps: GatewayDeps): Prom
     async close(): Promise<void> {
       for (const gateway of [...served.values()].reverse()) await gateway.close();
       served.clear();
-      await Promise.resolve(audit.close()).catch(() => undefined);
+      await audit.close().catch(() => undefined);
     },
   };
 }

@@ -203,7 +203,9 @@ export class GatewayEndpoint {
       outcome: reason,
       durationMs: 0,
       detail: redactText(message).slice(0, 500),
-    });
+    })
+      // queued and retried; AuditLog's onFlushError logs the failure
+      ?.catch(() => undefined);
   }
 
   /** The bearer token, read by `@gatehouse/auth`'s one bearer reader (one header, `Bearer` + one space + token). */

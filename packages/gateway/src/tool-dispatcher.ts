@@ -95,7 +95,16 @@ export class ToolDispatcher {
 
   readonly #definitions = new WeakMap<readonly CatalogTool[], ToolDefinition[]>();
 
+  /** Answers after the call's audit row is committed: an acknowledged call is never missing from the audit log. */
   async callTool(caller: Caller, sessionId: string, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+    try {
+      return await this.#tracedCall(caller, sessionId, name, args, signal);
+    } finally {
+      await this.#deps.audit.settled();
+    }
+  }
+
+  async #tracedCall(caller: Caller, sessionId: string, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
     const parent = activeTraceContext();
     const call: ToolCall = { caller, sessionId, name, args, signal, started: performance.now(), span: undefined };
     if (!tracingEnabled() && !hasTraceContext(parent)) return this.#callTool(call);
@@ -129,24 +138,22 @@ export class ToolDispatcher {
       if (outcome !== 'ok') failSpan(span.span, outcome);
     }
     publishToolCall({ gateway: this.#deps.gatewayName, target, decision, outcome });
-    try {
-      this.#deps.audit.record({
-        time: new Date(this.#deps.now()).toISOString(),
-        gateway: this.#deps.gatewayName,
-        user: caller.username || caller.subject,
-        issuer: caller.issuer,
-        clientId: caller.clientId ?? '',
-        session: call.sessionId,
-        tool: call.name,
-        target,
-        decision,
-        outcome,
-        durationMs: Math.round((performance.now() - call.started) * 10) / 10,
-        detail: ending.detail ?? '',
-      });
-    } catch (error) {
-      this.#deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed');
-    }
+    this.#deps.audit.record({
+      time: new Date(this.#deps.now()).toISOString(),
+      gateway: this.#deps.gatewayName,
+      user: caller.username || caller.subject,
+      issuer: caller.issuer,
+      clientId: caller.clientId ?? '',
+      session: call.sessionId,
+      tool: call.name,
+      target,
+      decision,
+      outcome,
+      durationMs: Math.round((performance.now() - call.started) * 10) / 10,
+      detail: ending.detail ?? '',
+    })
+      // the row stays queued and is retried; AuditLog's onFlushError logs the failure
+      .catch(() => undefined);
   }
 
   /** tools/call as its steps: find → decide → acquire → credentials → call → record. Every refusal comes before the target is contacted. */

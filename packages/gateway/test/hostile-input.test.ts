@@ -70,7 +70,7 @@ describe('hostile MCP input is refused, audited and never reaches a target', () 
       { functions },
       { dataDir },
     );
-    audit = AuditLog.open(dataDir);
+    audit = await AuditLog.open({ dataDir });
     token = issuer.sign({ sub: 'mallory-sub', username: 'mallory' });
     const connected = await connectClient(`${stack.baseUrl}/mcp`, token);
     client = connected.client;
@@ -82,7 +82,7 @@ describe('hostile MCP input is refused, audited and never reaches a target', () 
   after(async () => {
     await client.close();
     await stack.close();
-    audit.close();
+    await audit.close();
     await upstream.close();
     await issuer.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -98,8 +98,8 @@ describe('hostile MCP input is refused, audited and never reaches a target', () 
   const statelessHeaders = (tool: string): Record<string, string> => ({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': tool });
 
   /** The rows written since `count` rows existed. */
-  const rowsAfter = (count: number): AuditRecord[] => audit.query({ limit: 10_000 }).slice(count);
-  const rowCount = (): number => audit.query({ limit: 10_000 }).length;
+  const rowsAfter = async (count: number): Promise<AuditRecord[]> => (await audit.query({ limit: 10_000 })).slice(count);
+  const rowCount = async (): Promise<number> => (await audit.query({ limit: 10_000 })).length;
 
   /** What every refusal and denial must never carry: a stack, a server path, zod's issue list. */
   function assertNoInternals(text: string): void {
@@ -111,12 +111,12 @@ describe('hostile MCP input is refused, audited and never reaches a target', () 
   async function expectRefused(send: () => Promise<unknown>, expected: { tool: string; reason: RegExp }): Promise<void> {
     const receivedBefore = received.length;
     const upstreamBefore = upstream.requests.length;
-    const rowsBefore = rowCount();
+    const rowsBefore = await rowCount();
     const logBefore = stack.logs().length;
     await send();
     assert.equal(received.length, receivedBefore, 'the function target received nothing');
     assert.equal(upstream.requests.length, upstreamBefore, 'the MCP target received nothing');
-    const rows = rowsAfter(rowsBefore);
+    const rows = await rowsAfter(rowsBefore);
     assert.equal(rows.length, 1, `one audit row: ${JSON.stringify(rows)}`);
     const row = rows[0]!;
     assert.deepEqual({ user: row.user, tool: row.tool, decision: row.decision, outcome: row.outcome }, { user: 'mallory', tool: expected.tool, decision: 'deny', outcome: 'refused' });
@@ -262,7 +262,7 @@ describe('hostile MCP input is refused, audited and never reaches a target', () 
     const message = "Policy decision DENY for fn___record: no policy permits it (default deny). Ask an administrator of gateway default to permit it in the gateway's Cedar policy";
     const denial = { code: -32003, message, data: { decision: 'DENY', policies: [] } };
     const receivedBefore = received.length;
-    const rowsBefore = rowCount();
+    const rowsBefore = await rowCount();
     const logBefore = stack.logs().length;
     await assert.rejects(client.callTool({ name: 'fn___record', arguments: { note: 'no ticket' } }), (error: unknown) => {
       assert.ok(error instanceof McpError);
@@ -274,7 +274,7 @@ describe('hostile MCP input is refused, audited and never reaches a target', () 
     assert.deepEqual((await post(`[${call(50)}]`)).json, { jsonrpc: '2.0', id: 50, error: denial });
     assert.deepEqual((await post(call(51), statelessHeaders('fn___record'))).json, { jsonrpc: '2.0', id: 51, error: denial });
     assert.equal(received.length, receivedBefore, 'the target received nothing');
-    const rows = rowsAfter(rowsBefore);
+    const rows = await rowsAfter(rowsBefore);
     assert.deepEqual(rows.map((row) => [row.user, row.tool, row.decision, row.outcome]), [0, 1, 2].map(() => ['mallory', 'fn___record', 'deny', 'denied']));
     const log = stack.logs().slice(logBefore);
     assert.ok(log.includes(path.join(dataDir, 'policies', 'default.cedar')), 'the administrator finds the file in the server log');

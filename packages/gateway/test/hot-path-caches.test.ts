@@ -76,14 +76,14 @@ describe('hot-path caches keep decisions and records exact', () => {
     const answers = await Promise.allSettled(buckets.map((bucket) => client.callTool({ name: 'fn___bucket_read', arguments: { bucket } })));
     await client.close();
     await stack.close();
-    const log = AuditLog.open(dataDir);
+    const log = await AuditLog.open({ dataDir });
     try {
-      const rows = log.query({ user: 'bob', limit: 1000 });
+      const rows = await log.query({ user: 'bob', limit: 1000 });
       const tally = (rowsOrAnswers: string[]): Record<string, number> => rowsOrAnswers.reduce<Record<string, number>>((counts, key) => ({ ...counts, [key]: (counts[key] ?? 0) + 1 }), {});
       assert.deepEqual(tally(rows.map((row) => row.outcome)), tally(answers.map((answer) => (answer.status === 'fulfilled' ? 'ok' : 'denied'))));
       assert.equal(rows.length, 25);
     } finally {
-      log.close();
+      await log.close();
     }
   });
 });

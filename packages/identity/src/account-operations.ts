@@ -47,10 +47,10 @@ function failedCode(result: 'mismatch' | 'absent' | 'expired'): never {
   throw new CognitoError('CodeMismatchException', 'Invalid verification code provided, please try again.');
 }
 
-function sendAttributeCodes(context: IdentityContext, user: UserRecord, attributes: readonly string[]): ReturnType<typeof deliveryDetails>[] {
+async function sendAttributeCodes(context: IdentityContext, user: UserRecord, attributes: readonly string[]): Promise<ReturnType<typeof deliveryDetails>[]> {
   const details: ReturnType<typeof deliveryDetails>[] = [];
   for (const attribute of attributes) {
-    const code = context.codes.issue(user.poolId, user.username, `verify:${attribute}`, CODE_TTL_MS);
+    const code = await context.codes.issue(user.poolId, user.username, `verify:${attribute}`, CODE_TTL_MS);
     details.push(send(context, user, attribute, `Your ${attribute} verification code`, `Your verification code is ${code}`));
   }
   return details;
@@ -62,17 +62,17 @@ function sendAttributeCodes(context: IdentityContext, user: UserRecord, attribut
  */
 async function updateAttributes(context: IdentityContext, user: UserRecord, update: ReturnType<typeof applyAttributeUpdate>): Promise<ReturnType<typeof deliveryDetails>[]> {
   for (const attribute of update.needVerification) await limitSends(context, user.poolId, user.username, `verify:${attribute}`);
-  context.atomically(() => {
-    for (const attribute of update.changed) context.codes.discard(user.poolId, user.username, `verify:${attribute}`);
-    context.users.updateAttributes(user.poolId, user.username, update.attributes);
+  await context.atomically(async () => {
+    for (const attribute of update.changed) await context.codes.discard(user.poolId, user.username, `verify:${attribute}`);
+    await context.users.updateAttributes(user.poolId, user.username, update.attributes);
   });
-  return sendAttributeCodes(context, context.users.user(user.poolId, user.username)!, update.needVerification);
+  return await sendAttributeCodes(context, (await context.users.user(user.poolId, user.username))!, update.needVerification);
 }
 
 /** A verified e-mail is a sign-in alias, so two users cannot both hold the same one. */
-function refuseTakenAlias(context: IdentityContext, user: UserRecord, attributes: Readonly<Record<string, string>>): void {
+async function refuseTakenAlias(context: IdentityContext, user: UserRecord, attributes: Readonly<Record<string, string>>): Promise<void> {
   if (attributes.email_verified !== 'true' || !attributes.email) return;
-  if (context.users.verifiedEmailOwner(user.poolId, attributes.email, user.username)) {
+  if (await context.users.verifiedEmailOwner(user.poolId, attributes.email, user.username)) {
     throw new CognitoError('AliasExistsException', 'An account with the given email already exists.');
   }
 }
@@ -86,9 +86,9 @@ function refuseTakenAlias(context: IdentityContext, user: UserRecord, attributes
 export const accountOperations: Record<string, Operation> = {
   async ForgotPassword(context, body) {
     const input = parseInput(forgotPasswordSchema, body);
-    const { client, pool } = clientFor(context, input.ClientId);
+    const { client, pool } = await clientFor(context, input.ClientId);
     checkSecretHash(client, [input.Username], input.SecretHash);
-    const user = context.users.findUser(pool.id, input.Username);
+    const user = await context.users.findUser(pool.id, input.Username);
     if (!user) {
       if (hidesUserExistence(pool, client)) return { CodeDeliveryDetails: SIMULATED_DELIVERY };
       throw new CognitoError('UserNotFoundException', 'User does not exist.');
@@ -97,30 +97,30 @@ export const accountOperations: Record<string, Operation> = {
     // as Cognito: a user who never chose a password signs in with the temporary one (NEW_PASSWORD_REQUIRED)
     if (user.status === 'FORCE_CHANGE_PASSWORD') throw new CognitoError('NotAuthorizedException', 'User password cannot be reset in the current state.');
     await limitSends(context, pool.id, user.username, 'reset-password');
-    const code = context.codes.issue(pool.id, user.username, 'reset-password', RESET_CODE_TTL_MS);
+    const code = await context.codes.issue(pool.id, user.username, 'reset-password', RESET_CODE_TTL_MS);
     return { CodeDeliveryDetails: send(context, user, 'email', 'Your password reset code', `Your password reset code is ${code}`) };
   },
   async ConfirmForgotPassword(context, body, caller) {
     const input = parseInput(confirmForgotPasswordSchema, body);
-    const { client, pool } = clientFor(context, input.ClientId);
+    const { client, pool } = await clientFor(context, input.ClientId);
     checkSecretHash(client, [input.Username], input.SecretHash);
     // every spelling of a name counts together, as for ConfirmSignUp and sign-in
     const failures = `identity:code-failures:${pool.id}:${usernameKey(input.Username, false)}:${caller.ip}`;
     if (Number((await context.store.get(failures)) ?? 0) >= MAX_CODE_FAILURES) throw new CognitoError('TooManyFailedAttemptsException', 'Too many failed attempts. Wait before trying again.');
-    const user = context.users.findUser(pool.id, input.Username);
+    const user = await context.users.findUser(pool.id, input.Username);
     if (!user && !hidesUserExistence(pool, client)) throw new CognitoError('UserNotFoundException', 'User does not exist.');
     // the policy is checked before the code is spent, so a weak password does not cost the user their code
     const secrets = await passwordSecrets(pool.id, user?.username ?? input.Username, input.Password);
-    const result = user ? context.codes.check(pool.id, user.username, 'reset-password', input.ConfirmationCode) : 'absent';
+    const result = user ? await context.codes.check(pool.id, user.username, 'reset-password', input.ConfirmationCode) : 'absent';
     if (result !== 'ok') {
       if (result !== 'expired') await context.store.increment(failures, 900);
       return failedCode(result);
     }
     if (!user) return failedCode('absent');
-    context.atomically(() => {
-      context.users.setPassword(pool.id, user.username, secrets, user.status === 'UNCONFIRMED' ? 'UNCONFIRMED' : 'CONFIRMED');
+    await context.atomically(async () => {
+      await context.users.setPassword(pool.id, user.username, secrets, user.status === 'UNCONFIRMED' ? 'UNCONFIRMED' : 'CONFIRMED');
       // a reset usually follows a lost or stolen password: the sign-ins made with the old one end
-      context.tokens.revokeUser(pool.id, user.username);
+      await context.tokens.revokeUser(pool.id, user.username);
     });
     return {};
   },
@@ -135,25 +135,25 @@ export const accountOperations: Record<string, Operation> = {
     verifiedFlagOf(input.AttributeName);
     if (!Object.hasOwn(user.attributes, input.AttributeName) || !user.attributes[input.AttributeName]) throw new CognitoError('InvalidParameterException', `AttributeName: the user has no ${input.AttributeName}`);
     await limitSends(context, user.poolId, user.username, `verify:${input.AttributeName}`);
-    const [details] = sendAttributeCodes(context, user, [input.AttributeName]);
+    const [details] = await sendAttributeCodes(context, user, [input.AttributeName]);
     return { CodeDeliveryDetails: details };
   },
   async VerifyUserAttribute(context, body) {
     const input = parseInput(verifyAttributeSchema, body);
     const user = await userFromAccessToken(context, input.AccessToken);
     const flag = verifiedFlagOf(input.AttributeName);
-    const result = context.codes.check(user.poolId, user.username, `verify:${input.AttributeName}` as CodePurpose, input.Code);
+    const result = await context.codes.check(user.poolId, user.username, `verify:${input.AttributeName}` as CodePurpose, input.Code);
     if (result !== 'ok') return failedCode(result);
     const attributes = { ...user.attributes, [flag]: 'true' };
-    refuseTakenAlias(context, user, attributes);
-    context.users.updateAttributes(user.poolId, user.username, attributes);
+    await refuseTakenAlias(context, user, attributes);
+    await context.users.updateAttributes(user.poolId, user.username, attributes);
     return {};
   },
   async ResendConfirmationCode(context, body) {
     const input = parseInput(forgotPasswordSchema, body);
-    const { client, pool } = clientFor(context, input.ClientId);
+    const { client, pool } = await clientFor(context, input.ClientId);
     checkSecretHash(client, [input.Username], input.SecretHash);
-    const user = context.users.user(pool.id, input.Username);
+    const user = await context.users.user(pool.id, input.Username);
     if (!user) {
       if (hidesUserExistence(pool, client)) return { CodeDeliveryDetails: SIMULATED_DELIVERY };
       throw new CognitoError('UserNotFoundException', 'User does not exist.');
@@ -161,14 +161,14 @@ export const accountOperations: Record<string, Operation> = {
     if (user.status !== 'UNCONFIRMED') throw new CognitoError('InvalidParameterException', 'User is already confirmed.');
     await limitSends(context, pool.id, user.username, 'sign-up');
     const code = sixDigitCode();
-    context.users.setConfirmationCode(pool.id, user.username, `${code}:${context.now() + CODE_TTL_MS}`);
+    await context.users.setConfirmationCode(pool.id, user.username, `${code}:${context.now() + CODE_TTL_MS}`);
     return { CodeDeliveryDetails: send(context, user, 'email', 'Your verification code', `Your confirmation code is ${code}`) };
   },
   async DeleteUser(context, body) {
     const user = await userFromAccessToken(context, parseInput(accessTokenOnlySchema, body).AccessToken);
-    context.atomically(() => {
-      context.tokens.revokeUser(user.poolId, user.username);
-      context.users.deleteUser(user.poolId, user.username);
+    await context.atomically(async () => {
+      await context.tokens.revokeUser(user.poolId, user.username);
+      await context.users.deleteUser(user.poolId, user.username);
     });
     return {};
   },
@@ -191,20 +191,20 @@ export const accountOperations: Record<string, Operation> = {
 export const adminAccountOperations: Record<string, Operation> = {
   async AdminResetUserPassword(context, body) {
     const input = parseInput(adminResetUserPasswordSchema, body);
-    const user = userOf(context, input.UserPoolId, input.Username);
-    context.atomically(() => {
-      context.users.setStatus(user.poolId, user.username, 'RESET_REQUIRED');
-      context.tokens.revokeUser(user.poolId, user.username);
+    const user = await userOf(context, input.UserPoolId, input.Username);
+    await context.atomically(async () => {
+      await context.users.setStatus(user.poolId, user.username, 'RESET_REQUIRED');
+      await context.tokens.revokeUser(user.poolId, user.username);
     });
-    const code = context.codes.issue(user.poolId, user.username, 'reset-password', RESET_CODE_TTL_MS);
+    const code = await context.codes.issue(user.poolId, user.username, 'reset-password', RESET_CODE_TTL_MS);
     send(context, user, 'email', 'Your password reset code', `Your password was reset by an administrator. Your password reset code is ${code}`);
     return {};
   },
   async AdminUpdateUserAttributes(context, body) {
     const input = parseInput(adminUpdateUserAttributesSchema, body);
-    const user = userOf(context, input.UserPoolId, input.Username);
+    const user = await userOf(context, input.UserPoolId, input.Username);
     const update = applyAttributeUpdate(user, input.UserAttributes, 'admin');
-    refuseTakenAlias(context, user, update.attributes);
+    await refuseTakenAlias(context, user, update.attributes);
     await updateAttributes(context, user, update);
     return {};
   },

@@ -29,7 +29,7 @@ const SEARCHABLE = ['username', 'email', 'phone_number', 'name', 'given_name', '
  * the user that name signs in as (`lookup`: case- and width-folded as the pool compares names), so it finds the same
  * user AdminGetUser does.
  */
-function filterMatcher(filter: string | undefined, lookup: (username: string) => UserRecord | undefined): (user: UserRecord) => boolean {
+async function filterMatcher(filter: string | undefined, lookup: (username: string) => Promise<UserRecord | undefined>): Promise<(user: UserRecord) => boolean> {
   if (!filter) return () => true;
   const match = /^\s*([\w:]+)\s*(\^?=)\s*"((?:[^"\\]|\\.)*)"\s*$/.exec(filter);
   if (!match) throw new CognitoError('InvalidParameterException', 'Filter must look like attribute = "value" or attribute ^= "value"');
@@ -37,7 +37,7 @@ function filterMatcher(filter: string | undefined, lookup: (username: string) =>
   if (!SEARCHABLE.includes(name)) throw new CognitoError('InvalidParameterException', `Filter: ${name} is not searchable; use one of ${SEARCHABLE.join(', ')}`);
   const value = quoted.replace(/\\(.)/g, '$1');
   if (name === 'username' && operator === '=') {
-    const target = lookup(value)?.username;
+    const target = (await lookup(value))?.username;
     return (user) => user.username === target;
   }
   const read = (user: UserRecord): string | undefined =>
@@ -52,13 +52,13 @@ function filterMatcher(filter: string | undefined, lookup: (username: string) =>
 export const adminOperations: Record<string, Operation> = {
   async AdminCreateUser(context, body) {
     const input = parseInput(adminCreateUserSchema, body);
-    const pool = poolOf(context, input.UserPoolId);
+    const pool = await poolOf(context, input.UserPoolId);
     const attributes = parseUserAttributes(input.UserAttributes ?? [], { by: 'admin' });
     const password = input.TemporaryPassword ?? newPassword();
     const secrets = await passwordSecrets(pool.id, input.Username, password);
     let user: UserRecord;
     try {
-      user = context.users.createUser(pool.id, { username: input.Username, ...secrets, status: 'FORCE_CHANGE_PASSWORD', attributes });
+      user = await context.users.createUser(pool.id, { username: input.Username, ...secrets, status: 'FORCE_CHANGE_PASSWORD', attributes });
     } catch (error) {
       if (error instanceof UsernameTakenError) throw new CognitoError('UsernameExistsException', 'User account already exists');
       throw error;
@@ -70,75 +70,75 @@ export const adminOperations: Record<string, Operation> = {
   },
   async AdminSetUserPassword(context, body) {
     const input = parseInput(adminSetPasswordSchema, body);
-    const user = userOf(context, input.UserPoolId, input.Username);
+    const user = await userOf(context, input.UserPoolId, input.Username);
     const secrets = await passwordSecrets(user.poolId, user.username, input.Password);
-    context.users.setPassword(user.poolId, user.username, secrets, input.Permanent ? 'CONFIRMED' : 'FORCE_CHANGE_PASSWORD');
+    await context.users.setPassword(user.poolId, user.username, secrets, input.Permanent ? 'CONFIRMED' : 'FORCE_CHANGE_PASSWORD');
     return {};
   },
   async AdminGetUser(context, body) {
     const input = parseInput(adminUserSchema, body);
-    const user = userOf(context, input.UserPoolId, input.Username);
+    const user = await userOf(context, input.UserPoolId, input.Username);
     const { Attributes, ...rest } = userShape(user);
     return { ...rest, UserAttributes: Attributes, MFAOptions: [], UserMFASettingList: [] };
   },
   async AdminDeleteUser(context, body) {
     const input = parseInput(adminUserSchema, body);
-    const user = userOf(context, input.UserPoolId, input.Username);
-    context.users.deleteUser(user.poolId, user.username);
+    const user = await userOf(context, input.UserPoolId, input.Username);
+    await context.users.deleteUser(user.poolId, user.username);
     return {};
   },
   async AdminDisableUser(context, body) {
     const input = parseInput(adminUserSchema, body);
-    const user = userOf(context, input.UserPoolId, input.Username);
-    context.atomically(() => {
-      context.users.setEnabled(user.poolId, user.username, false);
-      context.tokens.revokeUser(user.poolId, user.username);
+    const user = await userOf(context, input.UserPoolId, input.Username);
+    await context.atomically(async () => {
+      await context.users.setEnabled(user.poolId, user.username, false);
+      await context.tokens.revokeUser(user.poolId, user.username);
     });
     return {};
   },
   async AdminEnableUser(context, body) {
     const input = parseInput(adminUserSchema, body);
-    const user = userOf(context, input.UserPoolId, input.Username);
-    context.users.setEnabled(user.poolId, user.username, true);
+    const user = await userOf(context, input.UserPoolId, input.Username);
+    await context.users.setEnabled(user.poolId, user.username, true);
     return {};
   },
   async AdminConfirmSignUp(context, body) {
     const input = parseInput(adminUserSchema, body);
-    const user = userOf(context, input.UserPoolId, input.Username);
+    const user = await userOf(context, input.UserPoolId, input.Username);
     if (user.status !== 'UNCONFIRMED') throw new CognitoError('NotAuthorizedException', `User cannot be confirmed. Current status is ${user.status}`);
-    context.users.setStatus(user.poolId, user.username, 'CONFIRMED');
+    await context.users.setStatus(user.poolId, user.username, 'CONFIRMED');
     return {};
   },
   async AdminAddUserToGroup(context, body) {
     const input = parseInput(adminGroupSchema, body);
-    const user = userOf(context, input.UserPoolId, input.Username);
-    if (!context.users.groupExists(user.poolId, input.GroupName)) throw new CognitoError('ResourceNotFoundException', `Group ${input.GroupName} not found.`);
-    context.users.addToGroup(user.poolId, input.GroupName, user.username);
+    const user = await userOf(context, input.UserPoolId, input.Username);
+    if (!await context.users.groupExists(user.poolId, input.GroupName)) throw new CognitoError('ResourceNotFoundException', `Group ${input.GroupName} not found.`);
+    await context.users.addToGroup(user.poolId, input.GroupName, user.username);
     return {};
   },
   async AdminUserGlobalSignOut(context, body) {
     const input = parseInput(adminUserSchema, body);
-    const user = userOf(context, input.UserPoolId, input.Username);
-    context.tokens.revokeUser(user.poolId, user.username);
+    const user = await userOf(context, input.UserPoolId, input.Username);
+    await context.tokens.revokeUser(user.poolId, user.username);
     await context.userSignedOut(user.poolId, user.username);
     return {};
   },
   async AdminInitiateAuth(context, body, caller) {
     const input = parseInput(adminInitiateAuthSchema, body);
-    poolOf(context, input.UserPoolId);
+    await poolOf(context, input.UserPoolId);
     return initiateAuth(context, input, { ip: caller.ip, admin: true });
   },
   async AdminRespondToAuthChallenge(context, body, caller) {
     const input = parseInput(adminRespondSchema, body);
-    poolOf(context, input.UserPoolId);
+    await poolOf(context, input.UserPoolId);
     return respondToAuthChallenge(context, input, { ip: caller.ip, admin: true });
   },
   async ListUsers(context, body) {
     const input = parseInput(listUsersSchema, body);
-    const pool = poolOf(context, input.UserPoolId);
-    const matches = filterMatcher(input.Filter, (username) => context.users.user(pool.id, username));
+    const pool = await poolOf(context, input.UserPoolId);
+    const matches = await filterMatcher(input.Filter, (username) => context.users.user(pool.id, username));
     const after = readPageToken(input.PaginationToken, 'PaginationToken');
-    const page = readPage((from, batch) => context.users.usersAfter(pool.id, from, batch), (user) => user.username, after, input.Limit || 60, matches);
+    const page = await readPage((from, batch) => context.users.usersAfter(pool.id, from, batch), (user) => user.username, after, input.Limit || 60, matches);
     const wanted = input.AttributesToGet;
     const users = page.items.map((user) => {
       const shape = userShape(user);

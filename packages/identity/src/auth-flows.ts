@@ -44,10 +44,10 @@ const FLOW_PERMISSION: Record<string, string> = {
 };
 const ADMIN_ONLY = new Set(['ADMIN_USER_PASSWORD_AUTH', 'ADMIN_NO_SRP_AUTH']);
 
-export function clientFor(context: IdentityContext, clientId: string, poolId?: string): { client: ClientRecord; pool: PoolRecord } {
-  const client = context.users.clientById(clientId);
+export async function clientFor(context: IdentityContext, clientId: string, poolId?: string): Promise<{ client: ClientRecord; pool: PoolRecord }> {
+  const client = await context.users.clientById(clientId);
   if (!client || (poolId !== undefined && client.poolId !== poolId)) throw new CognitoError('ResourceNotFoundException', `User pool client ${clientId} does not exist.`);
-  const pool = context.users.poolById(client.poolId)!;
+  const pool = (await context.users.poolById(client.poolId))!;
   return { client, pool };
 }
 
@@ -116,7 +116,7 @@ export async function initiateAuth(
   input: { AuthFlow: string; ClientId: string; AuthParameters?: Record<string, string> | undefined; UserPoolId?: string | undefined },
   caller: CallerInfo,
 ): Promise<AuthResponse> {
-  const { client, pool } = clientFor(context, input.ClientId, input.UserPoolId);
+  const { client, pool } = await clientFor(context, input.ClientId, input.UserPoolId);
   const flow = input.AuthFlow;
   const permission = FLOW_PERMISSION[flow];
   if (!permission || (ADMIN_ONLY.has(flow) && !caller.admin) || (!caller.admin && flow.startsWith('ADMIN_'))) {
@@ -129,7 +129,7 @@ export async function initiateAuth(
 
   const username = param(parameters, 'USERNAME');
   await checkThrottle(context, pool.id, username, caller.ip);
-  const user = context.users.findUser(pool.id, username);
+  const user = await context.users.findUser(pool.id, username);
   checkSecretHash(client, user ? [username, user.username] : [username], parameters?.SECRET_HASH);
 
   if (flow === 'USER_SRP_AUTH') return srpStart(context, pool, client, username, user, param(parameters, 'SRP_A'));
@@ -142,14 +142,14 @@ export async function initiateAuth(
 
 async function refreshFlow(context: IdentityContext, pool: PoolRecord, client: ClientRecord, parameters: Record<string, string> | undefined): Promise<AuthResponse> {
   const token = param(parameters, 'REFRESH_TOKEN');
-  const lookup = context.tokens.lookupRefresh(token);
+  const lookup = await context.tokens.lookupRefresh(token);
   if (lookup.state === 'reused') {
     // a rotated-away token presented again: treat as stolen and end that sign-in
-    context.tokens.revokeFamily(lookup.record.family, lookup.record.expiresAt);
+    await context.tokens.revokeFamily(lookup.record.family, lookup.record.expiresAt);
     throw new CognitoError('NotAuthorizedException', 'Refresh Token has been revoked');
   }
   if (lookup.state === 'invalid' || lookup.record.clientId !== client.id) throw new CognitoError('NotAuthorizedException', 'Invalid Refresh Token');
-  const user = context.users.user(pool.id, lookup.record.username);
+  const user = await context.users.user(pool.id, lookup.record.username);
   if (!user) throw new CognitoError('NotAuthorizedException', 'Invalid Refresh Token');
   checkSecretHash(client, [user.username, user.sub, parameters?.USERNAME ?? user.username], parameters?.SECRET_HASH);
   if (!user.enabled) throw new CognitoError('NotAuthorizedException', 'User is disabled.');
@@ -164,7 +164,7 @@ async function srpStart(context: IdentityContext, pool: PoolRecord, client: Clie
   const userId = user?.username ?? username;
   // an unknown user gets a challenge that looks the same, costs the same and can never be answered (no user enumeration)
   const real = user?.srpVerifier && user.srpSalt ? { salt: user.srpSalt, verifier: user.srpVerifier } : undefined;
-  const { salt, verifier } = real ?? decoySrp(context, pool.id, userId);
+  const { salt, verifier } = real ?? await decoySrp(context, pool.id, userId);
   const step = startServer(verifier);
   const secretBlock = randomBytes(64).toString('base64');
   const session = await newChallenge(context, {
@@ -182,13 +182,13 @@ export async function respondToAuthChallenge(
   input: { ChallengeName: string; ClientId: string; Session?: string | undefined; ChallengeResponses?: Record<string, string> | undefined; UserPoolId?: string | undefined },
   caller: CallerInfo,
 ): Promise<AuthResponse> {
-  const { client, pool } = clientFor(context, input.ClientId, input.UserPoolId);
+  const { client, pool } = await clientFor(context, input.ClientId, input.UserPoolId);
   const responses = input.ChallengeResponses;
   if (input.ChallengeName === 'PASSWORD_VERIFIER') {
     const session = await takeChallenge(context, input.Session, 'PASSWORD_VERIFIER', client.id);
     const srp = session.srp!;
     await checkThrottle(context, pool.id, session.username, caller.ip);
-    const user = context.users.user(pool.id, session.username);
+    const user = await context.users.user(pool.id, session.username);
     checkSecretHash(client, [session.username, param(responses, 'USERNAME')], responses?.SECRET_HASH);
     const secretBlock = param(responses, 'PASSWORD_CLAIM_SECRET_BLOCK');
     const timestamp = param(responses, 'TIMESTAMP');
@@ -203,13 +203,13 @@ export async function respondToAuthChallenge(
   if (input.ChallengeName === 'NEW_PASSWORD_REQUIRED') {
     const newPassword = param(responses, 'NEW_PASSWORD');
     const session = await takeChallenge(context, input.Session, 'NEW_PASSWORD_REQUIRED', client.id);
-    const user = context.users.user(pool.id, session.username);
+    const user = await context.users.user(pool.id, session.username);
     if (!user || user.status !== 'FORCE_CHANGE_PASSWORD') throw new CognitoError('NotAuthorizedException', 'Invalid session for the user.');
     checkSecretHash(client, [user.username, responses?.USERNAME ?? user.username], responses?.SECRET_HASH);
     const attributes = challengeAttributes(user, responses ?? {});
     const secrets = await passwordSecrets(pool.id, user.username, newPassword);
-    context.users.setPassword(pool.id, user.username, secrets, 'CONFIRMED', attributes);
-    return completeSignIn(context, pool, client, context.users.user(pool.id, user.username)!, caller.ip);
+    await context.users.setPassword(pool.id, user.username, secrets, 'CONFIRMED', attributes);
+    return completeSignIn(context, pool, client, (await context.users.user(pool.id, user.username))!, caller.ip);
   }
   throw new CognitoError('InvalidParameterException', `Unsupported ChallengeName ${input.ChallengeName}`);
 }
@@ -228,7 +228,7 @@ function challengeAttributes(user: UserRecord, responses: Record<string, string>
  */
 export async function checkPassword(context: IdentityContext, pool: PoolRecord, username: string, password: string, ip: string): Promise<UserRecord> {
   await checkThrottle(context, pool.id, username, ip);
-  const user = context.users.findUser(pool.id, username);
+  const user = await context.users.findUser(pool.id, username);
   const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
   if (!user || !ok) return recordFailure(context, pool, username, ip, user !== undefined);
   await context.store.delete(failureKey(pool.id, user.username, ip));
@@ -241,8 +241,8 @@ export async function checkPassword(context: IdentityContext, pool: PoolRecord, 
  * Salt and verifier for a user that does not exist: stable per username (a repeated probe sees the same salt,
  * as with a real user) and as cheap as a lookup, derived from a per-installation key.
  */
-function decoySrp(context: IdentityContext, poolId: string, username: string): { salt: string; verifier: string } {
-  const key = context.users.metaOrCreate('srp-decoy-key', () => randomBytes(32).toString('hex'));
+async function decoySrp(context: IdentityContext, poolId: string, username: string): Promise<{ salt: string; verifier: string }> {
+  const key = await context.users.metaOrCreate('srp-decoy-key', () => randomBytes(32).toString('hex'));
   const derive = (label: string, length: number): string => {
     let out = '';
     for (let block = 0; out.length < length * 2; block++) out += createHmac('sha256', key).update(`${label}|${block}|${poolId}|${username}`).digest('hex');

@@ -38,10 +38,10 @@ export class AuthorizeRedirectError extends Error {
 export const AUTHORIZE_PARAMETERS = ['response_type', 'client_id', 'redirect_uri', 'state', 'scope', 'nonce', 'code_challenge', 'code_challenge_method'] as const;
 
 /** Validates `/oauth2/authorize` parameters in the order that decides where errors may go. */
-export function parseAuthorizeRequest(context: IdentityContext, parameters: Readonly<Record<string, string | undefined>>): AuthorizeRequest {
+export async function parseAuthorizeRequest(context: IdentityContext, parameters: Readonly<Record<string, string | undefined>>): Promise<AuthorizeRequest> {
   const clientId = parameters.client_id;
   if (!clientId) throw new AuthorizePageError('client_id is required.');
-  const client = context.users.clientById(clientId);
+  const client = await context.users.clientById(clientId);
   if (!client) throw new AuthorizePageError('The client_id is not a registered app client.');
   const redirectUri = parameters.redirect_uri;
   if (!redirectUri) throw new AuthorizePageError('redirect_uri is required.');
@@ -62,7 +62,7 @@ export function parseAuthorizeRequest(context: IdentityContext, parameters: Read
   if (unknown.length > 0) fail('invalid_scope', `Scope not allowed for this client: ${unknown.join(' ')}`);
   if (parameters.nonce !== undefined && parameters.nonce.length > 512) fail('invalid_request', 'nonce is too long');
   if (state !== undefined && state.length > 2048) fail('invalid_request', 'state is too long');
-  const pool = context.users.poolById(client.poolId)!;
+  const pool = (await context.users.poolById(client.poolId))!;
   return { client, pool, redirectUri, scope: [...new Set(requested)].join(' '), state, nonce: parameters.nonce, codeChallenge: parameters.code_challenge! };
 }
 

@@ -4,8 +4,7 @@ import path from 'node:path';
 import type { AppClientConfig, UserPoolConfig, Platform } from '@gatehouse/core';
 import type { UserStore, ClientSettings, PoolRecord } from './user-store.ts';
 import type { KeyStore } from './key-store.ts';
-import type { Database } from '@gatehouse/core';
-import { inTransaction } from './in-transaction.ts';
+import type { SqlDatabase } from '@gatehouse/core';
 import { hashPassword } from './password-hash.ts';
 import { createVerifier } from './srp.ts';
 import type { AccessKeyStore } from './access-key-store.ts';
@@ -85,44 +84,45 @@ function serviceClientSettings(): ClientSettings {
 }
 
 /** Creates or updates every declared pool, its clients, groups, keys and the two service clients; ids are kept by name. */
-export function bootstrapPools(platform: Platform, database: Database, users: UserStore, keys: KeyStore): PoolRecord[] {
+export async function bootstrapPools(platform: Platform, database: SqlDatabase, users: UserStore, keys: KeyStore): Promise<PoolRecord[]> {
   const pools: PoolRecord[] = [];
-  inTransaction(database, () => {
+  await database.transaction(async () => {
+    pools.length = 0; // PostgreSQL may run this again after a serialization conflict
     for (const config of poolConfigs(platform)) {
-      const existing = users.poolByName(config.poolName);
+      const existing = await users.poolByName(config.poolName);
       const id = config.userPoolId ?? existing?.id ?? newPoolId(platform.config.region);
       if (existing && existing.id !== id) throw new Error(`identity: pool "${config.poolName}" already exists with id ${existing.id}; cannot change it to ${id}`);
       const caseSensitive = config.usernameConfiguration.caseSensitive;
-      const storedCase = existing && users.storedCaseSensitivity(existing.id);
+      const storedCase = existing && await users.storedCaseSensitivity(existing.id);
       if (storedCase !== undefined && storedCase !== caseSensitive) {
         throw new Error(
           `identity: pool "${config.poolName}" was created with usernameConfiguration.caseSensitive: ${storedCase}; it cannot be changed (as in Cognito). ` +
             `Set it back, or declare a new pool.`,
         );
       }
-      users.upsertPool(id, config.poolName, {
+      await users.upsertPool(id, config.poolName, {
         signUpEnabled: config.signUpEnabled,
         preventUserExistenceErrors: config.preventUserExistenceErrors,
         caseSensitive,
         resourceServers: config.resourceServers.map((server) => ({ identifier: server.identifier, scopes: server.scopes.map((scope) => scope.scopeName) })),
       });
       const groups = pools.length === 0 ? [...DEFAULT_GROUPS, ...config.groups] : config.groups;
-      for (const group of groups) users.ensureGroup(id, group.groupName, group.description);
+      for (const group of groups) await users.ensureGroup(id, group.groupName, group.description);
       for (const client of config.clients) {
-        const current = users.clientByName(id, client.clientName);
+        const current = await users.clientByName(id, client.clientName);
         const clientId = client.clientId ?? current?.id ?? newClientId();
         if (current && current.id !== clientId) throw new Error(`identity: client "${client.clientName}" already exists with id ${current.id}; cannot change it to ${clientId}`);
-        users.upsertClient({ id: clientId, poolId: id, name: client.clientName, secret: current?.secret ?? (client.generateSecret ? newClientSecret() : undefined), settings: clientSettings(client) });
+        await users.upsertClient({ id: clientId, poolId: id, name: client.clientName, secret: current?.secret ?? (client.generateSecret ? newClientSecret() : undefined), settings: clientSettings(client) });
       }
       for (const name of Object.values(SERVICE_CLIENTS)) {
-        const current = users.clientByName(id, name);
-        users.upsertClient({ id: current?.id ?? newClientId(), poolId: id, name, secret: current?.secret ?? newClientSecret(), settings: serviceClientSettings() });
+        const current = await users.clientByName(id, name);
+        await users.upsertClient({ id: current?.id ?? newClientId(), poolId: id, name, secret: current?.secret ?? newClientSecret(), settings: serviceClientSettings() });
       }
-      pools.push(users.poolById(id)!);
+      pools.push((await users.poolById(id))!);
     }
     // every stored pool, declared or not (an undeclared one is still served), so no old row is left unkeyed
-    for (const pool of users.listPools()) {
-      for (const clash of users.assignUsernameKeys(pool.id)) {
+    for (const pool of await users.listPools()) {
+      for (const clash of await users.assignUsernameKeys(pool.id)) {
         platform.logger.warn(
           { pool: pool.name, username: clash.username, clashesWith: clash.clashesWith },
           `identity: users "${clash.username}" and "${clash.clashesWith}" differ only in case or character width; "${clash.clashesWith}" keeps that name ` +
@@ -131,7 +131,7 @@ export function bootstrapPools(platform: Platform, database: Database, users: Us
       }
     }
   });
-  for (const pool of pools) keys.ensureKeys(pool.id);
+  for (const pool of pools) await keys.ensureKeys(pool.id);
   return pools;
 }
 
@@ -140,29 +140,29 @@ export function bootstrapPools(platform: Platform, database: Database, users: Us
  * Returns the one-time password when this call created the user.
  */
 export async function bootstrapAdmin(
-  database: Database, users: UserStore, accessKeys: AccessKeyStore, pool: PoolRecord,
+  database: SqlDatabase, users: UserStore, accessKeys: AccessKeyStore, pool: PoolRecord,
 ): Promise<{ username: string; password: string } | undefined> {
-  if (users.meta('admin-bootstrapped') === 'yes') return undefined;
+  if (await users.meta('admin-bootstrapped') === 'yes') return undefined;
   const password = newPassword();
   const passwordHash = await hashPassword(password);
   const srp = createVerifier(pool.id.split('_')[1] ?? '', 'admin', password);
   let created = false;
-  inTransaction(database, () => {
-    if (users.meta('admin-bootstrapped') === 'yes') return;
-    if (!users.user(pool.id, 'admin')) {
-      users.createUser(pool.id, { username: 'admin', passwordHash, srpSalt: srp.salt, srpVerifier: srp.verifier, status: 'CONFIRMED', attributes: {} }, ['ops-readwrite']);
+  await database.transaction(async () => {
+    if (await users.meta('admin-bootstrapped') === 'yes') return;
+    if (!await users.user(pool.id, 'admin')) {
+      await users.createUser(pool.id, { username: 'admin', passwordHash, srpSalt: srp.salt, srpVerifier: srp.verifier, status: 'CONFIRMED', attributes: {} }, ['ops-readwrite']);
       created = true;
     }
-    accessKeys.create('admin');
-    users.setMeta('admin-bootstrapped', 'yes');
+    await accessKeys.create('admin');
+    await users.setMeta('admin-bootstrapped', 'yes');
   });
   return created ? { username: 'admin', password } : undefined;
 }
 
 /** (Re)writes `{dataDir}/admin-credentials` from the stored admin key; atomic rename, mode 0600. */
-export function writeAdminCredentials(dataDir: string, accessKeys: AccessKeyStore, region: string): string {
+export async function writeAdminCredentials(dataDir: string, accessKeys: AccessKeyStore, region: string): Promise<string> {
   const file = path.join(dataDir, 'admin-credentials');
-  const key = accessKeys.firstFor('admin');
+  const key = await accessKeys.firstFor('admin');
   if (!key) return file;
   if (existsSync(file)) return file;
   mkdirSync(dataDir, { recursive: true });

@@ -18,13 +18,13 @@ function basicCredentials(request: IncomingMessage): { id: string; secret: strin
  * client_secret_basic, client_secret_post, or a public client naming itself with client_id.
  * A client that has a secret must always prove it.
  */
-export function authenticateClient(context: IdentityContext, request: IncomingMessage, form: Record<string, string>): ClientRecord {
+export async function authenticateClient(context: IdentityContext, request: IncomingMessage, form: Record<string, string>): Promise<ClientRecord> {
   const basic = basicCredentials(request);
   const id = basic?.id ?? form.client_id;
   if (!id) throw new OAuthError('invalid_client', 'Client authentication is required: send client_id (and client_secret for confidential clients)');
   if (basic && form.client_id !== undefined && form.client_id !== basic.id) throw new OAuthError('invalid_request', 'client_id in the body differs from the Basic credentials');
   const secret = basic?.secret ?? form.client_secret;
-  const client = context.users.clientById(id);
+  const client = await context.users.clientById(id);
   if (!client) throw new OAuthError('invalid_client', 'Unknown client');
   if (client.secret) {
     if (!secret || !constantTimeEqual(secret, client.secret)) throw new OAuthError('invalid_client', 'Client authentication failed');

@@ -1,6 +1,5 @@
 import { createHash, randomInt } from 'node:crypto';
-import type { Database } from '@gatehouse/core';
-import { inTransaction } from './in-transaction.ts';
+import type { SqlDatabase } from '@gatehouse/core';
 import { constantTimeEqual } from './client-secret.ts';
 
 /** What a code proves: a password reset, or that the user reads the mailbox / phone of an attribute. */
@@ -21,46 +20,42 @@ const digest = (poolId: string, username: string, purpose: CodePurpose, code: st
 
 /** One-time six-digit codes (password reset, attribute verification), stored hashed, one per user and purpose. */
 export class CodeStore {
-  readonly #database: Database;
+  readonly #database: SqlDatabase;
   readonly #now: () => number;
-  constructor(database: Database, now: () => number) {
+  constructor(database: SqlDatabase, now: () => number) {
     this.#database = database;
     this.#now = now;
   }
 
   /** A new code replaces the previous one of the same purpose. */
-  issue(poolId: string, username: string, purpose: CodePurpose, ttlMs: number): string {
+  async issue(poolId: string, username: string, purpose: CodePurpose, ttlMs: number): Promise<string> {
     const code = sixDigitCode();
-    this.#database
-      .prepare(
-        'INSERT INTO user_codes (pool_id, username, purpose, code_hash, expires_at, attempts) VALUES (?, ?, ?, ?, ?, 0) ' +
-          'ON CONFLICT(pool_id, username, purpose) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, attempts = 0',
-      )
-      .run(poolId, username, purpose, digest(poolId, username, purpose, code), this.#now() + ttlMs);
+    (await this.#database.run('INSERT INTO user_codes (pool_id, username, purpose, code_hash, expires_at, attempts) VALUES (?, ?, ?, ?, ?, 0) ' +
+          'ON CONFLICT(pool_id, username, purpose) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, attempts = 0', [poolId, username, purpose, digest(poolId, username, purpose, code), this.#now() + ttlMs]));
     return code;
   }
 
   /** Single use: a right code is consumed; a wrong one counts toward MAX_ATTEMPTS. */
-  check(poolId: string, username: string, purpose: CodePurpose, code: string): CodeCheck {
-    return inTransaction(this.#database, () => {
-      const row = this.#database.prepare('SELECT code_hash, expires_at, attempts FROM user_codes WHERE pool_id = ? AND username = ? AND purpose = ?').get(poolId, username, purpose) as
+  async check(poolId: string, username: string, purpose: CodePurpose, code: string): Promise<CodeCheck> {
+    return this.#database.transaction(async () => {
+      const row = (await this.#database.one('SELECT code_hash, expires_at, attempts FROM user_codes WHERE pool_id = ? AND username = ? AND purpose = ?', [poolId, username, purpose])) as
         | { code_hash: string; expires_at: number; attempts: number }
         | undefined;
       if (!row) return 'absent';
-      const remove = (): void => {
-        this.#database.prepare('DELETE FROM user_codes WHERE pool_id = ? AND username = ? AND purpose = ?').run(poolId, username, purpose);
+      const remove = async (): Promise<void> => {
+        await this.#database.run('DELETE FROM user_codes WHERE pool_id = ? AND username = ? AND purpose = ?', [poolId, username, purpose]);
       };
       if (!constantTimeEqual(row.code_hash, digest(poolId, username, purpose, code))) {
-        if (Number(row.attempts) + 1 >= MAX_ATTEMPTS) remove();
-        else this.#database.prepare('UPDATE user_codes SET attempts = attempts + 1 WHERE pool_id = ? AND username = ? AND purpose = ?').run(poolId, username, purpose);
+        if (Number(row.attempts) + 1 >= MAX_ATTEMPTS) await remove();
+        else (await this.#database.run('UPDATE user_codes SET attempts = attempts + 1 WHERE pool_id = ? AND username = ? AND purpose = ?', [poolId, username, purpose]));
         return 'mismatch';
       }
-      remove();
+      await remove();
       return Number(row.expires_at) <= this.#now() ? 'expired' : 'ok';
     });
   }
 
-  discard(poolId: string, username: string, purpose: CodePurpose): void {
-    this.#database.prepare('DELETE FROM user_codes WHERE pool_id = ? AND username = ? AND purpose = ?').run(poolId, username, purpose);
+  async discard(poolId: string, username: string, purpose: CodePurpose): Promise<void> {
+    await this.#database.run('DELETE FROM user_codes WHERE pool_id = ? AND username = ? AND purpose = ?', [poolId, username, purpose]);
   }
 }

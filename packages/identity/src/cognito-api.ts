@@ -18,6 +18,8 @@ const COGNITO_FAILURES: FailureTable<CognitoError> = {
   // Cognito has no 503 error name; InternalErrorException is what its SDKs retry.
   storeUnavailable: () =>
     new CognitoError('InternalErrorException', 'The change is saved but could not yet be shared with other instances (shared store unavailable); it is shared when the store returns. Retry to confirm.', { expose: true }),
+  // Fail closed: nothing was decided without the database; the SDKs retry a 503.
+  databaseUnavailable: () => new CognitoError('ServiceUnavailableException', 'The identity database is unavailable; retry shortly.', { expose: true }),
 };
 
 export type Operation = (context: IdentityContext, body: unknown, caller: { ip: string }) => Promise<unknown>;
@@ -104,7 +106,8 @@ export async function handleCognito(context: IdentityContext, sigV4: SigV4Verifi
     }
     const failure = failureFor(COGNITO_FAILURES, error);
     if (failure) {
-      send(failure.toResponse());
+      const wire = failure.toResponse();
+      send(failure.code === 'ServiceUnavailableException' ? { ...wire, headers: { ...wire.headers, 'retry-after': '1' } } : wire);
       return;
     }
     context.logger.error({ err: error, operation: name }, 'cognito operation failed');

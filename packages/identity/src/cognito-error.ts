@@ -31,6 +31,8 @@ const cognitoStatus = {
   AliasExistsException: 400,
   PasswordResetRequiredException: 400,
   InternalErrorException: 500,
+  // Not a modelled Cognito error; the AWS SDKs treat a 503 as transient and retry it (the identity database is unavailable).
+  ServiceUnavailableException: 503,
 } as const satisfies Record<string, number>;
 
 export type CognitoErrorName = keyof typeof cognitoStatus;

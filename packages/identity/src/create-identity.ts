@@ -1,8 +1,7 @@
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HttpComponent, Platform } from '@gatehouse/core';
+import { DatabaseUnavailableError, type CredentialProviderSource, type HttpComponent, type Platform } from '@gatehouse/core';
 import { openIdentityDatabase } from './identity-database.ts';
-import { inTransaction } from './in-transaction.ts';
 import { SecretBox } from './secret-box.ts';
 import { UserStore, type PoolRecord } from './user-store.ts';
 import { KeyStore } from './key-store.ts';
@@ -20,8 +19,8 @@ import { handleAgentCoreIdentity, isAgentCoreIdentityRequest } from './agentcore
 import { WorkloadIdentities, type WorkloadDefinition, type WorkloadToken } from './workload-identities.ts';
 import { PerimeterSettings, type PerimeterDeclaration, type PerimeterResource, type PerimeterView } from './perimeter-settings.ts';
 import { handleOAuth } from './oauth-routes.ts';
-import { createSigV4Verifier, type SigV4Key, type SigV4Verifier } from '@gatehouse/auth';
-import type { CredentialProviderSource } from '@gatehouse/core';
+import { loadLoginCsrfKey } from './login-csrf.ts';
+import { AuthError, createSigV4Verifier, type SigV4Key, type SigV4Verifier } from '@gatehouse/auth';
 import { configuredProviders } from './vault/configured-providers.ts';
 import { TokenVault } from './vault/token-vault.ts';
 import { VaultStore } from './vault/vault-store.ts';
@@ -36,6 +35,7 @@ export interface PoolSummary {
 
 export interface IdentityService extends HttpComponent {
   readonly defaultPool: { readonly userPoolId: string; readonly poolName: string; readonly issuer: string; readonly discoveryUrl: string; readonly webClientId: string };
+  /** The pool's ids and clients as they were when identity started (pools are declared or made before; for start-up summaries and tests). */
   pool(poolName: string): PoolSummary | undefined;
   /** Confidential clients Gatehouse itself uses for RFC 8693 token exchange: 'runtime' acts for the user toward the gateway, 'gateway' toward targets. */
   serviceClient(name: 'runtime' | 'gateway', poolName?: string): { clientId: string; clientSecret: string; tokenEndpoint: string };
@@ -66,6 +66,8 @@ export interface IdentityService extends HttpComponent {
 
 export interface CreateIdentityOptions {
   readonly sigV4?: SigV4Verifier;
+  /** Where GATEHOUSE_STORE_KEY is read (with PostgreSQL, identity's secrets are sealed with the shared sealing key); default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 const SWEEP_INTERVAL_MS = 10 * 60_000;
@@ -73,16 +75,22 @@ const SWEEP_INTERVAL_MS = 10 * 60_000;
 /** Opens identity.db, creates or updates the declared pools, and returns the HTTP component for the one-port server. */
 export async function createIdentity(platform: Platform, options: CreateIdentityOptions = {}): Promise<IdentityService> {
   const now = platform.clock;
-  const database = openIdentityDatabase(platform.dataDir);
-  const box = SecretBox.open(platform.dataDir);
+  const database = await openIdentityDatabase({ dataDir: platform.dataDir, database: platform.config.database });
+  let box: SecretBox;
+  try {
+    box = await SecretBox.forDatabase(platform.dataDir, database, options.env);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   const users = new UserStore(database, now);
   const keys = new KeyStore(database, box, now);
   const tokens = new TokenStore(database, now);
   const accessKeys = new AccessKeyStore(database, box, now);
-  const pools: PoolRecord[] = bootstrapPools(platform, database, users, keys);
+  const pools: PoolRecord[] = await bootstrapPools(platform, database, users, keys);
   const firstPool = pools[0]!;
   const firstRun = await bootstrapAdmin(database, users, accessKeys, firstPool);
-  const adminCredentialsFile = writeAdminCredentials(platform.dataDir, accessKeys, platform.config.region);
+  const adminCredentialsFile = await writeAdminCredentials(platform.dataDir, accessKeys, platform.config.region);
   const logger = platform.logger.child({ component: 'identity' });
 
   const revocations = new RevocationPublisher(tokens, platform.store, now, logger);
@@ -93,12 +101,14 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
     defaultPoolId: firstPool.id,
     exchangedTokenValiditySeconds: platform.config.identity?.exchangedTokenValiditySeconds ?? 900,
     issuer: (poolId) => `${platform.baseUrl}/${poolId}`,
-    atomically: (work) => inTransaction(database, work),
+    atomically: (work) => database.transaction(work),
     userSignedOut: (poolId, username) => forgetVaultTokens(poolId, username),
   };
 
+  await loadLoginCsrfKey(context);
+
   const lookupAccessKey = async (accessKeyId: string): Promise<SigV4Key | undefined> => {
-    const key = accessKeys.find(accessKeyId);
+    const key = await accessKeys.find(accessKeyId);
     // admin keys carry every permission: they are the operator's own credentials
     return key && { secretAccessKey: key.secretAccessKey, principal: { subject: key.principal, arn: `arn:aws:iam::${platform.config.accountId}:user/${key.principal}`, permissions: ['*'] } };
   };
@@ -109,7 +119,8 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
     if (typeof claims.origin_jti !== 'string') return false;
     // The local database first (every revocation made here); then the shared store, for
     // revocations made by an identity instance with another data dir. A store outage rejects: fail closed.
-    return tokens.isRevokedOrigin(claims.origin_jti) || (await revocations.isRevoked(claims.origin_jti));
+    const revokedHere = await tokens.isRevokedOrigin(claims.origin_jti).catch(failClosed);
+    return revokedHere || (await revocations.isRevoked(claims.origin_jti));
   };
   const workloads = new WorkloadIdentities(context, { fetch: localFetch, isRevoked });
   const perimeter = new PerimeterSettings(database, users, now);
@@ -129,7 +140,7 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
   // tokenVault.revokeOnSignOut: a user's SaaS tokens go with their Gatehouse sign-out (best effort at the SaaS).
   async function forgetVaultTokens(poolId: string, username: string): Promise<void> {
     if (!platform.config.tokenVault?.revokeOnSignOut) return;
-    const user = users.user(poolId, username);
+    const user = await users.user(poolId, username);
     if (!user) return;
     const count = await vault.disconnect({ iss: context.issuer(poolId), sub: user.sub }).catch((error: unknown) => {
       logger.warn({ code: error instanceof Error ? error.name : 'Error' }, 'token vault: forgetting tokens at sign-out failed');
@@ -137,25 +148,21 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
     });
     if (count > 0) logger.info({ count }, 'token vault: SaaS tokens forgotten at sign-out');
   }
-  const runtimeActor = (): { sub: string; client_id: string } => {
-    const client = users.clientByName(firstPool.id, SERVICE_CLIENTS.runtime);
+  const runtimeActor = async (): Promise<{ sub: string; client_id: string }> => {
+    const client = await users.clientByName(firstPool.id, SERVICE_CLIENTS.runtime);
     return { sub: SERVICE_CLIENTS.runtime, client_id: client?.id ?? '' };
   };
 
-  const summary = (pool: PoolRecord): PoolSummary => ({
+  const summary = async (pool: PoolRecord): Promise<PoolSummary> => ({
     userPoolId: pool.id,
     issuer: context.issuer(pool.id),
     discoveryUrl: `${context.issuer(pool.id)}/.well-known/openid-configuration`,
-    clients: users.listClients(pool.id).map((client) => ({ clientName: client.name, clientId: client.id })),
+    clients: (await users.listClients(pool.id)).map((client) => ({ clientName: client.name, clientId: client.id })),
   });
 
   const sweeper = setInterval(() => {
-    try {
-      tokens.sweep();
-      vaultStore.sweep(now());
-    } catch (error) {
-      logger.warn({ err: error }, 'identity sweep failed');
-    }
+    tokens.sweep().catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'identity sweep failed'));
+    vaultStore.sweep(now()).catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'token vault sweep failed'));
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
 
@@ -163,23 +170,32 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
   await revocations.publish().catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'revocations not yet published: the shared store is unavailable; retrying'));
   revocations.start();
 
-  const firstSummary = summary(firstPool);
-  const webClient = users.clientByName(firstPool.id, 'web') ?? users.listClients(firstPool.id).find((client) => !Object.values(SERVICE_CLIENTS).includes(client.name as never));
+  const summaries = new Map<string, PoolSummary>();
+  for (const pool of await users.listPools()) summaries.set(pool.name, await summary(pool));
+  // Service clients are made at bootstrap and their secrets never change: read once, used per token exchange.
+  const serviceClients = new Map<string, { clientId: string; clientSecret: string }>();
+  for (const pool of pools) {
+    for (const name of Object.values(SERVICE_CLIENTS)) {
+      const client = await users.clientByName(pool.id, name);
+      if (client?.secret) serviceClients.set(`${pool.name}\n${name}`, { clientId: client.id, clientSecret: client.secret });
+    }
+  }
+  const firstSummary = summaries.get(firstPool.name)!;
+  const webClient = (await users.clientByName(firstPool.id, 'web')) ?? (await users.listClients(firstPool.id)).find((client) => !Object.values(SERVICE_CLIENTS).includes(client.name as never));
   let closed = false;
 
   return {
     name: 'identity',
     defaultPool: { userPoolId: firstPool.id, poolName: firstPool.name, issuer: firstSummary.issuer, discoveryUrl: firstSummary.discoveryUrl, webClientId: webClient?.id ?? '' },
     pool(poolName) {
-      const pool = users.poolByName(poolName);
-      return pool && summary(pool);
+      return summaries.get(poolName);
     },
     serviceClient(name, poolName) {
-      const pool = poolName ? users.poolByName(poolName) : firstPool;
-      if (!pool) throw new Error(`identity: no user pool named ${poolName}`);
-      const client = users.clientByName(pool.id, SERVICE_CLIENTS[name]);
-      if (!client?.secret) throw new Error(`identity: service client ${SERVICE_CLIENTS[name]} is missing`);
-      return { clientId: client.id, clientSecret: client.secret, tokenEndpoint: `${platform.baseUrl}/oauth2/token` };
+      const pool = poolName ?? firstPool.name;
+      if (!summaries.has(pool)) throw new Error(`identity: no user pool named ${poolName}`);
+      const client = serviceClients.get(`${pool}\n${SERVICE_CLIENTS[name]}`);
+      if (!client) throw new Error(`identity: service client ${SERVICE_CLIENTS[name]} is missing`);
+      return { ...client, tokenEndpoint: `${platform.baseUrl}/oauth2/token` };
     },
     lookupAccessKey,
     firstRun,
@@ -187,7 +203,7 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
     isRevoked,
     fetch: localFetch,
     registerWorkloads: (definitions) => workloads.register(definitions),
-    workloadTokenForJwt: (workloadName, userToken) => workloads.forJwt(workloadName, userToken, runtimeActor()),
+    workloadTokenForJwt: async (workloadName, userToken) => workloads.forJwt(workloadName, userToken, await runtimeActor()),
     perimeter: (resource, declaration) => perimeter.view(resource, declaration),
     vault,
     addCredentialProviders: (source) => {
@@ -207,7 +223,7 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
         await handleCognito(context, sigV4, request, response);
         return true;
       }
-      if (handleDiscovery(context, request.method ?? 'GET', url, response)) return true;
+      if (await handleDiscovery(context, request.method ?? 'GET', url, response)) return true;
       return handleOAuth(context, request, response, url);
     },
     async close() {
@@ -215,10 +231,17 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
       closed = true;
       clearInterval(sweeper);
       workloads.close();
+      perimeter.close();
       await revocations.stop();
-      database.close();
+      await database.close();
     },
   };
+}
+
+/** A revocation check without the database fails closed as for an unreachable issuer: runtimes and gateways answer 503. */
+function failClosed(error: unknown): never {
+  if (error instanceof DatabaseUnavailableError) throw new AuthError('issuer_unavailable', 'The identity database is unavailable to check revocation; retry shortly.');
+  throw error;
 }
 
 export const identityDataFile = (dataDir: string): string => path.join(dataDir, 'identity.db');

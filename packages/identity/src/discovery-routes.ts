@@ -38,9 +38,9 @@ export function localIssuerFetch(context: IdentityContext, fallback: typeof fetc
     const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     if (href.startsWith(prefix)) {
       const match = WELL_KNOWN.exec(new URL(href).pathname);
-      const pool = match ? context.users.poolById(match[1]!) : undefined;
+      const pool = match ? await context.users.poolById(match[1]!) : undefined;
       if (match && pool) {
-        const document = match[2] === 'jwks.json' ? { keys: context.keys.publicKeys(pool.id) } : discoveryDocument(context, pool.id);
+        const document = match[2] === 'jwks.json' ? { keys: await context.keys.publicKeys(pool.id) } : discoveryDocument(context, pool.id);
         return new Response(JSON.stringify(document), { status: 200, headers: { 'content-type': 'application/json' } });
       }
     }
@@ -49,14 +49,14 @@ export function localIssuerFetch(context: IdentityContext, fallback: typeof fetc
 }
 
 /** `GET /{poolId}/.well-known/openid-configuration` and `.../jwks.json`; false when not ours. */
-export function handleDiscovery(context: IdentityContext, method: string, url: URL, response: ServerResponse): boolean {
+export async function handleDiscovery(context: IdentityContext, method: string, url: URL, response: ServerResponse): Promise<boolean> {
   if (method !== 'GET' && method !== 'HEAD') return false;
   const match = WELL_KNOWN.exec(url.pathname);
   if (!match) return false;
-  const pool = context.users.poolById(match[1]!);
+  const pool = await context.users.poolById(match[1]!);
   if (!pool) return false;
   const headers = { 'cache-control': 'public, max-age=300', 'access-control-allow-origin': '*' };
-  if (match[2] === 'jwks.json') sendJson(response, 200, { keys: context.keys.publicKeys(pool.id) }, headers);
+  if (match[2] === 'jwks.json') sendJson(response, 200, { keys: await context.keys.publicKeys(pool.id) }, headers);
   else sendJson(response, 200, discoveryDocument(context, pool.id), headers);
   return true;
 }

@@ -22,9 +22,9 @@ function groupShape(group: GroupRecord): Record<string, unknown> {
 export const groupOperations: Record<string, Operation> = {
   async CreateGroup(context, body) {
     const input = parseInput(groupSchema, body);
-    const pool = poolOf(context, input.UserPoolId);
+    const pool = await poolOf(context, input.UserPoolId);
     try {
-      return { Group: groupShape(context.groups.create(pool.id, input.GroupName, { description: input.Description, precedence: input.Precedence, roleArn: input.RoleArn })) };
+      return { Group: groupShape(await context.groups.create(pool.id, input.GroupName, { description: input.Description, precedence: input.Precedence, roleArn: input.RoleArn })) };
     } catch (error) {
       if (error instanceof GroupExistsError) throw new CognitoError('GroupExistsException', error.message);
       throw error;
@@ -32,49 +32,49 @@ export const groupOperations: Record<string, Operation> = {
   },
   async GetGroup(context, body) {
     const input = parseInput(groupKeySchema, body);
-    return { Group: groupShape(groupOf(context, poolOf(context, input.UserPoolId), input.GroupName)) };
+    return { Group: groupShape(await groupOf(context, await poolOf(context, input.UserPoolId), input.GroupName)) };
   },
   async ListGroups(context, body) {
     const input = parseInput(listGroupsSchema, body);
-    const pool = poolOf(context, input.UserPoolId);
-    const page = readPage((after, batch) => context.groups.groupsAfter(pool.id, after, batch), (group) => group.name, readPageToken(input.NextToken, 'NextToken'), input.Limit || 60);
+    const pool = await poolOf(context, input.UserPoolId);
+    const page = await readPage((after, batch) => context.groups.groupsAfter(pool.id, after, batch), (group) => group.name, readPageToken(input.NextToken, 'NextToken'), input.Limit || 60);
     return { Groups: page.items.map(groupShape), ...(page.next ? { NextToken: page.next } : {}) };
   },
   async UpdateGroup(context, body) {
     const input = parseInput(groupSchema, body);
-    const pool = poolOf(context, input.UserPoolId);
-    groupOf(context, pool, input.GroupName);
-    return { Group: groupShape(context.groups.update(pool.id, input.GroupName, { description: input.Description, precedence: input.Precedence, roleArn: input.RoleArn })) };
+    const pool = await poolOf(context, input.UserPoolId);
+    await groupOf(context, pool, input.GroupName);
+    return { Group: groupShape(await context.groups.update(pool.id, input.GroupName, { description: input.Description, precedence: input.Precedence, roleArn: input.RoleArn })) };
   },
   async DeleteGroup(context, body) {
     const input = parseInput(groupKeySchema, body);
-    const pool = poolOf(context, input.UserPoolId);
-    groupOf(context, pool, input.GroupName);
+    const pool = await poolOf(context, input.UserPoolId);
+    await groupOf(context, pool, input.GroupName);
     refuseIfDeclaredGroup(context.platform, pool, input.GroupName, 'remove');
-    context.groups.delete(pool.id, input.GroupName);
+    await context.groups.delete(pool.id, input.GroupName);
     return {};
   },
   async AdminListGroupsForUser(context, body) {
     const input = parseInput(adminListGroupsForUserSchema, body);
-    const user = userOf(context, input.UserPoolId, input.Username);
-    const page = readPage(
-      (after, batch) => context.groups.groupsOfAfter(user.poolId, user.username, after, batch), (group) => group.name, readPageToken(input.NextToken, 'NextToken'), input.Limit || 60,
+    const user = await userOf(context, input.UserPoolId, input.Username);
+    const page = await readPage(
+      async (after, batch) => await context.groups.groupsOfAfter(user.poolId, user.username, after, batch), (group) => group.name, readPageToken(input.NextToken, 'NextToken'), input.Limit || 60,
     );
     return { Groups: page.items.map(groupShape), ...(page.next ? { NextToken: page.next } : {}) };
   },
   async AdminRemoveUserFromGroup(context, body) {
     const input = parseInput(adminUserGroupSchema, body);
-    const user = userOf(context, input.UserPoolId, input.Username);
-    groupOf(context, poolOf(context, input.UserPoolId), input.GroupName);
-    context.groups.removeMember(user.poolId, input.GroupName, user.username);
+    const user = await userOf(context, input.UserPoolId, input.Username);
+    await groupOf(context, await poolOf(context, input.UserPoolId), input.GroupName);
+    await context.groups.removeMember(user.poolId, input.GroupName, user.username);
     return {};
   },
   async ListUsersInGroup(context, body) {
     const input = parseInput(listUsersInGroupSchema, body);
-    const pool = poolOf(context, input.UserPoolId);
-    groupOf(context, pool, input.GroupName);
-    const page = readPage(
-      (after, batch) => context.groups.membersAfter(pool.id, input.GroupName, after, batch), (user) => user.username, readPageToken(input.NextToken, 'NextToken'), input.Limit || 60,
+    const pool = await poolOf(context, input.UserPoolId);
+    await groupOf(context, pool, input.GroupName);
+    const page = await readPage(
+      async (after, batch) => await context.groups.membersAfter(pool.id, input.GroupName, after, batch), (user) => user.username, readPageToken(input.NextToken, 'NextToken'), input.Limit || 60,
     );
     return { Users: page.items.map(userShape), ...(page.next ? { NextToken: page.next } : {}) };
   },

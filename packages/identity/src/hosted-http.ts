@@ -81,7 +81,7 @@ export async function issueCode(context: IdentityContext, authorize: AuthorizeRe
     clientId: authorize.client.id, poolId: authorize.pool.id, redirectUri: authorize.redirectUri, scope: authorize.scope, nonce: authorize.nonce,
     codeChallenge: authorize.codeChallenge, username, authTime, family: crypto.randomUUID(),
   };
-  const code = context.tokens.saveCode(payload, CODE_TTL_MS);
+  const code = await context.tokens.saveCode(payload, CODE_TTL_MS);
   const location = new URL(authorize.redirectUri);
   location.searchParams.set('code', code);
   if (authorize.state !== undefined) location.searchParams.set('state', authorize.state);

@@ -96,7 +96,7 @@ function screenPage(choose: (authorize: AuthorizeRequest, parameters: Record<str
     const parameters = queryParameters(url);
     let authorize: AuthorizeRequest;
     try {
-      authorize = parseAuthorizeRequest(context, parameters);
+      authorize = await parseAuthorizeRequest(context, parameters);
     } catch (error) {
       if (authorizeFailure(response, error)) return;
       throw error;
@@ -127,7 +127,7 @@ async function submitted(context: IdentityContext, request: IncomingMessage, res
   }
   let authorize: AuthorizeRequest;
   try {
-    authorize = parseAuthorizeRequest(context, form);
+    authorize = await parseAuthorizeRequest(context, form);
   } catch (error) {
     if (authorizeFailure(response, error)) return undefined;
     throw error;
@@ -173,7 +173,7 @@ const PASSWORDS_DIFFER = 'The two new passwords differ. Type the same new passwo
 /** Starts the browser's sign-in session and sends it back to the app with an authorization code. */
 async function signInAndReturn(context: IdentityContext, response: ServerResponse, authorize: AuthorizeRequest, username: string): Promise<void> {
   const authTime = Math.floor(context.now() / 1000);
-  const sessionId = context.tokens.createLoginSession(authorize.pool.id, username, authTime, SESSION_TTL_MS);
+  const sessionId = await context.tokens.createLoginSession(authorize.pool.id, username, authTime, SESSION_TTL_MS);
   redirect(response, await issueCode(context, authorize, username, authTime), {
     'set-cookie': [cookie(context, SESSION_COOKIE, sessionId, SESSION_TTL_MS / 1000, 'Lax'), cookie(context, CSRF_COOKIE, '', 0, 'Strict')],
   });
@@ -213,7 +213,7 @@ const newPasswordPost: Route = async (context, request, response) => {
   if (!step) return;
   const { form, authorize } = step;
   const username = form.username ?? '';
-  const user = context.users.user(authorize.pool.id, username);
+  const user = await context.users.user(authorize.pool.id, username);
   if (!user || !user.enabled || user.status !== 'FORCE_CHANGE_PASSWORD') {
     show(context, response, authorize, form, SCREENS.signIn(authorize, username), { status: 400, error: 'This password change is no longer pending. Sign in again.' });
     return;
@@ -223,7 +223,7 @@ const newPasswordPost: Route = async (context, request, response) => {
     return;
   }
   try {
-    context.users.setPassword(authorize.pool.id, user.username, await passwordSecrets(authorize.pool.id, user.username, form.new_password ?? ''), 'CONFIRMED');
+    await context.users.setPassword(authorize.pool.id, user.username, await passwordSecrets(authorize.pool.id, user.username, form.new_password ?? ''), 'CONFIRMED');
   } catch (error) {
     if (!(error instanceof CognitoError)) throw error;
     show(context, response, authorize, form, SCREENS.newPassword(username), { status: 400, error: advice(error) });
@@ -271,7 +271,7 @@ const confirmUserPost: Route = async (context, request, response) => {
     show(context, response, authorize, form, SCREENS.confirmSignUp(username, signedUpHere), { status: 400, error: advice(error) });
     return;
   }
-  const user = context.users.user(authorize.pool.id, username);
+  const user = await context.users.user(authorize.pool.id, username);
   // The password was chosen in this browser's sign-up a moment ago (the token's purpose says so): sign in, as Cognito's hosted UI does.
   if (signedUpHere && user?.enabled && user.status === 'CONFIRMED') await signInAndReturn(context, response, authorize, user.username);
   else show(context, response, authorize, form, SCREENS.signIn(authorize, username), { notice: 'Your account is confirmed. Sign in to continue.' });

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createLogger, EmbeddedStore, type CommandContext, type CommandHandler, type Database, type Platform } from '@gatehouse/core';
+import { createLogger, EmbeddedStore, type CommandContext, type CommandHandler, type Platform, type SqlDatabase } from '@gatehouse/core';
 import { openTokenVault } from './vault/open-token-vault.ts';
 import { openIdentityDatabase } from './identity-database.ts';
 import { SecretBox } from './secret-box.ts';
@@ -12,29 +12,30 @@ import { CognitoError } from './cognito-error.ts';
 import { PerimeterSettings } from './perimeter-settings.ts';
 
 interface Opened {
-  readonly database: Database;
+  readonly database: SqlDatabase;
+  readonly box: SecretBox;
   readonly users: UserStore;
   readonly keys: KeyStore;
   readonly tokens: TokenStore;
   readonly pool: PoolRecord;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** Works on identity.db directly (no server needed); brings the declared pools up to date first, as `up` would. */
-function open(context: CommandContext, poolName: string | undefined): Opened {
-  const database = openIdentityDatabase(context.dataDir);
-  const box = SecretBox.open(context.dataDir);
+async function open(context: CommandContext, poolName: string | undefined): Promise<Opened> {
+  const database = await openIdentityDatabase({ dataDir: context.dataDir, database: context.config.database });
   const now = Date.now;
-  const users = new UserStore(database, now);
-  const keys = new KeyStore(database, box, now);
   const platform: Platform = { config: context.config, dataDir: context.dataDir, baseUrl: context.baseUrl, logger: createLogger({ level: 'silent' }), clock: now, store: new EmbeddedStore() };
   try {
-    const pools = bootstrapPools(platform, database, users, keys);
-    const pool = poolName ? users.poolByName(poolName) : pools[0];
-    if (!pool) throw new UsageError(`no user pool named "${poolName}" (known: ${users.listPools().map((entry) => entry.name).join(', ')})`);
-    return { database, users, keys, tokens: new TokenStore(database, now), pool, close: () => database.close() };
+    const box = await SecretBox.forDatabase(context.dataDir, database);
+    const users = new UserStore(database, now);
+    const keys = new KeyStore(database, box, now);
+    const pools = await bootstrapPools(platform, database, users, keys);
+    const pool = poolName ? await users.poolByName(poolName) : pools[0];
+    if (!pool) throw new UsageError(`no user pool named "${poolName}" (known: ${(await users.listPools()).map((entry) => entry.name).join(', ')})`);
+    return { database, box, users, keys, tokens: new TokenStore(database, now), pool, close: () => database.close() };
   } catch (error) {
-    database.close();
+    await database.close();
     throw error;
   }
 }
@@ -42,17 +43,17 @@ function open(context: CommandContext, poolName: string | undefined): Opened {
 class UsageError extends Error {}
 
 /** For the CLI's `perimeter` and `clients create` summaries: the live perimeter settings in identity.db and the default pool. */
-export function openPerimeterStore(context: CommandContext): { settings: PerimeterSettings; pool: { id: string; issuer: string }; close(): void } {
-  const database = openIdentityDatabase(context.dataDir);
-  const box = SecretBox.open(context.dataDir);
-  const users = new UserStore(database, Date.now);
-  const keys = new KeyStore(database, box, Date.now);
+export async function openPerimeterStore(context: CommandContext): Promise<{ settings: PerimeterSettings; pool: { id: string; issuer: string }; close(): Promise<void> }> {
+  const database = await openIdentityDatabase({ dataDir: context.dataDir, database: context.config.database });
   const platform: Platform = { config: context.config, dataDir: context.dataDir, baseUrl: context.baseUrl, logger: createLogger({ level: 'silent' }), clock: Date.now, store: new EmbeddedStore() };
   try {
-    const pool = bootstrapPools(platform, database, users, keys)[0]!;
+    const box = await SecretBox.forDatabase(context.dataDir, database);
+    const users = new UserStore(database, Date.now);
+    const keys = new KeyStore(database, box, Date.now);
+    const pool = (await bootstrapPools(platform, database, users, keys))[0]!;
     return { settings: new PerimeterSettings(database, users, Date.now), pool: { id: pool.id, issuer: `${context.baseUrl}/${pool.id}` }, close: () => database.close() };
   } catch (error) {
-    database.close();
+    await database.close();
     throw error;
   }
 }
@@ -98,7 +99,7 @@ const users: CommandHandler = (args, context) =>
     const [verb, username, extra] = positionals;
     if (!verb) throw new UsageError('missing sub-command');
     if (verb !== 'list' && !username) throw new UsageError(`users ${verb} needs a username`);
-    const opened = open(context, values.pool);
+    const opened = await open(context, values.pool);
     const { pool } = opened;
     try {
       switch (verb) {
@@ -106,10 +107,10 @@ const users: CommandHandler = (args, context) =>
           const password = values.password ?? newPassword();
           const secrets = await passwordSecrets(pool.id, username!, password);
           const groups = values.group ?? [];
-          for (const group of groups) if (!opened.users.groupExists(pool.id, group)) throw new UsageError(`no group "${group}" in pool ${pool.name}`);
+          for (const group of groups) if (!await opened.users.groupExists(pool.id, group)) throw new UsageError(`no group "${group}" in pool ${pool.name}`);
           const attributes: Record<string, string> = values.email ? { email: values.email, email_verified: 'true' } : {};
           try {
-            opened.users.createUser(pool.id, { username: username!, ...secrets, status: values.temporary ? 'FORCE_CHANGE_PASSWORD' : 'CONFIRMED', attributes }, groups);
+            await opened.users.createUser(pool.id, { username: username!, ...secrets, status: values.temporary ? 'FORCE_CHANGE_PASSWORD' : 'CONFIRMED', attributes }, groups);
           } catch (error) {
             if (error instanceof UsernameTakenError) throw new UsageError(`user "${username}" already exists`);
             throw error;
@@ -120,43 +121,43 @@ const users: CommandHandler = (args, context) =>
         }
         case 'set-password': {
           // the stored name, not the typed one: the SRP verifier is bound to it
-          const user = opened.users.user(pool.id, username!);
+          const user = await opened.users.user(pool.id, username!);
           if (!user) throw new UsageError(`no user "${username}"`);
           const password = values.password ?? newPassword();
-          opened.users.setPassword(pool.id, user.username, await passwordSecrets(pool.id, user.username, password), values.temporary ? 'FORCE_CHANGE_PASSWORD' : 'CONFIRMED');
+          await opened.users.setPassword(pool.id, user.username, await passwordSecrets(pool.id, user.username, password), values.temporary ? 'FORCE_CHANGE_PASSWORD' : 'CONFIRMED');
           context.stdout(`password set for ${username}`);
           if (!values.password) context.stdout(`password (shown once): ${password}`);
           return 0;
         }
         case 'list': {
-          const rows = opened.users.listUsers(pool.id, 10_000).map((user) => ({
+          const rows = await Promise.all((await opened.users.listUsers(pool.id, 10_000)).map(async (user) => ({
             username: user.username, sub: user.sub, status: user.status, enabled: String(user.enabled), email: user.attributes.email ?? '',
-            groups: opened.users.groupsOf(pool.id, user.username).join(','),
-          }));
+            groups: (await opened.users.groupsOf(pool.id, user.username)).join(','),
+          })));
           if (values.json) context.stdout(JSON.stringify(rows, null, 2));
           else for (const line of table(rows, ['username', 'status', 'enabled', 'email', 'groups', 'sub'])) context.stdout(line);
           return 0;
         }
         case 'disable':
         case 'enable': {
-          const user = opened.users.user(pool.id, username!);
-          if (!user || !opened.users.setEnabled(pool.id, user.username, verb === 'enable')) throw new UsageError(`no user "${username}"`);
-          if (verb === 'disable') opened.tokens.revokeUser(pool.id, user.username);
+          const user = await opened.users.user(pool.id, username!);
+          if (!user || !await opened.users.setEnabled(pool.id, user.username, verb === 'enable')) throw new UsageError(`no user "${username}"`);
+          if (verb === 'disable') await opened.tokens.revokeUser(pool.id, user.username);
           context.stdout(`${verb}d ${user.username}`);
           return 0;
         }
         case 'delete': {
-          const user = opened.users.user(pool.id, username!);
-          if (!user || !opened.users.deleteUser(pool.id, user.username)) throw new UsageError(`no user "${username}"`);
+          const user = await opened.users.user(pool.id, username!);
+          if (!user || !await opened.users.deleteUser(pool.id, user.username)) throw new UsageError(`no user "${username}"`);
           context.stdout(`deleted ${user.username}`);
           return 0;
         }
         case 'add-to-group': {
           if (!extra) throw new UsageError('users add-to-group needs a username and a group');
-          const user = opened.users.user(pool.id, username!);
+          const user = await opened.users.user(pool.id, username!);
           if (!user) throw new UsageError(`no user "${username}"`);
-          if (!opened.users.groupExists(pool.id, extra)) throw new UsageError(`no group "${extra}" in pool ${pool.name}`);
-          opened.users.addToGroup(pool.id, extra, user.username);
+          if (!await opened.users.groupExists(pool.id, extra)) throw new UsageError(`no group "${extra}" in pool ${pool.name}`);
+          await opened.users.addToGroup(pool.id, extra, user.username);
           context.stdout(`added ${user.username} to ${extra}`);
           return 0;
         }
@@ -164,7 +165,7 @@ const users: CommandHandler = (args, context) =>
           throw new UsageError(`unknown sub-command "${verb}"`);
       }
     } finally {
-      opened.close();
+      await opened.close();
     }
   });
 
@@ -182,18 +183,18 @@ const clients: CommandHandler = (args, context) =>
     });
     const [verb, name] = positionals;
     const callbacks = [...(values.callback ?? []), ...(values['callback-url'] ?? [])];
-    const opened = open(context, values.pool);
+    const opened = await open(context, values.pool);
     const { pool } = opened;
     try {
       if (verb === 'create') {
         if (!name || !/^[\w\s+=,.@-]{1,128}$/.test(name)) throw new UsageError('clients create needs a name (letters, digits, _ . - @)');
-        if (opened.users.clientByName(pool.id, name)) throw new UsageError(`client "${name}" already exists`);
+        if (await opened.users.clientByName(pool.id, name)) throw new UsageError(`client "${name}" already exists`);
         for (const url of callbacks) if (!URL.canParse(url)) throw new UsageError(`--callback-url ${url} is not a URL`);
         const flows = values.flow ?? ['code'];
         for (const flow of flows) if (flow !== 'code' && flow !== 'client_credentials') throw new UsageError(`--flow must be code or client_credentials (got ${flow})`);
         const secret = values.secret || flows.includes('client_credentials') ? newClientSecret() : undefined;
         const id = newClientId();
-        opened.users.upsertClient({
+        await opened.users.upsertClient({
           id, poolId: pool.id, name, secret, settings: {
             explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], allowedOAuthFlows: flows,
             allowedOAuthScopes: values.scope ?? ['openid', 'email', 'profile'], callbackUrls: callbacks, logoutUrls: callbacks,
@@ -205,7 +206,7 @@ const clients: CommandHandler = (args, context) =>
         return 0;
       }
       if (verb === 'list') {
-        const rows = opened.users.listClients(pool.id).map((client) => ({
+        const rows = (await opened.users.listClients(pool.id)).map((client) => ({
           clientName: client.name, clientId: client.id, secret: client.secret ? 'yes' : 'no', flows: [...client.settings.allowedOAuthFlows].join(','),
           service: Object.values(SERVICE_CLIENTS).includes(client.name as never) ? 'yes' : 'no',
         }));
@@ -215,7 +216,7 @@ const clients: CommandHandler = (args, context) =>
       }
       throw new UsageError(verb ? `unknown sub-command "${verb}"` : 'missing sub-command');
     } finally {
-      opened.close();
+      await opened.close();
     }
   });
 
@@ -225,15 +226,15 @@ const keys: CommandHandler = (args, context) =>
   run(context, KEYS_USAGE, async () => {
     const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: { pool: { type: 'string' } } });
     if (positionals[0] !== 'rotate') throw new UsageError(positionals[0] ? `unknown sub-command "${positionals[0]}"` : 'missing sub-command');
-    const opened = open(context, values.pool);
+    const opened = await open(context, values.pool);
     try {
-      opened.keys.rotate(opened.pool.id);
-      const published = opened.keys.publicKeys(opened.pool.id);
+      await opened.keys.rotate(opened.pool.id);
+      const published = await opened.keys.publicKeys(opened.pool.id);
       context.stdout(`rotated signing keys of pool ${opened.pool.name} (${opened.pool.id}); new tokens use the new keys, old ones stay published for 24 h`);
       for (const key of published) context.stdout(`  kid ${key.kid}`);
       return 0;
     } finally {
-      opened.close();
+      await opened.close();
     }
   });
 
@@ -247,14 +248,14 @@ const vault: CommandHandler = (args, context) =>
     const [verb, username] = positionals;
     if (verb !== 'list' && verb !== 'disconnect') throw new UsageError(verb ? `unknown sub-command "${verb}"` : 'missing sub-command');
     if (!username) throw new UsageError(`vault ${verb} needs a username`);
-    const opened = open(context, values.pool);
+    const opened = await open(context, values.pool);
     try {
-      const user = opened.users.user(opened.pool.id, username);
+      const user = await opened.users.user(opened.pool.id, username);
       if (!user) throw new UsageError(`no user "${username}" in pool ${opened.pool.name}`);
       const owner = { iss: `${context.baseUrl}/${opened.pool.id}`, sub: user.sub };
-      const tokenVault = openTokenVault(context, opened.database);
+      const tokenVault = openTokenVault(context, opened.database, opened.box);
       if (verb === 'list') {
-        const rows = tokenVault.connections(owner);
+        const rows = await tokenVault.connections(owner);
         if (rows.length === 0) context.stdout(`${username} has no SaaS connections`);
         for (const row of rows) context.stdout(`${row.provider}  workload ${row.workload}  scopes ${row.scopes.join(' ') || '-'}${row.expiresAt ? `  expires ${new Date(row.expiresAt).toISOString()}` : ''}`);
         return 0;
@@ -263,7 +264,7 @@ const vault: CommandHandler = (args, context) =>
       context.stdout(`disconnected ${count} connection${count === 1 ? '' : 's'} of ${username}${values.provider ? ` to ${values.provider}` : ''}`);
       return 0;
     } finally {
-      opened.close();
+      await opened.close();
     }
   });
 

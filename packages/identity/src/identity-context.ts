@@ -30,13 +30,13 @@ export interface IdentityContext {
    */
   publishRevocations(): Promise<void>;
   /** Runs several store writes as one transaction. */
-  atomically<T>(work: () => T): T;
+  atomically<T>(work: () => Promise<T>): Promise<T>;
   /** The user signed out (GlobalSignOut, AdminUserGlobalSignOut, refresh-token revocation): the token vault may forget their SaaS tokens. */
   userSignedOut(poolId: string, username: string): Promise<void>;
 }
 
-export function subjectOf(context: IdentityContext, user: UserRecord): TokenSubject {
-  return { sub: user.sub, username: user.username, groups: context.users.groupsOf(user.poolId, user.username), attributes: user.attributes };
+export async function subjectOf(context: IdentityContext, user: UserRecord): Promise<TokenSubject> {
+  return { sub: user.sub, username: user.username, groups: await context.users.groupsOf(user.poolId, user.username), attributes: user.attributes };
 }
 
 export interface IssuedTokens {
@@ -64,7 +64,7 @@ export interface IssueOptions {
 /** One sign-in's tokens; a new sign-in starts a refresh family whose id is every token's `origin_jti`. */
 export async function issueTokens(context: IdentityContext, options: IssueOptions): Promise<IssuedTokens> {
   const { pool, client, user } = options;
-  const subject = subjectOf(context, user);
+  const subject = await subjectOf(context, user);
   const issuer = context.issuer(pool.id);
   const family = options.family ?? crypto.randomUUID();
   const access = await context.minter.access({
@@ -77,7 +77,7 @@ export async function issueTokens(context: IdentityContext, options: IssueOption
   });
   let refreshToken: string | undefined;
   if (options.withRefresh) {
-    refreshToken = context.tokens.issueRefresh({
+    refreshToken = await context.tokens.issueRefresh({
       family, poolId: pool.id, clientId: client.id, username: user.username, scope: options.scope, authTime: options.authTime,
       expiresAt: context.now() + client.settings.refreshTokenSeconds * 1000,
     });

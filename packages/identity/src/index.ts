@@ -10,3 +10,5 @@ export type { WorkloadDefinition, WorkloadToken } from './workload-identities.ts
 export type { PerimeterDeclaration, PerimeterResource, PerimeterView, LiveSet } from './perimeter-settings.ts';
 export type { TokenVault, TokenRequest, TokenAnswer } from './vault/token-vault.ts';
 export type { VaultUser } from './vault/vault-store.ts';
+export { IDENTITY_MIGRATIONS } from './identity-database.ts';
+export { SecretBox } from './secret-box.ts';

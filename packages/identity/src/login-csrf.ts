@@ -16,13 +16,17 @@ export interface LoginCsrf {
 // Read once per context: the stored key never changes, and every form render and post would otherwise query it.
 const keys = new WeakMap<IdentityContext, string>();
 
+/**
+ * Reads (or creates) the form key once, at identity's start; it is stored in the identity database so every
+ * instance sharing it verifies the others' forms.
+ */
+export async function loadLoginCsrfKey(context: IdentityContext): Promise<void> {
+  keys.set(context, await context.users.metaOrCreate('login-csrf-key', () => randomBytes(32).toString('hex')));
+}
+
 function key(context: IdentityContext): string {
-  let stored = keys.get(context);
-  if (stored === undefined) {
-    // in identity.db (0600), so every instance sharing the data dir verifies the others' forms
-    stored = context.users.metaOrCreate('login-csrf-key', () => randomBytes(32).toString('hex'));
-    keys.set(context, stored);
-  }
+  const stored = keys.get(context);
+  if (stored === undefined) throw new Error('identity: the login form key was not loaded (loadLoginCsrfKey at start)');
   return stored;
 }
 

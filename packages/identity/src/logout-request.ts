@@ -24,9 +24,9 @@ async function verifyIdTokenHint(context: IdentityContext, token: string): Promi
   try {
     const issuer = decodeJwt(token).iss;
     if (typeof issuer !== 'string') return undefined;
-    const pool = context.users.poolById(issuer.slice(issuer.lastIndexOf('/') + 1));
+    const pool = await context.users.poolById(issuer.slice(issuer.lastIndexOf('/') + 1));
     if (!pool || context.issuer(pool.id) !== issuer) return undefined;
-    const keys = createLocalJWKSet({ keys: context.keys.publicKeys(pool.id).map((key) => ({ ...key })) });
+    const keys = createLocalJWKSet({ keys: (await context.keys.publicKeys(pool.id)).map((key) => ({ ...key })) });
     const { payload, protectedHeader } = await compactVerify(token, keys, { algorithms: ['RS256'] });
     const claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
     if (protectedHeader.alg !== 'RS256' || claims.iss !== issuer || claims.token_use !== 'id' || typeof claims.aud !== 'string') return undefined;
@@ -48,7 +48,7 @@ export async function decideLogout(context: IdentityContext, parameters: Readonl
   const clientId = parameters.client_id ?? hint?.clientId;
   let client: ClientRecord | undefined;
   if (clientId !== undefined) {
-    client = context.users.clientById(clientId);
+    client = await context.users.clientById(clientId);
     if (!client) throw new LogoutPageError('client_id is not a registered app client.');
   }
   const registered = (name: string, uri: string): ClientRecord => {
@@ -69,7 +69,7 @@ export async function decideLogout(context: IdentityContext, parameters: Readonl
   }
   if (parameters.redirect_uri !== undefined && parameters.response_type !== undefined) {
     try {
-      parseAuthorizeRequest(context, parameters);
+      await parseAuthorizeRequest(context, parameters);
     } catch (error) {
       // an unregistered redirect URI is never followed; other authorize errors are the login page's to report
       if (error instanceof AuthorizePageError) throw new LogoutPageError(error.message);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StoreUnavailableError, sendWire } from '@gatehouse/core';
+import { DatabaseUnavailableError, StoreUnavailableError, sendWire } from '@gatehouse/core';
 import { AuthError, readCredential } from '@gatehouse/auth';
 import { OAuthError } from './oauth-error.ts';
 import type { IdentityContext } from './identity-context.ts';
@@ -17,15 +17,15 @@ const authorize: Route = async (context, request, response, url) => {
   const parameters = queryParameters(url);
   let parsed: AuthorizeRequest;
   try {
-    parsed = parseAuthorizeRequest(context, parameters);
+    parsed = await parseAuthorizeRequest(context, parameters);
   } catch (error) {
     if (authorizeFailure(response, error)) return;
     throw error;
   }
   const sessionId = cookies(request)[SESSION_COOKIE];
-  const session = sessionId ? context.tokens.loginSession(sessionId) : undefined;
+  const session = sessionId ? await context.tokens.loginSession(sessionId) : undefined;
   if (session && session.poolId === parsed.pool.id) {
-    const user = context.users.user(parsed.pool.id, session.username);
+    const user = await context.users.user(parsed.pool.id, session.username);
     if (user?.enabled && user.status === 'CONFIRMED') {
       redirect(response, await issueCode(context, parsed, user.username, session.authTime));
       return;
@@ -48,7 +48,7 @@ const token: Route = async (context, request, response) => {
   if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
   const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined;
   if (!grant) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
-  const client = authenticateClient(context, request, form);
+  const client = await authenticateClient(context, request, form);
   if (grantType === 'authorization_code' || grantType === 'refresh_token') {
     if (!client.settings.allowedOAuthFlows.includes('code')) throw new OAuthError('unauthorized_client', `This client may not use ${grantType}`);
   }
@@ -79,7 +79,7 @@ const userInfo: Route = async (context, request, response) => {
     return;
   }
   const verified = await verifyAccessToken(context, token);
-  const user = verified && typeof verified.claims.username === 'string' ? context.users.user(verified.pool.id, verified.claims.username) : undefined;
+  const user = verified && typeof verified.claims.username === 'string' ? await context.users.user(verified.pool.id, verified.claims.username) : undefined;
   if (!verified || !user || user.sub !== verified.claims.sub || !user.enabled) throw new OAuthError('invalid_token', 'The access token is invalid, expired or revoked');
   if (!String(verified.claims.scope ?? '').split(' ').includes('openid')) throw new OAuthError('invalid_token', 'The access token lacks the openid scope');
   json(response, 200, { ...userAttributeClaims(user.attributes), sub: user.sub, username: user.username });
@@ -87,14 +87,14 @@ const userInfo: Route = async (context, request, response) => {
 
 const revoke: Route = async (context, request, response) => {
   const form = await readForm(request);
-  const client = authenticateClient(context, request, form);
+  const client = await authenticateClient(context, request, form);
   const value = form.token;
   if (!value) throw new OAuthError('invalid_request', 'token is required');
   if (form.token_type_hint === 'access_token' || value.split('.').length === 3) throw new OAuthError('unsupported_token_type', 'Only refresh tokens can be revoked');
-  const lookup = context.tokens.lookupRefresh(value);
+  const lookup = await context.tokens.lookupRefresh(value);
   // RFC 7009: unknown tokens and other clients' tokens get the same 200, so revocation is no oracle
   if (lookup.state !== 'invalid' && lookup.record.clientId === client.id) {
-    context.tokens.revokeFamily(lookup.record.family, lookup.record.expiresAt);
+    await context.tokens.revokeFamily(lookup.record.family, lookup.record.expiresAt);
     await context.publishRevocations();
     await context.userSignedOut(lookup.record.poolId, lookup.record.username);
   }
@@ -112,7 +112,7 @@ const logout: Route = async (context, request, response, url) => {
     return;
   }
   const sessionId = cookies(request)[SESSION_COOKIE];
-  if (sessionId) context.tokens.deleteLoginSession(sessionId);
+  if (sessionId) await context.tokens.deleteLoginSession(sessionId);
   const clear = { 'set-cookie': cookie(context, SESSION_COOKIE, '', 0, 'Lax') };
   if (decision.location === undefined) page(response, 200, signedOutPage(), clear);
   else redirect(response, decision.location, clear);
@@ -155,6 +155,10 @@ export async function handleOAuth(context: IdentityContext, request: IncomingMes
         { error: 'temporarily_unavailable', error_description: 'The revocation is saved but could not yet be shared with other instances; retry shortly.' },
         { 'access-control-allow-origin': '*', 'retry-after': '1' },
       );
+      return true;
+    }
+    if (error instanceof DatabaseUnavailableError) {
+      json(response, 503, { error: 'temporarily_unavailable', error_description: 'The identity database is unavailable; retry shortly.' }, { 'access-control-allow-origin': '*', 'retry-after': '1' });
       return true;
     }
     if (error instanceof OAuthError) {

@@ -24,14 +24,14 @@ export function readPageToken(token: string | undefined, member: string): string
  * One page of at most `limit` items that pass `keep`, read in batches from `read(after, batch)`;
  * `next` is set only when at least one more item exists.
  */
-export function readPage<T>(
-  read: (after: string | undefined, batch: number) => T[], key: (item: T) => string, after: string | undefined, limit: number, keep: (item: T) => boolean = () => true,
-): { items: T[]; next: string | undefined } {
+export async function readPage<T>(
+  read: (after: string | undefined, batch: number) => Promise<T[]>, key: (item: T) => string, after: string | undefined, limit: number, keep: (item: T) => boolean = () => true,
+): Promise<{ items: T[]; next: string | undefined }> {
   const items: T[] = [];
   const batch = Math.max(limit + 1, 100);
   let cursor = after;
   for (;;) {
-    const rows = read(cursor, batch);
+    const rows = await read(cursor, batch);
     for (const row of rows) {
       if (!keep(row)) continue;
       if (items.length === limit) return { items, next: pageToken(key(items[items.length - 1]!)) };

@@ -1,4 +1,4 @@
-import type { Database } from '@gatehouse/core';
+import type { SqlDatabase } from '@gatehouse/core';
 import { SERVICE_CLIENTS } from './bootstrap-pools.ts';
 import type { UserStore } from './user-store.ts';
 
@@ -39,30 +39,58 @@ const SERVICE_NAMES: ReadonlySet<string> = new Set(Object.values(SERVICE_CLIENTS
  * sets are recomputed at most once a second, so the hot path is a Set lookup.
  */
 export class PerimeterSettings {
-  readonly #database: Database;
+  readonly #database: SqlDatabase;
   readonly #users: UserStore;
   readonly #now: () => number;
 
-  constructor(database: Database, users: UserStore, now: () => number) {
+  /** Each view's recomputation; one timer runs them all, so a change is in force within a second of being made. */
+  readonly #refreshers = new Set<() => void>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(database: SqlDatabase, users: UserStore, now: () => number) {
     this.#database = database;
     this.#users = users;
     this.#now = now;
-    database.exec(`CREATE TABLE IF NOT EXISTS perimeter_entries (
-      resource TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, effect TEXT NOT NULL, created_at INTEGER NOT NULL,
-      PRIMARY KEY (resource, kind, value))`);
   }
 
-  /** The live client and origin sets of one resource. */
+  /** Stops recomputing the views (identity's close). */
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#refreshers.clear();
+  }
+
+  /**
+   * The live client and origin sets of one resource. The first computation starts at once (views are made at start,
+   * before the server listens); until it lands, `has` answers false (fail closed). Afterwards the sets are recomputed
+   * in the background every REFRESH_MS / 2, so a lookup answers from sets at most about a second old; if the
+   * database is unavailable the last sets stay in force.
+   */
   view(resource: PerimeterResource, declaration: PerimeterDeclaration): PerimeterView {
     let computedAt = -Infinity;
     let clients: Set<string> | undefined;
     let origins = new Set<string>();
+    let refreshing = false;
     const refresh = (): void => {
       const now = this.#now();
-      if (now - computedAt < REFRESH_MS) return;
-      computedAt = now;
-      ({ clients, origins } = this.effective(resource, declaration));
+      if (refreshing || now - computedAt < REFRESH_MS / 2) return;
+      refreshing = true;
+      this.effective(resource, declaration).then(
+        (sets) => {
+          ({ clients, origins } = sets);
+          computedAt = this.#now();
+          refreshing = false;
+        },
+        () => {
+          refreshing = false;
+        },
+      );
     };
+    refresh();
+    this.#refreshers.add(refresh);
+    this.#timer ??= setInterval(() => {
+      for (const each of this.#refreshers) each();
+    }, REFRESH_MS / 2).unref();
     const checksClients = declaration.allowedClients !== undefined || declaration.poolClients !== undefined;
     return {
       clients: checksClients
@@ -83,10 +111,10 @@ export class PerimeterSettings {
   }
 
   /** The sets as they are now (for `perimeter show` and the CLI's "is my origin allowed?"). */
-  effective(resource: PerimeterResource, declaration: PerimeterDeclaration): { clients: Set<string> | undefined; origins: Set<string> } {
-    const entries = this.entries(resource);
+  async effective(resource: PerimeterResource, declaration: PerimeterDeclaration): Promise<{ clients: Set<string> | undefined; origins: Set<string> }> {
+    const entries = await this.entries(resource);
     const pick = (kind: Kind, effect: Effect): string[] => entries.filter((entry) => entry.kind === kind && entry.effect === effect).map((entry) => entry.value);
-    const poolClients = declaration.poolClients === undefined ? [] : this.#users.listClients(declaration.poolClients).filter((client) => !SERVICE_NAMES.has(client.name));
+    const poolClients = declaration.poolClients === undefined ? [] : (await this.#users.listClients(declaration.poolClients)).filter((client) => !SERVICE_NAMES.has(client.name));
     let clients: Set<string> | undefined;
     if (declaration.allowedClients !== undefined || declaration.poolClients !== undefined) {
       clients = new Set([...(declaration.allowedClients ?? []), ...poolClients.map((client) => client.id), ...pick('client', 'allow')]);
@@ -99,22 +127,20 @@ export class PerimeterSettings {
     return { clients, origins };
   }
 
-  entries(resource: PerimeterResource): { kind: Kind; value: string; effect: Effect }[] {
-    return this.#database.prepare('SELECT kind, value, effect FROM perimeter_entries WHERE resource = ? ORDER BY kind, value').all(resource) as { kind: Kind; value: string; effect: Effect }[];
+  async entries(resource: PerimeterResource): Promise<{ kind: Kind; value: string; effect: Effect }[]> {
+    return (await this.#database.many('SELECT kind, value, effect FROM perimeter_entries WHERE resource = ? ORDER BY kind, value', [resource])) as { kind: Kind; value: string; effect: Effect }[];
   }
 
   /** Allows (or, with `deny`, refuses) a client id or origin on top of the config; replaces an earlier entry for the same value. */
-  set(resource: PerimeterResource, kind: Kind, value: string, effect: Effect): void {
+  async set(resource: PerimeterResource, kind: Kind, value: string, effect: Effect): Promise<void> {
     const normalized = kind === 'origin' ? originOf(value) : value;
-    this.#database
-      .prepare('INSERT INTO perimeter_entries (resource, kind, value, effect, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (resource, kind, value) DO UPDATE SET effect = excluded.effect')
-      .run(resource, kind, normalized, effect, this.#now());
+    await this.#database.run('INSERT INTO perimeter_entries (resource, kind, value, effect, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (resource, kind, value) DO UPDATE SET effect = excluded.effect', [resource, kind, normalized, effect, this.#now()]);
   }
 
   /** Forgets an operator's entry, so the config decides again. True when there was one. */
-  reset(resource: PerimeterResource, kind: Kind, value: string): boolean {
+  async reset(resource: PerimeterResource, kind: Kind, value: string): Promise<boolean> {
     const normalized = kind === 'origin' ? originOf(value) : value;
-    return Number(this.#database.prepare('DELETE FROM perimeter_entries WHERE resource = ? AND kind = ? AND value = ?').run(resource, kind, normalized).changes) > 0;
+    return Number((await this.#database.run('DELETE FROM perimeter_entries WHERE resource = ? AND kind = ? AND value = ?', [resource, kind, normalized])).changes) > 0;
   }
 }
 

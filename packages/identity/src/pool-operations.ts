@@ -14,9 +14,9 @@ import { clientSettingsFrom, userPoolClientShape } from './app-client-settings.t
 import { refuseIfDeclaredClient, refuseIfDeclaredPool } from './declared-resources.ts';
 import { pageToken, readPageToken } from './page-token.ts';
 
-function describePool(context: IdentityContext, pool: PoolRecord): Record<string, unknown> {
+async function describePool(context: IdentityContext, pool: PoolRecord): Promise<Record<string, unknown>> {
   const { region, accountId } = context.platform.config;
-  return userPoolShape(pool, region, accountId, context.users.countUsers(pool.id));
+  return userPoolShape(pool, region, accountId, await context.users.countUsers(pool.id));
 }
 
 function nameTaken(error: unknown): never {
@@ -47,74 +47,74 @@ export const poolOperations: Record<string, Operation> = {
     const id = newPoolId(context.platform.config.region);
     let pool: PoolRecord;
     try {
-      pool = context.atomically(() => {
-        const created = context.users.createPool(id, PoolName, settings);
-        context.keys.ensureKeys(id);
+      pool = await context.atomically(async () => {
+        const created = await context.users.createPool(id, PoolName, settings);
+        await context.keys.ensureKeys(id);
         return created;
       });
     } catch (error) {
       nameTaken(error);
     }
-    return { UserPool: describePool(context, pool) };
+    return { UserPool: await describePool(context, pool) };
   },
   async DescribeUserPool(context, body) {
-    const pool = poolOf(context, parseInput(userPoolIdSchema, body).UserPoolId);
-    return { UserPool: describePool(context, pool) };
+    const pool = await poolOf(context, parseInput(userPoolIdSchema, body).UserPoolId);
+    return { UserPool: await describePool(context, pool) };
   },
   async ListUserPools(context, body) {
     const input = parseInput(listUserPoolsSchema, body);
-    const page = pageOf(context.users.listPools(), (pool) => pool.name, readPageToken(input.NextToken, 'NextToken'), input.MaxResults);
+    const page = pageOf(await context.users.listPools(), (pool) => pool.name, readPageToken(input.NextToken, 'NextToken'), input.MaxResults);
     return { UserPools: page.items.map(userPoolDescription), ...(page.next ? { NextToken: page.next } : {}) };
   },
   async UpdateUserPool(context, body) {
     const input = parseInput(updateUserPoolSchema, body);
-    const pool = poolOf(context, input.UserPoolId);
+    const pool = await poolOf(context, input.UserPoolId);
     refuseIfDeclaredPool(context.platform, pool, 'change');
     const { UserPoolId: _id, PoolName, ...fields } = input;
     const settings = poolSettingsFrom(fields, pool.settings);
     try {
-      context.users.updatePool(pool.id, PoolName ?? pool.name, settings);
+      await context.users.updatePool(pool.id, PoolName ?? pool.name, settings);
     } catch (error) {
       nameTaken(error);
     }
     return {};
   },
   async DeleteUserPool(context, body) {
-    const pool = poolOf(context, parseInput(userPoolIdSchema, body).UserPoolId);
+    const pool = await poolOf(context, parseInput(userPoolIdSchema, body).UserPoolId);
     refuseIfDeclaredPool(context.platform, pool, 'remove');
     if (pool.settings.cognito?.DeletionProtection === 'ACTIVE') {
       throw new CognitoError('InvalidParameterException', 'The user pool cannot be deleted because deletion protection is activated; UpdateUserPool with DeletionProtection INACTIVE first');
     }
-    context.atomically(() => {
+    await context.atomically(async () => {
       // its sign-ins end on every instance (the deny-list is shared), not only where the keys are gone
-      for (const user of context.users.listUsers(pool.id, 1_000_000)) context.tokens.revokeUser(pool.id, user.username);
-      context.users.deletePool(pool.id);
+      for (const user of await context.users.listUsers(pool.id, 1_000_000)) await context.tokens.revokeUser(pool.id, user.username);
+      await context.users.deletePool(pool.id);
     });
     return {};
   },
 
   async CreateUserPoolClient(context, body) {
     const input = parseInput(createUserPoolClientSchema, body);
-    const pool = poolOf(context, input.UserPoolId);
-    if (context.users.clientByName(pool.id, input.ClientName)) {
+    const pool = await poolOf(context, input.UserPoolId);
+    if (await context.users.clientByName(pool.id, input.ClientName)) {
       throw new CognitoError('InvalidParameterException', `ClientName: pool ${pool.id} already has a client named ${input.ClientName}; Gatehouse client names are unique per pool (gatehouse.yaml matches clients by name)`);
     }
     if (input.ClientSecret !== undefined && input.GenerateSecret !== true) throw new CognitoError('InvalidParameterException', 'ClientSecret: needs GenerateSecret true');
     const secret = input.GenerateSecret ? (input.ClientSecret ?? newClientSecret()) : undefined;
     const settings = clientSettingsFrom(input, pool, secret !== undefined);
     const id = newClientId();
-    context.users.upsertClient({ id, poolId: pool.id, name: input.ClientName, secret, settings });
-    return { UserPoolClient: userPoolClientShape(context.users.clientById(id)!, pool, true) };
+    await context.users.upsertClient({ id, poolId: pool.id, name: input.ClientName, secret, settings });
+    return { UserPoolClient: userPoolClientShape((await context.users.clientById(id))!, pool, true) };
   },
   async DescribeUserPoolClient(context, body) {
     const input = parseInput(userPoolClientSchema, body);
-    const pool = poolOf(context, input.UserPoolId);
-    return { UserPoolClient: userPoolClientShape(clientOf(context, pool, input.ClientId), pool, true) };
+    const pool = await poolOf(context, input.UserPoolId);
+    return { UserPoolClient: userPoolClientShape(await clientOf(context, pool, input.ClientId), pool, true) };
   },
   async ListUserPoolClients(context, body) {
     const input = parseInput(listUserPoolClientsSchema, body);
-    const pool = poolOf(context, input.UserPoolId);
-    const page = pageOf(context.users.listClients(pool.id), (client) => client.name, readPageToken(input.NextToken, 'NextToken'), input.MaxResults ?? 60);
+    const pool = await poolOf(context, input.UserPoolId);
+    const page = pageOf(await context.users.listClients(pool.id), (client) => client.name, readPageToken(input.NextToken, 'NextToken'), input.MaxResults ?? 60);
     return {
       UserPoolClients: page.items.map((client) => ({ ClientId: client.id, UserPoolId: client.poolId, ClientName: client.name })),
       ...(page.next ? { NextToken: page.next } : {}),
@@ -122,23 +122,23 @@ export const poolOperations: Record<string, Operation> = {
   },
   async UpdateUserPoolClient(context, body) {
     const input = parseInput(updateUserPoolClientSchema, body);
-    const pool = poolOf(context, input.UserPoolId);
-    const client = clientOf(context, pool, input.ClientId);
+    const pool = await poolOf(context, input.UserPoolId);
+    const client = await clientOf(context, pool, input.ClientId);
     refuseIfDeclaredClient(context.platform, pool, client, 'change');
     const name = input.ClientName ?? client.name;
-    const other = context.users.clientByName(pool.id, name);
+    const other = await context.users.clientByName(pool.id, name);
     if (other && other.id !== client.id) throw new CognitoError('InvalidParameterException', `ClientName: pool ${pool.id} already has a client named ${name}`);
-    context.users.updateClient(client.id, name, clientSettingsFrom(input, pool, client.secret !== undefined));
-    return { UserPoolClient: userPoolClientShape(context.users.clientById(client.id)!, pool, false) };
+    await context.users.updateClient(client.id, name, clientSettingsFrom(input, pool, client.secret !== undefined));
+    return { UserPoolClient: userPoolClientShape((await context.users.clientById(client.id))!, pool, false) };
   },
   async DeleteUserPoolClient(context, body) {
     const input = parseInput(userPoolClientSchema, body);
-    const pool = poolOf(context, input.UserPoolId);
-    const client = clientOf(context, pool, input.ClientId);
+    const pool = await poolOf(context, input.UserPoolId);
+    const client = await clientOf(context, pool, input.ClientId);
     refuseIfDeclaredClient(context.platform, pool, client, 'remove');
-    context.atomically(() => {
-      context.tokens.revokeClient(client.id);
-      context.users.deleteClient(client.id);
+    await context.atomically(async () => {
+      await context.tokens.revokeClient(client.id);
+      await context.users.deleteClient(client.id);
     });
     return {};
   },

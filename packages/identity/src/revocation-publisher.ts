@@ -79,7 +79,7 @@ export class RevocationPublisher {
 
   async #pass(): Promise<void> {
     for (;;) {
-      const batch = this.#tokens.unpublishedRevocations(BATCH);
+      const batch = await this.#tokens.unpublishedRevocations(BATCH);
       if (batch.length === 0) return;
       for (const { origin, expiresAt } of batch) {
         const ttl = Math.max(1, Math.ceil((expiresAt - this.#now()) / 1000)) + LEEWAY_SECONDS;
@@ -88,7 +88,7 @@ export class RevocationPublisher {
         } catch (error) {
           throw error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error);
         }
-        this.#tokens.markPublished(origin, expiresAt);
+        await this.#tokens.markPublished(origin, expiresAt);
       }
       if (batch.length < BATCH) return;
     }

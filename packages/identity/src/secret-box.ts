@@ -1,6 +1,7 @@
-import { createDecipheriv } from 'node:crypto';
+import { createDecipheriv, createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { SqlDatabase } from '@gatehouse/core';
 import { loadSealingKey, openJson, sealJson } from '@gatehouse/cluster';
 
 /** The key file of identity's own sealer before it used the one sealer; read only to open what it sealed. */
@@ -23,6 +24,27 @@ export class SecretBox {
 
   static open(dataDir: string, env: NodeJS.ProcessEnv = process.env): SecretBox {
     return new SecretBox(loadSealingKey(dataDir, env), readLegacyKey(dataDir));
+  }
+
+  /**
+   * The box for identity's database. Both engines seal with the one sealing key (`store-sealing.key` or
+   * `GATEHOUSE_STORE_KEY`). On PostgreSQL several instances with separate data dirs share the rows, so the key's
+   * fingerprint is stored by the first instance and checked by every other: an instance with another key
+   * refuses to start instead of failing to open every signing key.
+   */
+  static async forDatabase(dataDir: string, database: SqlDatabase, env: NodeJS.ProcessEnv = process.env): Promise<SecretBox> {
+    const box = SecretBox.open(dataDir, env);
+    if (database.engine === 'sqlite') return box;
+    const fingerprint = createHmac('sha256', box.#key).update('gatehouse sealing key check').digest('base64url');
+    await database.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING', ['sealing-key-check', fingerprint]);
+    const stored = await database.one<{ value: string }>('SELECT value FROM meta WHERE key = ?', ['sealing-key-check']);
+    if (stored?.value !== fingerprint) {
+      throw new Error(
+        `identity: this instance's sealing key is not the one that sealed the signing keys in ${database.location}. ` +
+          'Give every instance the same key: GATEHOUSE_STORE_KEY=<64 hex characters> (or the same store-sealing.key in each data dir)',
+      );
+    }
+    return box;
   }
 
   seal(plain: string): string {

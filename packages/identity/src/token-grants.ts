@@ -50,19 +50,19 @@ export async function authorizationCodeGrant(context: IdentityContext, client: C
   const code = required(form, 'code');
   const redirectUri = required(form, 'redirect_uri');
   const verifier = required(form, 'code_verifier');
-  const taken = context.tokens.takeCode(code);
+  const taken = await context.tokens.takeCode(code);
   if (taken.state === 'invalid') throw new OAuthError('invalid_grant', 'The authorization code is invalid or expired');
   const payload = taken.payload as CodePayload;
   if (taken.state === 'used') {
     // RFC 6749 §4.1.2: a code used twice was probably stolen; revoke what the first use issued
-    context.tokens.revokeFamily(payload.family, context.now() + 86_400_000);
+    await context.tokens.revokeFamily(payload.family, context.now() + 86_400_000);
     throw new OAuthError('invalid_grant', 'The authorization code has already been used');
   }
   if (payload.clientId !== client.id) throw new OAuthError('invalid_grant', 'The authorization code was issued to another client');
   if (payload.redirectUri !== redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
   if (!checkPkce(payload.codeChallenge, verifier)) throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
-  const pool = context.users.poolById(payload.poolId)!;
-  const user = context.users.user(pool.id, payload.username);
+  const pool = (await context.users.poolById(payload.poolId))!;
+  const user = await context.users.user(pool.id, payload.username);
   if (!user || !user.enabled) throw new OAuthError('invalid_grant', 'The user is no longer allowed to sign in');
   const tokens = await issueTokens(context, {
     pool, client, user, scope: payload.scope, authTime: payload.authTime, family: payload.family, withRefresh: true,
@@ -74,13 +74,13 @@ export async function authorizationCodeGrant(context: IdentityContext, client: C
 export async function refreshTokenGrant(context: IdentityContext, client: ClientRecord, form: Record<string, string>): Promise<TokenResponse> {
   const token = required(form, 'refresh_token');
   const audience = resourceIndicator(form);
-  const lookup = context.tokens.lookupRefresh(token);
+  const lookup = await context.tokens.lookupRefresh(token);
   if (lookup.state === 'invalid' || lookup.record.clientId !== client.id) throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked');
-  const rotated = context.tokens.rotateRefresh(token);
+  const rotated = await context.tokens.rotateRefresh(token);
   if (!rotated) throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked');
   if ('reused' in rotated) throw new OAuthError('invalid_grant', 'The refresh token was already used; every token of this sign-in is now revoked');
-  const pool = context.users.poolById(rotated.record.poolId)!;
-  const user = context.users.user(pool.id, rotated.record.username);
+  const pool = (await context.users.poolById(rotated.record.poolId))!;
+  const user = await context.users.user(pool.id, rotated.record.username);
   if (!user || !user.enabled) throw new OAuthError('invalid_grant', 'The user is no longer allowed to sign in');
   const tokens = await issueTokens(context, {
     pool, client, user, scope: rotated.record.scope, authTime: rotated.record.authTime, family: rotated.record.family, withRefresh: false, audience,
@@ -90,7 +90,7 @@ export async function refreshTokenGrant(context: IdentityContext, client: Client
 
 export async function clientCredentialsGrant(context: IdentityContext, client: ClientRecord, form: Record<string, string>): Promise<TokenResponse> {
   if (!client.secret || !client.settings.allowedOAuthFlows.includes('client_credentials')) throw new OAuthError('unauthorized_client', 'This client may not use client_credentials');
-  const pool = context.users.poolById(client.poolId)!;
+  const pool = (await context.users.poolById(client.poolId))!;
   const custom = new Set(pool.settings.resourceServers.flatMap((server) => server.scopes.map((scope) => `${server.identifier}/${scope}`)));
   const allowed = client.settings.allowedOAuthScopes.filter((scope) => custom.has(scope));
   const requested = form.scope ? form.scope.split(' ').filter(Boolean) : allowed;
@@ -127,11 +127,11 @@ export async function tokenExchangeGrant(context: IdentityContext, client: Clien
   const lifetime = Math.min(remaining, context.exchangedTokenValiditySeconds);
   if (lifetime <= 0) throw new OAuthError('invalid_request', 'subject_token has expired');
   // A user of another issuer (user_iss) is never matched to a local user of the same name.
-  const user = typeof claims.username === 'string' && claims[USER_ISSUER_CLAIM] === undefined ? context.users.user(verified.pool.id, claims.username) : undefined;
+  const user = typeof claims.username === 'string' && claims[USER_ISSUER_CLAIM] === undefined ? await context.users.user(verified.pool.id, claims.username) : undefined;
   const groups = Array.isArray(claims['cognito:groups']) ? (claims['cognito:groups'] as unknown[]).map(String) : [];
   // a client_credentials subject has no user and stays that way
   const subject = typeof claims.username !== 'string' ? undefined
-    : user && user.sub === claims.sub ? { ...subjectOf(context, user), groups }
+    : user && user.sub === claims.sub ? { ...(await subjectOf(context, user)), groups }
     : { sub: String(claims.sub), username: claims.username, groups, attributes: {} };
   const act: Record<string, unknown> = { sub: client.name, client_id: client.id };
   if (claims.act && typeof claims.act === 'object') act.act = claims.act;

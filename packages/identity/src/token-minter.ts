@@ -47,7 +47,7 @@ export class TokenMinter {
   }
 
   async access(request: AccessTokenRequest): Promise<{ token: string; jti: string; expiresIn: number }> {
-    const key = this.#keys.active(request.poolId, 'access');
+    const key = await this.#keys.active(request.poolId, 'access');
     const iat = Math.floor(this.#now() / 1000);
     const jti = randomUUID();
     const claims: Record<string, unknown> = { sub: request.subject?.sub ?? request.clientId };
@@ -73,7 +73,7 @@ export class TokenMinter {
   }
 
   async id(request: IdTokenRequest): Promise<string> {
-    const key = this.#keys.active(request.poolId, 'id');
+    const key = await this.#keys.active(request.poolId, 'id');
     const iat = Math.floor(this.#now() / 1000);
     const { subject } = request;
     const claims: Record<string, unknown> = { sub: subject.sub };

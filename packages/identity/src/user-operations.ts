@@ -29,7 +29,7 @@ export async function userFromAccessToken(context: IdentityContext, token: strin
   if (!verified || verified.claims.aud !== undefined) throw new CognitoError('NotAuthorizedException', 'Invalid Access Token');
   const scopes = String(verified.claims.scope ?? '').split(' ');
   if (!scopes.includes(API_SCOPE)) throw new CognitoError('NotAuthorizedException', 'Access Token does not have required scopes');
-  const user = context.users.user(verified.pool.id, String(verified.claims.username));
+  const user = await context.users.user(verified.pool.id, String(verified.claims.username));
   if (!user || user.sub !== verified.claims.sub) throw new CognitoError('NotAuthorizedException', 'Invalid Access Token');
   if (!user.enabled) throw new CognitoError('NotAuthorizedException', 'User is disabled.');
   return user;
@@ -56,24 +56,24 @@ export const userOperations: Record<string, Operation> = {
     const token = parseInput(accessTokenSchema, body).AccessToken;
     const verified = await verifyAccessToken(context, token);
     const user = await userFromAccessToken(context, token);
-    context.tokens.revokeUser(user.poolId, user.username);
-    if (typeof verified?.claims.origin_jti === 'string') context.tokens.revokeOrigin(verified.claims.origin_jti, Number(verified.claims.exp) * 1000);
+    await context.tokens.revokeUser(user.poolId, user.username);
+    if (typeof verified?.claims.origin_jti === 'string') await context.tokens.revokeOrigin(verified.claims.origin_jti, Number(verified.claims.exp) * 1000);
     await context.userSignedOut(user.poolId, user.username);
     return {};
   },
   async GetTokensFromRefreshToken(context, body) {
     const input = parseInput(getTokensFromRefreshSchema, body);
-    const { client, pool } = clientFor(context, input.ClientId);
+    const { client, pool } = await clientFor(context, input.ClientId);
     if (client.secret && !(input.ClientSecret && constantTimeEqual(input.ClientSecret, client.secret))) {
       throw new CognitoError('NotAuthorizedException', `Client ${client.id} is configured for secret but a valid ClientSecret was not received`);
     }
     if (!client.settings.explicitAuthFlows.includes('ALLOW_REFRESH_TOKEN_AUTH')) throw new CognitoError('InvalidParameterException', 'REFRESH_TOKEN_AUTH flow not enabled for this client');
-    const lookup = context.tokens.lookupRefresh(input.RefreshToken);
+    const lookup = await context.tokens.lookupRefresh(input.RefreshToken);
     if (lookup.state === 'invalid' || lookup.record.clientId !== client.id) throw new CognitoError('NotAuthorizedException', 'Invalid Refresh Token');
-    const rotated = context.tokens.rotateRefresh(input.RefreshToken);
+    const rotated = await context.tokens.rotateRefresh(input.RefreshToken);
     if (!rotated) throw new CognitoError('NotAuthorizedException', 'Invalid Refresh Token');
     if ('reused' in rotated) throw new CognitoError('RefreshTokenReuseException', 'The refresh token was already used; this sign-in is now revoked');
-    const user = context.users.user(pool.id, rotated.record.username);
+    const user = await context.users.user(pool.id, rotated.record.username);
     if (!user || !user.enabled) throw new CognitoError('NotAuthorizedException', 'User is disabled.');
     const tokens = await issueTokens(context, {
       pool, client, user, scope: rotated.record.scope, authTime: rotated.record.authTime, family: rotated.record.family, withRefresh: false,
@@ -86,26 +86,26 @@ export const userOperations: Record<string, Operation> = {
     if (!input.PreviousPassword || !user.passwordHash || !(await verifyPassword(input.PreviousPassword, user.passwordHash))) {
       throw new CognitoError('NotAuthorizedException', INCORRECT_CREDENTIALS);
     }
-    context.users.setPassword(user.poolId, user.username, await passwordSecrets(user.poolId, user.username, input.ProposedPassword), 'CONFIRMED');
+    await context.users.setPassword(user.poolId, user.username, await passwordSecrets(user.poolId, user.username, input.ProposedPassword), 'CONFIRMED');
     return {};
   },
   async RevokeToken(context, body) {
     const input = parseInput(revokeTokenSchema, body);
-    const { client } = clientFor(context, input.ClientId);
+    const { client } = await clientFor(context, input.ClientId);
     if (client.secret && !(input.ClientSecret && constantTimeEqual(input.ClientSecret, client.secret))) {
       throw new CognitoError('UnauthorizedException', `Client ${client.id} is configured with a secret: send its ClientSecret`);
     }
     if (input.Token.split('.').length === 3) throw new CognitoError('UnsupportedTokenTypeException', 'Only refresh tokens can be revoked');
-    const lookup = context.tokens.lookupRefresh(input.Token);
+    const lookup = await context.tokens.lookupRefresh(input.Token);
     if (lookup.state !== 'invalid') {
       if (lookup.record.clientId !== client.id) throw new CognitoError('UnauthorizedException', 'The refresh token was not issued to this client');
-      context.tokens.revokeFamily(lookup.record.family, lookup.record.expiresAt);
+      await context.tokens.revokeFamily(lookup.record.family, lookup.record.expiresAt);
     }
     return {};
   },
   async SignUp(context, body) {
     const input = parseInput(signUpSchema, body);
-    const { client, pool } = clientFor(context, input.ClientId);
+    const { client, pool } = await clientFor(context, input.ClientId);
     checkSecretHash(client, [input.Username], input.SecretHash);
     if (!pool.settings.signUpEnabled) throw new CognitoError('NotAuthorizedException', 'SignUp is not permitted for this user pool');
     const attributes = parseUserAttributes(input.UserAttributes ?? []);
@@ -117,7 +117,7 @@ export const userOperations: Record<string, Operation> = {
     const code = sixDigitCode();
     let user: UserRecord;
     try {
-      user = context.users.createUser(pool.id, { username: input.Username, ...secrets, status: 'UNCONFIRMED', attributes, confirmationCode: `${code}:${context.now() + CODE_TTL_MS}` });
+      user = await context.users.createUser(pool.id, { username: input.Username, ...secrets, status: 'UNCONFIRMED', attributes, confirmationCode: `${code}:${context.now() + CODE_TTL_MS}` });
     } catch (error) {
       if (error instanceof UsernameTakenError) throw new CognitoError('UsernameExistsException', 'User already exists');
       throw error;
@@ -131,11 +131,11 @@ export const userOperations: Record<string, Operation> = {
   },
   async ConfirmSignUp(context, body, caller) {
     const input = parseInput(confirmSignUpSchema, body);
-    const { client, pool } = clientFor(context, input.ClientId);
+    const { client, pool } = await clientFor(context, input.ClientId);
     checkSecretHash(client, [input.Username], input.SecretHash);
     const failures = `identity:code-failures:${pool.id}:${usernameKey(input.Username, false)}:${caller.ip}`;
     if (Number((await context.store.get(failures)) ?? 0) >= MAX_CODE_FAILURES) throw new CognitoError('TooManyFailedAttemptsException', 'Too many failed attempts. Wait before trying again.');
-    const user = context.users.user(pool.id, input.Username);
+    const user = await context.users.user(pool.id, input.Username);
     if (user && user.status !== 'UNCONFIRMED') throw new CognitoError('NotAuthorizedException', `User cannot be confirmed. Current status is ${user.status}`);
     const [code = '', expires = '0'] = (user?.confirmationCode ?? '').split(':');
     if (!user || !constantTimeEqual(code, input.ConfirmationCode)) {
@@ -143,7 +143,7 @@ export const userOperations: Record<string, Operation> = {
       throw new CognitoError('CodeMismatchException', 'Invalid verification code provided, please try again.');
     }
     if (Number(expires) <= context.now()) throw new CognitoError('ExpiredCodeException', 'Invalid code provided, please request a code again.');
-    context.users.setStatus(pool.id, user.username, 'CONFIRMED');
+    await context.users.setStatus(pool.id, user.username, 'CONFIRMED');
     return {};
   },
 };

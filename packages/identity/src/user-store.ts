@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from '@gatehouse/core';
-import { inTransaction } from './in-transaction.ts';
+import type { SqlDatabase } from '@gatehouse/core';
 import { usernameKey } from './username-key.ts';
 
 export interface PoolSettings {
@@ -126,226 +125,216 @@ export interface UsernameClash {
 
 /** Pools, app clients, users and groups in identity.db. */
 export class UserStore {
-  readonly #database: Database;
+  readonly #database: SqlDatabase;
   readonly #now: () => number;
-  constructor(database: Database, now: () => number) {
+  constructor(database: SqlDatabase, now: () => number) {
     this.#database = database;
     this.#now = now;
   }
 
-  poolByName(name: string): PoolRecord | undefined {
-    const row = this.#database.prepare('SELECT * FROM pools WHERE name = ?').get(name) as Row | undefined;
+  /** A top-level field of a JSON text column, as text. The field name is a constant of this file, never input. */
+  #json(column: string, field: string): string {
+    return this.#database.engine === 'postgres' ? `(${column}::jsonb ->> '${field}')` : `json_extract(${column}, '$.${field}')`;
+  }
+
+  async poolByName(name: string): Promise<PoolRecord | undefined> {
+    const row = (await this.#database.one('SELECT * FROM pools WHERE name = ?', [name])) as Row | undefined;
     return row && toPool(row);
   }
-  poolById(id: string): PoolRecord | undefined {
-    const row = this.#database.prepare('SELECT * FROM pools WHERE id = ?').get(id) as Row | undefined;
+  async poolById(id: string): Promise<PoolRecord | undefined> {
+    const row = (await this.#database.one('SELECT * FROM pools WHERE id = ?', [id])) as Row | undefined;
     return row && toPool(row);
   }
-  listPools(): PoolRecord[] {
-    return (this.#database.prepare('SELECT * FROM pools ORDER BY created_at').all() as Row[]).map(toPool);
+  async listPools(): Promise<PoolRecord[]> {
+    return ((await this.#database.many('SELECT * FROM pools ORDER BY created_at')) as Row[]).map(toPool);
   }
   /** The case setting as stored; undefined for a pool saved before the setting existed. */
-  storedCaseSensitivity(id: string): boolean | undefined {
-    const row = this.#database.prepare("SELECT json_extract(settings, '$.caseSensitive') AS value FROM pools WHERE id = ?").get(id) as Row | undefined;
-    return row?.value === null || row?.value === undefined ? undefined : Number(row.value) === 1;
+  async storedCaseSensitivity(id: string): Promise<boolean | undefined> {
+    const row = (await this.#database.one(`SELECT ${this.#json('settings', 'caseSensitive')} AS value FROM pools WHERE id = ?`, [id])) as Row | undefined;
+    // SQLite's json_extract gives 1/0 for a JSON boolean, PostgreSQL's ->> gives 'true'/'false'
+    return row?.value === null || row?.value === undefined ? undefined : row.value === 'true' || Number(row.value) === 1;
   }
-  upsertPool(id: string, name: string, settings: PoolSettings): void {
-    this.#database
-      .prepare('INSERT INTO pools (id, name, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET settings = excluded.settings')
-      .run(id, name, JSON.stringify(settings), this.#now(), this.#now());
+  async upsertPool(id: string, name: string, settings: PoolSettings): Promise<void> {
+    await this.#database.run('INSERT INTO pools (id, name, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET settings = excluded.settings', [id, name, JSON.stringify(settings), this.#now(), this.#now()]);
   }
   /** Renames and reconfigures a pool; names stay unique (the configuration matches pools by name). */
-  updatePool(id: string, name: string, settings: PoolSettings): void {
-    inTransaction(this.#database, () => {
-      const other = this.poolByName(name);
+  async updatePool(id: string, name: string, settings: PoolSettings): Promise<void> {
+    await this.#database.transaction(async () => {
+      const other = await this.poolByName(name);
       if (other && other.id !== id) throw new PoolNameTakenError(`A user pool named ${name} already exists`);
-      this.#database.prepare('UPDATE pools SET name = ?, settings = ?, updated_at = ? WHERE id = ?').run(name, JSON.stringify(settings), this.#now(), id);
+      await this.#database.run('UPDATE pools SET name = ?, settings = ?, updated_at = ? WHERE id = ?', [name, JSON.stringify(settings), this.#now(), id]);
     });
   }
   /** Creates a pool unless its name is taken. */
-  createPool(id: string, name: string, settings: PoolSettings): PoolRecord {
-    return inTransaction(this.#database, () => {
-      if (this.poolByName(name)) throw new PoolNameTakenError(`A user pool named ${name} already exists`);
-      this.upsertPool(id, name, settings);
-      return this.poolById(id)!;
+  async createPool(id: string, name: string, settings: PoolSettings): Promise<PoolRecord> {
+    return this.#database.transaction(async () => {
+      if (await this.poolByName(name)) throw new PoolNameTakenError(`A user pool named ${name} already exists`);
+      await this.upsertPool(id, name, settings);
+      return (await this.poolById(id))!;
     });
   }
   /** Everything the pool owns goes with it: clients, users, groups, signing keys, codes and sign-ins. */
-  deletePool(id: string): void {
-    inTransaction(this.#database, () => {
+  async deletePool(id: string): Promise<void> {
+    await this.#database.transaction(async () => {
       for (const table of ['group_members', 'groups', 'users', 'user_codes', 'signing_keys', 'login_sessions', 'refresh_tokens']) {
-        this.#database.prepare(`DELETE FROM ${table} WHERE pool_id = ?`).run(id);
+        await this.#database.run(`DELETE FROM ${table} WHERE pool_id = ?`, [id]);
       }
-      this.#database.prepare('DELETE FROM clients WHERE pool_id = ?').run(id);
-      this.#database.prepare('DELETE FROM pools WHERE id = ?').run(id);
+      await this.#database.run('DELETE FROM clients WHERE pool_id = ?', [id]);
+      await this.#database.run('DELETE FROM pools WHERE id = ?', [id]);
     });
   }
 
-  clientById(id: string): ClientRecord | undefined {
-    const row = this.#database.prepare('SELECT * FROM clients WHERE id = ?').get(id) as Row | undefined;
+  async clientById(id: string): Promise<ClientRecord | undefined> {
+    const row = (await this.#database.one('SELECT * FROM clients WHERE id = ?', [id])) as Row | undefined;
     return row && toClient(row);
   }
-  clientByName(poolId: string, name: string): ClientRecord | undefined {
-    const row = this.#database.prepare('SELECT * FROM clients WHERE pool_id = ? AND name = ?').get(poolId, name) as Row | undefined;
+  async clientByName(poolId: string, name: string): Promise<ClientRecord | undefined> {
+    const row = (await this.#database.one('SELECT * FROM clients WHERE pool_id = ? AND name = ?', [poolId, name])) as Row | undefined;
     return row && toClient(row);
   }
-  listClients(poolId: string): ClientRecord[] {
-    return (this.#database.prepare('SELECT * FROM clients WHERE pool_id = ? ORDER BY created_at, name').all(poolId) as Row[]).map(toClient);
+  async listClients(poolId: string): Promise<ClientRecord[]> {
+    return ((await this.#database.many('SELECT * FROM clients WHERE pool_id = ? ORDER BY created_at, name', [poolId])) as Row[]).map(toClient);
   }
-  upsertClient(client: ClientRecord): void {
-    this.#database
-      .prepare(
-        'INSERT INTO clients (id, pool_id, name, secret, settings, created_at) VALUES (?, ?, ?, ?, ?, ?) ' +
-          'ON CONFLICT(id) DO UPDATE SET settings = excluded.settings, secret = COALESCE(clients.secret, excluded.secret)',
-      )
-      .run(client.id, client.poolId, client.name, client.secret ?? null, JSON.stringify(client.settings), this.#now());
+  async upsertClient(client: ClientRecord): Promise<void> {
+    (await this.#database.run('INSERT INTO clients (id, pool_id, name, secret, settings, created_at) VALUES (?, ?, ?, ?, ?, ?) ' +
+          'ON CONFLICT(id) DO UPDATE SET settings = excluded.settings, secret = COALESCE(clients.secret, excluded.secret)', [client.id, client.poolId, client.name, client.secret ?? null, JSON.stringify(client.settings), this.#now()]));
   }
   /** UpdateUserPoolClient: new name and settings (the secret never changes). */
-  updateClient(id: string, name: string, settings: ClientSettings): void {
-    this.#database.prepare('UPDATE clients SET name = ?, settings = ?, updated_at = ? WHERE id = ?').run(name, JSON.stringify(settings), this.#now(), id);
+  async updateClient(id: string, name: string, settings: ClientSettings): Promise<void> {
+    await this.#database.run('UPDATE clients SET name = ?, settings = ?, updated_at = ? WHERE id = ?', [name, JSON.stringify(settings), this.#now(), id]);
   }
-  deleteClient(id: string): void {
-    this.#database.prepare('DELETE FROM clients WHERE id = ?').run(id);
+  async deleteClient(id: string): Promise<void> {
+    await this.#database.run('DELETE FROM clients WHERE id = ?', [id]);
   }
 
-  #caseSensitive(poolId: string): boolean {
-    return this.poolById(poolId)?.settings.caseSensitive ?? false;
+  async #caseSensitive(poolId: string): Promise<boolean> {
+    return (await this.poolById(poolId))?.settings.caseSensitive ?? false;
   }
   /**
    * The user a typed username means: the exact stored name first, else the one whose compared form matches
    * (`Admin` and `ａｄｍｉｎ` find `admin` unless the pool is case-sensitive; width always folds).
    */
-  user(poolId: string, username: string): UserRecord | undefined {
-    const exact = this.#database.prepare('SELECT * FROM users WHERE pool_id = ? AND username = ?').get(poolId, username) as Row | undefined;
+  async user(poolId: string, username: string): Promise<UserRecord | undefined> {
+    const exact = (await this.#database.one('SELECT * FROM users WHERE pool_id = ? AND username = ?', [poolId, username])) as Row | undefined;
     if (exact) return toUser(exact);
-    const row = this.#database.prepare('SELECT * FROM users WHERE pool_id = ? AND username_key = ?').get(poolId, usernameKey(username, this.#caseSensitive(poolId))) as Row | undefined;
+    const row = (await this.#database.one('SELECT * FROM users WHERE pool_id = ? AND username_key = ?', [poolId, usernameKey(username, await this.#caseSensitive(poolId))])) as Row | undefined;
     return row && toUser(row);
   }
   /** Users sign in by username or by an email alias; the username wins when both match. */
-  findUser(poolId: string, login: string): UserRecord | undefined {
-    const byName = this.user(poolId, login);
+  async findUser(poolId: string, login: string): Promise<UserRecord | undefined> {
+    const byName = await this.user(poolId, login);
     if (byName) return byName;
-    const row = this.#database
-      .prepare("SELECT * FROM users WHERE pool_id = ? AND json_extract(attributes, '$.email') = ? AND json_extract(attributes, '$.email_verified') = 'true'")
-      .get(poolId, login) as Row | undefined;
+    const row = (await this.#database.one(`SELECT * FROM users WHERE pool_id = ? AND ${this.#json('attributes', 'email')} = ? AND ${this.#json('attributes', 'email_verified')} = 'true'`, [poolId, login])) as Row | undefined;
     return row && toUser(row);
   }
   /** One batch in username order after `after` (keyset paging: stable while users come and go). */
-  usersAfter(poolId: string, after: string | undefined, limit: number): UserRecord[] {
-    return (this.#database.prepare('SELECT * FROM users WHERE pool_id = ? AND username > ? ORDER BY username LIMIT ?').all(poolId, after ?? '', limit) as Row[]).map(toUser);
+  async usersAfter(poolId: string, after: string | undefined, limit: number): Promise<UserRecord[]> {
+    return ((await this.#database.many('SELECT * FROM users WHERE pool_id = ? AND username > ? ORDER BY username LIMIT ?', [poolId, after ?? '', limit])) as Row[]).map(toUser);
   }
-  countUsers(poolId: string): number {
-    return Number((this.#database.prepare('SELECT COUNT(*) AS count FROM users WHERE pool_id = ?').get(poolId) as Row).count);
+  async countUsers(poolId: string): Promise<number> {
+    return Number(((await this.#database.one('SELECT COUNT(*) AS count FROM users WHERE pool_id = ?', [poolId])) as Row).count);
   }
   /** The other user (if any) who signs in with this e-mail address as a verified alias. */
-  verifiedEmailOwner(poolId: string, email: string, except: string): UserRecord | undefined {
-    const row = this.#database
-      .prepare("SELECT * FROM users WHERE pool_id = ? AND username <> ? AND json_extract(attributes, '$.email') = ? AND json_extract(attributes, '$.email_verified') = 'true'")
-      .get(poolId, except, email) as Row | undefined;
+  async verifiedEmailOwner(poolId: string, email: string, except: string): Promise<UserRecord | undefined> {
+    const row = (await this.#database.one(`SELECT * FROM users WHERE pool_id = ? AND username <> ? AND ${this.#json('attributes', 'email')} = ? AND ${this.#json('attributes', 'email_verified')} = 'true'`, [poolId, except, email])) as Row | undefined;
     return row && toUser(row);
   }
-  setConfirmationCode(poolId: string, username: string, code: string): void {
-    this.#database.prepare('UPDATE users SET confirmation_code = ?, updated_at = ? WHERE pool_id = ? AND username = ?').run(code, this.#now(), poolId, username);
+  async setConfirmationCode(poolId: string, username: string, code: string): Promise<void> {
+    await this.#database.run('UPDATE users SET confirmation_code = ?, updated_at = ? WHERE pool_id = ? AND username = ?', [code, this.#now(), poolId, username]);
   }
-  listUsers(poolId: string, limit = 60): UserRecord[] {
-    return (this.#database.prepare('SELECT * FROM users WHERE pool_id = ? ORDER BY username LIMIT ?').all(poolId, limit) as Row[]).map(toUser);
+  async listUsers(poolId: string, limit = 60): Promise<UserRecord[]> {
+    return ((await this.#database.many('SELECT * FROM users WHERE pool_id = ? ORDER BY username LIMIT ?', [poolId, limit])) as Row[]).map(toUser);
   }
-  createUser(poolId: string, user: NewUser, groups: readonly string[] = []): UserRecord {
+  async createUser(poolId: string, user: NewUser, groups: readonly string[] = []): Promise<UserRecord> {
     const now = this.#now();
     const sub = randomUUID();
-    inTransaction(this.#database, () => {
-      if (this.user(poolId, user.username)) throw new UsernameTakenError(`User ${user.username} already exists`);
-      this.#database
-        .prepare(
-          'INSERT INTO users (pool_id, username, username_key, sub, password_hash, srp_salt, srp_verifier, status, enabled, attributes, confirmation_code, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)',
-        )
-        .run(poolId, user.username, usernameKey(user.username, this.#caseSensitive(poolId)), sub, user.passwordHash ?? null, user.srpSalt ?? null, user.srpVerifier ?? null, user.status,
-          JSON.stringify({ ...user.attributes, sub }), user.confirmationCode ?? null, now, now);
-      for (const group of groups) this.#addToGroup(poolId, group, user.username);
+    await this.#database.transaction(async () => {
+      if (await this.user(poolId, user.username)) throw new UsernameTakenError(`User ${user.username} already exists`);
+      (await this.#database.run('INSERT INTO users (pool_id, username, username_key, sub, password_hash, srp_salt, srp_verifier, status, enabled, attributes, confirmation_code, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)', [poolId, user.username, usernameKey(user.username, await this.#caseSensitive(poolId)), sub, user.passwordHash ?? null, user.srpSalt ?? null, user.srpVerifier ?? null, user.status,
+          JSON.stringify({ ...user.attributes, sub }), user.confirmationCode ?? null, now, now]));
+      for (const group of groups) await this.#addToGroup(poolId, group, user.username);
     });
-    return this.user(poolId, user.username)!;
+    return (await this.user(poolId, user.username))!;
   }
   /**
    * Gives rows stored before usernames had a compared form their key, oldest first. A row whose key an older
    * user already holds is not merged: it keeps signing in by its exact name only and is returned, to be reported.
    */
-  assignUsernameKeys(poolId: string): UsernameClash[] {
-    const caseSensitive = this.#caseSensitive(poolId);
+  async assignUsernameKeys(poolId: string): Promise<UsernameClash[]> {
+    const caseSensitive = await this.#caseSensitive(poolId);
     const clashes: UsernameClash[] = [];
-    inTransaction(this.#database, () => {
-      const pending = this.#database.prepare('SELECT username FROM users WHERE pool_id = ? AND username_key IS NULL ORDER BY created_at, rowid').all(poolId) as Row[];
+    await this.#database.transaction(async () => {
+      const pending = (await this.#database.many(`SELECT username FROM users WHERE pool_id = ? AND username_key IS NULL ORDER BY created_at${this.#database.engine === 'sqlite' ? ', rowid' : ', username'}`, [poolId])) as Row[];
       for (const row of pending) {
         const username = String(row.username);
         const key = usernameKey(username, caseSensitive);
-        const holder = this.#database.prepare('SELECT username FROM users WHERE pool_id = ? AND username_key = ?').get(poolId, key) as Row | undefined;
+        const holder = (await this.#database.one('SELECT username FROM users WHERE pool_id = ? AND username_key = ?', [poolId, key])) as Row | undefined;
         if (holder) clashes.push({ username, clashesWith: String(holder.username) });
-        else this.#database.prepare('UPDATE users SET username_key = ? WHERE pool_id = ? AND username = ?').run(key, poolId, username);
+        else (await this.#database.run('UPDATE users SET username_key = ? WHERE pool_id = ? AND username = ?', [key, poolId, username]));
       }
     });
     return clashes;
   }
   /** New password secrets and status, and optionally new attributes, written together. */
-  setPassword(
+  async setPassword(
     poolId: string, username: string, secret: { passwordHash: string; srpSalt: string; srpVerifier: string }, status: UserStatus,
     attributes?: Readonly<Record<string, string>>,
-  ): boolean {
-    return inTransaction(this.#database, () => {
-      const result = this.#database
-        .prepare('UPDATE users SET password_hash = ?, srp_salt = ?, srp_verifier = ?, status = ?, updated_at = ? WHERE pool_id = ? AND username = ?')
-        .run(secret.passwordHash, secret.srpSalt, secret.srpVerifier, status, this.#now(), poolId, username);
-      if (attributes) this.updateAttributes(poolId, username, { ...attributes });
+  ): Promise<boolean> {
+    return this.#database.transaction(async () => {
+      const result = (await this.#database.run('UPDATE users SET password_hash = ?, srp_salt = ?, srp_verifier = ?, status = ?, updated_at = ? WHERE pool_id = ? AND username = ?', [secret.passwordHash, secret.srpSalt, secret.srpVerifier, status, this.#now(), poolId, username]));
+      if (attributes) await this.updateAttributes(poolId, username, { ...attributes });
       return Number(result.changes) > 0;
     });
   }
-  setStatus(poolId: string, username: string, status: UserStatus): void {
-    this.#database.prepare('UPDATE users SET status = ?, confirmation_code = NULL, updated_at = ? WHERE pool_id = ? AND username = ?').run(status, this.#now(), poolId, username);
+  async setStatus(poolId: string, username: string, status: UserStatus): Promise<void> {
+    await this.#database.run('UPDATE users SET status = ?, confirmation_code = NULL, updated_at = ? WHERE pool_id = ? AND username = ?', [status, this.#now(), poolId, username]);
   }
-  setEnabled(poolId: string, username: string, enabled: boolean): boolean {
-    const result = this.#database.prepare('UPDATE users SET enabled = ?, updated_at = ? WHERE pool_id = ? AND username = ?').run(enabled ? 1 : 0, this.#now(), poolId, username);
+  async setEnabled(poolId: string, username: string, enabled: boolean): Promise<boolean> {
+    const result = (await this.#database.run('UPDATE users SET enabled = ?, updated_at = ? WHERE pool_id = ? AND username = ?', [enabled ? 1 : 0, this.#now(), poolId, username]));
     return Number(result.changes) > 0;
   }
-  updateAttributes(poolId: string, username: string, attributes: Record<string, string>): void {
-    this.#database.prepare('UPDATE users SET attributes = ?, updated_at = ? WHERE pool_id = ? AND username = ?').run(JSON.stringify(attributes), this.#now(), poolId, username);
+  async updateAttributes(poolId: string, username: string, attributes: Record<string, string>): Promise<void> {
+    await this.#database.run('UPDATE users SET attributes = ?, updated_at = ? WHERE pool_id = ? AND username = ?', [JSON.stringify(attributes), this.#now(), poolId, username]);
   }
-  deleteUser(poolId: string, username: string): boolean {
-    return inTransaction(this.#database, () => {
-      this.#database.prepare('DELETE FROM group_members WHERE pool_id = ? AND username = ?').run(poolId, username);
-      this.#database.prepare('DELETE FROM user_codes WHERE pool_id = ? AND username = ?').run(poolId, username);
-      this.#database.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE pool_id = ? AND username = ? AND revoked_at IS NULL').run(this.#now(), poolId, username);
-      return Number(this.#database.prepare('DELETE FROM users WHERE pool_id = ? AND username = ?').run(poolId, username).changes) > 0;
+  async deleteUser(poolId: string, username: string): Promise<boolean> {
+    return this.#database.transaction(async () => {
+      await this.#database.run('DELETE FROM group_members WHERE pool_id = ? AND username = ?', [poolId, username]);
+      await this.#database.run('DELETE FROM user_codes WHERE pool_id = ? AND username = ?', [poolId, username]);
+      await this.#database.run('UPDATE refresh_tokens SET revoked_at = ? WHERE pool_id = ? AND username = ? AND revoked_at IS NULL', [this.#now(), poolId, username]);
+      return Number((await this.#database.run('DELETE FROM users WHERE pool_id = ? AND username = ?', [poolId, username])).changes) > 0;
     });
   }
 
-  ensureGroup(poolId: string, name: string, description?: string): void {
-    this.#database.prepare('INSERT OR IGNORE INTO groups (pool_id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(poolId, name, description ?? null, this.#now(), this.#now());
+  async ensureGroup(poolId: string, name: string, description?: string): Promise<void> {
+    await this.#database.run('INSERT INTO groups (pool_id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', [poolId, name, description ?? null, this.#now(), this.#now()]);
   }
-  groupExists(poolId: string, name: string): boolean {
-    return this.#database.prepare('SELECT 1 FROM groups WHERE pool_id = ? AND name = ?').get(poolId, name) !== undefined;
+  async groupExists(poolId: string, name: string): Promise<boolean> {
+    return (await this.#database.one('SELECT 1 FROM groups WHERE pool_id = ? AND name = ?', [poolId, name])) !== undefined;
   }
-  #addToGroup(poolId: string, group: string, username: string): void {
-    this.#database.prepare('INSERT OR IGNORE INTO group_members (pool_id, group_name, username) VALUES (?, ?, ?)').run(poolId, group, username);
+  async #addToGroup(poolId: string, group: string, username: string): Promise<void> {
+    await this.#database.run('INSERT INTO group_members (pool_id, group_name, username) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [poolId, group, username]);
   }
-  addToGroup(poolId: string, group: string, username: string): void {
-    this.#addToGroup(poolId, group, username);
+  async addToGroup(poolId: string, group: string, username: string): Promise<void> {
+    await this.#addToGroup(poolId, group, username);
   }
-  groupsOf(poolId: string, username: string): string[] {
-    return (this.#database.prepare('SELECT group_name FROM group_members WHERE pool_id = ? AND username = ? ORDER BY group_name').all(poolId, username) as Row[]).map((row) =>
+  async groupsOf(poolId: string, username: string): Promise<string[]> {
+    return ((await this.#database.many('SELECT group_name FROM group_members WHERE pool_id = ? AND username = ? ORDER BY group_name', [poolId, username])) as Row[]).map((row) =>
       String(row.group_name),
     );
   }
 
-  meta(key: string): string | undefined {
-    const row = this.#database.prepare('SELECT value FROM meta WHERE key = ?').get(key) as Row | undefined;
+  async meta(key: string): Promise<string | undefined> {
+    const row = (await this.#database.one('SELECT value FROM meta WHERE key = ?', [key])) as Row | undefined;
     return row ? String(row.value) : undefined;
   }
   /** The stored value, or `create()`'s stored first: concurrent first calls (several instances) all read the same one. */
-  metaOrCreate(key: string, create: () => string): string {
-    const stored = this.meta(key);
+  async metaOrCreate(key: string, create: () => string): Promise<string> {
+    const stored = await this.meta(key);
     if (stored !== undefined) return stored;
-    this.#database.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(key, create());
-    return this.meta(key)!;
+    await this.#database.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING', [key, create()]);
+    return (await this.meta(key))!;
   }
-  setMeta(key: string, value: string): void {
-    this.#database.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.#database.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value]);
   }
 }

@@ -21,15 +21,15 @@ export async function verifyAccessToken(context: IdentityContext, token: string)
   }
   if (typeof issuer !== 'string') return undefined;
   const poolId = issuer.slice(issuer.lastIndexOf('/') + 1);
-  const pool = context.users.poolById(poolId);
+  const pool = await context.users.poolById(poolId);
   if (!pool || context.issuer(pool.id) !== issuer) return undefined;
   try {
-    const keys = createLocalJWKSet({ keys: context.keys.publicKeys(pool.id).map((key) => ({ ...key })) });
+    const keys = createLocalJWKSet({ keys: (await context.keys.publicKeys(pool.id)).map((key) => ({ ...key })) });
     const { payload } = await jwtVerify(token, keys, {
       issuer, algorithms: ['RS256'], requiredClaims: ['exp', 'iat', 'sub'], currentDate: new Date(context.now()),
     });
     if (payload.token_use !== 'access') return undefined;
-    if (typeof payload.origin_jti === 'string' && context.tokens.isRevokedOrigin(payload.origin_jti)) return undefined;
+    if (typeof payload.origin_jti === 'string' && await context.tokens.isRevokedOrigin(payload.origin_jti)) return undefined;
     return { pool, claims: payload as JWTPayload & Record<string, unknown> };
   } catch {
     return undefined;

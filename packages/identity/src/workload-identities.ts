@@ -142,11 +142,11 @@ export class WorkloadIdentities {
   async #mintForUser(definition: WorkloadDefinition, principal: Principal, actor: WorkloadActor): Promise<WorkloadToken> {
     const claims = principal.claims;
     const issuer = principal.issuer ?? '';
-    const ownPool = this.#ownPool(issuer);
+    const ownPool = await this.#ownPool(issuer);
     let subject: TokenSubject;
     if (ownPool) {
-      const user = principal.username === undefined ? undefined : this.#context.users.user(ownPool, principal.username);
-      subject = user && user.sub === principal.subject ? { ...subjectOf(this.#context, user), groups: [...principal.groups] } : { sub: principal.subject, username: principal.username ?? principal.subject, groups: [...principal.groups], attributes: {} };
+      const user = principal.username === undefined ? undefined : await this.#context.users.user(ownPool, principal.username);
+      subject = user && user.sub === principal.subject ? { ...(await subjectOf(this.#context, user)), groups: [...principal.groups] } : { sub: principal.subject, username: principal.username ?? principal.subject, groups: [...principal.groups], attributes: {} };
     } else {
       subject = { sub: principal.subject, username: principal.username ?? principal.subject, groups: [...principal.groups], attributes: {} };
     }
@@ -194,9 +194,9 @@ export class WorkloadIdentities {
   }
 
   /** The pool id when `issuer` is one of this Gatehouse's own pools. */
-  #ownPool(issuer: string): string | undefined {
+  async #ownPool(issuer: string): Promise<string | undefined> {
     const poolId = issuer.slice(issuer.lastIndexOf('/') + 1);
-    return this.#context.users.poolById(poolId) && this.#context.issuer(poolId) === issuer ? poolId : undefined;
+    return await this.#context.users.poolById(poolId) && this.#context.issuer(poolId) === issuer ? poolId : undefined;
   }
 }
 

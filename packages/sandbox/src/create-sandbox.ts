@@ -62,7 +62,7 @@ function push<T>(list: T[], item: T): void {
 export async function createSandbox(platform: Platform, deps: SandboxDeps): Promise<SandboxService> {
   const { config, dataDir, logger, clock } = platform;
   const log = logger.child({ component: 'sandbox' });
-  const store = new SandboxCredentialStore(path.join(dataDir, 'sandbox.db'), loadSealingKey(dataDir));
+  const store = await SandboxCredentialStore.open({ file: path.join(dataDir, 'sandbox.db'), database: config.database, sealingKey: loadSealingKey(dataDir) });
   const meta = openPrivateDatabase(path.join(dataDir, 'sandbox.db'));
   meta.exec('CREATE TABLE IF NOT EXISTS sandbox_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)');
   const seeded = meta.prepare("SELECT value FROM sandbox_meta WHERE name = 'seeded'").get() !== undefined;
@@ -113,7 +113,7 @@ export async function createSandbox(platform: Platform, deps: SandboxDeps): Prom
   } catch (error) {
     await s3rver.close();
     meta.close();
-    store.close();
+    await store.close();
     throw error;
   }
 
@@ -141,7 +141,7 @@ export async function createSandbox(platform: Platform, deps: SandboxDeps): Prom
     // s3rver keeps an upload's parts in {bucket}/._S3rver_uploads/{uploadId}; the id is checked hex by then.
     discardUpload: (storedBucket, uploadId) => rm(path.join(directory, storedBucket, '._S3rver_uploads', uploadId), { recursive: true, force: true }),
   });
-  store.purge(Math.floor(clock() / 1000));
+  await store.purge(Math.floor(clock() / 1000));
   const reader = new S3Client({ endpoint: `http://127.0.0.1:${upstream.port}`, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, maxAttempts: 1 });
 
   let closed = false;
@@ -176,7 +176,7 @@ export async function createSandbox(platform: Platform, deps: SandboxDeps): Prom
       return Buffer.concat(chunks);
     },
     async lookupTemporaryKey(accessKeyId) {
-      const credential = store.find(accessKeyId);
+      const credential = await store.find(accessKeyId);
       if (!credential) return undefined;
       return {
         secretAccessKey: credential.secretAccessKey,
@@ -208,7 +208,7 @@ export async function createSandbox(platform: Platform, deps: SandboxDeps): Prom
       await s3rver.close();
       meta.close();
       uploads.close();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -4,3 +4,4 @@ export type { SigV4Key, WebIdentityPrincipal } from './sandbox-key.ts';
 export { SANDBOX_ACCOUNTS } from './sandbox-accounts.ts';
 export { StsError } from './sts-error.ts';
 export { S3Error } from './s3-error.ts';
+export { SANDBOX_CREDENTIAL_MIGRATIONS } from './sandbox-credential-store.ts';

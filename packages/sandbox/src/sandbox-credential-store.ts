@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { openPrivateDatabase, type Database } from '@gatehouse/core';
+import { openSqlDatabase, type Migration, type SqlDatabase } from '@gatehouse/core';
 import { openJson, sealJson } from '@gatehouse/cluster';
 import type { RoleKind } from './sandbox-roles.ts';
 
@@ -47,28 +47,15 @@ function accessKeyId(): string {
 /** Marks a sealed column value (`sealJson` output); plaintext secrets and tokens are base64 and never contain '.'. */
 const SEALED = /^v1\./;
 
-/**
- * Temporary credentials issued by the sandbox STS, in `{dataDir}/sandbox.db` (mode 0600), bound to user, account
- * and role. The secret access key and session token are sealed (AES-256-GCM under the data dir's store sealing
- * key, bound to the access key id and column), so a copied database file alone reveals neither.
- */
-export class SandboxCredentialStore {
-  readonly #database: Database;
-  readonly #sealingKey: Buffer;
-  readonly #insert;
-  readonly #select;
-  readonly #purge;
-
-  constructor(file: string, sealingKey: Buffer) {
-    this.#sealingKey = sealingKey;
-    this.#database = openPrivateDatabase(file);
-    // Deleted and overwritten rows are zeroed on disk, not left readable in free pages.
-    this.#database.exec('PRAGMA secure_delete = ON');
-    this.#database.exec(`CREATE TABLE IF NOT EXISTS temporary_credentials (
+export const SANDBOX_CREDENTIAL_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'temporary_credentials',
+    up: (tx) => tx.exec(`CREATE TABLE IF NOT EXISTS temporary_credentials (
       access_key_id TEXT PRIMARY KEY,
       secret_access_key TEXT NOT NULL,
       session_token TEXT NOT NULL,
-      expires_at INTEGER NOT NULL,
+      expires_at BIGINT NOT NULL,
       account_id TEXT NOT NULL,
       role_name TEXT NOT NULL,
       role_kind TEXT NOT NULL,
@@ -76,11 +63,37 @@ export class SandboxCredentialStore {
       user_sub TEXT NOT NULL,
       username TEXT NOT NULL,
       groups_json TEXT NOT NULL
-    )`);
-    this.#insert = this.#database.prepare(`INSERT INTO temporary_credentials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.#select = this.#database.prepare('SELECT * FROM temporary_credentials WHERE access_key_id = ?');
-    this.#purge = this.#database.prepare('DELETE FROM temporary_credentials WHERE expires_at < ?');
-    this.#sealPlaintextRows();
+    )`),
+  },
+];
+
+/**
+ * Temporary credentials issued by the sandbox STS, in `{dataDir}/sandbox.db` (mode 0600) or the shared PostgreSQL
+ * database (so a credential issued by one instance verifies at every other), bound to user, account and role. The
+ * secret access key and session token are sealed (AES-256-GCM under the store sealing key, bound to the access key
+ * id and column), so a copied database alone reveals neither.
+ */
+export class SandboxCredentialStore {
+  readonly #database: SqlDatabase;
+  readonly #sealingKey: Buffer;
+
+  constructor(database: SqlDatabase, sealingKey: Buffer) {
+    this.#sealingKey = sealingKey;
+    this.#database = database;
+  }
+
+  static async open(options: { readonly file: string; readonly database?: string | undefined; readonly sealingKey: Buffer }): Promise<SandboxCredentialStore> {
+    // SQLite: deleted and overwritten rows are zeroed on disk, not left readable in free pages.
+    const database = await openSqlDatabase({ database: options.database, file: options.file, ownerOnly: true, sqlitePragmas: 'PRAGMA secure_delete = ON' });
+    try {
+      await database.migrate('sandbox-credentials', SANDBOX_CREDENTIAL_MIGRATIONS);
+      const store = new SandboxCredentialStore(database, options.sealingKey);
+      await store.#sealPlaintextRows();
+      return store;
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
   }
 
   #seal(accessKeyId: string, column: 'secret' | 'token', value: string): string {
@@ -92,36 +105,38 @@ export class SandboxCredentialStore {
   }
 
   /** Rows written by versions that stored secrets in plain text are sealed in place, and the old text is wiped. */
-  #sealPlaintextRows(): void {
-    const rows = this.#database.prepare('SELECT access_key_id, secret_access_key, session_token FROM temporary_credentials').all() as unknown as Pick<CredentialRow, 'access_key_id' | 'secret_access_key' | 'session_token'>[];
+  async #sealPlaintextRows(): Promise<void> {
+    const rows = await this.#database.many<Pick<CredentialRow, 'access_key_id' | 'secret_access_key' | 'session_token'>>('SELECT access_key_id, secret_access_key, session_token FROM temporary_credentials');
     const plain = rows.filter((row) => !SEALED.test(row.secret_access_key) || !SEALED.test(row.session_token));
     if (plain.length === 0) return;
-    const update = this.#database.prepare('UPDATE temporary_credentials SET secret_access_key = ?, session_token = ? WHERE access_key_id = ?');
     for (const row of plain) {
-      update.run(
+      await this.#database.run('UPDATE temporary_credentials SET secret_access_key = ?, session_token = ? WHERE access_key_id = ?', [
         SEALED.test(row.secret_access_key) ? row.secret_access_key : this.#seal(row.access_key_id, 'secret', row.secret_access_key),
         SEALED.test(row.session_token) ? row.session_token : this.#seal(row.access_key_id, 'token', row.session_token),
         row.access_key_id,
-      );
+      ]);
     }
-    this.#database.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    if (this.#database.engine === 'sqlite') await this.#database.exec('PRAGMA wal_checkpoint(TRUNCATE)');
   }
 
-  issue(input: Omit<TemporaryCredential, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>): TemporaryCredential {
+  async issue(input: Omit<TemporaryCredential, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>): Promise<TemporaryCredential> {
     const credential: TemporaryCredential = {
       ...input,
       accessKeyId: accessKeyId(),
       secretAccessKey: randomBytes(30).toString('base64'),
       sessionToken: `GH${randomBytes(96).toString('base64')}`,
     };
-    this.#insert.run(credential.accessKeyId, this.#seal(credential.accessKeyId, 'secret', credential.secretAccessKey), this.#seal(credential.accessKeyId, 'token', credential.sessionToken), credential.expiresAt, credential.accountId,
-      credential.roleName, credential.roleKind, credential.sessionName, credential.user.sub, credential.user.username, JSON.stringify(credential.user.groups));
+    await this.#database.run('INSERT INTO temporary_credentials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+      credential.accessKeyId, this.#seal(credential.accessKeyId, 'secret', credential.secretAccessKey), this.#seal(credential.accessKeyId, 'token', credential.sessionToken),
+      credential.expiresAt, credential.accountId, credential.roleName, credential.roleKind, credential.sessionName, credential.user.sub, credential.user.username,
+      JSON.stringify(credential.user.groups),
+    ]);
     return credential;
   }
 
   /** Includes expired credentials, so callers can answer ExpiredToken rather than "unknown key". */
-  find(id: string): TemporaryCredential | undefined {
-    const row = this.#select.get(id) as CredentialRow | undefined;
+  async find(id: string): Promise<TemporaryCredential | undefined> {
+    const row = await this.#database.one<CredentialRow>('SELECT * FROM temporary_credentials WHERE access_key_id = ?', [id]);
     if (!row) return undefined;
     let secretAccessKey: string;
     let sessionToken: string;
@@ -136,7 +151,7 @@ export class SandboxCredentialStore {
       accessKeyId: row.access_key_id,
       secretAccessKey,
       sessionToken,
-      expiresAt: row.expires_at,
+      expiresAt: Number(row.expires_at),
       accountId: row.account_id,
       roleName: row.role_name,
       roleKind: row.role_kind as RoleKind,
@@ -146,11 +161,11 @@ export class SandboxCredentialStore {
   }
 
   /** Forgets credentials expired for more than a day (kept that long to answer ExpiredToken). */
-  purge(nowSeconds: number): void {
-    this.#purge.run(nowSeconds - 86_400);
+  async purge(nowSeconds: number): Promise<void> {
+    await this.#database.run('DELETE FROM temporary_credentials WHERE expires_at < ?', [nowSeconds - 86_400]);
   }
 
-  close(): void {
-    if (this.#database.isOpen) this.#database.close();
+  close(): Promise<void> {
+    return this.#database.close();
   }
 }

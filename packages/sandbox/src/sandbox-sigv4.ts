@@ -77,7 +77,7 @@ export function createSandboxSigV4(options: SandboxSigV4Options) {
     ...(options.service === 's3' ? { maxPresignExpirySeconds: 604_800 } : {}),
     clock: options.now,
     lookupKey: async (accessKeyId) => {
-      const credential = options.store.find(accessKeyId);
+      const credential = await options.store.find(accessKeyId);
       if (credential) {
         return {
           secretAccessKey: credential.secretAccessKey,

@@ -44,7 +44,7 @@ export async function assumeRoleWithWebIdentity(sts: StsRequest): Promise<string
     if (!options.accounts.has(role.accountId)) throw new StsError('AccessDenied', `Not authorized to perform sts:AssumeRoleWithWebIdentity on ${role.arn}: account ${role.accountId} is not a sandbox account`);
     trustOrRefuse(role, user, `web identity ${user.username}`);
   }
-  const credential = issueCredential(sts, { role, user, name, duration });
+  const credential = await issueCredential(sts, { role, user, name, duration });
   options.observe({ action: 'AssumeRoleWithWebIdentity', roleArn: role.arn, user: user.username, outcome: 'issued' });
   options.logger.info({ action: 'AssumeRoleWithWebIdentity', role: role.arn, user: user.username, accessKeyId: credential.accessKeyId }, 'sandbox credentials issued');
   const audience = principal.claims.aud ?? principal.claims.client_id;

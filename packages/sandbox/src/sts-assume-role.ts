@@ -49,7 +49,7 @@ export async function assumeRole(sts: StsRequest): Promise<string> {
     throw new StsError('AccessDenied', `User: ${callerArn} is not authorized to perform: sts:AssumeRole on resource: ${role.arn}: the ExternalId does not match`);
   }
   trustOrRefuse(role, user, callerArn);
-  const credential = issueCredential(sts, { role, user, name, duration });
+  const credential = await issueCredential(sts, { role, user, name, duration });
   options.observe({ action: 'AssumeRole', accessKeyId: caller.accessKeyId, roleArn: role.arn, user: user.username, outcome: 'issued' });
   options.logger.info({ action: 'AssumeRole', role: role.arn, user: user.username, accessKeyId: credential.accessKeyId }, 'sandbox credentials issued');
   return envelope('AssumeRole', `${credentialsXml(credential)}<PackedPolicySize>0</PackedPolicySize>`, sts.requestId);

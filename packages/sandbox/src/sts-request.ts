@@ -135,7 +135,7 @@ export function envelope(action: string, result: string, requestId: string): str
 
 
 /** A credential issued by this STS for `role`, bound to `user`, valid `duration` seconds from now. */
-export function issueCredential(sts: StsRequest, grant: { role: SandboxRole; user: SessionUser; name: string; duration: number }): TemporaryCredential {
+export function issueCredential(sts: StsRequest, grant: { role: SandboxRole; user: SessionUser; name: string; duration: number }): Promise<TemporaryCredential> {
   const { role, user, name, duration } = grant;
   return sts.options.store.issue({
     expiresAt: Math.floor(sts.options.now() / 1000) + duration,

@@ -34,13 +34,16 @@ export function readAdminKey(file: string): { accessKeyId: string; secretAccessK
   };
 }
 
-export async function startIdentity(options: { dataDir?: string; config?: unknown; port?: number; now?: () => number; logger?: Logger } = {}): Promise<RunningIdentity> {
+/** `database`: a postgres:// URL (merged into `config`); SQLite in the data dir when absent. */
+export async function startIdentity(
+  options: { dataDir?: string; config?: unknown; port?: number; now?: () => number; logger?: Logger; database?: string } = {},
+): Promise<RunningIdentity> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'gatehouse-identity-'));
   const port = options.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
   const clock = options.now ?? Date.now;
   const platform: Platform = {
-    config: parseConfig(options.config ?? {}), dataDir, baseUrl, logger: options.logger ?? createLogger({ level: 'silent' }), clock, store: new EmbeddedStore(clock),
+    config: parseConfig(options.database ? { ...(options.config as object | undefined), database: options.database } : (options.config ?? {})), dataDir, baseUrl, logger: options.logger ?? createLogger({ level: 'silent' }), clock, store: new EmbeddedStore(clock),
   };
   const identity = await createIdentity(platform);
   const server = createAppServer([identity]);

@@ -24,6 +24,11 @@ export const configSchema = z.strictObject({
     .string()
     .refine((value) => value === 'embedded' || /^rediss?:\/\//.test(value), 'must be "embedded" or a redis:// URL')
     .default('embedded'),
+  /** Where durable state lives: `embedded` (SQLite files in the data dir) or a `postgres://` URL shared by several instances. */
+  database: z
+    .string()
+    .refine((value) => value === 'embedded' || /^postgres(ql)?:\/\//.test(value), 'must be "embedded" or a postgres:// URL')
+    .default('embedded'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   identity: identitySchema.optional(),
   runtimes: z.array(runtimeSchema).optional(),
@@ -102,6 +107,7 @@ export function loadConfig(options: LoadConfigOptions = {}): { config: Readonly<
   if (env.GATEHOUSE_PUBLIC_URL) overridden.publicUrl = env.GATEHOUSE_PUBLIC_URL;
   if (env.GATEHOUSE_DATA_DIR) overridden.dataDir = env.GATEHOUSE_DATA_DIR;
   if (env.GATEHOUSE_STORE) overridden.store = env.GATEHOUSE_STORE;
+  if (env.GATEHOUSE_DATABASE_URL) overridden.database = env.GATEHOUSE_DATABASE_URL;
   // Anything but true/1/false/0 stays a string, so the schema refuses it naming `https` instead of reading it as off.
   if (env.GATEHOUSE_HTTPS) overridden.https = ({ true: true, 1: true, false: false, 0: false } as Record<string, boolean>)[env.GATEHOUSE_HTTPS] ?? env.GATEHOUSE_HTTPS;
   if (env.GATEHOUSE_LOG_LEVEL) overridden.logLevel = env.GATEHOUSE_LOG_LEVEL;

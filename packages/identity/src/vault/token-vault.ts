@@ -87,12 +87,12 @@ export class TokenVault {
     if (!request.forceAuthentication) {
       const token = await this.#usable(provider, key);
       if (token) return { accessToken: token };
-      const named = request.sessionUri ? this.#options.store.session(request.sessionUri, this.#options.now()) : undefined;
+      const named = request.sessionUri ? await this.#options.store.session(request.sessionUri, this.#options.now()) : undefined;
       if (named && sameUser(named.key.user, request.user) && named.key.provider === provider.name) {
         return { authorizationUrl: named.authorizationUrl, sessionUri: named.sessionUri, sessionStatus: named.status === 'FAILED' ? 'FAILED' : 'IN_PROGRESS' };
       }
       // The same link again while the user has not used it yet (one consent per question, not one per call).
-      const open = this.#options.store.latestSession(key, this.#options.now());
+      const open = await this.#options.store.latestSession(key, this.#options.now());
       if (open?.status === 'IN_PROGRESS' && open.returnUrl === returnUrl && open.customState === request.customState) {
         return { authorizationUrl: open.authorizationUrl, sessionUri: open.sessionUri, sessionStatus: 'IN_PROGRESS' };
       }
@@ -114,31 +114,31 @@ export class TokenVault {
 
   async #m2m(provider: OAuth2ProviderDefinition, request: TokenRequest): Promise<string> {
     const key: TokenKey = { workload: request.workload, user: undefined, provider: provider.name, scopes: normalScopes(request.scopes) };
-    const stored = request.forceAuthentication ? undefined : this.#options.store.token(key);
+    const stored = request.forceAuthentication ? undefined : await this.#options.store.token(key);
     if (stored && fresh(stored, this.#options.now())) return stored.accessToken;
     const token = await this.#client.clientCredentials(provider, key.scopes);
-    this.#options.store.putToken(key, token, this.#options.now());
+    await this.#options.store.putToken(key, token, this.#options.now());
     return token.accessToken;
   }
 
   /** The stored token, refreshed when close to expiry; undefined when the user must consent (again). */
   async #usable(provider: OAuth2ProviderDefinition, key: TokenKey): Promise<string | undefined> {
     const now = this.#options.now();
-    const stored = this.#options.store.token(key);
+    const stored = await this.#options.store.token(key);
     if (!stored) return undefined;
     if (fresh(stored, now)) return stored.accessToken;
     if (!stored.refreshToken) {
-      this.#options.store.deleteToken(key);
+      await this.#options.store.deleteToken(key);
       return undefined;
     }
     try {
       const refreshed = await this.#client.refresh(provider, stored.refreshToken);
-      this.#options.store.putToken(key, refreshed, this.#options.now());
+      await this.#options.store.putToken(key, refreshed, this.#options.now());
       return refreshed.accessToken;
     } catch (error) {
       // The provider refused the refresh token (revoked, expired): consent again. An outage keeps it for later.
       if (error instanceof ProviderRefusal) {
-        this.#options.store.deleteToken(key);
+        await this.#options.store.deleteToken(key);
         return undefined;
       }
       throw error;
@@ -157,7 +157,7 @@ export class TokenVault {
       status: 'IN_PROGRESS',
       expiresAt: this.#options.now() + this.#options.consentTimeoutMs,
     };
-    this.#options.store.putSession(session, started.state);
+    await this.#options.store.putSession(session, started.state);
     this.#options.logger.info({ provider: provider.name, workload: key.workload }, 'user consent started');
     return { authorizationUrl: started.url, sessionUri: session.sessionUri, sessionStatus: 'IN_PROGRESS' };
   }
@@ -169,16 +169,16 @@ export class TokenVault {
    */
   async callback(parameters: URLSearchParams): Promise<string> {
     const state = parameters.get('state');
-    const session = state ? this.#options.store.sessionByState(state, this.#options.now()) : undefined;
+    const session = state ? await this.#options.store.sessionByState(state, this.#options.now()) : undefined;
     if (!state || !session || session.status !== 'IN_PROGRESS') {
       throw new AgentCoreIdentityError('ValidationException', 'This consent link is unknown, already used or expired; go back to the application and ask again.');
     }
     const provider = this.oauth2Provider(session.key.provider);
     try {
       const token = await this.#client.exchangeCode(provider, { callback: parameters, state, redirectUri: this.#options.callbackUrl, codeVerifier: session.codeVerifier });
-      this.#options.store.updateSession({ ...session, status: 'AWAITING_USER', token });
+      await this.#options.store.updateSession({ ...session, status: 'AWAITING_USER', token });
     } catch (error) {
-      this.#options.store.updateSession({ ...session, status: 'FAILED', failure: error instanceof AgentCoreIdentityError ? error.message : 'failed' });
+      await this.#options.store.updateSession({ ...session, status: 'FAILED', failure: error instanceof AgentCoreIdentityError ? error.message : 'failed' });
       throw error;
     }
     const location = new URL(session.returnUrl);
@@ -189,27 +189,27 @@ export class TokenVault {
 
   /** CompleteResourceTokenAuth: the consent's token goes into the vault only for the user who started it. */
   async complete(sessionUri: string, identify: (workload: string) => Promise<VaultUser>): Promise<void> {
-    const session = this.#options.store.session(sessionUri, this.#options.now());
+    const session = await this.#options.store.session(sessionUri, this.#options.now());
     if (!session) throw new AgentCoreIdentityError('ResourceNotFoundException', 'No consent session with this sessionUri (unknown, finished or expired); request the token again.');
     const user = await identify(session.key.workload);
     if (!sameUser(session.key.user, user)) {
       // Burnt: a consent finished in someone else's browser is never stored, for either user.
-      this.#options.store.updateSession({ ...session, status: 'FAILED', failure: 'completed by another user' });
-      this.#options.store.deleteSession(session.sessionUri);
+      await this.#options.store.updateSession({ ...session, status: 'FAILED', failure: 'completed by another user' });
+      await this.#options.store.deleteSession(session.sessionUri);
       this.#options.logger.warn({ provider: session.key.provider, workload: session.key.workload }, 'consent completed by a user other than the one who started it; refused');
       throw new AgentCoreIdentityError('AccessDeniedException', 'This consent was started by another user; it is discarded. Start the connection again from your own session.');
     }
     if (session.status !== 'AWAITING_USER' || !session.token) {
       throw new AgentCoreIdentityError('ValidationException', session.status === 'FAILED' ? `The consent failed: ${session.failure ?? 'unknown'}` : 'The consent is not finished yet: open the authorization URL and approve first.');
     }
-    this.#options.store.putToken(session.key, session.token, this.#options.now());
-    this.#options.store.deleteSession(session.sessionUri);
+    await this.#options.store.putToken(session.key, session.token, this.#options.now());
+    await this.#options.store.deleteSession(session.sessionUri);
     this.#options.logger.info({ provider: session.key.provider, workload: session.key.workload }, 'user consent completed');
   }
 
   /** "Disconnect": forgets the user's tokens of one provider (or all) and revokes them at the provider when it can. */
   async disconnect(user: VaultUser, provider?: string): Promise<number> {
-    const taken = this.#options.store.takeTokens(user, provider);
+    const taken = await this.#options.store.takeTokens(user, provider);
     for (const entry of taken) {
       let definition: OAuth2ProviderDefinition | undefined;
       try {
@@ -222,7 +222,7 @@ export class TokenVault {
     return taken.length;
   }
 
-  connections(user: VaultUser): Connection[] {
+  connections(user: VaultUser): Promise<Connection[]> {
     return this.#options.store.connections(user);
   }
 }

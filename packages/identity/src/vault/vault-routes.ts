@@ -31,7 +31,7 @@ export async function handleVaultRoute(
   try {
     const user = await signedInUser(deps.context, request, url);
     if (action === 'connections' && request.method === 'GET') {
-      sendJson(response, 200, { connections: deps.vault.connections(user) }, { 'cache-control': 'no-store' });
+      sendJson(response, 200, { connections: await deps.vault.connections(user) }, { 'cache-control': 'no-store' });
       return true;
     }
     if (request.method !== 'POST' || (action !== 'complete' && action !== 'disconnect')) {
