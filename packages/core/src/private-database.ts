@@ -4,16 +4,16 @@ import { openDatabase, type Database } from './sqlite.ts';
 
 const OWNER_ONLY = 0o600;
 
-function restrict(file: string): void {
+/** Narrows a SQLite file and its -wal/-shm files to their owner (0600). */
+export function restrictPrivateFile(file: string): void {
   for (const suffix of ['', '-wal', '-shm']) if (existsSync(file + suffix)) chmodSync(file + suffix, OWNER_ONLY);
 }
 
 /**
- * Opens a SQLite file that holds secrets, readable by its owner only (0600). The file is created empty with that
- * mode before SQLite opens it (SQLite gives its -wal and -shm files the database file's mode), and files left
- * by older versions with a wider mode are narrowed.
+ * Before SQLite opens a file that holds secrets: created empty with mode 0600 (SQLite gives its -wal and
+ * -shm files the database file's mode), and a file left by an older version with a wider mode narrowed.
  */
-export function openPrivateDatabase(file: string): Database {
+export function preparePrivateFile(file: string): void {
   if (!existsSync(file)) {
     mkdirSync(path.dirname(file), { recursive: true });
     try {
@@ -23,8 +23,13 @@ export function openPrivateDatabase(file: string): Database {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
   }
-  restrict(file);
+  restrictPrivateFile(file);
+}
+
+/** Opens a SQLite file that holds secrets, readable by its owner only (0600). */
+export function openPrivateDatabase(file: string): Database {
+  preparePrivateFile(file);
   const database = openDatabase(file);
-  restrict(file);
+  restrictPrivateFile(file);
   return database;
 }

@@ -1,10 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { preparePrivateFile, restrictPrivateFile } from '../private-database.ts';
 import { DatabaseStartError, type SqlDatabase } from './sql-database.ts';
 import { SqliteDatabase } from './sqlite-engine.ts';
 import { PostgresDatabase } from './postgres-engine.ts';
-
-const OWNER_ONLY = 0o600;
 
 export interface OpenSqlDatabaseOptions {
   /** The config's `database`: `embedded` (or undefined) for SQLite, else a `postgres://` URL. */
@@ -48,27 +45,10 @@ export async function openSqlDatabase(options: OpenSqlDatabaseOptions): Promise<
   return database;
 }
 
-function restrict(file: string): void {
-  for (const suffix of ['', '-wal', '-shm']) if (existsSync(file + suffix)) chmodSync(file + suffix, OWNER_ONLY);
-}
-
-/**
- * With `ownerOnly`, the file is created empty with mode 0600 before SQLite opens it (SQLite gives its -wal
- * and -shm files the database file's mode), and files left by older versions with a wider mode are narrowed.
- */
+/** With `ownerOnly`, the file is made private (0600, core/src/private-database.ts) before and after SQLite opens it. */
 function openSqlite(file: string, ownerOnly: boolean): SqliteDatabase {
-  if (ownerOnly && file !== ':memory:') {
-    if (!existsSync(file)) {
-      mkdirSync(path.dirname(file), { recursive: true });
-      try {
-        writeFileSync(file, '', { mode: OWNER_ONLY, flag: 'wx' });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-    }
-    restrict(file);
-  }
+  if (ownerOnly && file !== ':memory:') preparePrivateFile(file);
   const database = new SqliteDatabase(file);
-  if (ownerOnly && file !== ':memory:') restrict(file);
+  if (ownerOnly && file !== ':memory:') restrictPrivateFile(file);
   return database;
 }
