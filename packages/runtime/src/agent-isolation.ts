@@ -16,6 +16,8 @@ const UNSHARE_FLAGS = ['--net', '--mount', '--pid', '--fork', '--kill-child', '-
 const TMP_SIZE_MIB = 256;
 /** Files named by these variables stay readable when they sit in a hidden directory (Gatehouse's local CA in its data dir). */
 const EXPOSED_FILES = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE'] as const;
+/** Gatehouse's own installation (the project's node, the reference agent, node_modules), read-only inside. */
+const INSTALL_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** What the host allows, probed once per process. */
 export interface IsolationSupport {
@@ -105,6 +107,7 @@ export class AgentIsolation {
       hide: [...new Set(hide)],
       cwd,
       expose: EXPOSED_FILES.map((name) => options.env[name]).filter((file): file is string => file !== undefined && path.isAbsolute(file) && existsSync(file)),
+      exposeDirectories: programDirectories(options.command),
       command: options.command,
       user: this.support.userNamespace ? undefined : AGENT_USER,
       tmpSizeMiB: TMP_SIZE_MIB,
@@ -175,6 +178,20 @@ export function loopbackEndpoints(env: Readonly<Record<string, string>>): string
     }
   }
   return [...found];
+}
+
+/**
+ * What the agent needs to run when it lives under /tmp (a checkout in a temporary directory, as CI makes):
+ * Gatehouse's installation and the directory of each absolute program or script in its command. Mounted back
+ * read-only only where a hidden directory covers them; hidden directories inside them stay hidden.
+ */
+function programDirectories(command: readonly string[]): string[] {
+  const directories = new Set([INSTALL_ROOT]);
+  for (const argument of command) {
+    if (!path.isAbsolute(argument) || !existsSync(argument)) continue;
+    directories.add(statSync(argument).isDirectory() ? argument : path.dirname(argument));
+  }
+  return [...directories];
 }
 
 /** Whether every directory on the way is searchable by other users (o+x), i.e. by the agent's unprivileged user. */

@@ -28,6 +28,8 @@ export interface SandboxPlan {
   readonly cwd?: string | undefined;
   /** Files inside hidden directories the agent still needs (a CA certificate), mounted back read-only. */
   readonly expose: readonly string[];
+  /** Directories the agent needs to run (Gatehouse's installation, its program's directory), mounted back read-only where hidden. */
+  readonly exposeDirectories?: readonly string[];
   readonly command: readonly string[];
   /** Drop to this uid/gid (as root); absent in a user namespace, where "root" is already the caller. */
   readonly user?: { readonly uid: number; readonly gid: number } | undefined;
@@ -59,13 +61,32 @@ function inside(child: string, parent: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
-/** Covers /tmp and the hidden directories; mounts the agent's directory back when one of them held it. */
+/** Binds an fd opened before hiding back at its path, read-only. */
+function bindReadOnly(target: string, fd: number): void {
+  run('mount', ['--no-canonicalize', '--bind', '/proc/self/fd/3', target], fd);
+  run('mount', ['-o', 'remount,bind,ro', target]);
+}
+
+const hideMount = (directory: string): void => run('mount', ['-t', 'tmpfs', '-o', 'mode=0755,nosuid,nodev,size=1m', 'tmpfs', directory]);
+
+/**
+ * Covers /tmp and the hidden directories; mounts back, read-only, what the agent needs to run that sat in one of
+ * them (hidden directories inside those stay hidden), then the agent's own directory.
+ */
 function hideDirectories(plan: SandboxPlan): void {
   const hidden = ['/tmp', ...plan.hide];
-  const cwdFd = plan.cwd !== undefined && hidden.some((directory) => inside(plan.cwd!, directory)) ? openSync(plan.cwd, 'r') : undefined;
-  const fileFds = plan.expose.filter((file) => hidden.some((directory) => inside(file, directory))).map((file) => [file, openSync(file, 'r')] as const);
+  const covered = (target: string): boolean => hidden.some((directory) => inside(target, directory));
+  const cwdFd = plan.cwd !== undefined && covered(plan.cwd) ? openSync(plan.cwd, 'r') : undefined;
+  const fileFds = plan.expose.filter(covered).map((file) => [file, openSync(file, 'r')] as const);
+  const directoryFds = (plan.exposeDirectories ?? []).filter((directory) => covered(directory) && existsSync(directory)).map((directory) => [directory, openSync(directory, 'r')] as const);
   run('mount', ['-t', 'tmpfs', '-o', `mode=1777,nosuid,nodev,size=${plan.tmpSizeMiB}m`, 'tmpfs', '/tmp']);
-  for (const directory of plan.hide) run('mount', ['-t', 'tmpfs', '-o', 'mode=0755,nosuid,nodev,size=1m', 'tmpfs', directory]);
+  for (const directory of plan.hide) hideMount(directory);
+  for (const [directory, fd] of directoryFds) {
+    mkdirSync(directory, { recursive: true });
+    bindReadOnly(directory, fd);
+  }
+  // A data dir inside a checkout that was mounted back is hidden again.
+  for (const directory of plan.hide) if (directoryFds.some(([exposed]) => inside(directory, exposed))) hideMount(directory);
   if (cwdFd !== undefined) {
     mkdirSync(plan.cwd!, { recursive: true });
     run('mount', ['--no-canonicalize', '--bind', '/proc/self/fd/3', plan.cwd!], cwdFd);
@@ -73,8 +94,7 @@ function hideDirectories(plan: SandboxPlan): void {
   for (const [file, fd] of fileFds) {
     mkdirSync(path.dirname(file), { recursive: true });
     if (!existsSync(file)) writeFileSync(file, '');
-    run('mount', ['--no-canonicalize', '--bind', '/proc/self/fd/3', file], fd);
-    run('mount', ['-o', 'remount,bind,ro', file]);
+    bindReadOnly(file, fd);
   }
 }
 
