@@ -62,7 +62,7 @@ for (const engine of TEST_ENGINES) {
       const { users, poolId, database } = await open();
       const results = await Promise.allSettled(Array.from({ length: 6 }, () => users.createUser(poolId, newUser('racer'), ['ops-readonly'])));
       assert.equal(results.filter((result) => result.status === 'fulfilled').length, 1);
-      assert.ok(results.every((result) => result.status === 'fulfilled' || result.reason instanceof UsernameTakenError));
+      assert.ok(results.every((result) => result.status === 'fulfilled' || result.reason instanceof UsernameTakenError), `every loser is told the name is taken: ${results.map((result) => (result.status === 'rejected' ? String(result.reason) : 'ok')).join('; ')}`);
       assert.equal((await database.many("SELECT * FROM group_members WHERE username = 'racer'")).length, 1);
     });
 

@@ -8,6 +8,13 @@ import {
 /** Serialization failure and deadlock: PostgreSQL aborted the transaction so that another could win; running it again is correct. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 12;
+/**
+ * A unique violation inside a SERIALIZABLE transaction that looked first ("is the name free?") is the same race
+ * reported another way (PostgreSQL's docs advise retrying 23505 too): run again, the look now sees the winner.
+ * A few times only, so a plain duplicate still fails fast.
+ */
+const UNIQUE_VIOLATION = '23505';
+const UNIQUE_RETRIES = 3;
 /** Errors that mean "the server is not there right now" rather than "this statement is wrong". */
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
 /** One lock id for every concern's migrations: instances starting together migrate one after the other. */
@@ -130,6 +137,7 @@ export class PostgresDatabase implements SqlDatabase {
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const outer = this.#inside.getStore();
     if (outer) return work(outer);
+    let uniqueRetries = 0;
     for (let attempt = 1; ; attempt++) {
       const client = await this.#connect();
       let broken = false;
@@ -142,7 +150,8 @@ export class PostgresDatabase implements SqlDatabase {
       } catch (error) {
         broken = isUnavailable(error) || isUnavailable((error as { cause?: unknown }).cause);
         if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
-        if (RETRYABLE.has(String((error as { code?: unknown }).code)) && attempt < MAX_ATTEMPTS) {
+        const code = String((error as { code?: unknown }).code);
+        if ((RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) || (code === UNIQUE_VIOLATION && uniqueRetries++ < UNIQUE_RETRIES && attempt < MAX_ATTEMPTS)) {
           await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
           continue;
         }
