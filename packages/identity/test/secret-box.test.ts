@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,21 +15,28 @@ function legacySeal(key: Buffer, plain: string): string {
   return [iv, cipher.getAuthTag(), body].map((part) => part.toString('base64url')).join('.');
 }
 
+/** A signing key's private half as identity stores it, generated for this run (a committed key would be a shared one). */
+function privateKeyPem(): string {
+  return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
 test('identity seals with the one sealer under the one key file, and still opens values sealed by the old identity-master.key', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-secret-box-'));
   try {
     const legacyKey = randomBytes(32);
     writeFileSync(path.join(dataDir, LEGACY_IDENTITY_KEY_FILE), legacyKey.toString('base64'), { mode: 0o600 });
-    const old = legacySeal(legacyKey, '-----BEGIN PRIVATE KEY----- old');
+    const oldKey = privateKeyPem();
+    const newKey = privateKeyPem();
+    const old = legacySeal(legacyKey, oldKey);
     const box = SecretBox.open(dataDir, {});
-    assert.equal(box.open(old), '-----BEGIN PRIVATE KEY----- old');
+    assert.equal(box.open(old), oldKey);
 
-    const sealed = box.seal('-----BEGIN PRIVATE KEY----- new');
+    const sealed = box.seal(newKey);
     assert.match(sealed, /^v1\./);
     assert.doesNotMatch(sealed, /PRIVATE KEY/);
     // It is cluster's sealJson under store-sealing.key: that key alone opens it.
-    assert.equal(openJson<string>(loadSealingKey(dataDir, {}), sealed, 'identity-secret'), '-----BEGIN PRIVATE KEY----- new');
-    assert.equal(SecretBox.open(dataDir, {}).open(sealed), '-----BEGIN PRIVATE KEY----- new');
+    assert.equal(openJson<string>(loadSealingKey(dataDir, {}), sealed, 'identity-secret'), newKey);
+    assert.equal(SecretBox.open(dataDir, {}).open(sealed), newKey);
 
     // Tampering and a foreign key are refused in both formats.
     const flipped = `${sealed.slice(0, -2)}${sealed.endsWith('A') ? 'B' : 'A'}${sealed.slice(-1)}`;
