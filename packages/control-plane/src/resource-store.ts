@@ -68,13 +68,8 @@ export class ResourceStore {
   }
 
   static async open(options: { readonly dataDir: string; readonly database?: string | undefined; readonly sealingKey: Buffer }): Promise<ResourceStore> {
-    const database = await openSqlDatabase({ database: options.database, file: path.join(options.dataDir, 'control-plane.db') });
-    try {
-      await database.migrate('control-plane', CONTROL_PLANE_MIGRATIONS);
-    } catch (error) {
-      await database.close();
-      throw error;
-    }
+    const file = path.join(options.dataDir, 'control-plane.db');
+    const database = await openSqlDatabase({ database: options.database, file, migrations: { concern: 'control-plane', list: CONTROL_PLANE_MIGRATIONS } });
     return new ResourceStore(database, options.sealingKey);
   }
 

@@ -82,13 +82,12 @@ export class AuditLog {
   static async open(options: OpenAuditLogOptions): Promise<AuditLog> {
     // SQLite, WAL + NORMAL: a written row survives a process crash (kill -9) and the file never corrupts; only
     // an OS crash / power loss can drop the last rows. FULL cost an fsync (~6 ms) on every tool call.
-    const database = await openSqlDatabase({ database: options.database, file: path.join(options.dataDir, 'audit.db'), sqlitePragmas: 'PRAGMA synchronous = NORMAL' });
-    try {
-      await database.migrate('audit', AUDIT_MIGRATIONS);
-    } catch (error) {
-      await database.close().catch(() => undefined);
-      throw error;
-    }
+    const database = await openSqlDatabase({
+      database: options.database,
+      file: path.join(options.dataDir, 'audit.db'),
+      sqlitePragmas: 'PRAGMA synchronous = NORMAL',
+      migrations: { concern: 'audit', list: AUDIT_MIGRATIONS },
+    });
     return new AuditLog(database, options.onFlushError);
   }
 

@@ -92,12 +92,5 @@ export function identityDatabaseFile(dataDir: string): string {
  * material, or the shared PostgreSQL database) and applies its migrations.
  */
 export async function openIdentityDatabase(options: { readonly dataDir: string; readonly database?: string | undefined }): Promise<SqlDatabase> {
-  const database = await openSqlDatabase({ database: options.database, file: identityDatabaseFile(options.dataDir), ownerOnly: true });
-  try {
-    await database.migrate('identity', IDENTITY_MIGRATIONS);
-  } catch (error) {
-    await database.close().catch(() => undefined);
-    throw error;
-  }
-  return database;
+  return openSqlDatabase({ database: options.database, file: identityDatabaseFile(options.dataDir), ownerOnly: true, migrations: { concern: 'identity', list: IDENTITY_MIGRATIONS } });
 }

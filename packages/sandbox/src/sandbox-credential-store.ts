@@ -84,9 +84,9 @@ export class SandboxCredentialStore {
 
   static async open(options: { readonly file: string; readonly database?: string | undefined; readonly sealingKey: Buffer }): Promise<SandboxCredentialStore> {
     // SQLite: deleted and overwritten rows are zeroed on disk, not left readable in free pages.
-    const database = await openSqlDatabase({ database: options.database, file: options.file, ownerOnly: true, sqlitePragmas: 'PRAGMA secure_delete = ON' });
+    const migrations = { concern: 'sandbox-credentials', list: SANDBOX_CREDENTIAL_MIGRATIONS };
+    const database = await openSqlDatabase({ database: options.database, file: options.file, ownerOnly: true, sqlitePragmas: 'PRAGMA secure_delete = ON', migrations });
     try {
-      await database.migrate('sandbox-credentials', SANDBOX_CREDENTIAL_MIGRATIONS);
       const store = new SandboxCredentialStore(database, options.sealingKey);
       await store.#sealPlaintextRows();
       return store;

@@ -1,5 +1,5 @@
 import { preparePrivateFile, restrictPrivateFile } from '../private-database.ts';
-import { DatabaseStartError, type SqlDatabase } from './sql-database.ts';
+import { DatabaseStartError, type Migration, type SqlDatabase } from './sql-database.ts';
 import { SqliteDatabase } from './sqlite-engine.ts';
 import { PostgresDatabase } from './postgres-engine.ts';
 
@@ -14,6 +14,8 @@ export interface OpenSqlDatabaseOptions {
   readonly sqlitePragmas?: string;
   /** PostgreSQL pool size (default 10). */
   readonly poolSize?: number;
+  /** The concern's migrations, applied before the database is handed out (closed again if they fail). */
+  readonly migrations?: { readonly concern: string; readonly list: readonly Migration[] };
 }
 
 /** Whether the config asks for PostgreSQL. */
@@ -27,6 +29,18 @@ export function usesPostgres(database: string | undefined): database is string {
  * password, unreachable server…); missing privileges surface from the first `migrate`.
  */
 export async function openSqlDatabase(options: OpenSqlDatabaseOptions): Promise<SqlDatabase> {
+  const database = await openEngine(options);
+  if (!options.migrations) return database;
+  try {
+    await database.migrate(options.migrations.concern, options.migrations.list);
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    throw error;
+  }
+  return database;
+}
+
+async function openEngine(options: OpenSqlDatabaseOptions): Promise<SqlDatabase> {
   if (!usesPostgres(options.database)) {
     const sqlite = openSqlite(options.file, options.ownerOnly ?? false);
     if (options.sqlitePragmas) sqlite.raw.exec(options.sqlitePragmas);
