@@ -6,13 +6,10 @@
 // chat's own tab instead and the SaaS redirects back to the app, which completes it and asks the question again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { chromium, type Page } from 'playwright-core';
-import { createLogger } from '@gatehouse/core';
-import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
-import { freePort } from '@gatehouse/testing/start-identity';
+import type { RunningGatehouse } from '../src/start-gatehouse.ts';
+import { prepareVaultStack } from './support/vault-session.ts';
 import { SAAS_SCOPE, startSaas, type Saas } from '@gatehouse/testing/saas-server';
 import { ask, createUser, launchBrowser, pageTokens, signIn, type Browser, type TestUser } from '@gatehouse/testing/browser-harness';
 
@@ -23,15 +20,9 @@ let browser: Browser;
 let user: TestUser;
 
 before(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-connect-'));
-  const port = await freePort();
-  const dataDir = path.join(dir, 'data');
-  const start = (config: Record<string, unknown>): Promise<RunningGatehouse> =>
-    startGatehouse({ dataDir, port, logger: createLogger({ level: 'silent' }), config: { tools: { sandbox: { enabled: false } }, ...config } });
-  // First start only to learn the default pool's issuer, which the gateway declared below trusts.
-  const first = await start({});
-  const discoveryUrl = first.identity.defaultPool.discoveryUrl;
-  await first.close();
+  // The default pool's issuer (learnt from a first start) is what the gateway declared below trusts.
+  const { dir: stackDir, port, discoveryUrl, start } = await prepareVaultStack('gatehouse-connect-');
+  dir = stackDir;
   // 70-second SaaS tokens: the vault refreshes 60 s before expiry, so a token is reused for 10 s, then refreshed.
   saas = await startSaas({ callbackUrl: `http://localhost:${port}/identities/oauth2/callback`, accessTokenSeconds: 70 });
   process.env.GATEHOUSE_SECRET_SAAS_CLIENT = saas.clientSecret;

@@ -3,19 +3,16 @@
 // opt-in — the SaaS token appears nowhere in what the agent receives. The official MCP client plays the agent.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { decodeJwt } from 'jose';
 import { chromium, type Browser } from 'playwright-core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { createLogger, gatewayTargetSchema } from '@gatehouse/core';
-import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
-import { freePort } from '@gatehouse/testing/start-identity';
+import { gatewayTargetSchema } from '@gatehouse/core';
+import type { RunningGatehouse } from '../src/start-gatehouse.ts';
 import { SAAS_SCOPE, startSaas, type Saas } from '@gatehouse/testing/saas-server';
-import { completeConsent, consentAtSaas, signIn } from './support/vault-session.ts';
+import { completeConsent, consentAtSaas, prepareVaultStack, signIn } from './support/vault-session.ts';
 
 const PROVIDER_ARN = 'arn:aws:bedrock-agentcore:local:000000000000:token-vault/default/oauth2credentialprovider/saas';
 const META_KEY = 'dev.gatehouse/upstreamToken';
@@ -37,16 +34,9 @@ function target(name: string, handTokenToAgent: boolean | undefined): Record<str
 }
 
 before(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-handover-'));
-  const port = await freePort();
-  const dataDir = path.join(dir, 'data');
-  const start = (config: Record<string, unknown>): Promise<RunningGatehouse> =>
-    startGatehouse({ dataDir, port, logger: createLogger({ level: 'silent' }), config: { tools: { sandbox: { enabled: false } }, ...config } });
-  // First start only to learn the default pool's issuer, which the gateway declared below trusts.
-  const first = await start({});
-  const discoveryUrl = first.identity.defaultPool.discoveryUrl;
-  const webClientId = first.identity.defaultPool.webClientId;
-  await first.close();
+  // The default pool's issuer (learnt from a first start) is what the gateway declared below trusts.
+  const { dir: stackDir, port, discoveryUrl, webClientId, start } = await prepareVaultStack('gatehouse-handover-');
+  dir = stackDir;
   saas = await startSaas({ callbackUrl: `http://localhost:${port}/identities/oauth2/callback` });
   process.env.GATEHOUSE_SECRET_SAAS_HANDOVER = saas.clientSecret;
   gatehouse = await start({

@@ -1,10 +1,37 @@
 // Shared by the token-vault tests: a Gatehouse user signed in through the Cognito-compatible API, and the SaaS's own
 // login and consent pages (oidc-provider) walked in Chromium.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { AdminCreateUserCommand, AdminSetUserPasswordCommand, CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
-import type { RunningGatehouse } from '../../src/start-gatehouse.ts';
+import { createLogger } from '@gatehouse/core';
+import { freePort } from '@gatehouse/testing/start-identity';
+import { startGatehouse, type RunningGatehouse } from '../../src/start-gatehouse.ts';
+
+export interface VaultStack {
+  readonly dir: string;
+  readonly port: number;
+  /** The default pool's issuer and web client, learnt from a first start, for the gateway config the test declares. */
+  readonly discoveryUrl: string;
+  readonly webClientId: string;
+  /** Starts Gatehouse on the same data dir and port with this config (sandbox off). */
+  start(config: Record<string, unknown>): Promise<RunningGatehouse>;
+}
+
+/** A data dir and port for a token-vault test; Gatehouse is started once only to learn the default pool's issuer. */
+export async function prepareVaultStack(prefix: string): Promise<VaultStack> {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  const port = await freePort();
+  const dataDir = path.join(dir, 'data');
+  const start = (config: Record<string, unknown>): Promise<RunningGatehouse> =>
+    startGatehouse({ dataDir, port, logger: createLogger({ level: 'silent' }), config: { tools: { sandbox: { enabled: false } }, ...config } });
+  const first = await start({});
+  const { discoveryUrl, webClientId } = first.identity.defaultPool;
+  await first.close();
+  return { dir, port, discoveryUrl, webClientId, start };
+}
 
 export function adminCredentials(gatehouse: RunningGatehouse): { accessKeyId: string; secretAccessKey: string } {
   const text = readFileSync(gatehouse.adminCredentialsFile, 'utf8');
