@@ -11,7 +11,7 @@
  * When this process dies the kernel kills everything else in the pid namespace, agent included.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { existsSync, fstatSync, mkdirSync, openSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
 
@@ -61,6 +61,17 @@ function inside(child: string, parent: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
+/** The entries of a directory, each opened before anything is hidden (sockets and the like are skipped). */
+function entryFds(directory: string): (readonly [string, number, boolean])[] {
+  const entries: (readonly [string, number, boolean])[] = [];
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    if (!entry.isDirectory() && !entry.isFile()) continue;
+    const target = path.join(directory, entry.name);
+    entries.push([target, openSync(target, 'r'), entry.isDirectory()] as const);
+  }
+  return entries;
+}
+
 /** Binds an fd opened before hiding back at its path, read-only. */
 function bindReadOnly(target: string, fd: number): void {
   run('mount', ['--no-canonicalize', '--bind', '/proc/self/fd/3', target], fd);
@@ -79,11 +90,23 @@ function hideDirectories(plan: SandboxPlan): void {
   const cwdFd = plan.cwd !== undefined && covered(plan.cwd) ? openSync(plan.cwd, 'r') : undefined;
   const fileFds = plan.expose.filter(covered).map((file) => [file, openSync(file, 'r')] as const);
   const directoryFds = (plan.exposeDirectories ?? []).filter((directory) => covered(directory) && existsSync(directory)).map((directory) => [directory, openSync(directory, 'r')] as const);
+  // A directory others may not enter (mktemp -d makes 0700 ones) is rebuilt as a 0755 tmpfs holding its entries.
+  const closed = new Map(directoryFds.filter(([, fd]) => (fstatSync(fd).mode & 0o001) === 0).map(([directory]) => [directory, entryFds(directory)] as const));
   run('mount', ['-t', 'tmpfs', '-o', `mode=1777,nosuid,nodev,size=${plan.tmpSizeMiB}m`, 'tmpfs', '/tmp']);
   for (const directory of plan.hide) hideMount(directory);
   for (const [directory, fd] of directoryFds) {
     mkdirSync(directory, { recursive: true });
-    bindReadOnly(directory, fd);
+    const entries = closed.get(directory);
+    if (entries === undefined) {
+      bindReadOnly(directory, fd);
+      continue;
+    }
+    run('mount', ['-t', 'tmpfs', '-o', 'mode=0755,nosuid,nodev,size=1m', 'tmpfs', directory]);
+    for (const [entry, entryFd, isDirectory] of entries) {
+      if (isDirectory) mkdirSync(entry);
+      else writeFileSync(entry, '');
+      bindReadOnly(entry, entryFd);
+    }
   }
   // A data dir inside a checkout that was mounted back is hidden again.
   for (const directory of plan.hide) if (directoryFds.some(([exposed]) => inside(directory, exposed))) hideMount(directory);
