@@ -1,9 +1,10 @@
+import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { listen } from '@gatehouse/core';
+import type { Harness } from './runtime-harness.ts';
 
 /** The seeds' browser code (fetch + SSE reader, WebSocket with the bearer subprotocol), shared by the Chromium tests. */
-export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** A second loopback server that only serves an empty page: the web app's origin. */
 export async function pageServer(): Promise<{ server: Server; origin: string }> {
@@ -12,6 +13,39 @@ export async function pageServer(): Promise<{ server: Server; origin: string }> 
     response.end('<!doctype html><title>chat</title><body></body>');
   });
   return { server, origin: `http://127.0.0.1:${await listen(server, 0)}` };
+}
+
+/** A new tab on the web app's origin: the seeds' code runs from there. */
+export async function openTab(context: BrowserContext, origin: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(origin);
+  return page;
+}
+
+/** The runtime's WebSocket URL for one session, as the seeds build it. */
+export function webSocketUrl(harness: Harness, runtimeName: string, sessionId: string): string {
+  return `${harness.baseUrl.replace('http', 'ws')}/runtimes/${runtimeName}/ws?X-Amzn-Bedrock-AgentCore-Runtime-Session-Id=${sessionId}`;
+}
+
+/** The echo agent's whole answer over SSE: 200, the session header exposed to the page, three deltas and the message. */
+export function assertSseAnswer(result: SseResult, expected: { sessionId: string; userId: string }): Record<string, unknown> {
+  assert.equal(result.ok, true, result.error);
+  assert.equal(result.status, 200);
+  assert.equal(result.sessionHeader, expected.sessionId, 'the session header is exposed to the page');
+  assert.deepEqual(result.events!.map((event) => event.type), ['text-delta', 'text-delta', 'text-delta', 'message']);
+  const message = result.events!.at(-1)!;
+  assert.equal(message.userId, expected.userId);
+  return message;
+}
+
+/** The echo agent's whole answer over the bearer subprotocol, ending in the message for this session. */
+export function assertWebSocketAnswer(result: WebSocketResult, sessionId: string): Record<string, unknown> {
+  assert.equal(result.opened, true);
+  assert.equal(result.protocol, 'base64UrlBearerAuthorization');
+  assert.deepEqual(result.frames.map((frame) => frame.type), ['text-delta', 'text-delta', 'text-delta', 'message']);
+  const message = result.frames.at(-1)!;
+  assert.equal(message.sessionId, sessionId);
+  return message;
 }
 
 export interface SseResult {
@@ -58,8 +92,15 @@ export function seedSse(page: Page, args: { url: string; token: string; sessionI
   }, args);
 }
 
+export interface WebSocketResult {
+  opened: boolean;
+  protocol?: string;
+  frames: Record<string, unknown>[];
+  closeCode?: number;
+}
+
 /** The seeds' WebSocket code: the token rides in Sec-WebSocket-Protocol, base64url without padding. */
-export function seedWebSocket(page: Page, args: { url: string; token: string }): Promise<{ opened: boolean; protocol?: string; frames: Record<string, unknown>[]; closeCode?: number }> {
+export function seedWebSocket(page: Page, args: { url: string; token: string }): Promise<WebSocketResult> {
   return page.evaluate(({ url, token }) => {
     return new Promise((resolve) => {
       const base64url = btoa(token).replace(/\+/g, '-').replace(/\//g, '_').replace(/=/g, '');
