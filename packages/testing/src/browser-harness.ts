@@ -70,7 +70,7 @@ export async function startStack(options: { port?: number; config?: unknown } = 
 }
 
 /** Reads the first-run admin key (AWS shared-credentials format) that `gatehouse up` writes. */
-export function adminCredentials(stack: Stack): { accessKeyId: string; secretAccessKey: string } {
+export function adminCredentials(stack: Pick<Stack, 'adminCredentialsFile'>): { accessKeyId: string; secretAccessKey: string } {
   const text = readFileSync(stack.adminCredentialsFile, 'utf8');
   const accessKeyId = /aws_access_key_id\s*=\s*(\S+)/.exec(text)?.[1];
   const secretAccessKey = /aws_secret_access_key\s*=\s*(\S+)/.exec(text)?.[1];
@@ -124,14 +124,17 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Chromium with a fresh profile, so no cookie or storage leaks between tests. */
-export async function launchBrowser(viewport = { width: 1280, height: 800 }): Promise<Browser> {
+/**
+ * Chromium with a fresh profile, so no cookie or storage leaks between tests. `args` adds switches to the
+ * usual headless ones (e.g. `--ignore-certificate-errors-spki-list` to trust exactly one server key).
+ */
+export async function launchBrowser(options: { viewport?: { width: number; height: number }; args?: readonly string[] } = {}): Promise<Browser> {
   const profile = mkdtempSync(path.join(tmpdir(), 'gatehouse-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_FLAGS,
+    args: [...CHROMIUM_FLAGS, ...(options.args ?? [])],
     headless: true,
-    viewport,
+    viewport: options.viewport ?? { width: 1280, height: 800 },
     timeout: 60_000,
   });
   context.setDefaultTimeout(30_000);
