@@ -6,20 +6,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  BedrockAgentCoreControlServiceException,
-  CreateAgentRuntimeCommand,
-  CreateAgentRuntimeEndpointCommand,
-  CreateApiKeyCredentialProviderCommand,
-  CreateGatewayCommand,
-  CreateGatewayTargetCommand,
-  CreateOauth2CredentialProviderCommand,
-  CreateWorkloadIdentityCommand,
-  DeleteAgentRuntimeCommand,
-  GetAgentRuntimeCommand,
-  ListAgentRuntimesCommand,
-  ListGatewaysCommand,
-  UpdateAgentRuntimeCommand,
-  type CreateAgentRuntimeCommandInput,
+  BedrockAgentCoreControlServiceException, CreateAgentRuntimeCommand, CreateAgentRuntimeEndpointCommand, CreateApiKeyCredentialProviderCommand, CreateGatewayCommand,
+  CreateGatewayTargetCommand, CreateOauth2CredentialProviderCommand, CreateWorkloadIdentityCommand, DeleteAgentRuntimeCommand, GetAgentRuntimeCommand,
+  ListAgentRuntimesCommand, ListGatewaysCommand, UpdateAgentRuntimeCommand, type CreateAgentRuntimeCommandInput,
 } from '@aws-sdk/client-bedrock-agentcore-control';
 import { ClientTokens } from '../src/request-guards.ts';
 import { ResourceStore } from '../src/resource-store.ts';
