@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { fillHostedLogin } from '@gatehouse/testing/browser-harness';
-import { callPage as call, createPoolUser, startNavigation, startSpaStack, valueOf, type Outcome, type SpaStack } from './support/spa-stack.ts';
+import { adminCreateUser } from '@gatehouse/testing/cognito-users';
+import { callPage as call, startNavigation, startSpaStack, valueOf, type Outcome, type SpaStack } from './support/spa-stack.ts';
 
 // Amplify v6 from a page on another origin (http://127.0.0.1:{app}) against Gatehouse over `--https`
 // (https://localhost:{port}): the Cognito JSON API by CORS, and signInWithRedirect, which Amplify only
@@ -25,7 +26,7 @@ before(async () => {
     spaClient: (appOrigin) => ({ explicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], callbackUrls: [`${appOrigin}/`], logoutUrls: [`${appOrigin}/`] }),
   });
   Object.assign(settings, { userPoolId: stack.userPoolId, clientId: stack.clientId, endpoint: stack.gatehouse.url, oauthDomain: new URL(stack.gatehouse.url).host });
-  await createPoolUser(stack, { ...USER, attributes: { email: 'amelia@example.test', email_verified: 'true' } });
+  await adminCreateUser(stack.admin, { userPoolId: stack.userPoolId, ...USER, attributes: { email: 'amelia@example.test', email_verified: 'true' } });
 });
 
 after(async () => {
@@ -83,7 +84,7 @@ test('Amplify v6 on another origin: SRP sign-in, session and forced refresh, att
 
 test('Amplify v6 resetPassword: the code in the outbox and confirmResetPassword set a new password that SRP sign-in accepts; the old one is refused', async () => {
   const username = 'rory';
-  await createPoolUser(stack, { username, password: 'Rory-Password-1', attributes: { email: 'rory@example.test', email_verified: 'true' } });
+  await adminCreateUser(stack.admin, { userPoolId: stack.userPoolId, username, password: 'Rory-Password-1', attributes: { email: 'rory@example.test', email_verified: 'true' } });
   const page = await openApp();
   try {
     assert.deepEqual(value(await call(page, 'resetPassword', username)), { step: 'CONFIRM_RESET_PASSWORD_WITH_CODE', medium: 'EMAIL' });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { fillHostedLogin } from '@gatehouse/testing/browser-harness';
-import { callPage as call, createPoolUser, startNavigation, startSpaStack, valueOf, type Outcome, type SpaStack } from './support/spa-stack.ts';
+import { adminCreateUser } from '@gatehouse/testing/cognito-users';
+import { callPage as call, startNavigation, startSpaStack, valueOf, type Outcome, type SpaStack } from './support/spa-stack.ts';
 
 // oidc-client-ts from a page on another origin (http://127.0.0.1:{app}) against Gatehouse's hosted login
 // and OAuth endpoints: code + PKCE, silent renew, and the standard RP-initiated signoutRedirect.
@@ -20,7 +21,7 @@ before(async () => {
     spaClient: (appOrigin) => ({ callbackUrls: [`${appOrigin}/callback`], logoutUrls: [`${appOrigin}/signed-out`] }),
   });
   Object.assign(settings, { authority: stack.issuer, clientId: stack.clientId });
-  await createPoolUser(stack, { ...USER, attributes: { email: 'olive@example.test' } });
+  await adminCreateUser(stack.admin, { userPoolId: stack.userPoolId, ...USER, attributes: { email: 'olive@example.test' } });
 });
 
 after(async () => {

@@ -1,7 +1,7 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminGetUserCommand, InitiateAuthCommand, ForgotPasswordCommand,
+  AdminCreateUserCommand, AdminGetUserCommand, InitiateAuthCommand, ForgotPasswordCommand,
   ConfirmForgotPasswordCommand, AdminResetUserPasswordCommand, UpdateUserAttributesCommand, AdminUpdateUserAttributesCommand, GetUserAttributeVerificationCodeCommand,
   VerifyUserAttributeCommand, ResendConfirmationCodeCommand, DeleteUserCommand, ListDevicesCommand, GetDeviceCommand, ForgetDeviceCommand,
   AdminInitiateAuthCommand, AdminRespondToAuthChallengeCommand, GetUserCommand, SignUpCommand, ConfirmSignUpCommand, CreateUserPoolCommand,
@@ -10,29 +10,19 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import type { RunningIdentity } from '@gatehouse/testing/start-identity';
-import { startWithClients } from './support/cognito-clients.ts';
+import { adminCreateUser } from '@gatehouse/testing/cognito-users';
+import { startWithClientsForFile } from './support/cognito-clients.ts';
 import { lastCode, readOutbox } from './support/outbox.ts';
 import { login } from './support/hosted-login.ts';
 
-let running: RunningIdentity;
-let admin: CognitoIdentityProviderClient;
-let anonymous: CognitoIdentityProviderClient;
-let close: () => Promise<void>;
-
-before(async () => {
-  ({ running, admin, anonymous, close } = await startWithClients());
-});
-after(() => close());
+const { running, admin, anonymous } = await startWithClientsForFile();
 
 const poolId = (): string => running.identity.defaultPool.userPoolId;
 const web = (): string => running.identity.defaultPool.webClientId;
 const PASSWORD = 'Account-Password-1';
 
 async function newUser(username: string, email?: string): Promise<void> {
-  const attributes: AttributeType[] = email ? [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }] : [];
-  await admin.send(new AdminCreateUserCommand({ UserPoolId: poolId(), Username: username, MessageAction: 'SUPPRESS', UserAttributes: attributes }));
-  await admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId(), Username: username, Password: PASSWORD, Permanent: true }));
+  await adminCreateUser(admin, { userPoolId: poolId(), username, password: PASSWORD, ...(email ? { attributes: { email, email_verified: 'true' } } : {}) });
 }
 
 async function signIn(username: string, password = PASSWORD, clientId = web()) {

@@ -1,10 +1,10 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  type CognitoIdentityProviderClient, CreateUserPoolCommand, DescribeUserPoolCommand, ListUserPoolsCommand, UpdateUserPoolCommand, DeleteUserPoolCommand,
+  CreateUserPoolCommand, DescribeUserPoolCommand, ListUserPoolsCommand, UpdateUserPoolCommand, DeleteUserPoolCommand,
   CreateUserPoolClientCommand, DescribeUserPoolClientCommand, ListUserPoolClientsCommand, UpdateUserPoolClientCommand, DeleteUserPoolClientCommand,
   CreateGroupCommand, GetGroupCommand, ListGroupsCommand, UpdateGroupCommand, DeleteGroupCommand, AdminAddUserToGroupCommand, AdminListGroupsForUserCommand,
   AdminRemoveUserFromGroupCommand, ListUsersInGroupCommand, ListUsersCommand, AdminCreateUserCommand, AdminSetUserPasswordCommand, InitiateAuthCommand,
@@ -14,24 +14,16 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { decodeJwt } from 'jose';
 import { secretHash } from '../src/client-secret.ts';
-import { startIdentity, type RunningIdentity } from '@gatehouse/testing/start-identity';
-import { cognitoClient, startWithClients } from './support/cognito-clients.ts';
+import { startIdentity } from '@gatehouse/testing/start-identity';
+import { adminCreateUser } from '@gatehouse/testing/cognito-users';
+import { cognitoClient, startWithClientsForFile } from './support/cognito-clients.ts';
 
-let running: RunningIdentity;
-let admin: CognitoIdentityProviderClient;
-let anonymous: CognitoIdentityProviderClient;
-let close: () => Promise<void>;
-
-before(async () => {
-  ({ running, admin, anonymous, close } = await startWithClients());
-});
-after(() => close());
+const { running, admin, anonymous } = await startWithClientsForFile();
 
 const defaultPoolId = (): string => running.identity.defaultPool.userPoolId;
 
-async function newUser(poolId: string, username: string, password = 'Pool-Password-1'): Promise<void> {
-  await admin.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: username, MessageAction: 'SUPPRESS' }));
-  await admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId, Username: username, Password: password, Permanent: true }));
+async function newUser(userPoolId: string, username: string, password = 'Pool-Password-1'): Promise<void> {
+  await adminCreateUser(admin, { userPoolId, username, password });
 }
 
 async function passwordSignIn(clientId: string, username: string, password = 'Pool-Password-1', extra: Record<string, string> = {}) {

@@ -1,32 +1,22 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import {
-  CognitoIdentityProviderClient, InitiateAuthCommand, AdminCreateUserCommand, AdminSetUserPasswordCommand, GetUserCommand,
+  CognitoIdentityProviderClient, InitiateAuthCommand, AdminCreateUserCommand, GetUserCommand,
   NotAuthorizedException, InvalidParameterException, ResourceNotFoundException, UsernameExistsException, TooManyRequestsException,
   GlobalSignOutCommand, RevokeTokenCommand, ListUsersCommand, AdminGetUserCommand, GetTokensFromRefreshTokenCommand, RefreshTokenReuseException,
   ChangePasswordCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
-import type { RunningIdentity } from '@gatehouse/testing/start-identity';
-import { startWithClients } from './support/cognito-clients.ts';
+import { adminCreateUser } from '@gatehouse/testing/cognito-users';
+import { startWithClientsForFile } from './support/cognito-clients.ts';
 
-let running: RunningIdentity;
-let admin: CognitoIdentityProviderClient;
-let anonymous: CognitoIdentityProviderClient;
-let close: () => Promise<void>;
-
-before(async () => {
-  ({ running, admin, anonymous, close } = await startWithClients());
-});
-after(() => close());
+const { running, admin, anonymous } = await startWithClientsForFile();
 
 const pool = (): { poolId: string; clientId: string } => ({ poolId: running.identity.defaultPool.userPoolId, clientId: running.identity.defaultPool.webClientId });
 
 async function createUser(username: string, password: string): Promise<void> {
-  const { poolId } = pool();
-  await admin.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: username, MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: `${username}@example.test` }, { Name: 'email_verified', Value: 'true' }] }));
-  await admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId, Username: username, Password: password, Permanent: true }));
+  await adminCreateUser(admin, { userPoolId: pool().poolId, username, password, attributes: { email: `${username}@example.test`, email_verified: 'true' } });
 }
 
 test('first start writes admin credentials with mode 0600 and a usable first-run password', async () => {

@@ -8,12 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import {
-  AdminAddUserToGroupCommand,
-  AdminCreateUserCommand,
-  AdminSetUserPasswordCommand,
-  CognitoIdentityProviderClient,
-} from '@aws-sdk/client-cognito-identity-provider';
+import { AdminAddUserToGroupCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { adminCreateUser } from './cognito-users.ts';
 
 export const repositoryRoot = path.resolve(import.meta.dirname, '..', '..', '..');
 export const artifactsDirectory = path.join(repositoryRoot, 'test-artifacts');
@@ -90,18 +86,8 @@ export async function createUser(stack: Stack, group = 'ops-readonly'): Promise<
   const password = `Pw-${randomBytes(12).toString('base64url')}9a!`;
   const userPoolId = stack.settings.userPoolId;
   try {
-    await client.send(
-      new AdminCreateUserCommand({
-        UserPoolId: userPoolId,
-        Username: username,
-        MessageAction: 'SUPPRESS',
-        UserAttributes: [
-          { Name: 'email', Value: `${username}@example.com` },
-          { Name: 'email_verified', Value: 'true' },
-        ],
-      }),
-    );
-    await client.send(new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: username, Password: password, Permanent: true }));
+    const attributes = { email: `${username}@example.com`, email_verified: 'true' };
+    await adminCreateUser(client, { userPoolId, username, password, attributes });
     await client.send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: group }));
   } finally {
     client.destroy();

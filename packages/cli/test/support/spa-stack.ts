@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { AdminCreateUserCommand, AdminSetUserPasswordCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { closeServer } from '@gatehouse/core';
 import { adminCredentials, launchBrowser } from '@gatehouse/testing/browser-harness';
 import { startGatehouse, type RunningGatehouse } from '../../src/start-gatehouse.ts';
@@ -69,13 +69,6 @@ export async function startSpaStack(options: SpaStackOptions): Promise<SpaStack>
 function serverKeySpki(dataDir: string): string {
   const certificate = new X509Certificate(readFileSync(path.join(dataDir, 'tls', 'server.pem')));
   return createHash('sha256').update(certificate.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
-}
-
-/** A user with a permanent password, made the way an operator would: AdminCreateUser without a message, then AdminSetUserPassword. */
-export async function createPoolUser(stack: SpaStack, user: { username: string; password: string; attributes: Record<string, string> }): Promise<void> {
-  const UserAttributes = Object.entries(user.attributes).map(([Name, Value]) => ({ Name, Value }));
-  await stack.admin.send(new AdminCreateUserCommand({ UserPoolId: stack.userPoolId, Username: user.username, MessageAction: 'SUPPRESS', UserAttributes }));
-  await stack.admin.send(new AdminSetUserPasswordCommand({ UserPoolId: stack.userPoolId, Username: user.username, Password: user.password, Permanent: true }));
 }
 
 /** What a `window.gatehouseTest` method of a test page resolves to: the library's result, or the error it threw. */

@@ -1,3 +1,4 @@
+import { after } from 'node:test';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { freePort, startIdentity, type RunningIdentity } from '@gatehouse/testing/start-identity';
 
@@ -30,6 +31,13 @@ export async function startWithClients(): Promise<CognitoFixture> {
       await running.close();
     },
   };
+}
+
+/** `startWithClients` for a whole test file (top-level await): it closes after the file's last test. */
+export async function startWithClientsForFile(): Promise<Omit<CognitoFixture, 'close'>> {
+  const fixture = await startWithClients();
+  after(() => fixture.close());
+  return fixture;
 }
 
 /** Starts the identity on a port picked first, so its config can name URLs on its own origin (callbacks, logouts). */
