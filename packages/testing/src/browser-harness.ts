@@ -184,10 +184,56 @@ export function runtimeInvocationsUrl(stack: Stack): string {
 }
 
 /** Starts the stack and Chromium side by side; if either fails, the other is closed before rethrowing. */
-export async function startStackAndBrowser(options: { port?: number; config?: unknown } = {}): Promise<{ started: StartedStack; browser: Browser }> {
+async function startStackAndBrowser(options: { port?: number; config?: unknown } = {}): Promise<{ started: StartedStack; browser: Browser }> {
   const [stack, browser] = await Promise.allSettled([startStack(options), launchBrowser()]);
   if (stack.status === 'fulfilled' && browser.status === 'fulfilled') return { started: stack.value, browser: browser.value };
   if (stack.status === 'fulfilled') await stack.value.close();
   if (browser.status === 'fulfilled') await browser.value.close();
   throw stack.status === 'rejected' ? stack.reason : (browser as PromiseRejectedResult).reason;
+}
+
+/** A pool whose ids are fixed up front, so a runtime's authorizer can name them before the stack starts (public values, not secrets). */
+export interface FixedPool {
+  readonly userPoolId: string;
+  readonly clientId: string;
+}
+
+/**
+ * The `identity` section for the web app served at `base`: the default pool with the `web` client, password and
+ * refresh flows, calling back and logging out to `base/`. `client` adds to or replaces the client's fields.
+ */
+export function webAppIdentity(base: string, options: { pool?: FixedPool; client?: Record<string, unknown> } = {}): unknown {
+  const { pool, client } = options;
+  const web = { clientName: 'web', ...(pool ? { clientId: pool.clientId } : {}), explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], callbackUrls: [`${base}/`], logoutUrls: [`${base}/`], ...client };
+  return { userPools: [{ poolName: 'default', ...(pool ? { userPoolId: pool.userPoolId } : {}), clients: [web] }] };
+}
+
+/** A runtime's `customJWTAuthorizer` fields that accept exactly the tokens of `pool`'s web client, found through its discovery URL at `base`. */
+export function poolAuthorizer(base: string, pool: FixedPool): { discoveryUrl: string; allowedClients: string[] } {
+  return { discoveryUrl: `${base}/${pool.userPoolId}/.well-known/openid-configuration`, allowedClients: [pool.clientId] };
+}
+
+/** The stack and Chromium shared by the tests of one file. */
+export interface WebApp {
+  readonly stack: Stack;
+  readonly browser: Browser;
+  /** Closes Chromium, then the stack (and removes its data dir). */
+  close(): Promise<void>;
+}
+
+/**
+ * The stack and Chromium side by side. With `config`, the port is chosen first so that the config can name the
+ * app's own URL (`base`: callback URLs, the authorizer's discovery URL).
+ */
+export async function startWebApp(config?: (base: string) => unknown): Promise<WebApp> {
+  const port = config ? await freePort() : 0;
+  const { started, browser } = await startStackAndBrowser(config ? { port, config: config(`http://localhost:${port}`) } : {});
+  return {
+    stack: started.stack,
+    browser,
+    async close() {
+      await browser.close();
+      await started.close();
+    },
+  };
 }

@@ -1,28 +1,24 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ask, createUser, screenshot, signIn, startStackAndBrowser, type Browser, type StartedStack, type TestUser } from '@gatehouse/testing/browser-harness';
+import { ask, createUser, screenshot, signIn, startWebApp, type TestUser, type WebApp } from '@gatehouse/testing/browser-harness';
 
 // A model whose API key variable is unset: the agent answers every turn with an `error` event.
 const MISSING_KEY_VARIABLE = 'GATEHOUSE_WEB_TEST_UNSET_MODEL_KEY';
 
-let started: StartedStack;
-let browser: Browser;
+let app: WebApp;
 let user: TestUser;
 
 before(async () => {
   delete process.env[MISSING_KEY_VARIABLE];
-  ({ started, browser } = await startStackAndBrowser({ config: { model: { provider: 'anthropic', apiKeyEnv: MISSING_KEY_VARIABLE } } }));
-  user = await createUser(started.stack);
+  app = await startWebApp(() => ({ model: { provider: 'anthropic', apiKeyEnv: MISSING_KEY_VARIABLE } }));
+  user = await createUser(app.stack);
 });
 
-after(async () => {
-  await browser?.close();
-  await started?.close();
-});
+after(() => app?.close());
 
 test("an agent error shows the agent's explanation and fix, with a retry", async () => {
-  const page = await browser.context.newPage();
-  await signIn(page, `${started.stack.url}/`, user);
+  const page = await app.browser.context.newPage();
+  await signIn(page, `${app.stack.url}/`, user);
   await ask(page, 'List S3 buckets in the Production account');
   const error = page.locator('article.entry-assistant').last().locator('[data-error]');
   assert.equal(await error.getAttribute('data-error'), 'ModelNoCredentials');

@@ -2,63 +2,45 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ask, createUser, freePort, recordConsole, repositoryRoot, screenshot, signIn, startStackAndBrowser, type Browser, type StartedStack, type TestUser } from '@gatehouse/testing/browser-harness';
+import { ask, createUser, poolAuthorizer, recordConsole, repositoryRoot, screenshot, signIn, startWebApp, webAppIdentity, type TestUser, type WebApp } from '@gatehouse/testing/browser-harness';
 
 // Ids fixed so the runtime's authorizer can name them before the stack starts (public values, not secrets).
-const USER_POOL_ID = 'local_WebAgUi01';
-const CLIENT_ID = 'webaguiclient0000000000001';
+const POOL = { userPoolId: 'local_WebAgUi01', clientId: 'webaguiclient0000000000001' };
 const AGUI_AGENT = path.join(repositoryRoot, 'examples', 'agui-agent', 'agent.mjs');
 
-let started: StartedStack;
-let browser: Browser;
+let app: WebApp;
 let page: Page;
 let user: TestUser;
 let consoleLines: string[] = [];
 
 before(async () => {
-  const port = await freePort();
-  const base = `http://localhost:${port}`;
-  ({ started, browser } = await startStackAndBrowser({
-    port,
-    config: {
-      identity: {
-        userPools: [
-          {
-            poolName: 'default',
-            userPoolId: USER_POOL_ID,
-            clients: [{ clientName: 'web', clientId: CLIENT_ID, explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], callbackUrls: [`${base}/`], logoutUrls: [`${base}/`] }],
-          },
-        ],
+  app = await startWebApp((base) => ({
+    identity: webAppIdentity(base, { pool: POOL }),
+    runtimes: [
+      {
+        agentRuntimeName: 'agui_agent',
+        agent: { command: [process.execPath, AGUI_AGENT] },
+        protocolConfiguration: { serverProtocol: 'AGUI' },
+        allowedOrigins: [base],
+        authorizerConfiguration: { customJWTAuthorizer: poolAuthorizer(base, POOL) },
+        limits: { warmPoolSize: 0 },
       },
-      runtimes: [
-        {
-          agentRuntimeName: 'agui_agent',
-          agent: { command: [process.execPath, AGUI_AGENT] },
-          protocolConfiguration: { serverProtocol: 'AGUI' },
-          allowedOrigins: [base],
-          authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: `${base}/${USER_POOL_ID}/.well-known/openid-configuration`, allowedClients: [CLIENT_ID] } },
-          limits: { warmPoolSize: 0 },
-        },
-      ],
-    },
+    ],
   }));
-  user = await createUser(started.stack);
-  page = await browser.context.newPage();
+  user = await createUser(app.stack);
+  page = await app.browser.context.newPage();
   consoleLines = recordConsole(page);
 });
 
-after(async () => {
-  await browser?.close();
-  await started?.close();
-});
+after(() => app?.close());
 
 test('/config.json says the runtime speaks AGUI', async () => {
-  const settings = (await (await fetch(`${started.stack.url}/config.json`)).json()) as Record<string, unknown>;
+  const settings = (await (await fetch(`${app.stack.url}/config.json`)).json()) as Record<string, unknown>;
   assert.equal(settings.runtimeProtocol, 'AGUI');
 });
 
 test('a question to an AG-UI runtime is answered on screen over SSE, with its tool call', async () => {
-  await signIn(page, `${started.stack.url}/`, user);
+  await signIn(page, `${app.stack.url}/`, user);
   const bodies: string[] = [];
   page.on('request', (request) => {
     if (request.url().includes('/invocations') && request.method() === 'POST') bodies.push(request.postData() ?? '');

@@ -4,26 +4,10 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import {
-  adminCredentials,
-  ask,
-  createUser,
-  distDirectory,
-  fillHostedLogin,
-  pageTokens,
-  recordConsole,
-  runtimeInvocationsUrl,
-  screenshot,
-  signIn,
-  startStackAndBrowser,
-  type Browser,
-  type StartedStack,
-  type TestUser,
-} from '@gatehouse/testing/browser-harness';
+import { adminCredentials, ask, createUser, distDirectory, fillHostedLogin, pageTokens, recordConsole, runtimeInvocationsUrl, screenshot, signIn, startWebApp, type TestUser, type WebApp } from '@gatehouse/testing/browser-harness';
 import type { Page } from 'playwright-core';
 
-let started: StartedStack;
-let browser: Browser;
+let app: WebApp;
 let user: TestUser;
 // One tab for the whole file: tokens live in sessionStorage, which is per tab by design.
 let page: Page;
@@ -31,20 +15,17 @@ let consoleLines: string[] = [];
 const seenTokens: string[] = [];
 
 before(async () => {
-  ({ started, browser } = await startStackAndBrowser());
-  user = await createUser(started.stack);
-  page = await browser.context.newPage();
+  app = await startWebApp();
+  user = await createUser(app.stack);
+  page = await app.browser.context.newPage();
   consoleLines = recordConsole(page);
 });
 
-after(async () => {
-  await browser?.close();
-  await started?.close();
-});
+after(() => app?.close());
 
 test('a new user signs in through the hosted login and sees the streamed answer with the tool call and its result', async () => {
-  await signIn(page, `${started.stack.url}/`, user);
-  const tokens = await pageTokens(page, started.stack);
+  await signIn(page, `${app.stack.url}/`, user);
+  const tokens = await pageTokens(page, app.stack);
   seenTokens.push(tokens.access_token, tokens.id_token, ...(tokens.refresh_token ? [tokens.refresh_token] : []));
   // Tokens live in this tab's sessionStorage only, never in localStorage.
   const local = await page.evaluate(() => JSON.stringify({ ...localStorage }));
@@ -150,12 +131,12 @@ test('WebSocket mode gives the same conversation over the subprotocol-token sock
 });
 
 test('a page served from an origin the runtime does not allow cannot call it, and the runtime gets no invocation', async () => {
-  const { access_token: accessToken } = await pageTokens(page, started.stack);
-  const foreign = await browser.context.newPage();
+  const { access_token: accessToken } = await pageTokens(page, app.stack);
+  const foreign = await app.browser.context.newPage();
 
   // A recording forwarder in front of the runtime shows what the browser actually sent.
   const forwarded: { method: string; status: number }[] = [];
-  const target = new URL(started.stack.url);
+  const target = new URL(app.stack.url);
   const forwarder = createServer((incoming, outgoing) => {
     const upstream = httpRequest(
       { host: '127.0.0.1', port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
@@ -168,7 +149,7 @@ test('a page served from an origin the runtime does not allow cannot call it, an
     incoming.pipe(upstream);
   });
   const forwarderUrl = await listenOn(forwarder);
-  const invocationUrl = runtimeInvocationsUrl(started.stack).replace(started.stack.url, forwarderUrl);
+  const invocationUrl = runtimeInvocationsUrl(app.stack).replace(app.stack.url, forwarderUrl);
   const other = createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>other origin</title>');
   });
@@ -195,7 +176,7 @@ test('a page served from an origin the runtime does not allow cannot call it, an
     assert.ok((forwarded[0]?.status ?? 0) >= 400, 'the preflight was refused');
 
     // Browsers apply no CORS to WebSockets, so the runtime itself must refuse the foreign Origin at the handshake.
-    const wsUrl = runtimeInvocationsUrl(started.stack).replace(/^http/, 'ws').replace('/invocations?qualifier=DEFAULT', `/ws?qualifier=DEFAULT&X-Amzn-Bedrock-AgentCore-Runtime-Session-Id=${randomUUID()}-cors-ws`);
+    const wsUrl = runtimeInvocationsUrl(app.stack).replace(/^http/, 'ws').replace('/invocations?qualifier=DEFAULT', `/ws?qualifier=DEFAULT&X-Amzn-Bedrock-AgentCore-Runtime-Session-Id=${randomUUID()}-cors-ws`);
     const socketOutcome = await foreign.evaluate(
       ({ url, token }) =>
         new Promise<string>((resolve) => {
@@ -221,12 +202,12 @@ test('a page served from an origin the runtime does not allow cannot call it, an
 });
 
 test('when the sign-in is revoked the app asks to sign in again and keeps the unsent message', async () => {
-  const tokens = await pageTokens(page, started.stack);
+  const tokens = await pageTokens(page, app.stack);
   assert.ok(tokens.refresh_token, 'the code flow gave a refresh token');
-  const revoked = await fetch(`${started.stack.url}/oauth2/revoke`, {
+  const revoked = await fetch(`${app.stack.url}/oauth2/revoke`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token: tokens.refresh_token, client_id: started.stack.settings.clientId }),
+    body: new URLSearchParams({ token: tokens.refresh_token, client_id: app.stack.settings.clientId }),
   });
   assert.equal(revoked.status, 200);
   const message = 'List S3 buckets in the Staging account';
@@ -245,15 +226,15 @@ test('when the sign-in is revoked the app asks to sign in again and keeps the un
   if (await password.isVisible()) await fillHostedLogin(page, user);
   await box.waitFor();
   assert.equal(await box.inputValue(), message, 'the message survived the sign-in round trip');
-  const renewed = await pageTokens(page, started.stack);
+  const renewed = await pageTokens(page, app.stack);
   assert.notEqual(renewed.access_token, tokens.access_token);
   seenTokens.push(renewed.access_token, renewed.id_token, ...(renewed.refresh_token ? [renewed.refresh_token] : []));
 });
 
 test('the production build contains no credentials or tokens, and the console never showed a token', () => {
-  const admin = adminCredentials(started.stack);
+  const admin = adminCredentials(app.stack);
   const secrets = [user.password, admin.secretAccessKey, admin.accessKeyId, ...seenTokens];
-  if (started.stack.firstRun) secrets.push(started.stack.firstRun.password);
+  if (app.stack.firstRun) secrets.push(app.stack.firstRun.password);
   const files: string[] = [];
   const walk = (directory: string): void => {
     for (const name of readdirSync(directory)) {

@@ -1,91 +1,53 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import {
-  ask,
-  createUser,
-  freePort,
-  recordConsole,
-  screenshot,
-  signIn,
-  startStackAndBrowser,
-  type Browser,
-  type StartedStack,
-  type TestUser,
-} from '@gatehouse/testing/browser-harness';
+import { ask, createUser, poolAuthorizer, recordConsole, screenshot, signIn, startWebApp, webAppIdentity, type TestUser, type WebApp } from '@gatehouse/testing/browser-harness';
 
 // Ids fixed so the runtime's authorizer can name them before the stack starts (public values, not secrets).
-const USER_POOL_ID = 'local_WebErrors1';
-const CLIENT_ID = 'weberrorsclient00000000001';
+const POOL = { userPoolId: 'local_WebErrors1', clientId: 'weberrorsclient00000000001' };
 const REQUESTS_PER_MINUTE = 4;
 
-let started: StartedStack;
-let browser: Browser;
+let app: WebApp;
 let page: Page;
 let readOnly: TestUser;
 let readWrite: TestUser;
 
 before(async () => {
-  const port = await freePort();
-  const base = `http://localhost:${port}`;
   const agentModule: string = '@gatehouse/agent';
   const { agentEntryPath } = (await import(agentModule)) as { agentEntryPath: string };
-  ({ started, browser } = await startStackAndBrowser({
-    port,
-    config: {
-      identity: {
-        userPools: [
-          {
-            poolName: 'default',
-            userPoolId: USER_POOL_ID,
-            clients: [
+  app = await startWebApp((base) => ({
+    identity: webAppIdentity(base, { pool: POOL }),
+    runtimes: [
+      {
+        agentRuntimeName: 'ops_agent',
+        agent: { command: [process.execPath, agentEntryPath] },
+        allowedOrigins: [base],
+        // Only members of ops-readwrite may use this agent; a tight rate makes throttling reachable.
+        authorizerConfiguration: {
+          customJWTAuthorizer: {
+            ...poolAuthorizer(base, POOL),
+            customClaims: [
               {
-                clientName: 'web',
-                clientId: CLIENT_ID,
-                explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
-                callbackUrls: [`${base}/`],
-                logoutUrls: [`${base}/`],
+                inboundTokenClaimName: 'cognito:groups',
+                inboundTokenClaimValueType: 'STRING_ARRAY',
+                authorizingClaimMatchValue: { claimMatchOperator: 'CONTAINS', claimMatchValue: { matchValueString: 'ops-readwrite' } },
               },
             ],
           },
-        ],
-      },
-      runtimes: [
-        {
-          agentRuntimeName: 'ops_agent',
-          agent: { command: [process.execPath, agentEntryPath] },
-          allowedOrigins: [base],
-          // Only members of ops-readwrite may use this agent; a tight rate makes throttling reachable.
-          authorizerConfiguration: {
-            customJWTAuthorizer: {
-              discoveryUrl: `${base}/${USER_POOL_ID}/.well-known/openid-configuration`,
-              allowedClients: [CLIENT_ID],
-              customClaims: [
-                {
-                  inboundTokenClaimName: 'cognito:groups',
-                  inboundTokenClaimValueType: 'STRING_ARRAY',
-                  authorizingClaimMatchValue: { claimMatchOperator: 'CONTAINS', claimMatchValue: { matchValueString: 'ops-readwrite' } },
-                },
-              ],
-            },
-          },
-          limits: { requestsPerMinutePerPrincipal: REQUESTS_PER_MINUTE, warmPoolSize: 0 },
         },
-      ],
-    },
+        limits: { requestsPerMinutePerPrincipal: REQUESTS_PER_MINUTE, warmPoolSize: 0 },
+      },
+    ],
   }));
-  [readOnly, readWrite] = await Promise.all([createUser(started.stack, 'ops-readonly'), createUser(started.stack, 'ops-readwrite')]);
-  page = await browser.context.newPage();
+  [readOnly, readWrite] = await Promise.all([createUser(app.stack, 'ops-readonly'), createUser(app.stack, 'ops-readwrite')]);
+  page = await app.browser.context.newPage();
 });
 
-after(async () => {
-  await browser?.close();
-  await started?.close();
-});
+after(() => app?.close());
 
 test('a user the runtime refuses sees what was refused and why, with no retry offered', async () => {
   const lines = recordConsole(page);
-  await signIn(page, `${started.stack.url}/`, readOnly);
+  await signIn(page, `${app.stack.url}/`, readOnly);
   await page.getByText('The account list could not be loaded.').waitFor({ timeout: 60_000 });
   await ask(page, 'List S3 buckets in the Production account');
   const error = page.locator('article.entry-assistant').last().locator('[data-error]');
@@ -104,17 +66,17 @@ test('a user the runtime refuses sees what was refused and why, with no retry of
 });
 
 test('a dropped connection offers a retry that completes the turn, and throttling says to retry later', async () => {
-  await signIn(page, `${started.stack.url}/`, readWrite);
+  await signIn(page, `${app.stack.url}/`, readWrite);
   await page.getByTestId('accounts').getByText('Production', { exact: true }).waitFor({ timeout: 60_000 });
 
-  await browser.context.setOffline(true);
+  await app.browser.context.setOffline(true);
   await page.getByRole('status').filter({ hasText: 'Offline' }).waitFor();
   await ask(page, 'List S3 buckets in the Production account');
   const failed = page.locator('article.entry-assistant').last();
   assert.equal(await failed.locator('[data-error]').getAttribute('data-error'), 'network');
   assert.match(await failed.innerText(), /Connection lost/);
   await screenshot(page, 'web-error-offline');
-  await browser.context.setOffline(false);
+  await app.browser.context.setOffline(false);
   await page.getByRole('status').filter({ hasText: 'Ready' }).waitFor();
   const before = await page.locator('article.entry-assistant').count();
   await failed.getByRole('button', { name: 'Retry' }).click();

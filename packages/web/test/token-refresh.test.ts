@@ -2,60 +2,29 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  ask,
-  createUser,
-  freePort,
-  pageTokens,
-  recordConsole,
-  runtimeInvocationsUrl,
-  signIn,
-  startStackAndBrowser,
-  type Browser,
-  type StartedStack,
-  type TestUser,
-} from '@gatehouse/testing/browser-harness';
+import { ask, createUser, pageTokens, recordConsole, runtimeInvocationsUrl, signIn, startWebApp, webAppIdentity, type TestUser, type WebApp } from '@gatehouse/testing/browser-harness';
 
-let started: StartedStack;
-let browser: Browser;
+let app: WebApp;
 let user: TestUser;
 
 before(async () => {
   // The callback URL must be registered exactly, so the port is chosen before the stack starts.
-  const port = await freePort();
-  const base = `http://localhost:${port}`;
-  ({ started, browser } = await startStackAndBrowser({
-    port,
-    config: {
-      identity: {
-        userPools: [
-          {
-            poolName: 'default',
-            clients: [
-              {
-                clientName: 'web',
-                explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
-                callbackUrls: [`${base}/`],
-                logoutUrls: [`${base}/`],
-                accessTokenValidity: 1,
-                tokenValidityUnits: { accessToken: 'minutes', idToken: 'minutes', refreshToken: 'days' },
-              },
-            ],
-          },
-        ],
+  app = await startWebApp((base) => ({
+    identity: webAppIdentity(base, {
+      client: {
+        explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+        accessTokenValidity: 1,
+        tokenValidityUnits: { accessToken: 'minutes', idToken: 'minutes', refreshToken: 'days' },
       },
-    },
+    }),
   }));
-  user = await createUser(started.stack);
+  user = await createUser(app.stack);
 });
 
-after(async () => {
-  await browser?.close();
-  await started?.close();
-});
+after(() => app?.close());
 
 async function invokeWith(token: string): Promise<{ status: number; errorType: string | null }> {
-  const response = await fetch(runtimeInvocationsUrl(started.stack), {
+  const response = await fetch(runtimeInvocationsUrl(app.stack), {
     method: 'POST',
     headers: {
       authorization: `Bearer ${token}`,
@@ -69,14 +38,14 @@ async function invokeWith(token: string): Promise<{ status: number; errorType: s
 }
 
 test('with 60-second access tokens a chat continues past expiry by silent refresh, and after sign-out the old token is refused', async () => {
-  const page = await browser.context.newPage();
+  const page = await app.browser.context.newPage();
   const lines = recordConsole(page);
   const navigations: string[] = [];
-  await signIn(page, `${started.stack.url}/`, user);
+  await signIn(page, `${app.stack.url}/`, user);
   page.on('framenavigated', (frame) => {
     if (frame === page.mainFrame()) navigations.push(frame.url());
   });
-  const first = await pageTokens(page, started.stack);
+  const first = await pageTokens(page, app.stack);
   assert.ok(first.expires_at * 1000 - Date.now() <= 61_000, 'the access token lives about a minute');
 
   await ask(page, 'List S3 buckets in the Production account');
@@ -92,7 +61,7 @@ test('with 60-second access tokens a chat continues past expiry by silent refres
   const answer = page.locator('article.entry-assistant').last();
   assert.equal(await answer.locator('[data-error]').count(), 0, 'no error after the expiry');
   assert.match(await answer.locator('.tool-account').innerText(), /Staging/);
-  const renewed = await pageTokens(page, started.stack);
+  const renewed = await pageTokens(page, app.stack);
   assert.notEqual(renewed.access_token, first.access_token);
   assert.ok(renewed.expires_at > first.expires_at, 'the renewed token outlives the first');
   assert.deepEqual(sentTokens, [`Bearer ${renewed.access_token}`], 'the turn after expiry carried the renewed token');
@@ -101,15 +70,15 @@ test('with 60-second access tokens a chat continues past expiry by silent refres
   // Sign out: the refresh token is revoked and the hosted session ends; the old access token is dead.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
-  assert.equal(new URL(page.url()).origin, new URL(started.stack.url).origin);
+  assert.equal(new URL(page.url()).origin, new URL(app.stack.url).origin);
   const refused = await invokeWith(renewed.access_token);
   assert.ok(refused.status === 401 || refused.status === 403, `the signed-out token is refused (got ${refused.status})`);
   assert.match(refused.errorType ?? '', /^(UnauthorizedException|AccessDeniedException)$/);
   if (renewed.refresh_token) {
-    const response = await fetch(`${started.stack.url}/oauth2/token`, {
+    const response = await fetch(`${app.stack.url}/oauth2/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', client_id: started.stack.settings.clientId, refresh_token: renewed.refresh_token }),
+      body: new URLSearchParams({ grant_type: 'refresh_token', client_id: app.stack.settings.clientId, refresh_token: renewed.refresh_token }),
     });
     assert.equal(response.status, 400);
     assert.equal(((await response.json()) as { error: string }).error, 'invalid_grant');
