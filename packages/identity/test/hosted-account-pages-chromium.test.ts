@@ -6,7 +6,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { AdminCreateUserCommand, AdminGetUserCommand, AdminSetUserPasswordCommand, CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { freePort, startIdentity, type RunningIdentity } from '@gatehouse/testing/start-identity';
 import { lastCode, readOutbox } from './support/outbox.ts';
-import { hiddenFields } from './support/hosted-login.ts';
+import { authorizeWebClient, hiddenFields, redeemCode } from './support/hosted-login.ts';
 
 /** Sign-up with its code step and password reset on the hosted pages, driven by real Chromium. */
 let running: RunningIdentity;
@@ -54,27 +54,6 @@ async function passwordWorks(username: string, password: string): Promise<boolea
   return cognito().send(new InitiateAuthCommand(input)).then((result) => result.AuthenticationResult?.AccessToken !== undefined, () => false);
 }
 
-function authorizeUrl(): { url: string; verifier: string; state: string } {
-  const verifier = randomBytes(32).toString('base64url');
-  const state = randomBytes(8).toString('hex');
-  const parameters = new URLSearchParams({
-    response_type: 'code', client_id: running.identity.defaultPool.webClientId, redirect_uri: `${base}/callback`, scope: 'openid email', state,
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
-  });
-  return { url: `${base}/oauth2/authorize?${parameters}`, verifier, state };
-}
-
-async function redeem(callback: string, verifier: string): Promise<Record<string, string>> {
-  const response = await fetch(`${base}/oauth2/token`, {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code', client_id: running.identity.defaultPool.webClientId, code: new URL(callback).searchParams.get('code')!, redirect_uri: `${base}/callback`, code_verifier: verifier,
-    }),
-  });
-  assert.equal(response.status, 200);
-  return (await response.json()) as Record<string, string>;
-}
-
 async function alert(page: Page): Promise<string> {
   await page.getByRole('alert').waitFor();
   return (await page.getByRole('alert').textContent()) ?? '';
@@ -96,7 +75,7 @@ test('a new user signs up, reads the code from the outbox, confirms and lands ba
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
-    const { url, verifier, state } = authorizeUrl();
+    const { url, verifier, state } = authorizeWebClient(running);
     await page.goto(url);
     await page.getByRole('link', { name: 'Create an account' }).click();
     await page.getByRole('heading', { name: 'Create an account' }).waitFor();
@@ -122,7 +101,7 @@ test('a new user signs up, reads the code from the outbox, confirms and lands ba
     await page.getByLabel('Code').fill(code);
     const callback = await submitToCallback(page, 'Confirm account');
     assert.equal(new URL(callback).searchParams.get('state'), state);
-    const tokens = await redeem(callback, verifier);
+    const tokens = await redeemCode(running, callback, verifier);
     const issuer = running.identity.defaultPool.issuer;
     const { payload } = await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`)), { issuer, audience: running.identity.defaultPool.webClientId });
     assert.equal(payload['cognito:username'], 'nora');
@@ -138,7 +117,7 @@ test('signing up with a taken username says so and names the way out; the existi
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
-    await page.goto(authorizeUrl().url);
+    await page.goto(authorizeWebClient(running).url);
     await page.getByRole('link', { name: 'Create an account' }).click();
     await signUp(page, 'nora', 'other@example.test', 'Someone-Else-1');
     assert.match(await alert(page), /That username is taken\. Choose another one, or sign in if the account is yours\./);
@@ -152,14 +131,14 @@ test('an unconfirmed user who signs in later is sent to the code step; an expire
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
-    await page.goto(authorizeUrl().url);
+    await page.goto(authorizeWebClient(running).url);
     await page.getByRole('link', { name: 'Create an account' }).click();
     await signUp(page, 'omar', '', 'Omar-Password-1');
     await page.getByRole('heading', { name: 'Confirm your account' }).waitFor();
     const code = lastCode(running.dataDir, 'omar');
 
     const later = await context.newPage();
-    const { url, verifier } = authorizeUrl();
+    const { url, verifier } = authorizeWebClient(running);
     // a day and an hour later (the code lives 24 hours): the forms are fresh, the code is not
     clockOffset = 25 * 3600_000;
     try {
@@ -188,7 +167,7 @@ test('an unconfirmed user who signs in later is sent to the code step; an expire
     assert.equal(await userStatus('omar'), 'CONFIRMED');
     // not signed up in this transaction's form: confirming alone does not sign in, the password still does
     await later.getByLabel('Password').fill('Omar-Password-1');
-    const tokens = await redeem(await submitToCallback(later, 'Sign in'), verifier);
+    const tokens = await redeemCode(running, await submitToCallback(later, 'Sign in'), verifier);
     assert.ok(tokens.access_token);
   } finally {
     await context.close();
@@ -196,7 +175,7 @@ test('an unconfirmed user who signs in later is sent to the code step; an expire
 });
 
 test("a confirm form bound to one sign-up cannot confirm, or sign in as, another user: the token's purpose names the user", async () => {
-  const { url } = authorizeUrl();
+  const { url } = authorizeWebClient(running);
   const signUpUrl = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!, base);
   signUpUrl.pathname = '/signup';
   const form = await fetch(signUpUrl);
@@ -239,7 +218,7 @@ test('a user resets a forgotten password with the emailed code and signs in with
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
-    const { url, verifier } = authorizeUrl();
+    const { url, verifier } = authorizeWebClient(running);
     await page.goto(url);
     await page.getByRole('link', { name: 'Forgot your password?' }).click();
     await page.getByLabel('Username').fill('rosa');
@@ -277,7 +256,7 @@ test('a user resets a forgotten password with the emailed code and signs in with
     await page.getByRole('status').filter({ hasText: 'Your password is changed. Sign in with your new password.' }).waitFor();
     assert.equal(await page.getByLabel('Username').inputValue(), 'rosa');
     await page.getByLabel('Password').fill('Rosa-New-Pass-2');
-    const tokens = await redeem(await submitToCallback(page, 'Sign in'), verifier);
+    const tokens = await redeemCode(running, await submitToCallback(page, 'Sign in'), verifier);
     assert.ok(tokens.access_token);
     assert.equal(await passwordWorks('rosa', 'Rosa-Old-Pass-1'), false, 'the old password is gone');
   } finally {
@@ -291,7 +270,7 @@ test('the reset pages never say whether a user exists: an unknown name gets the 
     const page = await context.newPage();
     const screens: string[] = [];
     for (const username of ['rosa', 'no-such-user']) {
-      await page.goto(authorizeUrl().url);
+      await page.goto(authorizeWebClient(running).url);
       await page.getByRole('link', { name: 'Forgot your password?' }).click();
       await page.getByLabel('Username').fill(username);
       await page.getByRole('button', { name: 'Send a reset code' }).click();
@@ -308,7 +287,7 @@ test('the reset pages never say whether a user exists: an unknown name gets the 
 });
 
 test('sign-up and reset forms posted without this browser\'s token, or with a token for another form, are refused and change nothing', async () => {
-  const { url } = authorizeUrl();
+  const { url } = authorizeWebClient(running);
   const loginUrl = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!, base);
   const signIn = await fetch(loginUrl);
   const fields = hiddenFields(await signIn.text());

@@ -1,13 +1,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { freePort, startIdentity, type RunningIdentity } from '@gatehouse/testing/start-identity';
 import { identityCommands } from '../src/index.ts';
 import { parseConfig } from '@gatehouse/core';
 import { AdminGetUserCommand, CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { hiddenFields } from './support/hosted-login.ts';
+import { authorizeWebClient, hiddenFields, redeemCode } from './support/hosted-login.ts';
 
 let running: RunningIdentity;
 let base: string;
@@ -50,29 +49,9 @@ after(async () => {
   await running.close();
 });
 
-function authorizeUrl(): { url: string; verifier: string; state: string } {
-  const verifier = randomBytes(32).toString('base64url');
-  const state = randomBytes(8).toString('hex');
-  const parameters = new URLSearchParams({
-    response_type: 'code', client_id: running.identity.defaultPool.webClientId, redirect_uri: `${base}/callback`, scope: 'openid email', state,
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
-  });
-  return { url: `${base}/oauth2/authorize?${parameters}`, verifier, state };
-}
-
-async function redeem(callback: string, verifier: string): Promise<Record<string, string>> {
-  const code = new URL(callback).searchParams.get('code')!;
-  const response = await fetch(`${base}/oauth2/token`, {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', client_id: running.identity.defaultPool.webClientId, code, redirect_uri: `${base}/callback`, code_verifier: verifier }),
-  });
-  assert.equal(response.status, 200);
-  return (await response.json()) as Record<string, string>;
-}
-
 test('the hosted login page signs a user in from real Chromium and returns a code to the registered callback', async () => {
   const page = await context.newPage();
-  const { url, verifier, state } = authorizeUrl();
+  const { url, verifier, state } = authorizeWebClient(running);
   await page.goto(url);
   assert.match(page.url(), /\/login\?/);
   await page.getByLabel('Username').fill('hana');
@@ -87,7 +66,7 @@ test('the hosted login page signs a user in from real Chromium and returns a cod
     page.getByRole('button', { name: 'Sign in' }).click(),
   ]);
   assert.equal(new URL(callback.url()).searchParams.get('state'), state);
-  const tokens = await redeem(callback.url(), verifier);
+  const tokens = await redeemCode(running, callback.url(), verifier);
   const issuer = running.identity.defaultPool.issuer;
   const { payload } = await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`)), { issuer, audience: running.identity.defaultPool.webClientId });
   assert.equal(payload['cognito:username'], 'hana');
@@ -99,7 +78,7 @@ test('an admin-created user with a temporary password gets the new-password scre
   const fresh = await browser.newContext();
   try {
     const page = await fresh.newPage();
-    const { url, verifier } = authorizeUrl();
+    const { url, verifier } = authorizeWebClient(running);
     await page.goto(url);
     await page.getByLabel('Username').fill('ivan');
     await page.getByLabel('Password', { exact: true }).fill('Ivan-Temporary-1');
@@ -126,7 +105,7 @@ test('an admin-created user with a temporary password gets the new-password scre
       page.waitForRequest((request) => request.url().startsWith(`${base}/callback?`)),
       page.getByRole('button', { name: 'Set password and sign in' }).click(),
     ]);
-    const tokens = await redeem(callback.url(), verifier);
+    const tokens = await redeemCode(running, callback.url(), verifier);
     assert.ok(tokens.access_token);
     assert.equal(await userStatus('ivan'), 'CONFIRMED');
     assert.equal((await signInWithPassword('ivan', 'Ivan-Chosen-Pass-2')).ok, true, 'the new password works');
@@ -138,7 +117,7 @@ test('an admin-created user with a temporary password gets the new-password scre
 
 test('the new-password screen cannot be reached without the temporary password: a forged or other-user form is refused and nothing changes', async () => {
   await identityCommands.users(['create', 'jana', '--password', 'Jana-Temporary-1', '--temporary'], quiet());
-  const { url } = authorizeUrl();
+  const { url } = authorizeWebClient(running);
   const login = await fetch(new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!, base));
   const fields = hiddenFields(await login.text());
   const csrfCookie = login.headers.getSetCookie().find((header) => header.startsWith('gatehouse_csrf='))!.split(';')[0]!;
@@ -156,7 +135,7 @@ test('the new-password screen cannot be reached without the temporary password: 
 test('a pool without self sign-up offers no sign-up link and refuses the sign-up page, naming who can create the account', async () => {
   const signedOut = await browser.newContext();
   const page = await signedOut.newPage();
-  const { url } = authorizeUrl();
+  const { url } = authorizeWebClient(running);
   await page.goto(url);
   assert.equal(await page.getByRole('link', { name: 'Create an account' }).count(), 0);
   assert.equal(await page.getByRole('link', { name: 'Forgot your password?' }).count(), 1);
