@@ -4,10 +4,11 @@ import { createServer, type Server } from 'node:http';
 import * as client from 'openid-client';
 import { SignJWT, generateKeyPair } from 'jose';
 import { chromium, type Browser } from 'playwright-core';
-import { type CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminGetUserCommand, UserNotFoundException } from '@aws-sdk/client-cognito-identity-provider';
+import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { closeServer, listen } from '@gatehouse/core';
 import type { RunningIdentity } from '@gatehouse/testing/start-identity';
-import { cognitoClient, startIdentityWithOwnUrls } from './support/cognito-clients.ts';
+import { adminCreateUser } from '@gatehouse/testing/cognito-users';
+import { cognitoClient, startIdentityWithOwnUrls, userExists } from './support/cognito-clients.ts';
 import { login } from './support/hosted-login.ts';
 
 let running: RunningIdentity;
@@ -29,8 +30,7 @@ before(async () => {
   }));
   base = running.baseUrl;
   admin = cognitoClient(running, 'admin');
-  await admin.send(new AdminCreateUserCommand({ UserPoolId: poolId(), Username: 'dora', MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: 'dora@example.test' }] }));
-  await admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId(), Username: 'dora', Password: 'Dora-Password-1', Permanent: true }));
+  await adminCreateUser(admin, { userPoolId: poolId(), username: 'dora', password: 'Dora-Password-1', attributes: { email: 'dora@example.test' } });
   config = await client.discovery(new URL(running.identity.defaultPool.issuer), clientId('web'), undefined, client.None(), { execute: [client.allowInsecureRequests] });
 });
 after(async () => {
@@ -40,16 +40,6 @@ after(async () => {
 
 const poolId = (): string => running.identity.defaultPool.userPoolId;
 const clientId = (name: string): string => running.identity.pool('default')!.clients.find((entry) => entry.clientName === name)!.clientId;
-
-async function userExists(username: string): Promise<boolean> {
-  try {
-    await admin.send(new AdminGetUserCommand({ UserPoolId: poolId(), Username: username }));
-    return true;
-  } catch (error) {
-    if (error instanceof UserNotFoundException) return false;
-    throw error;
-  }
-}
 
 // ---- CORS on the Cognito JSON API
 
@@ -88,7 +78,7 @@ test('public Cognito operations carry the CORS grant on success and on error; ad
   assert.equal(adminCall.status, 400);
   assert.equal(adminCall.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
   assert.equal(adminCall.headers.get('access-control-allow-origin'), null);
-  assert.equal(await userExists('cors-admin'), false);
+  assert.equal(await userExists(admin, poolId(), 'cors-admin'), false);
   // the account operations a browser app calls (forgot password, attribute verification) are public as well; their admin side is not
   const forgot = await cognitoPost('ForgotPassword', { ClientId: clientId('web'), Username: 'dora' });
   assert.equal(forgot.status, 200);
@@ -132,7 +122,7 @@ test('from a page on another origin, Chromium can sign in through the Cognito AP
     assert.equal(await call('AdminCreateUser', { UserPoolId: poolId(), Username: 'browser-admin', MessageAction: 'SUPPRESS' }, signed), 'blocked TypeError');
     // unsigned, it is sent but refused, and the page may not read the answer
     assert.equal(await call('AdminCreateUser', { UserPoolId: poolId(), Username: 'browser-admin', MessageAction: 'SUPPRESS' }, {}), 'blocked TypeError');
-    assert.equal(await userExists('browser-admin'), false);
+    assert.equal(await userExists(admin, poolId(), 'browser-admin'), false);
   } finally {
     await browser.close();
     await closeServer(pageServer);

@@ -2,15 +2,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  type CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminGetUserCommand, AdminAddUserToGroupCommand, InitiateAuthCommand,
-  RespondToAuthChallengeCommand, SignUpCommand, InvalidParameterException, UserNotFoundException, UsernameExistsException, ListUsersCommand,
+  type CognitoIdentityProviderClient, AdminCreateUserCommand, AdminGetUserCommand, AdminAddUserToGroupCommand, InitiateAuthCommand,
+  RespondToAuthChallengeCommand, SignUpCommand, InvalidParameterException, UsernameExistsException, ListUsersCommand,
   AdminUpdateUserAttributesCommand, UpdateUserAttributesCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { AuthenticationDetails, CognitoUser, CognitoUserPool, type CognitoUserSession } from 'amazon-cognito-identity-js';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { openDatabase } from '@gatehouse/core';
 import type { RunningIdentity } from '@gatehouse/testing/start-identity';
-import { cognitoClient, startIdentityWithOwnUrls } from './support/cognito-clients.ts';
+import { adminCreateUser } from '@gatehouse/testing/cognito-users';
+import { cognitoClient, startIdentityWithOwnUrls, userExists } from './support/cognito-clients.ts';
 import { hiddenFields, login } from './support/hosted-login.ts';
 
 let running: RunningIdentity;
@@ -44,21 +45,6 @@ after(async () => {
 const poolId = (): string => running.identity.defaultPool.userPoolId;
 const clientId = (): string => running.identity.pool('default')!.clients.find((entry) => entry.clientName === 'web')!.clientId;
 
-async function userExists(username: string): Promise<boolean> {
-  try {
-    await admin.send(new AdminGetUserCommand({ UserPoolId: poolId(), Username: username }));
-    return true;
-  } catch (error) {
-    if (error instanceof UserNotFoundException) return false;
-    throw error;
-  }
-}
-
-async function createConfirmed(username: string, password: string, attributes: { Name: string; Value: string }[] = []): Promise<void> {
-  await admin.send(new AdminCreateUserCommand({ UserPoolId: poolId(), Username: username, MessageAction: 'SUPPRESS', UserAttributes: attributes }));
-  await admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId(), Username: username, Password: password, Permanent: true }));
-}
-
 async function signIn(username: string, password: string): Promise<{ id: JWTPayload; access: JWTPayload }> {
   const result = await anonymous.send(new InitiateAuthCommand({ ClientId: clientId(), AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: username, PASSWORD: password } }));
   const issuer = running.identity.defaultPool.issuer;
@@ -83,7 +69,7 @@ for (const [name, value] of HOSTILE_ATTRIBUTES) {
       admin.send(new AdminCreateUserCommand({ UserPoolId: poolId(), Username: username, MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: 'a@example.test' }, { Name: name, Value: value }] })),
       (error: unknown) => error instanceof InvalidParameterException && error.message.includes(name),
     );
-    assert.equal(await userExists(username), false);
+    assert.equal(await userExists(admin, poolId(), username), false);
   });
 }
 
@@ -95,12 +81,12 @@ test('SignUp refuses every reserved or unknown attribute and creates no user', a
       (error: unknown) => error instanceof InvalidParameterException && error.message.includes(name),
       name,
     );
-    assert.equal(await userExists(username), false, name);
+    assert.equal(await userExists(admin, poolId(), username), false, name);
   }
 });
 
 test('(Admin)UpdateUserAttributes refuse every reserved or unknown attribute and change nothing', async () => {
-  await createConfirmed('updater', 'Updater-Pass-1', [{ Name: 'email', Value: 'updater@example.test' }, { Name: 'email_verified', Value: 'true' }]);
+  await adminCreateUser(admin, { userPoolId: poolId(), username: 'updater', password: 'Updater-Pass-1', attributes: { email: 'updater@example.test', email_verified: 'true' } });
   const result = await anonymous.send(new InitiateAuthCommand({ ClientId: clientId(), AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: 'updater', PASSWORD: 'Updater-Pass-1' } }));
   const accessToken = result.AuthenticationResult!.AccessToken!;
   const before = await admin.send(new AdminGetUserCommand({ UserPoolId: poolId(), Username: 'updater' }));
@@ -163,7 +149,7 @@ test('a NEW_PASSWORD_REQUIRED answer cannot write a reserved claim; the user sta
 });
 
 test('a user in no group gets an ID token without cognito:groups; standard and custom: attributes are in it', async () => {
-  await createConfirmed('plain-user', 'Plain-Pass-1', [{ Name: 'email', Value: 'plain@example.test' }, { Name: 'custom:team', Value: 'blue' }]);
+  await adminCreateUser(admin, { userPoolId: poolId(), username: 'plain-user', password: 'Plain-Pass-1', attributes: { email: 'plain@example.test', 'custom:team': 'blue' } });
   const { id, access } = await signIn('plain-user', 'Plain-Pass-1');
   assert.equal(id['cognito:groups'], undefined);
   assert.equal(access['cognito:groups'], undefined);
@@ -178,7 +164,7 @@ test('a user in no group gets an ID token without cognito:groups; standard and c
 });
 
 test('attributes already stored under reserved names (an old row) never reach a token', async () => {
-  await createConfirmed('legacy-row', 'Legacy-Pass-1', [{ Name: 'email', Value: 'legacy@example.test' }]);
+  await adminCreateUser(admin, { userPoolId: poolId(), username: 'legacy-row', password: 'Legacy-Pass-1', attributes: { email: 'legacy@example.test' } });
   const database = openDatabase(path.join(running.dataDir, 'identity.db'));
   try {
     database
@@ -229,7 +215,7 @@ function assertRefused(response: Response): void {
 }
 
 test('the hosted login refuses a CSRF cookie and field pair the client chose', async () => {
-  await createConfirmed('csrf-user', 'Csrf-Pass-1');
+  await adminCreateUser(admin, { userPoolId: poolId(), username: 'csrf-user', password: 'Csrf-Pass-1' });
   const { fields } = await loginForm('chosen-pair');
   const forged = `${Date.now() + 600_000}.${'A'.repeat(43)}`;
   for (const chosen of ['attacker-chosen-value', forged]) {

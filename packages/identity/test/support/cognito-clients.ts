@@ -1,5 +1,5 @@
 import { after } from 'node:test';
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { AdminGetUserCommand, CognitoIdentityProviderClient, UserNotFoundException } from '@aws-sdk/client-cognito-identity-provider';
 import { freePort, startIdentity, type RunningIdentity } from '@gatehouse/testing/start-identity';
 
 /** A key the identity never issued: the SDK must sign something, and the public operations ignore it. */
@@ -44,4 +44,15 @@ export async function startWithClientsForFile(): Promise<Omit<CognitoFixture, 'c
 export async function startIdentityWithOwnUrls(configFor: (baseUrl: string) => unknown, options: { now?: () => number } = {}): Promise<RunningIdentity> {
   const port = await freePort();
   return startIdentity({ ...options, port, config: configFor(`http://127.0.0.1:${port}`) });
+}
+
+/** Whether the pool holds `username` (AdminGetUser; UserNotFoundException means no): how tests check a refused call made no user. */
+export async function userExists(admin: CognitoIdentityProviderClient, userPoolId: string, username: string): Promise<boolean> {
+  try {
+    await admin.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: username }));
+    return true;
+  } catch (error) {
+    if (error instanceof UserNotFoundException) return false;
+    throw error;
+  }
 }
