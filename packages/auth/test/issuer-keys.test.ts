@@ -1,8 +1,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID, generateKeyPairSync } from 'node:crypto';
-import { createJwtAuthorizer, AuthError } from '../src/index.ts';
+import { createJwtAuthorizer, type AuthError } from '../src/index.ts';
 import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
+import { refusal } from './support/auth-refusal.ts';
 
 let issuer: TestIssuer;
 before(async () => {
@@ -11,12 +12,6 @@ before(async () => {
 after(async () => {
   await issuer.close();
 });
-
-async function refusal(promise: Promise<unknown>): Promise<AuthError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
-  assert.ok(error instanceof AuthError, `expected an AuthError, got ${String(error)}`);
-  return error;
-}
 
 describe('issuer keys (discovery, JWKS cache, rotation, outage)', () => {
   it('answers a flood of random kids fast with at most one JWKS reload per cooldown', async () => {

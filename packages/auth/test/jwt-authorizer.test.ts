@@ -1,8 +1,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CustomJwtAuthorizerConfig } from '@gatehouse/core';
-import { createJwtAuthorizer, AuthError, type JwtAuthorizerOptions } from '../src/index.ts';
+import { createJwtAuthorizer, type JwtAuthorizerOptions } from '../src/index.ts';
 import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
+import { refusal } from './support/auth-refusal.ts';
 
 let issuer: TestIssuer;
 before(async () => {
@@ -14,12 +15,6 @@ after(async () => {
 
 function authorizer(config: Partial<CustomJwtAuthorizerConfig> = {}, options: JwtAuthorizerOptions = {}) {
   return createJwtAuthorizer({ discoveryUrl: issuer.discoveryUrl, ...config }, options);
-}
-
-async function refusal(promise: Promise<unknown>): Promise<AuthError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
-  assert.ok(error instanceof AuthError, `expected an AuthError, got ${String(error)}`);
-  return error;
 }
 
 describe('JWT authorizer', () => {
