@@ -10,24 +10,21 @@ import type { AgentEvent } from '../src/agent-event.ts';
 import type { GatewaySession } from '../src/gateway-session.ts';
 import type { ModelChunk, ModelProvider } from '../src/model-provider.ts';
 import { createBedrockProvider } from '../src/providers/bedrock-provider.ts';
+import { temporaryDirectory } from '@gatehouse/testing/temporary-directory';
 import { errorReply, eventFrame, exceptionFrame, startConverseStreamServer, streamReply, textAnswer } from './support/converse-stream-server.ts';
 
 const MODEL = 'anthropic.claude-sonnet-4-5-20250929-v1:0';
 const REGION = 'eu-west-1';
 const AWS_VARS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_BEARER_TOKEN_BEDROCK', 'AWS_EC2_METADATA_DISABLED', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN'];
 
+const directory = temporaryDirectory('gatehouse-bedrock-');
 let bedrock: Awaited<ReturnType<typeof startConverseStreamServer>>;
-let directory: string;
 let saved: Record<string, string | undefined>;
 
 before(async () => {
   bedrock = await startConverseStreamServer();
-  directory = mkdtempSync(path.join(tmpdir(), 'gatehouse-bedrock-'));
 });
-after(async () => {
-  await bedrock.close();
-  rmSync(directory, { recursive: true, force: true });
-});
+after(() => bedrock.close());
 beforeEach(() => {
   // The default chain reads the real process environment and ~/.aws; isolate it: empty files, no IMDS.
   saved = Object.fromEntries(AWS_VARS.map((name) => [name, process.env[name]]));

@@ -3,11 +3,11 @@
 // are all on disk once the gateway has closed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { startTestIssuer, type TestIssuer } from '@gatehouse/testing/test-issuer';
+import { temporaryDirectory } from '@gatehouse/testing/temporary-directory';
 import { AuditLog } from '../src/audit-log.ts';
 import type { GatewayDeps } from '../src/index.ts';
 import { connectClient, startGatewayStack } from '@gatehouse/testing/gateway-stack';
@@ -19,8 +19,8 @@ permit (principal, action == Gatehouse::Action::"list", resource);
 `;
 
 describe('hot-path caches keep decisions and records exact', () => {
+  const dataDir = temporaryDirectory('gatehouse-hot-path-');
   let issuer: TestIssuer;
-  let dataDir: string;
   const received: unknown[] = [];
   const functions: NonNullable<GatewayDeps['functions']> = {
     'test:buckets': {
@@ -40,13 +40,9 @@ describe('hot-path caches keep decisions and records exact', () => {
 
   before(async () => {
     issuer = await startTestIssuer();
-    dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-hot-path-'));
   });
 
-  after(async () => {
-    await issuer.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => issuer.close());
 
   test('a policy that reads context.arguments decides every call by its own arguments', async () => {
     mkdirSync(path.join(dataDir, 'policies'), { recursive: true });

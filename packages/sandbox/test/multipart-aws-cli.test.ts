@@ -2,26 +2,22 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { S3Client, CreateMultipartUploadCommand, UploadPartCommand, ListPartsCommand, ListMultipartUploadsCommand, AbortMultipartUploadCommand, CompleteMultipartUploadCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { adminCredentials, startStack, type TestStack } from '@gatehouse/testing/sandbox-stack';
+import { temporaryDirectory } from '@gatehouse/testing/temporary-directory';
 
 const run = promisify(execFile);
 
+const work = temporaryDirectory('gatehouse-multipart-');
 let stack: TestStack;
-let work: string;
 before(async () => {
   stack = await startStack();
-  work = mkdtempSync(path.join(tmpdir(), 'gatehouse-multipart-'));
 });
-after(async () => {
-  await stack.close();
-  rmSync(work, { recursive: true, force: true });
-});
+after(() => stack.close());
 
 type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken: string };
 

@@ -1,25 +1,21 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { adminCredentials, startStack, type TestStack } from '@gatehouse/testing/sandbox-stack';
+import { temporaryDirectory } from '@gatehouse/testing/temporary-directory';
 
 const run = promisify(execFile);
 
+const work = temporaryDirectory('gatehouse-s3-cli-');
 let stack: TestStack;
-let work: string;
 before(async () => {
   stack = await startStack();
-  work = mkdtempSync(path.join(tmpdir(), 'gatehouse-s3-cli-'));
 });
-after(async () => {
-  await stack.close();
-  rmSync(work, { recursive: true, force: true });
-});
+after(() => stack.close());
 
 type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 
