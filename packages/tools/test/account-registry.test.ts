@@ -1,45 +1,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createRequire } from 'node:module';
-import type { Server } from 'node:http';
-import { DynamoDBClient, CreateTableCommand, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { closeServer, listen } from '@gatehouse/core';
+import { temporaryDirectory } from '@gatehouse/testing/temporary-directory';
 import { createAccountRegistry, type AccountRegistry } from '../src/index.ts';
+import { DYNALITE_CREDENTIALS, startAccountsTable, type AccountsTable } from './support/accounts-table.ts';
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-let dataDir: string;
-let dynalite: Server;
-let endpoint: string;
+const dataDir = temporaryDirectory('gatehouse-registry-');
+let table: AccountsTable;
 
 before(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-registry-'));
-  const createDynalite = createRequire(import.meta.url)('dynalite') as (options: Record<string, unknown>) => Server;
-  dynalite = createDynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  endpoint = `http://127.0.0.1:${await listen(dynalite, 0)}`;
-  // The seeds' table: account_id (S) as the hash key, nothing else declared.
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
-  await client.send(new CreateTableCommand({
-    TableName: 'central-ops-accounts-dev',
-    AttributeDefinitions: [{ AttributeName: 'account_id', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'account_id', KeyType: 'HASH' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  }));
-  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: 'central-ops-accounts-dev' });
-  // A row written exactly as the seed's README does with `aws dynamodb put-item`.
-  await client.send(new PutItemCommand({
-    TableName: 'central-ops-accounts-dev',
-    Item: { account_id: { S: '123456789012' }, name: { S: 'Production' }, environment: { S: 'prod' }, enabled: { BOOL: true } },
-  }));
-  client.destroy();
+  table = await startAccountsTable('central-ops-accounts-dev', [
+    { account_id: { S: '123456789012' }, name: { S: 'Production' }, environment: { S: 'prod' }, enabled: { BOOL: true } },
+  ]);
 });
-
-after(async () => {
-  await closeServer(dynalite);
-  rmSync(dataDir, { recursive: true, force: true });
-});
+after(() => table.close());
 
 async function exercise(registry: AccountRegistry, seededProduction: boolean) {
   if (!seededProduction) await registry.put({ accountId: '123456789012', name: 'Production', environment: 'prod', roleName: 'GatehouseOpsReadOnly', enabled: true });
@@ -72,10 +45,10 @@ test('the SQLite registry stores, resolves names case-insensitively, disables an
 
 test('the DynamoDB registry does the same on the seeds\' table layout in a real DynamoDB-compatible server', async () => {
   const previous = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-  process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
+  process.env.AWS_ACCESS_KEY_ID = DYNALITE_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = DYNALITE_CREDENTIALS.secretAccessKey;
   try {
-    const registry = await createAccountRegistry({ backend: 'dynamodb', tableName: 'central-ops-accounts-dev', endpoint, region: 'us-east-1' }, dataDir);
+    const registry = await createAccountRegistry({ backend: 'dynamodb', tableName: 'central-ops-accounts-dev', endpoint: table.endpoint, region: 'us-east-1' }, dataDir);
     await exercise(registry, true);
     await registry.close?.();
   } finally {

@@ -1,34 +1,19 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import type { Server } from 'node:http';
-import { DynamoDBClient, CreateTableCommand, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { STSClient, AssumeRoleWithWebIdentityCommand } from '@aws-sdk/client-sts';
-import { closeServer, listen } from '@gatehouse/core';
 import { createOpsTools, createAccountRegistry, handler } from '../src/index.ts';
 import { ADMIN_KEY_ID, ADMIN_SECRET, startStack, type TestStack } from '@gatehouse/testing/sandbox-stack';
+import { startAccountsTable, type AccountsTable } from './support/accounts-table.ts';
 
 let stack: TestStack;
-let dynalite: Server;
+let table: AccountsTable;
 
 before(async () => {
   stack = await startStack();
-  const createDynalite = createRequire(import.meta.url)('dynalite') as (options: Record<string, unknown>) => Server;
-  dynalite = createDynalite({ createTableMs: 0 });
-  const endpoint = `http://127.0.0.1:${await listen(dynalite, 0)}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  await client.send(new CreateTableCommand({
-    TableName: 'ops-accounts',
-    AttributeDefinitions: [{ AttributeName: 'account_id', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'account_id', KeyType: 'HASH' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  }));
-  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: 'ops-accounts' });
-  await client.send(new PutItemCommand({ TableName: 'ops-accounts', Item: { account_id: { S: '222222222222' }, name: { S: 'Staging' }, environment: { S: 'staging' }, enabled: { BOOL: true } } }));
-  client.destroy();
+  table = await startAccountsTable('ops-accounts', [{ account_id: { S: '222222222222' }, name: { S: 'Staging' }, environment: { S: 'staging' }, enabled: { BOOL: true } }]);
   Object.assign(process.env, {
     GATEHOUSE_ACCOUNTS_TABLE: 'ops-accounts',
-    GATEHOUSE_DYNAMODB_ENDPOINT: endpoint,
+    GATEHOUSE_DYNAMODB_ENDPOINT: table.endpoint,
     AWS_REGION: 'us-east-1',
     GATEHOUSE_STS_ENDPOINT: stack.sandbox.stsEndpoint,
     GATEHOUSE_S3_ENDPOINT: stack.sandbox.s3Endpoint,
@@ -40,7 +25,7 @@ before(async () => {
 });
 
 after(async () => {
-  await closeServer(dynalite);
+  await table.close();
   await stack.close();
 });
 
