@@ -12,6 +12,7 @@ import { BedrockAgentCoreClient, InvokeAgentRuntimeCommand } from '@aws-sdk/clie
 import { BedrockAgentCoreControlClient, CreateAgentRuntimeCommand, DeleteAgentRuntimeCommand, GetAgentRuntimeCommand, UpdateAgentRuntimeCommand } from '@aws-sdk/client-bedrock-agentcore-control';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { createLogger } from '@gatehouse/core';
+import { awsCli } from '@gatehouse/testing/aws-cli';
 import { startGatehouse, type RunningGatehouse } from '../src/start-gatehouse.ts';
 import { probeIsolation } from '../../runtime/src/agent-isolation.ts';
 
@@ -86,20 +87,9 @@ async function zip(name: string, entries: Record<string, string>): Promise<strin
 async function upload(file: string, key: string): Promise<void> {
   const sts = new STSClient({ endpoint: `${gatehouse.url}/sts`, region: 'local', credentials: adminCredentials(), maxAttempts: 1 });
   const role = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/GatehouseOpsReadWrite`, RoleSessionName: 'uploader', Tags: [{ Key: 'sub', Value: 'sub-uploader' }, { Key: 'groups', Value: 'ops-readwrite' }] }));
-  const config = path.join(work, 'aws-config');
-  writeFileSync(config, '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n');
-  await run('aws', ['--endpoint-url', `${gatehouse.url}/s3`, 's3', 'cp', file, `s3://${BUCKET}/${key}`], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: work,
-      AWS_CONFIG_FILE: config,
-      AWS_SHARED_CREDENTIALS_FILE: path.join(work, 'no-credentials'),
-      AWS_ACCESS_KEY_ID: role.Credentials!.AccessKeyId!,
-      AWS_SECRET_ACCESS_KEY: role.Credentials!.SecretAccessKey!,
-      AWS_SESSION_TOKEN: role.Credentials!.SessionToken!,
-      AWS_EC2_METADATA_DISABLED: 'true',
-    },
-  });
+  const credentials = { accessKeyId: role.Credentials!.AccessKeyId!, secretAccessKey: role.Credentials!.SecretAccessKey!, sessionToken: role.Credentials!.SessionToken! };
+  const result = await awsCli({ endpoint: `${gatehouse.url}/s3`, home: work, credentials }, ['s3', 'cp', file, `s3://${BUCKET}/${key}`]);
+  assert.equal(result.code, 0, result.stderr);
 }
 
 function control(): BedrockAgentCoreControlClient {

@@ -1,16 +1,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { S3Client, CreateMultipartUploadCommand, UploadPartCommand, ListPartsCommand, ListMultipartUploadsCommand, AbortMultipartUploadCommand, CompleteMultipartUploadCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { adminCredentials, startStack, type TestStack } from '@gatehouse/testing/sandbox-stack';
 import { temporaryDirectory } from '@gatehouse/testing/temporary-directory';
-
-const run = promisify(execFile);
+import { awsCli } from '@gatehouse/testing/aws-cli';
 
 const work = temporaryDirectory('gatehouse-multipart-');
 let stack: TestStack;
@@ -27,27 +24,11 @@ async function roleCredentials(accountId: string, role: string, groups: string):
   return { accessKeyId: result.Credentials!.AccessKeyId!, secretAccessKey: result.Credentials!.SecretAccessKey!, sessionToken: result.Credentials!.SessionToken! };
 }
 
-/** The real AWS CLI (v1), path-style against the sandbox S3, with only these credentials in its environment. */
+/** The real AWS CLI (v1), path-style against the sandbox S3, with only these credentials in its environment; it must succeed. */
 async function aws(credentials: Credentials, ...args: string[]): Promise<string> {
-  const config = path.join(work, 'aws-config');
-  writeFileSync(config, '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n');
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: work,
-    AWS_CONFIG_FILE: config,
-    AWS_SHARED_CREDENTIALS_FILE: path.join(work, 'no-credentials'),
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    AWS_SESSION_TOKEN: credentials.sessionToken,
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-  try {
-    const { stdout } = await run('aws', ['--endpoint-url', stack.sandbox.s3Endpoint, ...args], { env, maxBuffer: 16 * 1024 * 1024 });
-    return stdout;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('The AWS CLI is not installed: pip install awscli (v1) or see https://aws.amazon.com/cli/', { cause: error });
-    throw error;
-  }
+  const result = await awsCli({ endpoint: stack.sandbox.s3Endpoint, home: work, credentials }, args);
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout;
 }
 
 function sha256(file: string): string {
