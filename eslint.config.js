@@ -19,9 +19,6 @@ const LONG_FUNCTIONS = {
   'packages/runtime/src/create-runtime.ts': 'buildRuntime',
   'packages/sandbox/src/create-sandbox.ts': 'createSandbox',
   'packages/sandbox/src/sandbox-s3.ts': 'createSandboxS3',
-  'packages/web/src/ui/app.tsx': 'App',
-  'packages/web/src/ui/chat-screen.tsx': 'ChatScreen',
-  'packages/web/src/ui/use-chat.ts': 'useChat',
 };
 const MANY_PARAMETERS = {
   'packages/agent/src/providers/model-error.ts': 'translateBedrock, translateApiKeyProvider',
