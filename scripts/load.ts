@@ -110,7 +110,11 @@ function writeConfig(file: string, publicUrl: string, agent: 'echo' | 'reference
       ],
     },
   });
-  const full = withDefaults(base, { discoveryUrl: `${publicUrl}/${POOL_ID}/.well-known/openid-configuration`, webClientId: WEB_CLIENT_ID }, publicUrl, [process.execPath, agentEntryPath]);
+  const full = withDefaults(base, {
+    pool: { discoveryUrl: `${publicUrl}/${POOL_ID}/.well-known/openid-configuration`, webClientId: WEB_CLIENT_ID },
+    baseUrl: publicUrl,
+    agentCommand: [process.execPath, agentEntryPath],
+  });
   const raised = {
     ...full,
     runtimes: full.runtimes?.map((runtime) => ({

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import type { AccountConfig, CustomJwtAuthorizerConfig, GatehouseConfig, GatewayTargetConfig, ServerProtocol } from '@gatehouse/core';
+import type { AccountConfig, CustomJwtAuthorizerConfig, GatehouseConfig, RuntimeConfig, ServerProtocol } from '@gatehouse/core';
 import { BRIDGE_ROLE, READ_ONLY_ROLE } from '@gatehouse/tools';
 import { DeployConfigError } from './deploy-error.ts';
-import { DEFAULT_GATEWAY_NAME, DEFAULT_RUNTIME_NAME, OPS_TARGET_NAME, OPS_TOOLS_FUNCTION } from './deploy-names.ts';
+import { DEFAULT_GATEWAY_NAME, DEFAULT_RUNTIME_NAME, OPS_TARGET_NAME } from './deploy-names.ts';
+import { planTarget } from './plan-target.ts';
 
 /** Who may call a runtime or gateway on AWS. `cognito`: the deployed pool, exactly its web client. */
 export type PlannedAuthorizer =
@@ -135,77 +135,33 @@ function isAllowedRedirect(url: string): boolean {
 }
 
 /**
- * AgentCore calls an OpenAPI target at the schema's `servers[0].url`; locally Gatehouse may take it from
- * `baseUrl` instead. The deployed schema carries the URL either way (JSON, https only).
- */
-function withServer(field: string, text: string, baseUrl: string | undefined): string {
-  let schema: { servers?: { url?: unknown }[] } & Record<string, unknown>;
-  try {
-    schema = parseYaml(text) as typeof schema;
-  } catch {
-    throw new DeployConfigError(field, 'is not valid JSON or YAML.');
-  }
-  if (!schema || typeof schema !== 'object') throw new DeployConfigError(field, 'is not an OpenAPI document.');
-  const servers = baseUrl ? [{ url: baseUrl }] : Array.isArray(schema.servers) ? schema.servers : [];
-  const url = servers[0]?.url;
-  if (typeof url !== 'string') throw new DeployConfigError(field, 'AgentCore needs the API\'s address: give the schema a servers[0].url, or set baseUrl next to openApiSchema.');
-  if (!url.startsWith('https://')) throw new DeployConfigError(baseUrl ? `${field.replace(/\.openApiSchema$/, '')}.baseUrl` : `${field}.servers[0].url`, `"${url}": AgentCore Gateway calls APIs over https only.`);
-  return JSON.stringify({ ...schema, servers });
-}
-
-function planTarget(field: string, target: GatewayTargetConfig, configDir: string): PlannedTarget {
-  const mcp = target.targetConfiguration.mcp;
-  const base = { name: target.name, description: target.description };
-  const credential = target.credentialProviderConfigurations[0]?.credentialProviderType ?? 'NONE';
-  if (credential === 'API_KEY' || credential === 'OAUTH' || credential === 'JWT_PASSTHROUGH') {
-    throw new DeployConfigError(
-      `${field}.credentialProviderConfigurations[0].credentialProviderType`,
-      `${credential} needs a credential provider holding a secret, which this app does not put in a template. ` +
-        'Create the provider with `aws bedrock-agentcore-control create-api-key-credential-provider` (or the OAuth2 one) and add the target with the console or CLI, or use NONE / GATEWAY_IAM_ROLE here.',
-    );
-  }
-  if ('lambda' in mcp) {
-    if (mcp.lambda.module === OPS_TOOLS_FUNCTION) return { kind: 'ops-tools', ...base };
-    const inline = mcp.lambda.toolSchema?.inlinePayload;
-    const toolSchema = typeof inline === 'string' ? (JSON.parse(inline) as unknown) : inline;
-    if (!Array.isArray(toolSchema)) {
-      throw new DeployConfigError(`${field}.targetConfiguration.mcp.lambda.toolSchema`, 'a Lambda target on AgentCore needs its tool schema declared (toolSchema.inlinePayload: a list of tools).');
-    }
-    const entry = path.resolve(configDir, mcp.lambda.module);
-    if (!existsSync(entry)) throw new DeployConfigError(`${field}.targetConfiguration.mcp.lambda.module`, `no file at ${mcp.lambda.module} (relative to the config file).`);
-    return { kind: 'lambda', ...base, entry, handler: mcp.lambda.handler, toolSchema };
-  }
-  if ('mcpServer' in mcp) {
-    if (new URL(mcp.mcpServer.endpoint).protocol !== 'https:') {
-      throw new DeployConfigError(`${field}.targetConfiguration.mcp.mcpServer.endpoint`, 'AgentCore Gateway reaches MCP servers over the internet and requires an https endpoint.');
-    }
-    return { kind: 'mcp-server', ...base, endpoint: mcp.mcpServer.endpoint };
-  }
-  if ('openApiSchema' in mcp) {
-    const schemaField = `${field}.targetConfiguration.mcp.openApiSchema`;
-    const source = mcp.openApiSchema;
-    let text: string;
-    if ('path' in source) {
-      const file = path.resolve(configDir, source.path);
-      if (!existsSync(file)) throw new DeployConfigError(`${schemaField}.path`, `no file at ${source.path} (relative to the config file).`);
-      text = readFileSync(file, 'utf8');
-    } else {
-      text = source.inlinePayload;
-    }
-    return { kind: 'openapi', ...base, inline: withServer(schemaField, text, mcp.baseUrl) };
-  }
-  throw new DeployConfigError(
-    `${field}.targetConfiguration.mcp.stdioServer`,
-    'AgentCore Gateway cannot start local processes. Run the MCP server somewhere reachable over https (for example as its own AgentCore Runtime with protocol MCP) and declare it as mcpServer.endpoint.',
-  );
-}
-
-/**
  * Turns a validated gatehouse.yaml into what the CDK app creates, refusing (with the field's path)
  * what the managed service cannot express. Mirrors the local defaults: no `runtimes` → the reference
  * agent; no `gateways` → one gateway with the operations tools; no `identity` → one pool with a web client.
  */
 export function planDeployment(config: Readonly<GatehouseConfig>, options: PlanOptions): DeployPlan {
+  const web = planWebClient(config);
+  const modelEnvironment: Record<string, string> = { GATEHOUSE_MODEL: JSON.stringify(config.model) };
+  const runtimes = planRuntimes(config, options);
+  const gateways = planGateways(config, options);
+  const registry = config.tools.registry;
+  return {
+    region: config.region === 'local' ? undefined : config.region,
+    web,
+    runtimes,
+    gateways,
+    registryTableName: registry.backend === 'dynamodb' ? registry.tableName : undefined,
+    accounts: config.tools.accounts,
+    targetRoleNames: [...new Set([READ_ONLY_ROLE, ...config.tools.accounts.map((account) => roleNameOf(account.roleName))])],
+    bridgeRoleName: BRIDGE_ROLE,
+    allowOperations: config.tools.allowOperations,
+    modelEnvironment,
+    bedrockModelId: config.model.provider === 'bedrock' ? config.model.modelId : undefined,
+  };
+}
+
+/** The Cognito pool and web client: the config's first pool and its public code-flow client, or the defaults. */
+function planWebClient(config: Readonly<GatehouseConfig>): PlannedWebClient {
   const pool = config.identity?.userPools[0];
   const webClient = pool?.clients.find((client) => !client.generateSecret && client.allowedOAuthFlows.includes('code'));
   if (pool && !webClient) {
@@ -214,7 +170,7 @@ export function planDeployment(config: Readonly<GatehouseConfig>, options: PlanO
   for (const [index, url] of (webClient?.callbackUrls ?? []).entries()) {
     if (!isAllowedRedirect(url)) throw new DeployConfigError(`identity.userPools[0].clients[${pool!.clients.indexOf(webClient!)}].callbackUrls[${index}]`, `"${url}": Cognito accepts only https callback URLs (http only for localhost).`);
   }
-  const web: PlannedWebClient = {
+  return {
     poolName: pool?.poolName ?? 'gatehouse',
     clientName: webClient?.clientName ?? 'web',
     signUpEnabled: pool?.signUpEnabled ?? false,
@@ -224,37 +180,12 @@ export function planDeployment(config: Readonly<GatehouseConfig>, options: PlanO
     callbackUrls: (webClient?.callbackUrls ?? []).filter(isAllowedRedirect),
     logoutUrls: (webClient?.logoutUrls ?? []).filter(isAllowedRedirect),
   };
+}
 
-  const modelEnvironment: Record<string, string> = { GATEHOUSE_MODEL: JSON.stringify(config.model) };
+/** The declared runtimes (each refused with its field's path if AgentCore cannot run it), else the reference agent. */
+function planRuntimes(config: Readonly<GatehouseConfig>, options: PlanOptions): PlannedRuntime[] {
   const runtimes: PlannedRuntime[] = config.runtimes
-    ? config.runtimes.map((runtime, index) => {
-        const field = `runtimes[${index}]`;
-        if (!('command' in runtime.agent)) {
-          throw new DeployConfigError(`${field}.agent.url`, 'an agent already running at a URL cannot be moved into AgentCore; give agent.command with agent.cwd holding a Dockerfile.');
-        }
-        const context = path.resolve(options.configDir, runtime.agent.cwd ?? '.');
-        if (!existsSync(path.join(context, 'Dockerfile'))) {
-          throw new DeployConfigError(
-            `${field}.agent.cwd`,
-            `AgentCore runs agents as linux/arm64 containers and there is no Dockerfile in ${runtime.agent.cwd ?? '(the config file\'s directory)'}; add one that starts the agent listening on 0.0.0.0:8080.`,
-          );
-        }
-        checkEnvironment(`${field}.environmentVariables`, runtime.environmentVariables);
-        checkEnvironment(`${field}.agent.env`, runtime.agent.env);
-        return {
-          name: runtime.agentRuntimeName,
-          description: runtime.description,
-          context,
-          dockerfile: 'Dockerfile',
-          exclude: ['node_modules', '.git', '.gatehouse', 'cdk.out'],
-          authorizer: authorizerFor(field, runtime.authorizerConfiguration?.customJWTAuthorizer),
-          allowlistedHeaders: runtime.requestHeaderConfiguration?.requestHeaderAllowlist ?? [],
-          idleSeconds: runtime.lifecycleConfiguration.idleRuntimeSessionTimeout,
-          maxLifetimeSeconds: runtime.lifecycleConfiguration.maxLifetime,
-          environment: { ...runtime.agent.env, ...runtime.environmentVariables },
-          protocol: runtime.protocolConfiguration.serverProtocol,
-        };
-      })
+    ? config.runtimes.map((runtime, index) => planDeclaredRuntime(`runtimes[${index}]`, runtime, options.configDir))
     : [
         {
           name: DEFAULT_RUNTIME_NAME,
@@ -277,35 +208,53 @@ export function planDeployment(config: Readonly<GatehouseConfig>, options: PlanO
     if (names.has(runtime.name.toLowerCase())) throw new DeployConfigError(`runtimes[${index}].agentRuntimeName`, `"${runtime.name}" is declared twice.`);
     names.add(runtime.name.toLowerCase());
   }
+  return runtimes;
+}
 
-  const gateways: PlannedGateway[] = config.gateways
-    ? config.gateways.map((gateway, index) => ({
-        name: gateway.name,
-        description: gateway.description,
-        authorizer: authorizerFor(`gateways[${index}]`, gateway.authorizerConfiguration?.customJWTAuthorizer),
-        targets: gateway.targets.map((target, targetIndex) => planTarget(`gateways[${index}].targets[${targetIndex}]`, target, options.configDir)),
-      }))
-    : [
-        {
-          name: DEFAULT_GATEWAY_NAME,
-          description: 'Multi-account operations tools',
-          authorizer: { kind: 'cognito' },
-          targets: [{ kind: 'ops-tools', name: OPS_TARGET_NAME, description: 'Account registry and read-only AWS calls in member accounts' }],
-        },
-      ];
-
-  const registry = config.tools.registry;
+function planDeclaredRuntime(field: string, runtime: RuntimeConfig, configDir: string): PlannedRuntime {
+  if (!('command' in runtime.agent)) {
+    throw new DeployConfigError(`${field}.agent.url`, 'an agent already running at a URL cannot be moved into AgentCore; give agent.command with agent.cwd holding a Dockerfile.');
+  }
+  const context = path.resolve(configDir, runtime.agent.cwd ?? '.');
+  if (!existsSync(path.join(context, 'Dockerfile'))) {
+    throw new DeployConfigError(
+      `${field}.agent.cwd`,
+      `AgentCore runs agents as linux/arm64 containers and there is no Dockerfile in ${runtime.agent.cwd ?? '(the config file\'s directory)'}; add one that starts the agent listening on 0.0.0.0:8080.`,
+    );
+  }
+  checkEnvironment(`${field}.environmentVariables`, runtime.environmentVariables);
+  checkEnvironment(`${field}.agent.env`, runtime.agent.env);
   return {
-    region: config.region === 'local' ? undefined : config.region,
-    web,
-    runtimes,
-    gateways,
-    registryTableName: registry.backend === 'dynamodb' ? registry.tableName : undefined,
-    accounts: config.tools.accounts,
-    targetRoleNames: [...new Set([READ_ONLY_ROLE, ...config.tools.accounts.map((account) => roleNameOf(account.roleName))])],
-    bridgeRoleName: BRIDGE_ROLE,
-    allowOperations: config.tools.allowOperations,
-    modelEnvironment,
-    bedrockModelId: config.model.provider === 'bedrock' ? config.model.modelId : undefined,
+    name: runtime.agentRuntimeName,
+    description: runtime.description,
+    context,
+    dockerfile: 'Dockerfile',
+    exclude: ['node_modules', '.git', '.gatehouse', 'cdk.out'],
+    authorizer: authorizerFor(field, runtime.authorizerConfiguration?.customJWTAuthorizer),
+    allowlistedHeaders: runtime.requestHeaderConfiguration?.requestHeaderAllowlist ?? [],
+    idleSeconds: runtime.lifecycleConfiguration.idleRuntimeSessionTimeout,
+    maxLifetimeSeconds: runtime.lifecycleConfiguration.maxLifetime,
+    environment: { ...runtime.agent.env, ...runtime.environmentVariables },
+    protocol: runtime.protocolConfiguration.serverProtocol,
   };
+}
+
+/** The declared gateways and their targets, else one gateway with the operations tools. */
+function planGateways(config: Readonly<GatehouseConfig>, options: PlanOptions): PlannedGateway[] {
+  if (!config.gateways) {
+    return [
+      {
+        name: DEFAULT_GATEWAY_NAME,
+        description: 'Multi-account operations tools',
+        authorizer: { kind: 'cognito' },
+        targets: [{ kind: 'ops-tools', name: OPS_TARGET_NAME, description: 'Account registry and read-only AWS calls in member accounts' }],
+      },
+    ];
+  }
+  return config.gateways.map((gateway, index) => ({
+    name: gateway.name,
+    description: gateway.description,
+    authorizer: authorizerFor(`gateways[${index}]`, gateway.authorizerConfiguration?.customJWTAuthorizer),
+    targets: gateway.targets.map((target, targetIndex) => planTarget(`gateways[${index}].targets[${targetIndex}]`, target, options.configDir)),
+  }));
 }

@@ -6,6 +6,19 @@ export interface DefaultPoolFacts {
   readonly webClientId: string;
 }
 
+/** What `withDefaults` fills the default runtime and gateway from. */
+export interface DefaultsFacts {
+  readonly pool: DefaultPoolFacts;
+  /** Gatehouse's public URL: the default gateway's `/mcp` and the allowed origin derive from it. */
+  readonly baseUrl: string;
+  /** How the default runtime starts its agent (`[node, agent entry]`). */
+  readonly agentCommand: readonly string[];
+  /** Where model credentials and OTEL_* settings are picked from; default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Set for every agent unless its runtime says otherwise (with `--https`: the local CA for NODE_EXTRA_CA_CERTS). */
+  readonly hostEnvironment?: Readonly<Record<string, string>>;
+}
+
 export const DEFAULT_RUNTIME_NAME = 'ops_agent';
 export const DEFAULT_GATEWAY_NAME = 'default';
 /** Function-target name under which `gatehouse up` registers the built-in ops tools. */
@@ -16,15 +29,8 @@ export const OPS_TARGET_NAME = 'ops';
  * Fills in the runtime and gateway that `gatehouse up` runs when the config declares none
  * (DESIGN: declaring `runtimes` or `gateways` replaces the default ones).
  */
-export function withDefaults(
-  config: Readonly<GatehouseConfig>,
-  pool: DefaultPoolFacts,
-  baseUrl: string,
-  agentCommand: readonly string[],
-  env: NodeJS.ProcessEnv = process.env,
-  /** Set for every agent unless its runtime says otherwise (with `--https`: the local CA for NODE_EXTRA_CA_CERTS). */
-  hostEnvironment: Readonly<Record<string, string>> = {},
-): GatehouseConfig {
+export function withDefaults(config: Readonly<GatehouseConfig>, facts: DefaultsFacts): GatehouseConfig {
+  const { pool, baseUrl, agentCommand, env = process.env, hostEnvironment = {} } = facts;
   // No allowedClients: the default runtime and gateway accept every app client of the default pool
   // (live perimeter settings, see start-gatehouse), so a client made later works without a restart.
   const jwt = { customJWTAuthorizer: { discoveryUrl: pool.discoveryUrl } };

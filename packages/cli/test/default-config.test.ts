@@ -7,12 +7,12 @@ const pool = { discoveryUrl: 'http://localhost:8080/local_abc/.well-known/openid
 const env = { AWS_PROFILE: 'dev', AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', ANTHROPIC_API_KEY: 'sk-test', UNRELATED_SECRET: 'nope' };
 
 test('the default runtime gets only the configured model provider’s credential variables', () => {
-  const bedrock = withDefaults(parseConfig({ model: { provider: 'bedrock' } }), pool, 'http://localhost:8080', ['node', 'agent.ts'], env);
+  const bedrock = withDefaults(parseConfig({ model: { provider: 'bedrock' } }), { pool, baseUrl: 'http://localhost:8080', agentCommand: ['node', 'agent.ts'], env });
   const agent = bedrock.runtimes?.[0]?.agent;
   assert.ok(agent && 'command' in agent);
   assert.deepEqual(agent.env, { AWS_PROFILE: 'dev', AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE' });
 
-  const offline = withDefaults(parseConfig({}), pool, 'http://localhost:8080', ['node', 'agent.ts'], env);
+  const offline = withDefaults(parseConfig({}), { pool, baseUrl: 'http://localhost:8080', agentCommand: ['node', 'agent.ts'], env });
   const offlineAgent = offline.runtimes?.[0]?.agent;
   assert.ok(offlineAgent && 'command' in offlineAgent);
   assert.deepEqual(offlineAgent.env, {}, 'the offline planner gets no credentials at all');
@@ -20,7 +20,7 @@ test('the default runtime gets only the configured model provider’s credential
 });
 
 test('the defaults are a JWT runtime for the default pool (clients applied live) and a gateway whose ops target derives user credentials', () => {
-  const config = withDefaults(parseConfig({}), pool, 'http://localhost:9000', ['node', 'agent.ts'], {});
+  const config = withDefaults(parseConfig({}), { pool, baseUrl: 'http://localhost:9000', agentCommand: ['node', 'agent.ts'], env: {} });
   const runtime = config.runtimes?.[0];
   assert.equal(runtime?.agentRuntimeName, 'ops_agent');
   // No static allowedClients: gatehouse up applies "every app client of the default pool" live (perimeter settings).
@@ -31,7 +31,7 @@ test('the defaults are a JWT runtime for the default pool (clients applied live)
   assert.equal(target?.name, 'ops');
   assert.equal(target?.credentialProviderConfigurations[0]?.credentialProviderType, 'GATEWAY_IAM_ROLE');
   // Declaring runtimes replaces the default ones (DESIGN), but the agent still learns the gateway URL.
-  const declared = withDefaults(parseConfig({ runtimes: [{ agentRuntimeName: 'mine', agent: { url: 'http://127.0.0.1:9' } }] }), pool, 'http://localhost:9000', [], {});
+  const declared = withDefaults(parseConfig({ runtimes: [{ agentRuntimeName: 'mine', agent: { url: 'http://127.0.0.1:9' } }] }), { pool, baseUrl: 'http://localhost:9000', agentCommand: [], env: {} });
   assert.deepEqual(declared.runtimes?.map((entry) => entry.agentRuntimeName), ['mine']);
   assert.equal(declared.runtimes?.[0]?.environmentVariables.GATEHOUSE_GATEWAY_URL, 'http://localhost:9000/mcp');
 });

@@ -1,13 +1,13 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef } from 'react';
 import type { User } from 'oidc-client-ts';
 import type { AuthClient } from '../auth-client.ts';
 import type { WebSettings } from '../web-settings.ts';
 import { AccountsPanel } from './accounts-panel.tsx';
 import { Composer } from './composer.tsx';
-import { StatusBadge } from './status-badge.tsx';
+import { TopBar } from './top-bar.tsx';
 import { Transcript } from './transcript.tsx';
 import { useChat } from './use-chat.ts';
-import { completeConsent, disconnectAll, listenForConsent, openConsent, type ConsentLink } from '../vault-consent.ts';
+import { useVaultConsent } from './use-vault-consent.ts';
 
 export const EXAMPLE_PROMPTS = [
   'List S3 buckets in the Production account',
@@ -41,66 +41,21 @@ export function ChatScreen({ settings, auth, user, onSignIn, onSignOut }: ChatSc
     [chat],
   );
 
-  // A SaaS consent finished (popup or this tab): bind it to this user, then ask the same question again.
-  const [connectNotice, setConnectNotice] = useState<string | undefined>(undefined);
-  const sendRef = useRef(chat.send);
-  sendRef.current = chat.send;
-  useEffect(
-    () =>
-      listenForConsent((sessionUri, prompt) => {
-        void (async () => {
-          try {
-            await completeConsent(window.location.origin, await auth.freshAccessToken(), sessionUri);
-            setConnectNotice(undefined);
-            if (prompt) await sendRef.current(prompt);
-          } catch (error) {
-            setConnectNotice(error instanceof Error ? error.message : 'Connecting failed.');
-          }
-        })();
-      }),
-    [auth],
-  );
-  const connect = useCallback((link: ConsentLink, prompt: string | undefined) => openConsent(link, prompt), []);
-  const disconnect = useCallback(() => {
-    void (async () => {
-      try {
-        const count = await disconnectAll(window.location.origin, await auth.freshAccessToken());
-        setConnectNotice(`Disconnected ${count} app connection${count === 1 ? '' : 's'}; tools will ask you to connect again.`);
-      } catch (error) {
-        setConnectNotice(error instanceof Error ? error.message : 'Disconnecting failed.');
-      }
-    })();
-  }, [auth]);
+  const { connectNotice, connect, disconnect } = useVaultConsent(auth, chat.send);
 
   return (
     <div className="layout">
-      <header className="topbar">
-        <h1 className="brand">Gatehouse</h1>
-        <StatusBadge status={chat.status} mode={chat.mode} socketState={chat.socketState} />
-        <fieldset className="transport" disabled={chat.busy}>
-          <legend className="visually-hidden">Connection type</legend>
-          <label>
-            <input type="radio" name="transport" value="sse" checked={chat.mode === 'sse'} onChange={() => chat.setMode('sse')} /> SSE
-          </label>
-          <label>
-            <input type="radio" name="transport" value="websocket" checked={chat.mode === 'websocket'} onChange={() => chat.setMode('websocket')} /> WebSocket
-          </label>
-        </fieldset>
-        <div className="account-menu">
-          <span className="user" title="Signed in as">
-            {displayName}
-          </span>
-          <button type="button" onClick={chat.newConversation} disabled={chat.busy}>
-            New conversation
-          </button>
-          <button type="button" onClick={disconnect} title="Forget and revoke the SaaS accounts you connected for tools">
-            Disconnect apps
-          </button>
-          <button type="button" onClick={onSignOut}>
-            Sign out
-          </button>
-        </div>
-      </header>
+      <TopBar
+        status={chat.status}
+        mode={chat.mode}
+        socketState={chat.socketState}
+        busy={chat.busy}
+        displayName={displayName}
+        onMode={chat.setMode}
+        onNewConversation={chat.newConversation}
+        onDisconnect={disconnect}
+        onSignOut={onSignOut}
+      />
       <AccountsPanel accounts={chat.accounts} onReload={() => void chat.loadAccounts()} examples={EXAMPLE_PROMPTS} onExample={(prompt) => void chat.send(prompt)} busy={chat.busy} />
       <main className="chat" aria-label="Conversation">
         {connectNotice ? (
