@@ -14,7 +14,6 @@ const LONG_FUNCTIONS = {
   'deploy/src/synthesize-app.ts': 'synthesizeApp',
   'packages/agent/src/agent-server.ts': 'createAgentServer',
   'packages/auth/src/jwt-authorizer.ts': 'createJwtAuthorizer',
-  'packages/auth/src/sigv4-verifier.ts': 'createSigV4Verifier',
   'packages/cli/src/start-gatehouse.ts': 'startGatehouse',
   'packages/control-plane/src/create-control-plane.ts': 'createControlPlane',
   'packages/gateway/src/create-gateway.ts': 'createGateway',
