@@ -17,8 +17,6 @@ const LONG_FUNCTIONS = {
   'packages/cli/src/start-gatehouse.ts': 'startGatehouse',
   'packages/gateway/src/create-gateway.ts': 'createGateway',
   'packages/runtime/src/create-runtime.ts': 'buildRuntime',
-  'packages/sandbox/src/create-sandbox.ts': 'createSandbox',
-  'packages/sandbox/src/sandbox-s3.ts': 'createSandboxS3',
   'packages/tools/src/accounts-command.ts': 'arrow function',
   'packages/tools/src/create-ops-tools.ts': 'createOpsTools',
   'packages/web/src/ui/app.tsx': 'App',
@@ -28,7 +26,6 @@ const LONG_FUNCTIONS = {
 const MANY_PARAMETERS = {
   'packages/agent/src/providers/model-error.ts': 'translateBedrock, translateApiKeyProvider',
   'packages/cli/src/default-config.ts': 'withDefaults',
-  'packages/cluster/src/metrics.ts': 'constructor',
   'packages/gateway/src/credentials/resolve-credentials.ts': '#postToken',
   'packages/gateway/src/gateway-endpoint.ts': '#refuse, #serve',
   'packages/gateway/src/serve-tool-request.ts': 'serveToolRequest',
@@ -42,7 +39,6 @@ const MANY_PARAMETERS = {
   'packages/runtime/src/session-manager.ts': 'constructor',
   'packages/runtime/src/websocket-proxy.ts': '#pipe',
   'packages/runtime/src/workload-tokens.ts': 'constructor',
-  'packages/sandbox/src/sandbox-multipart.ts': 'record',
   'packages/tools/src/create-ops-tools.ts': 'withS3',
 };
 // packages/testing/src is test support, not a request path: the budgets apply to the product's sources.
