@@ -56,6 +56,15 @@ interface HistogramSeries {
   count: number;
 }
 
+/** What every metric family is declared with. */
+interface FamilySpec {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  /** Series past this many are dropped (a label with unbounded values cannot exhaust memory). */
+  readonly maxSeries: number;
+}
+
 abstract class Family<Series> {
   readonly name: string;
   readonly help: string;
@@ -64,7 +73,7 @@ abstract class Family<Series> {
   readonly series = new Map<string, { labels: Labels; value: Series }>();
   readonly #maxSeries: number;
 
-  constructor(name: string, help: string, labelNames: readonly string[], maxSeries: number) {
+  constructor({ name, help, labelNames, maxSeries }: FamilySpec) {
     if (!METRIC_NAME.test(name)) throw new RangeError(`Metric name "${name}" must match ${METRIC_NAME.source}`);
     for (const label of labelNames) {
       if (!LABEL_NAME.test(label) || label.startsWith('__') || label === 'le') throw new RangeError(`Label name "${label}" of ${name} is not allowed`);
@@ -143,10 +152,10 @@ class HistogramFamily extends Family<HistogramSeries> implements Histogram {
   readonly kind = 'histogram' as const;
   readonly buckets: readonly number[];
 
-  constructor(name: string, help: string, labelNames: readonly string[], maxSeries: number, buckets: readonly number[]) {
-    super(name, help, labelNames, maxSeries);
+  constructor(spec: FamilySpec, buckets: readonly number[]) {
+    super(spec);
     const sorted = [...buckets].filter((bound) => Number.isFinite(bound)).sort((a, b) => a - b);
-    if (sorted.length === 0 || new Set(sorted).size !== sorted.length) throw new RangeError(`Histogram ${name} needs distinct finite bucket bounds`);
+    if (sorted.length === 0 || new Set(sorted).size !== sorted.length) throw new RangeError(`Histogram ${this.name} needs distinct finite bucket bounds`);
     this.buckets = sorted;
   }
   initial(): HistogramSeries {
@@ -227,17 +236,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   }
 
   const processMetrics = options.processMetrics ?? true;
-  const rss = processMetrics ? register('gauge', 'process_resident_memory_bytes', [], () => new GaugeFamily('process_resident_memory_bytes', 'Resident memory size in bytes.', [], 1)) : undefined;
-  const heap = processMetrics ? register('gauge', 'nodejs_heap_used_bytes', [], () => new GaugeFamily('nodejs_heap_used_bytes', 'V8 heap in use, in bytes.', [], 1)) : undefined;
-  const cpu = processMetrics ? register('counter', 'process_cpu_seconds_total', [], () => new CounterFamily('process_cpu_seconds_total', 'User and system CPU time spent, in seconds.', [], 1)) : undefined;
-  const start = processMetrics ? register('gauge', 'process_start_time_seconds', [], () => new GaugeFamily('process_start_time_seconds', 'Start time of the process since the Unix epoch, in seconds.', [], 1)) : undefined;
+  const rss = processMetrics ? register('gauge', 'process_resident_memory_bytes', [], () => new GaugeFamily({ name: 'process_resident_memory_bytes', help: 'Resident memory size in bytes.', labelNames: [], maxSeries: 1 })) : undefined;
+  const heap = processMetrics ? register('gauge', 'nodejs_heap_used_bytes', [], () => new GaugeFamily({ name: 'nodejs_heap_used_bytes', help: 'V8 heap in use, in bytes.', labelNames: [], maxSeries: 1 })) : undefined;
+  const cpu = processMetrics ? register('counter', 'process_cpu_seconds_total', [], () => new CounterFamily({ name: 'process_cpu_seconds_total', help: 'User and system CPU time spent, in seconds.', labelNames: [], maxSeries: 1 })) : undefined;
+  const start = processMetrics ? register('gauge', 'process_start_time_seconds', [], () => new GaugeFamily({ name: 'process_start_time_seconds', help: 'Start time of the process since the Unix epoch, in seconds.', labelNames: [], maxSeries: 1 })) : undefined;
   start?.set(Math.round((Date.now() - process.uptime() * 1000) / 1000));
 
   return {
-    counter: (name, help, labelNames = []) => register('counter', name, labelNames, () => new CounterFamily(name, help, labelNames, maxSeries)),
-    gauge: (name, help, labelNames = []) => register('gauge', name, labelNames, () => new GaugeFamily(name, help, labelNames, maxSeries)),
+    counter: (name, help, labelNames = []) => register('counter', name, labelNames, () => new CounterFamily({ name, help, labelNames, maxSeries })),
+    gauge: (name, help, labelNames = []) => register('gauge', name, labelNames, () => new GaugeFamily({ name, help, labelNames, maxSeries })),
     histogram: (name, help, labelNames = [], buckets = DEFAULT_BUCKETS) =>
-      register('histogram', name, labelNames, () => new HistogramFamily(name, help, labelNames, maxSeries, buckets)),
+      register('histogram', name, labelNames, () => new HistogramFamily({ name, help, labelNames, maxSeries }, buckets)),
     render(): string {
       if (processMetrics) {
         rss?.set(process.memoryUsage.rss());

@@ -1,24 +1,23 @@
-import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import type { CredentialProviderSource } from '@gatehouse/core';
-import { controlPlaneCredentialProviders } from './credential-provider-source.ts';
+import { controlPlaneCredentialProviders, type ControlPlaneCredentialProviders } from './credential-provider-source.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AuthError, createSigV4Verifier, type Principal, type SigV4Key } from '@gatehouse/auth';
+import { AuthError, createSigV4Verifier, type Principal, type SigV4Key, type SigV4Verifier } from '@gatehouse/auth';
 import { loadSealingKey } from '@gatehouse/cluster';
-import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody, sendJson, sendWire, type HttpComponent, type Platform } from '@gatehouse/core';
+import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody, sendJson, sendWire, type HttpComponent, type Logger, type Platform } from '@gatehouse/core';
 import { ControlPlaneError } from './control-plane-error.ts';
 import type { ControlPlaneContext, Operation, OperationResult } from './control-plane-context.ts';
 import { matchRoute } from './control-plane-routes.ts';
 import { ResourceStore } from './resource-store.ts';
-import { CodeArtifactError, prepareCode, probeCode, runtimeCodeDirectory, type CodeConfiguration, type CodeProbe, type CodeSource } from './code-artifact.ts';
-import { commandRoots, type CommandAgent } from './command-agent.ts';
+import type { CodeProbe, CodeSource } from './code-artifact.ts';
+import { commandRoots } from './command-agent.ts';
 import { CallerRateLimiter, checkQuota, ClientTokens } from './request-guards.ts';
-import { RUNTIME_NOT_SERVED, runtimeOperations } from './runtime-operations.ts';
+import { runtimeOperations } from './runtime-operations.ts';
 import { gatewayOperations, targetUsingProvider } from './gateway-operations.ts';
 import { identityOperations } from './identity-operations.ts';
-import { GatewayFollower, type GatewayHost } from './gateway-serving.ts';
-import { RuntimeFollower, workloadAnnouncements, type RuntimeHost, type WorkloadAnnouncement } from './runtime-serving.ts';
+import type { GatewayHost } from './gateway-serving.ts';
+import type { RuntimeHost, WorkloadAnnouncement } from './runtime-serving.ts';
+import { ChangeFollowing } from './change-following.ts';
+import { VersionPreparation } from './version-preparation.ts';
 
 const MAX_BODY = 2 * 1024 * 1024;
 
@@ -79,6 +78,27 @@ const operations: Readonly<Record<string, Operation>> = {
   ...identityOperations(targetUsingProvider),
 };
 
+/** What every call on this control plane works with. */
+interface ControlPlaneSurface {
+  readonly context: ControlPlaneContext;
+  readonly sigV4: SigV4Verifier;
+  readonly logger: Logger;
+  readonly rateLimiter: CallerRateLimiter;
+  readonly clientTokens: ClientTokens;
+  readonly credentialProviders: ControlPlaneCredentialProviders;
+  readonly following: ChangeFollowing;
+  readonly versions: VersionPreparation;
+}
+
+/** One HTTP call matched to an operation. */
+interface ControlPlaneCall {
+  readonly request: IncomingMessage;
+  readonly response: ServerResponse;
+  readonly operationName: string;
+  readonly rawParams: Readonly<Record<string, string>>;
+  readonly url: URL;
+}
+
 /**
  * The AgentCore control plane (`bedrock-agentcore-control`) on the shared port: every call SigV4-signed
  * (service `bedrock-agentcore`) with a key allowed `bedrock-agentcore:{Operation}`; resources kept in
@@ -99,225 +119,27 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     gatewayUrl: deps.gatewayUrl ?? (() => undefined),
     codeHome: deps.codeSource ? { dataDir: platform.dataDir, nodePath: deps.nodePath ?? process.execPath } : undefined,
     baseUrl: platform.baseUrl,
-    gatewayRefusal: (id) => (gatewayFollower ? gatewayFollower.refusal(id) : NO_GATEWAY_COMPONENT),
+    gatewayRefusal: (id) => (following.gateways ? following.gateways.refusal(id) : NO_GATEWAY_COMPONENT),
     commandRoots: commandRoots(config.controlPlane.commandRoots),
     functions: config.controlPlane.functions,
     quotas: config.controlPlane.quotas,
   };
-  const startTimeoutMs = config.controlPlane.startTimeoutSeconds * 1000;
   const rateLimiter = new CallerRateLimiter({ ratePerSecond: config.controlPlane.requestsPerSecondPerCaller, burst: config.controlPlane.burstPerCaller, clock: platform.clock });
   const clientTokens = new ClientTokens(store, platform.clock);
   await clientTokens.forgetExpired();
   const credentialProviders = controlPlaneCredentialProviders(store);
   await credentialProviders.refresh();
-  /** Runtimes with a version being started by this instance: updating or deleting them meanwhile is a ConflictException. */
-  const preparing = new Set<string>();
-  // Identity rebuilds its workload authorizers on each announcement: announce only a changed set.
-  let announced: string | undefined;
-  const announceWorkloads = async (): Promise<void> => {
-    const workloads = await workloadAnnouncements(context);
-    const text = JSON.stringify(workloads);
-    if (text === announced) return;
-    announced = text;
-    deps.onWorkloadIdentities?.(workloads);
-  };
-  await announceWorkloads();
-  const follower = deps.runtimes && new RuntimeFollower(context, deps.runtimes);
-  await follower?.followAll();
-  const gatewayFollower: GatewayFollower | undefined = deps.gateways && new GatewayFollower(context, deps.gateways);
-  await gatewayFollower?.followAll();
-  // Other instances on the same database (or data dir) write too: follow their changes.
-  let seenVersion = await store.dataVersion();
-  let polling = false;
-  const poll = setInterval(() => {
-    if (polling) return;
-    polling = true;
-    (async () => {
-      const version = await store.dataVersion();
-      if (version === seenVersion) return;
-      seenVersion = version;
-      await credentialProviders.refresh();
-      await announceWorkloads();
-      await follower?.followAll();
-      await gatewayFollower?.followAll();
-    })()
-      .catch((error: unknown) => logger.error({ err: error }, 'could not follow another instance’s control-plane change'))
-      .finally(() => {
-        polling = false;
-      });
-  }, deps.pollIntervalMs ?? 2000);
-  poll.unref();
-
-  /** After a change to a runtime or its endpoints: serve it as stored now (or stop serving it). */
-  async function followRuntime(result: unknown, params: Readonly<Record<string, string>>): Promise<void> {
-    await announceWorkloads();
-    if (!follower) return;
-    const named = (result as { agentRuntimeId?: unknown } | undefined)?.agentRuntimeId ?? params.agentRuntimeId;
-    if (typeof named !== 'string') return;
-    const id = (await store.byName<{ agentRuntimeId: string }>('runtime', named))?.body.agentRuntimeId ?? named;
-    try {
-      await follower.follow(id);
-    } catch (error) {
-      logger.error({ err: error, runtime: id }, 'the runtime component could not follow a control-plane change');
-    }
-  }
-
-  /**
-   * A command or code-zip version written CREATING/UPDATING by the call: start it (a zip fetched, checked and
-   * unpacked first) until it answers /ping, then store it READY (marked prepared) or failed with the reason.
-   * Nothing is left on disk for a failed version.
-   */
-  async function prepareVersion(result: unknown): Promise<void> {
-    const answer = result as { agentRuntimeId?: unknown; agentRuntimeVersion?: unknown; status?: unknown } | undefined;
-    if (!answer || (answer.status !== 'CREATING' && answer.status !== 'UPDATING')) return;
-    const runtimeId = String(answer.agentRuntimeId);
-    const versionNumber = String(answer.agentRuntimeVersion);
-    const key = `${runtimeId}:${versionNumber}`;
-    const stored = await store.get<Record<string, unknown>>('runtime-version', key);
-    if (!stored) return;
-    const version = stored.body;
-    let next: Record<string, unknown>;
-    preparing.add(runtimeId);
-    try {
-      next = { ...version, status: 'READY', gatehouseCode: await startVersion(runtimeId, versionNumber, version) };
-    } catch (error) {
-      if (!(error instanceof CodeArtifactError)) throw error;
-      next = { ...version, status: answer.status === 'CREATING' ? 'CREATE_FAILED' : 'UPDATE_FAILED', failureReason: error.message };
-    } finally {
-      preparing.delete(runtimeId);
-    }
-    // Deleted meanwhile: drop what was unpacked for it.
-    if (!await store.get('runtime', runtimeId)) {
-      await rm(runtimeCodeDirectory(platform.dataDir, runtimeId), { recursive: true, force: true });
-      return;
-    }
-    await store.update('runtime-version', key, next);
-    (answer as { status: unknown }).status = next.status;
-  }
-
-  /** Runs a version's agent once until it answers /ping (a zip is unpacked first); what to mark it with. */
-  async function startVersion(runtimeId: string, versionNumber: string, version: Record<string, unknown>): Promise<{ probed: true } | { unpacked: true }> {
-    const agent = version.gatehouseAgent as CommandAgent | undefined;
-    if (agent?.command) {
-      const program = agent.command[0] !== undefined && path.isAbsolute(agent.command[0]) ? agent.command[0] : agent.command[1];
-      if (program !== undefined && path.isAbsolute(program) && !existsSync(program)) throw new CodeArtifactError(`command not found: ${path.basename(program)} does not exist under its command root; create it, or update the runtime with the right path`);
-      await probeCode(agent.command, agent.cwd ?? process.cwd(), { probeAgent: deps.probeAgent, timeoutMs: startTimeoutMs });
-      return { probed: true };
-    }
-    if (!deps.codeSource) throw new CodeArtifactError(RUNTIME_NOT_SERVED);
-    await prepareCode({
-      source: deps.codeSource,
-      dataDir: platform.dataDir,
-      runtimeId,
-      version: versionNumber,
-      roleArn: String(version.roleArn),
-      configuration: (version.agentRuntimeArtifact as { codeConfiguration: CodeConfiguration }).codeConfiguration,
-      nodePath: context.codeHome!.nodePath,
-      startTimeoutMs,
-      probeAgent: deps.probeAgent,
-    });
-    return { unpacked: true };
-  }
-
-  /** After a change to a gateway or its targets: serve it as stored now (SynchronizeGatewayTargets: rebuilt, tool lists reloaded). */
-  async function followGateway(operationName: string, result: unknown, params: Readonly<Record<string, string>>): Promise<void> {
-    if (!gatewayFollower) return;
-    const named = (result as { gatewayId?: unknown } | undefined)?.gatewayId ?? params.gatewayIdentifier;
-    if (typeof named !== 'string') return;
-    try {
-      await gatewayFollower.follow(named, operationName === 'SynchronizeGatewayTargets');
-    } catch (error) {
-      logger.error({ err: error, gateway: named }, 'the gateway component could not follow a control-plane change');
-    }
-  }
-
-  /** A created or updated gateway or target as it is now served: a build the gateway component refused shows at once. */
-  async function afterFollowing(operationName: string, result: OperationResult, params: Readonly<Record<string, string>>): Promise<OperationResult> {
-    const body = result.body as { gatewayId?: string; targetId?: string } | undefined;
-    const reread = async (operation: Operation, readParams: Record<string, string>): Promise<OperationResult> => ({
-      status: result.status, body: (await operation(context, { params: readParams, query: new URLSearchParams(), body: {} })).body,
-    });
-    if ((operationName === 'CreateGateway' || operationName === 'UpdateGateway') && body?.gatewayId) return reread(gatewayOperations.GetGateway, { gatewayIdentifier: body.gatewayId });
-    if ((operationName === 'CreateGatewayTarget' || operationName === 'UpdateGatewayTarget') && body?.targetId && params.gatewayIdentifier) {
-      return reread(gatewayOperations.GetGatewayTarget, { gatewayIdentifier: params.gatewayIdentifier, targetId: body.targetId });
-    }
-    return result;
-  }
-
-  async function serve(request: IncomingMessage, response: ServerResponse, operationName: string, rawParams: Readonly<Record<string, string>>, url: URL): Promise<void> {
-    let caller: string | undefined;
-    try {
-      const body = await readRequestBody(request);
-      const principal = await authenticate(request, body);
-      caller = principal.arn ?? principal.subject;
-      authorize(principal, operationName);
-      rateLimiter.take(caller);
-      const operation = operations[operationName];
-      if (!operation) throw new ControlPlaneError('InternalServerException', `${operationName} is not implemented`);
-      const params = decodeParams(rawParams);
-      const input = parseBody(body);
-      // A clientToken (Create/Update: in the body; Delete: in the query): the same token and input answer the first call's response again.
-      const token = clientToken(operationName, input, url.searchParams);
-      const remembered = token === undefined ? undefined : { key: ClientTokens.key(operationName, caller, token), fingerprint: ClientTokens.fingerprint(params, input) };
-      const replayed = remembered && (await clientTokens.replay(remembered.key, remembered.fingerprint));
-      const result = replayed ?? (await run(operationName, operation, params, { query: url.searchParams, input }));
-      logger.info({ operation: operationName, caller, status: result.status, ...(replayed ? { replayed: true } : {}) }, 'control plane');
-      if (remembered && !replayed) await clientTokens.remember(remembered.key, remembered.fingerprint, result);
-      if (result.body === undefined) response.writeHead(result.status).end();
-      else sendJson(response, result.status, result.body);
-    } catch (error) {
-      if (error instanceof ControlPlaneError && error.expose) {
-        logger.info({ operation: operationName, caller, code: error.code, reason: error.message }, 'control plane refused');
-        sendWire(response, error.toResponse());
-        return;
-      }
-      logger.error({ err: error, operation: operationName }, 'control plane operation failed');
-      sendWire(response, new ControlPlaneError('InternalServerException', 'Internal error').toResponse());
-    }
-  }
-
-  /** A runtime (by id or name) whose new version this instance is starting cannot be updated or deleted meanwhile. */
-  async function refuseWhilePreparing(named: string): Promise<void> {
-    const id = (await store.byName<{ agentRuntimeId: string }>('runtime', named))?.body.agentRuntimeId ?? named;
-    if (preparing.has(id)) throw new ControlPlaneError('ConflictException', `Agent runtime ${id} has a version being started (CREATING/UPDATING); retry once GetAgentRuntime shows another status`);
-  }
-
-  /** One operation, its quota and conflicts checked first, then applied: served, prepared, followed. */
-  async function run(operationName: string, operation: Operation, params: Record<string, string>, request: { query: URLSearchParams; input: Record<string, unknown> }): Promise<OperationResult> {
-    if (operationName === 'UpdateAgentRuntime' || operationName === 'DeleteAgentRuntime') await refuseWhilePreparing(params.agentRuntimeId ?? '');
-    await checkQuota(store, context.quotas, operationName, params);
-    let result = await operation(context, { params, query: request.query, body: request.input });
-    if (!/^(Get|List)/.test(operationName)) await credentialProviders.refresh();
-    if (WORKLOAD_CHANGES.has(operationName)) await announceWorkloads();
-    if (operationName === 'CreateAgentRuntime' || operationName === 'UpdateAgentRuntime') await prepareVersion(result.body);
-    if (RUNTIME_CHANGES.has(operationName)) await followRuntime(result.body, params);
-    if (operationName === 'DeleteAgentRuntime') await removeCode(result.body, request.query.get('version'));
-    if (GATEWAY_CHANGES.has(operationName)) {
-      await followGateway(operationName, result.body, params);
-      result = await afterFollowing(operationName, result, params);
-    }
-    return result;
-  }
-
-  /** A deleted runtime's unpacked versions go with it (its sessions were ended by followRuntime), a deleted version's its own. */
-  async function removeCode(result: unknown, version: string | null): Promise<void> {
-    const id = (result as { agentRuntimeId?: unknown } | undefined)?.agentRuntimeId;
-    if (typeof id !== 'string') return;
-    if (!await store.get('runtime', id)) await rm(runtimeCodeDirectory(platform.dataDir, id), { recursive: true, force: true });
-    // One version deleted (?version=, checked to be a number): its unpacked zip goes too.
-    else if (version !== null && !await store.get('runtime-version', `${id}:${version}`)) await rm(path.join(runtimeCodeDirectory(platform.dataDir, id), version), { recursive: true, force: true });
-  }
-
-  async function authenticate(request: IncomingMessage, body: Buffer): Promise<Principal> {
-    try {
-      return await sigV4.verify({ method: request.method ?? 'GET', rawPath: request.url ?? '/', headers: request.headers, body });
-    } catch (error) {
-      if (!(error instanceof AuthError)) throw error;
-      if (error.code === 'missing') throw new ControlPlaneError('AccessDeniedException', 'Missing Authentication Token: sign the request with AWS SigV4 (service bedrock-agentcore) using an admin access key.');
-      if (error.code === 'unknown_access_key') throw new ControlPlaneError('AccessDeniedException', 'The security token included in the request is invalid.');
-      throw new ControlPlaneError('AccessDeniedException', error.message);
-    }
-  }
+  const versions = new VersionPreparation({
+    context, dataDir: platform.dataDir, codeSource: deps.codeSource, probeAgent: deps.probeAgent, startTimeoutMs: config.controlPlane.startTimeoutSeconds * 1000,
+  });
+  // Operations read gatewayRefusal only once serving: `following` exists by then.
+  const following = new ChangeFollowing({
+    context, credentialProviders, logger, runtimes: deps.runtimes, gateways: deps.gateways,
+    ...(deps.onWorkloadIdentities ? { onWorkloadIdentities: (workloads: readonly WorkloadAnnouncement[]) => deps.onWorkloadIdentities?.(workloads) } : {}),
+  });
+  await following.followAll();
+  await following.startPolling(deps.pollIntervalMs ?? 2000);
+  const surface: ControlPlaneSurface = { context, sigV4, logger, rateLimiter, clientTokens, credentialProviders, following, versions };
 
   return {
     name: 'control-plane',
@@ -326,13 +148,82 @@ export async function createControlPlane(platform: Platform, deps: ControlPlaneD
     handle(request, response, url) {
       const route = matchRoute(request.method ?? 'GET', url.pathname);
       if (!route) return false;
-      return serve(request, response, route.operation, route.rawParams, url).then(() => true);
+      return serve(surface, { request, response, operationName: route.operation, rawParams: route.rawParams, url }).then(() => true);
     },
     async close() {
-      clearInterval(poll);
+      following.stopPolling();
       await store.close();
     },
   };
+}
+
+/** One call, in order: body → SigV4 → IAM action → rate → decode → clientToken replay or run → answer. */
+async function serve(surface: ControlPlaneSurface, call: ControlPlaneCall): Promise<void> {
+  const { logger, rateLimiter, clientTokens } = surface;
+  const { request, response, operationName, rawParams, url } = call;
+  let caller: string | undefined;
+  try {
+    const body = await readRequestBody(request);
+    const principal = await authenticate(surface.sigV4, request, body);
+    caller = principal.arn ?? principal.subject;
+    authorize(principal, operationName);
+    rateLimiter.take(caller);
+    const operation = operations[operationName];
+    if (!operation) throw new ControlPlaneError('InternalServerException', `${operationName} is not implemented`);
+    const params = decodeParams(rawParams);
+    const input = parseBody(body);
+    // A clientToken (Create/Update: in the body; Delete: in the query): the same token and input answer the first call's response again.
+    const token = clientToken(operationName, input, url.searchParams);
+    const remembered = token === undefined ? undefined : { key: ClientTokens.key(operationName, caller, token), fingerprint: ClientTokens.fingerprint(params, input) };
+    const replayed = remembered && (await clientTokens.replay(remembered.key, remembered.fingerprint));
+    const result = replayed ?? (await run(surface, { operationName, operation, params, query: url.searchParams, input }));
+    logger.info({ operation: operationName, caller, status: result.status, ...(replayed ? { replayed: true } : {}) }, 'control plane');
+    if (remembered && !replayed) await clientTokens.remember(remembered.key, remembered.fingerprint, result);
+    if (result.body === undefined) response.writeHead(result.status).end();
+    else sendJson(response, result.status, result.body);
+  } catch (error) {
+    if (error instanceof ControlPlaneError && error.expose) {
+      logger.info({ operation: operationName, caller, code: error.code, reason: error.message }, 'control plane refused');
+      sendWire(response, error.toResponse());
+      return;
+    }
+    logger.error({ err: error, operation: operationName }, 'control plane operation failed');
+    sendWire(response, new ControlPlaneError('InternalServerException', 'Internal error').toResponse());
+  }
+}
+
+interface OperationCall {
+  readonly operationName: string;
+  readonly operation: Operation;
+  readonly params: Record<string, string>;
+  readonly query: URLSearchParams;
+  readonly input: Record<string, unknown>;
+}
+
+/** One operation, its quota and conflicts checked first, then applied: served, prepared, followed. */
+async function run({ context, credentialProviders, following, versions }: ControlPlaneSurface, call: OperationCall): Promise<OperationResult> {
+  const { operationName, operation, params, query } = call;
+  if (operationName === 'UpdateAgentRuntime' || operationName === 'DeleteAgentRuntime') await versions.refuseWhilePreparing(params.agentRuntimeId ?? '');
+  await checkQuota(context.store, context.quotas, operationName, params);
+  let result = await operation(context, { params, query, body: call.input });
+  if (!/^(Get|List)/.test(operationName)) await credentialProviders.refresh();
+  if (WORKLOAD_CHANGES.has(operationName)) await following.announceWorkloads();
+  if (operationName === 'CreateAgentRuntime' || operationName === 'UpdateAgentRuntime') await versions.prepare(result.body);
+  if (RUNTIME_CHANGES.has(operationName)) await following.followRuntime(result.body, params);
+  if (operationName === 'DeleteAgentRuntime') await versions.removeCode(result.body, query.get('version'));
+  if (GATEWAY_CHANGES.has(operationName)) result = await following.followGateway(operationName, result, params);
+  return result;
+}
+
+async function authenticate(sigV4: SigV4Verifier, request: IncomingMessage, body: Buffer): Promise<Principal> {
+  try {
+    return await sigV4.verify({ method: request.method ?? 'GET', rawPath: request.url ?? '/', headers: request.headers, body });
+  } catch (error) {
+    if (!(error instanceof AuthError)) throw error;
+    if (error.code === 'missing') throw new ControlPlaneError('AccessDeniedException', 'Missing Authentication Token: sign the request with AWS SigV4 (service bedrock-agentcore) using an admin access key.');
+    if (error.code === 'unknown_access_key') throw new ControlPlaneError('AccessDeniedException', 'The security token included in the request is invalid.');
+    throw new ControlPlaneError('AccessDeniedException', error.message);
+  }
 }
 
 /** The idempotency token of a changing call, if it carries one. */

@@ -381,7 +381,17 @@ async function deleteVersion(context: ControlPlaneContext, record: RuntimeRecord
  * An endpoint as AWS describes it: `targetVersion` is what it should serve, `liveVersion` what answers now — for
  * DEFAULT the newest version that runs (`live`; none when no version does), for a named endpoint its pinned one.
  */
-function endpointView(context: ControlPlaneContext, runtimeId: string, runtimeArnValue: string, endpoint: EndpointRecord, latestVersion: string, version?: VersionRecord, live?: string): Record<string, unknown> {
+/** The runtime an endpoint belongs to, as its view shows it. */
+interface EndpointRuntime {
+  readonly runtimeId: string;
+  readonly runtimeArn: string;
+  readonly latestVersion: string;
+  /** The version the endpoint points at, when stored (a declared runtime's has none). */
+  readonly version?: VersionRecord | undefined;
+  readonly live?: string | undefined;
+}
+
+function endpointView(context: ControlPlaneContext, { runtimeId, runtimeArn: runtimeArnValue, latestVersion, version, live }: EndpointRuntime, endpoint: EndpointRecord): Record<string, unknown> {
   const target = endpoint.targetVersion ?? latestVersion;
   const liveNow = endpoint.targetVersion ?? live;
   return {
@@ -401,13 +411,17 @@ function endpointView(context: ControlPlaneContext, runtimeId: string, runtimeAr
 
 function declaredEndpoint(context: ControlPlaneContext, runtime: RuntimeConfig): Record<string, unknown> {
   const at = context.startedAt.toISOString();
-  return endpointView(context, runtime.agentRuntimeName, runtimeArn(context, runtime.agentRuntimeName), { id: `${DEFAULT_ENDPOINT}`, name: DEFAULT_ENDPOINT, createdAt: at, lastUpdatedAt: at }, '1', undefined, '1');
+  return endpointView(
+    context,
+    { runtimeId: runtime.agentRuntimeName, runtimeArn: runtimeArn(context, runtime.agentRuntimeName), latestVersion: '1', live: '1' },
+    { id: `${DEFAULT_ENDPOINT}`, name: DEFAULT_ENDPOINT, createdAt: at, lastUpdatedAt: at },
+  );
 }
 
 async function storedEndpointView(context: ControlPlaneContext, record: RuntimeRecord, endpoint: EndpointRecord): Promise<Record<string, unknown>> {
   const version = await context.store.get<VersionRecord>('runtime-version', versionKey(record.agentRuntimeId, endpoint.targetVersion ?? record.latestVersion));
   const live = endpoint.targetVersion ? undefined : (await liveVersion(context, record.agentRuntimeId))?.number;
-  return endpointView(context, record.agentRuntimeId, record.agentRuntimeArn, endpoint, record.latestVersion, version?.body, live);
+  return endpointView(context, { runtimeId: record.agentRuntimeId, runtimeArn: record.agentRuntimeArn, latestVersion: record.latestVersion, version: version?.body, live }, endpoint);
 }
 
 function endpointName(value: string | undefined, field = 'endpointName'): string {

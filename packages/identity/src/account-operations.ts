@@ -33,7 +33,13 @@ async function limitSends(context: IdentityContext, poolId: string, username: st
 }
 
 /** The address a code for `user` goes to: the attribute's value, else the e-mail, else the user name (all land in the outbox). */
-function send(context: IdentityContext, user: UserRecord, attribute: string, subject: string, body: string): ReturnType<typeof deliveryDetails> {
+interface CodeMessage {
+  readonly attribute: string;
+  readonly subject: string;
+  readonly body: string;
+}
+
+function send(context: IdentityContext, user: UserRecord, { attribute, subject, body }: CodeMessage): ReturnType<typeof deliveryDetails> {
   const value = user.attributes[attribute];
   deliver(context.platform.dataDir, { to: value ?? user.attributes.email ?? user.username, username: user.username, subject, body }, context.now());
   return deliveryDetails(attribute, value);
@@ -51,7 +57,7 @@ async function sendAttributeCodes(context: IdentityContext, user: UserRecord, at
   const details: ReturnType<typeof deliveryDetails>[] = [];
   for (const attribute of attributes) {
     const code = await context.codes.issue(user.poolId, user.username, `verify:${attribute}`, CODE_TTL_MS);
-    details.push(send(context, user, attribute, `Your ${attribute} verification code`, `Your verification code is ${code}`));
+    details.push(send(context, user, { attribute, subject: `Your ${attribute} verification code`, body: `Your verification code is ${code}` }));
   }
   return details;
 }
@@ -98,7 +104,7 @@ export const accountOperations: Record<string, Operation> = {
     if (user.status === 'FORCE_CHANGE_PASSWORD') throw new CognitoError('NotAuthorizedException', 'User password cannot be reset in the current state.');
     await limitSends(context, pool.id, user.username, 'reset-password');
     const code = await context.codes.issue(pool.id, user.username, 'reset-password', RESET_CODE_TTL_MS);
-    return { CodeDeliveryDetails: send(context, user, 'email', 'Your password reset code', `Your password reset code is ${code}`) };
+    return { CodeDeliveryDetails: send(context, user, { attribute: 'email', subject: 'Your password reset code', body: `Your password reset code is ${code}` }) };
   },
   async ConfirmForgotPassword(context, body, caller) {
     const input = parseInput(confirmForgotPasswordSchema, body);
@@ -118,7 +124,7 @@ export const accountOperations: Record<string, Operation> = {
     }
     if (!user) return failedCode('absent');
     await context.atomically(async () => {
-      await context.users.setPassword(pool.id, user.username, secrets, user.status === 'UNCONFIRMED' ? 'UNCONFIRMED' : 'CONFIRMED');
+      await context.users.setPassword(pool.id, user.username, { secret: secrets, status: user.status === 'UNCONFIRMED' ? 'UNCONFIRMED' : 'CONFIRMED' });
       // a reset usually follows a lost or stolen password: the sign-ins made with the old one end
       await context.tokens.revokeUser(pool.id, user.username);
     });
@@ -162,7 +168,7 @@ export const accountOperations: Record<string, Operation> = {
     await limitSends(context, pool.id, user.username, 'sign-up');
     const code = sixDigitCode();
     await context.users.setConfirmationCode(pool.id, user.username, `${code}:${context.now() + CODE_TTL_MS}`);
-    return { CodeDeliveryDetails: send(context, user, 'email', 'Your verification code', `Your confirmation code is ${code}`) };
+    return { CodeDeliveryDetails: send(context, user, { attribute: 'email', subject: 'Your verification code', body: `Your confirmation code is ${code}` }) };
   },
   async DeleteUser(context, body) {
     const user = await userFromAccessToken(context, parseInput(accessTokenOnlySchema, body).AccessToken);
@@ -197,7 +203,7 @@ export const adminAccountOperations: Record<string, Operation> = {
       await context.tokens.revokeUser(user.poolId, user.username);
     });
     const code = await context.codes.issue(user.poolId, user.username, 'reset-password', RESET_CODE_TTL_MS);
-    send(context, user, 'email', 'Your password reset code', `Your password was reset by an administrator. Your password reset code is ${code}`);
+    send(context, user, { attribute: 'email', subject: 'Your password reset code', body: `Your password was reset by an administrator. Your password reset code is ${code}` });
     return {};
   },
   async AdminUpdateUserAttributes(context, body) {

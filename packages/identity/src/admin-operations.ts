@@ -72,7 +72,7 @@ export const adminOperations: Record<string, Operation> = {
     const input = parseInput(adminSetPasswordSchema, body);
     const user = await userOf(context, input.UserPoolId, input.Username);
     const secrets = await passwordSecrets(user.poolId, user.username, input.Password);
-    await context.users.setPassword(user.poolId, user.username, secrets, input.Permanent ? 'CONFIRMED' : 'FORCE_CHANGE_PASSWORD');
+    await context.users.setPassword(user.poolId, user.username, { secret: secrets, status: input.Permanent ? 'CONFIRMED' : 'FORCE_CHANGE_PASSWORD' });
     return {};
   },
   async AdminGetUser(context, body) {
@@ -138,7 +138,7 @@ export const adminOperations: Record<string, Operation> = {
     const pool = await poolOf(context, input.UserPoolId);
     const matches = await filterMatcher(input.Filter, (username) => context.users.user(pool.id, username));
     const after = readPageToken(input.PaginationToken, 'PaginationToken');
-    const page = await readPage((from, batch) => context.users.usersAfter(pool.id, from, batch), (user) => user.username, after, input.Limit || 60, matches);
+    const page = await readPage({ read: (from, batch) => context.users.usersAfter(pool.id, from, batch), key: (user) => user.username, after, limit: input.Limit || 60, keep: matches });
     const wanted = input.AttributesToGet;
     const users = page.items.map((user) => {
       const shape = userShape(user);

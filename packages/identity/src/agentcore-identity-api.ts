@@ -40,14 +40,14 @@ export function isAgentCoreIdentityRequest(url: URL): boolean {
 }
 
 /** `POST /identities/{Operation}`: SigV4 (service `bedrock-agentcore`), then the IAM action, then the operation. */
-export async function handleAgentCoreIdentity(
-  deps: VaultOperationDeps,
-  sigV4: SigV4Verifier,
-  logger: Logger,
-  request: IncomingMessage,
-  response: ServerResponse,
-  url: URL,
-): Promise<void> {
+export interface AgentCoreIdentitySurface {
+  readonly deps: VaultOperationDeps;
+  /** Service `bedrock-agentcore`, the configured region, admin keys. */
+  readonly sigV4: SigV4Verifier;
+  readonly logger: Logger;
+}
+
+export async function handleAgentCoreIdentity({ deps, sigV4, logger }: AgentCoreIdentitySurface, request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
   const path = url.pathname.slice(PREFIX.length);
   const name = Object.hasOwn(operationByPath, path) ? operationByPath[path]! : path;
   try {

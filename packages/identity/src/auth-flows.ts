@@ -67,7 +67,15 @@ async function checkThrottle(context: IdentityContext, poolId: string, username:
   if (count >= MAX_FAILURES) throw new CognitoError('TooManyRequestsException', 'Password attempts exceeded. Wait 15 minutes before trying again.');
 }
 
-async function recordFailure(context: IdentityContext, pool: PoolRecord, username: string, ip: string, known: boolean, client?: ClientRecord): Promise<never> {
+/** One password attempt: against which pool (and app client, when there is one), for which name, from where. */
+interface SignInAttempt {
+  readonly pool: PoolRecord;
+  readonly client?: ClientRecord | undefined;
+  readonly username: string;
+  readonly ip: string;
+}
+
+async function recordFailure(context: IdentityContext, { pool, client, username, ip }: SignInAttempt, known: boolean): Promise<never> {
   await context.store.increment(failureKey(pool.id, username, ip), FAILURE_WINDOW_SECONDS);
   // a client's own PreventUserExistenceErrors (management API) wins over the pool's
   if (!known && (client?.settings.preventUserExistenceErrors ?? pool.settings.preventUserExistenceErrors) === 'LEGACY') throw new CognitoError('UserNotFoundException', 'User does not exist.');
@@ -94,7 +102,7 @@ async function takeChallenge(context: IdentityContext, id: string | undefined, k
 }
 
 /** After the password is proven: account state decides between tokens and a challenge. */
-async function completeSignIn(context: IdentityContext, pool: PoolRecord, client: ClientRecord, user: UserRecord, ip: string): Promise<AuthResponse> {
+async function completeSignIn(context: IdentityContext, { pool, client, ip }: SignInAttempt & { client: ClientRecord }, user: UserRecord): Promise<AuthResponse> {
   await context.store.delete(failureKey(pool.id, user.username, ip));
   if (!user.enabled) throw new CognitoError('NotAuthorizedException', 'User is disabled.');
   if (user.status === 'UNCONFIRMED') throw new CognitoError('UserNotConfirmedException', 'User is not confirmed.');
@@ -132,12 +140,13 @@ export async function initiateAuth(
   const user = await context.users.findUser(pool.id, username);
   checkSecretHash(client, user ? [username, user.username] : [username], parameters?.SECRET_HASH);
 
-  if (flow === 'USER_SRP_AUTH') return srpStart(context, pool, client, username, user, param(parameters, 'SRP_A'));
+  const attempt = { pool, client, username, ip: caller.ip };
+  if (flow === 'USER_SRP_AUTH') return srpStart(context, attempt, user, param(parameters, 'SRP_A'));
 
   const password = param(parameters, 'PASSWORD');
   const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
-  if (!user || !ok) return recordFailure(context, pool, username, caller.ip, user !== undefined, client);
-  return completeSignIn(context, pool, client, user, caller.ip);
+  if (!user || !ok) return recordFailure(context, attempt, user !== undefined);
+  return completeSignIn(context, attempt, user);
 }
 
 async function refreshFlow(context: IdentityContext, pool: PoolRecord, client: ClientRecord, parameters: Record<string, string> | undefined): Promise<AuthResponse> {
@@ -159,7 +168,7 @@ async function refreshFlow(context: IdentityContext, pool: PoolRecord, client: C
   return { AuthenticationResult: tokens, ChallengeParameters: {} };
 }
 
-async function srpStart(context: IdentityContext, pool: PoolRecord, client: ClientRecord, username: string, user: UserRecord | undefined, clientPublic: string): Promise<AuthResponse> {
+async function srpStart(context: IdentityContext, { pool, client, username }: SignInAttempt & { client: ClientRecord }, user: UserRecord | undefined, clientPublic: string): Promise<AuthResponse> {
   if (!isValidClientPublic(clientPublic)) throw new CognitoError('InvalidParameterException', 'SRP_A is not a valid SRP public value');
   const userId = user?.username ?? username;
   // an unknown user gets a challenge that looks the same, costs the same and can never be answered (no user enumeration)
@@ -196,9 +205,10 @@ export async function respondToAuthChallenge(
     const when = parseSrpTimestamp(timestamp);
     if (when === undefined || Math.abs(when - context.now()) > SRP_CLOCK_SKEW_MS) throw new CognitoError('NotAuthorizedException', 'TIMESTAMP is malformed or too far from the server time.');
     const ok = session.known && user !== undefined && user.srpVerifier === srp.verifier && constantTimeEqual(secretBlock, srp.secretBlock) &&
-      verifyPasswordClaim(poolSuffix(pool.id), session.username, srp.verifier, srp, { clientPublic: srp.clientPublic, secretBlock, timestamp, signature });
-    if (!ok || !user) return recordFailure(context, pool, session.username, caller.ip, session.known, client);
-    return completeSignIn(context, pool, client, user, caller.ip);
+      verifyPasswordClaim({ poolSuffix: poolSuffix(pool.id), userIdForSrp: session.username, verifierHex: srp.verifier }, srp, { clientPublic: srp.clientPublic, secretBlock, timestamp, signature });
+    const attempt = { pool, client, username: session.username, ip: caller.ip };
+    if (!ok || !user) return recordFailure(context, attempt, session.known);
+    return completeSignIn(context, attempt, user);
   }
   if (input.ChallengeName === 'NEW_PASSWORD_REQUIRED') {
     const newPassword = param(responses, 'NEW_PASSWORD');
@@ -208,8 +218,8 @@ export async function respondToAuthChallenge(
     checkSecretHash(client, [user.username, responses?.USERNAME ?? user.username], responses?.SECRET_HASH);
     const attributes = challengeAttributes(user, responses ?? {});
     const secrets = await passwordSecrets(pool.id, user.username, newPassword);
-    await context.users.setPassword(pool.id, user.username, secrets, 'CONFIRMED', attributes);
-    return completeSignIn(context, pool, client, (await context.users.user(pool.id, user.username))!, caller.ip);
+    await context.users.setPassword(pool.id, user.username, { secret: secrets, status: 'CONFIRMED', attributes });
+    return completeSignIn(context, { pool, client, username: user.username, ip: caller.ip }, (await context.users.user(pool.id, user.username))!);
   }
   throw new CognitoError('InvalidParameterException', `Unsupported ChallengeName ${input.ChallengeName}`);
 }
@@ -226,11 +236,11 @@ function challengeAttributes(user: UserRecord, responses: Record<string, string>
  * The hosted login page's password check: same throttle, same uniform failure as InitiateAuth.
  * Returns the user; account state (disabled, unconfirmed, must change password) is the caller's to decide.
  */
-export async function checkPassword(context: IdentityContext, pool: PoolRecord, username: string, password: string, ip: string): Promise<UserRecord> {
+export async function checkPassword(context: IdentityContext, pool: PoolRecord, { username, password, ip }: { username: string; password: string; ip: string }): Promise<UserRecord> {
   await checkThrottle(context, pool.id, username, ip);
   const user = await context.users.findUser(pool.id, username);
   const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
-  if (!user || !ok) return recordFailure(context, pool, username, ip, user !== undefined);
+  if (!user || !ok) return recordFailure(context, { pool, username, ip }, user !== undefined);
   await context.store.delete(failureKey(pool.id, user.username, ip));
   // the password was deactivated by AdminResetUserPassword: only the emailed code restores access
   if (user.status === 'RESET_REQUIRED') throw new CognitoError('PasswordResetRequiredException', 'Password reset required for the user');

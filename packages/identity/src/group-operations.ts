@@ -37,7 +37,7 @@ export const groupOperations: Record<string, Operation> = {
   async ListGroups(context, body) {
     const input = parseInput(listGroupsSchema, body);
     const pool = await poolOf(context, input.UserPoolId);
-    const page = await readPage((after, batch) => context.groups.groupsAfter(pool.id, after, batch), (group) => group.name, readPageToken(input.NextToken, 'NextToken'), input.Limit || 60);
+    const page = await readPage({ read: (after, batch) => context.groups.groupsAfter(pool.id, after, batch), key: (group) => group.name, after: readPageToken(input.NextToken, 'NextToken'), limit: input.Limit || 60 });
     return { Groups: page.items.map(groupShape), ...(page.next ? { NextToken: page.next } : {}) };
   },
   async UpdateGroup(context, body) {
@@ -57,9 +57,10 @@ export const groupOperations: Record<string, Operation> = {
   async AdminListGroupsForUser(context, body) {
     const input = parseInput(adminListGroupsForUserSchema, body);
     const user = await userOf(context, input.UserPoolId, input.Username);
-    const page = await readPage(
-      async (after, batch) => await context.groups.groupsOfAfter(user.poolId, user.username, after, batch), (group) => group.name, readPageToken(input.NextToken, 'NextToken'), input.Limit || 60,
-    );
+    const page = await readPage({
+      read: async (after, batch) => await context.groups.groupsOfAfter(user.poolId, user.username, after, batch), key: (group) => group.name,
+      after: readPageToken(input.NextToken, 'NextToken'), limit: input.Limit || 60,
+    });
     return { Groups: page.items.map(groupShape), ...(page.next ? { NextToken: page.next } : {}) };
   },
   async AdminRemoveUserFromGroup(context, body) {
@@ -73,9 +74,10 @@ export const groupOperations: Record<string, Operation> = {
     const input = parseInput(listUsersInGroupSchema, body);
     const pool = await poolOf(context, input.UserPoolId);
     await groupOf(context, pool, input.GroupName);
-    const page = await readPage(
-      async (after, batch) => await context.groups.membersAfter(pool.id, input.GroupName, after, batch), (user) => user.username, readPageToken(input.NextToken, 'NextToken'), input.Limit || 60,
-    );
+    const page = await readPage({
+      read: async (after, batch) => await context.groups.membersAfter(pool.id, input.GroupName, after, batch), key: (user) => user.username,
+      after: readPageToken(input.NextToken, 'NextToken'), limit: input.Limit || 60,
+    });
     return { Users: page.items.map(userShape), ...(page.next ? { NextToken: page.next } : {}) };
   },
 };

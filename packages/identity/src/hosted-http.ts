@@ -37,7 +37,14 @@ export function cookies(request: IncomingMessage): Record<string, string> {
   return result;
 }
 
-export function cookie(context: IdentityContext, name: string, value: string, maxAgeSeconds: number, sameSite: 'Lax' | 'Strict'): string {
+export interface CookieSetting {
+  readonly name: string;
+  readonly value: string;
+  readonly maxAgeSeconds: number;
+  readonly sameSite: 'Lax' | 'Strict';
+}
+
+export function cookie(context: IdentityContext, { name, value, maxAgeSeconds, sameSite }: CookieSetting): string {
   const secure = context.platform.baseUrl.startsWith('https:') ? '; Secure' : '';
   return `${name}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=${sameSite}; Max-Age=${maxAgeSeconds}${secure}`;
 }

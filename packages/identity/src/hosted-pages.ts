@@ -81,13 +81,21 @@ interface Shown {
   readonly notice?: string | undefined;
 }
 
-function show(context: IdentityContext, response: ServerResponse, authorize: AuthorizeRequest, parameters: Readonly<Record<string, string>>, screen: Screen, shown: Shown = {}): void {
+/** Where a screen is shown: the response, for which authorize request, carrying which parameters on. */
+interface ScreenTarget {
+  readonly context: IdentityContext;
+  readonly response: ServerResponse;
+  readonly authorize: AuthorizeRequest;
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+function show({ context, response, authorize, parameters }: ScreenTarget, screen: Screen, shown: Shown = {}): void {
   const csrf = issueLoginCsrf(context, parameters, screen.purpose);
   const html = hostedFormPage({
     title: screen.title, poolName: authorize.pool.name, clientName: authorize.client.name, action: screen.action, parameters: authorizeParameters(parameters),
     csrf: csrf.field, fields: screen.fields, hidden: screen.hidden ?? {}, submit: screen.submit, secondary: screen.secondary, links: screen.links ?? [], error: shown.error, notice: shown.notice,
   });
-  page(response, shown.status ?? 200, html, { 'set-cookie': cookie(context, CSRF_COOKIE, csrf.cookie, 1800, 'Strict') });
+  page(response, shown.status ?? 200, html, { 'set-cookie': cookie(context, { name: CSRF_COOKIE, value: csrf.cookie, maxAgeSeconds: 1800, sameSite: 'Strict' }) });
 }
 
 /** A GET of a hosted page: validate the authorize request in the query, then show the screen. */
@@ -102,8 +110,8 @@ function screenPage(choose: (authorize: AuthorizeRequest, parameters: Record<str
       throw error;
     }
     const refusal = refuse?.(authorize);
-    if (refusal) show(context, response, authorize, parameters, SCREENS.signIn(authorize), { status: 403, error: refusal });
-    else show(context, response, authorize, parameters, choose(authorize, parameters));
+    if (refusal) show({ context, response, authorize, parameters }, SCREENS.signIn(authorize), { status: 403, error: refusal });
+    else show({ context, response, authorize, parameters }, choose(authorize, parameters));
   };
 }
 
@@ -133,16 +141,22 @@ async function submitted(context: IdentityContext, request: IncomingMessage, res
     throw error;
   }
   const token = cookies(request)[CSRF_COOKIE];
-  const purpose = purposes(form).find((candidate) => checkLoginCsrf(context, token, form.csrf, form, candidate));
+  const purpose = purposes(form).find((candidate) => checkLoginCsrf(context, { cookie: token, field: form.csrf }, form, candidate));
   if (purpose === undefined) {
-    show(context, response, authorize, form, SCREENS.signIn(authorize), { status: 403, error: 'Your sign-in form expired or was not sent from this browser. Please start again.' });
+    show({ context, response, authorize, parameters: form }, SCREENS.signIn(authorize), { status: 403, error: 'Your sign-in form expired or was not sent from this browser. Please start again.' });
     return undefined;
   }
   return { form, authorize, purpose };
 }
 
 /** Calls an unsigned Cognito operation as this app client; the server holds the client's secret, so it adds the SecretHash. */
-async function callCognito(context: IdentityContext, request: IncomingMessage, authorize: AuthorizeRequest, name: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+interface CognitoCaller {
+  readonly context: IdentityContext;
+  readonly request: IncomingMessage;
+  readonly authorize: AuthorizeRequest;
+}
+
+async function callCognito({ context, request, authorize }: CognitoCaller, name: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
   const operation = unsignedOperation(name);
   if (!operation) throw new CognitoError('InvalidParameterException', `${name} is not available on this server`);
   const username = typeof input.Username === 'string' ? input.Username : undefined;
@@ -175,7 +189,10 @@ async function signInAndReturn(context: IdentityContext, response: ServerRespons
   const authTime = Math.floor(context.now() / 1000);
   const sessionId = await context.tokens.createLoginSession(authorize.pool.id, username, authTime, SESSION_TTL_MS);
   redirect(response, await issueCode(context, authorize, username, authTime), {
-    'set-cookie': [cookie(context, SESSION_COOKIE, sessionId, SESSION_TTL_MS / 1000, 'Lax'), cookie(context, CSRF_COOKIE, '', 0, 'Strict')],
+    'set-cookie': [
+      cookie(context, { name: SESSION_COOKIE, value: sessionId, maxAgeSeconds: SESSION_TTL_MS / 1000, sameSite: 'Lax' }),
+      cookie(context, { name: CSRF_COOKIE, value: '', maxAgeSeconds: 0, sameSite: 'Strict' }),
+    ],
   });
 }
 
@@ -190,21 +207,21 @@ const loginPost: Route = async (context, request, response) => {
   const { form, authorize } = step;
   const username = form.username ?? '';
   try {
-    const user = await checkPassword(context, authorize.pool, username, form.password ?? '', clientIp(request));
+    const user = await checkPassword(context, authorize.pool, { username, password: form.password ?? '', ip: clientIp(request) });
     if (!user.enabled) throw new CognitoError('NotAuthorizedException', 'User is disabled.');
     if (user.status === 'UNCONFIRMED') {
-      show(context, response, authorize, form, SCREENS.confirmSignUp(username, false), { error: 'Your account is not confirmed yet. Enter the code from the message we sent when you signed up.' });
+      show({ context, response, authorize, parameters: form }, SCREENS.confirmSignUp(username, false), { error: 'Your account is not confirmed yet. Enter the code from the message we sent when you signed up.' });
       return;
     }
     if (user.status === 'FORCE_CHANGE_PASSWORD') {
       // NEW_PASSWORD_REQUIRED: the temporary password was right; the next form's token says so for this user only.
-      show(context, response, authorize, form, SCREENS.newPassword(user.username), { notice: `You signed in with a temporary password. Choose your own to continue. ${PASSWORD_POLICY_TEXT}` });
+      show({ context, response, authorize, parameters: form }, SCREENS.newPassword(user.username), { notice: `You signed in with a temporary password. Choose your own to continue. ${PASSWORD_POLICY_TEXT}` });
       return;
     }
     await signInAndReturn(context, response, authorize, user.username);
   } catch (error) {
     if (!(error instanceof CognitoError)) throw error;
-    show(context, response, authorize, form, SCREENS.signIn(authorize, username), { status: 400, error: error.message });
+    show({ context, response, authorize, parameters: form }, SCREENS.signIn(authorize, username), { status: 400, error: error.message });
   }
 };
 
@@ -215,18 +232,18 @@ const newPasswordPost: Route = async (context, request, response) => {
   const username = form.username ?? '';
   const user = await context.users.user(authorize.pool.id, username);
   if (!user || !user.enabled || user.status !== 'FORCE_CHANGE_PASSWORD') {
-    show(context, response, authorize, form, SCREENS.signIn(authorize, username), { status: 400, error: 'This password change is no longer pending. Sign in again.' });
+    show({ context, response, authorize, parameters: form }, SCREENS.signIn(authorize, username), { status: 400, error: 'This password change is no longer pending. Sign in again.' });
     return;
   }
   if ((form.new_password ?? '') !== (form.confirm_password ?? '')) {
-    show(context, response, authorize, form, SCREENS.newPassword(username), { status: 400, error: PASSWORDS_DIFFER });
+    show({ context, response, authorize, parameters: form }, SCREENS.newPassword(username), { status: 400, error: PASSWORDS_DIFFER });
     return;
   }
   try {
-    await context.users.setPassword(authorize.pool.id, user.username, await passwordSecrets(authorize.pool.id, user.username, form.new_password ?? ''), 'CONFIRMED');
+    await context.users.setPassword(authorize.pool.id, user.username, { secret: await passwordSecrets(authorize.pool.id, user.username, form.new_password ?? ''), status: 'CONFIRMED' });
   } catch (error) {
     if (!(error instanceof CognitoError)) throw error;
-    show(context, response, authorize, form, SCREENS.newPassword(username), { status: 400, error: advice(error) });
+    show({ context, response, authorize, parameters: form }, SCREENS.newPassword(username), { status: 400, error: advice(error) });
     return;
   }
   await signInAndReturn(context, response, authorize, user.username);
@@ -240,19 +257,19 @@ const signUpPost: Route = async (context, request, response) => {
   const { form, authorize } = step;
   const refusal = signUpRefusal(authorize);
   if (refusal) {
-    show(context, response, authorize, form, SCREENS.signIn(authorize), { status: 403, error: refusal });
+    show({ context, response, authorize, parameters: form }, SCREENS.signIn(authorize), { status: 403, error: refusal });
     return;
   }
   const username = form.username ?? '';
   try {
     const attributes = form.email ? [{ Name: 'email', Value: form.email }] : [];
-    const result = await callCognito(context, request, authorize, 'SignUp', { Username: username, Password: form.password ?? '', UserAttributes: attributes });
+    const result = await callCognito({ context, request, authorize }, 'SignUp', { Username: username, Password: form.password ?? '', UserAttributes: attributes });
     const delivery = result.CodeDeliveryDetails as { Destination?: string } | undefined;
     const where = delivery?.Destination && delivery.Destination !== 'outbox' ? ` to ${delivery.Destination}` : '';
-    show(context, response, authorize, form, SCREENS.confirmSignUp(username, true), { notice: `We sent a confirmation code${where}. Enter it to finish creating your account.` });
+    show({ context, response, authorize, parameters: form }, SCREENS.confirmSignUp(username, true), { notice: `We sent a confirmation code${where}. Enter it to finish creating your account.` });
   } catch (error) {
     if (!(error instanceof CognitoError)) throw error;
-    show(context, response, authorize, form, SCREENS.signUp(form), { status: 400, error: advice(error) });
+    show({ context, response, authorize, parameters: form }, SCREENS.signUp(form), { status: 400, error: advice(error) });
   }
 };
 
@@ -265,16 +282,16 @@ const confirmUserPost: Route = async (context, request, response) => {
   const username = form.username ?? '';
   const signedUpHere = purpose !== 'confirm-sign-up';
   try {
-    await callCognito(context, request, authorize, 'ConfirmSignUp', { Username: username, ConfirmationCode: form.code ?? '' });
+    await callCognito({ context, request, authorize }, 'ConfirmSignUp', { Username: username, ConfirmationCode: form.code ?? '' });
   } catch (error) {
     if (!(error instanceof CognitoError)) throw error;
-    show(context, response, authorize, form, SCREENS.confirmSignUp(username, signedUpHere), { status: 400, error: advice(error) });
+    show({ context, response, authorize, parameters: form }, SCREENS.confirmSignUp(username, signedUpHere), { status: 400, error: advice(error) });
     return;
   }
   const user = await context.users.user(authorize.pool.id, username);
   // The password was chosen in this browser's sign-up a moment ago (the token's purpose says so): sign in, as Cognito's hosted UI does.
   if (signedUpHere && user?.enabled && user.status === 'CONFIRMED') await signInAndReturn(context, response, authorize, user.username);
-  else show(context, response, authorize, form, SCREENS.signIn(authorize, username), { notice: 'Your account is confirmed. Sign in to continue.' });
+  else show({ context, response, authorize, parameters: form }, SCREENS.signIn(authorize, username), { notice: 'Your account is confirmed. Sign in to continue.' });
 };
 
 const resendCodePost: Route = async (context, request, response) => {
@@ -284,16 +301,16 @@ const resendCodePost: Route = async (context, request, response) => {
   const username = form.username ?? '';
   const screen = SCREENS.confirmSignUp(username, purpose !== 'confirm-sign-up');
   try {
-    await callCognito(context, request, authorize, 'ResendConfirmationCode', { Username: username });
+    await callCognito({ context, request, authorize }, 'ResendConfirmationCode', { Username: username });
   } catch (error) {
     if (!(error instanceof CognitoError)) throw error;
     // as on the reset page: whether this user exists or is already confirmed is not said here
     if (!HIDDEN_RESET_REFUSALS.has(error.code) && error.code !== 'InvalidParameterException') {
-      show(context, response, authorize, form, screen, { status: 400, error: advice(error) });
+      show({ context, response, authorize, parameters: form }, screen, { status: 400, error: advice(error) });
       return;
     }
   }
-  show(context, response, authorize, form, screen, { notice: 'If this account is waiting for confirmation, we sent it a new code. Enter the newest one.' });
+  show({ context, response, authorize, parameters: form }, screen, { notice: 'If this account is waiting for confirmation, we sent it a new code. Enter the newest one.' });
 };
 
 const forgotPasswordGet = screenPage(() => SCREENS.forgotPassword());
@@ -304,16 +321,16 @@ const forgotPasswordPost: Route = async (context, request, response) => {
   const { form, authorize } = step;
   const username = form.username ?? '';
   try {
-    await callCognito(context, request, authorize, 'ForgotPassword', { Username: username });
+    await callCognito({ context, request, authorize }, 'ForgotPassword', { Username: username });
   } catch (error) {
     if (!(error instanceof CognitoError)) throw error;
     // Whether the user exists, is confirmed or may reset is not this page's to say: those refusals look like a sent code.
     if (!HIDDEN_RESET_REFUSALS.has(error.code)) {
-      show(context, response, authorize, form, SCREENS.forgotPassword(username), { status: 400, error: advice(error) });
+      show({ context, response, authorize, parameters: form }, SCREENS.forgotPassword(username), { status: 400, error: advice(error) });
       return;
     }
   }
-  show(context, response, authorize, form, SCREENS.resetPassword(username), {
+  show({ context, response, authorize, parameters: form }, SCREENS.resetPassword(username), {
     notice: 'If this username has an account, we sent it a reset code. Enter the code and your new password.',
   });
 };
@@ -323,20 +340,20 @@ const confirmForgotPasswordPost: Route = async (context, request, response) => {
   if (!step) return;
   const { form, authorize } = step;
   const username = form.username ?? '';
-  const retry = (error: string): void => show(context, response, authorize, form, SCREENS.resetPassword(username), { status: 400, error });
+  const retry = (error: string): void => show({ context, response, authorize, parameters: form }, SCREENS.resetPassword(username), { status: 400, error });
   if ((form.new_password ?? '') !== (form.confirm_password ?? '')) {
     retry(PASSWORDS_DIFFER);
     return;
   }
   try {
-    await callCognito(context, request, authorize, 'ConfirmForgotPassword', { Username: username, ConfirmationCode: form.code ?? '', Password: form.new_password ?? '' });
+    await callCognito({ context, request, authorize }, 'ConfirmForgotPassword', { Username: username, ConfirmationCode: form.code ?? '', Password: form.new_password ?? '' });
   } catch (error) {
     if (!(error instanceof CognitoError)) throw error;
     // an unknown user hears what a wrong code hears
     retry(advice(error.code === 'UserNotFoundException' ? new CognitoError('CodeMismatchException', error.message) : error));
     return;
   }
-  show(context, response, authorize, form, SCREENS.signIn(authorize, username), { notice: 'Your password is changed. Sign in with your new password.' });
+  show({ context, response, authorize, parameters: form }, SCREENS.signIn(authorize, username), { notice: 'Your password is changed. Sign in with your new password.' });
 };
 
 export const HOSTED_PAGE_ROUTES: Readonly<Record<string, Route>> = {

@@ -124,7 +124,7 @@ const users: CommandHandler = (args, context) =>
           const user = await opened.users.user(pool.id, username!);
           if (!user) throw new UsageError(`no user "${username}"`);
           const password = values.password ?? newPassword();
-          await opened.users.setPassword(pool.id, user.username, await passwordSecrets(pool.id, user.username, password), values.temporary ? 'FORCE_CHANGE_PASSWORD' : 'CONFIRMED');
+          await opened.users.setPassword(pool.id, user.username, { secret: await passwordSecrets(pool.id, user.username, password), status: values.temporary ? 'FORCE_CHANGE_PASSWORD' : 'CONFIRMED' });
           context.stdout(`password set for ${username}`);
           if (!values.password) context.stdout(`password (shown once): ${password}`);
           return 0;

@@ -37,7 +37,17 @@ function key(context: IdentityContext): string {
  */
 export type FormPurpose = string;
 
-function mac(context: IdentityContext, cookie: string, expiresAt: number, parameters: Readonly<Record<string, string | undefined>>, purpose: FormPurpose): string {
+type FormParameters = Readonly<Record<string, string | undefined>>;
+
+/** What one form token's MAC covers. */
+interface FormBinding {
+  readonly cookie: string;
+  readonly expiresAt: number;
+  readonly parameters: FormParameters;
+  readonly purpose: FormPurpose;
+}
+
+function mac(context: IdentityContext, { cookie, expiresAt, parameters, purpose }: FormBinding): string {
   const transaction = AUTHORIZE_PARAMETERS.map((name) => parameters[name] ?? null);
   return createHmac('sha256', key(context)).update(JSON.stringify(['gatehouse-login-csrf', purpose, cookie, expiresAt, transaction])).digest('base64url');
 }
@@ -50,16 +60,20 @@ function mac(context: IdentityContext, cookie: string, expiresAt: number, parame
 export function issueLoginCsrf(context: IdentityContext, parameters: Readonly<Record<string, string | undefined>>, purpose: FormPurpose = 'sign-in'): LoginCsrf {
   const cookie = randomToken(24);
   const expiresAt = context.now() + LIFETIME_MS;
-  return { cookie, field: `${expiresAt}.${mac(context, cookie, expiresAt, parameters, purpose)}` };
+  return { cookie, field: `${expiresAt}.${mac(context, { cookie, expiresAt, parameters, purpose })}` };
 }
 
-export function checkLoginCsrf(
-  context: IdentityContext, cookie: string | undefined, field: string | undefined, parameters: Readonly<Record<string, string | undefined>>, purpose: FormPurpose = 'sign-in',
-): boolean {
+/** What the browser sent back: the cookie and the form's hidden field. */
+export interface PresentedLoginCsrf {
+  readonly cookie: string | undefined;
+  readonly field: string | undefined;
+}
+
+export function checkLoginCsrf(context: IdentityContext, { cookie, field }: PresentedLoginCsrf, parameters: FormParameters, purpose: FormPurpose = 'sign-in'): boolean {
   if (!cookie || !field) return false;
   const match = /^(\d{1,15})\.([\w-]{43})$/.exec(field);
   if (!match) return false;
   const expiresAt = Number(match[1]);
   if (expiresAt <= context.now()) return false;
-  return constantTimeEqual(match[2]!, mac(context, cookie, expiresAt, parameters, purpose));
+  return constantTimeEqual(match[2]!, mac(context, { cookie, expiresAt, parameters, purpose }));
 }

@@ -113,7 +113,7 @@ const logout: Route = async (context, request, response, url) => {
   }
   const sessionId = cookies(request)[SESSION_COOKIE];
   if (sessionId) await context.tokens.deleteLoginSession(sessionId);
-  const clear = { 'set-cookie': cookie(context, SESSION_COOKIE, '', 0, 'Lax') };
+  const clear = { 'set-cookie': cookie(context, { name: SESSION_COOKIE, value: '', maxAgeSeconds: 0, sameSite: 'Lax' }) };
   if (decision.location === undefined) page(response, 200, signedOutPage(), clear);
   else redirect(response, decision.location, clear);
 };

@@ -24,9 +24,15 @@ export function readPageToken(token: string | undefined, member: string): string
  * One page of at most `limit` items that pass `keep`, read in batches from `read(after, batch)`;
  * `next` is set only when at least one more item exists.
  */
-export async function readPage<T>(
-  read: (after: string | undefined, batch: number) => Promise<T[]>, key: (item: T) => string, after: string | undefined, limit: number, keep: (item: T) => boolean = () => true,
-): Promise<{ items: T[]; next: string | undefined }> {
+export interface PageRequest<T> {
+  readonly read: (after: string | undefined, batch: number) => Promise<T[]>;
+  readonly key: (item: T) => string;
+  readonly after: string | undefined;
+  readonly limit: number;
+  readonly keep?: (item: T) => boolean;
+}
+
+export async function readPage<T>({ read, key, after, limit, keep = () => true }: PageRequest<T>): Promise<{ items: T[]; next: string | undefined }> {
   const items: T[] = [];
   const batch = Math.max(limit + 1, 100);
   let cursor = after;

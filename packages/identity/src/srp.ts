@@ -97,7 +97,14 @@ export interface PasswordClaim {
 }
 
 /** Step 5: recomputes PASSWORD_CLAIM_SIGNATURE and compares in constant time. */
-export function verifyPasswordClaim(poolSuffix: string, userIdForSrp: string, verifierHex: string, step: SrpServerStep, claim: PasswordClaim): boolean {
+/** Whose claim it is: the pool's id suffix, the USER_ID_FOR_SRP, and the stored verifier. */
+export interface SrpAccount {
+  readonly poolSuffix: string;
+  readonly userIdForSrp: string;
+  readonly verifierHex: string;
+}
+
+export function verifyPasswordClaim({ poolSuffix, userIdForSrp, verifierHex }: SrpAccount, step: SrpServerStep, claim: PasswordClaim): boolean {
   const key = derivedKey(claim.clientPublic, step, verifierHex);
   if (!key) return false;
   const expected = createHmac('sha256', key)

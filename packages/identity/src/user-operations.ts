@@ -86,7 +86,7 @@ export const userOperations: Record<string, Operation> = {
     if (!input.PreviousPassword || !user.passwordHash || !(await verifyPassword(input.PreviousPassword, user.passwordHash))) {
       throw new CognitoError('NotAuthorizedException', INCORRECT_CREDENTIALS);
     }
-    await context.users.setPassword(user.poolId, user.username, await passwordSecrets(user.poolId, user.username, input.ProposedPassword), 'CONFIRMED');
+    await context.users.setPassword(user.poolId, user.username, { secret: await passwordSecrets(user.poolId, user.username, input.ProposedPassword), status: 'CONFIRMED' });
     return {};
   },
   async RevokeToken(context, body) {

@@ -124,6 +124,13 @@ export interface UsernameClash {
 }
 
 /** Pools, app clients, users and groups in identity.db. */
+/** What a password change writes together: the new secrets, the status, and optionally new attributes. */
+export interface PasswordChange {
+  readonly secret: { passwordHash: string; srpSalt: string; srpVerifier: string };
+  readonly status: UserStatus;
+  readonly attributes?: Readonly<Record<string, string>> | undefined;
+}
+
 export class UserStore {
   readonly #database: SqlDatabase;
   readonly #now: () => number;
@@ -276,10 +283,7 @@ export class UserStore {
     return clashes;
   }
   /** New password secrets and status, and optionally new attributes, written together. */
-  async setPassword(
-    poolId: string, username: string, secret: { passwordHash: string; srpSalt: string; srpVerifier: string }, status: UserStatus,
-    attributes?: Readonly<Record<string, string>>,
-  ): Promise<boolean> {
+  async setPassword(poolId: string, username: string, { secret, status, attributes }: PasswordChange): Promise<boolean> {
     return this.#database.transaction(async () => {
       const result = (await this.#database.run('UPDATE users SET password_hash = ?, srp_salt = ?, srp_verifier = ?, status = ?, updated_at = ? WHERE pool_id = ? AND username = ?', [secret.passwordHash, secret.srpSalt, secret.srpVerifier, status, this.#now(), poolId, username]));
       if (attributes) await this.updateAttributes(poolId, username, { ...attributes });

@@ -54,6 +54,102 @@ function push<T>(list: T[], item: T): void {
   if (list.length > OBSERVATION_LIMIT) list.splice(0, list.length - OBSERVATION_LIMIT);
 }
 
+/** A real s3rver on a loopback port, its data under `{dataDir}/sandbox-s3`. */
+async function startUpstream(dataDir: string): Promise<{ s3rver: S3rverInstance; port: number; directory: string }> {
+  const directory = path.join(dataDir, 'sandbox-s3');
+  mkdirSync(directory, { recursive: true });
+  const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
+  const s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, vhostBuckets: false, resetOnClose: false });
+  const upstream = await s3rver.run();
+  return { s3rver, port: upstream.port, directory };
+}
+
+/** A client of the s3rver itself (Gatehouse's own reads and the first-run seeding; no caller credentials). */
+const upstreamClient = (port: number, extra: { maxAttempts?: number } = {}): S3Client =>
+  new S3Client({ endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, ...extra });
+
+/** The sample accounts' buckets and objects, and their registry rows where missing: on the first run only. */
+async function seedSampleAccounts(port: number, registry: Awaited<ReturnType<typeof createAccountRegistry>>): Promise<void> {
+  const seedClient = upstreamClient(port);
+  try {
+    for (const account of SANDBOX_ACCOUNTS) {
+      for (const [bucket, objects] of Object.entries(account.buckets)) {
+        const Bucket = storedBucketName(account.accountId, bucket);
+        await seedClient.send(new CreateBucketCommand({ Bucket }));
+        for (const [Key, Body] of Object.entries(objects)) {
+          await seedClient.send(new PutObjectCommand({ Bucket, Key, Body, ContentType: Key.endsWith('.json') ? 'application/json' : Key.endsWith('.svg') ? 'image/svg+xml' : 'text/plain' }));
+        }
+      }
+      if (!(await registry.get(account.accountId))) {
+        await registry.put(parseAccount({ accountId: account.accountId, name: account.name, environment: account.environment, roleName: READ_ONLY_ROLE }));
+      }
+    }
+  } finally {
+    seedClient.destroy();
+  }
+}
+
+/** Sample data on the first run; the accounts declared in the config on every start (they are declarative). */
+async function seedRegistry(platform: Platform, port: number, seeded: boolean): Promise<void> {
+  const { config, dataDir } = platform;
+  const registry = await createAccountRegistry(config.tools.registry, dataDir);
+  try {
+    if (!seeded) await seedSampleAccounts(port, registry);
+    for (const account of config.tools.accounts) await registry.put(parseAccount(account));
+  } finally {
+    await registry.close?.();
+  }
+}
+
+/** One object for Gatehouse itself: the same key checks as the S3 front, at most `maxBytes`. */
+async function readObjectFrom(reader: S3Client, request: { accountId: string; bucket: string; key: string; maxBytes: number }): Promise<Buffer> {
+  const { accountId, bucket, key, maxBytes } = request;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error('the bucket name is not valid');
+  refuseUnsafeStorageNames([{ kind: 'key', field: 'key', value: key }]);
+  let answer;
+  try {
+    answer = await reader.send(new GetObjectCommand({ Bucket: storedBucketName(accountId, bucket), Key: key }));
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    throw new Error(name === 'NoSuchKey' || name === 'NoSuchBucket' ? `${name}: upload the zip first (aws s3 cp … --endpoint-url)` : 'the sandbox S3 did not answer', { cause: error });
+  }
+  if ((answer.ContentLength ?? 0) > maxBytes) {
+    answer.Body?.transformToWebStream().cancel().catch(() => undefined);
+    throw new Error(`the object is ${answer.ContentLength} bytes; at most ${maxBytes} are accepted`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of answer.Body as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new Error(`the object is over ${maxBytes} bytes; at most that is accepted`);
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
+}
+
+/** A temporary key issued by the sandbox STS, as a SigV4 key naming its assumed-role session. */
+async function temporaryKey(store: SandboxCredentialStore, accessKeyId: string): Promise<SigV4Key | undefined> {
+  const credential = await store.find(accessKeyId);
+  if (!credential) return undefined;
+  return {
+    secretAccessKey: credential.secretAccessKey,
+    sessionToken: credential.sessionToken,
+    expiresAt: credential.expiresAt,
+    principal: {
+      subject: credential.user.sub,
+      arn: `arn:aws:sts::${credential.accountId}:assumed-role/${credential.roleName}/${credential.sessionName}`,
+      permissions: [],
+    },
+  };
+}
+
+function sandboxAccounts(platform: Platform): Map<string, { name: string; externalId?: string | undefined }> {
+  const accounts = new Map<string, { name: string; externalId?: string | undefined }>();
+  for (const seed of SANDBOX_ACCOUNTS) accounts.set(seed.accountId, { name: seed.name });
+  for (const account of platform.config.tools.accounts) accounts.set(account.accountId, { name: account.name, externalId: account.externalId });
+  return accounts;
+}
+
 /**
  * Starts the local sandbox accounts: a real s3rver on a loopback port (data under `{dataDir}/sandbox-s3`),
  * the STS query API at `{base}/sts` and a SigV4-verifying S3 front at `{base}/s3`.
@@ -66,49 +162,10 @@ export async function createSandbox(platform: Platform, deps: SandboxDeps): Prom
   const meta = openPrivateDatabase(path.join(dataDir, 'sandbox.db'));
   meta.exec('CREATE TABLE IF NOT EXISTS sandbox_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)');
   const seeded = meta.prepare("SELECT value FROM sandbox_meta WHERE name = 'seeded'").get() !== undefined;
-
-  const directory = path.join(dataDir, 'sandbox-s3');
-  mkdirSync(directory, { recursive: true });
-  const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
-  const s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, vhostBuckets: false, resetOnClose: false });
-  const upstream = await s3rver.run();
-
-  const accounts = new Map<string, { name: string; externalId?: string | undefined }>();
-  for (const seed of SANDBOX_ACCOUNTS) accounts.set(seed.accountId, { name: seed.name });
-  for (const account of config.tools.accounts) accounts.set(account.accountId, { name: account.name, externalId: account.externalId });
-
+  const { s3rver, port, directory } = await startUpstream(dataDir);
+  const accounts = sandboxAccounts(platform);
   try {
-    const registry = await createAccountRegistry(config.tools.registry, dataDir);
-    try {
-      if (!seeded) {
-        const seedClient = new S3Client({
-          endpoint: `http://127.0.0.1:${upstream.port}`,
-          forcePathStyle: true,
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-        });
-        try {
-          for (const account of SANDBOX_ACCOUNTS) {
-            for (const [bucket, objects] of Object.entries(account.buckets)) {
-              const Bucket = storedBucketName(account.accountId, bucket);
-              await seedClient.send(new CreateBucketCommand({ Bucket }));
-              for (const [Key, Body] of Object.entries(objects)) {
-                await seedClient.send(new PutObjectCommand({ Bucket, Key, Body, ContentType: Key.endsWith('.json') ? 'application/json' : Key.endsWith('.svg') ? 'image/svg+xml' : 'text/plain' }));
-              }
-            }
-            if (!(await registry.get(account.accountId))) {
-              await registry.put(parseAccount({ accountId: account.accountId, name: account.name, environment: account.environment, roleName: READ_ONLY_ROLE }));
-            }
-          }
-        } finally {
-          seedClient.destroy();
-        }
-      }
-      // Accounts declared in the config are declarative: written on every start.
-      for (const account of config.tools.accounts) await registry.put(parseAccount(account));
-    } finally {
-      await registry.close?.();
-    }
+    await seedRegistry(platform, port, seeded);
     if (!seeded) meta.prepare("INSERT OR REPLACE INTO sandbox_meta (name, value) VALUES ('seeded', ?)").run(new Date(clock()).toISOString());
   } catch (error) {
     await s3rver.close();
@@ -133,7 +190,7 @@ export async function createSandbox(platform: Platform, deps: SandboxDeps): Prom
     store,
     centralAccountId: config.accountId,
     lookupAccessKey: (id) => deps.lookupAccessKey(id),
-    upstreamPort: upstream.port,
+    upstreamPort: port,
     now: clock,
     logger: log,
     observe: (entry) => push(observed.s3, entry),
@@ -142,7 +199,7 @@ export async function createSandbox(platform: Platform, deps: SandboxDeps): Prom
     discardUpload: (storedBucket, uploadId) => rm(path.join(directory, storedBucket, '._S3rver_uploads', uploadId), { recursive: true, force: true }),
   });
   await store.purge(Math.floor(clock() / 1000));
-  const reader = new S3Client({ endpoint: `http://127.0.0.1:${upstream.port}`, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, maxAttempts: 1 });
+  const reader = upstreamClient(port, { maxAttempts: 1 });
 
   let closed = false;
   return {
@@ -153,42 +210,9 @@ export async function createSandbox(platform: Platform, deps: SandboxDeps): Prom
     observed,
     async readObject(accountId, bucket, key, maxBytes) {
       if (!accounts.has(accountId)) throw new Error(`${accountId} is not a sandbox account`);
-      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error('the bucket name is not valid');
-      refuseUnsafeStorageNames([{ kind: 'key', field: 'key', value: key }]);
-      let answer;
-      try {
-        answer = await reader.send(new GetObjectCommand({ Bucket: storedBucketName(accountId, bucket), Key: key }));
-      } catch (error) {
-        const name = (error as { name?: string }).name;
-        throw new Error(name === 'NoSuchKey' || name === 'NoSuchBucket' ? `${name}: upload the zip first (aws s3 cp … --endpoint-url)` : 'the sandbox S3 did not answer', { cause: error });
-      }
-      if ((answer.ContentLength ?? 0) > maxBytes) {
-        answer.Body?.transformToWebStream().cancel().catch(() => undefined);
-        throw new Error(`the object is ${answer.ContentLength} bytes; at most ${maxBytes} are accepted`);
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of answer.Body as AsyncIterable<Uint8Array>) {
-        size += chunk.length;
-        if (size > maxBytes) throw new Error(`the object is over ${maxBytes} bytes; at most that is accepted`);
-        chunks.push(Buffer.from(chunk));
-      }
-      return Buffer.concat(chunks);
+      return readObjectFrom(reader, { accountId, bucket, key, maxBytes });
     },
-    async lookupTemporaryKey(accessKeyId) {
-      const credential = await store.find(accessKeyId);
-      if (!credential) return undefined;
-      return {
-        secretAccessKey: credential.secretAccessKey,
-        sessionToken: credential.sessionToken,
-        expiresAt: credential.expiresAt,
-        principal: {
-          subject: credential.user.sub,
-          arn: `arn:aws:sts::${credential.accountId}:assumed-role/${credential.roleName}/${credential.sessionName}`,
-          permissions: [],
-        },
-      };
-    },
+    lookupTemporaryKey: (accessKeyId) => temporaryKey(store, accessKeyId),
     async handle(request: IncomingMessage, response: ServerResponse, url: URL) {
       if (url.pathname === '/sts' || url.pathname === '/sts/') {
         await sts.handle(request, response);

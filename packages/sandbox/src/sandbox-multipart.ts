@@ -25,6 +25,13 @@ export type MultipartPlan =
   | { readonly answer: string }
   | { readonly answer?: undefined; readonly upload: MultipartUpload | undefined; readonly body: Buffer | undefined };
 
+/** What storage answered a forwarded multipart step: the status, headers and (for XML answers) the body. */
+export interface StorageAnswer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly xml?: string | undefined;
+}
+
 export interface SandboxMultipartOptions {
   readonly uploads: MultipartUploadStore;
   readonly discardUpload: (storedBucket: string, uploadId: string) => Promise<void>;
@@ -101,7 +108,7 @@ export function createSandboxMultipart(options: SandboxMultipartOptions) {
     },
 
     /** Records what storage answered: a new upload id, a stored part's ETag, a completed upload. */
-    record(request: MultipartRequest, plan: MultipartPlan, status: number, headers: IncomingHttpHeaders, xml: string | undefined): void {
+    record(request: MultipartRequest, plan: MultipartPlan, { status, headers, xml }: StorageAnswer): void {
       if (plan.answer !== undefined || status !== 200) return;
       if (request.step === 'create') {
         const uploadId = UPLOAD_ID_IN_ANSWER.exec(xml ?? '')?.[1];
