@@ -1,4 +1,4 @@
-export { WireError, isWireError } from './wire-error.ts';
+export { WireError, isWireError, wireErrorOf } from './wire-error.ts';
 export type { WireErrorOptions, WireResponse } from './wire-error.ts';
 export { AgentCoreError, AGENTCORE_ERROR_STATUS } from './agentcore-error.ts';
 export type { AgentCoreErrorCode, AgentCoreErrorDetails, FieldProblem } from './agentcore-error.ts';

@@ -1,4 +1,4 @@
-import { WireError, type WireResponse } from '@gatehouse/core';
+import { wireErrorOf, type WireResponse } from '@gatehouse/core';
 
 const oauthStatus = {
   invalid_request: 400,
@@ -11,16 +11,11 @@ const oauthStatus = {
   invalid_target: 400,
   invalid_token: 401,
   server_error: 500,
-} as const satisfies Record<string, number>;
-
-export type OAuthErrorName = keyof typeof oauthStatus;
+};
 
 /** An OAuth 2.0 error (RFC 6749 §5.2, RFC 8693 §2.2.2): JSON `{error, error_description}`. */
-export class OAuthError extends WireError<OAuthErrorName> {
-  constructor(code: OAuthErrorName, description: string) {
-    super(code, oauthStatus[code], description);
-    this.name = 'OAuthError';
-  }
+export class OAuthError extends wireErrorOf(oauthStatus) {
+  override readonly name = 'OAuthError';
   toResponse(): WireResponse {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
     if (this.code === 'invalid_client') headers['www-authenticate'] = 'Basic realm="gatehouse"';
@@ -28,3 +23,5 @@ export class OAuthError extends WireError<OAuthErrorName> {
     return { status: this.status, headers, body: JSON.stringify({ error: this.code, error_description: this.publicMessage() }) };
   }
 }
+
+export type OAuthErrorName = OAuthError['code'];
