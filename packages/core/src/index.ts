@@ -18,6 +18,7 @@ export type { HttpComponent, ReadJsonLimits } from './http.ts';
 export { readJson } from './http.ts';
 export { freePort } from './free-port.ts';
 export { failureFor, readBodyFor } from './internal-failure.ts';
+export { CallTimeoutError, asCallTimeout, isConnectionFailure } from './call-failure.ts';
 export type { FailureTable, InternalFailures } from './internal-failure.ts';
 export { MAX_JSON_DEPTH, JsonTooDeepError, checkJsonDepth, parseJson } from './json-depth.ts';
 export { configSchema, parseConfig, loadConfig, ConfigError } from './config/config.ts';

@@ -11,6 +11,8 @@ const oauthStatus = {
   invalid_target: 400,
   invalid_token: 401,
   server_error: 500,
+  // RFC 6749 §4.1.2.1: the server cannot answer now (its store, database or an upstream); clients retry after Retry-After.
+  temporarily_unavailable: 503,
 };
 
 /** An OAuth 2.0 error (RFC 6749 §5.2, RFC 8693 §2.2.2): JSON `{error, error_description}`. */
@@ -19,6 +21,7 @@ export class OAuthError extends wireErrorOf(oauthStatus) {
   toResponse(): WireResponse {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
     if (this.code === 'invalid_client') headers['www-authenticate'] = 'Basic realm="gatehouse"';
+    if (this.code === 'temporarily_unavailable') headers['retry-after'] = '1';
     if (this.code === 'invalid_token') headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${this.message.replace(/"/g, "'")}"`;
     return { status: this.status, headers, body: JSON.stringify({ error: this.code, error_description: this.publicMessage() }) };
   }
