@@ -1,4 +1,4 @@
-import { WireError, type WireResponse } from '@gatehouse/core';
+import { wireErrorOf, type WireResponse } from '@gatehouse/core';
 
 /** Stable codes of everything the agent reports to its caller; each maps to an HTTP status for the non-streaming path. */
 export const agentErrorStatus = {
@@ -18,18 +18,16 @@ export const agentErrorStatus = {
   ModelInvalidRequest: 400,
   ModelUnavailable: 502,
   AgentFailure: 500,
-} as const satisfies Record<string, number>;
-
-export type AgentErrorCode = keyof typeof agentErrorStatus;
+};
 
 /**
  * An error the agent turns into an `error` event (and its log). `fix` says what a person should do;
  * the message never carries a token or a stack trace.
  */
-export class AgentError extends WireError<AgentErrorCode> {
+export class AgentError extends wireErrorOf(agentErrorStatus) {
   readonly fix: string | undefined;
-  constructor(code: AgentErrorCode, message: string, fix?: string, options?: { cause?: unknown }) {
-    super(code, agentErrorStatus[code], message, options);
+  constructor(code: AgentErrorCode, message: string, fix?: string, options: { cause?: unknown } = {}) {
+    super(code, message, options);
     this.name = 'AgentError';
     this.fix = fix;
   }
@@ -41,6 +39,8 @@ export class AgentError extends WireError<AgentErrorCode> {
     return { status: this.status, headers: { 'content-type': 'application/json' }, body };
   }
 }
+
+export type AgentErrorCode = AgentError['code'];
 
 export function isAgentError(error: unknown): error is AgentError {
   return error instanceof AgentError;

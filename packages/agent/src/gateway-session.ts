@@ -1,6 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { redactText, tracingFetch } from '@gatehouse/core';
+import { isConnectionFailure, redactText, tracingFetch } from '@gatehouse/core';
 import { AgentError } from './agent-error.ts';
 import type { ToolSpec } from './model-provider.ts';
 import { consentOutcome, consentRequest } from './consent-outcome.ts';
@@ -183,7 +183,7 @@ export function translateGatewayError(error: unknown, url: string): AgentError {
     return new AgentError('GatewayUnreachable', `The gateway at ${url} answered HTTP ${String(error.code)}.`, 'Check GATEHOUSE_GATEWAY_URL and the gateway logs.', { cause: error });
   }
   const message = error instanceof Error ? redactText(error.message) : 'unknown error';
-  if (/fetch failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN/i.test(message) || (error instanceof Error && /fetch failed/.test(String(error.cause ?? '')))) {
+  if (isConnectionFailure(error)) {
     return new AgentError('GatewayUnreachable', `Cannot reach the gateway at ${url}.`, 'Start the gateway (gatehouse up) or set GATEHOUSE_GATEWAY_URL to its MCP endpoint.', { cause: error });
   }
   return new AgentError('GatewayUnreachable', `The gateway call failed: ${message}`, 'Check the gateway logs for this request.', { cause: error });

@@ -6,8 +6,10 @@ export interface ClaimRules {
   readonly nowSeconds: number;
   readonly toleranceSeconds: number;
   readonly requireTokenUse: 'access' | false;
-  readonly config: CustomJwtAuthorizerConfig;
 }
+
+/** The rights a genuine token may lack (403): the parts of a `customJWTAuthorizer` that name who may come in. */
+export type AuthorizationRules = Pick<CustomJwtAuthorizerConfig, 'allowedAudience' | 'allowedScopes' | 'customClaims'>;
 
 const accessTypes = new Set(['jwt', 'at+jwt', 'application/at+jwt']);
 
@@ -90,7 +92,7 @@ export function checkClient(payload: Readonly<Record<string, unknown>>, allowed:
 }
 
 /** Client (`allowedClients`: the live list, or the config's, built once by the caller), audience, scopes, custom claims: the token is genuine but may lack a right (403). */
-export function checkAuthorization(payload: Readonly<Record<string, unknown>>, config: CustomJwtAuthorizerConfig, allowedClients: ClientAllowList | undefined): void {
+export function checkAuthorization(payload: Readonly<Record<string, unknown>>, config: AuthorizationRules, allowedClients: ClientAllowList | undefined): void {
   if (allowedClients) checkClient(payload, allowedClients);
   if (config.allowedAudience) {
     const aud = payload.aud;

@@ -10,3 +10,7 @@ export { readCredential, bearerFromWebSocketProtocols } from './read-credential.
 export type { Credential } from './read-credential.ts';
 export { createSigV4Verifier } from './sigv4-verifier.ts';
 export type { SigV4Form, SigV4Key, SigV4RegionPolicy, SigV4Request, SigV4Verification, SigV4Verifier, SigV4VerifierOptions } from './sigv4-verifier.ts';
+export { verifyJwt } from './verify-jwt.ts';
+export type { JwtRules } from './verify-jwt.ts';
+export { importVerificationKey } from './jwk-key.ts';
+export type { JwsAlgorithm, VerificationKey } from './jwk-key.ts';

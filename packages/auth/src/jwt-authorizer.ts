@@ -1,12 +1,13 @@
 import { customJwtAuthorizerSchema, epochSeconds, systemClock, type Clock, type CustomJwtAuthorizerConfig, type Logger } from '@gatehouse/core';
 import { z } from 'zod';
 import { AuthError } from './auth-error.ts';
-import { checkAuthorization, checkClient, checkTokenClaims, clientOf, grantedScopes, type ClientAllowList } from './check-claims.ts';
+import { checkClient, clientOf, grantedScopes, type ClientAllowList } from './check-claims.ts';
 import { IssuerKeys } from './issuer-keys.ts';
-import { verifySignature, type VerificationKey } from './jwk-key.ts';
+import type { VerificationKey } from './jwk-key.ts';
 import { parseJwt, type ParsedJwt } from './parse-jwt.ts';
 import type { Principal } from './principal.ts';
 import { VerifiedTokenCache } from './verified-token-cache.ts';
+import { checkJwtHeader, verifyParsedJwt } from './verify-jwt.ts';
 
 export interface JwtAuthorizerOptions {
   clock?: Clock;
@@ -89,12 +90,8 @@ export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: 
    */
   function verifyFresh(token: string): Principal | Promise<Principal> {
     const parsed = parseJwt(token);
-    const { header } = parsed;
-    if (!checkedHeaders.has(header)) {
-      checkHeader(header);
-      checkedHeaders.add(header);
-    }
-    const kid = header.kid as string;
+    checkJwtHeader(parsed.header);
+    const kid = parsed.header.kid as string;
     const found = keys.peek(kid);
     return found === undefined ? lookupThenVerify(token, parsed, kid) : verifyWithKey(token, parsed, found.issuer, found.key);
   }
@@ -109,22 +106,10 @@ export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: 
     return verifyWithKey(token, parsed, issuer, result.key);
   }
 
-  function verifyWithKey(token: string, { header, payload, signingInput, signature }: ParsedJwt, issuer: string, key: VerificationKey): Principal | Promise<Principal> {
-    if (header.alg !== key.alg) throw new AuthError('bad_signature', `Header 'alg' must be ${key.alg} for this key.`);
-    if (!verifySignature(key, signingInput, signature)) throw new AuthError('bad_signature', 'The token signature is invalid.');
-    const exp = checkTokenClaims(header, payload, {
-      issuer,
-      nowSeconds: epochSeconds(clock),
-      toleranceSeconds: settings.clockToleranceSeconds,
-      requireTokenUse: settings.requireTokenUse,
-      config: checkedConfig,
-    });
-    try {
-      checkAuthorization(payload, checkedConfig, allowedClients);
-    } catch (error) {
-      if (error instanceof AuthError) error.verified = { subject: payload.sub as string, issuer, clientId: clientOf(payload) };
-      throw error;
-    }
+  function verifyWithKey(token: string, parsed: ParsedJwt, issuer: string, key: VerificationKey): Principal | Promise<Principal> {
+    const { payload } = parsed;
+    const rules = { issuer, nowSeconds: epochSeconds(clock), toleranceSeconds: settings.clockToleranceSeconds, requireTokenUse: settings.requireTokenUse, config: checkedConfig, allowedClients };
+    const exp = verifyParsedJwt(parsed, key, rules);
     if (options.isRevoked) return checkRevoked(payload).then(() => toPrincipal(payload, issuer, token, exp));
     return toPrincipal(payload, issuer, token, exp);
   }
@@ -162,21 +147,6 @@ export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: 
       cache.clear();
     },
   };
-}
-
-/** Parsed headers are shared objects (see parse-jwt), so a header that passed once need not be re-checked. */
-const checkedHeaders = new WeakSet<object>();
-
-function checkHeader(header: Readonly<Record<string, unknown>>): void {
-  // Keys named by the token itself are never trusted (RFC 8725 §3.1): refuse rather than ignore, so misuse is visible.
-  for (const member of ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256'] as const) {
-    if (member in header) throw new AuthError('malformed', `Header '${member}' is not accepted; keys come from the issuer's JWKS only.`);
-  }
-  if ('crit' in header) throw new AuthError('malformed', "Header 'crit' names extensions this server does not understand.");
-  if (typeof header.alg !== 'string') throw new AuthError('malformed', "Header 'alg' is required.");
-  if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 256) {
-    throw new AuthError('malformed', "Header 'kid' is required and names one of the issuer's signing keys.");
-  }
 }
 
 const noPermissions: readonly string[] = Object.freeze([]);

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { StoreUnavailableError, redactText, type Logger, type SharedStore } from '@gatehouse/core';
+import { CallTimeoutError, StoreUnavailableError, redactText, type Logger, type SharedStore } from '@gatehouse/core';
 
 export interface RedisStoreOptions {
   readonly logger?: Logger | undefined;
@@ -102,7 +102,7 @@ export class RedisStore implements SharedStore {
     let timer: NodeJS.Timeout | undefined;
     const ready = new Promise<void>((resolve) => this.#client.once('ready', () => resolve()));
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreUnavailableError(new Error(`Redis at ${this.#where} did not answer within ${timeoutMs} ms; check the store URL and that Redis is running`))), timeoutMs);
+      timer = setTimeout(() => reject(new StoreUnavailableError(new CallTimeoutError(`Redis at ${this.#where} did not answer within ${timeoutMs} ms; check the store URL and that Redis is running`, { timeoutMs }))), timeoutMs);
     });
     // With lazyConnect the first connect() may reject (refused); the retry strategy keeps going, so wait for 'ready'.
     this.#client.connect().catch(() => undefined);

@@ -3,7 +3,7 @@ import { controlPlaneCredentialProviders, type ControlPlaneCredentialProviders }
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, createSigV4Verifier, type Principal, type SigV4Key, type SigV4Verifier } from '@gatehouse/auth';
 import { loadSealingKey } from '@gatehouse/cluster';
-import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody, sendJson, sendWire, type HttpComponent, type Logger, type Platform } from '@gatehouse/core';
+import { failureFor, parseJson, readBodyFor, sendJson, sendWire, type FailureTable, type HttpComponent, type Logger, type Platform } from '@gatehouse/core';
 import { ControlPlaneError } from './control-plane-error.ts';
 import type { ControlPlaneContext, Operation, OperationResult } from './control-plane-context.ts';
 import { matchRoute } from './control-plane-routes.ts';
@@ -20,6 +20,15 @@ import { ChangeFollowing } from './change-following.ts';
 import { VersionPreparation } from './version-preparation.ts';
 
 const MAX_BODY = 2 * 1024 * 1024;
+
+/**
+ * The control plane's one table of internal failures (core's failureFor). Its SDK model declares no 503, so an
+ * unavailable store or database and a timeout pass through to the logged InternalServerException.
+ */
+const CONTROL_PLANE_FAILURES: FailureTable<ControlPlaneError> = {
+  bodyTooLarge: () => new ControlPlaneError('ValidationException', `Request body exceeds ${MAX_BODY} bytes`, { reason: 'CannotParse' }),
+  jsonTooDeep: (error) => new ControlPlaneError('ValidationException', error.message, { reason: 'CannotParse' }),
+};
 
 /** The status of gateways created here when this process runs no gateway component (e.g. `gatehouse identity`). */
 export const NO_GATEWAY_COMPONENT =
@@ -163,7 +172,7 @@ async function serve(surface: ControlPlaneSurface, call: ControlPlaneCall): Prom
   const { request, response, operationName, rawParams, url } = call;
   let caller: string | undefined;
   try {
-    const body = await readRequestBody(request);
+    const body = await readBodyFor(request, MAX_BODY, CONTROL_PLANE_FAILURES);
     const principal = await authenticate(surface.sigV4, request, body);
     caller = principal.arn ?? principal.subject;
     authorize(principal, operationName);
@@ -240,23 +249,13 @@ function authorize(principal: Principal, operation: string): void {
   }
 }
 
-async function readRequestBody(request: IncomingMessage): Promise<Buffer> {
-  try {
-    return await readBody(request, MAX_BODY);
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) throw new ControlPlaneError('ValidationException', `Request body exceeds ${MAX_BODY} bytes`, { reason: 'CannotParse' });
-    throw error;
-  }
-}
-
 function parseBody(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
   let value: unknown;
   try {
     value = parseJson(body);
   } catch (error) {
-    if (error instanceof JsonTooDeepError) throw new ControlPlaneError('ValidationException', error.message, { reason: 'CannotParse' });
-    throw new ControlPlaneError('ValidationException', 'Request body is not valid JSON', { reason: 'CannotParse' });
+    throw failureFor(CONTROL_PLANE_FAILURES, error) ?? new ControlPlaneError('ValidationException', 'Request body is not valid JSON', { reason: 'CannotParse' });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ControlPlaneError('ValidationException', 'Request body must be a JSON object', { reason: 'CannotParse' });
   return value as Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { WireError, type WireErrorOptions, type WireResponse } from './wire-error.ts';
+import { wireErrorOf, type WireErrorOptions, type WireResponse } from './wire-error.ts';
 
 /**
  * The error names of the AgentCore restJson1 services (data plane, Identity, control plane) and their HTTP
@@ -16,7 +16,7 @@ export const AGENTCORE_ERROR_STATUS = {
   ThrottlingException: 429,
   InternalServerException: 500,
   ServiceUnavailableException: 503,
-} as const satisfies Record<string, number>;
+};
 
 export type AgentCoreErrorCode = keyof typeof AGENTCORE_ERROR_STATUS;
 
@@ -36,13 +36,14 @@ export interface AgentCoreErrorDetails<Reason extends string = string> {
  * An AgentCore restJson1 error: the type in `X-Amzn-ErrorType`, `{"message"}` in the body (plus `reason` and
  * `fieldList` for a validation error), which the AWS SDK and CLI turn into the named exception.
  */
-export abstract class AgentCoreError<Code extends AgentCoreErrorCode, Reason extends string = string> extends WireError<Code> {
+export abstract class AgentCoreError<Code extends AgentCoreErrorCode, Reason extends string = string> extends wireErrorOf(AGENTCORE_ERROR_STATUS) {
+  declare readonly code: Code;
   readonly reason: Reason | undefined;
   readonly fieldList: readonly FieldProblem[] | undefined;
   readonly #headers: Readonly<Record<string, string>> | undefined;
 
   constructor(code: Code, message: string, details: AgentCoreErrorDetails<Reason> = {}, options: WireErrorOptions = {}) {
-    super(code, AGENTCORE_ERROR_STATUS[code], message, options);
+    super(code, message, options);
     this.reason = details.reason;
     this.fieldList = details.fieldList;
     this.#headers = details.headers;

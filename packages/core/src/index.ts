@@ -1,4 +1,4 @@
-export { WireError, isWireError } from './wire-error.ts';
+export { WireError, isWireError, wireErrorOf } from './wire-error.ts';
 export type { WireErrorOptions, WireResponse } from './wire-error.ts';
 export { AgentCoreError, AGENTCORE_ERROR_STATUS } from './agentcore-error.ts';
 export type { AgentCoreErrorCode, AgentCoreErrorDetails, FieldProblem } from './agentcore-error.ts';
@@ -18,6 +18,7 @@ export type { HttpComponent, ReadJsonLimits } from './http.ts';
 export { readJson } from './http.ts';
 export { freePort } from './free-port.ts';
 export { failureFor, readBodyFor } from './internal-failure.ts';
+export { CallTimeoutError, asCallTimeout, isConnectionFailure } from './call-failure.ts';
 export type { FailureTable, InternalFailures } from './internal-failure.ts';
 export { MAX_JSON_DEPTH, JsonTooDeepError, checkJsonDepth, parseJson } from './json-depth.ts';
 export { configSchema, parseConfig, loadConfig, ConfigError } from './config/config.ts';

@@ -41,6 +41,22 @@ export abstract class WireError<Code extends string = string> extends Error {
   abstract toResponse(): WireResponse;
 }
 
+/**
+ * The base of a surface's error class whose codes are the keys of one code → HTTP status table: the table, the
+ * code type (`MyError['code']`) and the constructor that looks the status up are written once here for every surface.
+ * A code that is not in the table does not compile. Usage: `class CognitoError extends wireErrorOf(cognitoStatus) {…}`.
+ */
+export function wireErrorOf<const Table extends Readonly<Record<string, number>>>(statusByCode: Table) {
+  type Code = Extract<keyof Table, string>;
+  abstract class StatusTableError extends WireError<Code> {
+    static readonly statusByCode: Table = statusByCode;
+    constructor(code: Code, message: string, options: WireErrorOptions = {}) {
+      super(code, statusByCode[code] as number, message, options);
+    }
+  }
+  return StatusTableError;
+}
+
 /** True for any error carrying a wire form. */
 export function isWireError(error: unknown): error is WireError {
   return error instanceof WireError;

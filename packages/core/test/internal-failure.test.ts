@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
-import { BodyTooLargeError, JsonTooDeepError, StoreUnavailableError, closeServer, failureFor, listen, readBodyFor, type FailureTable } from '../src/index.ts';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { BodyTooLargeError, CallTimeoutError, JsonTooDeepError, StoreUnavailableError, closeServer, failureFor, listen, readBodyFor, type FailureTable } from '../src/index.ts';
 
 class SurfaceError extends Error {
   readonly code: string;
@@ -14,6 +15,7 @@ class SurfaceError extends Error {
 const table: FailureTable<SurfaceError> = {
   bodyTooLarge: (error) => new SurfaceError(`too-large-${error.limit}`),
   storeUnavailable: () => new SurfaceError('retry'),
+  timeout: () => new SurfaceError('timed-out'),
 };
 
 test('a surface maps internal failures by type through its one table; what it does not map passes through', () => {
@@ -47,4 +49,28 @@ test('readBodyFor throws the surface error for a body over the limit and returns
   assert.equal(outcomes[0], 'small');
   assert.ok(outcomes[1] instanceof SurfaceError);
   assert.equal((outcomes[1] as SurfaceError).code, 'too-large-8');
+});
+
+test('every kind of timeout maps to the table\'s one timeout entry: ours, AbortSignal.timeout\'s, undici\'s; a store timeout stays unavailable', async () => {
+  const silent = createServer(() => {
+    // Never answers: the caller's own timer must end the call.
+  });
+  const port = await listen(silent, 0);
+  const dispatcher = new Agent({ headersTimeout: 100 });
+  try {
+    const aborted = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(100) }).then(() => undefined, (error: unknown) => error);
+    assert.equal(failureFor(table, aborted)?.code, 'timed-out');
+    const undici = await undiciFetch(`http://127.0.0.1:${port}/`, { dispatcher }).then(() => undefined, (error: unknown) => error);
+    assert.equal((undici as Error).message, 'fetch failed', 'undici wraps its timeout, so only its cause tells');
+    assert.equal(failureFor(table, undici)?.code, 'timed-out');
+  } finally {
+    await dispatcher.close();
+    silent.closeAllConnections();
+    await closeServer(silent);
+  }
+  assert.equal(failureFor(table, new CallTimeoutError('Redis did not answer', { timeoutMs: 50 }))?.code, 'timed-out');
+  assert.equal(failureFor(table, new StoreUnavailableError(new CallTimeoutError('Redis did not answer')))?.code, 'retry');
+  // A message that reads like a timeout is not one, and a table without the entry passes a timeout through.
+  assert.equal(failureFor(table, new Error('the operation timed out (ETIMEDOUT)')), undefined);
+  assert.equal(failureFor({}, new CallTimeoutError('late')), undefined);
 });

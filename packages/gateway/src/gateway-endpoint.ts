@@ -5,12 +5,11 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import {
-  BodyTooLargeError,
   SpanKind,
-  StoreUnavailableError,
   endSpanWithStatus,
   extractTraceContext,
   failSpan,
+  failureFor,
   publishAuthFailure,
   readBody,
   redactText,
@@ -19,6 +18,7 @@ import {
   startSpan,
   tracingEnabled,
   withTraceContext,
+  type FailureTable,
   type GatewayConfig,
   type Logger,
   type SharedStore,
@@ -61,6 +61,15 @@ export interface EndpointDeps {
 }
 
 const SDK_VERSION = '0.1.0';
+
+/**
+ * The gateway's one table of internal failures (core's failureFor) for the HTTP level; a tool call's own failures
+ * (its target's timeout included) are tool results, see tool-dispatcher.ts.
+ */
+const GATEWAY_FAILURES: FailureTable<GatewayError> = {
+  bodyTooLarge: (error) => new GatewayError('RequestTooLarge', `Request body exceeds ${error.limit} bytes`),
+  storeUnavailable: () => new GatewayError('StoreUnavailable', 'Session state is unavailable; retry shortly'),
+};
 
 /**
  * One schema validator for every per-request server: the SDK would otherwise build a new Ajv
@@ -172,8 +181,9 @@ export class GatewayEndpoint {
         sendWire(response, error.toResponse());
         return;
       }
-      if (error instanceof StoreUnavailableError) {
-        sendWire(response, new GatewayError('StoreUnavailable', 'Session state is unavailable; retry shortly').toResponse());
+      const failure = failureFor(GATEWAY_FAILURES, error);
+      if (failure) {
+        sendWire(response, failure.toResponse());
         return;
       }
       this.#deps.logger.error({ err: error instanceof Error ? { name: error.name, message: redactText(error.message) } : 'non-error thrown', gateway: this.name }, 'gateway request failed');
@@ -361,8 +371,7 @@ export class GatewayEndpoint {
     try {
       text = (await readBody(request, this.#deps.config.limits.maxRequestBytes)).toString('utf8');
     } catch (error) {
-      if (error instanceof BodyTooLargeError) throw new GatewayError('RequestTooLarge', `Request body exceeds ${error.limit} bytes`);
-      throw new GatewayError('MalformedRequest', 'The body must be one JSON-RPC message in JSON');
+      throw failureFor(GATEWAY_FAILURES, error) ?? new GatewayError('MalformedRequest', 'The body must be one JSON-RPC message in JSON');
     }
     const limited = limitJsonDepth(text, MAX_JSON_DEPTH);
     let body: unknown;

@@ -12,6 +12,8 @@ const MAX_BODY = 64 * 1024;
 const IDENTITY_FAILURES: FailureTable<AgentCoreIdentityError> = {
   bodyTooLarge: () => new AgentCoreIdentityError('ValidationException', `Request body exceeds ${MAX_BODY} bytes`),
   jsonTooDeep: (error) => new AgentCoreIdentityError('ValidationException', error.message),
+  databaseUnavailable: () => new AgentCoreIdentityError('ServiceUnavailableException', 'The identity database is unavailable; retry shortly.'),
+  timeout: () => new AgentCoreIdentityError('ServiceUnavailableException', 'A service the token vault depends on did not answer in time; retry shortly.'),
 };
 
 type Operation = (deps: VaultOperationDeps, input: Record<string, unknown>, actor: WorkloadActor) => Promise<Record<string, unknown>>;
@@ -73,9 +75,10 @@ export async function handleAgentCoreIdentity({ deps, sigV4, logger }: AgentCore
     logger.info({ operation: name, workload: fields.workloadName, provider: fields.resourceCredentialProviderName, caller: actor.sub }, isWorkloadTokenOperation(name) ? 'workload access token issued' : 'token vault operation answered');
     sendJson(response, 200, result, { 'cache-control': 'no-store' });
   } catch (error) {
-    if (error instanceof AgentCoreIdentityError) {
-      logger.info({ operation: name.slice(0, 64), code: error.code, reason: error.message }, isWorkloadTokenOperation(name) ? 'workload access token refused' : 'token vault operation refused');
-      sendWire(response, error.toResponse());
+    const failure = error instanceof AgentCoreIdentityError ? error : failureFor(IDENTITY_FAILURES, error);
+    if (failure) {
+      logger.info({ operation: name.slice(0, 64), code: failure.code, reason: failure.message }, isWorkloadTokenOperation(name) ? 'workload access token refused' : 'token vault operation refused');
+      sendWire(response, failure.toResponse());
       return;
     }
     logger.error({ err: error, operation: name.slice(0, 64) }, 'AgentCore Identity operation failed');

@@ -20,6 +20,7 @@ const COGNITO_FAILURES: FailureTable<CognitoError> = {
     new CognitoError('InternalErrorException', 'The change is saved but could not yet be shared with other instances (shared store unavailable); it is shared when the store returns. Retry to confirm.', { expose: true }),
   // Fail closed: nothing was decided without the database; the SDKs retry a 503.
   databaseUnavailable: () => new CognitoError('ServiceUnavailableException', 'The identity database is unavailable; retry shortly.', { expose: true }),
+  timeout: () => new CognitoError('ServiceUnavailableException', 'A service the identity provider depends on did not answer in time; retry shortly.', { expose: true }),
 };
 
 export type Operation = (context: IdentityContext, body: unknown, caller: { ip: string }) => Promise<unknown>;

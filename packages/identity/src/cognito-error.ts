@@ -1,4 +1,4 @@
-import { WireError, type WireErrorOptions, type WireResponse } from '@gatehouse/core';
+import { wireErrorOf, type WireResponse } from '@gatehouse/core';
 
 /** Cognito exception names Gatehouse answers with; each maps to its HTTP status (faults are 5xx). */
 const cognitoStatus = {
@@ -33,16 +33,11 @@ const cognitoStatus = {
   InternalErrorException: 500,
   // Not a modelled Cognito error; the AWS SDKs treat a 503 as transient and retry it (the identity database is unavailable).
   ServiceUnavailableException: 503,
-} as const satisfies Record<string, number>;
-
-export type CognitoErrorName = keyof typeof cognitoStatus;
+};
 
 /** An error in the Cognito JSON protocol's shape: `{"__type", "message"}` plus `x-amzn-errortype`. */
-export class CognitoError extends WireError<CognitoErrorName> {
-  constructor(code: CognitoErrorName, message: string, options: WireErrorOptions = {}) {
-    super(code, cognitoStatus[code], message, options);
-    this.name = 'CognitoError';
-  }
+export class CognitoError extends wireErrorOf(cognitoStatus) {
+  override readonly name = 'CognitoError';
   toResponse(): WireResponse {
     return {
       status: this.status,
@@ -51,6 +46,8 @@ export class CognitoError extends WireError<CognitoErrorName> {
     };
   }
 }
+
+export type CognitoErrorName = CognitoError['code'];
 
 /** The one message for unknown users and wrong passwords alike (PreventUserExistenceErrors ENABLED). */
 export const INCORRECT_CREDENTIALS = 'Incorrect username or password.';

@@ -7,8 +7,18 @@ export function parseInput<T extends z.ZodType>(schema: T, body: unknown): z.inf
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const member = issue.path.map(String).join('.') || 'request';
-  const missing = issue.code === 'invalid_type' && issue.message.includes('undefined');
+  const missing = issue.code === 'invalid_type' && memberAt(body, issue.path) === undefined;
   throw new CognitoError('InvalidParameterException', missing ? `Missing required parameter ${member}` : `Invalid value for parameter ${member}: ${issue.message}`);
+}
+
+/** The request member at `path` (own members only), undefined when it is absent. */
+function memberAt(body: unknown, path: readonly PropertyKey[]): unknown {
+  let value = body;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }
 
 const stringMap = z.record(z.string(), z.string());

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DatabaseUnavailableError, type CredentialProviderSource, type HttpComponent, type Logger, type Platform } from '@gatehouse/core';
+import { failureFor, type CredentialProviderSource, type FailureTable, type HttpComponent, type Logger, type Platform } from '@gatehouse/core';
 import type { PoolRecord } from './user-store.ts';
 import { GroupStore } from './group-store.ts';
 import { CodeStore } from './code-store.ts';
@@ -195,10 +195,13 @@ export async function createIdentity(platform: Platform, options: CreateIdentity
   };
 }
 
-/** A revocation check without the database fails closed as for an unreachable issuer: runtimes and gateways answer 503. */
+/** The revocation check's one table: without its database it fails closed as for an unreachable issuer (runtimes and gateways answer 503). */
+const REVOCATION_FAILURES: FailureTable<AuthError> = {
+  databaseUnavailable: () => new AuthError('issuer_unavailable', 'The identity database is unavailable to check revocation; retry shortly.'),
+};
+
 function failClosed(error: unknown): never {
-  if (error instanceof DatabaseUnavailableError) throw new AuthError('issuer_unavailable', 'The identity database is unavailable to check revocation; retry shortly.');
-  throw error;
+  throw failureFor(REVOCATION_FAILURES, error) ?? error;
 }
 
 export const identityDataFile = (dataDir: string): string => path.join(dataDir, 'identity.db');

@@ -13,9 +13,16 @@ export const SESSION_TTL_MS = 3600_000;
 const CODE_TTL_MS = 5 * 60_000;
 const MAX_FORM = 64 * 1024;
 
-/** The OAuth surface's answers to internal failures. */
-const OAUTH_FAILURES: FailureTable<OAuthError> = {
+/** A refresh or code replay revoked a sign-in that other instances have not heard of yet. */
+export const revocationUnshared = (): OAuthError =>
+  new OAuthError('temporarily_unavailable', 'The revocation is saved but could not yet be shared with other instances; retry shortly.', { expose: true });
+
+/** The OAuth surface's one table of answers to internal failures (core's failureFor). */
+export const OAUTH_FAILURES: FailureTable<OAuthError> = {
   bodyTooLarge: () => new OAuthError('invalid_request', `Request body exceeds ${MAX_FORM} bytes`),
+  storeUnavailable: revocationUnshared,
+  databaseUnavailable: () => new OAuthError('temporarily_unavailable', 'The identity database is unavailable; retry shortly.', { expose: true }),
+  timeout: () => new OAuthError('temporarily_unavailable', 'A service the identity provider depends on did not answer in time; retry shortly.', { expose: true }),
 };
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',

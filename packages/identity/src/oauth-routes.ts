@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DatabaseUnavailableError, StoreUnavailableError, sendWire } from '@gatehouse/core';
+import { failureFor, sendWire } from '@gatehouse/core';
 import { AuthError, readCredential } from '@gatehouse/auth';
 import { OAuthError } from './oauth-error.ts';
 import type { IdentityContext } from './identity-context.ts';
@@ -10,7 +10,7 @@ import { signedOutPage, signOutErrorPage } from './login-page.ts';
 import { decideLogout, LogoutPageError, type LogoutDecision } from './logout-request.ts';
 import { verifyAccessToken } from './verify-access-token.ts';
 import { userAttributeClaims } from './user-attributes.ts';
-import { API_HEADERS, SESSION_COOKIE, authorizeFailure, cookie, cookies, issueCode, json, page, queryParameters, readForm, redirect, type Route } from './hosted-http.ts';
+import { API_HEADERS, OAUTH_FAILURES, SESSION_COOKIE, authorizeFailure, cookie, cookies, issueCode, json, page, queryParameters, readForm, redirect, revocationUnshared, type Route } from './hosted-http.ts';
 import { HOSTED_PAGE_ROUTES } from './hosted-pages.ts';
 
 const authorize: Route = async (context, request, response, url) => {
@@ -149,20 +149,9 @@ export async function handleOAuth(context: IdentityContext, request: IncomingMes
   } catch (error) {
     // A code or refresh token replayed revokes its sign-in before the invalid_grant: share that first.
     const published = context.tokens.revocations === revocations || (await context.publishRevocations().then(() => true, () => false));
-    if (error instanceof StoreUnavailableError || !published) {
-      json(
-        response, 503,
-        { error: 'temporarily_unavailable', error_description: 'The revocation is saved but could not yet be shared with other instances; retry shortly.' },
-        { 'access-control-allow-origin': '*', 'retry-after': '1' },
-      );
-      return true;
-    }
-    if (error instanceof DatabaseUnavailableError) {
-      json(response, 503, { error: 'temporarily_unavailable', error_description: 'The identity database is unavailable; retry shortly.' }, { 'access-control-allow-origin': '*', 'retry-after': '1' });
-      return true;
-    }
-    if (error instanceof OAuthError) {
-      const wire = error.toResponse();
+    const failure = !published ? revocationUnshared() : error instanceof OAuthError ? error : failureFor(OAUTH_FAILURES, error);
+    if (failure) {
+      const wire = failure.toResponse();
       sendWire(response, { ...wire, headers: { ...wire.headers, 'access-control-allow-origin': '*' } });
       return true;
     }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import type { Pool } from 'undici';
-import { freePort, redactText, type Logger, type ResolvedIsolationConfig } from '@gatehouse/core';
+import { CallTimeoutError, freePort, redactText, type Logger, type ResolvedIsolationConfig } from '@gatehouse/core';
 import type { AgentIsolation } from './agent-isolation.ts';
 import { createAgentPool } from './agent-pool.ts';
 import { fixedPortHint, listeningPorts } from './fixed-port.ts';
@@ -73,7 +73,7 @@ export function ping(endpoint: AgentEndpoint, timeoutMs: number, readiness: Read
       });
       response.on('error', reject);
     });
-    request.on('timeout', () => request.destroy(new Error('GET /ping timed out')));
+    request.on('timeout', () => request.destroy(new CallTimeoutError('GET /ping timed out', { timeoutMs })));
     request.on('error', reject);
     request.end();
   });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyTooLargeError, isClientClosed, type HttpComponent, type Platform, type RuntimeConfig } from '@gatehouse/core';
+import { isClientClosed, type HttpComponent, type Platform, type RuntimeConfig } from '@gatehouse/core';
 import { checkHeaderAllowlists } from './check-header-allowlist.ts';
 import { CorsPolicy } from './cors-policy.ts';
 import { ForwardingSeal } from './forwarding-seal.ts';
@@ -158,7 +158,6 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
         response.destroy();
       } else {
         status = steps.sendError(call ?? { response, log, corsHeaders: {} }, error);
-        if (error instanceof BodyTooLargeError) request.resume();
       }
     }
     record(call ?? { log, trace: undefined }, status, started);

@@ -2,12 +2,16 @@ import type { IncomingMessage } from 'node:http';
 import { BodyTooLargeError, ClientClosedError } from '@gatehouse/core';
 
 /**
- * The request body, refused past `limit` bytes without buffering the rest. Event-based rather than
+ * The request body, refused past `limit` bytes without buffering the rest (the rest is drained, so the
+ * connection stays usable for the error answer). Event-based rather than
  * `for await`: this runs once per invocation, and the async-iterator machinery showed in profiles.
  */
 export function readPayload(request: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(request.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLargeError(limit));
+  if (Number.isFinite(declared) && declared > limit) {
+    request.resume();
+    return Promise.reject(new BodyTooLargeError(limit));
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

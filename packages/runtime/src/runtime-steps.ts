@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { BodyTooLargeError, StoreUnavailableError, isWireError, type Logger } from '@gatehouse/core';
+import { failureFor, isWireError, type FailureTable, type Logger } from '@gatehouse/core';
 import { agentHeaders } from './agent-headers.ts';
 import { checkPayloadDepth } from './check-payload-depth.ts';
 import type { CorsPolicy } from './cors-policy.ts';
@@ -243,18 +243,23 @@ export class RuntimeSteps {
   /** The one mapping from an internal failure to the runtime's wire error. */
   toRuntimeError(error: unknown, log: Record<string, unknown>): RuntimeError {
     if (error instanceof RuntimeError) return error;
-    if (error instanceof BodyTooLargeError) {
-      return new RuntimeError('ValidationException', `The payload exceeds ${error.limit} bytes (limits.maxPayloadBytes of this runtime).`, {
-        reason: 'FieldValidationFailed',
-        fieldList: [{ name: 'payload', message: `must be at most ${error.limit} bytes` }],
-      });
-    }
-    if (error instanceof StoreUnavailableError) return new RuntimeError('ServiceUnavailableException', 'Session state is temporarily unavailable; retry shortly.');
+    const failure = failureFor(RUNTIME_FAILURES, error);
+    if (failure !== undefined) return failure;
     if (isWireError(error)) return new RuntimeError(error.status >= 500 ? 'InternalServerException' : 'AccessDeniedException', error.expose ? error.message : 'Internal error');
     this.#parts.logger.error({ err: error, ...log }, 'runtime request failed');
     return new RuntimeError('InternalServerException', 'Internal error; the request was not completed. Retry, and report it if it persists.');
   }
 }
+
+/** The runtime's one table of internal failures (core's failureFor); a new kind of failure is mapped here. */
+const RUNTIME_FAILURES: FailureTable<RuntimeError> = {
+  bodyTooLarge: (error) => new RuntimeError('ValidationException', `The payload exceeds ${error.limit} bytes (limits.maxPayloadBytes of this runtime).`, {
+    reason: 'FieldValidationFailed',
+    fieldList: [{ name: 'payload', message: `must be at most ${error.limit} bytes` }],
+  }),
+  storeUnavailable: () => new RuntimeError('ServiceUnavailableException', 'Session state is temporarily unavailable; retry shortly.'),
+  timeout: () => new RuntimeError('ServiceUnavailableException', 'A service this runtime depends on did not answer in time; the request was not completed. Retry shortly.'),
+};
 
 export function singleHeader(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];

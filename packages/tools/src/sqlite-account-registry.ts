@@ -12,6 +12,9 @@ interface AccountRow {
   enabled: number;
 }
 
+/** node:sqlite's extended result code for a UNIQUE constraint (a PRIMARY KEY one is 1555). */
+const SQLITE_CONSTRAINT_UNIQUE = 2067;
+
 function fromRow(row: AccountRow): Account {
   return {
     accountId: row.account_id,
@@ -62,7 +65,8 @@ export function createSqliteAccountRegistry(file: string): AccountRegistry {
         upsert.run(account.accountId, account.name, account.name.toLowerCase(), account.environment, account.roleName,
           account.externalId ?? null, account.region ?? null, account.enabled ? 1 : 0);
       } catch (error) {
-        if (/UNIQUE constraint failed: accounts\.name_lower/.test((error as Error).message)) {
+        // A unique violation (SQLITE_CONSTRAINT_UNIQUE) can only be name_lower's: the primary key is upserted.
+        if ((error as { errcode?: unknown }).errcode === SQLITE_CONSTRAINT_UNIQUE) {
           throw new Error(`Another account is already named "${account.name}" (names are case-insensitive)`, { cause: error });
         }
         throw error;

@@ -1,4 +1,4 @@
-import { redactText } from '@gatehouse/core';
+import { asCallTimeout, isConnectionFailure, redactText } from '@gatehouse/core';
 import { AgentError } from '../agent-error.ts';
 
 export interface ModelErrorContext {
@@ -102,7 +102,7 @@ function translateBedrock(name: string, status: number | undefined, message: str
   if (/region is missing|region/i.test(message) && /missing|invalid/i.test(message)) {
     return new AgentError('ModelMisconfigured', `No AWS region is set for Bedrock${detail}.`, 'Set model.region in gatehouse.yaml, or AWS_REGION.', options);
   }
-  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|socket hang up|fetch failed/i.test(message)) {
+  if (isConnectionFailure(options.cause) || asCallTimeout(options.cause) !== undefined) {
     return new AgentError('ModelUnavailable', `Cannot reach the Bedrock endpoint${where}${detail}.`, 'Check network access to bedrock-runtime (or model.endpoint), proxies and VPC endpoints.', options);
   }
   return new AgentError('ModelUnavailable', `Bedrock failed for ${context.modelId}${where}${detail}.`, 'Retry; if it persists, check the AWS Health Dashboard and the agent log.', options);
@@ -119,7 +119,7 @@ function translateApiKeyProvider(name: string, status: number | undefined, messa
   if (status === 429 || /rate.?limit|overloaded/i.test(message)) return new AgentError('ModelThrottled', `The ${context.provider} API is rate-limiting requests and retries did not get through${detail}.`, 'Wait and retry, or raise your rate limit.', options);
   if ((status === 400 || status === 413) && TOO_LONG.test(message)) return new AgentError('ModelContextTooLong', `The conversation is too long for ${context.modelId}${detail}.`, 'Start a new session or ask a shorter question.', options);
   if (status === 400 || status === 422) return new AgentError('ModelInvalidRequest', `The ${context.provider} API refused the request${detail}.`, 'Check model.modelId supports tool calling.', options);
-  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|fetch failed/i.test(message) || status === undefined) {
+  if (status === undefined || isConnectionFailure(options.cause) || asCallTimeout(options.cause) !== undefined) {
     return new AgentError('ModelUnavailable', `Cannot reach the ${context.provider} API${detail}.`, 'Check model.baseUrl and that the model server is running.', options);
   }
   return new AgentError('ModelUnavailable', `The ${context.provider} API failed (HTTP ${String(status)})${detail}.`, 'Retry; if it persists, check the provider\'s status page.', options);
