@@ -385,6 +385,8 @@ export async function bench(): Promise<BenchSection[]> {
         ...(name === 'proxied' ? { note: `${round(cpuPerRequest('proxied') / cpuPerRequest('plain'))}× the plain proxy's` } : {}),
       })),
     ];
+    // GATEHOUSE_BENCH_PROXY_ONLY=1: only the interleaved proxy comparison above (for measuring one change).
+    if (process.env.GATEHOUSE_BENCH_PROXY_ONLY === '1') return [{ title: 'Runtime: invocation proxy vs direct to the same agent (proxy rows only)', rows: proxyRows }];
     const ttfbRuns = [];
     for (let repetition = 0; repetition < 3; repetition++) ttfbRuns.push({ direct: await ttfb(direct, 200), proxied: await ttfb(proxied, 200) });
     const directTtfb = median(ttfbRuns.map((run) => run.direct));

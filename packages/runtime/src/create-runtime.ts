@@ -89,7 +89,13 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     sessions,
     logger,
     limiter: new RateLimiter(platform.store),
-    workloadTokens: new WorkloadTokens({ issuer: options.workloadIdentity, exchange: options.tokenExchange }, options.defaultWorkloadAudience, platform.clock, logger, registry.entries),
+    workloadTokens: new WorkloadTokens({
+      sources: { issuer: options.workloadIdentity, exchange: options.tokenExchange },
+      defaultAudience: options.defaultWorkloadAudience,
+      clock: platform.clock,
+      logger,
+      runtimes: registry.entries,
+    }),
     forwardingSeal: new ForwardingSeal(platform.store, platform.clock),
     baseUrl: platform.baseUrl,
   });
