@@ -127,7 +127,7 @@ export class RuntimeSteps {
   }
 
   async authenticate(call: RuntimeRequest, websocket: boolean): Promise<Caller> {
-    const caller = await this.#parts.auth.authenticate(call.runtime, call.request, call.url, call.body, websocket).catch((error: unknown) => {
+    const caller = await this.#parts.auth.authenticate(call.runtime, { request: call.request, url: call.url, body: call.body, websocket }).catch((error: unknown) => {
       // OAuth runtimes name their protected-resource metadata in WWW-Authenticate (MCP authorization).
       throw withResourceMetadata(error, publicInvocationsUrl(this.#parts.baseUrl, call.runtime, call.url, PROTECTED_RESOURCE_PATH));
     });
@@ -223,7 +223,7 @@ export class RuntimeSteps {
 
   async #forwardToInstance(call: RuntimeCall, instanceUrl: string): Promise<boolean> {
     const seal = await this.#parts.forwardingSeal.sign(call.sessionId!);
-    return forwardToInstance(instanceUrl, call.request, call.body ?? Buffer.alloc(0), call.response, seal, call.trace);
+    return forwardToInstance({ instanceUrl, request: call.request, body: call.body ?? Buffer.alloc(0), response: call.response, seal, trace: call.trace });
   }
 
   /** The wire error for a failure (named in the request's log line); the status sent. */

@@ -25,11 +25,11 @@ export class Session {
   moved = false;
   endReason: string | undefined;
 
-  constructor(runtime: RuntimeEntry, id: string, owner: string, endpoint: AgentEndpoint, now: number) {
-    this.runtime = runtime;
-    this.id = id;
-    this.owner = owner;
-    this.endpoint = endpoint;
+  constructor(started: { readonly runtime: RuntimeEntry; readonly id: string; readonly owner: string; readonly endpoint: AgentEndpoint }, now: number) {
+    this.runtime = started.runtime;
+    this.id = started.id;
+    this.owner = started.owner;
+    this.endpoint = started.endpoint;
     this.createdAt = now;
     this.lastActivity = now;
   }
@@ -267,7 +267,7 @@ export class SessionManager {
       throw new RuntimeError('ResourceNotFoundException', `Agent runtime ${runtime.name} was deleted.`);
     }
     const endpoint = this.#urlAgents.get(runtime.name) ?? (await this.#pools.take(runtime));
-    const session = new Session(runtime, sessionId, owner, endpoint, this.#platform.clock());
+    const session = new Session({ runtime, id: sessionId, owner, endpoint }, this.#platform.clock());
     if (this.#closed) {
       await endpoint.stop();
       throw new RuntimeError('ServiceUnavailableException', 'The runtime is shutting down; retry on another instance.');
