@@ -56,8 +56,6 @@ const optionsSchema = z.object({
  */
 export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: JwtAuthorizerOptions = {}): JwtAuthorizer {
   const checkedConfig = Object.freeze(customJwtAuthorizerSchema.parse(config));
-  // Built once, not per token: the live list when given, else the config's.
-  const allowedClients: ClientAllowList | undefined = options.allowedClients ?? (checkedConfig.allowedClients ? new Set(checkedConfig.allowedClients) : undefined);
   const settings = optionsSchema.parse({
     clockToleranceSeconds: options.clockToleranceSeconds,
     jwksCooldownSeconds: options.jwksCooldownSeconds,
@@ -76,77 +74,116 @@ export function createJwtAuthorizer(config: CustomJwtAuthorizerConfig, options: 
     timeoutMs: settings.timeoutMs,
     logger: options.logger,
   });
-  const cache = new VerifiedTokenCache(settings.cacheSize);
+  return new CheckedJwtAuthorizer({
+    config: checkedConfig,
+    // Built once, not per token: the live list when given, else the config's.
+    allowedClients: options.allowedClients ?? (checkedConfig.allowedClients ? new Set(checkedConfig.allowedClients) : undefined),
+    liveClients: options.allowedClients !== undefined,
+    settings,
+    clock,
+    keys,
+    cache: new VerifiedTokenCache(settings.cacheSize),
+    isRevoked: options.isRevoked,
+  });
+}
 
-  async function checkRevoked(claims: Readonly<Record<string, unknown>>): Promise<void> {
-    if (options.isRevoked && (await options.isRevoked(claims))) {
-      throw new AuthError('revoked', 'The token has been revoked; sign in again.');
+interface AuthorizerParts {
+  readonly config: Readonly<CustomJwtAuthorizerConfig>;
+  readonly allowedClients: ClientAllowList | undefined;
+  /** The list may change while running: cache hits are checked against it again. */
+  readonly liveClients: boolean;
+  readonly settings: z.infer<typeof optionsSchema>;
+  readonly clock: Clock;
+  readonly keys: IssuerKeys;
+  readonly cache: VerifiedTokenCache;
+  readonly isRevoked: JwtAuthorizerOptions['isRevoked'];
+}
+
+/** The verification steps of `createJwtAuthorizer`, one method each; the verified-token cache in front. */
+class CheckedJwtAuthorizer implements JwtAuthorizer {
+  readonly #parts: AuthorizerParts;
+
+  constructor(parts: AuthorizerParts) {
+    this.#parts = parts;
+  }
+
+  get discoveryUrl(): string {
+    return this.#parts.config.discoveryUrl;
+  }
+
+  async verify(token: string): Promise<Principal> {
+    if (typeof token !== 'string' || token.length === 0) throw new AuthError('missing', 'A bearer token is required.');
+    if (token.length > 16 * 1024) return this.#verifyFresh(token);
+    const { cache } = this.#parts;
+    const cacheKey = VerifiedTokenCache.keyOf(token);
+    const cached = cache.get(cacheKey, token);
+    if (cached !== undefined) {
+      if (epochSeconds(this.#parts.clock) <= (cached.expiresAt ?? 0) + this.#parts.settings.clockToleranceSeconds) {
+        this.#recheckClient(cached);
+        // Awaited here, not in a helper: a returned promise would cost the hot path extra microtask turns.
+        if (this.#parts.isRevoked) await this.#checkRevoked(cached.claims);
+        return cached;
+      }
+      cache.delete(cacheKey, token);
     }
+    const fresh = this.#verifyFresh(token);
+    const principal = fresh instanceof Promise ? await fresh : fresh;
+    cache.set(cacheKey, token, principal);
+    return principal;
+  }
+
+  close(): void {
+    this.#parts.keys.close();
+    this.#parts.cache.clear();
+  }
+
+  /** A cache hit: a live allow-list may have dropped the client since the token was cached. */
+  #recheckClient(cached: Principal): void {
+    const { allowedClients, liveClients } = this.#parts;
+    if (!liveClients || !allowedClients) return;
+    try {
+      checkClient(cached.claims, allowedClients);
+    } catch (error) {
+      if (error instanceof AuthError) error.verified = { subject: cached.subject, issuer: cached.issuer ?? '', clientId: cached.clientId };
+      throw error;
+    }
+  }
+
+  async #checkRevoked(claims: Readonly<Record<string, unknown>>): Promise<void> {
+    if (await this.#parts.isRevoked!(claims)) throw new AuthError('revoked', 'The token has been revoked; sign in again.');
   }
 
   /**
    * Synchronous when the kid is already known and no deny-list is configured (the hot path): no
    * promise or microtask turn per token. Errors are thrown; `verify` turns them into rejections.
    */
-  function verifyFresh(token: string): Principal | Promise<Principal> {
+  #verifyFresh(token: string): Principal | Promise<Principal> {
     const parsed = parseJwt(token);
     checkJwtHeader(parsed.header);
     const kid = parsed.header.kid as string;
-    const found = keys.peek(kid);
-    return found === undefined ? lookupThenVerify(token, parsed, kid) : verifyWithKey(token, parsed, found.issuer, found.key);
+    const found = this.#parts.keys.peek(kid);
+    return found === undefined ? this.#lookupThenVerify(token, parsed, kid) : this.#verifyWithKey(token, parsed, found);
   }
 
-  async function lookupThenVerify(token: string, parsed: ParsedJwt, kid: string): Promise<Principal> {
-    const { issuer, result } = await keys.lookup(kid);
+  async #lookupThenVerify(token: string, parsed: ParsedJwt, kid: string): Promise<Principal> {
+    const { issuer, result } = await this.#parts.keys.lookup(kid);
     if ('refused' in result) {
       throw result.refused === 'duplicate'
         ? new AuthError('unknown_key', "The issuer publishes header 'kid' more than once; tokens signed with it are refused.")
         : new AuthError('unknown_key', "Header 'kid' names no signing key of the configured issuer.");
     }
-    return verifyWithKey(token, parsed, issuer, result.key);
+    return this.#verifyWithKey(token, parsed, { issuer, key: result.key });
   }
 
-  function verifyWithKey(token: string, parsed: ParsedJwt, issuer: string, key: VerificationKey): Principal | Promise<Principal> {
+  #verifyWithKey(token: string, parsed: ParsedJwt, signer: { readonly issuer: string; readonly key: VerificationKey }): Principal | Promise<Principal> {
+    const { issuer, key } = signer;
     const { payload } = parsed;
-    const rules = { issuer, nowSeconds: epochSeconds(clock), toleranceSeconds: settings.clockToleranceSeconds, requireTokenUse: settings.requireTokenUse, config: checkedConfig, allowedClients };
+    const { config, settings, allowedClients } = this.#parts;
+    const rules = { issuer, nowSeconds: epochSeconds(this.#parts.clock), toleranceSeconds: settings.clockToleranceSeconds, requireTokenUse: settings.requireTokenUse, config, allowedClients };
     const exp = verifyParsedJwt(parsed, key, rules);
-    if (options.isRevoked) return checkRevoked(payload).then(() => toPrincipal(payload, issuer, token, exp));
+    if (this.#parts.isRevoked) return this.#checkRevoked(payload).then(() => toPrincipal(payload, issuer, token, exp));
     return toPrincipal(payload, issuer, token, exp);
   }
-
-  return {
-    discoveryUrl: checkedConfig.discoveryUrl,
-    async verify(token: string): Promise<Principal> {
-      if (typeof token !== 'string' || token.length === 0) throw new AuthError('missing', 'A bearer token is required.');
-      if (token.length > 16 * 1024) return verifyFresh(token);
-      const cacheKey = VerifiedTokenCache.keyOf(token);
-      const cached = cache.get(cacheKey, token);
-      if (cached !== undefined) {
-        if (epochSeconds(clock) <= (cached.expiresAt ?? 0) + settings.clockToleranceSeconds) {
-          // A live allow-list may have dropped the client since the token was cached.
-          if (options.allowedClients) {
-            try {
-              checkClient(cached.claims, options.allowedClients);
-            } catch (error) {
-              if (error instanceof AuthError) error.verified = { subject: cached.subject, issuer: cached.issuer ?? '', clientId: cached.clientId };
-              throw error;
-            }
-          }
-          if (options.isRevoked) await checkRevoked(cached.claims);
-          return cached;
-        }
-        cache.delete(cacheKey, token);
-      }
-      const fresh = verifyFresh(token);
-      const principal = fresh instanceof Promise ? await fresh : fresh;
-      cache.set(cacheKey, token, principal);
-      return principal;
-    },
-    close(): void {
-      keys.close();
-      cache.clear();
-    },
-  };
 }
 
 const noPermissions: readonly string[] = Object.freeze([]);

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { CallTimeoutError, StoreUnavailableError, redactText, type Logger, type SharedStore } from '@gatehouse/core';
+import { CallTimeoutError, StoreUnavailableError, redactText, type Logger, type SharedStore, type StoreListener, type StoreSubscription } from '@gatehouse/core';
 
 export interface RedisStoreOptions {
   readonly logger?: Logger | undefined;
@@ -13,7 +13,7 @@ export interface RedisStoreOptions {
   readonly onUnavailable?: ((operation: StoreOperation) => void) | undefined;
 }
 
-export type StoreOperation = 'get' | 'set' | 'setIfAbsent' | 'delete' | 'increment' | 'claimSlot' | 'renewSlots' | 'releaseSlot' | 'ping';
+export type StoreOperation = 'get' | 'set' | 'setIfAbsent' | 'delete' | 'increment' | 'claimSlot' | 'renewSlots' | 'releaseSlot' | 'ping' | 'publish';
 
 /**
  * Increments a windowed counter and starts its window on the first increment, in one atomic step:
@@ -62,6 +62,11 @@ export class RedisStore implements SharedStore {
   readonly #logger: Logger | undefined;
   readonly #where: string;
   readonly #onUnavailable: ((operation: StoreOperation) => void) | undefined;
+  readonly #channelPrefix: string;
+  /** The second connection that pub/sub needs (a subscribed Redis connection runs no other commands), opened on first subscribe. */
+  #subscriber: Redis | undefined;
+  readonly #listeners = new Map<string, Set<StoreListener>>();
+  #subscriberLive = false;
   #available = false;
   #closed = false;
 
@@ -69,6 +74,7 @@ export class RedisStore implements SharedStore {
     this.#logger = options.logger;
     this.#where = describeUrl(url);
     this.#onUnavailable = options.onUnavailable;
+    this.#channelPrefix = options.keyPrefix ?? '';
     const maxDelay = options.maxReconnectDelayMs ?? 1000;
     this.#client = new Redis(url, {
       lazyConnect: true,
@@ -155,9 +161,66 @@ export class RedisStore implements SharedStore {
     return Number(count);
   }
 
+  async publish(channel: string, message: string): Promise<void> {
+    // ioredis prefixes keys, not channels: the prefix is added here so deployments sharing a Redis stay apart.
+    await this.#run('publish', () => this.#client.publish(this.#channelPrefix + channel, message));
+  }
+
+  subscribe(channel: string, listener: StoreListener): StoreSubscription {
+    const subscriber = this.#subscriber ?? this.#openSubscriber();
+    const name = this.#channelPrefix + channel;
+    let listeners = this.#listeners.get(name);
+    if (!listeners) {
+      listeners = new Set();
+      this.#listeners.set(name, listeners);
+      if (subscriber.status === 'ready') void subscriber.subscribe(name).catch(() => subscriber.disconnect(true));
+    }
+    listeners.add(listener);
+    const live = (): boolean => this.#subscriberLive && !this.#closed;
+    return {
+      get live() {
+        return live();
+      },
+      close: () => listeners.delete(listener),
+    };
+  }
+
+  /**
+   * Subscribes on every (re)connection, then reports a gap: whatever was published while the
+   * connection was down is lost, so listeners drop what they cached. A drop reports a gap at once.
+   */
+  #openSubscriber(): Redis {
+    const subscriber = this.#client.duplicate({ lazyConnect: true, enableOfflineQueue: true, autoResubscribe: false });
+    this.#subscriber = subscriber;
+    const gap = (): void => {
+      for (const listeners of this.#listeners.values()) for (const listener of listeners) listener.onGap();
+    };
+    subscriber.on('ready', () => {
+      const channels = [...this.#listeners.keys()];
+      void (channels.length > 0 ? subscriber.subscribe(...channels) : Promise.resolve()).then(
+        () => {
+          this.#subscriberLive = true;
+          gap();
+        },
+        () => subscriber.disconnect(true),
+      );
+    });
+    subscriber.on('close', () => {
+      this.#subscriberLive = false;
+      gap();
+    });
+    subscriber.on('error', () => undefined);
+    subscriber.on('message', (channel: string, message: string) => {
+      for (const listener of this.#listeners.get(channel) ?? []) listener.onMessage(message);
+    });
+    subscriber.connect().catch(() => undefined);
+    return subscriber;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#subscriber?.disconnect();
     if (this.#client.status === 'ready') {
       await this.#client.quit().catch(() => this.#client.disconnect());
     } else this.#client.disconnect();

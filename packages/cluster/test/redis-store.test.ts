@@ -143,6 +143,38 @@ test('fails closed with StoreUnavailableError while Redis is down, reports each 
   assert.equal(await store.get('after-outage'), 'ok');
 });
 
+test('pub/sub: a message reaches every instance\'s subscriber, and an outage is reported as a gap (not live) until the subscription is back', async () => {
+  const publisher = await openStore(redis.url, 'pubsub:');
+  const subscriber = await openStore(redis.url, 'pubsub:');
+  const other = await openStore(redis.url, 'another-deployment:');
+  const heard: string[] = [];
+  const otherHeard: string[] = [];
+  let gaps = 0;
+  const subscription = subscriber.subscribe('placement', { onMessage: (message) => heard.push(message), onGap: () => gaps++ });
+  other.subscribe('placement', { onMessage: (message) => otherHeard.push(message), onGap: () => undefined });
+  await until(async () => assert.equal(subscription.live, true));
+  await publisher.publish('placement', 'session-1');
+  await until(async () => assert.deepEqual(heard, ['session-1']));
+  assert.deepEqual(otherHeard, [], 'another key prefix is another deployment: it hears nothing');
+  const gapsBefore = gaps;
+  await redis.kill();
+  await until(async () => assert.equal(subscription.live, false));
+  assert.ok(gaps > gapsBefore, 'the drop is a gap: a cache built on the messages is emptied');
+  await redis.restart();
+  await until(async () => assert.equal(subscription.live, true));
+  await until(() => publisher.ping());
+  const gapsAfterReturn = gaps;
+  assert.ok(gapsAfterReturn > gapsBefore + 1, 'the return is a gap too: what was published meanwhile is lost');
+  await until(async () => {
+    await publisher.publish('placement', 'session-2');
+    assert.ok(heard.includes('session-2'));
+  });
+  subscription.close();
+  await publisher.publish('placement', 'session-3');
+  await sleep(100);
+  assert.equal(heard.includes('session-3'), false, 'a closed subscription hears nothing more');
+});
+
 test('createStore picks the embedded store or Redis from the one setting', async () => {
   const embedded = await createStore('embedded');
   assert.ok(embedded instanceof EmbeddedStore);

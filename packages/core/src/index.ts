@@ -46,7 +46,7 @@ export { readSecret } from './secret-store.ts';
 export { credentialProviderName, vendorEndpoints } from './credential-provider-source.ts';
 export type { OAuth2ProviderDefinition, ApiKeyProviderDefinition, CredentialProviderSource } from './credential-provider-source.ts';
 export { EmbeddedStore, StoreUnavailableError } from './shared-store.ts';
-export type { SharedStore } from './shared-store.ts';
+export type { SharedStore, StoreListener, StoreSubscription } from './shared-store.ts';
 export type { Platform } from './platform.ts';
 export type { CommandContext, CommandHandler } from './command.ts';
 export { createAppServer, drainServer, type ServerTls } from './app-server.ts';

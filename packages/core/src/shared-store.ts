@@ -23,9 +23,31 @@ export interface SharedStore {
   /** Extends the leases of those members that still hold a slot. */
   renewSlots(key: string, members: readonly string[], leaseSeconds: number): Promise<void>;
   releaseSlot(key: string, member: string): Promise<void>;
+  /**
+   * Broadcasts `message` to the subscribers of `channel` on every instance (this one included), best
+   * effort; absent on the embedded store, where nothing else could be listening.
+   */
+  publish?(channel: string, message: string): Promise<void>;
+  /** Listens on `channel` (see `StoreListener`); absent where `publish` is. */
+  subscribe?(channel: string, listener: StoreListener): StoreSubscription;
   /** Round-trips to a remote store (readiness); absent on the embedded store, which is always there. */
   ping?(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * What a subscriber hears: each message, and every moment messages may have been missed (the
+ * connection dropped, or came back). A cache kept valid by messages drops everything on a gap.
+ */
+export interface StoreListener {
+  onMessage(message: string): void;
+  onGap(): void;
+}
+
+export interface StoreSubscription {
+  /** True while messages are being received: a cache kept valid by them may be trusted only then. */
+  readonly live: boolean;
+  close(): void;
 }
 
 export class StoreUnavailableError extends Error {

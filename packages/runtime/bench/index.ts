@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchRow, BenchSection } from '@gatehouse/core';
 import { freePort } from '@gatehouse/core';
 import { startNginx } from '../../../scripts/load/nginx.ts';
+import { startRedisServer } from '@gatehouse/testing/redis-server';
 
 const ECHO_AGENT = fileURLToPath(new URL('../../../examples/echo-agent/agent.mjs', import.meta.url));
 const RUNTIME_PROCESS = fileURLToPath(new URL('./runtime-process.ts', import.meta.url));
@@ -58,7 +59,8 @@ export async function startEchoAgent(): Promise<{ port: number; child: ChildProc
 }
 
 export async function startRuntime(runtimes: Record<string, unknown>[], nodeFlags: readonly string[] = [], script = RUNTIME_PROCESS): Promise<{ port: number; token: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', ...nodeFlags, script, JSON.stringify({ runtimes })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const input = { runtimes, ...(benchRedisUrl ? { redisUrl: benchRedisUrl } : {}) };
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', ...nodeFlags, script, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`runtime process exited with ${code}`)));
@@ -74,6 +76,13 @@ export async function startPlainProxy(agentPort: number, nodeFlags: readonly str
   });
   return { ...(JSON.parse(line) as { port: number }), child };
 }
+
+/**
+ * GATEHOUSE_BENCH_REDIS=1: the runtime processes keep their shared state on a Redis started for the
+ * bench (as a cluster does), so the store round trips on the invoke path are measured too.
+ */
+const benchRedis = process.env.GATEHOUSE_BENCH_REDIS === '1' ? await startRedisServer() : undefined;
+const benchRedisUrl = benchRedis?.url;
 
 let nginxStop: (() => Promise<void>) | undefined;
 let baselineStop: (() => Promise<void>) | undefined;
@@ -326,8 +335,10 @@ export async function bench(): Promise<BenchSection[]> {
     const cpu: Partial<Record<PathName, { ms: number; requests: number }>> = {};
     for (let repetition = 0; repetition < REPETITIONS; repetition++) {
       const run = {} as Run;
-      // Alternating: each repetition measures every path once, in the same order, back to back.
-      for (const name of names) {
+      // Alternating: each repetition measures every path once, back to back; the baseline and this
+      // runtime swap places every other repetition, so neither always runs right after the other.
+      const order = repetition % 2 === 0 ? names : names.map((name) => (name === 'baseline' ? 'proxied' : name === 'proxied' && baseline ? 'baseline' : name));
+      for (const name of order) {
         const pid = proxyPids[name];
         const before = pid === undefined ? 0 : cpuMs(pid);
         const c16 = await load(targets[name], LOAD_MS);
@@ -385,6 +396,8 @@ export async function bench(): Promise<BenchSection[]> {
         ...(name === 'proxied' ? { note: `${round(cpuPerRequest('proxied') / cpuPerRequest('plain'))}× the plain proxy's` } : {}),
       })),
     ];
+    // GATEHOUSE_BENCH_PROXY_ONLY=1: only the interleaved proxy comparison above (for measuring one change).
+    if (process.env.GATEHOUSE_BENCH_PROXY_ONLY === '1') return [{ title: 'Runtime: invocation proxy vs direct to the same agent (proxy rows only)', rows: proxyRows }];
     const ttfbRuns = [];
     for (let repetition = 0; repetition < 3; repetition++) ttfbRuns.push({ direct: await ttfb(direct, 200), proxied: await ttfb(proxied, 200) });
     const directTtfb = median(ttfbRuns.map((run) => run.direct));
@@ -443,6 +456,7 @@ export async function bench(): Promise<BenchSection[]> {
     await baselineStop?.();
     await stop(echo.child);
     for (const agent of streamAgents) await stop(agent.child);
+    await benchRedis?.stop();
   }
 }
 

@@ -4,10 +4,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EmbeddedStore, createAppServer, createLogger, listen, parseConfig, systemClock, type HttpComponent } from '@gatehouse/core';
+import { RedisStore } from '@gatehouse/cluster';
 import { createRuntime } from '../src/index.ts';
 import { startTestIssuer } from '@gatehouse/testing/test-issuer';
 
-const input = JSON.parse(process.argv[2] ?? '{}') as { runtimes: Record<string, unknown>[] };
+// `redisUrl`: the shared store on Redis (as several instances run), else the embedded store.
+const input = JSON.parse(process.argv[2] ?? '{}') as { runtimes: Record<string, unknown>[]; redisUrl?: string };
+const store = input.redisUrl ? new RedisStore(input.redisUrl, { keyPrefix: `bench-${process.pid}:` }) : new EmbeddedStore();
+if (store instanceof RedisStore) await store.connect();
 const issuer = await startTestIssuer();
 const components: HttpComponent[] = [];
 const server = createAppServer(components);
@@ -23,7 +27,7 @@ const platform = {
   baseUrl: `http://127.0.0.1:${port}`,
   logger: createLogger({ level: 'error', destination: process.stderr }),
   clock: systemClock,
-  store: new EmbeddedStore(),
+  store,
 };
 const runtime = await createRuntime(platform, { lookupAccessKey: async () => undefined, defaultWorkloadAudience: `${platform.baseUrl}/mcp` });
 components.push(runtime);

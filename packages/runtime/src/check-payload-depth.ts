@@ -10,9 +10,14 @@ import type { RuntimeEntry } from './runtime-registry.ts';
  * sees it. Other content types are opaque blobs and are not inspected.
  */
 export function checkPayloadDepth(runtime: RuntimeEntry, request: IncomingMessage, payload: Buffer): void {
-  const type = (request.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
-  if (type !== 'application/json' && !type.endsWith('+json')) return;
   const limit = runtime.config.limits.maxJsonDepth;
+  // Nesting deeper than `limit` takes more than `limit` bytes: a shorter payload needs no look.
+  if (payload.length <= limit) return;
+  const header = request.headers['content-type'];
+  if (header !== 'application/json') {
+    const type = (header ?? '').split(';', 1)[0]!.trim().toLowerCase();
+    if (type !== 'application/json' && !type.endsWith('+json')) return;
+  }
   try {
     checkJsonDepth(payload, limit);
   } catch (error) {

@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isClientClosed, type HttpComponent, type Platform, type RuntimeConfig } from '@gatehouse/core';
+import type { HttpComponent, Platform, RuntimeConfig } from '@gatehouse/core';
 import { checkHeaderAllowlists } from './check-header-allowlist.ts';
 import { CorsPolicy } from './cors-policy.ts';
 import { ForwardingSeal } from './forwarding-seal.ts';
 import { InboundAuth } from './inbound-auth.ts';
-import { endRequestTrace, startRequestTrace } from './invocation-trace.ts';
-import { CLIENT_CLOSED } from './proxy-invocation.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import { RuntimeError } from './runtime-error.ts';
-import { isMcpSessionMethod, publicInvocationsUrl, refuseMcpSessionMethod, serveProtectedResource, wellKnownRoute, type WellKnownDocument } from './runtime-protocols.ts';
+import { RuntimeHttp } from './runtime-http.ts';
 import { RuntimeRegistry, configuredOrigins, createEntry, type PerimeterSource } from './runtime-registry.ts';
-import { RuntimeSteps, type RuntimeCall, type RuntimeRequest } from './runtime-steps.ts';
+import { RuntimeSteps } from './runtime-steps.ts';
 import { RuntimeUpgrades } from './runtime-upgrades.ts';
 import { SessionManager, type RuntimeStats } from './session-manager.ts';
 import type { SigV4Check } from './sigv4-check.ts';
@@ -63,13 +59,11 @@ export interface RuntimeFactoryOptions {
   readonly drainTimeoutMs?: number;
 }
 
-const ALLOWED_METHODS: Record<string, string> = { invocations: 'POST', ws: 'GET', stopruntimesession: 'POST' };
-
 /**
  * The AgentCore Runtime data plane as one HttpComponent. The request path is a list of named steps
  * (runtime-steps.ts): route → origin → authenticate → admit → place the session → workload token →
- * forward → record; WebSocket upgrades take the same steps (runtime-upgrades.ts). This function wires
- * the parts, answers OPTIONS and keeps the in-flight set that close() drains.
+ * forward → record; HTTP requests enter through runtime-http.ts, WebSocket upgrades take the same
+ * steps (runtime-upgrades.ts). This function wires the parts and the service's lifecycle.
  */
 export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions): RuntimeService & RuntimeInternals {
   checkHeaderAllowlists(platform.config);
@@ -89,80 +83,19 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     sessions,
     logger,
     limiter: new RateLimiter(platform.store),
-    workloadTokens: new WorkloadTokens({ issuer: options.workloadIdentity, exchange: options.tokenExchange }, options.defaultWorkloadAudience, platform.clock, logger, registry.entries),
+    workloadTokens: new WorkloadTokens({
+      sources: { issuer: options.workloadIdentity, exchange: options.tokenExchange },
+      defaultAudience: options.defaultWorkloadAudience,
+      clock: platform.clock,
+      logger,
+      runtimes: registry.entries,
+    }),
     forwardingSeal: new ForwardingSeal(platform.store, platform.clock),
     baseUrl: platform.baseUrl,
   });
   const sockets = new WebSocketProxy();
-  const inFlight = new Set<Promise<unknown>>();
-  let closing = false;
-  const upgrades = new RuntimeUpgrades({ steps, sessions, registry, sockets, logger, clock: platform.clock, closing: () => closing });
-
-  /** Route → method → the action's steps (or a well-known document of the runtime); resolves with the status sent. */
-  async function dispatch(call: RuntimeCall, action: string, document: WellKnownDocument | undefined): Promise<number> {
-    steps.origin(call);
-    const { request, runtime } = call;
-    // MCP clients send GET (listen) and DELETE (end session) to the endpoint: answered 405, not 404.
-    if (document === undefined && isMcpSessionMethod(runtime, action, request.method)) return refuseMcpSessionMethod(runtime, call.response, call.corsHeaders);
-    if (request.method !== (document ? 'GET' : ALLOWED_METHODS[action])) {
-      throw new RuntimeError('ResourceNotFoundException', `${request.method ?? ''} is not supported on /${action}; use ${ALLOWED_METHODS[action]}${action === 'ws' ? ' with Upgrade: websocket' : ''}.`);
-    }
-    if (action === 'ws') throw new RuntimeError('ValidationException', 'The /ws endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket).', { reason: 'CannotParse' });
-    if (closing) throw new RuntimeError('ServiceUnavailableException', 'The runtime is shutting down; retry on another instance.');
-    if (document === 'protected-resource') {
-      return serveProtectedResource(runtime, call.response, { publicUrl: publicInvocationsUrl(platform.baseUrl, runtime, call.url), responseHeaders: call.corsHeaders });
-    }
-    call.agentCard = document === 'agent-card';
-    const work = action === 'invocations' ? steps.invoke(call) : steps.stopSession(call);
-    inFlight.add(work);
-    try {
-      return await work;
-    } finally {
-      inFlight.delete(work);
-    }
-  }
-
-  /** The last step: the trace ends and, when its level is on, the request's one log line is written. */
-  function record(call: Pick<RuntimeRequest, 'log' | 'trace'>, status: number, started: number): void {
-    const { log } = call;
-    endRequestTrace(call.trace, status, typeof log.errorType === 'string' ? log.errorType : undefined);
-    // `log` is this request's own object: completed in place, and only when the line will be written.
-    if (!(status >= 500 ? logger.isLevelEnabled('warn') : logger.isLevelEnabled('info'))) return;
-    log.status = status;
-    log.durationMs = Math.round((performance.now() - started) * 100) / 100;
-    if (status >= 500) logger.warn(log, 'runtime request');
-    else logger.info(log, status === CLIENT_CLOSED ? 'runtime request (client closed)' : 'runtime request');
-  }
-
-  async function handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
-    if (!url.pathname.startsWith('/runtimes/')) return false;
-    const started = performance.now();
-    const log: Record<string, unknown> = { method: request.method, path: url.pathname };
-    let call: RuntimeCall | undefined;
-    let status: number;
-    try {
-      const wellKnown = wellKnownRoute(url);
-      const route = registry.route(wellKnown?.routed ?? url);
-      if (!route) return false;
-      log.runtime = route.runtime.name;
-      if (request.method === 'OPTIONS') {
-        cors.preflight(route.runtime, request, response);
-        return true;
-      }
-      call = { runtime: route.runtime, request, response, url, log, trace: startRequestTrace(route.runtime, request.headers, route.action), corsHeaders: {} };
-      status = await dispatch(call, route.action, wellKnown?.document);
-    } catch (error) {
-      if (isClientClosed(error, request)) {
-        // Nobody is left to answer: one access line (below, "client closed"), no error and no stack.
-        status = CLIENT_CLOSED;
-        response.destroy();
-      } else {
-        status = steps.sendError(call ?? { response, log, corsHeaders: {} }, error);
-      }
-    }
-    record(call ?? { log, trace: undefined }, status, started);
-    return true;
-  }
+  const http = new RuntimeHttp({ steps, registry, cors, logger, baseUrl: platform.baseUrl });
+  const upgrades = new RuntimeUpgrades({ steps, sessions, registry, sockets, logger, clock: platform.clock, closing: () => http.closing });
 
   const originsOf = (config: RuntimeConfig): Set<string> => configuredOrigins(config, baseOrigin);
 
@@ -180,8 +113,8 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     },
     async addRuntime(runtime) {
       await removeRuntime(runtime.id);
-      const main = createEntry(runtime.id, runtime.arn, runtime.config, originsOf(runtime.config));
-      const endpoints = new Map([...runtime.endpoints].map(([qualifier, config]) => [qualifier, createEntry(`${runtime.id}.${qualifier}`, runtime.arn, config, originsOf(config))] as const));
+      const main = createEntry({ name: runtime.id, arn: runtime.arn }, runtime.config, { origins: originsOf(runtime.config) });
+      const endpoints = new Map([...runtime.endpoints].map(([qualifier, config]) => [qualifier, createEntry({ name: `${runtime.id}.${qualifier}`, arn: runtime.arn }, config, { origins: originsOf(config) })] as const));
       registry.add(main, [runtime.id], endpoints);
       for (const entry of [main, ...endpoints.values()]) {
         auth.add(entry);
@@ -190,7 +123,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
       logger.info({ runtime: runtime.id, endpoints: [...endpoints.keys()] }, 'runtime added');
     },
     removeRuntime,
-    handle,
+    handle: (request, response, url) => http.handle(request, response, url),
     upgrade: (request, socket, head, url) => upgrades.upgrade(request, socket, head, url),
     sweep: () => sessions.sweep(),
     get sessionCount() {
@@ -198,9 +131,7 @@ export function buildRuntime(platform: Platform, options: RuntimeFactoryOptions)
     },
     stats: () => sessions.stats(),
     async close() {
-      closing = true;
-      const deadline = new Promise((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 10_000).unref());
-      await Promise.race([Promise.allSettled([...inFlight]), deadline]);
+      await http.drain(options.drainTimeoutMs ?? 10_000);
       sockets.close();
       await sessions.close();
       auth.close();

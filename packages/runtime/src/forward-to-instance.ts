@@ -11,7 +11,19 @@ const TRACE_CONTEXT = new Set(['traceparent', 'tracestate']);
  * re-authenticates; nothing is trusted because of the hop). Resolves false when the instance
  * cannot be reached before any answer, so the caller can take the session over locally.
  */
-export function forwardToInstance(instanceUrl: string, request: IncomingMessage, body: Buffer, response: ServerResponse, seal: string, trace?: RequestTrace): Promise<boolean> {
+export interface InstanceForward {
+  /** The instance that runs the session. */
+  readonly instanceUrl: string;
+  readonly request: IncomingMessage;
+  readonly body: Buffer;
+  readonly response: ServerResponse;
+  /** The forwarding seal (forwarding-seal.ts): the other instance does not count the request again. */
+  readonly seal: string;
+  readonly trace?: RequestTrace | undefined;
+}
+
+export function forwardToInstance(forward: InstanceForward): Promise<boolean> {
+  const { instanceUrl, request, body, response, seal, trace } = forward;
   const target = new URL(request.url ?? '/', instanceUrl);
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(request.headers)) if (value !== undefined && !HOP_BY_HOP.has(name) && !TRACE_CONTEXT.has(name)) headers[name] = value;

@@ -22,6 +22,16 @@ export interface Caller {
   readonly acceptedProtocol: string | undefined;
 }
 
+/** One request to authenticate. */
+export interface AuthAttempt {
+  readonly request: IncomingMessage;
+  readonly url: URL;
+  /** The request payload, for SigV4's body hash (undefined for upgrades). */
+  readonly body: Buffer | undefined;
+  /** Whether Sec-WebSocket-Protocol and presigned queries are acceptable carriers. */
+  readonly websocket: boolean;
+}
+
 const MISMATCH = (method: 'OAuth' | 'SigV4'): string =>
   `Authorization method mismatch. The agent is configured for a different authorization method than what was used in your request. Check the agent's authorization configuration and ensure your request uses the matching method (${method})`;
 
@@ -73,13 +83,9 @@ export class InboundAuth {
     this.#authorizers.delete(name);
   }
 
-  /**
-   * `body` is the request payload for SigV4's body hash (undefined for upgrades). `websocket` says
-   * whether Sec-WebSocket-Protocol and presigned queries are acceptable carriers.
-   */
-  async authenticate(runtime: RuntimeEntry, request: IncomingMessage, url: URL, body: Buffer | undefined, websocket: boolean): Promise<Caller> {
+  async authenticate(runtime: RuntimeEntry, attempt: AuthAttempt): Promise<Caller> {
     try {
-      return await this.#authenticate(runtime, request, url, body, websocket);
+      return await this.#authenticate(runtime, attempt);
     } catch (error) {
       if (error instanceof AuthError) {
         publishAuthFailure({ component: 'runtime', reason: error.code });
@@ -95,7 +101,8 @@ export class InboundAuth {
     for (const authorizer of this.#authorizers.values()) authorizer.close();
   }
 
-  async #authenticate(runtime: RuntimeEntry, request: IncomingMessage, url: URL, body: Buffer | undefined, websocket: boolean): Promise<Caller> {
+  async #authenticate(runtime: RuntimeEntry, attempt: AuthAttempt): Promise<Caller> {
+    const { request, url, body, websocket } = attempt;
     // url.searchParams is built lazily: reading it on a query-less URL would allocate one per request.
     let credential = readCredential(request.headers, url.search === '' ? undefined : url.searchParams, request.rawHeaders);
     let acceptedProtocol: string | undefined;

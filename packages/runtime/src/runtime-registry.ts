@@ -59,7 +59,7 @@ export class RuntimeRegistry {
       const live = perimeter?.(runtime);
       // The live view already holds the configured origins (and Gatehouse's own); an operator's removal wins.
       const origins: OriginSet = live ? live.origins : configured;
-      this.#add(createEntry(runtime.agentRuntimeName, arn, runtime, origins, live?.clients), [runtime.agentRuntimeName]);
+      this.#add(createEntry({ name: runtime.agentRuntimeName, arn }, runtime, { origins, clients: live?.clients }), [runtime.agentRuntimeName]);
     }
   }
 
@@ -151,10 +151,11 @@ export function configuredOrigins(config: RuntimeConfig, baseOrigin: string | un
 }
 
 /** A runtime's routing entry: how it authenticates, which headers and origins it takes. */
-export function createEntry(name: string, arn: string, config: RuntimeConfig, origins: OriginSet, clients?: OriginSet): RuntimeEntry {
+export function createEntry(identity: { readonly name: string; readonly arn: string }, config: RuntimeConfig, perimeter: { readonly origins: OriginSet; readonly clients?: OriginSet | undefined }): RuntimeEntry {
+  const { origins, clients } = perimeter;
   return {
-    name,
-    arn,
+    name: identity.name,
+    arn: identity.arn,
     config,
     method: config.authorizerConfiguration ? 'OAuth' : 'SigV4',
     allowedHeaders: new Set((config.requestHeaderConfiguration?.requestHeaderAllowlist ?? []).map((header) => header.toLowerCase())),

@@ -127,7 +127,7 @@ export class RuntimeSteps {
   }
 
   async authenticate(call: RuntimeRequest, websocket: boolean): Promise<Caller> {
-    const caller = await this.#parts.auth.authenticate(call.runtime, call.request, call.url, call.body, websocket).catch((error: unknown) => {
+    const caller = await this.#parts.auth.authenticate(call.runtime, { request: call.request, url: call.url, body: call.body, websocket }).catch((error: unknown) => {
       // OAuth runtimes name their protected-resource metadata in WWW-Authenticate (MCP authorization).
       throw withResourceMetadata(error, publicInvocationsUrl(this.#parts.baseUrl, call.runtime, call.url, PROTECTED_RESOURCE_PATH));
     });
@@ -151,7 +151,7 @@ export class RuntimeSteps {
   setSession(call: RuntimeRequest, sessionId: string): void {
     call.sessionId = sessionId;
     call.log.session = sessionId;
-    annotateRequestTrace(call.trace, { 'gatehouse.session.id': sessionId });
+    if (call.trace) annotateRequestTrace(call.trace, { 'gatehouse.session.id': sessionId });
   }
 
   /** A request another instance forwarded here (sealed) was already counted there: each invocation counts once. */
@@ -198,7 +198,8 @@ export class RuntimeSteps {
 
   /** The agent hop: the protocol's path (POST /invocations, /mcp, /) on the agent's keep-alive pool, the answer streamed back. */
   forward(call: RuntimeCall, session: Session, headers: OutgoingHttpHeaders): Promise<number> {
-    const hop = startHop(call.trace, 'agent /invocations', { 'gatehouse.runtime.name': call.runtime.name, 'gatehouse.session.id': session.id }, headers);
+    // Without a trace nothing is allocated for one (the attributes object included).
+    const hop = call.trace && startHop(call.trace, 'agent /invocations', { 'gatehouse.runtime.name': call.runtime.name, 'gatehouse.session.id': session.id }, headers);
     const protocol = protocolHop(call.runtime, session.id, call.request.headers, headers);
     return proxyInvocation({
       path: protocol.path,
@@ -208,7 +209,7 @@ export class RuntimeSteps {
       trace: hop,
       body: call.body!,
       response: call.response,
-      responseHeaders: { ...protocol.responseHeaders, ...call.corsHeaders },
+      responseHeaders: mergeHeaders(protocol.responseHeaders, call.corsHeaders),
       onAgentFailure: () => void this.#parts.sessions.end(session, 'agent failure'),
       sendError: (error) => this.sendError(call, error, { [SESSION_HEADER]: session.id }),
     });
@@ -223,7 +224,7 @@ export class RuntimeSteps {
 
   async #forwardToInstance(call: RuntimeCall, instanceUrl: string): Promise<boolean> {
     const seal = await this.#parts.forwardingSeal.sign(call.sessionId!);
-    return forwardToInstance(instanceUrl, call.request, call.body ?? Buffer.alloc(0), call.response, seal, call.trace);
+    return forwardToInstance({ instanceUrl, request: call.request, body: call.body ?? Buffer.alloc(0), response: call.response, seal, trace: call.trace });
   }
 
   /** The wire error for a failure (named in the request's log line); the status sent. */
@@ -265,4 +266,13 @@ export function singleHeader(request: IncomingMessage, name: string): string | u
   const value = request.headers[name];
   if (Array.isArray(value)) throw validationError(name, `Send ${name} once`);
   return value;
+}
+
+/** Both header sets; no new object when one is empty (the common case: no protocol headers, or no CORS). */
+function mergeHeaders(first: Readonly<Record<string, string>>, second: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  for (const _ in first) {
+    for (const _other in second) return { ...first, ...second };
+    return first;
+  }
+  return second;
 }

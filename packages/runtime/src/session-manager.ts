@@ -5,6 +5,7 @@ import { QuotaSlots, SLOT_RENEW_MS, principalQuotaError, runtimeQuotaError } fro
 import { RuntimeError } from './runtime-error.ts';
 import { PROTOCOL_CONTRACTS } from './runtime-protocols.ts';
 import type { RuntimeEntry } from './runtime-registry.ts';
+import { PlacementCache } from './placement-cache.ts';
 import { OWNER_MISMATCH, SessionDirectory } from './session-directory.ts';
 import { reapSessions } from './session-reaper.ts';
 import { WarmPools } from './warm-pool.ts';
@@ -24,11 +25,11 @@ export class Session {
   moved = false;
   endReason: string | undefined;
 
-  constructor(runtime: RuntimeEntry, id: string, owner: string, endpoint: AgentEndpoint, now: number) {
-    this.runtime = runtime;
-    this.id = id;
-    this.owner = owner;
-    this.endpoint = endpoint;
+  constructor(started: { readonly runtime: RuntimeEntry; readonly id: string; readonly owner: string; readonly endpoint: AgentEndpoint }, now: number) {
+    this.runtime = started.runtime;
+    this.id = started.id;
+    this.owner = started.owner;
+    this.endpoint = started.endpoint;
     this.createdAt = now;
     this.lastActivity = now;
   }
@@ -78,7 +79,7 @@ export class SessionManager {
     this.#platform = platform;
     this.#options = options;
     this.#pools = new WarmPools({ spawn: (runtime) => this.#spawn(runtime), clock: platform.clock, logger: platform.logger });
-    this.#directory = new SessionDirectory(platform.store, { id: options.instanceId, url: options.instanceUrl });
+    this.#directory = new SessionDirectory(platform.store, { id: options.instanceId, url: options.instanceUrl }, new PlacementCache(platform.store, platform.clock, platform.logger));
     this.#slots = new QuotaSlots(platform.store);
     this.#isolation = new AgentIsolation({ dataDir: platform.dataDir, baseUrl: platform.baseUrl, logger: platform.logger, ...(options.isolationSupport ? { support: options.isolationSupport } : {}) });
     const support = this.#isolation.support;
@@ -128,6 +129,9 @@ export class SessionManager {
         return { kind: 'local', session: local };
       }
     }
+    // Known to run on another instance (and not moved since: pub/sub would have said): no store round trip.
+    const knownUrl = mayForward ? this.#directory.knownRemote(runtime, sessionId, owner) : undefined;
+    if (knownUrl !== undefined) return { kind: 'remote', url: knownUrl };
     const record = await this.#directory.claim(runtime, sessionId, owner);
     if (record.instance !== this.#options.instanceId && record.instanceUrl && mayForward) return { kind: 'remote', url: record.instanceUrl };
     let pending = this.#starting.get(key);
@@ -161,12 +165,12 @@ export class SessionManager {
    * With a shared store a session can move: a WebSocket is never forwarded, so the instance that
    * accepts it takes the session over. The process left here is then stale; serving from it would
    * split one session's memory in two. So a local session is served only while the store still
-   * places it here (one store read; none with the embedded store, where nothing else can take it).
+   * places it here: one store read, none while the placement cache holds it (a move is announced
+   * on the store's pub/sub) and none with the embedded store, where nothing else can take it.
    */
   async #movedAway(local: Session, runtime: RuntimeEntry, sessionId: string): Promise<boolean> {
     if (this.#platform.store.kind === 'embedded') return false;
-    const record = await this.#directory.read(runtime, sessionId);
-    if (!record || record.instance === this.#options.instanceId || local.ended) return false;
+    if ((await this.#directory.placedHere(runtime, sessionId)) || local.ended) return false;
     // Found no more; a request still streaming from it finishes first, then release() ends the process.
     local.moved = true;
     this.#forget(local);
@@ -237,6 +241,7 @@ export class SessionManager {
     for (const endpoint of this.#urlAgents.values()) endpoint.destroy();
     await Promise.allSettled(stops);
     await this.#isolation.close();
+    this.#directory.close();
   }
 
   /** Claims the session's quota slots (shared store: deployment-wide), then starts it; the slots go back if it fails. */
@@ -262,7 +267,7 @@ export class SessionManager {
       throw new RuntimeError('ResourceNotFoundException', `Agent runtime ${runtime.name} was deleted.`);
     }
     const endpoint = this.#urlAgents.get(runtime.name) ?? (await this.#pools.take(runtime));
-    const session = new Session(runtime, sessionId, owner, endpoint, this.#platform.clock());
+    const session = new Session({ runtime, id: sessionId, owner, endpoint }, this.#platform.clock());
     if (this.#closed) {
       await endpoint.stop();
       throw new RuntimeError('ServiceUnavailableException', 'The runtime is shutting down; retry on another instance.');
@@ -283,6 +288,7 @@ export class SessionManager {
     const key = `${session.runtime.name}\u0000${session.id}`;
     if (this.#sessions.get(key) === session) {
       this.#sessions.delete(key);
+      this.#directory.forget(session.runtime, session.id);
       this.#livePerRuntime.set(session.runtime.name, (this.#livePerRuntime.get(session.runtime.name) ?? 1) - 1);
       this.#hold(session.runtime, session.owner, -1);
       // A session another instance took over keeps its slots: that instance holds them now.

@@ -63,7 +63,6 @@ export class WebSocketProxy {
 
   link(link: WebSocketLink): void {
     const { runtime, session, request, socket } = link;
-    const limits = runtime.config.limits.websocket;
     const { host, port, socketPath } = session.endpoint;
     // `ws+unix://{socket}:/ws` is how `ws` reaches an agent in its own namespace (through the sandbox's Unix socket).
     const agent = new WebSocket(socketPath ? `ws+unix://${socketPath}:/ws` : `ws://${host.includes(':') ? `[${host}]` : host}:${port}/ws`, {
@@ -118,21 +117,21 @@ export class WebSocketProxy {
         server.off('headers', addHeaders);
         opened = true;
         this.#open.add(client);
-        this.#pipe(client, agent, limits, link, finish, (reason) => {
-          failure = { status: 101, reason };
+        this.#pipe({ client, agent }, link, {
+          finish,
+          markFailed: (reason) => {
+            failure = { status: 101, reason };
+          },
         });
       });
     });
   }
 
-  #pipe(
-    client: WebSocket,
-    agent: WebSocket,
-    limits: RuntimeEntry['config']['limits']['websocket'],
-    link: WebSocketLink,
-    finish: (code: number) => void,
-    markFailed: (reason: string) => void,
-  ): void {
+  /** Both directions of an opened pair, under the runtime's WebSocket limits; `outcome` hears how it ended. */
+  #pipe(pair: { readonly client: WebSocket; readonly agent: WebSocket }, link: WebSocketLink, outcome: { readonly finish: (code: number) => void; readonly markFailed: (reason: string) => void }): void {
+    const { client, agent } = pair;
+    const { finish, markFailed } = outcome;
+    const limits = link.runtime.config.limits.websocket;
     let windowStart = Date.now();
     let frames = 0;
     const lifetime = setTimeout(() => {

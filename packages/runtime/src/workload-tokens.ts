@@ -27,6 +27,16 @@ export interface WorkloadTokenSources {
   readonly exchange?: TokenExchangeSettings | undefined;
 }
 
+export interface WorkloadTokensOptions {
+  readonly sources: WorkloadTokenSources;
+  /** The audience of runtimes that name none (`workloadIdentity.audience`). */
+  readonly defaultAudience: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The configured runtimes: warned about at start when their agents would get no token. */
+  readonly runtimes: readonly RuntimeEntry[];
+}
+
 interface Cached {
   readonly token: string;
   /** Epoch ms after which the cached token is no longer handed out. */
@@ -40,8 +50,8 @@ const EXPIRY_MARGIN_MS = 60_000;
 /**
  * Workload access tokens for agents, bound to (workload, user `iss` + `sub`): minted in-process by
  * the identity's workload identities (any trusted issuer), else by RFC 8693 exchange at the
- * identity's token endpoint; cached per (token, workload) until shortly before expiry. A caller
- * whose token the runtime accepted is never answered 401 for want of a workload token: an
+ * identity's token endpoint; cached per user and audience until shortly before expiry (cacheKey).
+ * A caller whose token the runtime accepted is never answered 401 for want of a workload token: an
  * unreachable identity is 503 (retry). Passthrough of the user's own token only when the runtime opts in.
  */
 export class WorkloadTokens {
@@ -53,13 +63,14 @@ export class WorkloadTokens {
   readonly #cache = new Map<string, Cached>();
   readonly #pending = new Map<string, Promise<string>>();
 
-  constructor(sources: WorkloadTokenSources, defaultAudience: string, clock: Clock, logger: Logger, runtimes: readonly RuntimeEntry[]) {
+  constructor(options: WorkloadTokensOptions) {
+    const { sources, logger } = options;
     this.#issuer = sources.issuer;
     this.#exchange = sources.exchange;
-    this.#defaultAudience = defaultAudience;
-    this.#clock = clock;
+    this.#defaultAudience = options.defaultAudience;
+    this.#clock = options.clock;
     this.#logger = logger;
-    for (const runtime of runtimes) {
+    for (const runtime of options.runtimes) {
       if (runtime.method !== 'OAuth') continue;
       if (runtime.config.workloadIdentity.mode === 'passthrough') {
         logger.warn({ runtime: runtime.name }, "workloadIdentity.mode is 'passthrough': the agent receives the user's own access token (use only with issuers that cannot exchange tokens)");
@@ -74,7 +85,7 @@ export class WorkloadTokens {
     if (runtime.config.workloadIdentity.mode === 'passthrough') return caller.bearer;
     if (!this.#issuer && !this.#exchange) return undefined;
     const audience = runtime.config.workloadIdentity.audience ?? this.#defaultAudience;
-    const key = `${hash('sha256', caller.bearer, 'base64url')} ${runtime.name} ${audience}`;
+    const key = cacheKey(runtime, audience, caller);
     const cached = this.#cache.get(key);
     if (cached && cached.usableUntil > this.#clock()) return cached.token;
     let pending = this.#pending.get(key);
@@ -157,4 +168,19 @@ export class WorkloadTokens {
     }
     return { token: body.access_token, expiresIn: typeof body.expires_in === 'number' && Number.isFinite(body.expires_in) ? body.expires_in : 300 };
   }
+}
+
+/**
+ * A workload token is the user's (`iss` + `sub`) for one runtime and audience, and it carries what
+ * it was minted from: the user's sign-in (`origin_jti`, which a revocation names), client and scopes.
+ * So it is reused for every token of that user, client, scopes and sign-in — a refreshed access token
+ * too — but never for another user, and never past a revocation: a revoked sign-in's tokens are
+ * refused before this point, and the next sign-in has another origin, hence a fresh mint. A token
+ * without `origin_jti` is its own origin (its `jti`, else its hash), as the identity treats it.
+ */
+export function cacheKey(runtime: RuntimeEntry, audience: string, caller: Caller): string {
+  const { principal } = caller;
+  const claims = principal.claims;
+  const origin = typeof claims.origin_jti === 'string' ? claims.origin_jti : typeof claims.jti === 'string' ? `jti:${claims.jti}` : `sha256:${hash('sha256', caller.bearer!, 'base64url')}`;
+  return JSON.stringify([runtime.name, audience, principal.issuer ?? '', principal.subject, principal.clientId ?? '', principal.scopes, origin]);
 }
