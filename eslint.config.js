@@ -12,7 +12,6 @@ import globals from 'globals';
 const LONG_FUNCTIONS = {
   'deploy/src/deploy-plan.ts': 'planDeployment',
   'deploy/src/synthesize-app.ts': 'synthesizeApp',
-  'packages/agent/src/agent-server.ts': 'createAgentServer',
   'packages/auth/src/jwt-authorizer.ts': 'createJwtAuthorizer',
   'packages/auth/src/sigv4-verifier.ts': 'createSigV4Verifier',
   'packages/cli/src/start-gatehouse.ts': 'startGatehouse',
@@ -29,7 +28,6 @@ const LONG_FUNCTIONS = {
   'packages/web/src/ui/use-chat.ts': 'useChat',
 };
 const MANY_PARAMETERS = {
-  'packages/agent/src/providers/model-error.ts': 'translateBedrock, translateApiKeyProvider',
   'packages/cli/src/default-config.ts': 'withDefaults',
   'packages/cluster/src/metrics.ts': 'constructor',
   'packages/control-plane/src/create-control-plane.ts': 'serve',
