@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
-import { SpanKind, failureFor, type FailureTable, endSpanWithStatus, extractTraceContext, failSpan, headerValue, readBody, redactText, sendJson, sendWire, startSpan, withTraceContext, type Logger, type TraceContext } from '@gatehouse/core';
+import { SpanKind, failureFor, type FailureTable, endSpanWithStatus, extractTraceContext, failSpan, headerValue, readBody, redactText, sendJson, sendWire, startSpan, withTraceContext, type Logger, type TraceContext } from '@gatehouse/core/agent-support';
 import { AgentError } from './agent-error.ts';
 import type { AgentEvent } from './agent-event.ts';
 import { runAgentTurn } from './agent-loop.ts';
@@ -29,6 +29,10 @@ export interface AgentServer {
   /** Number of turns running now; `/ping` says HealthyBusy while it is above zero. */
   readonly activeTurns: () => number;
 }
+
+// Not `import … from 'node:http'`: an ES module import of node:http evaluates all of its exports, and its lazy
+// WebSocket getters load Node's bundled undici (~50 ms of every cold start, docs/benchmarks.md "Agent cold start").
+const { createServer } = process.getBuiltinModule('node:http');
 
 const SESSION_HEADER = 'x-amzn-bedrock-agentcore-runtime-session-id';
 const REQUEST_HEADER = 'x-amzn-bedrock-agentcore-runtime-request-id';

@@ -21,6 +21,7 @@ const AGENTS = {
   gatehouse: fileURLToPath(new URL('../../agent/src/main.ts', import.meta.url)),
 } as const;
 type AgentName = keyof typeof AGENTS;
+const AGENT_PACKAGE = fileURLToPath(new URL('../../agent/', import.meta.url));
 const AGENT_LABELS: Record<AgentName, string> = {
   minimal: 'minimal node:http agent (bench/minimal-agent.mjs)',
   echo: 'reference echo agent (examples/echo-agent)',
@@ -33,11 +34,11 @@ const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[
 const round = (value: number) => Math.round(value * 10) / 10;
 
 /** Median ms from spawn to exit of a command. */
-async function timeToExit(command: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+async function timeToExit(command: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd?: string): Promise<number> {
   const times: number[] = [];
   for (let index = 0; index < COUNT; index++) {
     const started = performance.now();
-    await new Promise((resolve) => spawn(command[0]!, command.slice(1), { stdio: 'ignore', env }).once('exit', resolve));
+    await new Promise((resolve) => spawn(command[0]!, command.slice(1), { stdio: 'ignore', env, cwd }).once('exit', resolve));
     times.push(performance.now() - started);
   }
   return median(times);
@@ -68,10 +69,10 @@ function pingOnce(port: number): Promise<boolean> {
 }
 
 /** The agent started without Gatehouse: spawn with PORT, GET /ping every 2 ms, one POST /invocations. */
-async function directStart(agent: AgentName): Promise<number> {
+async function directStart(agent: AgentName, env: Record<string, string> = {}): Promise<number> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [AGENTS[agent]], { env: { PATH: process.env.PATH ?? '', PORT: String(port) }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [AGENTS[agent]], { env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env }, stdio: 'ignore' });
   try {
     while (!(await pingOnce(port))) await sleep(2);
     if ((await post({ port, path: '/invocations', headers: {} })) !== 200) throw new Error(`${agent} did not answer`);
@@ -103,9 +104,22 @@ function launcherCommand(dataDir: string, compileCache?: string): string[] {
   return ['setpriv', '--pdeathsig', 'KILL', '--', 'unshare', '--net', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--', process.execPath, '--disable-warning=ExperimentalWarning', SANDBOX, JSON.stringify(plan)];
 }
 
+/** Node loading what an agent imports, spawn to exit: each way an agent can take, side by side. */
+async function importRows(): Promise<BenchRow[]> {
+  const module = (code: string) => [process.execPath, '--disable-warning=ExperimentalWarning', '--input-type=module', '-e', code];
+  const inAgent = (code: string) => timeToExit(module(code), process.env, AGENT_PACKAGE);
+  return [
+    { name: 'floor: `node -e 0`, spawn to exit', value: round(await timeToExit([process.execPath, '-e', '0'])), unit: 'ms' },
+    { name: "`import 'node:http'` (ES module: evaluates its lazy WebSocket getters, which load Node's bundled undici)", value: round(await timeToExit(module("import 'node:http'"))), unit: 'ms' },
+    { name: "`process.getBuiltinModule('node:http')` (what the agents do now)", value: round(await timeToExit(module("process.getBuiltinModule('node:http')"))), unit: 'ms' },
+    { name: "`import('@gatehouse/core')` (the index: database engines, YAML config, every schema; the agent's import before)", value: round(await inAgent("await import('@gatehouse/core')")), unit: 'ms' },
+    { name: "`import('@gatehouse/core/agent-support')` (the agent's import now)", value: round(await inAgent("await import('@gatehouse/core/agent-support')")), unit: 'ms' },
+  ];
+}
+
 async function layerRows(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [
-    { name: 'floor: `node -e 0`, spawn to exit', value: round(await timeToExit([process.execPath, '-e', '0'])), unit: 'ms' },
+    ...(await importRows()),
     { name: '`/bin/sh -c "ulimit -d …; exec"` wrapper (memory limit), spawn to exit of /bin/true', value: round(await timeToExit(['/bin/sh', '-c', 'ulimit -d "$0" && exec "$@"', '1048576', '/bin/true'])), unit: 'ms' },
   ];
   if (!probeIsolation().available) return [...rows, { name: 'isolation layers', value: Number.NaN, unit: '', note: `skipped: ${probeIsolation().reason}` }];
@@ -134,22 +148,27 @@ export async function benchColdStart(agents = Object.keys(AGENTS) as AgentName[]
   const layers = await layerRows();
   const runtime = await startRuntime(agents.flatMap((agent) => modes.map((mode) => runtimeConfig(agent, mode))));
   const samples = new Map<string, number[]>();
+  // What a compile cache would give an agent (not done for isolated sessions: see docs/benchmarks.md).
+  const agentCache = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-bench-agent-cache-'));
   const add = (key: string, value: number) => samples.set(key, [...(samples.get(key) ?? []), value]);
   try {
     // Interleaved: each repetition starts every agent every way once, so load changes hit all alike.
     for (let repetition = 0; repetition < COUNT; repetition++) {
       for (const agent of agents) {
         add(`direct ${agent}`, await directStart(agent));
+        if (agent === 'gatehouse') add('direct gatehouse cached', await directStart(agent, { NODE_COMPILE_CACHE: agentCache }));
         for (const mode of modes) add(`${mode} ${agent}`, await runtimeStart(runtime, `${agent}_${mode}`));
       }
     }
   } finally {
     await stop(runtime.child);
+    rmSync(agentCache, { recursive: true, force: true });
   }
   const value = (key: string) => round(median(samples.get(key) ?? []));
   const rows: BenchRow[] = [...layers];
   for (const agent of agents) {
     rows.push({ name: `${AGENT_LABELS[agent]} without Gatehouse (spawn, /ping every 2 ms, one invocation)`, value: value(`direct ${agent}`), unit: 'ms' });
+    if (agent === 'gatehouse') rows.push({ name: `${AGENT_LABELS[agent]} without Gatehouse, Node compile cache warm (NODE_COMPILE_CACHE)`, value: value('direct gatehouse cached'), unit: 'ms' });
     for (const mode of modes) {
       const through = value(`${mode} ${agent}`);
       rows.push({

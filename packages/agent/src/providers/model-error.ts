@@ -1,4 +1,4 @@
-import { redactText } from '@gatehouse/core';
+import { redactText } from '@gatehouse/core/agent-support';
 import { AgentError } from '../agent-error.ts';
 
 export interface ModelErrorContext {
