@@ -3,13 +3,13 @@
 // the runtime's full path (spawn, readiness, first invocation) with isolation on and off. Run on its own with
 // `node packages/runtime/bench/cold-start.ts`; `npm run bench` includes it through the runtime's section.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, type BenchRow, type BenchSection } from '@gatehouse/core';
-import { probeIsolation } from '../src/agent-isolation.ts';
+import { LAUNCHER_COMPILE_CACHE, probeIsolation } from '../src/agent-isolation.ts';
 import { startRuntime, stop } from './index.ts';
 
 const COUNT = Number(process.env.GATEHOUSE_BENCH_COLD_STARTS ?? 9);
@@ -21,6 +21,8 @@ const AGENTS = {
   gatehouse: fileURLToPath(new URL('../../agent/src/main.ts', import.meta.url)),
 } as const;
 type AgentName = keyof typeof AGENTS;
+/** The minimal agent as it was before this work: node:http by ES module import. */
+const MINIMAL_ESM_AGENT = fileURLToPath(new URL('./minimal-agent-esm.mjs', import.meta.url));
 const AGENT_PACKAGE = fileURLToPath(new URL('../../agent/', import.meta.url));
 const AGENT_LABELS: Record<AgentName, string> = {
   minimal: 'minimal node:http agent (bench/minimal-agent.mjs)',
@@ -143,10 +145,27 @@ function runtimeConfig(agent: AgentName, mode: 'auto' | 'none'): Record<string, 
   return { agentRuntimeName: `${agent}_${mode}`, agent: { command: [process.execPath, AGENTS[agent]] }, isolation: { mode }, limits: UNLIMITED };
 }
 
+/**
+ * "Before", in the same run: a runtime whose launcher has no compile cache (its cache path is taken by a file, so
+ * Node runs without one, as the launcher did before) starting the minimal agent as it was (ESM import of node:http).
+ */
+async function startBeforeRuntime(): Promise<{ readonly runtime: Awaited<ReturnType<typeof startRuntime>>; readonly dataDir: string }> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-bench-before-'));
+  writeFileSync(path.join(dataDir, LAUNCHER_COMPILE_CACHE), '');
+  process.env.GATEHOUSE_BENCH_DATA_DIR = dataDir;
+  try {
+    const runtime = await startRuntime([{ agentRuntimeName: 'before', agent: { command: [process.execPath, MINIMAL_ESM_AGENT] }, isolation: { mode: 'auto' }, limits: UNLIMITED }]);
+    return { runtime, dataDir };
+  } finally {
+    delete process.env.GATEHOUSE_BENCH_DATA_DIR;
+  }
+}
+
 export async function benchColdStart(agents = Object.keys(AGENTS) as AgentName[]): Promise<BenchSection[]> {
-  const modes = probeIsolation().available ? (['auto', 'none'] as const) : (['none'] as const);
+  const modes: readonly ('auto' | 'none')[] = probeIsolation().available ? ['auto', 'none'] : ['none'];
   const layers = await layerRows();
   const runtime = await startRuntime(agents.flatMap((agent) => modes.map((mode) => runtimeConfig(agent, mode))));
+  const before = agents.includes('minimal') && modes.includes('auto') ? await startBeforeRuntime() : undefined;
   const samples = new Map<string, number[]>();
   // What a compile cache would give an agent (not done for isolated sessions: see docs/benchmarks.md).
   const agentCache = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-bench-agent-cache-'));
@@ -156,19 +175,24 @@ export async function benchColdStart(agents = Object.keys(AGENTS) as AgentName[]
     for (let repetition = 0; repetition < COUNT; repetition++) {
       for (const agent of agents) {
         add(`direct ${agent}`, await directStart(agent));
+        if (agent === 'minimal' && before) add('before', await runtimeStart(before.runtime, 'before'));
         if (agent === 'gatehouse') add('direct gatehouse cached', await directStart(agent, { NODE_COMPILE_CACHE: agentCache }));
         for (const mode of modes) add(`${mode} ${agent}`, await runtimeStart(runtime, `${agent}_${mode}`));
       }
     }
   } finally {
     await stop(runtime.child);
-    rmSync(agentCache, { recursive: true, force: true });
+    if (before) await stop(before.runtime.child);
+    for (const directory of [agentCache, before?.dataDir]) if (directory) rmSync(directory, { recursive: true, force: true });
   }
   const value = (key: string) => round(median(samples.get(key) ?? []));
   const rows: BenchRow[] = [...layers];
   for (const agent of agents) {
     rows.push({ name: `${AGENT_LABELS[agent]} without Gatehouse (spawn, /ping every 2 ms, one invocation)`, value: value(`direct ${agent}`), unit: 'ms' });
     if (agent === 'gatehouse') rows.push({ name: `${AGENT_LABELS[agent]} without Gatehouse, Node compile cache warm (NODE_COMPILE_CACHE)`, value: value('direct gatehouse cached'), unit: 'ms' });
+    if (agent === 'minimal' && before) {
+      rows.push({ name: 'BEFORE: the minimal agent as it was (ESM import of node:http) through a runtime whose launcher has no compile cache, isolated', value: value('before'), unit: 'ms', note: `after (row below): ${round(value('before') - value('auto minimal'))} ms less` });
+    }
     for (const mode of modes) {
       const through = value(`${mode} ${agent}`);
       rows.push({
