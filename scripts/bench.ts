@@ -54,6 +54,9 @@ if (existsSync(profileReport)) {
   const profile = readFileSync(profileReport, 'utf8').replace(/^# (.*)\n/, '## $1\n').replace(/^## (?!Where)/gm, '### ');
   lines.push(profile.trim(), '');
 }
+// Where an agent's cold start goes (issue 21), written by hand from bench/cold-start.ts runs.
+const coldStartReport = path.join(root, 'docs', 'benchmarks-cold-start.md');
+if (existsSync(coldStartReport)) lines.push(readFileSync(coldStartReport, 'utf8').trim(), '');
 // The multi-instance load run (`npm run load`, issue 8) writes its own report; include its latest figures.
 const loadReport = path.join(root, 'docs', 'benchmarks-load.md');
 if (existsSync(loadReport)) {

@@ -1,4 +1,4 @@
-import { wireErrorOf, type WireResponse } from '@gatehouse/core';
+import { wireErrorOf, type WireResponse } from '@gatehouse/core/agent-support';
 
 /** Stable codes of everything the agent reports to its caller; each maps to an HTTP status for the non-streaming path. */
 export const agentErrorStatus = {

@@ -1,4 +1,4 @@
-import { SpanKind, failSpan, redactText, startSpan, withTraceContext, type Logger, type TraceContext } from '@gatehouse/core';
+import { SpanKind, failSpan, redactText, startSpan, withTraceContext, type Logger, type TraceContext } from '@gatehouse/core/agent-support';
 import { AgentError, isAgentError } from './agent-error.ts';
 import type { AgentEvent } from './agent-event.ts';
 import type { GatewaySession } from './gateway-session.ts';

@@ -1,4 +1,4 @@
-import { modelSchema, type ModelConfig } from '@gatehouse/core';
+import { modelSchema, type ModelConfig } from '@gatehouse/core/agent-support';
 
 export interface AgentSettings {
   readonly port: number;

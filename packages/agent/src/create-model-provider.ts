@@ -1,4 +1,4 @@
-import type { Logger, ModelConfig } from '@gatehouse/core';
+import type { Logger, ModelConfig } from '@gatehouse/core/agent-support';
 import type { ModelProvider } from './model-provider.ts';
 import { createOfflinePlanner } from './offline-planner.ts';
 

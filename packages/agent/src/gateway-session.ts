@@ -1,6 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { isConnectionFailure, redactText, tracingFetch } from '@gatehouse/core';
+import { isConnectionFailure, redactText, tracingFetch } from '@gatehouse/core/agent-support';
 import { AgentError } from './agent-error.ts';
 import type { ToolSpec } from './model-provider.ts';
 import { consentOutcome, consentRequest } from './consent-outcome.ts';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createLogger, listen, startTracing } from '@gatehouse/core';
+import { createLogger, listen, startTracing } from '@gatehouse/core/agent-support';
 import { createAgentServer } from './agent-server.ts';
 import { readAgentSettings, AgentSettingsError } from './agent-settings.ts';
 import { createModelProvider } from './create-model-provider.ts';

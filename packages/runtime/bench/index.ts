@@ -435,6 +435,7 @@ export async function bench(): Promise<BenchSection[]> {
     const isolation = await benchIsolation();
     return [
       ...isolation,
+      ...(await (await import('./cold-start.ts')).benchColdStart()),
       {
         title: 'Runtime: invocation proxy vs direct to the same agent',
         rows,

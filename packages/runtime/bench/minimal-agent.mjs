@@ -1,7 +1,9 @@
 // The least an agent can be, for the cold-start measurement: node:http only (no WebSocket library,
 // no SDK), GET /ping and POST /invocations answering JSON. Compared with the reference echo agent
 // and with bare `node -e 0`, it shows how much of a cold start is Node starting versus Gatehouse.
-import { createServer } from 'node:http';
+// node:http through getBuiltinModule, not `import`: an ES module import of node:http evaluates its lazy WebSocket
+// getters, which load Node's bundled undici (~50 ms, as long again as Node itself takes to start).
+const { createServer } = process.getBuiltinModule('node:http');
 
 createServer((request, response) => {
   if (request.url === '/ping') {

@@ -23,7 +23,7 @@ const runtimes = input.runtimes.map((runtime) => ({
 const platform = {
   config: parseConfig({ runtimes }),
   // Its own data dir: an isolated agent sees Gatehouse's data dir as empty, so it must not hold the agents' code.
-  dataDir: mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-')),
+  dataDir: process.env.GATEHOUSE_BENCH_DATA_DIR || mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-')),
   baseUrl: `http://127.0.0.1:${port}`,
   logger: createLogger({ level: 'error', destination: process.stderr }),
   clock: systemClock,

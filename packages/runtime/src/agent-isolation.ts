@@ -14,6 +14,12 @@ const SANDBOX_SCRIPT = fileURLToPath(new URL('./agent-sandbox.ts', import.meta.u
 const AGENT_USER = { uid: 65534, gid: 65534 } as const;
 const UNSHARE_FLAGS = ['--net', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc'] as const;
 const TMP_SIZE_MIB = 256;
+/**
+ * The sandbox launcher's compile cache (Node's, NODE_COMPILE_CACHE) inside the data dir: private to the runtime
+ * (0700, hidden from agents with the rest of the data dir) and kept across restarts. A hit skips stripping the
+ * launcher's TypeScript, which loads a WebAssembly compiler at every start otherwise (see docs/benchmarks.md).
+ */
+export const LAUNCHER_COMPILE_CACHE = 'launcher-compile-cache';
 /** Files named by these variables stay readable when they sit in a hidden directory (Gatehouse's local CA in its data dir). */
 const EXPOSED_FILES = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE'] as const;
 /** Gatehouse's own installation (the project's node, the reference agent, node_modules), read-only inside. */
@@ -99,8 +105,11 @@ export class AgentIsolation {
     const socketPath = path.join(directory, `${randomBytes(6).toString('hex')}.sock`);
     const cwd = options.cwd === undefined ? undefined : path.resolve(options.cwd);
     const hide = [this.#options.dataDir, path.dirname(directory)].filter((dir) => !dir.startsWith('/tmp/') && existsSync(dir) && statSync(dir).isDirectory());
+    const compileCache = this.#compileCacheDirectory();
     const plan: SandboxPlan = {
       socket: socketPath,
+      compileCache,
+      agentCompileCache: options.env.NODE_COMPILE_CACHE,
       agentPort: options.config.agentPort,
       egressDir: path.join(directory, 'egress'),
       egress,
@@ -116,6 +125,9 @@ export class AgentIsolation {
     // setpriv's parent-death signal: if Gatehouse dies (even SIGKILL), unshare dies, --kill-child takes the sandbox, and the kernel the rest of its pid namespace.
     const command = ['setpriv', '--pdeathsig', 'KILL', '--', 'unshare', ...userFlags, ...UNSHARE_FLAGS, '--', process.execPath, '--disable-warning=ExperimentalWarning', SANDBOX_SCRIPT, JSON.stringify(plan)];
     const env: Record<string, string> = { ...rewriteMovedPorts(options.env, egress), PORT: String(options.config.agentPort), HOME: '/tmp', TMPDIR: '/tmp' };
+    // The launcher's own cache, never the agent's (the sandbox hands the agent its own value back).
+    if (compileCache) env.NODE_COMPILE_CACHE = compileCache;
+    else delete env.NODE_COMPILE_CACHE;
     // `python3` must not resolve to root's pyenv shim that nobody cannot run: keep the PATH entries the agent's user can reach.
     if (plan.user && env.PATH !== undefined) env.PATH = env.PATH.split(':').filter(reachableByOthers).join(':');
     return { command, socketPath, env };
@@ -137,6 +149,17 @@ export class AgentIsolation {
     const directory = path.join(root, `${process.pid}-${randomBytes(4).toString('hex')}`);
     mkdirSync(path.join(directory, 'egress'), { recursive: true, mode: 0o700 });
     this.#directory = directory;
+    return directory;
+  }
+
+  /** The launcher's compile cache in the data dir; none (the launcher strips its TypeScript each time) where it cannot be made. */
+  #compileCacheDirectory(): string | undefined {
+    const directory = path.join(this.#options.dataDir, LAUNCHER_COMPILE_CACHE);
+    try {
+      mkdirSync(directory, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
+    }
     return directory;
   }
 

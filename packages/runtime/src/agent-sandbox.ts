@@ -11,6 +11,7 @@
  * When this process dies the kernel kills everything else in the pid namespace, agent included.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { flushCompileCache } from 'node:module';
 import { existsSync, fstatSync, mkdirSync, openSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
@@ -34,6 +35,10 @@ export interface SandboxPlan {
   /** Drop to this uid/gid (as root); absent in a user namespace, where "root" is already the caller. */
   readonly user?: { readonly uid: number; readonly gid: number } | undefined;
   readonly tmpSizeMiB: number;
+  /** This launcher's own compile cache (NODE_COMPILE_CACHE), written before the data dir holding it is hidden; not the agent's. */
+  readonly compileCache?: string | undefined;
+  /** The agent's own NODE_COMPILE_CACHE, if its environment set one. */
+  readonly agentCompileCache?: string | undefined;
 }
 
 function fail(message: string): never {
@@ -133,8 +138,18 @@ function listenEgress(plan: SandboxPlan, egressFd: number): Promise<unknown> {
   );
 }
 
+/** The agent's environment: this launcher's own compile cache is not handed on (the agent could not reach it anyway). */
+function agentEnv(plan: SandboxPlan): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_COMPILE_CACHE;
+  if (plan.agentCompileCache !== undefined) env.NODE_COMPILE_CACHE = plan.agentCompileCache;
+  return env;
+}
+
 async function main(): Promise<void> {
   const plan = JSON.parse(process.argv[2] ?? '') as SandboxPlan;
+  // Written now: once the data dir is hidden, nothing written at exit would land.
+  if (plan.compileCache !== undefined) flushCompileCache();
   run('ip', ['link', 'set', 'lo', 'up']);
   const front = createServer((client) => relay(client, connect(plan.agentPort, '127.0.0.1')));
   await new Promise<void>((resolve, reject) => front.once('error', reject).listen(plan.socket, resolve));
@@ -145,7 +160,7 @@ async function main(): Promise<void> {
   const command = user
     ? ['setpriv', '--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups', '--inh-caps=-all', '--no-new-privs', '--', ...plan.command]
     : plan.command;
-  const agent = spawn(command[0]!, command.slice(1), { cwd: plan.cwd, stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+  const agent = spawn(command[0]!, command.slice(1), { cwd: plan.cwd, stdio: ['ignore', 'inherit', 'inherit'], env: agentEnv(plan) });
   agent.on('error', (error: NodeJS.ErrnoException) => fail(`could not start ${JSON.stringify(plan.command[0])} (${error.code ?? error.message})`));
   agent.on('exit', (code, signal) => process.exit(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => agent.kill(signal));

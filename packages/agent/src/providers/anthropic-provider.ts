@@ -1,4 +1,4 @@
-import { readSse, type Logger } from '@gatehouse/core';
+import { readSse, type Logger } from '@gatehouse/core/agent-support';
 import type { ConversationMessage, ModelChunk, ModelProvider, ModelRequest } from '../model-provider.ts';
 import { translateModelError } from './model-error.ts';
 import { httpError, MissingApiKeyError } from './model-http-error.ts';

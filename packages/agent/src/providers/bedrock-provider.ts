@@ -1,7 +1,7 @@
 import { BedrockRuntimeClient, ConverseStreamCommand, type ContentBlock as BedrockBlock, type Message, type Tool } from '@aws-sdk/client-bedrock-runtime';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import type { Logger } from '@gatehouse/core';
+import type { Logger } from '@gatehouse/core/agent-support';
 import type { ConversationMessage, ModelChunk, ModelProvider, ModelRequest, ToolSpec } from '../model-provider.ts';
 import { withRetries, type RetrySettings } from './with-retries.ts';
 import { translateModelError } from './model-error.ts';

@@ -1,4 +1,4 @@
-import { asCallTimeout, isConnectionFailure, redactText } from '@gatehouse/core';
+import { asCallTimeout, isConnectionFailure, redactText } from '@gatehouse/core/agent-support';
 import { AgentError } from '../agent-error.ts';
 
 export interface ModelErrorContext {
@@ -27,6 +27,16 @@ function factsOf(error: unknown): ErrorFacts {
   return { name, status, message: redactText(message) };
 }
 
+/** What a translation reads: the provider's facts, the phrases built from them, and the error kept as the cause. */
+interface Translation extends ErrorFacts {
+  /** ` (bedrock said: …)`, or empty. */
+  readonly detail: string;
+  /** ` in {region}`, or empty. */
+  readonly where: string;
+  readonly context: ModelErrorContext;
+  readonly cause: unknown;
+}
+
 const TOO_LONG = /too long|too many tokens|context (?:length|window)|maximum context|prompt is too long|input length|exceeds? the (?:maximum|max)/i;
 
 /**
@@ -36,15 +46,16 @@ const TOO_LONG = /too long|too many tokens|context (?:length|window)|maximum con
  */
 export function translateModelError(error: unknown, context: ModelErrorContext): AgentError {
   if (error instanceof AgentError) return error;
-  const { name, status, message } = factsOf(error);
+  const facts = factsOf(error);
   const where = context.region ? ` in ${context.region}` : '';
-  const detail = message ? ` (${context.provider} said: ${message})` : '';
-  const options = { cause: error };
-  if (context.provider === 'bedrock') return translateBedrock(name, status, message, detail, where, context, options);
-  return translateApiKeyProvider(name, status, message, detail, context, options);
+  const detail = facts.message ? ` (${context.provider} said: ${facts.message})` : '';
+  const translation: Translation = { ...facts, detail, where, context, cause: error };
+  return context.provider === 'bedrock' ? translateBedrock(translation) : translateApiKeyProvider(translation);
 }
 
-function translateBedrock(name: string, status: number | undefined, message: string, detail: string, where: string, context: ModelErrorContext, options: { cause: unknown }): AgentError {
+function translateBedrock(translation: Translation): AgentError {
+  const { name, status, message, detail, where, context } = translation;
+  const options = { cause: translation.cause };
   const profile = context.profile ? ` --profile ${context.profile}` : '';
   if (name === 'CredentialsProviderError' || /could not load credentials|credential is missing|no credentials/i.test(message)) {
     if (/sso|token is expired|refresh/i.test(message)) {
@@ -108,7 +119,9 @@ function translateBedrock(name: string, status: number | undefined, message: str
   return new AgentError('ModelUnavailable', `Bedrock failed for ${context.modelId}${where}${detail}.`, 'Retry; if it persists, check the AWS Health Dashboard and the agent log.', options);
 }
 
-function translateApiKeyProvider(name: string, status: number | undefined, message: string, detail: string, context: ModelErrorContext, options: { cause: unknown }): AgentError {
+function translateApiKeyProvider(translation: Translation): AgentError {
+  const { name, status, message, detail, context } = translation;
+  const options = { cause: translation.cause };
   const keyHint = context.apiKeyEnv ? `the ${context.apiKeyEnv} environment variable` : 'the API key';
   if (name === 'MissingApiKey') {
     return new AgentError('ModelNoCredentials', `No API key found for the ${context.provider} model: ${keyHint} is empty.`, `Export ${context.apiKeyEnv ?? 'the key variable named by model.apiKeyEnv'} before starting Gatehouse.`, options);

@@ -1,4 +1,4 @@
-import { readSse } from '@gatehouse/core';
+import { readSse } from '@gatehouse/core/agent-support';
 import type { ConversationMessage, ModelChunk, ModelProvider, ModelRequest } from '../model-provider.ts';
 import type { ApiProviderOptions } from './anthropic-provider.ts';
 import { translateModelError } from './model-error.ts';

@@ -1,4 +1,4 @@
-import { redactText, type Logger } from '@gatehouse/core';
+import { redactText, type Logger } from '@gatehouse/core/agent-support';
 import type { AgentError } from '../agent-error.ts';
 import type { ModelChunk } from '../model-provider.ts';
 import { isRetryable } from './model-error.ts';
