@@ -7,6 +7,7 @@ import { tracingFetch } from '@gatehouse/core';
 import { ToolCallError } from '../gateway-error.ts';
 import type { ToolDefinition } from '../tool-definition.ts';
 import type { TargetCallScope, ToolTarget } from './tool-target.ts';
+import { perRequestSignalFetch } from './per-request-signal-fetch.ts';
 
 type Connect = (headers: Readonly<Record<string, string>>, query: Readonly<Record<string, string>>) => Transport;
 
@@ -33,7 +34,7 @@ export class McpTarget implements ToolTarget {
       const url = new URL(endpoint);
       for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
       // The client is shared by a user's calls; each request takes `traceparent` from the call running it.
-      return new StreamableHTTPClientTransport(url, { requestInit: { headers: { ...headers } }, fetch: tracingFetch() });
+      return new StreamableHTTPClientTransport(url, { requestInit: { headers: { ...headers } }, fetch: perRequestSignalFetch(tracingFetch()) });
     });
   }
 
