@@ -95,7 +95,7 @@ export class GatewayEndpoint {
     this.path = new URL(deps.resourceUrl).pathname;
     this.metadataUrl = protectedResourceMetadataUrl(deps.resourceUrl);
     this.metadataPath = new URL(this.metadataUrl).pathname;
-    this.#sessions = new SessionBindings(deps.store, deps.config.name);
+    this.#sessions = new SessionBindings(deps.store, deps.config.name, deps.now);
     this.#openSessions = deps.openSessions ?? new Set();
     const configured = new Set([new URL(deps.baseUrl).origin, ...deps.config.allowedOrigins.map((origin) => new URL(origin).origin)]);
     const live = deps.liveOrigins;
