@@ -24,7 +24,7 @@ import {
   type SharedStore,
   type TraceSpan,
 } from '@gatehouse/core';
-import { AuthError, readCredential } from '@gatehouse/auth';
+import { AuthError, readCredential, type AuthFailureReason } from '@gatehouse/auth';
 import { callerKey, type Caller } from './caller.ts';
 import { GatewayError } from './gateway-error.ts';
 import type { AuditLog } from './audit-log.ts';
@@ -189,7 +189,7 @@ export class GatewayEndpoint {
   }
 
   /** A refused token: an info log line with the reason code and an audit row (the user only when the token itself was verified). */
-  #recordRefusal(reason: string, message: string, verified: { subject: string; issuer: string; clientId?: string | undefined } | undefined): void {
+  #recordRefusal(reason: AuthFailureReason | 'error', message: string, verified: { subject: string; issuer: string; clientId?: string | undefined } | undefined): void {
     this.#deps.logger.info({ gateway: this.name, reason, user: verified?.subject, clientId: verified?.clientId }, 'caller refused');
     this.#deps.audit?.record({
       time: new Date(this.#deps.now?.() ?? Date.now()).toISOString(),
@@ -236,7 +236,7 @@ export class GatewayEndpoint {
       caller = await this.#deps.authorizer.verify(token);
     } catch (error) {
       const failure = error as { code?: unknown; status?: unknown; message?: unknown; verified?: { subject: string; issuer: string; clientId?: string | undefined } };
-      const reason = typeof failure.code === 'string' ? failure.code : 'error';
+      const reason: AuthFailureReason | 'error' = error instanceof AuthError ? error.code : 'error';
       publishAuthFailure({ component: 'gateway', reason });
       let message = typeof failure.message === 'string' ? failure.message : 'The access token was refused';
       // The fix for a client that is not allowed is the gateway's client list, not a scope or a group.

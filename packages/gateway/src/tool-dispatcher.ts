@@ -13,7 +13,7 @@ import {
   type Logger,
   type StartedSpan,
 } from '@gatehouse/core';
-import type { AuditLog } from './audit-log.ts';
+import type { AuditLog, CallDecision, CallOutcome } from './audit-log.ts';
 import type { Caller } from './caller.ts';
 import type { CredentialResolver } from './credentials/resolve-credentials.ts';
 import { ToolCallError, toolRpcCode } from './gateway-error.ts';
@@ -262,11 +262,7 @@ export class ToolDispatcher {
   }
 }
 
-/** How a tools/call was decided: a refusal, or allowed (enforced, or only logged in LOG_ONLY mode). */
-export type CallDecision = 'allow' | 'log-only' | 'deny';
 type AllowedDecision = Exclude<CallDecision, 'deny'>;
-/** How a tools/call ended: the audit log's and metrics' outcome. */
-export type CallOutcome = 'ok' | 'error' | 'timeout' | 'busy' | 'credentials-unavailable' | 'consent-required' | 'denied' | 'not-found' | 'refused';
 interface CallEnding {
   readonly decision: CallDecision;
   readonly outcome: CallOutcome;
