@@ -3,7 +3,7 @@
 // while closing the transport still aborts what is in flight, answers and streams alike.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { getEventListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { closeServer } from '@gatehouse/core';
@@ -12,7 +12,7 @@ import { McpTarget } from '../src/targets/mcp-target.ts';
 import { perRequestSignalFetch } from '../src/targets/per-request-signal-fetch.ts';
 import { PooledToolCaller, UpstreamHttpError } from '../src/targets/pooled-tool-call.ts';
 import { CallToolRequestSchema, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { Server as McpLowLevelServer } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { TargetCallScope } from '../src/targets/tool-target.ts';
 
@@ -90,8 +90,8 @@ describe('tools/call on the kept-alive pool (pooled-tool-call.ts)', () => {
   const call = (tool: string) => ({ tool, args: { text: 'hi' }, session, credentials, signal: new AbortController().signal });
 
   /** An upstream that answers each request as `answer` says, recording what it received. */
-  async function upstream(answer: (request: { id: string; name: string }, response: import('node:http').ServerResponse) => void) {
-    const seen: { url: string; headers: import('node:http').IncomingHttpHeaders; body: { id: string; method: string; params: { name: string; arguments: unknown } } }[] = [];
+  async function upstream(answer: (request: { id: string; name: string }, response: ServerResponse) => void) {
+    const seen: { url: string; headers: IncomingHttpHeaders; body: { id: string; method: string; params: { name: string; arguments: unknown } } }[] = [];
     const { server, url } = await listen((request, response) => {
       let text = '';
       request.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
@@ -173,7 +173,7 @@ describe('tools/call on the kept-alive pool (pooled-tool-call.ts)', () => {
     // A tool with an output schema whose result does not match it: the SDK client's check still refuses it.
     const typed = await listen(async (request, response) => {
       // the low-level server: it checks nothing of what the tool returns, so the client's check is what is tested
-      const mcp = new Server({ name: 'typed', version: '1' }, { capabilities: { tools: {} } });
+      const mcp = new McpLowLevelServer({ name: 'typed', version: '1' }, { capabilities: { tools: {} } });
       mcp.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [{ name: 'count', inputSchema: { type: 'object' as const }, outputSchema: { type: 'object' as const, properties: { count: { type: 'number' } }, required: ['count'] } }] }));
       mcp.setRequestHandler(CallToolRequestSchema, async () => ({ content: [{ type: 'text', text: 'x' }], structuredContent: { count: 'not a number' } }));
       const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true });
