@@ -45,7 +45,7 @@ async function measure(database: string | undefined): Promise<EngineFigures> {
     await timed(5, refresh);
     const row = (index: number) => ({
       time: new Date().toISOString(), gateway: 'default', user: 'bench', issuer: 'https://issuer', clientId: 'c', session: 's', tool: 'ops___call_aws',
-      target: 'ops', decision: 'allow', outcome: 'ok', durationMs: index, detail: '',
+      target: 'ops', decision: 'allow' as const, outcome: 'ok' as const, durationMs: index, detail: '',
     });
     return { signIn: await timed(30, signIn), refresh: await timed(200, refresh), audit: await timed(500, (index) => audit.record(row(index))) };
   } finally {

@@ -1,5 +1,14 @@
 import path from 'node:path';
 import { openSqlDatabase, type Migration, type SqlDatabase } from '@gatehouse/core';
+import type { AuthFailureReason } from '@gatehouse/auth';
+
+/** How a tools/call was decided: allowed (enforced, or only logged in LOG_ONLY mode) or denied; `refused`: the token was refused before any tool was named. */
+export type CallDecision = 'allow' | 'log-only' | 'deny';
+export type AuditDecision = CallDecision | 'refused';
+/** How a tools/call ended: the audit log's and metrics' outcome. */
+export type CallOutcome = 'ok' | 'error' | 'timeout' | 'busy' | 'credentials-unavailable' | 'consent-required' | 'denied' | 'not-found' | 'refused';
+/** A call's outcome, or for a refused token the reason code (`error`: a failure without one). */
+export type AuditOutcome = CallOutcome | AuthFailureReason | 'error';
 
 export interface AuditRecord {
   readonly time: string;
@@ -10,10 +19,9 @@ export interface AuditRecord {
   readonly session: string;
   readonly tool: string;
   readonly target: string;
-  /** allow | deny | log-only-deny */
-  readonly decision: string;
-  /** ok | error | denied | credentials-unavailable | timeout | busy | refused (the message was refused before dispatch) */
-  readonly outcome: string;
+  readonly decision: AuditDecision;
+  /** `refused`: the message was refused before dispatch. */
+  readonly outcome: AuditOutcome;
   readonly durationMs: number;
   readonly detail: string;
 }
@@ -183,8 +191,8 @@ export class AuditLog {
       session: String(row.session),
       tool: String(row.tool),
       target: String(row.target),
-      decision: String(row.decision),
-      outcome: String(row.outcome),
+      decision: String(row.decision) as AuditDecision,
+      outcome: String(row.outcome) as AuditOutcome,
       durationMs: Number(row.duration_ms),
       detail: String(row.detail),
     }));

@@ -95,147 +95,201 @@ interface ServedGateway {
   close(): Promise<void>;
 }
 
+/** What every gateway of the service shares: the platform, the deps, one audit log, one sealed box, the sessions per gateway name. */
+interface GatewayContext {
+  readonly platform: Platform;
+  readonly deps: GatewayDeps;
+  readonly logger: Platform['logger'];
+  readonly audit: AuditLog;
+  readonly box: SealedBox;
+  /** Per gateway name: the sessions opened on this instance, kept across rebuilds of that gateway. */
+  readonly openSessions: Map<string, Set<string>>;
+}
+
+/** Closers run in reverse order of registration, each failure ignored (a half-built gateway is torn down whole). */
+class Closers {
+  readonly #closers: (() => Promise<void> | void)[] = [];
+
+  add(closer: () => Promise<void> | void): void {
+    this.#closers.push(closer);
+  }
+
+  async close(): Promise<void> {
+    for (const closer of this.#closers.reverse()) await Promise.resolve(closer()).catch(() => undefined);
+  }
+}
+
+function buildAuthorizer(context: GatewayContext, config: GatewayConfig, live: ReturnType<NonNullable<GatewayDeps['perimeter']>>): InboundAuthorizer {
+  const jwt = config.authorizerConfiguration?.customJWTAuthorizer;
+  if (!jwt) throw new Error(`Gateway ${config.name}: authorizerConfiguration.customJWTAuthorizer is required (Gatehouse gateways never run without inbound auth)`);
+  const { deps } = context;
+  return createInboundAuthorizer(jwt, {
+    clock: context.platform.clock,
+    logger: context.logger,
+    isRevoked: deps.isRevoked ? deps.isRevoked.bind(deps) : undefined,
+    fetch: deps.fetch,
+    allowedClients: live?.clients,
+    workloadDiscoveryUrl: deps.workloadDiscoveryUrl,
+  });
+}
+
+async function buildTargets(context: GatewayContext, config: GatewayConfig, closers: Closers): Promise<CatalogTarget[]> {
+  const targets: CatalogTarget[] = [];
+  for (const targetConfig of config.targets) {
+    const provider = targetConfig.credentialProviderConfigurations[0]!;
+    if (provider.credentialProviderType === 'JWT_PASSTHROUGH') {
+      context.logger.warn({ gateway: config.name, target: targetConfig.name }, 'JWT_PASSTHROUGH: this target receives the caller\'s own token (no audience binding); prefer OAUTH TOKEN_EXCHANGE');
+    }
+    const target = await buildTarget(targetConfig, context.deps);
+    closers.add(() => target.close());
+    targets.push({ target, config: targetConfig, limiter: new ConcurrencyLimiter(targetConfig.maxConcurrency) });
+  }
+  return targets;
+}
+
+function openPolicy(context: GatewayContext, config: GatewayConfig): PolicyEngine {
+  const { platform, deps, logger } = context;
+  const policyFile = config.policy.file ? path.resolve(deps.configDir ?? process.cwd(), config.policy.file) : path.join(platform.dataDir, 'policies', `${config.name}.cedar`);
+  const policy = PolicyEngine.open(policyFile, config.policy.mode, undefined, (message) => logger.warn({ gateway: config.name }, message));
+  if (config.policy.mode === 'LOG_ONLY') logger.warn({ gateway: config.name }, 'policy mode LOG_ONLY: denials are logged, not enforced');
+  return policy;
+}
+
+function buildCredentials(context: GatewayContext, config: GatewayConfig): CredentialResolver {
+  const { platform, deps } = context;
+  return new CredentialResolver({
+    dataDir: platform.dataDir,
+    store: platform.store,
+    box: context.box,
+    gatewayName: config.name,
+    now: () => platform.clock(),
+    ...(deps.serviceClient ? { serviceClient: deps.serviceClient } : {}),
+    ...(deps.sts ? { sts: deps.sts } : {}),
+    ...(deps.vault ? { vault: { vault: deps.vault, returnUrl: deps.vaultReturnUrl ?? `${platform.baseUrl}/` } } : {}),
+  });
+}
+
+/** One gateway: inbound authorizer, targets, Cedar policy (default file written on first start), outbound credentials, endpoint. */
+async function buildGateway(context: GatewayContext, config: GatewayConfig): Promise<ServedGateway> {
+  const closers = new Closers();
+  try {
+    const { platform, logger } = context;
+    const live = context.deps.perimeter?.(config);
+    const authorizer = buildAuthorizer(context, config, live);
+    closers.add(() => authorizer.close());
+    const targets = await buildTargets(context, config, closers);
+    const paths = gatewayPaths(config.name);
+    const resourceUrl = `${platform.baseUrl}${paths[0]}`;
+    const policy = openPolicy(context, config);
+    const credentials = buildCredentials(context, config);
+    closers.add(() => credentials.close());
+    const catalog = new ToolCatalog(targets, config.exposeUnprefixed, logger);
+    const dispatcher = new ToolDispatcher({ gatewayName: config.name, resourceUrl, catalog, policy, credentials, audit: context.audit, logger, now: () => platform.clock() });
+    const openSessions = context.openSessions.get(config.name) ?? context.openSessions.set(config.name, new Set()).get(config.name);
+    const endpoint = new GatewayEndpoint({
+      config, resourceUrl, baseUrl: platform.baseUrl, authorizer, dispatcher, store: platform.store, logger, audit: context.audit, now: () => platform.clock(),
+      liveClients: live?.clients, liveOrigins: live?.origins, openSessions,
+    });
+    return { endpoint, paths, url: resourceUrl, close: () => closers.close() };
+  } catch (error) {
+    await closers.close();
+    throw error;
+  }
+}
+
+const metadataPath = (routePath: string): string => `/.well-known/oauth-protected-resource${routePath}`;
+
+/** The gateways served now, by name, and their endpoints by path (MCP and protected-resource metadata). */
+class GatewayRoutes {
+  readonly served = new Map<string, ServedGateway>();
+  readonly #mcp = new Map<string, GatewayEndpoint>();
+  readonly #metadata = new Map<string, GatewayEndpoint>();
+
+  /** Serves `gateway` at its paths, in place of what served them before (returned, for the caller to close). */
+  mount(gateway: ServedGateway): ServedGateway | undefined {
+    const previous = this.served.get(gateway.endpoint.name);
+    this.served.set(gateway.endpoint.name, gateway);
+    for (const routePath of gateway.paths) {
+      this.#mcp.set(routePath, gateway.endpoint);
+      this.#metadata.set(metadataPath(routePath), gateway.endpoint);
+    }
+    return previous;
+  }
+
+  unmount(name: string): ServedGateway | undefined {
+    const gateway = this.served.get(name);
+    if (!gateway) return undefined;
+    this.served.delete(name);
+    for (const routePath of gateway.paths) {
+      this.#mcp.delete(routePath);
+      this.#metadata.delete(metadataPath(routePath));
+    }
+    return gateway;
+  }
+
+  async handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
+    const pathname = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
+    const endpoint = this.#mcp.get(pathname);
+    if (endpoint) {
+      await endpoint.handle(request, response, url);
+      return true;
+    }
+    const described = this.#metadata.get(pathname);
+    if (!described) return false;
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      sendWire(response, new GatewayError('MethodNotAllowed', 'Use GET for protected resource metadata', { headers: { allow: 'GET' } }).toResponse());
+      return true;
+    }
+    await described.serveMetadata(response);
+    return true;
+  }
+}
+
+async function openContext(platform: Platform, deps: GatewayDeps): Promise<GatewayContext> {
+  const logger = platform.logger.child({ component: 'gateway' });
+  const audit = await AuditLog.open({ dataDir: platform.dataDir, database: platform.config.database, onFlushError: (error) => logger.error({ err: error instanceof Error ? redactText(error.message) : 'non-error thrown' }, 'audit write failed; rows kept queued') });
+  return { platform, deps, logger, audit, box: SealedBox.fromDataDir(platform.dataDir), openSessions: new Map() };
+}
+
 /**
  * Builds every configured gateway: inbound authorizer, targets, Cedar policy (default file written
  * on first start), outbound credentials, audit log. Fails at start on any bad setting, never per request.
  * Gateways created later (the control plane's) are added, replaced and removed while serving.
  */
 export async function createGateway(platform: Platform, deps: GatewayDeps): Promise<GatewayService> {
-  const configs = deps.gateways ?? platform.config.gateways ?? [];
-  const logger = platform.logger.child({ component: 'gateway' });
-  const audit = await AuditLog.open({ dataDir: platform.dataDir, database: platform.config.database, onFlushError: (error) => logger.error({ err: error instanceof Error ? redactText(error.message) : 'non-error thrown' }, 'audit write failed; rows kept queued') });
-  const box = SealedBox.fromDataDir(platform.dataDir);
-  const served = new Map<string, ServedGateway>();
-  const routes = new Map<string, GatewayEndpoint>();
-  const metadataRoutes = new Map<string, GatewayEndpoint>();
-  /** Per gateway name: the sessions opened on this instance, kept across rebuilds of that gateway. */
-  const openSessions = new Map<string, Set<string>>();
-
-  async function build(config: GatewayConfig): Promise<ServedGateway> {
-    const closers: (() => Promise<void> | void)[] = [];
-    const close = async (): Promise<void> => {
-      for (const closer of closers.reverse()) await Promise.resolve(closer()).catch(() => undefined);
-    };
-    try {
-      const jwt = config.authorizerConfiguration?.customJWTAuthorizer;
-      if (!jwt) throw new Error(`Gateway ${config.name}: authorizerConfiguration.customJWTAuthorizer is required (Gatehouse gateways never run without inbound auth)`);
-      const live = deps.perimeter?.(config);
-      const authorizer: InboundAuthorizer = createInboundAuthorizer(jwt, {
-        clock: platform.clock,
-        logger,
-        isRevoked: deps.isRevoked ? deps.isRevoked.bind(deps) : undefined,
-        fetch: deps.fetch,
-        allowedClients: live?.clients,
-        workloadDiscoveryUrl: deps.workloadDiscoveryUrl,
-      });
-      closers.push(() => authorizer.close());
-      const targets: CatalogTarget[] = [];
-      for (const targetConfig of config.targets) {
-        const provider = targetConfig.credentialProviderConfigurations[0]!;
-        if (provider.credentialProviderType === 'JWT_PASSTHROUGH') {
-          logger.warn({ gateway: config.name, target: targetConfig.name }, 'JWT_PASSTHROUGH: this target receives the caller\'s own token (no audience binding); prefer OAUTH TOKEN_EXCHANGE');
-        }
-        const target = await buildTarget(targetConfig, deps);
-        closers.push(() => target.close());
-        targets.push({ target, config: targetConfig, limiter: new ConcurrencyLimiter(targetConfig.maxConcurrency) });
-      }
-      const paths = gatewayPaths(config.name);
-      const resourceUrl = `${platform.baseUrl}${paths[0]}`;
-      const policyFile = config.policy.file ? path.resolve(deps.configDir ?? process.cwd(), config.policy.file) : path.join(platform.dataDir, 'policies', `${config.name}.cedar`);
-      const policy = PolicyEngine.open(policyFile, config.policy.mode, undefined, (message) => logger.warn({ gateway: config.name }, message));
-      if (config.policy.mode === 'LOG_ONLY') logger.warn({ gateway: config.name }, 'policy mode LOG_ONLY: denials are logged, not enforced');
-      const credentialDeps: ConstructorParameters<typeof CredentialResolver>[0] = {
-        dataDir: platform.dataDir,
-        store: platform.store,
-        box,
-        gatewayName: config.name,
-        now: () => platform.clock(),
-        ...(deps.serviceClient ? { serviceClient: deps.serviceClient } : {}),
-        ...(deps.sts ? { sts: deps.sts } : {}),
-        ...(deps.vault ? { vault: { vault: deps.vault, returnUrl: deps.vaultReturnUrl ?? `${platform.baseUrl}/` } } : {}),
-      };
-      const credentials = new CredentialResolver(credentialDeps);
-      closers.push(() => credentials.close());
-      const catalog = new ToolCatalog(targets, config.exposeUnprefixed, logger);
-      const dispatcher = new ToolDispatcher({ gatewayName: config.name, resourceUrl, catalog, policy, credentials, audit, logger, now: () => platform.clock() });
-      const endpoint = new GatewayEndpoint({
-        config, resourceUrl, baseUrl: platform.baseUrl, authorizer, dispatcher, store: platform.store, logger, audit, now: () => platform.clock(),
-        liveClients: live?.clients, liveOrigins: live?.origins,
-        openSessions: openSessions.get(config.name) ?? openSessions.set(config.name, new Set()).get(config.name),
-      });
-      return { endpoint, paths, url: resourceUrl, close };
-    } catch (error) {
-      await close();
-      throw error;
-    }
-  }
-
-  /** Serves `gateway` at its paths, in place of what served them before (whose targets are then closed). */
-  function mount(gateway: ServedGateway): ServedGateway | undefined {
-    const previous = served.get(gateway.endpoint.name);
-    served.set(gateway.endpoint.name, gateway);
-    for (const routePath of gateway.paths) {
-      routes.set(routePath, gateway.endpoint);
-      metadataRoutes.set(`/.well-known/oauth-protected-resource${routePath}`, gateway.endpoint);
-    }
-    return previous;
-  }
-
+  const context = await openContext(platform, deps);
+  const routes = new GatewayRoutes();
   try {
-    for (const config of configs) mount(await build(config));
+    for (const config of deps.gateways ?? platform.config.gateways ?? []) routes.mount(await buildGateway(context, config));
   } catch (error) {
-    for (const gateway of served.values()) await gateway.close();
-    await audit.close();
+    for (const gateway of routes.served.values()) await gateway.close();
+    await context.audit.close();
     throw error;
   }
-
   return {
     name: 'gateway',
     get gateways() {
-      return [...served.values()].map((gateway) => ({ name: gateway.endpoint.name, url: gateway.url }));
+      return [...routes.served.values()].map((gateway) => ({ name: gateway.endpoint.name, url: gateway.url }));
     },
     async addGateway(config: GatewayConfig): Promise<{ url: string }> {
       // Built completely before it replaces anything: a bad setting leaves the gateway served as before.
-      const gateway = await build(config);
-      const previous = mount(gateway);
+      const gateway = await buildGateway(context, config);
       // The same name keeps its MCP sessions (bound in the shared store): clients see the new tool list on their next tools/list.
-      await previous?.close();
+      await routes.mount(gateway)?.close();
       return { url: gateway.url };
     },
     async removeGateway(name: string): Promise<void> {
-      const gateway = served.get(name);
+      const gateway = routes.unmount(name);
       if (!gateway) return;
-      served.delete(name);
-      for (const routePath of gateway.paths) {
-        routes.delete(routePath);
-        metadataRoutes.delete(`/.well-known/oauth-protected-resource${routePath}`);
-      }
       await gateway.endpoint.endSessions();
-      openSessions.delete(name);
+      context.openSessions.delete(name);
       await gateway.close();
     },
-    async handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
-      const pathname = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
-      const endpoint = routes.get(pathname);
-      if (endpoint) {
-        await endpoint.handle(request, response, url);
-        return true;
-      }
-      const described = metadataRoutes.get(pathname);
-      if (described) {
-        if (request.method !== 'GET' && request.method !== 'HEAD') {
-          sendWire(response, new GatewayError('MethodNotAllowed', 'Use GET for protected resource metadata', { headers: { allow: 'GET' } }).toResponse());
-          return true;
-        }
-        await described.serveMetadata(response);
-        return true;
-      }
-      return false;
-    },
+    handle: (request, response, url) => routes.handle(request, response, url),
     async close(): Promise<void> {
-      for (const gateway of [...served.values()].reverse()) await gateway.close();
-      served.clear();
-      await audit.close().catch(() => undefined);
+      for (const gateway of [...routes.served.values()].reverse()) await gateway.close();
+      routes.served.clear();
+      await context.audit.close().catch(() => undefined);
     },
   };
 }

@@ -24,11 +24,12 @@ import {
   type SharedStore,
   type TraceSpan,
 } from '@gatehouse/core';
-import { AuthError, readCredential } from '@gatehouse/auth';
+import { AuthError, readCredential, type AuthFailureReason } from '@gatehouse/auth';
 import { callerKey, type Caller } from './caller.ts';
 import { GatewayError } from './gateway-error.ts';
 import type { AuditLog } from './audit-log.ts';
-import { inspectMessage, requestIdOf, toolCallOf, type MessageRefusal } from './inspect-message.ts';
+import { inspectMessage, requestIdOf, toolCallOf, type MessageInspection, type MessageRefusal } from './inspect-message.ts';
+import type { McpExchange } from './mcp-exchange.ts';
 import { JsonRpcFailure, toJsonRpcError } from './json-rpc-error.ts';
 import { MAX_JSON_DEPTH, limitJsonDepth } from './limit-json-depth.ts';
 import type { InboundAuthorizer } from './inbound-authorizer.ts';
@@ -37,7 +38,7 @@ import { SessionBindings, type SessionTraits } from './session-binding.ts';
 import { declaresUrlElicitation } from './consent-elicitation.ts';
 import { answerToolCall } from './answer-tool-call.ts';
 import { serveToolRequest } from './serve-tool-request.ts';
-import { STATELESS_VERSION, serveStatelessRequest } from './stateless-revision.ts';
+import { STATELESS_VERSION, serveStatelessRequest, type ServerInfo } from './stateless-revision.ts';
 import type { ToolDispatcher } from './tool-dispatcher.ts';
 
 export interface EndpointDeps {
@@ -103,7 +104,7 @@ export class GatewayEndpoint {
     this.path = new URL(deps.resourceUrl).pathname;
     this.metadataUrl = protectedResourceMetadataUrl(deps.resourceUrl);
     this.metadataPath = new URL(this.metadataUrl).pathname;
-    this.#sessions = new SessionBindings(deps.store, deps.config.name);
+    this.#sessions = new SessionBindings(deps.store, deps.config.name, deps.now);
     this.#openSessions = deps.openSessions ?? new Set();
     const configured = new Set([new URL(deps.baseUrl).origin, ...deps.config.allowedOrigins.map((origin) => new URL(origin).origin)]);
     const live = deps.liveOrigins;
@@ -198,7 +199,7 @@ export class GatewayEndpoint {
   }
 
   /** A refused token: an info log line with the reason code and an audit row (the user only when the token itself was verified). */
-  #recordRefusal(reason: string, message: string, verified: { subject: string; issuer: string; clientId?: string | undefined } | undefined): void {
+  #recordRefusal(reason: AuthFailureReason | 'error', message: string, verified: { subject: string; issuer: string; clientId?: string | undefined } | undefined): void {
     this.#deps.logger.info({ gateway: this.name, reason, user: verified?.subject, clientId: verified?.clientId }, 'caller refused');
     this.#deps.audit?.record({
       time: new Date(this.#deps.now?.() ?? Date.now()).toISOString(),
@@ -245,7 +246,7 @@ export class GatewayEndpoint {
       caller = await this.#deps.authorizer.verify(token);
     } catch (error) {
       const failure = error as { code?: unknown; status?: unknown; message?: unknown; verified?: { subject: string; issuer: string; clientId?: string | undefined } };
-      const reason = typeof failure.code === 'string' ? failure.code : 'error';
+      const reason: AuthFailureReason | 'error' = error instanceof AuthError ? error.code : 'error';
       publishAuthFailure({ component: 'gateway', reason });
       let message = typeof failure.message === 'string' ? failure.message : 'The access token was refused';
       // The fix for a client that is not allowed is the gateway's client list, not a scope or a group.
@@ -327,37 +328,48 @@ export class GatewayEndpoint {
     }
     if (request.method !== 'POST') throw new GatewayError('MethodNotAllowed', `${request.method ?? 'This method'} is not supported; use POST`, { headers: { allow: 'POST, DELETE' } });
 
-    const { body, refusal } = await this.#readMessage(request);
+    await this.#post(request, response, caller, sessionId);
+  }
+
+  /** A POST: the message read and inspected, the session bound (or opened by initialize), then answered on one of the paths. */
+  async #post(request: IncomingMessage, response: ServerResponse, caller: Caller, sessionId: string | undefined): Promise<void> {
+    const { body, inspection } = await this.#readMessage(request);
     const stateless = request.headers['mcp-protocol-version'] === STATELESS_VERSION;
     const isInitialize = !Array.isArray(body) && typeof body === 'object' && body !== null && (body as { method?: unknown }).method === 'initialize';
-    let boundSession = '';
-    let urlElicitation = false;
+    let session = { id: '', urlElicitation: false };
     if (!stateless && !isInitialize) {
       if (!sessionId) throw new GatewayError('SessionRequired', 'Send the Mcp-Session-Id header from the initialize response (or initialize first)');
-      urlElicitation = (await this.#requireSession(sessionId, caller)).urlElicitation;
-      boundSession = sessionId;
+      session = { id: sessionId, urlElicitation: (await this.#requireSession(sessionId, caller)).urlElicitation };
     }
-    if (refusal) {
-      this.#refuse(response, refusal, body, caller, boundSession, stateless);
-      return;
-    }
-    if (stateless) {
-      const abort = new AbortController();
-      response.on('close', () => abort.abort());
-      const header = (name: string): string | undefined => (typeof request.headers[name] === 'string' ? (request.headers[name] as string) : undefined);
-      await serveStatelessRequest(response, { method: header('mcp-method'), name: header('mcp-name') }, body, caller, this.#deps.dispatcher, { name: `gatehouse-gateway-${this.name}`, version: SDK_VERSION, instructions: this.#deps.config.description }, abort.signal, this.#onUnexpected);
-      return;
-    }
+    const toolCall = inspection.refusal ? undefined : inspection.toolCall;
+    const exchange: McpExchange = { request, response, body, caller, session, toolCall, dispatcher: this.#deps.dispatcher, onUnexpected: this.#onUnexpected };
+    if (inspection.refusal) return this.#refuse(exchange, inspection.refusal, stateless);
+    if (stateless) return serveStatelessRequest(exchange, this.#serverInfo());
     if (isInitialize) {
-      boundSession = SessionBindings.newId();
-      urlElicitation = declaresUrlElicitation((body as { params?: unknown }).params);
-      await this.#sessions.open(boundSession, caller, { urlElicitation });
-      this.#openSessions.add(boundSession);
-      response.setHeader('mcp-session-id', boundSession);
+      const opened = await this.#openSession(caller, body);
+      response.setHeader('mcp-session-id', opened.id);
+      return this.#answerMessage({ ...exchange, session: opened });
     }
-    const session = { id: boundSession, urlElicitation };
-    if (await serveToolRequest(request, response, body, caller, session, this.#deps.dispatcher, this.#onUnexpected)) return;
-    await this.#serve(request, response, body, caller, session);
+    return this.#answerMessage(exchange);
+  }
+
+  /** initialize: a new session bound to the caller, remembering whether the client declared URL elicitation. */
+  async #openSession(caller: Caller, body: unknown): Promise<{ id: string; urlElicitation: boolean }> {
+    const id = SessionBindings.newId();
+    const urlElicitation = declaresUrlElicitation((body as { params?: unknown }).params);
+    await this.#sessions.open(id, caller, { urlElicitation });
+    this.#openSessions.add(id);
+    return { id, urlElicitation };
+  }
+
+  /** tools/call and tools/list on the direct path; anything else through the SDK server. */
+  async #answerMessage(exchange: McpExchange): Promise<void> {
+    if (await serveToolRequest(exchange)) return;
+    await this.#serve(exchange);
+  }
+
+  #serverInfo(): ServerInfo {
+    return { name: `gatehouse-gateway-${this.name}`, version: SDK_VERSION, instructions: this.#deps.config.description };
   }
 
   /**
@@ -366,7 +378,7 @@ export class GatewayEndpoint {
    * message checks of inspect-message.ts. A refusal is returned, not thrown, so that it can be
    * answered with the request's id and audited with its tool.
    */
-  async #readMessage(request: IncomingMessage): Promise<{ body: unknown; refusal: MessageRefusal | undefined }> {
+  async #readMessage(request: IncomingMessage): Promise<{ body: unknown; inspection: MessageInspection }> {
     let text: string;
     try {
       text = (await readBody(request, this.#deps.config.limits.maxRequestBytes)).toString('utf8');
@@ -380,13 +392,14 @@ export class GatewayEndpoint {
     } catch {
       throw new GatewayError('MalformedRequest', 'The body must be one JSON-RPC message in JSON');
     }
-    return { body, refusal: inspectMessage(body, limited.exceeded) };
+    return { body, inspection: inspectMessage(body, limited.exceeded) };
   }
 
   /** Answers a refused message with its JSON-RPC error (200 with the request's id; 400 without one), logged and, for tools/call, audited. */
-  #refuse(response: ServerResponse, refusal: MessageRefusal, body: unknown, caller: Caller, sessionId: string, stateless: boolean): void {
+  #refuse(exchange: McpExchange, refusal: MessageRefusal, stateless: boolean): void {
+    const { response, body, caller } = exchange;
     const tool = toolCallOf(body);
-    if (tool !== undefined) this.#deps.dispatcher.recordRefusal(caller, sessionId, tool, refusal.message);
+    if (tool !== undefined) this.#deps.dispatcher.recordRefusal({ caller, sessionId: exchange.session.id, tool, reason: refusal.message });
     this.#deps.logger.warn({ gateway: this.name, user: caller.username || caller.subject, ...(tool !== undefined ? { tool } : {}), reason: refusal.code }, 'MCP message refused');
     const id = requestIdOf(body);
     const text = JSON.stringify({ jsonrpc: '2.0', id, error: toJsonRpcError(refusal, this.#onUnexpected) });
@@ -409,8 +422,8 @@ export class GatewayEndpoint {
     throw new GatewayError('SessionNotFound', 'Session not found for this user; initialize a new session');
   }
 
-  async #serve(request: IncomingMessage, response: ServerResponse, body: unknown, caller: Caller, session: { readonly id: string; readonly urlElicitation: boolean }): Promise<void> {
-    const dispatcher = this.#deps.dispatcher;
+  async #serve(exchange: McpExchange): Promise<void> {
+    const { request, response, body, caller, session, dispatcher } = exchange;
     const server = new Server(
       { name: `gatehouse-gateway-${this.name}`, version: SDK_VERSION },
       { capabilities: { tools: { listChanged: false } }, jsonSchemaValidator: sharedValidator, ...(this.#deps.config.description ? { instructions: this.#deps.config.description } : {}) },

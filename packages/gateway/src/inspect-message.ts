@@ -1,4 +1,4 @@
-import { CallToolRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, type CallToolRequest } from '@modelcontextprotocol/sdk/types.js';
 import { MAX_JSON_DEPTH } from './limit-json-depth.ts';
 
 /** Why the gateway refused a JSON-RPC message before any handler saw it. */
@@ -84,26 +84,33 @@ function findReservedKey(root: unknown): string | undefined {
   return undefined;
 }
 
+/** A message the checks passed (with its tools/call when the body is one, parsed once here), or why it was refused. */
+export type MessageInspection = { readonly refusal: MessageRefusal } | { readonly refusal: undefined; readonly toolCall: CallToolRequest | undefined };
+
 /**
  * The gateway's checks on a parsed message, before any handler (its own or the SDK's) sees it:
  * nesting within MAX_JSON_DEPTH (measured on the text, `exceededDepth`), no prototype keys, and for
  * tools/call params of the shape the SDK's schema accepts. A refusal has a short message that names
  * the limit or the key and the fix — never a schema or zod's issue list.
  */
-export function inspectMessage(body: unknown, exceededDepth: boolean): MessageRefusal | undefined {
-  if (exceededDepth) return new MessageRefusal('JsonTooDeep', `JSON nested deeper than ${MAX_JSON_DEPTH} levels is refused; send flatter tool arguments (the JSON-RPC message counts as level 1)`);
+export function inspectMessage(body: unknown, exceededDepth: boolean): MessageInspection {
+  if (exceededDepth) return { refusal: new MessageRefusal('JsonTooDeep', `JSON nested deeper than ${MAX_JSON_DEPTH} levels is refused; send flatter tool arguments (the JSON-RPC message counts as level 1)`) };
   const reserved = findReservedKey(body);
   if (reserved !== undefined) {
     const key = reserved.slice(reserved.lastIndexOf('.') + 1);
-    return new MessageRefusal('ReservedKey', `The key "${key}" (at ${shown(reserved)}) is not accepted in a message; rename it`);
+    return { refusal: new MessageRefusal('ReservedKey', `The key "${key}" (at ${shown(reserved)}) is not accepted in a message; rename it`) };
   }
+  let toolCall: CallToolRequest | undefined;
   for (const message of Array.isArray(body) ? (body as unknown[]) : [body]) {
     if (typeof message !== 'object' || message === null || (message as { method?: unknown }).method !== 'tools/call') continue;
     const parsed = CallToolRequestSchema.safeParse(message);
-    if (parsed.success) continue;
+    if (parsed.success) {
+      if (message === body) toolCall = parsed.data;
+      continue;
+    }
     // the path of the first problem only; zod's own messages and issue list stay inside the gateway
     const path = parsed.error.issues[0]?.path.map((step) => (typeof step === 'number' ? `[${step}]` : `.${String(step)}`)).join('').replace(/^\./, '') ?? 'params';
-    return new MessageRefusal('InvalidToolCall', `Invalid tools/call params at ${shown(path || 'params')}: send {"name": "<a tool from tools/list>", "arguments": {<an object>}}`);
+    return { refusal: new MessageRefusal('InvalidToolCall', `Invalid tools/call params at ${shown(path || 'params')}: send {"name": "<a tool from tools/list>", "arguments": {<an object>}}`) };
   }
-  return undefined;
+  return { refusal: undefined, toolCall };
 }

@@ -12,6 +12,14 @@ export interface SessionTraits {
   readonly urlElicitation: boolean;
 }
 
+/**
+ * How long this instance trusts a binding it has read or written without asking a remote store
+ * again. A session ended through another instance is still accepted here for at most this long;
+ * one ended here is forgotten at once. The owner is compared on every request, cached or not.
+ */
+export const SESSION_CACHE_MS = 5_000;
+const SESSION_CACHE_ENTRIES = 10_000;
+
 /** Suffix of the stored owner when the client declared URL-mode elicitation. */
 const URL_ELICITATION_MARK = ' url';
 
@@ -24,10 +32,31 @@ const URL_ELICITATION_MARK = ' url';
 export class SessionBindings {
   readonly #store: SharedStore;
   readonly #prefix: string;
+  readonly #now: () => number;
+  /** Stored values by session id, for a remote store only (the embedded store is this process's memory already). */
+  readonly #cache: Map<string, { readonly stored: string; readonly until: number }> | undefined;
 
-  constructor(store: SharedStore, gatewayName: string) {
+  constructor(store: SharedStore, gatewayName: string, now: () => number = Date.now) {
     this.#store = store;
     this.#prefix = `gateway:${gatewayName}:session:`;
+    this.#now = now;
+    this.#cache = store.kind === 'embedded' ? undefined : new Map();
+  }
+
+  #remember(id: string, stored: string): void {
+    if (!this.#cache) return;
+    if (this.#cache.size >= SESSION_CACHE_ENTRIES) this.#cache.clear();
+    this.#cache.set(id, { stored, until: this.#now() + SESSION_CACHE_MS });
+  }
+
+  /** The stored owner (and traits mark) of a session: from this instance's cache while fresh, else from the store. */
+  async #read(id: string): Promise<string | undefined> {
+    const cached = this.#cache?.get(id);
+    if (cached && cached.until > this.#now()) return cached.stored;
+    const stored = await this.#store.get(this.#prefix + id);
+    if (stored === undefined) this.#cache?.delete(id);
+    else this.#remember(id, stored);
+    return stored;
   }
 
   static newId(): string {
@@ -39,7 +68,9 @@ export class SessionBindings {
   }
 
   async open(id: string, caller: Caller, traits: SessionTraits = { urlElicitation: false }): Promise<void> {
-    await this.#store.set(this.#prefix + id, SessionBindings.#owner(caller) + (traits.urlElicitation ? URL_ELICITATION_MARK : ''), SESSION_TTL_SECONDS);
+    const stored = SessionBindings.#owner(caller) + (traits.urlElicitation ? URL_ELICITATION_MARK : '');
+    await this.#store.set(this.#prefix + id, stored, SESSION_TTL_SECONDS);
+    this.#remember(id, stored);
   }
 
   async check(id: string, caller: Caller): Promise<SessionCheck> {
@@ -48,7 +79,7 @@ export class SessionBindings {
 
   /** The check, and (for the owner only) what its `initialize` declared. */
   async inspect(id: string, caller: Caller): Promise<{ check: SessionCheck; traits: SessionTraits }> {
-    const stored = await this.#store.get(this.#prefix + id);
+    const stored = await this.#read(id);
     if (stored === undefined) return { check: 'missing', traits: { urlElicitation: false } };
     const urlElicitation = stored.endsWith(URL_ELICITATION_MARK);
     const owner = urlElicitation ? stored.slice(0, -URL_ELICITATION_MARK.length) : stored;
@@ -57,6 +88,7 @@ export class SessionBindings {
   }
 
   async close(id: string): Promise<void> {
+    this.#cache?.delete(id);
     await this.#store.delete(this.#prefix + id);
   }
 }

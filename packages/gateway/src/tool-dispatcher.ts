@@ -13,7 +13,7 @@ import {
   type Logger,
   type StartedSpan,
 } from '@gatehouse/core';
-import type { AuditLog } from './audit-log.ts';
+import type { AuditLog, CallDecision, CallOutcome } from './audit-log.ts';
 import type { Caller } from './caller.ts';
 import type { CredentialResolver } from './credentials/resolve-credentials.ts';
 import { ToolCallError, toolRpcCode } from './gateway-error.ts';
@@ -96,16 +96,17 @@ export class ToolDispatcher {
   readonly #definitions = new WeakMap<readonly CatalogTool[], ToolDefinition[]>();
 
   /** Answers after the call's audit row is committed: an acknowledged call is never missing from the audit log. */
-  async callTool(caller: Caller, sessionId: string, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+  async callTool(request: CallRequest): Promise<CallToolResult> {
     try {
-      return await this.#tracedCall(caller, sessionId, name, args, signal);
+      return await this.#tracedCall(request);
     } finally {
       await this.#deps.audit.settled();
     }
   }
 
-  async #tracedCall(caller: Caller, sessionId: string, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+  async #tracedCall(request: CallRequest): Promise<CallToolResult> {
     const parent = activeTraceContext();
+    const { caller, sessionId, name, args, signal } = request;
     const call: ToolCall = { caller, sessionId, name, args, signal, started: performance.now(), span: undefined };
     if (!tracingEnabled() && !hasTraceContext(parent)) return this.#callTool(call);
     // A span per tools/call with ids only: tool, target, decision, outcome — never arguments or results.
@@ -124,7 +125,8 @@ export class ToolDispatcher {
    * The audit row (and metric) of a tools/call the gateway refused before the dispatcher saw it (a
    * message too deep, a prototype key, malformed params): who, the tool as sent, why.
    */
-  recordRefusal(caller: Caller, sessionId: string, tool: string, reason: string): void {
+  recordRefusal(refusal: { readonly caller: Caller; readonly sessionId: string; readonly tool: string; readonly reason: string }): void {
+    const { caller, sessionId, tool, reason } = refusal;
     this.#record({ caller, sessionId, name: tool, args: {}, signal: AbortSignal.abort(), started: performance.now(), span: undefined }, { decision: 'deny', outcome: 'refused', detail: reason });
   }
 
@@ -260,15 +262,22 @@ export class ToolDispatcher {
   }
 }
 
-/** How a tools/call was decided: a refusal, or allowed (enforced, or only logged in LOG_ONLY mode). */
-export type CallDecision = 'allow' | 'log-only' | 'deny';
 type AllowedDecision = Exclude<CallDecision, 'deny'>;
-/** How a tools/call ended: the audit log's and metrics' outcome. */
-export type CallOutcome = 'ok' | 'error' | 'timeout' | 'busy' | 'credentials-unavailable' | 'consent-required' | 'denied' | 'not-found' | 'refused';
 interface CallEnding {
   readonly decision: CallDecision;
   readonly outcome: CallOutcome;
   readonly detail?: string;
+}
+
+/** A tools/call as the dispatcher is asked for it. */
+export interface CallRequest {
+  readonly caller: Caller;
+  /** The bound MCP session ('' for the stateless revision). */
+  readonly sessionId: string;
+  readonly name: string;
+  readonly args: Record<string, unknown>;
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal;
 }
 
 /** One tools/call on its way through the steps. */

@@ -45,6 +45,13 @@ interface CachedToken {
   readonly expiresAtMs: number;
 }
 
+/** One grant at a token endpoint, for a target: the client that authenticates, the grant's form fields. */
+interface TokenRequest {
+  readonly client: { readonly tokenEndpoint: string; readonly clientId: string; readonly clientSecret: string };
+  readonly form: Record<string, string>;
+  readonly targetName: string;
+}
+
 /**
  * Per-target outbound credentials, resolved for the calling user on every call. Every failure is a
  * `CredentialsUnavailable` tool error, and the caller of `resolve` never reaches the target then:
@@ -109,7 +116,8 @@ export class CredentialResolver {
     return { ...service, tokenEndpoint: settings.tokenEndpoint ?? service.tokenEndpoint };
   }
 
-  async #postToken(endpoint: string, clientId: string, clientSecret: string, form: Record<string, string>, targetName: string): Promise<CachedToken> {
+  async #postToken(request: TokenRequest): Promise<CachedToken> {
+    const { client: { tokenEndpoint: endpoint, clientId, clientSecret }, form, targetName } = request;
     const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
     let response: Response;
     try {
@@ -153,7 +161,7 @@ export class CredentialResolver {
     const form: Record<string, string> = { grant_type: 'client_credentials' };
     if (settings.scopes.length > 0) form.scope = settings.scopes.join(' ');
     if (settings.audience) form.audience = settings.audience;
-    return this.#remember(key, await this.#postToken(client.tokenEndpoint, client.clientId, client.clientSecret, form, targetName));
+    return this.#remember(key, await this.#postToken({ client, form, targetName }));
   }
 
   /** RFC 8693 on-behalf-of: the user's token is the subject, the gateway authenticates as the actor (the issuer adds `act`). */
@@ -170,7 +178,7 @@ export class CredentialResolver {
       audience,
     };
     if (settings.scopes.length > 0) form.scope = settings.scopes.join(' ');
-    const token = await this.#postToken(client.tokenEndpoint, client.clientId, client.clientSecret, form, targetName);
+    const token = await this.#postToken({ client, form, targetName });
     // never keep an exchanged token longer than the user's own
     const capped = caller.expiresAt ? { ...token, expiresAtMs: Math.min(token.expiresAtMs, caller.expiresAt * 1000) } : token;
     return this.#remember(key, capped);

@@ -7,10 +7,18 @@ import { tracingFetch } from '@gatehouse/core';
 import { ToolCallError } from '../gateway-error.ts';
 import type { ToolDefinition } from '../tool-definition.ts';
 import type { TargetCallScope, ToolTarget } from './tool-target.ts';
+import { perRequestSignalFetch } from './per-request-signal-fetch.ts';
+import { PooledToolCaller } from './pooled-tool-call.ts';
 
 type Connect = (headers: Readonly<Record<string, string>>, query: Readonly<Record<string, string>>) => Transport;
 
 const MAX_CLIENTS = 64;
+
+/** A tool the SDK client would call without extra work: no output schema to validate, no task support to negotiate. */
+function isPlainTool(tool: ToolDefinition): boolean {
+  const taskSupport = (tool as { execution?: { taskSupport?: unknown } }).execution?.taskSupport;
+  return tool.outputSchema === undefined && (taskSupport === undefined || taskSupport === 'forbidden');
+}
 
 /**
  * An upstream MCP server (Streamable HTTP or a stdio child). One SDK client per distinct credential
@@ -22,19 +30,25 @@ export class McpTarget implements ToolTarget {
   readonly #connect: Connect;
   readonly #clients = new Map<string, Promise<Client>>();
   #tools: Promise<readonly ToolDefinition[]> | undefined;
+  /** HTTP targets: tools/call on a kept-alive pool, in the SDK client's session (pooled-tool-call.ts). */
+  readonly #pooled: PooledToolCaller | undefined;
+  /** Tools the pool may call: the listed ones without an output schema (the SDK client validates those) or task support. */
+  #plainTools: ReadonlySet<string> = new Set();
 
-  constructor(name: string, connect: Connect) {
+  constructor(name: string, connect: Connect, pooled?: PooledToolCaller) {
     this.name = name;
     this.#connect = connect;
+    this.#pooled = pooled;
   }
 
   static http(name: string, endpoint: string): McpTarget {
-    return new McpTarget(name, (headers, query) => {
+    const connect: Connect = (headers, query) => {
       const url = new URL(endpoint);
       for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
       // The client is shared by a user's calls; each request takes `traceparent` from the call running it.
-      return new StreamableHTTPClientTransport(url, { requestInit: { headers: { ...headers } }, fetch: tracingFetch() });
-    });
+      return new StreamableHTTPClientTransport(url, { requestInit: { headers: { ...headers } }, fetch: perRequestSignalFetch(tracingFetch()) });
+    };
+    return new McpTarget(name, connect, new PooledToolCaller(endpoint));
   }
 
   static stdio(name: string, command: readonly string[], env: Readonly<Record<string, string>>, cwd?: string): McpTarget {
@@ -86,6 +100,7 @@ export class McpTarget implements ToolTarget {
           for (const tool of page.tools) tools.push(tool as ToolDefinition);
           cursor = page.nextCursor;
         } while (cursor);
+        this.#plainTools = new Set(tools.filter(isPlainTool).map((tool) => tool.name));
         return tools;
       })();
       this.#tools = loading;
@@ -104,6 +119,8 @@ export class McpTarget implements ToolTarget {
       throw new ToolCallError('TargetFailed', `Target ${this.name} could not be reached`, { cause: error });
     }
     try {
+      const pooled = this.#pooled && this.#plainTools.has(tool) ? await this.#callPooled(client, { tool, args, scope }) : undefined;
+      if (pooled) return pooled;
       const result = await client.callTool({ name: tool, arguments: args }, undefined, { signal: scope.signal, timeout: Math.max(1, scope.deadline - Date.now()) });
       return result as CallToolResult;
     } catch (error) {
@@ -112,6 +129,13 @@ export class McpTarget implements ToolTarget {
       if (!(error instanceof McpError)) this.#evict(scope.credentials.key, client);
       throw error;
     }
+  }
+
+  /** The call on the pool, in the session `client` opened (undefined: answered by a redirect, for the SDK client to send). */
+  #callPooled(client: Client, call: { tool: string; args: Record<string, unknown>; scope: TargetCallScope }): Promise<CallToolResult | undefined> {
+    const transport = client.transport as StreamableHTTPClientTransport | undefined;
+    const session = { sessionId: transport?.sessionId, protocolVersion: transport?.protocolVersion };
+    return this.#pooled!.call({ tool: call.tool, args: call.args, session, credentials: call.scope.credentials, signal: call.scope.signal });
   }
 
   #evict(key: string, client: Client): void {
@@ -129,5 +153,6 @@ export class McpTarget implements ToolTarget {
     const clients = [...this.#clients.values()];
     this.#clients.clear();
     await Promise.all(clients.map((client) => client.then((c) => c.close()).catch(() => undefined)));
+    await this.#pooled?.close();
   }
 }

@@ -133,7 +133,7 @@ export class OpenApiTarget implements ToolTarget {
       body = JSON.stringify(args.body);
       headers['content-type'] = 'application/json';
     }
-    if (scope.credentials.aws) Object.assign(headers, await signRequest(url, operation.method, headers, body, scope.credentials.aws));
+    if (scope.credentials.aws) Object.assign(headers, await signRequest({ url, method: operation.method, headers, body }, scope.credentials.aws));
     const init: RequestInit = { method: operation.method, headers, signal: scope.signal, redirect: 'manual' };
     if (body !== undefined) init.body = body;
     const response = await fetch(url, init);
@@ -154,7 +154,17 @@ export class OpenApiTarget implements ToolTarget {
   async close(): Promise<void> {}
 }
 
-async function signRequest(url: URL, method: string, headers: Record<string, string>, body: string | undefined, aws: { accessKeyId: string; secretAccessKey: string; sessionToken: string; service: string; region: string }): Promise<Record<string, string>> {
+/** The request as it will be sent, to be signed. */
+interface OutgoingRequest {
+  readonly url: URL;
+  readonly method: string;
+  readonly headers: Record<string, string>;
+  readonly body: string | undefined;
+}
+
+/** SigV4 headers for `outgoing` (host excluded: fetch sets it). */
+async function signRequest(outgoing: OutgoingRequest, aws: { accessKeyId: string; secretAccessKey: string; sessionToken: string; service: string; region: string }): Promise<Record<string, string>> {
+  const { url, method, headers, body } = outgoing;
   const signer = new SignatureV4({ service: aws.service, region: aws.region, sha256: Sha256, credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey, sessionToken: aws.sessionToken } });
   const query: Record<string, string> = {};
   for (const [key, value] of url.searchParams) query[key] = value;
