@@ -54,6 +54,9 @@ if (existsSync(profileReport)) {
   const profile = readFileSync(profileReport, 'utf8').replace(/^# (.*)\n/, '## $1\n').replace(/^## (?!Where)/gm, '### ');
   lines.push(profile.trim(), '');
 }
+// The gateway's tools/call profile (issue 21), written by hand from `node --cpu-prof packages/gateway/bench/tools-call.ts` runs.
+const gatewayProfile = path.join(root, 'docs', 'benchmarks-gateway-profile.md');
+if (existsSync(gatewayProfile)) lines.push(readFileSync(gatewayProfile, 'utf8').trim(), '');
 // Where an agent's cold start goes (issue 21), written by hand from bench/cold-start.ts runs.
 const coldStartReport = path.join(root, 'docs', 'benchmarks-cold-start.md');
 if (existsSync(coldStartReport)) lines.push(readFileSync(coldStartReport, 'utf8').trim(), '');
