@@ -12,6 +12,8 @@ export function readPayload(request: IncomingMessage, limit: number): Promise<Bu
     request.resume();
     return Promise.reject(new BodyTooLargeError(limit));
   }
+  // Closed while the request was authenticated, before this step: its 'close' has been and gone, so waiting for it would never end.
+  if (request.destroyed) return Promise.reject(new ClientClosedError());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -285,12 +285,17 @@ describe('client aborts on the runtime', () => {
         const socket = connect(port, '127.0.0.1');
         socket.on('error', () => undefined);
         await new Promise((resolve) => socket.once('connect', resolve));
-        socket.write(`POST /runtimes/aborted/invocations HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer ${token}\r\n${SESSION}: ${sessionId('abort')}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"prompt":`);
+        // Expect: 100-continue, so the part of the body is sent only once the runtime has read the headers: under load
+        // a socket closed earlier is never a request at all, and nothing would be left to log.
+        const continued = new Promise((resolve) => socket.once('data', resolve));
+        socket.write(`POST /runtimes/aborted/invocations HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer ${token}\r\n${SESSION}: ${sessionId('abort')}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n`);
+        assert.match(String(await continued), /^HTTP\/1\.1 100 Continue/);
+        socket.write('{"prompt":');
         await new Promise((resolve) => setTimeout(resolve, 30));
         socket.destroy();
       }
       const closed = () => harness.logs.filter((line) => line.includes('runtime request (client closed)'));
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 15_000;
       while (closed().length < aborts && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
       assert.equal(closed().length, aborts, 'each abort is one access line');
       for (const line of closed()) assert.equal((JSON.parse(line) as { status: number }).status, 499);
