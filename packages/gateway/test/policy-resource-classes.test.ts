@@ -40,6 +40,7 @@ const POLICIES: Record<string, string> = {
   'name like': `permit (principal, action, resource) when { resource.name like "db___*" || resource.name like "*_1*_get" || resource.tool like "item_2\\**" };\npermit (principal in Gatehouse::Group::"auditors", action, resource) unless { resource.name like "*put*" };`,
   'resource == Tool inside when': `permit (principal, action, resource) when { resource == Gatehouse::Tool::"web___item_2_put" || resource in [Gatehouse::Target::"fs", Gatehouse::Tool::"mail___item_3_delete"] || resource is Gatehouse::Tool in Gatehouse::Target::"db" };`,
   'attribute read whole': `permit (principal, action, resource) when { resource.target == principal.client || resource.target == "db" && principal.username == "alice" || (if resource.readOnly then "r" else "w") == "r" };`,
+  'has on a record built from the resource': `permit (principal, action, resource) when { (if resource.name like "*_9*" then { a: 1 } else { b: 1 }) has a || principal has groups && resource has tool && principal.groups.contains("ops-readwrite") };`,
   'unknown shape (resource compared with principal)': `permit (principal, action, resource) unless { [resource].contains(Gatehouse::Tool::"fs___item_0_list") || resource == principal };`,
   'unknown attribute': `permit (principal, action, resource) unless { resource.owner == "x" };\npermit (principal in Gatehouse::Group::"ops-readonly", action, resource);`,
 };
