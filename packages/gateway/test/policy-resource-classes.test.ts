@@ -122,3 +122,16 @@ test('the like matcher follows Cedar: * matches any run, escaped stars are liter
   assert.equal(matchesPattern(['x*y'], 'xzy'), false);
   assert.equal(matchesPattern(['', ''], ''), true);
 });
+
+test('calls share a class decision while no policy reads context, and are evaluated per call once one does', () => {
+  const [first, second] = [TOOLS[0]!, TOOLS[28]!]; // fs___item_0_list and fs___item_28_list: one class
+  const plain = open(DEFAULT_POLICIES);
+  assert.equal(plain.decide(CALLERS[0]!, 'call', first, { path: '/a' }).allowed, true);
+  assert.equal(plain.decide(CALLERS[0]!, 'call', second, { path: '/b' }).allowed, true);
+  assert.equal(plain.evaluations, 1, 'the second tool of the class reuses the first one’s decision');
+  const readsContext = open(`permit (principal, action, resource) when { resource.target == "fs" && context.arguments has path && context.arguments.path == "/a" };`);
+  assert.equal(readsContext.decide(CALLERS[0]!, 'call', first, { path: '/a' }).allowed, true);
+  assert.equal(readsContext.decide(CALLERS[0]!, 'call', second, { path: '/b' }).allowed, false, 'another argument, same class: decided afresh');
+  assert.equal(readsContext.evaluations, 2);
+  assert.equal(readsContext.decide(CALLERS[0]!, 'call', second, { path: '/a' }).allowed, true, 'the same class with the permitted argument');
+});
