@@ -162,14 +162,7 @@ export class PolicyEngine {
     // Tools of one class get the same decision for the same caller and action: the first one of the
     // class evaluated stands for all of them (calls too, while no policy reads context).
     const key = `${this.callerKey(caller)}\u0000${this.resourceClass(resource)}`;
-    if (action === 'list') {
-      const cached = this.#listCache.get(key);
-      if (cached !== undefined) return { allowed: cached || this.mode === 'LOG_ONLY', policies: [], enforced: this.mode === 'ENFORCE' };
-      const decision = this.#evaluate(caller, action, resource, {});
-      if (this.#listCache.size > 100_000) this.#listCache.clear();
-      this.#listCache.set(key, decision.allowed);
-      return this.mode === 'LOG_ONLY' ? { ...decision, allowed: true, enforced: false } : decision;
-    }
+    if (action === 'list') return this.#listDecision(key, caller, resource);
     // Without a policy that reads `context`, the arguments cannot change the answer: one Cedar
     // evaluation per caller attributes and tool, until the policy file changes.
     const memo = this.#readsContext ? undefined : this.#callCache.get(key);
@@ -179,6 +172,34 @@ export class PolicyEngine {
       this.#callCache.set(key, decision);
     }
     return this.mode === 'LOG_ONLY' ? { ...decision, allowed: true, enforced: false, policies: decision.policies } : decision;
+  }
+
+  /**
+   * `list` decisions for a whole catalog (tools/list): the caller key is built once and each class
+   * looked up once. Each answer equals `decide(caller, 'list', tool).allowed`.
+   */
+  visible(caller: Caller, tools: readonly PolicyResource[]): boolean[] {
+    const who = this.callerKey(caller);
+    const byClass = new Map<string, boolean>();
+    return tools.map((resource) => {
+      const signature = this.resourceClass(resource);
+      let allowed = byClass.get(signature);
+      if (allowed === undefined) {
+        allowed = this.#listDecision(`${who}\u0000${signature}`, caller, resource).allowed;
+        byClass.set(signature, allowed);
+      }
+      return allowed;
+    });
+  }
+
+  /** A `list` decision memoized under `key` (caller key and resource class) until the policy changes. */
+  #listDecision(key: string, caller: Caller, resource: PolicyResource): PolicyDecision {
+    const cached = this.#listCache.get(key);
+    if (cached !== undefined) return { allowed: cached || this.mode === 'LOG_ONLY', policies: [], enforced: this.mode === 'ENFORCE' };
+    const decision = this.#evaluate(caller, 'list', resource, {});
+    if (this.#listCache.size > 100_000) this.#listCache.clear();
+    this.#listCache.set(key, decision.allowed);
+    return this.mode === 'LOG_ONLY' ? { ...decision, allowed: true, enforced: false } : decision;
   }
 
   /** The tool's resource class for the current policy: tools with equal classes get equal decisions. */

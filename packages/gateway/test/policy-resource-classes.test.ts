@@ -8,6 +8,8 @@ import path from 'node:path';
 import type { Caller } from '../src/caller.ts';
 import { DEFAULT_POLICIES, PolicyEngine, type PolicyResource } from '../src/policy-engine.ts';
 import { matchesPattern } from '../src/resource-classes.ts';
+import type { CatalogTool, ToolCatalog } from '../src/tool-catalog.ts';
+import { ToolDispatcher, type DispatcherDeps } from '../src/tool-dispatcher.ts';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-policy-classes-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -59,7 +61,12 @@ test('list and call decisions with resource classes equal one Cedar evaluation p
     const classes = open(text);
     const perTool = open(text);
     perTool.resourceClasses = false;
-    for (const action of ['list', 'call'] as const) assert.deepEqual(decisions(classes, action), decisions(perTool, action), `${label}: ${action}`);
+    const reference = decisions(perTool, 'list');
+    for (const action of ['list', 'call'] as const) assert.deepEqual(decisions(classes, action), action === 'list' ? reference : decisions(perTool, action), `${label}: ${action}`);
+    // the whole-catalog form tools/list uses, on a fresh engine (no memo from the loop above)
+    const batch = open(text);
+    const visible = CALLERS.flatMap((who) => batch.visible(who, TOOLS).map((allowed, index) => `${who.subject} ${TOOLS[index]!.name} ${String(allowed)} `));
+    assert.deepEqual(visible, reference, `${label}: visible()`);
     assert.equal(perTool.evaluations, 2 * CALLERS.length * TOOLS.length, `${label}: the reference evaluates every tool`);
     const distinct = new Set(TOOLS.map((resource) => classes.resourceClass(resource))).size;
     if (label.startsWith('unknown')) {
@@ -134,4 +141,22 @@ test('calls share a class decision while no policy reads context, and are evalua
   assert.equal(readsContext.decide(CALLERS[0]!, 'call', second, { path: '/b' }).allowed, false, 'another argument, same class: decided afresh');
   assert.equal(readsContext.evaluations, 2);
   assert.equal(readsContext.decide(CALLERS[0]!, 'call', second, { path: '/a' }).allowed, true, 'the same class with the permitted argument');
+});
+
+test('tools/list through the dispatcher: callers who see the same tools share one list array, built with one evaluation per class', async () => {
+  const policy = open(DEFAULT_POLICIES);
+  const catalogTools: CatalogTool[] = TOOLS.map((resource) => ({ ...resource, definition: { name: resource.name, inputSchema: { type: 'object' } } }));
+  // only `tools()` is reached by tools/list; the rest of the dependencies are for tools/call
+  const catalog = { tools: async () => catalogTools } as unknown as ToolCatalog;
+  const dispatcher = new ToolDispatcher({ gatewayName: 'g', resourceUrl: 'http://127.0.0.1/', catalog, policy, now: Date.now } as unknown as DispatcherDeps);
+  const signal = new AbortController().signal;
+  const first = await dispatcher.visibleTools(caller('hana', ['never-seen-1']), signal);
+  assert.equal(policy.evaluations, 4, 'one evaluation per class (writes by *_put, *_delete, *_write, and the rest)');
+  const second = await dispatcher.visibleTools(caller('ivan', ['never-seen-2']), signal);
+  assert.equal(policy.evaluations, 8);
+  assert.equal(second, first, 'same tools visible: the same array (and so the same serialized answer)');
+  assert.deepEqual(first.map((tool) => tool.name), TOOLS.filter((resource) => !/_(put|delete|write)$/.test(resource.tool)).map((resource) => resource.name));
+  const writer = await dispatcher.visibleTools(caller('jack', ['ops-readwrite']), signal);
+  assert.equal(writer.length, TOOLS.length);
+  assert.equal((await dispatcher.listTools(caller('kim', ['never-seen-3']), signal)).length, first.length + 1, 'plus the search tool');
 });
