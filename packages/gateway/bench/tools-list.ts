@@ -26,12 +26,17 @@ interface ListFigures {
   readonly visible: number;
   readonly warm: number;
   readonly newUser: number;
+  readonly neverSeen: number;
   readonly rawWarm: number;
   readonly rawFirst: number;
+  readonly rawNeverSeen: number;
 }
 
-/** Through the SDK client: the first list (Cedar per tool), warm lists, and 5 new users like the first. */
-async function clientLists(bench: BenchStack, url: string): Promise<Pick<ListFigures, 'cold' | 'visible' | 'warm' | 'newUser'>> {
+/** A token of a user in a group no caller had before: its caller attributes were never seen, so Cedar decides its list afresh. */
+const neverSeenToken = (bench: BenchStack, label: string): string => bench.issuer.sign({ sub: `bench-${label}`, 'cognito:groups': [`bench-group-${label}`] });
+
+/** Through the SDK client: the first list, warm lists, 5 new users like the first, 5 with caller attributes never seen. */
+async function clientLists(bench: BenchStack, url: string): Promise<Pick<ListFigures, 'cold' | 'visible' | 'warm' | 'newUser' | 'neverSeen'>> {
   const { client: lister } = await connectClient(url, bench.token);
   const cold = await timed(() => lister.listTools());
   const visible = (await lister.listTools()).tools.length;
@@ -45,11 +50,17 @@ async function clientLists(bench: BenchStack, url: string): Promise<Pick<ListFig
     newUser.push(await timed(() => newcomer.listTools()));
     await newcomer.close();
   }
-  return { cold, visible, warm: percentile(warm, 50), newUser: median(newUser) };
+  const neverSeen: number[] = [];
+  for (let index = 0; index < 5; index++) {
+    const { client: stranger } = await connectClient(url, neverSeenToken(bench, `stranger-${index}`));
+    neverSeen.push(await timed(() => stranger.listTools()));
+    await stranger.close();
+  }
+  return { cold, visible, warm: percentile(warm, 50), newUser: median(newUser), neverSeen: median(neverSeen) };
 }
 
 /** The same lists over plain HTTP: the gateway's time without the client parsing 1,000 tools. */
-async function rawLists(bench: BenchStack, url: string): Promise<Pick<ListFigures, 'rawWarm' | 'rawFirst'>> {
+async function rawLists(bench: BenchStack, url: string): Promise<Pick<ListFigures, 'rawWarm' | 'rawFirst' | 'rawNeverSeen'>> {
   const warmList = await rawLister(url, bench.token);
   const warm: number[] = [];
   for (let index = 0; index < 60; index++) warm.push(await warmList());
@@ -58,7 +69,9 @@ async function rawLists(bench: BenchStack, url: string): Promise<Pick<ListFigure
     const list = await rawLister(url, bench.issuer.sign({ sub: `bench-raw-newcomer-${index}`, 'cognito:groups': ['ops-readonly'] }));
     first.push(await list());
   }
-  return { rawWarm: percentile(warm, 50), rawFirst: median(first) };
+  const neverSeen: number[] = [];
+  for (let index = 0; index < 5; index++) neverSeen.push(await (await rawLister(url, neverSeenToken(bench, `raw-stranger-${index}`)))());
+  return { rawWarm: percentile(warm, 50), rawFirst: median(first), rawNeverSeen: median(neverSeen) };
 }
 
 export async function measureToolsList(bench: BenchStack): Promise<ListFigures> {
@@ -72,6 +85,8 @@ export function toolsListRows(figures: ListFigures): BenchRow[] {
     { name: 'tools/list, 1,000 tools, first list of a new user whose groups/client/scopes were seen before (median of 5)', value: figures.newUser, unit: 'ms', note: `target ≤ 20 ms: ${verdict(figures.newUser, 20)}; decisions shared while no policy names a user` },
     { name: 'tools/list, 1,000 tools, plain HTTP (answer read as text, no client parsing), warm p50', value: figures.rawWarm, unit: 'ms', note: `target ≤ 2 ms: ${verdict(figures.rawWarm, 2)}` },
     { name: 'tools/list, 1,000 tools, plain HTTP, first list of a new user whose groups/client/scopes were seen before (median of 5)', value: figures.rawFirst, unit: 'ms', note: `target ≤ 20 ms: ${verdict(figures.rawFirst, 20)}` },
-    { name: 'tools/list, 1,000 tools, first list for caller attributes never seen (Cedar evaluated per tool)', value: figures.cold, unit: 'ms', note: `target ≤ 20 ms: ${verdict(figures.cold, 20)} (one Cedar evaluation per tool)` },
+    { name: 'tools/list, 1,000 tools, first list for caller attributes never seen (median of 5)', value: figures.neverSeen, unit: 'ms', note: `target ≤ 20 ms: ${verdict(figures.neverSeen, 20)}; one Cedar evaluation per class of tools the policies cannot tell apart (2 here), not per tool` },
+    { name: 'tools/list, 1,000 tools, plain HTTP, first list for caller attributes never seen (median of 5)', value: figures.rawNeverSeen, unit: 'ms', note: `target ≤ 20 ms: ${verdict(figures.rawNeverSeen, 20)}` },
+    { name: 'tools/list, 1,000 tools, very first list of a just-started gateway (loads the catalog, first Cedar calls, cold JIT)', value: figures.cold, unit: 'ms', note: 'one-off, for reference' },
   ];
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { checkParsePolicySet, policySetTextToParts, policyToJson, preparsePolicySet, statefulIsAuthorized, type CedarValueJson, type EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
 import type { Caller } from './caller.ts';
+import { perToolSignature, resourceSignature, type ResourceSignature } from './resource-classes.ts';
 
 export type PolicyAction = 'list' | 'call';
 
@@ -48,7 +49,8 @@ let setCounter = 0;
 /**
  * Cedar over the gateway's tools. The policy text is parsed once into cedar-wasm's preparsed cache
  * and re-parsed only when the file's mtime changes; decisions for `list` are memoized per
- * caller attributes and policy version, so a 1,000-tool list costs one evaluation per tool once.
+ * caller attributes and resource class (resource-classes.ts: tools the policies cannot tell apart)
+ * until the policy changes, so a 1,000-tool list costs one evaluation per class, not per tool.
  */
 export class PolicyEngine {
   readonly file: string;
@@ -62,12 +64,16 @@ export class PolicyEngine {
   #readsContext = true;
   /** Whether any policy can tell two callers with the same client, groups and scopes apart (their sub, username or uid). */
   #readsIdentity = true;
+  /** What the policies can tell apart of a tool (resource-classes.ts); rebuilt with the policy set. */
+  #signature: ResourceSignature = perToolSignature;
   #reported: string | undefined;
   readonly #onReloadProblem: (message: string) => void;
   /** Bumped whenever the policy set is re-parsed, so callers can key memos on it. */
   version = 0;
   /** Cedar evaluations so far (memo misses): what the memo saves is measured by it. */
   evaluations = 0;
+  /** False: one Cedar evaluation per tool, as without resource classes (for comparing the two). */
+  resourceClasses = true;
 
   constructor(file: string, mode: 'ENFORCE' | 'LOG_ONLY', onReloadProblem: (message: string) => void = () => undefined) {
     this.file = file;
@@ -127,6 +133,7 @@ export class PolicyEngine {
     this.#callCache = new Map();
     this.#readsContext = policiesReadContext(text);
     this.#readsIdentity = policiesReadIdentity(text);
+    this.#signature = resourceSignature(text);
     this.#reported = undefined;
     this.version++;
   }
@@ -152,15 +159,10 @@ export class PolicyEngine {
   }
 
   decide(caller: Caller, action: PolicyAction, resource: PolicyResource, args: Record<string, unknown> = {}): PolicyDecision {
-    const key = `${this.callerKey(caller)}\u0000${resource.name}\u0000${resource.target}\u0000${resource.tool}\u0000${String(resource.readOnly)}`;
-    if (action === 'list') {
-      const cached = this.#listCache.get(key);
-      if (cached !== undefined) return { allowed: cached || this.mode === 'LOG_ONLY', policies: [], enforced: this.mode === 'ENFORCE' };
-      const decision = this.#evaluate(caller, action, resource, {});
-      if (this.#listCache.size > 100_000) this.#listCache.clear();
-      this.#listCache.set(key, decision.allowed);
-      return this.mode === 'LOG_ONLY' ? { ...decision, allowed: true, enforced: false } : decision;
-    }
+    // Tools of one class get the same decision for the same caller and action: the first one of the
+    // class evaluated stands for all of them (calls too, while no policy reads context).
+    const key = `${this.callerKey(caller)}\u0000${this.resourceClass(resource)}`;
+    if (action === 'list') return this.#listDecision(key, caller, resource);
     // Without a policy that reads `context`, the arguments cannot change the answer: one Cedar
     // evaluation per caller attributes and tool, until the policy file changes.
     const memo = this.#readsContext ? undefined : this.#callCache.get(key);
@@ -170,6 +172,39 @@ export class PolicyEngine {
       this.#callCache.set(key, decision);
     }
     return this.mode === 'LOG_ONLY' ? { ...decision, allowed: true, enforced: false, policies: decision.policies } : decision;
+  }
+
+  /**
+   * `list` decisions for a whole catalog (tools/list): the caller key is built once and each class
+   * looked up once. Each answer equals `decide(caller, 'list', tool).allowed`.
+   */
+  visible(caller: Caller, tools: readonly PolicyResource[]): boolean[] {
+    const who = this.callerKey(caller);
+    const byClass = new Map<string, boolean>();
+    return tools.map((resource) => {
+      const signature = this.resourceClass(resource);
+      let allowed = byClass.get(signature);
+      if (allowed === undefined) {
+        allowed = this.#listDecision(`${who}\u0000${signature}`, caller, resource).allowed;
+        byClass.set(signature, allowed);
+      }
+      return allowed;
+    });
+  }
+
+  /** A `list` decision memoized under `key` (caller key and resource class) until the policy changes. */
+  #listDecision(key: string, caller: Caller, resource: PolicyResource): PolicyDecision {
+    const cached = this.#listCache.get(key);
+    if (cached !== undefined) return { allowed: cached || this.mode === 'LOG_ONLY', policies: [], enforced: this.mode === 'ENFORCE' };
+    const decision = this.#evaluate(caller, 'list', resource, {});
+    if (this.#listCache.size > 100_000) this.#listCache.clear();
+    this.#listCache.set(key, decision.allowed);
+    return this.mode === 'LOG_ONLY' ? { ...decision, allowed: true, enforced: false } : decision;
+  }
+
+  /** The tool's resource class for the current policy: tools with equal classes get equal decisions. */
+  resourceClass(resource: PolicyResource): string {
+    return this.resourceClasses ? this.#signature(resource) : perToolSignature(resource);
   }
 
   /** The raw Cedar decision (what LOG_ONLY records). */

@@ -78,11 +78,30 @@ export class ToolDispatcher {
     const policyVersion = this.#deps.policy.version;
     const memo = this.#visible.get(key);
     if (memo && memo.tools === tools && memo.policyVersion === policyVersion) return memo.list;
-    const list = tools.filter((tool) => this.#deps.policy.decide(caller, 'list', tool).allowed);
+    const list = this.#intern(tools, this.#deps.policy.visible(caller, tools));
     if (this.#visible.size > 10_000) this.#visible.clear();
     this.#visible.set(key, { tools, policyVersion, list });
     return list;
   }
+
+  /**
+   * The catalog's tools that `keep` marks, as one shared array per catalog array and selection:
+   * callers with different attributes who see the same tools (a never-seen group, say) get the
+   * list, its definitions and its serialized answer already built.
+   */
+  #intern(tools: readonly CatalogTool[], keep: readonly boolean[]): CatalogTool[] {
+    const selection = keep.map((kept) => (kept ? '1' : '0')).join('');
+    let lists = this.#interned.get(tools);
+    if (!lists) this.#interned.set(tools, (lists = new Map()));
+    const known = lists.get(selection);
+    if (known) return known;
+    const list = tools.filter((_, index) => keep[index]);
+    if (lists.size > 1000) lists.clear();
+    lists.set(selection, list);
+    return list;
+  }
+
+  readonly #interned = new WeakMap<readonly CatalogTool[], Map<string, CatalogTool[]>>();
 
   async listTools(caller: Caller, signal: AbortSignal): Promise<ToolDefinition[]> {
     const visible = await this.visibleTools(caller, signal);
