@@ -112,8 +112,7 @@ describe('requestToken', () => {
       subject_token: SUBJECT,
       subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
       audience: 'https://gateway.example/mcp',
-    });
-    assert.equal(sent!.form.client_secret, undefined, 'the secret is never in the body');
+    }, 'exactly the grant: no client_secret or client_id in the body');
   });
 
   it('client_credentials with a scope; no expires_in is undefined (the caller picks its default)', async () => {
