@@ -73,9 +73,9 @@ function endpointUrl(tokenEndpoint: string): { url: URL; insecure: boolean } {
 }
 
 /**
- * POSTs one grant to a token endpoint through oauth4webapi (client_secret_basic, form encoding of RFC 6749
- * §2.3.1, `Accept: application/json`) and checks the answer: 200 with `access_token`, a `bearer` `token_type`
- * and a numeric `expires_in` if any. Every failure is a `TokenRequestError` with a `kind`.
+ * POSTs one grant to a token endpoint through oauth4webapi (client_secret_basic, `Accept: application/json`) and
+ * checks the answer: 200 with an `access_token`, `token_type` `Bearer` (any case) and a numeric `expires_in`
+ * if any. Every failure is a `TokenRequestError` with a `kind`.
  */
 export async function requestToken(request: TokenRequest): Promise<IssuedToken> {
   const { url, insecure } = endpointUrl(request.tokenEndpoint);
@@ -92,13 +92,16 @@ export async function requestToken(request: TokenRequest): Promise<IssuedToken> 
     throw unreachable(url, error);
   }
   if (response.status !== 200) throw await refusal(url, response);
+  let body: oauth.TokenEndpointResponse;
   try {
-    const body = await oauth.processGenericTokenEndpointResponse(server, client, response);
-    return { accessToken: body.access_token, expiresIn: body.expires_in };
+    body = await oauth.processGenericTokenEndpointResponse(server, client, response);
   } catch (error) {
     if (isAbort(error)) throw unreachable(url, error);
     throw new TokenRequestError('malformed', `The token endpoint ${url.origin} answered 200 without a usable token response (${describe(error)}).`, { status: 200 });
   }
+  // oauth4webapi also accepts `DPoP`; these tokens are sent as Bearer and no DPoP proof was made.
+  if (body.token_type !== 'bearer') throw new TokenRequestError('malformed', `The token endpoint ${url.origin} issued a ${body.token_type.slice(0, 16)} token; a Bearer token is needed.`, { status: 200 });
+  return { accessToken: body.access_token, expiresIn: body.expires_in };
 }
 
 /**

@@ -153,6 +153,7 @@ describe('requestToken', () => {
       json(200, { token_type: 'Bearer', expires_in: 60 }),
       json(200, { access_token: 'issued-token', expires_in: 60 }),
       json(200, { access_token: 'issued-token', token_type: 'mac' }),
+      json(200, { access_token: 'issued-token', token_type: 'DPoP' }),
       json(200, { access_token: 'issued-token', token_type: 'Bearer', expires_in: -5 }),
       json(200, ['issued-token']),
     ];

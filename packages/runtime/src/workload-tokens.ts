@@ -39,7 +39,7 @@ export interface WorkloadTokensOptions {
 }
 
 const MAX_CACHED = 10_000;
-/** Stop handing out a cached token this long before it (or the user token it is for) expires, so the agent has time to use it. */
+/** Stop handing out a cached token this long before it expires, so the agent has time to use it (never past the user token it is for). */
 const EXPIRY_MARGIN_MS = 60_000;
 
 /**
