@@ -14,3 +14,7 @@ export { verifyJwt } from './verify-jwt.ts';
 export type { JwtRules } from './verify-jwt.ts';
 export { importVerificationKey } from './jwk-key.ts';
 export type { JwsAlgorithm, VerificationKey } from './jwk-key.ts';
+export { requestToken, TokenRequestError } from './token-client.ts';
+export type { IssuedToken, TokenRequest, TokenRequestFailure } from './token-client.ts';
+export { TokenCache } from './token-cache.ts';
+export type { ExpiringToken, TokenCacheOptions } from './token-cache.ts';

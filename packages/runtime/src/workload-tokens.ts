@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { requestToken, TokenCache, TokenRequestError } from '@gatehouse/auth';
 import type { Clock, Logger } from '@gatehouse/core';
 import { redactText } from '@gatehouse/core';
 import { RuntimeError } from './runtime-error.ts';
@@ -37,14 +38,8 @@ export interface WorkloadTokensOptions {
   readonly runtimes: readonly RuntimeEntry[];
 }
 
-interface Cached {
-  readonly token: string;
-  /** Epoch ms after which the cached token is no longer handed out. */
-  readonly usableUntil: number;
-}
-
 const MAX_CACHED = 10_000;
-/** Stop handing out a cached token this long before it expires, so the agent has time to use it. */
+/** Stop handing out a cached token this long before it expires, so the agent has time to use it (never past the user token it is for). */
 const EXPIRY_MARGIN_MS = 60_000;
 
 /**
@@ -60,8 +55,7 @@ export class WorkloadTokens {
   readonly #defaultAudience: string;
   readonly #clock: Clock;
   readonly #logger: Logger;
-  readonly #cache = new Map<string, Cached>();
-  readonly #pending = new Map<string, Promise<string>>();
+  readonly #cache: TokenCache<string>;
 
   constructor(options: WorkloadTokensOptions) {
     const { sources, logger } = options;
@@ -70,6 +64,7 @@ export class WorkloadTokens {
     this.#defaultAudience = options.defaultAudience;
     this.#clock = options.clock;
     this.#logger = logger;
+    this.#cache = new TokenCache({ now: options.clock, marginMs: EXPIRY_MARGIN_MS, maxEntries: MAX_CACHED });
     for (const runtime of options.runtimes) {
       if (runtime.method !== 'OAuth') continue;
       if (runtime.config.workloadIdentity.mode === 'passthrough') {
@@ -86,24 +81,12 @@ export class WorkloadTokens {
     if (!this.#issuer && !this.#exchange) return undefined;
     const audience = runtime.config.workloadIdentity.audience ?? this.#defaultAudience;
     const key = cacheKey(runtime, audience, caller);
-    const cached = this.#cache.get(key);
-    if (cached && cached.usableUntil > this.#clock()) return cached.token;
-    let pending = this.#pending.get(key);
-    if (!pending) {
-      const minted = this.#issuer ? this.#mintInProcess(this.#issuer, runtime, caller) : this.#mint(this.#exchange!, caller, audience);
-      pending = minted.then((result) => this.#remember(key, caller, result)).finally(() => this.#pending.delete(key));
-      this.#pending.set(key, pending);
-    }
-    return pending;
-  }
-
-  #remember(key: string, caller: Caller, result: { token: string; expiresIn: number }): string {
-    const usableUntil = Math.min(this.#clock() + result.expiresIn * 1000 - EXPIRY_MARGIN_MS, (caller.principal.expiresAt ?? Infinity) * 1000);
-    if (usableUntil > this.#clock()) {
-      if (this.#cache.size >= MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value!);
-      this.#cache.set(key, { token: result.token, usableUntil });
-    }
-    return result.token;
+    return this.#cache.get(key, async () => {
+      const minted = this.#issuer ? await this.#mintInProcess(this.#issuer, runtime, caller) : await this.#mint(this.#exchange!, caller, audience);
+      const expiresAt = caller.principal.expiresAt;
+      // never handed out past the user's own token
+      return { value: minted.token, expiresAtMs: this.#clock() + minted.expiresIn * 1000, capAtMs: expiresAt === undefined ? undefined : expiresAt * 1000 };
+    });
   }
 
   async #mintInProcess(issuer: WorkloadTokenIssuer, runtime: RuntimeEntry, caller: Caller): Promise<{ token: string; expiresIn: number }> {
@@ -127,46 +110,36 @@ export class WorkloadTokens {
   }
 
   async #mint(exchange: TokenExchangeSettings, caller: Caller, audience: string): Promise<{ token: string; expiresIn: number }> {
-    const form = new URLSearchParams({
-      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-      subject_token: caller.bearer!,
-      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-      audience,
-    });
-    const basic = Buffer.from(`${encodeURIComponent(exchange.clientId)}:${encodeURIComponent(exchange.clientSecret)}`).toString('base64');
-    let response: Response;
     try {
-      response = await fetch(exchange.tokenEndpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}`, accept: 'application/json' },
-        body: form,
-        signal: AbortSignal.timeout(5000),
+      const issued = await requestToken({
+        ...exchange,
+        grantType: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        parameters: { subject_token: caller.bearer!, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', audience },
+        timeoutMs: 5000,
       });
+      return { token: issued.accessToken, expiresIn: issued.expiresIn ?? 300 };
     } catch (error) {
-      this.#logger.error({ err: redactText(error instanceof Error ? error.message : String(error)) }, 'token exchange failed');
-      throw new RuntimeError('ServiceUnavailableException', 'Could not reach the identity service to mint a workload access token; the agent was not called. Retry shortly.');
+      throw this.#exchangeFailure(error instanceof TokenRequestError ? error : new TokenRequestError('unreachable', 'token exchange failed', { cause: error }), caller);
     }
-    const text = await response.text();
-    let body: { access_token?: unknown; expires_in?: unknown; error?: unknown } = {};
-    try {
-      body = JSON.parse(text) as typeof body;
-    } catch {
-      // Handled below as a malformed answer.
+  }
+
+  /** One token-request failure → the runtime's answer: retry (503), the caller's token to refresh (401), or ours to fix (500). */
+  #exchangeFailure(error: TokenRequestError, caller: Caller): RuntimeError {
+    if (error.kind === 'unreachable') {
+      this.#logger.error({ err: redactText(error.message) }, 'token exchange failed');
+      return new RuntimeError('ServiceUnavailableException', 'Could not reach the identity service to mint a workload access token; the agent was not called. Retry shortly.');
     }
-    if (!response.ok || typeof body.access_token !== 'string') {
-      const reason = typeof body.error === 'string' ? body.error : `status ${response.status}`;
-      // A 400 about the subject token means the caller's token was refused by its issuer (expired
-      // within our clock leeway, or revoked): that is the caller's to fix, so 401 lets clients refresh.
-      if (response.status === 400 && (reason === 'invalid_request' || reason === 'invalid_grant')) {
-        this.#logger.info({ reason, subject: caller.label }, 'token exchange refused the caller’s token');
-        throw new RuntimeError('UnauthorizedException', 'Your access token was not accepted for a workload token (expired or revoked): refresh it or sign in again.', {
-          headers: { 'www-authenticate': 'Bearer error="invalid_token", error_description="token expired or revoked"' },
-        });
-      }
-      this.#logger.error({ status: response.status, reason, subject: caller.label }, 'token exchange refused');
-      throw new RuntimeError('InternalServerException', `The identity service refused to mint a workload access token (${reason.slice(0, 64)}); the agent was not called.`);
+    const reason = error.error ?? `status ${error.status ?? 0}`;
+    // A 400 about the subject token means the caller's token was refused by its issuer (expired
+    // within our clock leeway, or revoked): that is the caller's to fix, so 401 lets clients refresh.
+    if (error.kind === 'refused' && error.status === 400 && (reason === 'invalid_request' || reason === 'invalid_grant')) {
+      this.#logger.info({ reason, subject: caller.label }, 'token exchange refused the caller’s token');
+      return new RuntimeError('UnauthorizedException', 'Your access token was not accepted for a workload token (expired or revoked): refresh it or sign in again.', {
+        headers: { 'www-authenticate': 'Bearer error="invalid_token", error_description="token expired or revoked"' },
+      });
     }
-    return { token: body.access_token, expiresIn: typeof body.expires_in === 'number' && Number.isFinite(body.expires_in) ? body.expires_in : 300 };
+    this.#logger.error({ status: error.status, reason, kind: error.kind, subject: caller.label }, 'token exchange refused');
+    return new RuntimeError('InternalServerException', `The identity service refused to mint a workload access token (${error.kind === 'insecure_endpoint' ? 'insecure token endpoint' : reason.slice(0, 64)}); the agent was not called.`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { requestToken, TokenCache, TokenRequestError, type ExpiringToken } from '@gatehouse/auth';
 import { credentialProviderName, readSecret, type CredentialProviderConfig, type SharedStore } from '@gatehouse/core';
 import type { Caller } from '../caller.ts';
 import { callerKey } from '../caller.ts';
@@ -40,15 +41,11 @@ function hash(value: string): string {
   return createHash('sha256').update(value).digest('base64url').slice(0, 32);
 }
 
-interface CachedToken {
-  readonly token: string;
-  readonly expiresAtMs: number;
-}
-
-/** One grant at a token endpoint, for a target: the client that authenticates, the grant's form fields. */
+/** One grant at a token endpoint, for a target: the client that authenticates, the grant and its other form fields. */
 interface TokenRequest {
   readonly client: { readonly tokenEndpoint: string; readonly clientId: string; readonly clientSecret: string };
-  readonly form: Record<string, string>;
+  readonly grantType: string;
+  readonly parameters: Record<string, string>;
   readonly targetName: string;
 }
 
@@ -59,11 +56,13 @@ interface TokenRequest {
  */
 export class CredentialResolver {
   readonly #deps: CredentialDeps;
-  readonly #tokens = new Map<string, CachedToken>();
+  /** 30 s of margin so a token never expires in flight. */
+  readonly #tokens: TokenCache<string>;
   #stsClient: STSClient | undefined;
 
   constructor(deps: CredentialDeps) {
     this.#deps = deps;
+    this.#tokens = new TokenCache({ now: deps.now, marginMs: 30_000 });
   }
 
   async resolve(provider: CredentialProviderConfig, caller: Caller, targetName: string, defaultAudience: string): Promise<OutboundCredentials> {
@@ -116,72 +115,46 @@ export class CredentialResolver {
     return { ...service, tokenEndpoint: settings.tokenEndpoint ?? service.tokenEndpoint };
   }
 
-  async #postToken(request: TokenRequest): Promise<CachedToken> {
-    const { client: { tokenEndpoint: endpoint, clientId, clientSecret }, form, targetName } = request;
-    const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
-    let response: Response;
+  async #postToken(request: TokenRequest): Promise<ExpiringToken<string>> {
+    const { client, grantType, parameters, targetName } = request;
     try {
-      response = await fetch(endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}`, accept: 'application/json' },
-        body: new URLSearchParams(form).toString(),
-        signal: AbortSignal.timeout(10_000),
-      });
+      const issued = await requestToken({ ...client, grantType, parameters, timeoutMs: 10_000 });
+      const expiresIn = issued.expiresIn !== undefined && issued.expiresIn > 0 ? issued.expiresIn : 300;
+      return { value: issued.accessToken, expiresAtMs: this.#deps.now() + expiresIn * 1000 };
     } catch (error) {
-      throw new ToolCallError('CredentialsUnavailable', `Target ${targetName}: the token endpoint could not be reached; the call was not sent`, { cause: error });
+      if (!(error instanceof TokenRequestError) || error.kind === 'unreachable') {
+        throw new ToolCallError('CredentialsUnavailable', `Target ${targetName}: the token endpoint could not be reached; the call was not sent`, { cause: error });
+      }
+      if (error.kind === 'insecure_endpoint') throw new ToolCallError('CredentialsUnavailable', `Target ${targetName}: ${error.message} The call was not sent`);
+      throw new ToolCallError('CredentialsUnavailable', `Target ${targetName}: the token endpoint refused (${error.reason}); the call was not sent`);
     }
-    const body = (await response.json().catch(() => ({}))) as { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown };
-    if (!response.ok || typeof body.access_token !== 'string') {
-      const reason = typeof body.error === 'string' ? `${body.error}${typeof body.error_description === 'string' ? `: ${body.error_description}` : ''}` : `HTTP ${response.status}`;
-      throw new ToolCallError('CredentialsUnavailable', `Target ${targetName}: the token endpoint refused (${reason}); the call was not sent`);
-    }
-    const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 300;
-    return { token: body.access_token, expiresAtMs: this.#deps.now() + expiresIn * 1000 };
-  }
-
-  #cached(key: string): string | undefined {
-    const entry = this.#tokens.get(key);
-    // 30 s of margin so a token never expires in flight
-    if (entry && entry.expiresAtMs - 30_000 > this.#deps.now()) return entry.token;
-    if (entry) this.#tokens.delete(key);
-    return undefined;
-  }
-
-  #remember(key: string, token: CachedToken): string {
-    if (this.#tokens.size > 10_000) this.#tokens.clear();
-    this.#tokens.set(key, token);
-    return token.token;
   }
 
   async #clientCredentials(settings: { tokenEndpoint?: string | undefined; clientId?: string | undefined; clientSecretName?: string | undefined; scopes: string[]; audience?: string | undefined }, targetName: string): Promise<string> {
     const client = this.#client(settings, targetName);
     const key = `cc ${client.tokenEndpoint} ${client.clientId} ${settings.scopes.join(' ')} ${settings.audience ?? ''}`;
-    const cached = this.#cached(key);
-    if (cached) return cached;
-    const form: Record<string, string> = { grant_type: 'client_credentials' };
-    if (settings.scopes.length > 0) form.scope = settings.scopes.join(' ');
-    if (settings.audience) form.audience = settings.audience;
-    return this.#remember(key, await this.#postToken({ client, form, targetName }));
+    const parameters: Record<string, string> = {};
+    if (settings.scopes.length > 0) parameters.scope = settings.scopes.join(' ');
+    if (settings.audience) parameters.audience = settings.audience;
+    return this.#tokens.get(key, () => this.#postToken({ client, grantType: 'client_credentials', parameters, targetName }));
   }
 
   /** RFC 8693 on-behalf-of: the user's token is the subject, the gateway authenticates as the actor (the issuer adds `act`). */
   async #tokenExchange(settings: { tokenEndpoint?: string | undefined; clientId?: string | undefined; clientSecretName?: string | undefined; scopes: string[] }, caller: Caller, targetName: string, audience: string): Promise<string> {
     const client = this.#client(settings, targetName);
     const key = `te ${client.tokenEndpoint} ${audience} ${settings.scopes.join(' ')} ${hash(caller.token)}`;
-    const cached = this.#cached(key);
-    if (cached) return cached;
-    const form: Record<string, string> = {
-      grant_type: TOKEN_EXCHANGE_GRANT,
+    const parameters: Record<string, string> = {
       subject_token: caller.token,
       subject_token_type: ACCESS_TOKEN_TYPE,
       requested_token_type: ACCESS_TOKEN_TYPE,
       audience,
     };
-    if (settings.scopes.length > 0) form.scope = settings.scopes.join(' ');
-    const token = await this.#postToken({ client, form, targetName });
-    // never keep an exchanged token longer than the user's own
-    const capped = caller.expiresAt ? { ...token, expiresAtMs: Math.min(token.expiresAtMs, caller.expiresAt * 1000) } : token;
-    return this.#remember(key, capped);
+    if (settings.scopes.length > 0) parameters.scope = settings.scopes.join(' ');
+    return this.#tokens.get(key, async () => {
+      const token = await this.#postToken({ client, grantType: TOKEN_EXCHANGE_GRANT, parameters, targetName });
+      // never handed out within the margin of the user's own expiry
+      return caller.expiresAt ? { ...token, capAtMs: caller.expiresAt * 1000 - 30_000 } : token;
+    });
   }
 
   #sts(): STSClient {
