@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { checkParsePolicySet, policySetTextToParts, policyToJson, preparsePolicySet, statefulIsAuthorized, type CedarValueJson, type EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
 import type { Caller } from './caller.ts';
 import { perToolSignature, resourceSignature, type ResourceSignature } from './resource-classes.ts';
+import { isVariable, walkCedarExpression } from './cedar-expression-walk.ts';
 
 export type PolicyAction = 'list' | 'call';
 
@@ -287,38 +288,20 @@ function policiesReadIdentity(text: string): boolean {
   return false;
 }
 
-function isPrincipalVar(node: unknown): boolean {
-  return typeof node === 'object' && node !== null && (node as { Var?: unknown }).Var === 'principal';
-}
+const isPrincipalVar = (node: unknown): boolean => isVariable(node, 'principal');
 
-/** Walks Cedar's JSON expression tree with its own stack; see policiesReadIdentity for what is allowed. */
+/** See policiesReadIdentity for what may be read of `principal` without telling callers apart. */
 function readsPrincipalIdentity(root: unknown): boolean {
-  const pending: unknown[] = [root];
-  while (pending.length > 0) {
-    const node = pending.pop();
-    if (isPrincipalVar(node)) return true;
-    if (typeof node !== 'object' || node === null) continue;
-    if (Array.isArray(node)) {
-      pending.push(...(node as unknown[]));
-      continue;
-    }
-    const record = node as Record<string, unknown>;
+  return !walkCedarExpression(root, 'principal', (record) => {
     const access = record['.'] as { left?: unknown; attr?: unknown } | undefined;
-    if (access && isPrincipalVar(access.left)) {
-      if (typeof access.attr === 'string' && SHARED_ATTRIBUTES.has(access.attr)) continue;
-      return true;
-    }
+    if (access && isPrincipalVar(access.left)) return typeof access.attr === 'string' && SHARED_ATTRIBUTES.has(access.attr) ? 'understood' : 'refused';
     const has = record.has as { left?: unknown } | undefined;
     // every caller has every attribute (sub, username, client, groups, scopes): `has` cannot tell them apart
-    if (has && isPrincipalVar(has.left)) continue;
+    if (has && isPrincipalVar(has.left)) return 'understood';
     const membership = record.in as { left?: unknown; right?: { Value?: { __entity?: { type?: string } } } } | undefined;
-    if (membership && isPrincipalVar(membership.left)) {
-      if (membership.right?.Value?.__entity?.type === 'Gatehouse::Group') continue;
-      return true;
-    }
-    pending.push(...Object.values(record));
-  }
-  return false;
+    if (membership && isPrincipalVar(membership.left)) return membership.right?.Value?.__entity?.type === 'Gatehouse::Group' ? 'understood' : 'refused';
+    return 'look-inside';
+  });
 }
 
 /** Keys Cedar's JSON reads as escapes, and prototype keys: never copied into the context. */

@@ -4,6 +4,7 @@
 // caller and action, so a tools/list evaluates Cedar once per class instead of once per tool.
 import { policySetTextToParts, policyToJson } from '@cedar-policy/cedar-wasm/nodejs';
 import type { PolicyResource } from './policy-engine.ts';
+import { isVariable, walkCedarExpression } from './cedar-expression-walk.ts';
 
 /** What the policies can distinguish of a tool; equal strings ⇒ equal decisions. */
 export type ResourceSignature = (resource: PolicyResource) => string;
@@ -96,7 +97,7 @@ function readScope(scope: unknown, reads: ResourceReads): boolean {
 }
 
 function isResourceVar(node: unknown): boolean {
-  return typeof node === 'object' && node !== null && (node as { Var?: unknown }).Var === 'resource';
+  return isVariable(node, 'resource');
 }
 
 /** `resource.<known attribute>` → that attribute; undefined otherwise. */
@@ -174,21 +175,9 @@ function readKnownShape(record: Record<string, unknown>, reads: ResourceReads): 
   return false;
 }
 
-/** Walks Cedar's JSON expression tree with its own stack; a `resource` in any shape not recognized fails. */
+/** A `resource` in any shape not recognized fails (core of the walk: cedar-expression-walk). */
 function readConditions(root: unknown, reads: ResourceReads): boolean {
-  const pending: unknown[] = [root];
-  while (pending.length > 0) {
-    const node = pending.pop();
-    if (isResourceVar(node)) return false;
-    if (typeof node !== 'object' || node === null) continue;
-    if (Array.isArray(node)) {
-      pending.push(...(node as unknown[]));
-      continue;
-    }
-    const record = node as Record<string, unknown>;
-    if (!readKnownShape(record, reads)) pending.push(...Object.values(record));
-  }
-  return true;
+  return walkCedarExpression(root, 'resource', (record) => (readKnownShape(record, reads) ? 'understood' : 'look-inside'));
 }
 
 /** Cedar's `like` pattern (JSON: "Wildcard" or {"Literal": char}) as the literal runs between wildcards. */

@@ -5,25 +5,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Caller } from '../src/caller.ts';
 import { DEFAULT_POLICIES, PolicyEngine, type PolicyResource } from '../src/policy-engine.ts';
+import { policyCaller } from './support/policy-caller.ts';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-policy-memo-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 let files = 0;
 const engine = (text: string): PolicyEngine => PolicyEngine.open(path.join(dataDir, `p${++files}.cedar`), 'ENFORCE', text);
 
-const caller = (subject: string, groups: string[] = ['ops-readonly']): Caller => ({
-  subject,
-  issuer: 'https://issuer.test',
-  clientId: 'client-1',
-  username: subject,
-  scopes: ['openid'],
-  groups,
-  claims: {},
-  token: 'unused',
-  expiresAt: undefined,
-});
+const caller = policyCaller;
 const tool = (name: string): PolicyResource => ({ name: `fs___${name}`, target: 'fs', tool: name, readOnly: false });
 const tools = Array.from({ length: 50 }, (_, index) => tool(index % 5 === 0 ? `file_${index}_put` : `file_${index}_list`));
 

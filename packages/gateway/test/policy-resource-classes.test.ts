@@ -5,28 +5,18 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Caller } from '../src/caller.ts';
 import { DEFAULT_POLICIES, PolicyEngine, type PolicyResource } from '../src/policy-engine.ts';
 import { matchesPattern } from '../src/resource-classes.ts';
 import type { CatalogTool, ToolCatalog } from '../src/tool-catalog.ts';
 import { ToolDispatcher, type DispatcherDeps } from '../src/tool-dispatcher.ts';
+import { policyCaller } from './support/policy-caller.ts';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-policy-classes-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 let files = 0;
 const open = (text: string): PolicyEngine => PolicyEngine.open(path.join(dataDir, `p${++files}.cedar`), 'ENFORCE', text);
 
-const caller = (subject: string, groups: string[], clientId = 'client-1'): Caller => ({
-  subject,
-  issuer: 'https://issuer.test',
-  clientId,
-  username: subject,
-  scopes: ['openid'],
-  groups,
-  claims: {},
-  token: 'unused',
-  expiresAt: undefined,
-});
+const caller = policyCaller;
 const CALLERS = [caller('alice', ['ops-readonly']), caller('bob', ['ops-readwrite']), caller('carol', []), caller('dave', ['ops-readonly'], 'client-2'), caller('erin', ['auditors', 'ops-readwrite'])];
 
 const TARGETS = ['fs', 'db', 'web', 'mail'];
