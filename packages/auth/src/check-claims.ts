@@ -6,6 +6,8 @@ export interface ClaimRules {
   readonly nowSeconds: number;
   readonly toleranceSeconds: number;
   readonly requireTokenUse: 'access' | false;
+  /** An expired token still passes (its `exp` must be there): for hints such as RP-initiated logout's `id_token_hint`. */
+  readonly acceptExpired?: boolean | undefined;
 }
 
 /** The rights a genuine token may lack (403): the parts of a `customJWTAuthorizer` that name who may come in. */
@@ -26,7 +28,7 @@ function numericDate(payload: Readonly<Record<string, unknown>>, name: string): 
 export function checkTokenClaims(header: Readonly<Record<string, unknown>>, payload: Readonly<Record<string, unknown>>, rules: ClaimRules): number {
   const exp = numericDate(payload, 'exp');
   if (exp === undefined) throw new AuthError('malformed', "Claim 'exp' is required; send a token that expires.", { claim: 'exp' });
-  if (rules.nowSeconds > exp + rules.toleranceSeconds) throw new AuthError('expired', 'The token has expired; obtain a new one.', { claim: 'exp' });
+  if (rules.acceptExpired !== true && rules.nowSeconds > exp + rules.toleranceSeconds) throw new AuthError('expired', 'The token has expired; obtain a new one.', { claim: 'exp' });
   const nbf = numericDate(payload, 'nbf');
   if (nbf !== undefined && nbf > rules.nowSeconds + rules.toleranceSeconds) throw new AuthError('not_yet_valid', "The token is not valid yet (claim 'nbf'); check the clocks.", { claim: 'nbf' });
   const iat = numericDate(payload, 'iat');

@@ -48,6 +48,16 @@ describe('verifyJwt with keys in hand', () => {
     assert.equal(verifyJwt(late, keys, rules({ toleranceSeconds: 60 })).claims.sub, 'user-1');
   });
 
+  it('accepts an expired token only when told to (a logout hint), and still checks its signature and issuer', () => {
+    const expired = issuer.sign({ exp: now() - 3600 });
+    assert.equal(refusal(expired).code, 'expired');
+    assert.equal(verifyJwt(expired, keys, rules({ acceptExpired: true })).claims.sub, 'user-1');
+    const [header, payload] = expired.split('.');
+    const [, , otherSignature] = issuer.sign({ exp: now() - 3600, sub: 'user-2' }).split('.');
+    assert.equal(refusal(`${header}.${payload}.${otherSignature}`, { acceptExpired: true }).code, 'bad_signature');
+    assert.equal(refusal(expired, { acceptExpired: true, issuer: 'https://other.example' }).code, 'wrong_issuer');
+  });
+
   it('refuses a foreign issuer, an ID token, an unknown kid, a key named in the header and a forged signature', () => {
     assert.equal(refusal(issuer.sign({ iss: 'https://elsewhere.example' })).code, 'wrong_issuer');
     assert.equal(refusal(issuer.sign({ token_use: 'id' })).code, 'wrong_token_use');

@@ -1,5 +1,5 @@
-import { compactVerify, createLocalJWKSet, decodeJwt } from 'jose';
 import type { IdentityContext } from './identity-context.ts';
+import { poolOf, verifyOwnJwt } from './verify-access-token.ts';
 import type { ClientRecord } from './user-store.ts';
 import { AuthorizePageError, authorizeParameters, parseAuthorizeRequest } from './authorize-request.ts';
 
@@ -16,20 +16,16 @@ interface IdTokenHint {
 }
 
 /**
- * An ID token this issuer signed, for any client of any pool here. Expiry is not checked (OpenID Connect
- * RP-Initiated Logout §2: an expired ID token is still a valid hint); a signing key retired past its grace is.
+ * An ID token this issuer signed, for any client of any pool here, checked by the one JWT check (`verifyOwnJwt`).
+ * Expiry is not checked (OpenID Connect RP-Initiated Logout §2: an expired ID token is still a valid hint); a
+ * signing key retired past its grace is.
  */
 async function verifyIdTokenHint(context: IdentityContext, token: string): Promise<IdTokenHint | undefined> {
-  if (token.length > 16_384) return undefined;
+  const pool = await poolOf(context, token);
+  if (pool === undefined) return undefined;
   try {
-    const issuer = decodeJwt(token).iss;
-    if (typeof issuer !== 'string') return undefined;
-    const pool = await context.users.poolById(issuer.slice(issuer.lastIndexOf('/') + 1));
-    if (!pool || context.issuer(pool.id) !== issuer) return undefined;
-    const keys = createLocalJWKSet({ keys: (await context.keys.publicKeys(pool.id)).map((key) => ({ ...key })) });
-    const { payload, protectedHeader } = await compactVerify(token, keys, { algorithms: ['RS256'] });
-    const claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
-    if (protectedHeader.alg !== 'RS256' || claims.iss !== issuer || claims.token_use !== 'id' || typeof claims.aud !== 'string') return undefined;
+    const { claims } = await verifyOwnJwt(context, token, { pool, requireTokenUse: false, acceptExpired: true });
+    if (claims.token_use !== 'id' || typeof claims.aud !== 'string') return undefined;
     return { clientId: claims.aud };
   } catch {
     return undefined;

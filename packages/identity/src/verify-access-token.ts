@@ -20,9 +20,7 @@ export async function verifyAccessToken(context: IdentityContext, token: string)
   const pool = await poolOf(context, token);
   if (pool === undefined) return undefined;
   try {
-    const keys = (await context.keys.publicKeys(pool.id)).map((jwk) => importVerificationKey({ ...jwk })).filter((key): key is VerificationKey => key !== undefined);
-    const rules = { issuer: context.issuer(pool.id), nowSeconds: epochSeconds(context.now), toleranceSeconds: 0, requireTokenUse: 'access' as const, algorithms: ALGORITHMS };
-    const { claims } = verifyJwt(token, keys, rules);
+    const { claims } = await verifyOwnJwt(context, token, { pool, requireTokenUse: 'access' });
     if (claims.token_use !== 'access' || typeof claims.iat !== 'number') return undefined;
     if (typeof claims.origin_jti === 'string' && await context.tokens.isRevokedOrigin(claims.origin_jti)) return undefined;
     return { pool, claims };
@@ -31,8 +29,22 @@ export async function verifyAccessToken(context: IdentityContext, token: string)
   }
 }
 
+/**
+ * One of our own JWTs (any kind) from `pool`, checked by `@gatehouse/auth`'s one JWT check against the pool's
+ * published keys: RS256 only, no leeway, `iss` the pool's issuer. Throws AuthError.
+ */
+export async function verifyOwnJwt(
+  context: IdentityContext,
+  token: string,
+  options: { readonly pool: PoolRecord; readonly requireTokenUse: 'access' | false; readonly acceptExpired?: boolean },
+): Promise<{ readonly claims: Readonly<Record<string, unknown>> }> {
+  const keys = (await context.keys.publicKeys(options.pool.id)).map((jwk) => importVerificationKey({ ...jwk })).filter((key): key is VerificationKey => key !== undefined);
+  const rules = { issuer: context.issuer(options.pool.id), nowSeconds: epochSeconds(context.now), toleranceSeconds: 0, requireTokenUse: options.requireTokenUse, acceptExpired: options.acceptExpired, algorithms: ALGORITHMS };
+  return verifyJwt(token, keys, rules);
+}
+
 /** The pool a token claims to come from (by its unverified `iss`), when that pool exists and is ours. */
-async function poolOf(context: IdentityContext, token: string): Promise<PoolRecord | undefined> {
+export async function poolOf(context: IdentityContext, token: string): Promise<PoolRecord | undefined> {
   if (token.length > 16_384) return undefined;
   const payload = token.split('.')[1];
   let issuer: unknown;

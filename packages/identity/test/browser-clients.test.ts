@@ -160,7 +160,7 @@ test('userInfo without a bearer token is a 401 challenge; a malformed one is a 4
 
 // ---- /logout: Cognito's parameters and OpenID Connect RP-Initiated Logout
 
-async function signedIn(): Promise<{ cookie: string; idToken: string }> {
+async function signedIn(): Promise<{ cookie: string; idToken: string; accessToken: string }> {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const url = client.buildAuthorizationUrl(config, {
@@ -169,7 +169,7 @@ async function signedIn(): Promise<{ cookie: string; idToken: string }> {
   const result = await login(url.href, 'dora', 'Dora-Password-1');
   assert.equal(result.status, 302, result.body);
   const tokens = await client.authorizationCodeGrant(config, new URL(result.location!), { pkceCodeVerifier: verifier, expectedState: state });
-  return { cookie: result.sessionCookie!, idToken: tokens.id_token! };
+  return { cookie: result.sessionCookie!, idToken: tokens.id_token!, accessToken: tokens.access_token };
 }
 
 /** True while the hosted-UI session cookie still signs the browser in without the form. */
@@ -213,7 +213,7 @@ test('logout without a redirect shows a signed-out page and ends the session', a
 });
 
 test('logout refuses unregistered or unproven redirect targets on a sign-out page, and the session survives', async () => {
-  const { cookie, idToken } = await signedIn();
+  const { cookie, idToken, accessToken } = await signedIn();
   const { privateKey } = await generateKeyPair('RS256');
   const forgedHint = await new SignJWT({ token_use: 'id', aud: clientId('web'), sub: 'x' })
     .setProtectedHeader({ alg: 'RS256', kid: 'forged' }).setIssuer(running.identity.defaultPool.issuer).setIssuedAt().setExpirationTime('1h').sign(privateKey);
@@ -222,6 +222,7 @@ test('logout refuses unregistered or unproven redirect targets on a sign-out pag
     [{ id_token_hint: idToken, post_logout_redirect_uri: `${base}/other-bye` }, /not a sign-out URL registered/],
     [{ post_logout_redirect_uri: `${base}/signed-out` }, /Send client_id \(or id_token_hint\)/],
     [{ id_token_hint: forgedHint, post_logout_redirect_uri: `${base}/signed-out` }, /id_token_hint is not an ID token issued by this server/],
+    [{ id_token_hint: accessToken, post_logout_redirect_uri: `${base}/signed-out` }, /id_token_hint is not an ID token issued by this server/],
     [{ id_token_hint: idToken, client_id: clientId('other'), post_logout_redirect_uri: `${base}/other-bye` }, /client_id is not the audience of id_token_hint/],
     [{ client_id: clientId('web'), logout_uri: 'https://evil.example/' }, /logout_uri is not a sign-out URL registered/],
     [{ client_id: 'nosuchclient', logout_uri: `${base}/bye` }, /not a registered app client/],
