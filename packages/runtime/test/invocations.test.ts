@@ -29,7 +29,8 @@ describe('POST /runtimes/{arn}/invocations', () => {
       headers: { ...bearer(), 'content-type': 'application/json', accept: 'text/event-stream', [SESSION]: id },
       body: JSON.stringify({ prompt: 'hello there world' }),
     });
-    assert.equal(response.status, 200);
+    // The answer's text in the failure message: a 424 here once (1 in 4 clean-clone runs) left no trace of its cause.
+    assert.equal(response.status, 200, response.status === 200 ? undefined : await response.clone().text());
     assert.equal(response.headers.get('content-type'), 'text/event-stream');
     assert.equal(response.headers.get(SESSION), id);
     const events = parseSse(await response.text());
