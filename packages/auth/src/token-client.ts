@@ -1,4 +1,5 @@
 import * as oauth from 'oauth4webapi';
+import { asCallTimeout } from '@gatehouse/core';
 
 /** One grant at an OAuth token endpoint, the client authenticating with `client_secret_basic`. */
 export interface TokenRequest {
@@ -116,12 +117,9 @@ function clientSecretBasic(secret: string): oauth.ClientAuth {
   };
 }
 
-/** The timeout fired, while connecting or reading the body (oauth4webapi wraps the latter: the abort is its `cause`). */
+/** The timeout fired, while connecting or reading the body (oauth4webapi wraps the latter: the abort is its `cause`): core's one timeout test. */
 function isAbort(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 3; current = current.cause, depth++) {
-    if (current.name === 'TimeoutError' || current.name === 'AbortError') return true;
-  }
-  return false;
+  return asCallTimeout(error) !== undefined;
 }
 
 function unreachable(url: URL, error: unknown): TokenRequestError {

@@ -44,7 +44,7 @@ function accessKeyId(): string {
   return `ASIA${Array.from(bytes, (byte) => ALPHABET[byte % 32]).join('')}`;
 }
 
-/** Marks a sealed column value (`sealJson` output); plaintext secrets and tokens are base64 and never contain '.'. */
+/** Marks a sealed column value (`sealJson` output; `LIKE 'v1.%'` in SQL); plaintext secrets and tokens are base64 and never contain '.'. */
 const SEALED = /^v1\./;
 
 export const SANDBOX_CREDENTIAL_MIGRATIONS: readonly Migration[] = [
@@ -106,8 +106,10 @@ export class SandboxCredentialStore {
 
   /** Rows written by versions that stored secrets in plain text are sealed in place, and the old text is wiped. */
   async #sealPlaintextRows(): Promise<void> {
-    const rows = await this.#database.many<Pick<CredentialRow, 'access_key_id' | 'secret_access_key' | 'session_token'>>('SELECT access_key_id, secret_access_key, session_token FROM temporary_credentials');
-    const plain = rows.filter((row) => !SEALED.test(row.secret_access_key) || !SEALED.test(row.session_token));
+    // Only the rows still holding plain text are read: at a later start this finds none and transfers nothing.
+    const plain = await this.#database.many<Pick<CredentialRow, 'access_key_id' | 'secret_access_key' | 'session_token'>>(
+      "SELECT access_key_id, secret_access_key, session_token FROM temporary_credentials WHERE secret_access_key NOT LIKE 'v1.%' OR session_token NOT LIKE 'v1.%'",
+    );
     if (plain.length === 0) return;
     for (const row of plain) {
       await this.#database.run('UPDATE temporary_credentials SET secret_access_key = ?, session_token = ? WHERE access_key_id = ?', [
