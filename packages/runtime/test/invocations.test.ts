@@ -210,7 +210,7 @@ describe('POST /runtimes/{arn}/invocations', () => {
       headers: { ...bearer(), accept: 'text/event-stream', [SESSION]: id },
       body: JSON.stringify({ prompt: 'one two three', crashAfter: 2 }),
     });
-    assert.equal(response.status, 200);
+    assert.equal(response.status, 200, response.status === 200 ? undefined : await response.clone().text());
     const events = parseSse(await response.text());
     const last = events.at(-1)!;
     assert.equal(last.event, 'error');
@@ -218,7 +218,7 @@ describe('POST /runtimes/{arn}/invocations', () => {
     assert.equal(last.data.code, 'AgentCrashed');
     assert.ok(events.some((event) => event.event === 'text-delta'));
     const next = await fetch(harness.url('echo'), { method: 'POST', headers: { ...bearer(), [SESSION]: id }, body: '{"prompt":"again"}' });
-    assert.equal(next.status, 200);
+    assert.equal(next.status, 200, next.status === 200 ? undefined : await next.clone().text());
     const answer = (await next.json()) as { pid: number; text: string };
     assert.notEqual(answer.pid, pid);
     assert.equal(answer.text, 'echo: again');
